@@ -1,0 +1,255 @@
+//! Assembles the application: state from config, the router with its
+//! security layers per surface, and the server with graceful shutdown.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::from_fn_with_state;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use secrecy::ExposeSecret;
+use tokio::net::TcpListener;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+use witzo_store::Store;
+use witzo_store::sessions::SessionLifetime;
+
+use crate::assets::Assets;
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::error::ErrorCode;
+use crate::metrics::Metrics;
+use crate::openapi::ApiDoc;
+use crate::routes::{account, ops, pages, public};
+use crate::security::cookie::CookiePolicy;
+use crate::security::cors::{DenyAllOrigins, OriginPolicy, public_cors};
+use crate::security::csrf::csrf_guard;
+use crate::security::headers::security_headers;
+use crate::security::keys::Keys;
+use crate::security::rate_limit::{LocalRateLimiter, RateLimiter, public_ip_limit};
+use crate::security::request::{panic_response, request_context};
+use crate::state::AppState;
+
+/// Parts of the application that deployments (and tests) may replace.
+pub struct AppOptions {
+    pub origins: Arc<dyn OriginPolicy>,
+    pub limiter: Arc<dyn RateLimiter>,
+}
+
+impl Default for AppOptions {
+    fn default() -> Self {
+        Self {
+            origins: Arc::new(DenyAllOrigins),
+            limiter: Arc::new(LocalRateLimiter::default()),
+        }
+    }
+}
+
+/// Connects to the database named by `config` and applies migrations.
+pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
+    let url = config.database_url();
+    let store = Store::connect(url.expose_secret(), config.limits.database_connections)
+        .await
+        .context("connecting to the database")?;
+    store.migrate().await.context("running migrations")?;
+    Ok(store)
+}
+
+/// The whole router: ops, dashboard and public surfaces, fallbacks, and the
+/// global layers. Returns the OpenAPI document built alongside.
+pub fn router(state: AppState) -> Router {
+    let dashboard = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(pages::home))
+        .routes(routes!(account::me))
+        .routes(routes!(account::update_profile))
+        .routes(routes!(account::sign_out))
+        .layer(from_fn_with_state(state.clone(), csrf_guard));
+    let public = OpenApiRouter::new()
+        .routes(routes!(public::health))
+        .layer(from_fn_with_state(state.clone(), public_ip_limit))
+        .layer(from_fn_with_state(state.clone(), public_cors));
+    let ops = OpenApiRouter::new()
+        .routes(routes!(ops::healthz))
+        .routes(routes!(ops::readyz))
+        .routes(routes!(ops::metrics))
+        .routes(routes!(pages::asset));
+    let (routes, openapi) = dashboard.merge(public).merge(ops).split_for_parts();
+    let openapi_json: Arc<str> = openapi.to_json().unwrap_or_default().into();
+    routes
+        .route(
+            "/api/openapi.json",
+            get(move || {
+                let json = openapi_json.clone();
+                async move { ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json.to_string()) }
+            }),
+        )
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
+        .layer(CatchPanicLayer::custom(panic_response))
+        .layer(from_fn_with_state(state.clone(), request_context))
+        .layer(from_fn_with_state(state.clone(), security_headers))
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::not_found()
+}
+
+async fn method_not_allowed() -> ApiError {
+    ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed here.")
+}
+
+/// A bound, ready-to-run Witzo server.
+pub struct Application {
+    listener: TcpListener,
+    metrics_listener: Option<TcpListener>,
+    state: AppState,
+}
+
+impl Application {
+    /// Binds the listener(s), opens and migrates the database, derives keys.
+    pub async fn build(config: Config, options: AppOptions) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("binding {}", config.listen))?;
+        let metrics_listener = match config.metrics.listen {
+            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?),
+            None => None,
+        };
+        let bound = listener.local_addr()?;
+        let public_url = config.public_url_for(bound).context("public_url")?;
+        let secret = config.resolve_secret_key()?;
+        let store = open_store(&config).await?;
+        let https = public_url.scheme() == "https";
+        let session_lifetime = SessionLifetime {
+            idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60)).unwrap_or(i64::MAX),
+            absolute_secs: i64::try_from(config.session.absolute_timeout_hours.saturating_mul(3600))
+                .unwrap_or(i64::MAX),
+        };
+        let state = AppState {
+            keys: Arc::new(Keys::derive(&secret)),
+            public_origin: public_url.origin().ascii_serialization().into(),
+            public_url: Arc::new(public_url),
+            https,
+            cookies: CookiePolicy {
+                secure: https,
+                max_age_secs: session_lifetime.absolute_secs,
+            },
+            session_lifetime,
+            limiter: options.limiter,
+            origins: options.origins,
+            metrics: Arc::new(Metrics::default()),
+            assets: Arc::new(Assets::default()),
+            store,
+            config: Arc::new(config),
+        };
+        Ok(Self {
+            listener,
+            metrics_listener,
+            state,
+        })
+    }
+
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+    }
+
+    pub fn state(&self) -> &AppState {
+        &self.state
+    }
+
+    /// Serves until `shutdown` resolves, then lets in-flight requests finish
+    /// for up to `limits.shutdown_grace_secs`.
+    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let state = self.state;
+        let grace = Duration::from_secs(state.config.limits.shutdown_grace_secs);
+        let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
+        if let Some(listener) = self.metrics_listener {
+            let metrics = Router::new()
+                .route("/metrics", get(separate_metrics))
+                .with_state(state.clone());
+            let mut stop = stopping_rx.clone();
+            tokio::spawn(async move {
+                let serve = axum::serve(listener, metrics)
+                    .with_graceful_shutdown(async move { stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(()) });
+                if let Err(err) = serve.await {
+                    tracing::error!(%err, "metrics listener failed");
+                }
+            });
+        }
+        let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
+        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
+            shutdown.await;
+            tracing::info!("shutting down: no new connections, finishing requests in flight");
+            stopping_tx.send_replace(true);
+        });
+        let result = tokio::select! {
+            result = server.into_future() => result.context("serving HTTP"),
+            () = async {
+                stopping_rx.wait_for(|s| *s).await.ok();
+                tokio::time::sleep(grace).await;
+            } => {
+                tracing::warn!(grace_secs = grace.as_secs(), "requests still running after the grace period; closing");
+                Ok(())
+            }
+        };
+        sweeper.abort();
+        state.store.close().await;
+        result
+    }
+}
+
+async fn separate_metrics(State(state): State<AppState>) -> Response {
+    ops::metrics_text(&state).into_response()
+}
+
+/// Deletes dead sessions every ten minutes.
+async fn sweep_sessions(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    loop {
+        tick.tick().await;
+        match state.store.delete_dead_sessions(state.session_lifetime, witzo_store::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "ended expired sessions"),
+            Err(err) => tracing::warn!(%err, "could not sweep expired sessions"),
+        }
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

@@ -1,0 +1,40 @@
+//! Static dashboard assets, compiled into the binary and served under
+//! content-hashed names so they can be cached forever.
+
+use sha2::{Digest, Sha256};
+
+pub struct Asset {
+    /// The URL path, e.g. `/static/app.3f2a9c1d.css`.
+    pub path: String,
+    pub bytes: &'static [u8],
+    pub content_type: &'static str,
+}
+
+impl Asset {
+    fn new(stem: &str, ext: &str, bytes: &'static [u8], content_type: &'static str) -> Self {
+        let hash = hex::encode(&Sha256::digest(bytes)[..6]);
+        Self {
+            path: format!("/static/{stem}.{hash}.{ext}"),
+            bytes,
+            content_type,
+        }
+    }
+}
+
+pub struct Assets {
+    pub css: Asset,
+}
+
+impl Default for Assets {
+    fn default() -> Self {
+        Self {
+            css: Asset::new("app", "css", include_bytes!("../assets/app.css"), "text/css; charset=utf-8"),
+        }
+    }
+}
+
+impl Assets {
+    pub fn find(&self, path: &str) -> Option<&Asset> {
+        [&self.css].into_iter().find(|asset| asset.path == path)
+    }
+}

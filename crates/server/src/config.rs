@@ -1,0 +1,301 @@
+//! Typed configuration: defaults → `witzo.toml` (optional) → `WITZO_*`
+//! environment variables → command-line flags. Every setting is listed in
+//! `docs/CONFIG.md`. Nothing here is global; the loaded [`Config`] travels in
+//! the application state.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use figment::Figment;
+use figment::providers::{Env, Format, Serialized, Toml};
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use url::Url;
+
+/// Where Witzo runs: `production` refuses unsafe settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum Environment {
+    #[default]
+    Development,
+    Production,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP server listens on.
+    pub listen: SocketAddr,
+    /// Directory for the SQLite database and the generated secret key.
+    pub data_dir: PathBuf,
+    /// The URL owners and visitors reach Witzo at; defaults to `http://{listen}`.
+    pub public_url: Option<Url>,
+    /// `sqlite://…` or `postgres://…`; defaults to `{data_dir}/witzo.db`.
+    pub database_url: Option<SecretString>,
+    /// `redis://…`, for running several instances (not used yet).
+    pub redis_url: Option<SecretString>,
+    /// Key for session-bound CSRF tokens and other MACs (≥ 32 characters).
+    /// Generated into `{data_dir}/secret.key` when not given (development only).
+    pub secret_key: Option<SecretString>,
+    pub environment: Environment,
+    /// Trust `X-Forwarded-For` / `X-Forwarded-Proto` from a reverse proxy.
+    pub trust_proxy: bool,
+    pub log_format: LogFormat,
+    /// A `tracing` filter, e.g. `info` or `witzo_server=debug,info`.
+    pub log_level: String,
+    pub metrics: MetricsConfig,
+    pub limits: Limits,
+    pub session: SessionConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Serve `/metrics` on the main listener to requests bearing this token.
+    pub token: Option<SecretString>,
+    /// Serve `/metrics` (without a token) on this separate address instead.
+    pub listen: Option<SocketAddr>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Limits {
+    /// Largest accepted JSON or form body, in bytes (routes may set their own).
+    pub json_body_bytes: usize,
+    /// Longest time a request may take before it is answered `request_timeout`.
+    pub request_timeout_secs: u64,
+    /// Sustained requests per minute one IP address may make to the public API.
+    pub public_per_ip_per_minute: u32,
+    /// Requests one IP address may make to the public API in a burst.
+    pub public_per_ip_burst: u32,
+    /// Connections in the database pool.
+    pub database_connections: u32,
+    /// How long shutdown waits for in-flight requests.
+    pub shutdown_grace_secs: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            json_body_bytes: 64 * 1024,
+            request_timeout_secs: 30,
+            public_per_ip_per_minute: 120,
+            public_per_ip_burst: 30,
+            database_connections: 10,
+            shutdown_grace_secs: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SessionConfig {
+    /// A session unused for this long ends.
+    pub idle_timeout_minutes: u64,
+    /// Every session ends this long after sign-in.
+    pub absolute_timeout_hours: u64,
+}
+
+impl Default for SessionConfig {
+    fn default() -> Self {
+        Self {
+            idle_timeout_minutes: 24 * 60,
+            absolute_timeout_hours: 14 * 24,
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("./data"),
+            public_url: None,
+            database_url: None,
+            redis_url: None,
+            secret_key: None,
+            environment: Environment::Development,
+            trust_proxy: false,
+            log_format: LogFormat::Text,
+            log_level: "info".to_owned(),
+            metrics: MetricsConfig::default(),
+            limits: Limits::default(),
+            session: SessionConfig::default(),
+        }
+    }
+}
+
+/// Why the configuration was refused. The messages name settings, never values.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    MissingFile(PathBuf),
+    #[error("invalid configuration: {0}")]
+    Invalid(Box<figment::Error>),
+    #[error("unsafe configuration for production:\n  - {}", .0.join("\n  - "))]
+    Unsafe(Vec<String>),
+    #[error("could not read or create the secret key file {path}: {source}")]
+    SecretKeyFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Values given on the command line, applied over everything else.
+#[derive(Debug, Default, Clone)]
+pub struct Overrides {
+    pub config_file: Option<PathBuf>,
+    pub listen: Option<SocketAddr>,
+    pub data_dir: Option<PathBuf>,
+    pub log_format: Option<LogFormat>,
+}
+
+const DEFAULT_FILE: &str = "witzo.toml";
+
+impl Config {
+    /// Loads defaults, the config file, the environment and `overrides`, in
+    /// that order, then checks the result.
+    pub fn load(overrides: &Overrides) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        match &overrides.config_file {
+            Some(path) if !path.exists() => return Err(ConfigError::MissingFile(path.clone())),
+            Some(path) => figment = figment.merge(Toml::file_exact(path)),
+            None if Path::new(DEFAULT_FILE).exists() => {
+                figment = figment.merge(Toml::file_exact(DEFAULT_FILE));
+            }
+            None => {}
+        }
+        // WITZO_TEST_* belong to the test suites, not to the server.
+        figment = figment.merge(
+            Env::prefixed("WITZO_")
+                .split("__")
+                .filter(|key| !key.as_str().starts_with("test_")),
+        );
+        if let Some(listen) = overrides.listen {
+            figment = figment.merge(Serialized::default("listen", listen));
+        }
+        if let Some(dir) = &overrides.data_dir {
+            figment = figment.merge(Serialized::default("data_dir", dir));
+        }
+        if let Some(format) = overrides.log_format {
+            let name = match format {
+                LogFormat::Text => "text",
+                LogFormat::Json => "json",
+            };
+            figment = figment.merge(Serialized::default("log_format", name));
+        }
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(Box::new(e)))?;
+        config.check()?;
+        Ok(config)
+    }
+
+    /// Refuses settings that are unsafe in production, listing every problem.
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let mut problems = Vec::new();
+        if let Some(key) = &self.secret_key
+            && key.expose_secret().len() < 32
+        {
+            problems.push("secret_key must be at least 32 characters".to_owned());
+        }
+        if self.environment == Environment::Production {
+            if self.secret_key.is_none() {
+                problems.push("secret_key must be set (WITZO_SECRET_KEY)".to_owned());
+            }
+            match &self.public_url {
+                None => problems.push("public_url must be set (WITZO_PUBLIC_URL)".to_owned()),
+                Some(url) if url.scheme() != "https" && !self.trust_proxy => problems.push(
+                    "public_url must be https:// (or set trust_proxy behind a TLS-terminating proxy)"
+                        .to_owned(),
+                ),
+                Some(_) => {}
+            }
+        }
+        if let Some(url) = &self.public_url
+            && (!matches!(url.scheme(), "http" | "https") || url.host_str().is_none())
+        {
+            problems.push("public_url must be an http:// or https:// URL with a host".to_owned());
+        }
+        if self.limits.json_body_bytes == 0 || self.limits.request_timeout_secs == 0 {
+            problems.push("limits.json_body_bytes and limits.request_timeout_secs must be positive".to_owned());
+        }
+        if self.limits.public_per_ip_per_minute == 0 || self.limits.public_per_ip_burst == 0 {
+            problems.push("limits.public_per_ip_* must be positive".to_owned());
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(ConfigError::Unsafe(problems))
+        }
+    }
+
+    /// The URL Witzo is reached at, given the address it actually bound.
+    pub fn public_url_for(&self, bound: SocketAddr) -> Result<Url, url::ParseError> {
+        match &self.public_url {
+            Some(url) => Ok(url.clone()),
+            None => Url::parse(&format!("http://{bound}/")),
+        }
+    }
+
+    pub fn database_url(&self) -> SecretString {
+        self.database_url.clone().unwrap_or_else(|| {
+            let path = self.data_dir.join("witzo.db");
+            SecretString::from(format!("sqlite://{}?mode=rwc", path.display()))
+        })
+    }
+
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_secs(self.limits.request_timeout_secs)
+    }
+
+    /// The configured secret key, or (development only, checked by
+    /// [`Config::check`]) the one persisted in the data directory, created
+    /// with owner-only permissions on first use.
+    pub fn resolve_secret_key(&self) -> Result<SecretString, ConfigError> {
+        if let Some(key) = &self.secret_key {
+            return Ok(key.clone());
+        }
+        let path = self.data_dir.join("secret.key");
+        let io = |source| ConfigError::SecretKeyFile {
+            path: path.clone(),
+            source,
+        };
+        if let Ok(existing) = std::fs::read_to_string(&path) {
+            let existing = existing.trim();
+            if existing.len() >= 32 {
+                return Ok(SecretString::from(existing.to_owned()));
+            }
+        }
+        std::fs::create_dir_all(&self.data_dir).map_err(io)?;
+        let key = hex::encode(rand::random::<[u8; 32]>());
+        write_private(&path, &key).map_err(io)?;
+        Ok(SecretString::from(key))
+    }
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(contents.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
+    std::fs::write(path, contents)
+}

@@ -1,0 +1,206 @@
+//! The HTTP layer's one error type. Every JSON error is
+//! `{"code": "...", "message": "..."}` with a stable snake_case `code` from
+//! [`ErrorCode`], the single table of code → status. 5xx bodies are generic;
+//! their cause travels in a response extension and is logged once, with the
+//! request id, by the request middleware.
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+use witzo_store::StoreError;
+
+macro_rules! error_codes {
+    ($($variant:ident => $code:literal, $status:ident;)+) => {
+        /// Every error code Witzo answers with. Clients switch on these, never
+        /// on messages, so a code is never renamed or reused.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum ErrorCode {
+            $($variant,)+
+        }
+
+        impl ErrorCode {
+            pub const ALL: &'static [ErrorCode] = &[$(ErrorCode::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ErrorCode::$variant => $code,)+
+                }
+            }
+
+            pub fn status(self) -> StatusCode {
+                match self {
+                    $(ErrorCode::$variant => StatusCode::$status,)+
+                }
+            }
+        }
+    };
+}
+
+error_codes! {
+    InvalidJson => "invalid_json", BAD_REQUEST;
+    InvalidForm => "invalid_form", BAD_REQUEST;
+    InvalidQuery => "invalid_query", BAD_REQUEST;
+    InvalidPath => "invalid_path", BAD_REQUEST;
+    UnknownField => "unknown_field", UNPROCESSABLE_ENTITY;
+    MissingField => "missing_field", UNPROCESSABLE_ENTITY;
+    InvalidType => "invalid_type", UNPROCESSABLE_ENTITY;
+    ValidationFailed => "validation_failed", UNPROCESSABLE_ENTITY;
+    PayloadTooLarge => "payload_too_large", PAYLOAD_TOO_LARGE;
+    UnsupportedMediaType => "unsupported_media_type", UNSUPPORTED_MEDIA_TYPE;
+    Unauthenticated => "unauthenticated", UNAUTHORIZED;
+    SessionExpired => "session_expired", UNAUTHORIZED;
+    CsrfTokenMissing => "csrf_token_missing", FORBIDDEN;
+    CsrfTokenInvalid => "csrf_token_invalid", FORBIDDEN;
+    CrossSiteRequest => "cross_site_request", FORBIDDEN;
+    OriginNotAllowed => "origin_not_allowed", FORBIDDEN;
+    NotFound => "not_found", NOT_FOUND;
+    MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
+    Conflict => "conflict", CONFLICT;
+    RateLimited => "rate_limited", TOO_MANY_REQUESTS;
+    RequestTimeout => "request_timeout", SERVICE_UNAVAILABLE;
+    Unavailable => "service_unavailable", SERVICE_UNAVAILABLE;
+    Internal => "internal_error", INTERNAL_SERVER_ERROR;
+}
+
+/// The body of every error response.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable, machine-readable snake_case code.
+    pub code: &'static str,
+    /// Human-readable explanation; never contains internals.
+    pub message: String,
+    /// The request field the error is about, when there is one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+}
+
+/// An error on its way to becoming a response.
+#[derive(Debug)]
+pub struct ApiError {
+    code: ErrorCode,
+    message: String,
+    field: Option<String>,
+    retry_after_secs: Option<u64>,
+    cause: Option<String>,
+}
+
+/// The internal cause of a 5xx, left for the request middleware to log.
+#[derive(Debug, Clone)]
+pub struct ErrorCause(pub String);
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            field: None,
+            retry_after_secs: None,
+            cause: None,
+        }
+    }
+
+    /// A 500 whose `cause` is logged but never shown.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::new(ErrorCode::Internal, "").with_cause(cause)
+    }
+
+    pub fn field(mut self, field: impl Into<String>) -> Self {
+        self.field = Some(field.into());
+        self
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after_secs = Some(secs);
+        self
+    }
+
+    pub fn with_cause(mut self, cause: impl std::fmt::Display) -> Self {
+        self.cause = Some(cause.to_string());
+        self
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        self.code
+    }
+
+    pub fn field_name(&self) -> Option<&str> {
+        self.field.as_deref()
+    }
+
+    pub fn not_found() -> Self {
+        Self::new(ErrorCode::NotFound, "Nothing was found at this address.")
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::NotFound => Self::not_found(),
+            StoreError::Conflict(field) => {
+                Self::new(ErrorCode::Conflict, format!("This {field} is already in use.")).field(field)
+            }
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.code.status();
+        let message = if status.is_server_error() {
+            match self.code {
+                ErrorCode::RequestTimeout => "The request took too long. Please try again.",
+                ErrorCode::Unavailable => "The service is unavailable right now. Please try again shortly.",
+                _ => "Something went wrong on our side. Please try again.",
+            }
+            .to_owned()
+        } else {
+            self.message
+        };
+        let body = ErrorBody {
+            code: self.code.as_str(),
+            message,
+            field: self.field,
+        };
+        let mut response = (status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after_secs {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+        }
+        if let Some(cause) = self.cause {
+            response.extensions_mut().insert(ErrorCause(cause));
+        }
+        response
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashSet;
+
+    use super::*;
+
+    #[test]
+    fn codes_are_unique_snake_case() {
+        let mut seen = HashSet::new();
+        for code in ErrorCode::ALL {
+            let name = code.as_str();
+            assert!(seen.insert(name), "{name} twice");
+            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            assert!(code.status().is_client_error() || code.status().is_server_error());
+        }
+    }
+
+    #[test]
+    fn server_errors_never_show_their_cause() {
+        let response = ApiError::internal("password=hunter2 at db.rs:12").into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let cause = response.extensions().get::<ErrorCause>().map(|c| c.0.clone());
+        assert_eq!(cause.as_deref(), Some("password=hunter2 at db.rs:12"));
+    }
+}

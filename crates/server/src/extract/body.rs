@@ -1,0 +1,203 @@
+use axum::extract::rejection::BytesRejection;
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+
+/// A JSON body: `application/json` only, size-limited by the route's
+/// `DefaultBodyLimit`, unknown fields refused by `deny_unknown_fields` on the
+/// target type.
+#[derive(Debug)]
+pub struct ApiJson<T>(pub T);
+
+/// A URL-encoded form body (`application/x-www-form-urlencoded`).
+#[derive(Debug)]
+pub struct ApiForm<T>(pub T);
+
+/// A query string.
+#[derive(Debug)]
+pub struct ApiQuery<T>(pub T);
+
+/// Path parameters.
+#[derive(Debug)]
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        require_media_type(req.headers(), is_json, "application/json")?;
+        let bytes = read_body(req, state).await?;
+        parse_json(&bytes).map(ApiJson)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiForm<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        require_media_type(req.headers(), is_form, "application/x-www-form-urlencoded")?;
+        let bytes = read_body(req, state).await?;
+        parse_urlencoded(&bytes, ErrorCode::InvalidForm).map(ApiForm)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let query = parts.uri.query().unwrap_or_default();
+        parse_urlencoded(query.as_bytes(), ErrorCode::InvalidQuery).map(ApiQuery)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> ApiResult<Self> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|axum::extract::Path(value)| ApiPath(value))
+            .map_err(|rejection| ApiError::new(ErrorCode::InvalidPath, rejection.body_text()))
+    }
+}
+
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    Some(value.split(';').next()?.trim().to_ascii_lowercase())
+}
+
+fn is_json(mime: &str) -> bool {
+    mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
+}
+
+fn is_form(mime: &str) -> bool {
+    mime == "application/x-www-form-urlencoded"
+}
+
+fn require_media_type(headers: &HeaderMap, accepts: fn(&str) -> bool, expected: &str) -> ApiResult<()> {
+    match media_type(headers) {
+        Some(mime) if accepts(&mime) => Ok(()),
+        _ => Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            format!("Send the body as {expected}."),
+        )),
+    }
+}
+
+async fn read_body<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Bytes> {
+    Bytes::from_request(req, state).await.map_err(body_rejection)
+}
+
+pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
+    if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
+    } else {
+        ApiError::new(ErrorCode::InvalidJson, "The request body could not be read.")
+    }
+}
+
+/// Parses JSON, mapping serde's errors to precise codes and the field path.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
+        let path = err.path().to_string();
+        let inner = err.into_inner();
+        match inner.classify() {
+            serde_json::error::Category::Data => classify_data_error(&strip_position(&inner.to_string()), &path),
+            _ => ApiError::new(ErrorCode::InvalidJson, format!("The body is not valid JSON: {}", strip_position(&inner.to_string()))),
+        }
+    })?;
+    de.end()
+        .map_err(|_| ApiError::new(ErrorCode::InvalidJson, "The body has trailing characters after the JSON value."))?;
+    Ok(value)
+}
+
+fn parse_urlencoded<T: DeserializeOwned>(bytes: &[u8], malformed: ErrorCode) -> ApiResult<T> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(bytes));
+    serde_path_to_error::deserialize(de).map_err(|err| {
+        let path = err.path().to_string();
+        let message = err.into_inner().to_string();
+        let classified = classify_data_error(&message, &path);
+        if classified.code() == ErrorCode::ValidationFailed && message.starts_with("invalid") {
+            ApiError::new(malformed, message)
+        } else {
+            classified
+        }
+    })
+}
+
+/// serde reports data errors as text; its wording is stable and is the only
+/// way to tell an unknown field from a missing one.
+fn classify_data_error(message: &str, path: &str) -> ApiError {
+    let field_in_backticks = || message.split('`').nth(1).unwrap_or_default().to_owned();
+    let join = |name: String| {
+        if path.is_empty() || path == "." {
+            name
+        } else {
+            format!("{path}.{name}")
+        }
+    };
+    if message.starts_with("unknown field") {
+        let name = field_in_backticks();
+        ApiError::new(ErrorCode::UnknownField, format!("Unknown field `{name}`.")).field(join(name))
+    } else if message.starts_with("missing field") {
+        let name = field_in_backticks();
+        ApiError::new(ErrorCode::MissingField, format!("Missing field `{name}`.")).field(join(name))
+    } else if message.starts_with("invalid type") {
+        ApiError::new(ErrorCode::InvalidType, format!("Wrong type: {message}.")).field(path)
+    } else {
+        ApiError::new(ErrorCode::ValidationFailed, message.to_owned()).field(path)
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(at) => message[..at].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Body {
+        name: String,
+        inner: Inner,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        count: u8,
+    }
+
+    fn code_and_field(raw: &str) -> (&'static str, Option<String>) {
+        let err = parse_json::<Body>(raw.as_bytes()).unwrap_err();
+        (err.code().as_str(), err.field_name().map(str::to_owned))
+    }
+
+    #[test]
+    fn classifies_each_kind_of_bad_json() {
+        assert_eq!(code_and_field("{").0, "invalid_json");
+        assert_eq!(code_and_field("").0, "invalid_json");
+        assert_eq!(code_and_field(r#"{"name":"a","inner":{"count":1}} x"#).0, "invalid_json");
+        assert_eq!(code_and_field(r#"{"name":"a"}"#), ("missing_field", Some("inner".into())));
+        assert_eq!(
+            code_and_field(r#"{"name":"a","inner":{"count":1,"evil":true}}"#),
+            ("unknown_field", Some("inner.evil".into()))
+        );
+        assert_eq!(code_and_field(r#"{"name":1,"inner":{"count":1}}"#), ("invalid_type", Some("name".into())));
+        assert_eq!(code_and_field(r#"{"name":"a","inner":{"count":300}}"#).0, "validation_failed");
+    }
+}

@@ -1,0 +1,11 @@
+//! Extractors. The body, query and path extractors replace axum's own so
+//! every rejection has Witzo's error shape and a precise code; the identity
+//! extractors put authorisation in handler signatures.
+
+mod body;
+mod client;
+mod session;
+
+pub use body::{ApiForm, ApiJson, ApiPath, ApiQuery};
+pub use client::ClientIp;
+pub use session::OwnerSession;

@@ -1,0 +1,3 @@
+fn main() -> std::process::ExitCode {
+    witzo_server::cli::main()
+}

@@ -1,0 +1,33 @@
+use std::sync::Arc;
+
+use url::Url;
+use witzo_store::Store;
+use witzo_store::sessions::SessionLifetime;
+
+use crate::assets::Assets;
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::security::cookie::CookiePolicy;
+use crate::security::cors::OriginPolicy;
+use crate::security::keys::Keys;
+use crate::security::rate_limit::RateLimiter;
+
+/// Everything a request may need, built once at start-up. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub keys: Arc<Keys>,
+    /// The public URL, as Witzo is reached by browsers.
+    pub public_url: Arc<Url>,
+    /// Its origin (`scheme://host[:port]`), for same-origin checks.
+    pub public_origin: Arc<str>,
+    /// Served over https (directly or behind a TLS-terminating proxy).
+    pub https: bool,
+    pub cookies: CookiePolicy,
+    pub session_lifetime: SessionLifetime,
+    pub limiter: Arc<dyn RateLimiter>,
+    pub origins: Arc<dyn OriginPolicy>,
+    pub metrics: Arc<Metrics>,
+    pub assets: Arc<Assets>,
+}

@@ -1,0 +1,105 @@
+//! Owners' accounts: the tenants every other row belongs to.
+
+use serde::Serialize;
+
+use crate::domain::{AccountId, CleanText, CountryCode, EmailAddress, WebUrl};
+use crate::{Store, StoreError, StoreResult};
+
+/// An owner's account as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Account {
+    #[sqlx(try_from = "i64")]
+    pub id: AccountId,
+    pub email: String,
+    pub name: String,
+    pub company: String,
+    pub website: String,
+    pub country: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// The owner-editable profile, already validated.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub name: CleanText,
+    pub company: CleanText,
+    pub website: Option<WebUrl>,
+    pub country: Option<CountryCode>,
+}
+
+const COLUMNS: &str = "id, email, name, company, website, country, created_at, updated_at";
+
+impl Store {
+    /// Creates an account for `email`; [`StoreError::Conflict`] if one exists.
+    pub async fn create_account(&self, email: &EmailAddress, now: i64) -> StoreResult<Account> {
+        let sql = format!(
+            "INSERT INTO accounts (email, created_at, updated_at) VALUES ($1, $2, $2) RETURNING {COLUMNS}"
+        );
+        let account: Account = sqlx::query_as(&sql)
+            .bind(email.as_str())
+            .bind(now)
+            .fetch_one(self.pool())
+            .await
+            .map_err(StoreError::on_unique("email"))?;
+        Ok(account)
+    }
+
+    pub async fn account_by_id(&self, id: AccountId) -> StoreResult<Account> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE id = $1");
+        let row: Option<Account> = sqlx::query_as(&sql)
+            .bind(id.get())
+            .fetch_optional(self.pool())
+            .await?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn account_by_email(&self, email: &EmailAddress) -> StoreResult<Option<Account>> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts WHERE email = $1");
+        let row: Option<Account> = sqlx::query_as(&sql)
+            .bind(email.as_str())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row)
+    }
+
+    /// Every account, oldest first (for operators).
+    pub async fn list_accounts(&self) -> StoreResult<Vec<Account>> {
+        let sql = format!("SELECT {COLUMNS} FROM accounts ORDER BY id");
+        Ok(sqlx::query_as(&sql).fetch_all(self.pool()).await?)
+    }
+
+    pub async fn update_profile(
+        &self,
+        id: AccountId,
+        profile: &Profile,
+        now: i64,
+    ) -> StoreResult<Account> {
+        let sql = format!(
+            "UPDATE accounts SET name = $1, company = $2, website = $3, country = $4, updated_at = $5 \
+             WHERE id = $6 RETURNING {COLUMNS}"
+        );
+        let row: Option<Account> = sqlx::query_as(&sql)
+            .bind(profile.name.as_str())
+            .bind(profile.company.as_str())
+            .bind(profile.website.as_ref().map_or("", WebUrl::as_str))
+            .bind(profile.country.as_ref().map_or("", CountryCode::as_str))
+            .bind(now)
+            .bind(id.get())
+            .fetch_optional(self.pool())
+            .await?;
+        row.ok_or(StoreError::NotFound)
+    }
+
+    /// Deletes the account and, by cascade, every row it owns.
+    pub async fn delete_account(&self, id: AccountId) -> StoreResult<()> {
+        let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
+            .bind(id.get())
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,42 @@
+use serde::{Deserialize, Serialize};
+
+macro_rules! typed_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(i64);
+
+        impl $name {
+            /// Wraps a raw id read from the database or a trusted caller.
+            pub fn from_raw(raw: i64) -> Self {
+                Self(raw)
+            }
+
+            pub fn get(self) -> i64 {
+                self.0
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(raw: i64) -> Self {
+                Self(raw)
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+    };
+}
+
+typed_id!(
+    /// The id of an owner's account (the tenant).
+    AccountId
+);
+typed_id!(
+    /// The id of a background job.
+    JobId
+);

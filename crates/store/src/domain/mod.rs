@@ -1,0 +1,31 @@
+//! Typed values parsed at the edge. Each has private fields and a `parse`
+//! constructor, so a value of the type is proof that it was validated.
+
+mod country;
+mod email;
+mod ids;
+mod sanitize;
+mod text;
+mod web_url;
+
+pub use country::CountryCode;
+pub use email::EmailAddress;
+pub use ids::{AccountId, JobId};
+pub use sanitize::sanitize_rich_text;
+pub use text::{CleanText, TextRules};
+pub use web_url::WebUrl;
+
+/// Why a value was refused. `field` is filled in by the caller that knows it.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct InvalidValue {
+    pub message: String,
+}
+
+impl InvalidValue {
+    pub fn new(message: impl Into<String>) -> Self {
+        Self {
+            message: message.into(),
+        }
+    }
+}

@@ -1,0 +1,156 @@
+//! Background jobs are rows: enqueued beside the change that needs them,
+//! claimed atomically by one worker, retried with back-off, and recovered
+//! when a worker dies mid-job (its lease runs out).
+
+use crate::domain::JobId;
+use crate::{Backend, Store, StoreError, StoreResult};
+
+/// A claimed job, ready to run.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Job {
+    #[sqlx(try_from = "i64")]
+    pub id: JobId,
+    pub kind: String,
+    pub payload: String,
+    /// Attempts so far, this one included.
+    pub attempts: i64,
+    pub max_attempts: i64,
+}
+
+/// Where a job stands.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct JobState {
+    pub status: String,
+    pub attempts: i64,
+    pub run_at: i64,
+    pub last_error: Option<String>,
+}
+
+/// The longest wait between two attempts.
+const MAX_BACKOFF_SECS: i64 = 3600;
+
+/// Wait before the next attempt: 10 s, 20 s, 40 s … capped at an hour.
+pub fn backoff_secs(attempts: i64) -> i64 {
+    let exp = u32::try_from(attempts.clamp(1, 20) - 1).unwrap_or(0);
+    (10_i64 << exp).min(MAX_BACKOFF_SECS)
+}
+
+const CLAIM_SQLITE: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+     locked_until = $1 + $2, updated_at = $1 \
+     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
+        OR (status = 'running' AND locked_until < $1) ORDER BY run_at, id LIMIT 1) \
+     RETURNING id, kind, payload, attempts, max_attempts";
+
+const CLAIM_POSTGRES: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
+     locked_until = $1 + $2, updated_at = $1 \
+     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
+        OR (status = 'running' AND locked_until < $1) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     RETURNING id, kind, payload, attempts, max_attempts";
+
+impl Store {
+    /// Queues a job of `kind` to run at `run_at` or later.
+    pub async fn enqueue_job(
+        &self,
+        kind: &str,
+        payload: &str,
+        run_at: i64,
+        max_attempts: i64,
+        now: i64,
+    ) -> StoreResult<JobId> {
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
+        )
+        .bind(kind)
+        .bind(payload)
+        .bind(max_attempts.max(1))
+        .bind(run_at)
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(JobId::from_raw(id))
+    }
+
+    /// Takes the next due job for `lease_secs`, or `None`. At most one caller
+    /// gets any given job. A running job whose lease ran out is taken again
+    /// while it has attempts left, and marked failed once it has none.
+    pub async fn claim_job(&self, lease_secs: i64, now: i64) -> StoreResult<Option<Job>> {
+        sqlx::query(
+            "UPDATE jobs SET status = 'failed', last_error = 'worker lease expired', updated_at = $1 \
+             WHERE status = 'running' AND locked_until < $1 AND attempts >= max_attempts",
+        )
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        let sql = match self.backend() {
+            Backend::Sqlite => CLAIM_SQLITE,
+            Backend::Postgres => CLAIM_POSTGRES,
+        };
+        Ok(sqlx::query_as(sql)
+            .bind(now)
+            .bind(lease_secs)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+
+    /// Marks a claimed job done.
+    pub async fn complete_job(&self, id: JobId, now: i64) -> StoreResult<()> {
+        self.finish(id, "succeeded", None, now, now).await
+    }
+
+    /// Records a failed attempt: the job is queued again after a back-off,
+    /// or marked failed once its attempts are used up. Returns the new state.
+    pub async fn fail_job(&self, job: &Job, error: &str, now: i64) -> StoreResult<JobState> {
+        let status = if job.attempts >= job.max_attempts { "failed" } else { "queued" };
+        let run_at = now + backoff_secs(job.attempts);
+        self.finish(job.id, status, Some(error), run_at, now).await?;
+        self.job_state(job.id).await
+    }
+
+    pub async fn job_state(&self, id: JobId) -> StoreResult<JobState> {
+        let state: Option<JobState> =
+            sqlx::query_as("SELECT status, attempts, run_at, last_error FROM jobs WHERE id = $1")
+                .bind(id.get())
+                .fetch_optional(self.pool())
+                .await?;
+        state.ok_or(StoreError::NotFound)
+    }
+
+    async fn finish(
+        &self,
+        id: JobId,
+        status: &str,
+        error: Option<&str>,
+        run_at: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = $1, last_error = $2, run_at = $3, locked_until = NULL, updated_at = $4 \
+             WHERE id = $5 AND status = 'running'",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(run_at)
+        .bind(now)
+        .bind(id.get())
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_secs;
+
+    #[test]
+    fn backoff_doubles_from_ten_seconds_up_to_an_hour() {
+        assert_eq!(
+            [1, 2, 3, 4, 9, 50].map(backoff_secs),
+            [10, 20, 40, 80, 2560, 3600]
+        );
+    }
+}

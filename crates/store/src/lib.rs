@@ -1,0 +1,33 @@
+//! Witzo's storage layer.
+//!
+//! One [`Store`] speaks to SQLite (the embedded default) or PostgreSQL, chosen
+//! by the database URL. Every query is written once with `$n` placeholders,
+//! which both backends understand; where the SQL must differ (job claiming),
+//! the backend picks the statement. Each backend has its own embedded
+//! migration tree under `migrations/`.
+//!
+//! The [`domain`] module holds the typed values that are parsed at the edge
+//! (e-mail addresses, clean text, typed ids) so nothing unvalidated reaches a
+//! query.
+
+pub mod accounts;
+pub mod audit;
+mod db;
+pub mod domain;
+mod error;
+pub mod jobs;
+pub mod sessions;
+
+pub use db::{Backend, Store};
+pub use error::{StoreError, StoreResult};
+
+/// The current time as Unix seconds, the unit of every stored timestamp.
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+#[cfg(feature = "testing")]
+pub mod testing;
