@@ -63,19 +63,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
     Ok(store)
 }
 
-/// The whole router: ops, dashboard and public surfaces, fallbacks, and the
-/// global layers. Returns the OpenAPI document built alongside.
+/// The whole router: ops, dashboard and public surfaces, the OpenAPI
+/// document built from their handlers, and the global layers.
 pub fn router(state: AppState) -> Router {
     let dashboard = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(pages::home))
         .routes(routes!(account::me))
         .routes(routes!(account::update_profile))
-        .routes(routes!(account::sign_out))
-        .layer(from_fn_with_state(state.clone(), csrf_guard));
-    let public = OpenApiRouter::new()
-        .routes(routes!(public::health))
-        .layer(from_fn_with_state(state.clone(), public_ip_limit))
-        .layer(from_fn_with_state(state.clone(), public_cors));
+        .routes(routes!(account::sign_out));
+    let public = OpenApiRouter::new().routes(routes!(public::health));
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
@@ -83,17 +79,38 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(pages::asset));
     let (routes, openapi) = dashboard.merge(public).merge(ops).split_for_parts();
     let openapi_json: Arc<str> = openapi.to_json().unwrap_or_default().into();
+    let routes = routes.route(
+        "/api/openapi.json",
+        get(move || {
+            let json = openapi_json.clone();
+            async move {
+                (
+                    [(
+                        header::CONTENT_TYPE,
+                        HeaderValue::from_static("application/json"),
+                    )],
+                    json.to_string(),
+                )
+            }
+        }),
+    );
+    with_global_layers(routes, state)
+}
+
+/// The layers every route gets. Surface-specific controls (CSRF for the
+/// dashboard; CORS and the per-IP limit for the public API) choose by path
+/// themselves, so they also cover routes added later and unknown paths.
+/// From the inside out: JSON fallbacks for unknown paths and methods, the
+/// body limit, CSRF, the public rate limit, CORS, panic capture, the request
+/// context (id, timeout, logging, metrics) and the security headers.
+pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
-        .route(
-            "/api/openapi.json",
-            get(move || {
-                let json = openapi_json.clone();
-                async move { ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], json.to_string()) }
-            }),
-        )
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
+        .layer(from_fn_with_state(state.clone(), csrf_guard))
+        .layer(from_fn_with_state(state.clone(), public_ip_limit))
+        .layer(from_fn_with_state(state.clone(), public_cors))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), request_context))
         .layer(from_fn_with_state(state.clone(), security_headers))
@@ -105,7 +122,10 @@ async fn not_found() -> ApiError {
 }
 
 async fn method_not_allowed() -> ApiError {
-    ApiError::new(ErrorCode::MethodNotAllowed, "This method is not allowed here.")
+    ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        "This method is not allowed here.",
+    )
 }
 
 /// A bound, ready-to-run Witzo server.
@@ -122,7 +142,11 @@ impl Application {
             .await
             .with_context(|| format!("binding {}", config.listen))?;
         let metrics_listener = match config.metrics.listen {
-            Some(addr) => Some(TcpListener::bind(addr).await.with_context(|| format!("binding {addr}"))?),
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr}"))?,
+            ),
             None => None,
         };
         let bound = listener.local_addr()?;
@@ -131,9 +155,12 @@ impl Application {
         let store = open_store(&config).await?;
         let https = public_url.scheme() == "https";
         let session_lifetime = SessionLifetime {
-            idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60)).unwrap_or(i64::MAX),
-            absolute_secs: i64::try_from(config.session.absolute_timeout_hours.saturating_mul(3600))
+            idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60))
                 .unwrap_or(i64::MAX),
+            absolute_secs: i64::try_from(
+                config.session.absolute_timeout_hours.saturating_mul(3600),
+            )
+            .unwrap_or(i64::MAX),
         };
         let state = AppState {
             keys: Arc::new(Keys::derive(&secret)),
@@ -164,7 +191,9 @@ impl Application {
     }
 
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
-        self.metrics_listener.as_ref().and_then(|l| l.local_addr().ok())
+        self.metrics_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn state(&self) -> &AppState {
@@ -173,7 +202,10 @@ impl Application {
 
     /// Serves until `shutdown` resolves, then lets in-flight requests finish
     /// for up to `limits.shutdown_grace_secs`.
-    pub async fn run_until(self, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    pub async fn run_until(
+        self,
+        shutdown: impl Future<Output = ()> + Send + 'static,
+    ) -> anyhow::Result<()> {
         let state = self.state;
         let grace = Duration::from_secs(state.config.limits.shutdown_grace_secs);
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
@@ -183,8 +215,9 @@ impl Application {
                 .with_state(state.clone());
             let mut stop = stopping_rx.clone();
             tokio::spawn(async move {
-                let serve = axum::serve(listener, metrics)
-                    .with_graceful_shutdown(async move { stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(()) });
+                let serve = axum::serve(listener, metrics).with_graceful_shutdown(async move {
+                    stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(())
+                });
                 if let Err(err) = serve.await {
                     tracing::error!(%err, "metrics listener failed");
                 }
@@ -219,10 +252,15 @@ async fn separate_metrics(State(state): State<AppState>) -> Response {
 
 /// Deletes dead sessions every ten minutes.
 async fn sweep_sessions(state: AppState) {
-    let mut tick = tokio::time::interval(Duration::from_secs(600));
+    let every = Duration::from_secs(600);
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
-        match state.store.delete_dead_sessions(state.session_lifetime, witzo_store::now()).await {
+        match state
+            .store
+            .delete_dead_sessions(state.session_lifetime, witzo_store::now())
+            .await
+        {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "ended expired sessions"),
             Err(err) => tracing::warn!(%err, "could not sweep expired sessions"),

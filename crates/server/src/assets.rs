@@ -28,7 +28,12 @@ pub struct Assets {
 impl Default for Assets {
     fn default() -> Self {
         Self {
-            css: Asset::new("app", "css", include_bytes!("../assets/app.css"), "text/css; charset=utf-8"),
+            css: Asset::new(
+                "app",
+                "css",
+                include_bytes!("../assets/app.css"),
+                "text/css; charset=utf-8",
+            ),
         }
     }
 }

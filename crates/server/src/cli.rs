@@ -11,7 +11,11 @@ use crate::config::{Config, LogFormat, Overrides};
 use crate::telemetry;
 
 #[derive(Parser)]
-#[command(name = "witzo", version, about = "Witzo: grounded AI answers for business websites")]
+#[command(
+    name = "witzo",
+    version,
+    about = "Witzo: grounded AI answers for business websites"
+)]
 struct Cli {
     /// Configuration file (default: ./witzo.toml when it exists).
     #[arg(long, global = true, value_name = "FILE")]
@@ -66,7 +70,10 @@ pub fn main() -> ExitCode {
         }
     };
     telemetry::init(config.log_format, &config.log_level);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(err) => {
             eprintln!("witzo: cannot start the async runtime: {err}");

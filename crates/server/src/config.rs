@@ -227,7 +227,10 @@ impl Config {
             problems.push("public_url must be an http:// or https:// URL with a host".to_owned());
         }
         if self.limits.json_body_bytes == 0 || self.limits.request_timeout_secs == 0 {
-            problems.push("limits.json_body_bytes and limits.request_timeout_secs must be positive".to_owned());
+            problems.push(
+                "limits.json_body_bytes and limits.request_timeout_secs must be positive"
+                    .to_owned(),
+            );
         }
         if self.limits.public_per_ip_per_minute == 0 || self.limits.public_per_ip_burst == 0 {
             problems.push("limits.public_per_ip_* must be positive".to_owned());

@@ -140,9 +140,11 @@ impl From<StoreError> for ApiError {
     fn from(err: StoreError) -> Self {
         match err {
             StoreError::NotFound => Self::not_found(),
-            StoreError::Conflict(field) => {
-                Self::new(ErrorCode::Conflict, format!("This {field} is already in use.")).field(field)
-            }
+            StoreError::Conflict(field) => Self::new(
+                ErrorCode::Conflict,
+                format!("This {field} is already in use."),
+            )
+            .field(field),
             other => Self::internal(other),
         }
     }
@@ -154,7 +156,9 @@ impl IntoResponse for ApiError {
         let message = if status.is_server_error() {
             match self.code {
                 ErrorCode::RequestTimeout => "The request took too long. Please try again.",
-                ErrorCode::Unavailable => "The service is unavailable right now. Please try again shortly.",
+                ErrorCode::Unavailable => {
+                    "The service is unavailable right now. Please try again shortly."
+                }
                 _ => "Something went wrong on our side. Please try again.",
             }
             .to_owned()
@@ -191,7 +195,10 @@ mod tests {
         for code in ErrorCode::ALL {
             let name = code.as_str();
             assert!(seen.insert(name), "{name} twice");
-            assert!(name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{name}");
+            assert!(
+                name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{name}"
+            );
             assert!(code.status().is_client_error() || code.status().is_server_error());
         }
     }
@@ -200,7 +207,10 @@ mod tests {
     fn server_errors_never_show_their_cause() {
         let response = ApiError::internal("password=hunter2 at db.rs:12").into_response();
         assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
-        let cause = response.extensions().get::<ErrorCause>().map(|c| c.0.clone());
+        let cause = response
+            .extensions()
+            .get::<ErrorCause>()
+            .map(|c| c.0.clone());
         assert_eq!(cause.as_deref(), Some("password=hunter2 at db.rs:12"));
     }
 }

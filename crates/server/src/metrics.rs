@@ -3,8 +3,8 @@
 
 use std::time::Duration;
 
+use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::encoding::text::encode;
-use prometheus_client::encoding::{EncodeLabelSet, EncodeLabelValue};
 use prometheus_client::metrics::counter::Counter;
 use prometheus_client::metrics::family::Family;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
@@ -12,21 +12,15 @@ use prometheus_client::registry::Registry;
 
 use crate::security::headers::Surface;
 
-#[derive(Debug, Clone, Copy, Hash, PartialEq, Eq, EncodeLabelValue)]
-enum SurfaceLabel {
-    Dashboard,
-    Public,
-}
-
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct RequestLabels {
-    surface: SurfaceLabel,
+    surface: &'static str,
     status: u16,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct SurfaceLabels {
-    surface: SurfaceLabel,
+    surface: &'static str,
 }
 
 type HistogramFamily = Family<SurfaceLabels, Histogram, fn() -> Histogram>;
@@ -63,11 +57,10 @@ impl Default for Metrics {
 
 impl Metrics {
     pub fn observe(&self, surface: Surface, status: u16, elapsed: Duration) {
-        let surface = match surface {
-            Surface::Dashboard => SurfaceLabel::Dashboard,
-            Surface::Public => SurfaceLabel::Public,
-        };
-        self.requests.get_or_create(&RequestLabels { surface, status }).inc();
+        let surface = surface.as_str();
+        self.requests
+            .get_or_create(&RequestLabels { surface, status })
+            .inc();
         self.latency
             .get_or_create(&SurfaceLabels { surface })
             .observe(elapsed.as_secs_f64());

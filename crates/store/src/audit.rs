@@ -67,7 +67,11 @@ impl Store {
     }
 
     /// The newest `limit` events of `account`, newest first.
-    pub async fn audit_events_of(&self, account: AccountId, limit: i64) -> StoreResult<Vec<AuditEvent>> {
+    pub async fn audit_events_of(
+        &self,
+        account: AccountId,
+        limit: i64,
+    ) -> StoreResult<Vec<AuditEvent>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, ip, detail, created_at FROM audit_events \
              WHERE account_id = $1 ORDER BY id DESC LIMIT $2",

@@ -101,9 +101,14 @@ impl Store {
     /// Records a failed attempt: the job is queued again after a back-off,
     /// or marked failed once its attempts are used up. Returns the new state.
     pub async fn fail_job(&self, job: &Job, error: &str, now: i64) -> StoreResult<JobState> {
-        let status = if job.attempts >= job.max_attempts { "failed" } else { "queued" };
+        let status = if job.attempts >= job.max_attempts {
+            "failed"
+        } else {
+            "queued"
+        };
         let run_at = now + backoff_secs(job.attempts);
-        self.finish(job.id, status, Some(error), run_at, now).await?;
+        self.finish(job.id, status, Some(error), run_at, now)
+            .await?;
         self.job_state(job.id).await
     }
 

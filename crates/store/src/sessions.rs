@@ -154,7 +154,11 @@ impl Store {
     }
 
     /// Deletes sessions that can no longer be used; returns how many.
-    pub async fn delete_dead_sessions(&self, lifetime: SessionLifetime, now: i64) -> StoreResult<u64> {
+    pub async fn delete_dead_sessions(
+        &self,
+        lifetime: SessionLifetime,
+        now: i64,
+    ) -> StoreResult<u64> {
         let done = sqlx::query("DELETE FROM sessions WHERE expires_at <= $1 OR last_seen_at <= $2")
             .bind(now)
             .bind(now.saturating_sub(lifetime.idle_secs))
@@ -165,7 +169,11 @@ impl Store {
 }
 
 fn truncate(value: &str, max_chars: usize) -> String {
-    value.chars().filter(|c| !c.is_control()).take(max_chars).collect()
+    value
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(max_chars)
+        .collect()
 }
 
 #[cfg(test)]

@@ -18,7 +18,10 @@ impl TestDatabase {
     /// A new SQLite file in its own temporary directory.
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temporary directory");
-        let url = format!("sqlite://{}?mode=rwc", dir.path().join("witzo.db").display());
+        let url = format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("witzo.db").display()
+        );
         Self {
             url,
             _dir: Some(dir),
@@ -62,7 +65,9 @@ impl TestDatabase {
 
     /// A migrated store on this database.
     pub async fn store(&self) -> Store {
-        let store = Store::connect(&self.url, 5).await.expect("connect to test database");
+        let store = Store::connect(&self.url, 5)
+            .await
+            .expect("connect to test database");
         store.migrate().await.expect("migrate test database");
         store
     }

@@ -78,7 +78,11 @@ fn is_form(mime: &str) -> bool {
     mime == "application/x-www-form-urlencoded"
 }
 
-fn require_media_type(headers: &HeaderMap, accepts: fn(&str) -> bool, expected: &str) -> ApiResult<()> {
+fn require_media_type(
+    headers: &HeaderMap,
+    accepts: fn(&str) -> bool,
+    expected: &str,
+) -> ApiResult<()> {
     match media_type(headers) {
         Some(mime) if accepts(&mime) => Ok(()),
         _ => Err(ApiError::new(
@@ -89,14 +93,19 @@ fn require_media_type(headers: &HeaderMap, accepts: fn(&str) -> bool, expected: 
 }
 
 async fn read_body<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Bytes> {
-    Bytes::from_request(req, state).await.map_err(body_rejection)
+    Bytes::from_request(req, state)
+        .await
+        .map_err(body_rejection)
 }
 
 pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
     if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::new(ErrorCode::PayloadTooLarge, "The request body is too large.")
     } else {
-        ApiError::new(ErrorCode::InvalidJson, "The request body could not be read.")
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            "The request body could not be read.",
+        )
     }
 }
 
@@ -107,12 +116,24 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
         let path = err.path().to_string();
         let inner = err.into_inner();
         match inner.classify() {
-            serde_json::error::Category::Data => classify_data_error(&strip_position(&inner.to_string()), &path),
-            _ => ApiError::new(ErrorCode::InvalidJson, format!("The body is not valid JSON: {}", strip_position(&inner.to_string()))),
+            serde_json::error::Category::Data => {
+                classify_data_error(&strip_position(&inner.to_string()), &path)
+            }
+            _ => ApiError::new(
+                ErrorCode::InvalidJson,
+                format!(
+                    "The body is not valid JSON: {}",
+                    strip_position(&inner.to_string())
+                ),
+            ),
         }
     })?;
-    de.end()
-        .map_err(|_| ApiError::new(ErrorCode::InvalidJson, "The body has trailing characters after the JSON value."))?;
+    de.end().map_err(|_| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            "The body has trailing characters after the JSON value.",
+        )
+    })?;
     Ok(value)
 }
 
@@ -133,24 +154,43 @@ fn parse_urlencoded<T: DeserializeOwned>(bytes: &[u8], malformed: ErrorCode) -> 
 /// serde reports data errors as text; its wording is stable and is the only
 /// way to tell an unknown field from a missing one.
 fn classify_data_error(message: &str, path: &str) -> ApiError {
+    // serde_path_to_error calls the top level ".".
+    let path = if path == "." { "" } else { path };
     let field_in_backticks = || message.split('`').nth(1).unwrap_or_default().to_owned();
     let join = |name: String| {
-        if path.is_empty() || path == "." {
+        if path.is_empty() {
             name
         } else {
             format!("{path}.{name}")
         }
     };
+    let at_path = |error: ApiError| {
+        if path.is_empty() {
+            error
+        } else {
+            error.field(path)
+        }
+    };
     if message.starts_with("unknown field") {
+        // The path already ends with the unknown field's name.
         let name = field_in_backticks();
-        ApiError::new(ErrorCode::UnknownField, format!("Unknown field `{name}`.")).field(join(name))
+        at_path(ApiError::new(
+            ErrorCode::UnknownField,
+            format!("Unknown field `{name}`."),
+        ))
     } else if message.starts_with("missing field") {
         let name = field_in_backticks();
         ApiError::new(ErrorCode::MissingField, format!("Missing field `{name}`.")).field(join(name))
-    } else if message.starts_with("invalid type") {
-        ApiError::new(ErrorCode::InvalidType, format!("Wrong type: {message}.")).field(path)
+    } else if message.starts_with("invalid type") || message.starts_with("invalid length") {
+        at_path(ApiError::new(
+            ErrorCode::InvalidType,
+            format!("Wrong type: {message}."),
+        ))
     } else {
-        ApiError::new(ErrorCode::ValidationFailed, message.to_owned()).field(path)
+        at_path(ApiError::new(
+            ErrorCode::ValidationFailed,
+            message.to_owned(),
+        ))
     }
 }
 
@@ -191,13 +231,25 @@ mod tests {
     fn classifies_each_kind_of_bad_json() {
         assert_eq!(code_and_field("{").0, "invalid_json");
         assert_eq!(code_and_field("").0, "invalid_json");
-        assert_eq!(code_and_field(r#"{"name":"a","inner":{"count":1}} x"#).0, "invalid_json");
-        assert_eq!(code_and_field(r#"{"name":"a"}"#), ("missing_field", Some("inner".into())));
+        assert_eq!(
+            code_and_field(r#"{"name":"a","inner":{"count":1}} x"#).0,
+            "invalid_json"
+        );
+        assert_eq!(
+            code_and_field(r#"{"name":"a"}"#),
+            ("missing_field", Some("inner".into()))
+        );
         assert_eq!(
             code_and_field(r#"{"name":"a","inner":{"count":1,"evil":true}}"#),
             ("unknown_field", Some("inner.evil".into()))
         );
-        assert_eq!(code_and_field(r#"{"name":1,"inner":{"count":1}}"#), ("invalid_type", Some("name".into())));
-        assert_eq!(code_and_field(r#"{"name":"a","inner":{"count":300}}"#).0, "validation_failed");
+        assert_eq!(
+            code_and_field(r#"{"name":1,"inner":{"count":1}}"#),
+            ("invalid_type", Some("name".into()))
+        );
+        assert_eq!(
+            code_and_field(r#"{"name":"a","inner":{"count":300}}"#).0,
+            "validation_failed"
+        );
     }
 }

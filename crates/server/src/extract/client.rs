@@ -12,7 +12,11 @@ use axum::http::request::Parts;
 pub struct ClientIp(pub IpAddr);
 
 impl ClientIp {
-    pub fn resolve(parts_extensions: &axum::http::Extensions, headers: &HeaderMap, trust_proxy: bool) -> Self {
+    pub fn resolve(
+        parts_extensions: &axum::http::Extensions,
+        headers: &HeaderMap,
+        trust_proxy: bool,
+    ) -> Self {
         let peer = parts_extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(addr)| addr.ip())

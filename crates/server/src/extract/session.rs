@@ -32,8 +32,15 @@ impl OwnerSession {
             .ok_or_else(unauthenticated)?;
         let now = witzo_store::now();
         if !session.is_live(now, state.session_lifetime) {
-            state.store.delete_session(session.account_id, &session.id_hash).await.ok();
-            return Err(ApiError::new(ErrorCode::SessionExpired, "Your session has expired. Please sign in again."));
+            state
+                .store
+                .delete_session(session.account_id, &session.id_hash)
+                .await
+                .ok();
+            return Err(ApiError::new(
+                ErrorCode::SessionExpired,
+                "Your session has expired. Please sign in again.",
+            ));
         }
         if now - session.last_seen_at >= TOUCH_EVERY_SECS {
             state.store.touch_session(&session.id_hash, now).await?;

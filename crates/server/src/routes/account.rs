@@ -85,10 +85,15 @@ impl ProfileRequest {
         let invalid = |field: &str, err: witzo_store::domain::InvalidValue| {
             ApiError::new(ErrorCode::ValidationFailed, format!("{field} {err}")).field(field)
         };
-        let optional = |raw: &str| Some(raw.trim()).filter(|v| !v.is_empty()).map(str::to_owned);
+        let optional = |raw: &str| {
+            Some(raw.trim())
+                .filter(|v| !v.is_empty())
+                .map(str::to_owned)
+        };
         Ok(Profile {
             name: CleanText::parse(&self.name, PROFILE_TEXT).map_err(|e| invalid("name", e))?,
-            company: CleanText::parse(&self.company, PROFILE_TEXT).map_err(|e| invalid("company", e))?,
+            company: CleanText::parse(&self.company, PROFILE_TEXT)
+                .map_err(|e| invalid("company", e))?,
             website: optional(&self.website)
                 .map(|raw| WebUrl::parse(&raw))
                 .transpose()
@@ -116,7 +121,10 @@ pub async fn update_profile(
 ) -> ApiResult<Json<AccountView>> {
     let profile = request.parse()?;
     let now = witzo_store::now();
-    let account = state.store.update_profile(owner.account, &profile, now).await?;
+    let account = state
+        .store
+        .update_profile(owner.account, &profile, now)
+        .await?;
     let ip = ip.to_string();
     state
         .store
@@ -130,12 +138,25 @@ pub async fn update_profile(
     (status = 204, description = "Signed out"),
     (status = 401, body = ErrorBody), (status = 403, description = "CSRF check failed", body = ErrorBody)),
     security(("session" = []), ("csrf_token" = [])))]
-pub async fn sign_out(State(state): State<AppState>, owner: OwnerSession, ip: ClientIp) -> ApiResult<Response> {
-    state.store.delete_session(owner.account, &owner.session.id_hash).await?;
+pub async fn sign_out(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+) -> ApiResult<Response> {
+    state
+        .store
+        .delete_session(owner.account, &owner.session.id_hash)
+        .await?;
     let ip = ip.to_string();
     state
         .store
-        .record_audit(Some(owner.account), AuditKind::SignedOut, &ip, "", witzo_store::now())
+        .record_audit(
+            Some(owner.account),
+            AuditKind::SignedOut,
+            &ip,
+            "",
+            witzo_store::now(),
+        )
         .await?;
     let mut response = StatusCode::NO_CONTENT.into_response();
     if let Some(cookie) = state.cookies.clear() {

@@ -53,7 +53,10 @@ pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiRe
         .and_then(|v| v.strip_prefix("Bearer "))
         .unwrap_or_default();
     if !bool::from(presented.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
-        return Err(ApiError::new(ErrorCode::Unauthenticated, "A valid metrics token is required."));
+        return Err(ApiError::new(
+            ErrorCode::Unauthenticated,
+            "A valid metrics token is required.",
+        ));
     }
     Ok(metrics_text(&state))
 }

@@ -31,14 +31,20 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
 #[utoipa::path(get, path = "/static/{file}", tag = "pages",
     params(("file" = String, Path, description = "Hashed asset name")),
     responses((status = 200, description = "The asset"), (status = 404, description = "No such asset")))]
-pub async fn asset(State(state): State<AppState>, ApiPath(file): ApiPath<String>) -> ApiResult<Response> {
+pub async fn asset(
+    State(state): State<AppState>,
+    ApiPath(file): ApiPath<String>,
+) -> ApiResult<Response> {
     let asset = state
         .assets
         .find(&format!("/static/{file}"))
         .ok_or_else(ApiError::not_found)?;
     let mut response = asset.bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),

@@ -12,7 +12,11 @@ pub struct CookiePolicy {
 
 impl CookiePolicy {
     pub fn name(self) -> &'static str {
-        if self.secure { "__Host-witzo_session" } else { "witzo_session" }
+        if self.secure {
+            "__Host-witzo_session"
+        } else {
+            "witzo_session"
+        }
     }
 
     /// `Set-Cookie` for a new session token.
@@ -54,7 +58,10 @@ mod tests {
 
     #[test]
     fn plain_http_cookies_are_httponly_and_lax() {
-        let policy = CookiePolicy { secure: false, max_age_secs: 60 };
+        let policy = CookiePolicy {
+            secure: false,
+            max_age_secs: 60,
+        };
         assert_eq!(
             policy.issue("abc").unwrap(),
             "witzo_session=abc; Path=/; HttpOnly; SameSite=Lax; Max-Age=60"
@@ -63,7 +70,10 @@ mod tests {
 
     #[test]
     fn https_cookies_are_secure_with_the_host_prefix() {
-        let policy = CookiePolicy { secure: true, max_age_secs: 60 };
+        let policy = CookiePolicy {
+            secure: true,
+            max_age_secs: 60,
+        };
         assert_eq!(
             policy.clear().unwrap(),
             "__Host-witzo_session=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0; Secure"
@@ -72,11 +82,20 @@ mod tests {
 
     #[test]
     fn reads_only_its_own_cookie() {
-        let policy = CookiePolicy { secure: true, max_age_secs: 60 };
+        let policy = CookiePolicy {
+            secure: true,
+            max_age_secs: 60,
+        };
         let mut headers = HeaderMap::new();
-        headers.append(header::COOKIE, HeaderValue::from_static("witzo_session=plain; a=b"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("witzo_session=plain; a=b"),
+        );
         assert_eq!(policy.read(&headers), None);
-        headers.append(header::COOKIE, HeaderValue::from_static("x=1; __Host-witzo_session=good"));
+        headers.append(
+            header::COOKIE,
+            HeaderValue::from_static("x=1; __Host-witzo_session=good"),
+        );
         assert_eq!(policy.read(&headers).as_deref(), Some("good"));
     }
 }

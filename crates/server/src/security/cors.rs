@@ -12,6 +12,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorCode};
+use crate::security::headers::Surface;
 use crate::state::AppState;
 
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -41,21 +42,28 @@ const VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Reques
 /// runs; requests without `Origin` (scripts, curl) pass, and handlers that
 /// need a verified origin refuse them themselves.
 pub async fn public_cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if Surface::of(req.uri().path()) != Surface::Public {
+        return next.run(req).await;
+    }
     let origin = req
         .headers()
         .get(header::ORIGIN)
         .and_then(|v| v.to_str().ok())
         .map(str::to_owned);
     let preflight = req.method() == Method::OPTIONS
-        && req.headers().contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let allowed = match &origin {
         Some(origin) => state.origins.allows(req.uri().path(), origin).await,
         None => false,
     };
     let mut response = match (&origin, allowed, preflight) {
-        (Some(_), false, _) | (None, _, true) => {
-            ApiError::new(ErrorCode::OriginNotAllowed, "This origin may not call this endpoint.").into_response()
-        }
+        (Some(_), false, _) | (None, _, true) => ApiError::new(
+            ErrorCode::OriginNotAllowed,
+            "This origin may not call this endpoint.",
+        )
+        .into_response(),
         (_, true, true) => preflight_response(),
         _ => next.run(req).await,
     };
@@ -70,9 +78,18 @@ pub async fn public_cors(State(state): State<AppState>, req: Request, next: Next
 fn preflight_response() -> Response {
     let mut response = StatusCode::NO_CONTENT.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::ACCESS_CONTROL_ALLOW_METHODS, HeaderValue::from_static(ALLOWED_METHODS));
-    headers.insert(header::ACCESS_CONTROL_ALLOW_HEADERS, HeaderValue::from_static(ALLOWED_HEADERS));
-    headers.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static(PREFLIGHT_MAX_AGE));
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_METHODS,
+        HeaderValue::from_static(ALLOWED_METHODS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_ALLOW_HEADERS,
+        HeaderValue::from_static(ALLOWED_HEADERS),
+    );
+    headers.insert(
+        header::ACCESS_CONTROL_MAX_AGE,
+        HeaderValue::from_static(PREFLIGHT_MAX_AGE),
+    );
     response
 }
 

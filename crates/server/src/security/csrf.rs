@@ -1,8 +1,9 @@
 //! CSRF protection for every state-changing dashboard request: a
 //! Fetch-Metadata / `Origin` check that refuses cross-site requests, then a
 //! synchronizer token bound to the session (header `X-CSRF-Token` or form
-//! field `csrf_token`), compared in constant time. Applied as a layer over the
-//! whole dashboard router, so no route can opt out by forgetting.
+//! field `csrf_token`), compared in constant time. Applied to every route of
+//! the dashboard surface (everything outside the public API), so no route can
+//! opt out by forgetting.
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,26 +13,53 @@ use axum::response::Response;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::OwnerSession;
+use crate::security::headers::Surface;
 use crate::state::AppState;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FORM_FIELD: &str = "csrf_token";
 
-pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next) -> ApiResult<Response> {
-    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+pub async fn csrf_guard(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> ApiResult<Response> {
+    let safe = matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS);
+    if safe || Surface::of(req.uri().path()) != Surface::Dashboard {
         return Ok(next.run(req).await);
     }
     refuse_cross_site(req.headers(), &state.public_origin)?;
     let (mut parts, body) = req.into_parts();
-    let (presented, body) = presented_token(&parts.headers, body, state.config.limits.json_body_bytes).await?;
-    let presented = presented
-        .filter(|token| !token.is_empty())
-        .ok_or_else(|| ApiError::new(ErrorCode::CsrfTokenMissing, "This request needs a CSRF token."))?;
-    let invalid = || ApiError::new(ErrorCode::CsrfTokenInvalid, "The CSRF token is not valid for this session.");
-    let session = OwnerSession::load(&state, &parts.headers).await.map_err(|err| {
-        if matches!(err.code(), ErrorCode::Unauthenticated | ErrorCode::SessionExpired) { invalid() } else { err }
+    let (presented, body) =
+        presented_token(&parts.headers, body, state.config.limits.json_body_bytes).await?;
+    let presented = presented.filter(|token| !token.is_empty()).ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::CsrfTokenMissing,
+            "This request needs a CSRF token.",
+        )
     })?;
-    if !state.keys.csrf_token_matches(&session.session.id_hash, &presented) {
+    let invalid = || {
+        ApiError::new(
+            ErrorCode::CsrfTokenInvalid,
+            "The CSRF token is not valid for this session.",
+        )
+    };
+    let session = OwnerSession::load(&state, &parts.headers)
+        .await
+        .map_err(|err| {
+            if matches!(
+                err.code(),
+                ErrorCode::Unauthenticated | ErrorCode::SessionExpired
+            ) {
+                invalid()
+            } else {
+                err
+            }
+        })?;
+    if !state
+        .keys
+        .csrf_token_matches(&session.session.id_hash, &presented)
+    {
         return Err(invalid());
     }
     parts.extensions.insert(session);
@@ -40,7 +68,12 @@ pub async fn csrf_guard(State(state): State<AppState>, req: Request, next: Next)
 
 /// Refuses requests a browser marks as coming from another site.
 fn refuse_cross_site(headers: &HeaderMap, public_origin: &str) -> ApiResult<()> {
-    let cross = || ApiError::new(ErrorCode::CrossSiteRequest, "Cross-site requests are not allowed.");
+    let cross = || {
+        ApiError::new(
+            ErrorCode::CrossSiteRequest,
+            "Cross-site requests are not allowed.",
+        )
+    };
     if let Some(site) = headers.get("sec-fetch-site")
         && !matches!(site.to_str(), Ok("same-origin" | "none"))
     {
@@ -56,14 +89,21 @@ fn refuse_cross_site(headers: &HeaderMap, public_origin: &str) -> ApiResult<()> 
 
 /// The token from the header, or else from a URL-encoded form body (which is
 /// read, inspected and handed on unchanged).
-async fn presented_token(headers: &HeaderMap, body: Body, limit: usize) -> ApiResult<(Option<String>, Body)> {
+async fn presented_token(
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+) -> ApiResult<(Option<String>, Body)> {
     if let Some(value) = headers.get(HEADER) {
         return Ok((value.to_str().ok().map(str::to_owned), body));
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded"));
+        .is_some_and(|v| {
+            v.to_ascii_lowercase()
+                .starts_with("application/x-www-form-urlencoded")
+        });
     if !is_form {
         return Ok((None, body));
     }
@@ -94,7 +134,13 @@ mod tests {
     fn same_origin_and_header_less_requests_pass_the_site_check() {
         let origin = "https://app.example.com";
         assert!(refuse_cross_site(&headers(&[]), origin).is_ok());
-        assert!(refuse_cross_site(&headers(&[("sec-fetch-site", "same-origin"), ("origin", origin)]), origin).is_ok());
+        assert!(
+            refuse_cross_site(
+                &headers(&[("sec-fetch-site", "same-origin"), ("origin", origin)]),
+                origin
+            )
+            .is_ok()
+        );
     }
 
     #[test]

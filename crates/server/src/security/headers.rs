@@ -22,7 +22,11 @@ impl Surface {
             || path.starts_with("/v1/")
             || path == "/widget.js"
             || path.starts_with("/embed/");
-        if public { Self::Public } else { Self::Dashboard }
+        if public {
+            Self::Public
+        } else {
+            Self::Dashboard
+        }
     }
 
     pub fn as_str(self) -> &'static str {
@@ -36,7 +40,8 @@ impl Surface {
 pub const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
 /// The public API answers JSON and scripts; none of it may load anything or be framed.
-pub const PUBLIC_CSP: &str = "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub const PUBLIC_CSP: &str =
+    "default-src 'none'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 pub const PERMISSIONS_POLICY: &str = "accelerometer=(), camera=(), geolocation=(), gyroscope=(), \
 magnetometer=(), microphone=(), payment=(), usb=(), browsing-topics=()";
 pub const HSTS: &str = "max-age=63072000; includeSubDomains";
@@ -62,9 +67,21 @@ pub fn apply(headers: &mut HeaderMap, surface: Surface, https: bool) {
     set(headers, header::X_FRAME_OPTIONS, "DENY");
     set(headers, header::X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, header::REFERRER_POLICY, referrer);
-    set(headers, HeaderName::from_static("cross-origin-opener-policy"), "same-origin");
-    set(headers, HeaderName::from_static("cross-origin-resource-policy"), corp);
-    set(headers, HeaderName::from_static("permissions-policy"), PERMISSIONS_POLICY);
+    set(
+        headers,
+        HeaderName::from_static("cross-origin-opener-policy"),
+        "same-origin",
+    );
+    set(
+        headers,
+        HeaderName::from_static("cross-origin-resource-policy"),
+        corp,
+    );
+    set(
+        headers,
+        HeaderName::from_static("permissions-policy"),
+        PERMISSIONS_POLICY,
+    );
     if https {
         set(headers, header::STRICT_TRANSPORT_SECURITY, HSTS);
     } else {
@@ -86,7 +103,15 @@ mod tests {
         for path in ["/v1", "/v1/health", "/widget.js", "/embed/wk_abc.js"] {
             assert_eq!(Surface::of(path), Surface::Public, "{path}");
         }
-        for path in ["/", "/app", "/api/me", "/v1x", "/healthz", "/static/app.css", "/widget.jsx"] {
+        for path in [
+            "/",
+            "/app",
+            "/api/me",
+            "/v1x",
+            "/healthz",
+            "/static/app.css",
+            "/widget.jsx",
+        ] {
             assert_eq!(Surface::of(path), Surface::Dashboard, "{path}");
         }
     }

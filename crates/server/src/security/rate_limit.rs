@@ -13,6 +13,7 @@ use axum::response::Response;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ClientIp;
+use crate::security::headers::Surface;
 use crate::state::AppState;
 
 /// How many requests a key may make: `burst` at once, refilled at one per
@@ -74,7 +75,10 @@ impl LocalRateLimiter {
     fn check_at(&self, key: &str, quota: Quota, now: Instant) -> Result<(), RetryAfter> {
         let interval = quota.interval();
         let tolerance = interval * quota.burst.saturating_sub(1);
-        let mut cells = self.cells.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut cells = self
+            .cells
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         if cells.len() >= self.sweep_at {
             cells.retain(|_, tat| *tat > now);
         }
@@ -103,13 +107,20 @@ pub async fn public_ip_limit(
     req: Request,
     next: Next,
 ) -> ApiResult<Response> {
+    if Surface::of(req.uri().path()) != Surface::Public {
+        return Ok(next.run(req).await);
+    }
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.public_per_ip_per_minute, limits.public_per_ip_burst);
     state
         .limiter
         .check(&format!("public:ip:{}", ip_key(ip.0)), quota)
         .map_err(|retry| {
-            ApiError::new(ErrorCode::RateLimited, "Too many requests. Please slow down.").retry_after(retry.secs())
+            ApiError::new(
+                ErrorCode::RateLimited,
+                "Too many requests. Please slow down.",
+            )
+            .retry_after(retry.secs())
         })?;
     Ok(next.run(req).await)
 }
@@ -150,8 +161,15 @@ mod tests {
         let refused = limiter.check_at("ip", quota, start).unwrap_err();
         assert_eq!(refused, RetryAfter(Duration::from_secs(1)));
         assert_eq!(refused.secs(), 1);
-        assert_eq!(limiter.check_at("ip", quota, start + Duration::from_secs(1)), Ok(()));
-        assert!(limiter.check_at("ip", quota, start + Duration::from_secs(1)).is_err());
+        assert_eq!(
+            limiter.check_at("ip", quota, start + Duration::from_secs(1)),
+            Ok(())
+        );
+        assert!(
+            limiter
+                .check_at("ip", quota, start + Duration::from_secs(1))
+                .is_err()
+        );
     }
 
     #[test]
@@ -174,7 +192,9 @@ mod tests {
         let now = Instant::now();
         limiter.check_at("a", quota, now).unwrap();
         limiter.check_at("b", quota, now).unwrap();
-        limiter.check_at("c", quota, now + Duration::from_secs(5)).unwrap();
+        limiter
+            .check_at("c", quota, now + Duration::from_secs(5))
+            .unwrap();
         assert_eq!(limiter.cells.lock().unwrap().len(), 1);
     }
 

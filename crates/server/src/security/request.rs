@@ -19,7 +19,11 @@ use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-pub async fn request_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+pub async fn request_context(
+    State(state): State<AppState>,
+    mut req: Request,
+    next: Next,
+) -> Response {
     // Always our own id: a client-chosen one could forge or split log lines.
     let id = format!("{:016x}", rand::random::<u64>());
     let ip = ClientIp::resolve(req.extensions(), req.headers(), state.config.trust_proxy);

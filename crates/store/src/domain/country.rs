@@ -14,7 +14,9 @@ impl CountryCode {
         if known {
             Ok(Self(code))
         } else {
-            Err(InvalidValue::new("must be an ISO 3166-1 alpha-2 country code, such as DE or US"))
+            Err(InvalidValue::new(
+                "must be an ISO 3166-1 alpha-2 country code, such as DE or US",
+            ))
         }
     }
 

@@ -100,7 +100,11 @@ mod tests {
 
     #[test]
     fn refuses_addresses_longer_than_254_characters() {
-        let long = format!("{}@{}.com", "a".repeat(64), "b".repeat(63) + "." + &"c".repeat(63) + "." + &"d".repeat(63));
+        let long = format!(
+            "{}@{}.com",
+            "a".repeat(64),
+            "b".repeat(63) + "." + &"c".repeat(63) + "." + &"d".repeat(63)
+        );
         assert!(EmailAddress::parse(&long).is_err());
     }
 }

@@ -7,7 +7,19 @@ use std::collections::HashSet;
 /// every other element or attribute are removed.
 pub fn sanitize_rich_text(html: &str) -> String {
     let tags: HashSet<&str> = [
-        "p", "br", "strong", "em", "b", "i", "ul", "ol", "li", "a", "code", "pre", "blockquote",
+        "p",
+        "br",
+        "strong",
+        "em",
+        "b",
+        "i",
+        "ul",
+        "ol",
+        "li",
+        "a",
+        "code",
+        "pre",
+        "blockquote",
     ]
     .into_iter()
     .collect();
@@ -15,7 +27,11 @@ pub fn sanitize_rich_text(html: &str) -> String {
     ammonia::Builder::default()
         .tags(tags)
         .generic_attributes(HashSet::new())
-        .tag_attributes([("a", ["href"].into_iter().collect())].into_iter().collect())
+        .tag_attributes(
+            [("a", ["href"].into_iter().collect())]
+                .into_iter()
+                .collect(),
+        )
         .url_schemes(schemes)
         .link_rel(Some("noopener noreferrer nofollow"))
         .url_relative(ammonia::UrlRelative::Deny)
@@ -38,7 +54,9 @@ mod tests {
     #[test]
     fn removes_scripts_handlers_and_styles() {
         assert_eq!(
-            sanitize_rich_text(r#"<p onclick="x()" style="color:red">hi<script>alert(1)</script></p><img src=x onerror=alert(1)>"#),
+            sanitize_rich_text(
+                r#"<p onclick="x()" style="color:red">hi<script>alert(1)</script></p><img src=x onerror=alert(1)>"#
+            ),
             "<p>hi</p>"
         );
     }

@@ -108,7 +108,12 @@ mod tests {
     fn every_naughty_string_is_normalised_or_refused_without_panicking() {
         for raw in naughty_strings::BLNS {
             if let Ok(text) = CleanText::parse(raw, BODY) {
-                assert!(!text.as_str().chars().any(|c| c.is_control() && c != '\n' && c != '\t'));
+                assert!(
+                    !text
+                        .as_str()
+                        .chars()
+                        .any(|c| c.is_control() && c != '\n' && c != '\t')
+                );
                 assert_eq!(text.as_str(), text.as_str().trim());
             }
         }

@@ -21,7 +21,9 @@ impl WebUrl {
             return Err(InvalidValue::new("must name a host"));
         }
         if !url.username().is_empty() || url.password().is_some() {
-            return Err(InvalidValue::new("must not contain a user name or password"));
+            return Err(InvalidValue::new(
+                "must not contain a user name or password",
+            ));
         }
         Ok(Self(url))
     }
@@ -44,7 +46,9 @@ mod tests {
     #[test]
     fn accepts_http_and_https_urls() {
         assert_eq!(
-            WebUrl::parse("https://Shop.Example.com/about").unwrap().as_str(),
+            WebUrl::parse("https://Shop.Example.com/about")
+                .unwrap()
+                .as_str(),
             "https://shop.example.com/about"
         );
         assert!(WebUrl::parse("http://example.com").is_ok());

@@ -40,7 +40,10 @@ pub fn email(raw: &str) -> witzo_store::domain::EmailAddress {
     witzo_store::domain::EmailAddress::parse(raw).unwrap()
 }
 
-store_test!(migrations_can_run_twice, |store: witzo_store::Store| async move {
-    store.migrate().await.unwrap();
-    store.ping().await.unwrap();
-});
+store_test!(
+    migrations_can_run_twice,
+    |store: witzo_store::Store| async move {
+        store.migrate().await.unwrap();
+        store.ping().await.unwrap();
+    }
+);

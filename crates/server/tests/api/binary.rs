@@ -1,0 +1,159 @@
+//! The real `witzo` binary, started as an operator would.
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn witzo(dir: &Path) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_witzo"));
+    command
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    command
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Polls `/healthz` until it answers 200.
+async fn wait_healthy(port: u16, child: &mut Child) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let client = reqwest::Client::new();
+    loop {
+        if let Ok(response) = client
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+        {
+            assert_eq!(response.status().as_u16(), 200);
+            return;
+        }
+        if let Some(status) = child.try_wait().unwrap() {
+            panic!("witzo exited early: {status}");
+        }
+        assert!(Instant::now() < deadline, "witzo did not become healthy");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn terminate(child: &mut Child) -> std::process::ExitStatus {
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    child.wait().unwrap()
+}
+
+#[tokio::test]
+async fn serve_starts_on_an_empty_directory_and_stops_gracefully_on_sigterm() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = witzo(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    wait_healthy(port, &mut child).await;
+    assert!(dir.path().join("data/witzo.db").exists());
+    let key = dir.path().join("data/secret.key");
+    assert_eq!(std::fs::read_to_string(&key).unwrap().len(), 64);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+    }
+    let status = terminate(&mut child);
+    assert!(status.success(), "{status}");
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("witzo is serving"), "{logs}");
+    assert!(
+        !logs.contains(std::fs::read_to_string(&key).unwrap().trim()),
+        "secret key logged"
+    );
+}
+
+#[tokio::test]
+async fn environment_overrides_the_file_and_flags_override_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file_port, env_port, flag_port) = (free_port(), free_port(), free_port());
+    std::fs::write(
+        dir.path().join("witzo.toml"),
+        format!("listen = \"127.0.0.1:{file_port}\"\n"),
+    )
+    .unwrap();
+
+    let mut from_env = witzo(dir.path())
+        .env("WITZO_LISTEN", format!("127.0.0.1:{env_port}"))
+        .arg("serve")
+        .spawn()
+        .unwrap();
+    wait_healthy(env_port, &mut from_env).await;
+    assert!(terminate(&mut from_env).success());
+
+    let mut from_flag = witzo(dir.path())
+        .env("WITZO_LISTEN", format!("127.0.0.1:{env_port}"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{flag_port}")])
+        .spawn()
+        .unwrap();
+    wait_healthy(flag_port, &mut from_flag).await;
+    assert!(terminate(&mut from_flag).success());
+}
+
+#[test]
+fn production_refuses_unsafe_settings_and_names_each_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = witzo(dir.path())
+        .env("WITZO_ENVIRONMENT", "production")
+        .env("WITZO_PUBLIC_URL", "http://witzo.example.com")
+        .arg("serve")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("secret_key must be set"), "{stderr}");
+    assert!(stderr.contains("public_url must be https://"), "{stderr}");
+    assert!(
+        !dir.path().join("data").exists(),
+        "nothing created before the checks pass"
+    );
+}
+
+#[test]
+fn an_unknown_setting_is_refused_with_its_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("witzo.toml"), "lisen = \"127.0.0.1:1\"\n").unwrap();
+    let output = witzo(dir.path()).arg("migrate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("lisen"), "{stderr}");
+}
+
+#[test]
+fn migrate_creates_and_migrates_the_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = witzo(dir.path())
+        .args(["migrate", "--data-dir", "state"])
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    assert!(dir.path().join("state/witzo.db").exists());
+    let again = witzo(dir.path())
+        .args(["migrate", "--data-dir", "state"])
+        .output()
+        .unwrap();
+    assert!(again.status.success(), "{again:?}");
+}

@@ -1,0 +1,12 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! Integration tests: the real application on port 0 over real HTTP, with a
+//! fresh SQLite database (or PostgreSQL, where a test says so) per test.
+
+mod binary;
+mod csrf;
+mod headers;
+mod helpers;
+mod ops;
+mod public;
+mod sessions;
+mod validation;
