@@ -23,12 +23,15 @@ use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
 use crate::assets::Assets;
+use crate::auth::oidc::OidcClient;
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
-use crate::routes::{account, ops, pages, public};
+use crate::routes::dashboard::{self, sign_in};
+use crate::routes::{account, auth, ops, pages, public};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{DenyAllOrigins, OriginPolicy, public_cors};
 use crate::security::csrf::csrf_guard;
@@ -68,9 +71,31 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Store> {
 pub fn router(state: AppState) -> Router {
     let dashboard = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(pages::home))
+        .routes(routes!(dashboard::overview))
+        .routes(routes!(dashboard::section))
+        .routes(routes!(sign_in::page, sign_in::request_code))
+        .routes(routes!(sign_in::verify_code))
+        .routes(routes!(sign_in::sign_out))
+        .routes(routes!(dashboard::account::page))
+        .routes(routes!(dashboard::account::save_profile))
+        .routes(routes!(dashboard::account::revoke_session))
+        .routes(routes!(dashboard::account::sign_out_everywhere))
+        .routes(routes!(dashboard::account::request_deletion))
+        .routes(routes!(dashboard::account::delete))
+        .routes(routes!(auth::csrf))
+        .routes(routes!(auth::request_code))
+        .routes(routes!(auth::verify_code))
+        .routes(routes!(auth::oidc_start))
+        .routes(routes!(auth::oidc_callback))
         .routes(routes!(account::me))
         .routes(routes!(account::update_profile))
-        .routes(routes!(account::sign_out));
+        .routes(routes!(account::sign_out))
+        .routes(routes!(account::sessions))
+        .routes(routes!(account::revoke_session))
+        .routes(routes!(account::sign_out_everywhere))
+        .routes(routes!(account::security_log))
+        .routes(routes!(account::request_deletion_code))
+        .routes(routes!(account::delete_account));
     let public = OpenApiRouter::new().routes(routes!(public::health));
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
@@ -154,6 +179,8 @@ impl Application {
         let secret = config.resolve_secret_key()?;
         let store = open_store(&config).await?;
         let https = public_url.scheme() == "https";
+        let mailer = Mailer::from_config(&config.smtp)?;
+        let oidc = OidcClient::from_config(&config.oidc, &public_url).map(Arc::new);
         let session_lifetime = SessionLifetime {
             idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60))
                 .unwrap_or(i64::MAX),
@@ -169,13 +196,15 @@ impl Application {
             https,
             cookies: CookiePolicy {
                 secure: https,
-                max_age_secs: session_lifetime.absolute_secs,
+                session_max_age_secs: session_lifetime.absolute_secs,
             },
             session_lifetime,
             limiter: options.limiter,
             origins: options.origins,
             metrics: Arc::new(Metrics::default()),
             assets: Arc::new(Assets::default()),
+            mailer: Arc::new(mailer),
+            oidc,
             store,
             config: Arc::new(config),
         };
@@ -250,20 +279,29 @@ async fn separate_metrics(State(state): State<AppState>) -> Response {
     ops::metrics_text(&state).into_response()
 }
 
-/// Deletes dead sessions every ten minutes.
+/// Every ten minutes: deletes dead sessions, old codes and abandoned
+/// OpenID sign-ins.
 async fn sweep_sessions(state: AppState) {
     let every = Duration::from_secs(600);
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
     loop {
         tick.tick().await;
-        match state
-            .store
-            .delete_dead_sessions(state.session_lifetime, witzo_store::now())
+        let now = witzo_store::now();
+        let store = &state.store;
+        match store
+            .delete_dead_sessions(state.session_lifetime, now)
             .await
         {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "ended expired sessions"),
             Err(err) => tracing::warn!(%err, "could not sweep expired sessions"),
+        }
+        // Codes and pending sign-ins hold addresses and secrets: a day at most.
+        if let Err(err) = store.delete_old_login_codes(now - 24 * 3600).await {
+            tracing::warn!(%err, "could not sweep old sign-in codes");
+        }
+        if let Err(err) = store.delete_expired_oidc_logins(now).await {
+            tracing::warn!(%err, "could not sweep pending OpenID sign-ins");
         }
     }
 }

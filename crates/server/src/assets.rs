@@ -23,6 +23,7 @@ impl Asset {
 
 pub struct Assets {
     pub css: Asset,
+    pub js: Asset,
 }
 
 impl Default for Assets {
@@ -34,12 +35,20 @@ impl Default for Assets {
                 include_bytes!("../assets/app.css"),
                 "text/css; charset=utf-8",
             ),
+            js: Asset::new(
+                "app",
+                "js",
+                include_bytes!("../assets/app.js"),
+                "text/javascript; charset=utf-8",
+            ),
         }
     }
 }
 
 impl Assets {
     pub fn find(&self, path: &str) -> Option<&Asset> {
-        [&self.css].into_iter().find(|asset| asset.path == path)
+        [&self.css, &self.js]
+            .into_iter()
+            .find(|asset| asset.path == path)
     }
 }

@@ -8,7 +8,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::app::{AppOptions, Application, open_store, shutdown_signal};
 use crate::config::{Config, LogFormat, Overrides};
+use crate::format;
 use crate::telemetry;
+use witzo_store::domain::EmailAddress;
+use witzo_store::{Store, StoreError};
 
 #[derive(Parser)]
 #[command(
@@ -46,6 +49,31 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Operator tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Owners' accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account (its owner signs in with an e-mailed code).
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+    /// List every account.
+    List,
 }
 
 pub fn main() -> ExitCode {
@@ -55,7 +83,7 @@ pub fn main() -> ExitCode {
         data_dir: cli.data_dir,
         listen: match cli.command {
             Command::Serve { listen } => listen,
-            Command::Migrate => None,
+            Command::Migrate | Command::Admin { .. } => None,
         },
         log_format: cli.log_format.map(|f| match f {
             LogFormatArg::Text => LogFormat::Text,
@@ -84,6 +112,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::Admin { command } => admin(config, command).await,
         }
     });
     match result {
@@ -116,5 +145,44 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     tracing::info!(database = ?store.backend(), "migrations applied");
     store.close().await;
+    Ok(())
+}
+
+async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    let result = match command {
+        AdminCommand::Account { command } => account(&store, command).await,
+    };
+    store.close().await;
+    result
+}
+
+async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
+    match command {
+        AccountCommand::Create { email } => {
+            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+            let account = match store.create_account(&email, witzo_store::now()).await {
+                Err(StoreError::Conflict(_)) => {
+                    anyhow::bail!("an account for {email} already exists")
+                }
+                other => other?,
+            };
+            println!("created account {} for {}", account.id, account.email);
+        }
+        AccountCommand::List => {
+            let accounts = store.list_accounts().await?;
+            println!("{:>6}  {:<40}  {:<24}  created", "id", "email", "name");
+            for a in &accounts {
+                println!(
+                    "{:>6}  {:<40}  {:<24}  {}",
+                    a.id,
+                    a.email,
+                    a.name,
+                    format::utc_minute(a.created_at)
+                );
+            }
+            println!("{} account(s)", accounts.len());
+        }
+    }
     Ok(())
 }

@@ -55,6 +55,80 @@ pub struct Config {
     pub metrics: MetricsConfig,
     pub limits: Limits,
     pub session: SessionConfig,
+    pub smtp: SmtpConfig,
+    pub oidc: OidcConfig,
+    pub auth: AuthConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SmtpConfig {
+    /// `smtp://host:port` (plain, for a local relay), `smtp://host?tls=required`
+    /// (STARTTLS) or `smtps://user:password@host` (implicit TLS). Without it,
+    /// development prints codes to the log and production refuses to start.
+    pub url: Option<SecretString>,
+    /// The sender of sign-in codes.
+    pub from: String,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            from: "Witzo <no-reply@localhost>".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct OidcConfig {
+    /// The OpenID provider's issuer URL (discovery at
+    /// `{issuer}/.well-known/openid-configuration`).
+    pub issuer: Url,
+    /// Turns the "Continue with …" sign-in on.
+    pub client_id: Option<String>,
+    pub client_secret: Option<SecretString>,
+    /// The provider's name on the sign-in button.
+    pub display_name: String,
+}
+
+impl Default for OidcConfig {
+    fn default() -> Self {
+        Self {
+            issuer: Url::parse("https://accounts.google.com").unwrap_or_else(|_| unreachable!()),
+            client_id: None,
+            client_secret: None,
+            display_name: "Google".to_owned(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthConfig {
+    /// How long an e-mailed code is valid.
+    pub code_ttl_minutes: u64,
+    /// Wrong tries before a code is void.
+    pub code_max_attempts: u32,
+    /// Codes one address may be sent per hour.
+    pub codes_per_email_per_hour: u32,
+    /// Code requests one IP address may make per hour (burst: a quarter).
+    pub codes_per_ip_per_hour: u32,
+    /// Code checks and OpenID sign-ins one IP address may make per hour.
+    pub sign_ins_per_ip_per_hour: u32,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            code_ttl_minutes: 10,
+            code_max_attempts: 5,
+            codes_per_email_per_hour: 3,
+            codes_per_ip_per_hour: 20,
+            sign_ins_per_ip_per_hour: 60,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize, Default)]
@@ -130,6 +204,9 @@ impl Default for Config {
             metrics: MetricsConfig::default(),
             limits: Limits::default(),
             session: SessionConfig::default(),
+            smtp: SmtpConfig::default(),
+            oidc: OidcConfig::default(),
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -220,6 +297,30 @@ impl Config {
                 ),
                 Some(_) => {}
             }
+            if self.smtp.url.is_none() {
+                problems.push(
+                    "smtp.url must be set: sign-in codes are sent by e-mail (WITZO_SMTP__URL)"
+                        .to_owned(),
+                );
+            }
+        }
+        if self.oidc.client_id.is_some() != self.oidc.client_secret.is_some() {
+            problems.push("oidc.client_id and oidc.client_secret must be set together".to_owned());
+        }
+        if self.environment == Environment::Production
+            && self.oidc.client_id.is_some()
+            && self.oidc.issuer.scheme() != "https"
+        {
+            problems.push("oidc.issuer must be https:// in production".to_owned());
+        }
+        let auth = &self.auth;
+        if auth.code_ttl_minutes == 0
+            || auth.code_max_attempts == 0
+            || auth.codes_per_email_per_hour == 0
+            || auth.codes_per_ip_per_hour == 0
+            || auth.sign_ins_per_ip_per_hour == 0
+        {
+            problems.push("auth.* limits must be positive".to_owned());
         }
         if let Some(url) = &self.public_url
             && (!matches!(url.scheme(), "http" | "https") || url.host_str().is_none())

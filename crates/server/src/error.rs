@@ -29,6 +29,11 @@ macro_rules! error_codes {
                 }
             }
 
+            /// The code named `name`, if there is one.
+            pub fn parse(name: &str) -> Option<Self> {
+                Self::ALL.iter().copied().find(|code| code.as_str() == name)
+            }
+
             pub fn status(self) -> StatusCode {
                 match self {
                     $(ErrorCode::$variant => StatusCode::$status,)+
@@ -59,6 +64,16 @@ error_codes! {
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
     Conflict => "conflict", CONFLICT;
     RateLimited => "rate_limited", TOO_MANY_REQUESTS;
+    TooManyCodes => "too_many_codes", TOO_MANY_REQUESTS;
+    CodeInvalid => "code_invalid", BAD_REQUEST;
+    CodeExpired => "code_expired", BAD_REQUEST;
+    OidcDisabled => "oidc_disabled", NOT_FOUND;
+    OidcStateInvalid => "oidc_state_invalid", BAD_REQUEST;
+    OidcTokenInvalid => "oidc_token_invalid", BAD_REQUEST;
+    OidcDenied => "oidc_denied", BAD_REQUEST;
+    EmailNotVerified => "email_not_verified", FORBIDDEN;
+    OidcUnavailable => "oidc_unavailable", BAD_GATEWAY;
+    EmailUnavailable => "email_unavailable", SERVICE_UNAVAILABLE;
     RequestTimeout => "request_timeout", SERVICE_UNAVAILABLE;
     Unavailable => "service_unavailable", SERVICE_UNAVAILABLE;
     Internal => "internal_error", INTERNAL_SERVER_ERROR;
@@ -127,12 +142,48 @@ impl ApiError {
         self.code
     }
 
+    /// The client-facing message (empty for most 5xx, which use a generic one).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    /// The internal cause, for logging where the error is handled.
+    pub fn cause(&self) -> Option<&str> {
+        self.cause.as_deref()
+    }
+
     pub fn field_name(&self) -> Option<&str> {
         self.field.as_deref()
     }
 
     pub fn not_found() -> Self {
         Self::new(ErrorCode::NotFound, "Nothing was found at this address.")
+    }
+}
+
+impl ApiError {
+    /// The message shown with an error code where only the code travels
+    /// (e.g. the sign-in page's `?error=` after a redirect).
+    pub fn message_for(code: ErrorCode) -> &'static str {
+        match code {
+            ErrorCode::OidcDisabled => "This sign-in method is not enabled.",
+            ErrorCode::OidcStateInvalid => {
+                "That sign-in link has expired or was already used. Please start again."
+            }
+            ErrorCode::OidcTokenInvalid => {
+                "The sign-in provider's answer could not be verified. Please start again."
+            }
+            ErrorCode::OidcDenied => "Sign-in was cancelled at the provider.",
+            ErrorCode::EmailNotVerified => {
+                "Your e-mail address is not verified at the provider, so it cannot be used to sign in."
+            }
+            ErrorCode::OidcUnavailable => {
+                "The sign-in provider could not be reached. Please try again."
+            }
+            ErrorCode::RateLimited => "Too many attempts. Please wait a moment and try again.",
+            ErrorCode::SessionExpired => "Your session has expired. Please sign in again.",
+            _ => "Sign-in did not work. Please try again.",
+        }
     }
 }
 
@@ -145,6 +196,10 @@ impl From<StoreError> for ApiError {
                 format!("This {field} is already in use."),
             )
             .field(field),
+            StoreError::TooMany => Self::new(
+                ErrorCode::RateLimited,
+                "Too many requests. Please slow down.",
+            ),
             other => Self::internal(other),
         }
     }
@@ -159,6 +214,10 @@ impl IntoResponse for ApiError {
                 ErrorCode::Unavailable => {
                     "The service is unavailable right now. Please try again shortly."
                 }
+                ErrorCode::EmailUnavailable => {
+                    "We could not send the e-mail right now. Please try again shortly."
+                }
+                ErrorCode::OidcUnavailable => ApiError::message_for(ErrorCode::OidcUnavailable),
                 _ => "Something went wrong on our side. Please try again.",
             }
             .to_owned()

@@ -6,12 +6,16 @@
 
 pub mod app;
 pub mod assets;
+pub mod auth;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod extract;
+pub mod format;
+pub mod mail;
 pub mod metrics;
 pub mod openapi;
+pub mod owner;
 pub mod routes;
 pub mod security;
 pub mod state;

@@ -5,7 +5,9 @@ use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
 use crate::assets::Assets;
+use crate::auth::oidc::OidcClient;
 use crate::config::Config;
+use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::OriginPolicy;
@@ -30,4 +32,7 @@ pub struct AppState {
     pub origins: Arc<dyn OriginPolicy>,
     pub metrics: Arc<Metrics>,
     pub assets: Arc<Assets>,
+    pub mailer: Arc<Mailer>,
+    /// OpenID Connect sign-in, when configured.
+    pub oidc: Option<Arc<OidcClient>>,
 }

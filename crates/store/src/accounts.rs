@@ -91,15 +91,57 @@ impl Store {
         row.ok_or(StoreError::NotFound)
     }
 
-    /// Deletes the account and, by cascade, every row it owns.
-    pub async fn delete_account(&self, id: AccountId) -> StoreResult<()> {
-        let done = sqlx::query("DELETE FROM accounts WHERE id = $1")
-            .bind(id.get())
-            .execute(self.pool())
+    /// The account for `email`, created on first use. Safe under
+    /// concurrency: two first sign-ins of one address yield one account.
+    pub async fn find_or_create_account(
+        &self,
+        email: &EmailAddress,
+        now: i64,
+    ) -> StoreResult<(Account, bool)> {
+        let sql = format!(
+            "INSERT INTO accounts (email, created_at, updated_at) VALUES ($1, $2, $2) \
+             ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
+        );
+        let created: Option<Account> = sqlx::query_as(&sql)
+            .bind(email.as_str())
+            .bind(now)
+            .fetch_optional(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
+        match created {
+            Some(account) => Ok((account, true)),
+            None => {
+                let existing = self.account_by_email(email).await?;
+                existing
+                    .map(|account| (account, false))
+                    .ok_or(StoreError::NotFound)
+            }
         }
+    }
+
+    /// Deletes the account and every row it owns: by cascade its sessions,
+    /// identities, security log and (in later work) widgets and their data;
+    /// explicitly the codes sent to its address. Records an
+    /// `account_deleted` event that keeps no personal data.
+    pub async fn delete_account(&self, id: AccountId, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let email: Option<(String,)> =
+            sqlx::query_as("DELETE FROM accounts WHERE id = $1 RETURNING email")
+                .bind(id.get())
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some((email,)) = email else {
+            return Err(StoreError::NotFound);
+        };
+        sqlx::query("DELETE FROM login_codes WHERE email = $1")
+            .bind(&email)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO audit_events (account_id, kind, ip, detail, created_at) VALUES (NULL, $1, '', '', $2)")
+            .bind(crate::audit::AuditKind::AccountDeleted.as_str())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -10,6 +10,9 @@ pub enum StoreError {
     /// A unique constraint refused the write; the field names what collided.
     #[error("{0} already exists")]
     Conflict(&'static str),
+    /// A quota kept in the database is used up (e.g. codes per hour).
+    #[error("too many requests")]
+    TooMany,
     /// The database URL names a backend Witzo does not support.
     #[error("unsupported database URL (expected sqlite: or postgres:)")]
     UnsupportedUrl,

@@ -15,7 +15,9 @@ pub mod audit;
 mod db;
 pub mod domain;
 mod error;
+pub mod identities;
 pub mod jobs;
+pub mod login_codes;
 pub mod sessions;
 
 pub use db::{Backend, Store};

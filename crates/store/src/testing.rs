@@ -95,3 +95,25 @@ impl Drop for TestDatabase {
         let _ = cleanup.join();
     }
 }
+
+impl Store {
+    /// Runs a `SELECT COUNT(*) … $1` with an integer argument (tests only).
+    pub async fn count_for_test(&self, sql: &str, arg: i64) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .bind(arg)
+            .fetch_one(self.pool())
+            .await
+            .expect("count query");
+        n
+    }
+
+    /// Runs a `SELECT COUNT(*) … $1` with a text argument (tests only).
+    pub async fn count_by_text_for_test(&self, sql: &str, arg: &str) -> i64 {
+        let (n,): (i64,) = sqlx::query_as(sql)
+            .bind(arg)
+            .fetch_one(self.pool())
+            .await
+            .expect("count query");
+        n
+    }
+}

@@ -5,6 +5,7 @@ use witzo_store::domain::AccountId;
 use witzo_store::sessions::Session;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::security::cookie::CookieKind;
 use crate::state::AppState;
 
 /// Uses of a session closer together than this do not rewrite `last_seen_at`.
@@ -24,7 +25,10 @@ impl OwnerSession {
     /// once it is idle or past its absolute lifetime.
     pub async fn load(state: &AppState, headers: &HeaderMap) -> ApiResult<Self> {
         let unauthenticated = || ApiError::new(ErrorCode::Unauthenticated, "Please sign in.");
-        let token = state.cookies.read(headers).ok_or_else(unauthenticated)?;
+        let token = state
+            .cookies
+            .read(CookieKind::Session, headers)
+            .ok_or_else(unauthenticated)?;
         let session = state
             .store
             .session_by_token(&token)

@@ -1,25 +1,21 @@
-//! The signed-in owner's own account: who am I, profile, sign out.
+//! The signed-in owner's own account (JSON API): who am I, profile,
+//! sessions, security log, sign out, delete account.
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use witzo_store::accounts::{Account, Profile};
-use witzo_store::audit::AuditKind;
-use witzo_store::domain::{CleanText, CountryCode, TextRules, WebUrl};
+use witzo_store::accounts::Account;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiJson, ClientIp, OwnerSession};
+use super::with_cookies;
+use crate::auth::end_session_cookie;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ClientIp, OwnerSession};
+use crate::owner::{self, EventView, ProfileRequest, SessionView};
+use crate::routes::auth::{CodeSent, code_sent};
 use crate::state::AppState;
-
-/// Rules for the one-line profile fields (name, company).
-pub const PROFILE_TEXT: TextRules = TextRules {
-    max_chars: 100,
-    multiline: false,
-    required: false,
-};
 
 #[derive(Serialize, ToSchema)]
 pub struct AccountView {
@@ -66,46 +62,6 @@ pub async fn me(State(state): State<AppState>, owner: OwnerSession) -> ApiResult
     }))
 }
 
-/// The owner-editable profile. Empty strings clear a field.
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ProfileRequest {
-    /// Up to 100 characters.
-    name: String,
-    /// Up to 100 characters.
-    company: String,
-    /// An http(s) URL, or empty.
-    website: String,
-    /// ISO 3166-1 alpha-2 code (`DE`), or empty.
-    country: String,
-}
-
-impl ProfileRequest {
-    fn parse(self) -> ApiResult<Profile> {
-        let invalid = |field: &str, err: witzo_store::domain::InvalidValue| {
-            ApiError::new(ErrorCode::ValidationFailed, format!("{field} {err}")).field(field)
-        };
-        let optional = |raw: &str| {
-            Some(raw.trim())
-                .filter(|v| !v.is_empty())
-                .map(str::to_owned)
-        };
-        Ok(Profile {
-            name: CleanText::parse(&self.name, PROFILE_TEXT).map_err(|e| invalid("name", e))?,
-            company: CleanText::parse(&self.company, PROFILE_TEXT)
-                .map_err(|e| invalid("company", e))?,
-            website: optional(&self.website)
-                .map(|raw| WebUrl::parse(&raw))
-                .transpose()
-                .map_err(|e| invalid("website", e))?,
-            country: optional(&self.country)
-                .map(|raw| CountryCode::parse(&raw))
-                .transpose()
-                .map_err(|e| invalid("country", e))?,
-        })
-    }
-}
-
 /// Replaces the owner's profile.
 #[utoipa::path(put, path = "/api/me/profile", tag = "account", request_body = ProfileRequest,
     responses(
@@ -119,17 +75,7 @@ pub async fn update_profile(
     ip: ClientIp,
     ApiJson(request): ApiJson<ProfileRequest>,
 ) -> ApiResult<Json<AccountView>> {
-    let profile = request.parse()?;
-    let now = witzo_store::now();
-    let account = state
-        .store
-        .update_profile(owner.account, &profile, now)
-        .await?;
-    let ip = ip.to_string();
-    state
-        .store
-        .record_audit(Some(owner.account), AuditKind::ProfileUpdated, &ip, "", now)
-        .await?;
+    let account = owner::update_profile(&state, &owner, ip, &request).await?;
     Ok(Json(account.into()))
 }
 
@@ -143,24 +89,100 @@ pub async fn sign_out(
     owner: OwnerSession,
     ip: ClientIp,
 ) -> ApiResult<Response> {
-    state
-        .store
-        .delete_session(owner.account, &owner.session.id_hash)
-        .await?;
-    let ip = ip.to_string();
-    state
-        .store
-        .record_audit(
-            Some(owner.account),
-            AuditKind::SignedOut,
-            &ip,
-            "",
-            witzo_store::now(),
-        )
-        .await?;
-    let mut response = StatusCode::NO_CONTENT.into_response();
-    if let Some(cookie) = state.cookies.clear() {
-        response.headers_mut().insert(header::SET_COOKIE, cookie);
-    }
-    Ok(response)
+    owner::sign_out(&state, &owner, ip).await?;
+    Ok(with_cookies(
+        StatusCode::NO_CONTENT.into_response(),
+        end_session_cookie(&state),
+    ))
+}
+
+/// The owner's active sessions, most recently used first.
+#[utoipa::path(get, path = "/api/me/sessions", tag = "account", responses(
+    (status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)),
+    security(("session" = [])))]
+pub async fn sessions(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+) -> ApiResult<Json<Vec<SessionView>>> {
+    Ok(Json(owner::sessions(&state, &owner).await?))
+}
+
+/// Ends one of the owner's sessions; it is refused from its next request on.
+#[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "account",
+    params(("id" = String, Path, description = "The session's `id` from the list")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn revoke_session(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let was_current = owner::revoke_session(&state, &owner, ip, &id).await?;
+    let cookie = was_current.then(|| end_session_cookie(&state)).flatten();
+    Ok(with_cookies(StatusCode::NO_CONTENT.into_response(), cookie))
+}
+
+/// Ends every session of the owner, this one included.
+#[utoipa::path(post, path = "/api/me/sessions/revoke-all", tag = "account",
+    responses((status = 204, description = "Signed out everywhere"), (status = 401, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn sign_out_everywhere(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+) -> ApiResult<Response> {
+    owner::sign_out_everywhere(&state, &owner, ip).await?;
+    Ok(with_cookies(
+        StatusCode::NO_CONTENT.into_response(),
+        end_session_cookie(&state),
+    ))
+}
+
+/// The account's security log, newest first (at most 50 entries).
+#[utoipa::path(get, path = "/api/me/security-log", tag = "account",
+    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody)),
+    security(("session" = [])))]
+pub async fn security_log(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+) -> ApiResult<Json<Vec<EventView>>> {
+    Ok(Json(owner::security_log(&state, &owner).await?))
+}
+
+/// E-mails a code that confirms deleting the account.
+#[utoipa::path(post, path = "/api/me/delete-code", tag = "account",
+    responses((status = 202, body = CodeSent), (status = 429, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn request_deletion_code(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+) -> ApiResult<(StatusCode, Json<CodeSent>)> {
+    owner::request_deletion_code(&state, &owner, ip).await?;
+    Ok((StatusCode::ACCEPTED, Json(code_sent(&state))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeleteRequest {
+    /// The code from the confirmation e-mail.
+    code: String,
+}
+
+/// Deletes the account and everything it owns, and ends all its sessions.
+#[utoipa::path(post, path = "/api/me/delete", tag = "account", request_body = DeleteRequest,
+    responses((status = 204, description = "Deleted"), (status = 400, description = "`code_invalid` or `code_expired`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete_account(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+    ApiJson(request): ApiJson<DeleteRequest>,
+) -> ApiResult<Response> {
+    owner::delete_account(&state, &owner, ip, &request.code).await?;
+    Ok(with_cookies(
+        StatusCode::NO_CONTENT.into_response(),
+        end_session_cookie(&state),
+    ))
 }

@@ -5,26 +5,24 @@ use axum::extract::State;
 use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Response};
 
+use super::dashboard::{Layout, render};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::ApiPath;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "home.html")]
-struct HomePage<'a> {
-    css_url: &'a str,
-    version: &'static str,
+struct HomePage {
+    layout: Layout,
 }
 
 /// The landing page.
 #[utoipa::path(get, path = "/", tag = "pages",
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
-    let page = HomePage {
-        css_url: &state.assets.css.path,
-        version: env!("CARGO_PKG_VERSION"),
-    };
-    page.render().map(Html).map_err(ApiError::internal)
+    render(&HomePage {
+        layout: Layout::new(&state, String::new(), String::new(), "home"),
+    })
 }
 
 /// A content-hashed static asset, cached for a year.

@@ -7,13 +7,15 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::{HeaderMap, Method, header};
+use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::OwnerSession;
+use crate::security::cookie::{CookieKind, random_value};
 use crate::security::headers::Surface;
+use crate::security::keys::sha256_hex;
 use crate::state::AppState;
 
 pub const HEADER: &str = "x-csrf-token";
@@ -44,26 +46,50 @@ pub async fn csrf_guard(
             "The CSRF token is not valid for this session.",
         )
     };
-    let session = OwnerSession::load(&state, &parts.headers)
-        .await
-        .map_err(|err| {
+    // Signed in: the token is bound to the session. Signed out (the sign-in
+    // forms): to the browser's pre-session cookie.
+    let binding = match OwnerSession::load(&state, &parts.headers).await {
+        Ok(owner) => {
+            let binding = owner.session.id_hash.clone();
+            parts.extensions.insert(owner);
+            binding
+        }
+        Err(err)
             if matches!(
                 err.code(),
                 ErrorCode::Unauthenticated | ErrorCode::SessionExpired
-            ) {
-                invalid()
-            } else {
-                err
-            }
-        })?;
-    if !state
-        .keys
-        .csrf_token_matches(&session.session.id_hash, &presented)
-    {
+            ) =>
+        {
+            state
+                .cookies
+                .read(CookieKind::PreSession, &parts.headers)
+                .map(|value| pre_session_binding(&value))
+                .ok_or_else(invalid)?
+        }
+        Err(err) => return Err(err),
+    };
+    if !state.keys.csrf_token_matches(&binding, &presented) {
         return Err(invalid());
     }
-    parts.extensions.insert(session);
     Ok(next.run(Request::from_parts(parts, body)).await)
+}
+
+/// The CSRF binding of a signed-out browser's pre-session cookie value.
+pub fn pre_session_binding(cookie_value: &str) -> String {
+    format!("pre:{}", sha256_hex(cookie_value))
+}
+
+/// The CSRF token for a signed-out page, and the pre-session cookie to set
+/// when the browser has none yet.
+pub fn pre_session_token(state: &AppState, headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+    match state.cookies.read(CookieKind::PreSession, headers) {
+        Some(value) => (state.keys.csrf_token(&pre_session_binding(&value)), None),
+        None => {
+            let value = random_value();
+            let token = state.keys.csrf_token(&pre_session_binding(&value));
+            (token, state.cookies.issue(CookieKind::PreSession, &value))
+        }
+    }
 }
 
 /// Refuses requests a browser marks as coming from another site.

@@ -10,6 +10,7 @@ type HmacSha256 = Hmac<Sha256>;
 
 pub struct Keys {
     csrf: [u8; 32],
+    login_code: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -27,22 +28,42 @@ fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
 
 impl Keys {
     pub fn derive(secret: &SecretString) -> Self {
+        let secret = secret.expose_secret().as_bytes();
         Self {
-            csrf: mac(secret.expose_secret().as_bytes(), b"witzo/csrf/v1"),
+            csrf: mac(secret, b"witzo/csrf/v1"),
+            login_code: mac(secret, b"witzo/login-code/v1"),
         }
     }
 
-    /// The synchronizer token of the session whose stored hash is
-    /// `session_hash`: bound to that session, unguessable without the key.
-    pub fn csrf_token(&self, session_hash: &str) -> String {
-        hex::encode(mac(&self.csrf, session_hash.as_bytes()))
+    /// The synchronizer token for `binding` (a session's stored hash, or a
+    /// signed-out browser's pre-session binding): bound to it, unguessable
+    /// without the key.
+    pub fn csrf_token(&self, binding: &str) -> String {
+        hex::encode(mac(&self.csrf, binding.as_bytes()))
     }
 
-    /// Compares a presented token with the session's in constant time.
-    pub fn csrf_token_matches(&self, session_hash: &str, presented: &str) -> bool {
-        let expected = self.csrf_token(session_hash);
-        expected.as_bytes().ct_eq(presented.as_bytes()).into()
+    /// Compares a presented token with the binding's in constant time.
+    pub fn csrf_token_matches(&self, binding: &str, presented: &str) -> bool {
+        constant_time_eq(&self.csrf_token(binding), presented)
     }
+
+    /// The stored form of an e-mailed code: keyed, and bound to its purpose
+    /// and address so a code cannot be moved between them.
+    pub fn login_code_hash(&self, purpose: &str, email: &str, code: &str) -> String {
+        let message = format!("{purpose}\n{email}\n{code}");
+        hex::encode(mac(&self.login_code, message.as_bytes()))
+    }
+}
+
+/// Compares two strings in time independent of where they differ.
+pub fn constant_time_eq(expected: &str, presented: &str) -> bool {
+    expected.as_bytes().ct_eq(presented.as_bytes()).into()
+}
+
+/// Hex SHA-256, for values stored only as their hash (state, cookies).
+pub fn sha256_hex(value: &str) -> String {
+    use sha2::Digest;
+    hex::encode(Sha256::digest(value.as_bytes()))
 }
 
 #[cfg(test)]
@@ -58,5 +79,27 @@ mod tests {
         assert!(!keys.csrf_token_matches("session-b", &token));
         assert!(!other.csrf_token_matches("session-a", &token));
         assert!(!keys.csrf_token_matches("session-a", ""));
+    }
+
+    #[test]
+    fn login_code_hashes_depend_on_purpose_address_and_code() {
+        let keys = Keys::derive(&SecretString::from("k".repeat(32)));
+        let base = keys.login_code_hash("sign_in", "a@example.com", "123456");
+        assert_eq!(
+            base,
+            keys.login_code_hash("sign_in", "a@example.com", "123456")
+        );
+        assert_ne!(
+            base,
+            keys.login_code_hash("delete_account", "a@example.com", "123456")
+        );
+        assert_ne!(
+            base,
+            keys.login_code_hash("sign_in", "b@example.com", "123456")
+        );
+        assert_ne!(
+            base,
+            keys.login_code_hash("sign_in", "a@example.com", "123457")
+        );
     }
 }

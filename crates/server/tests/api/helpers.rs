@@ -119,7 +119,13 @@ impl TestApp {
             .unwrap();
         Owner {
             account: account.id,
-            cookie: format!("{}={}", self.state.cookies.name(), token.expose()),
+            cookie: format!(
+                "{}={}",
+                self.state
+                    .cookies
+                    .name(witzo_server::security::cookie::CookieKind::Session),
+                token.expose()
+            ),
             csrf: self.state.keys.csrf_token(&session.id_hash),
             session_hash: session.id_hash,
         }

@@ -1,5 +1,5 @@
 use serde_json::{Value, json};
-use witzo_server::routes::account::PROFILE_TEXT;
+use witzo_server::owner::PROFILE_TEXT;
 use witzo_store::domain::CleanText;
 
 use crate::helpers::{error_code, spawn_app, valid_profile};

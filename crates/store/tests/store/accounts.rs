@@ -127,7 +127,7 @@ store_test!(
                 .await
                 .unwrap();
         }
-        store.delete_account(gone.id).await.unwrap();
+        store.delete_account(gone.id, 2).await.unwrap();
         assert!(matches!(
             store.account_by_id(gone.id).await,
             Err(StoreError::NotFound)
@@ -137,8 +137,82 @@ store_test!(
         assert_eq!(store.sessions_of(kept.id).await.unwrap().len(), 1);
         assert_eq!(store.audit_events_of(kept.id, 10).await.unwrap().len(), 1);
         assert!(matches!(
-            store.delete_account(gone.id).await,
+            store.delete_account(gone.id, 2).await,
             Err(StoreError::NotFound)
         ));
+    }
+);
+
+/// Every table that can hold an account's data, with the column that ties a
+/// row to the account (by id or by e-mail address).
+const OWNED_ROWS: &[&str] = &[
+    "SELECT COUNT(*) FROM accounts WHERE id = $1",
+    "SELECT COUNT(*) FROM sessions WHERE account_id = $1",
+    "SELECT COUNT(*) FROM audit_events WHERE account_id = $1",
+    "SELECT COUNT(*) FROM account_identities WHERE account_id = $1",
+];
+
+store_test!(
+    account_deletion_leaves_no_row_of_the_account_in_any_table,
+    |store: Store| async move {
+        use witzo_store::login_codes::{CodePurpose, CodeRules};
+        let address = email("gone@example.com");
+        let gone = store.create_account(&address, 1).await.unwrap();
+        let lifetime = SessionLifetime {
+            idle_secs: 100,
+            absolute_secs: 1000,
+        };
+        store
+            .create_session(gone.id, &ClientMeta::default(), lifetime, 1)
+            .await
+            .unwrap();
+        store
+            .record_audit(
+                Some(gone.id),
+                witzo_store::audit::AuditKind::SignedIn,
+                "203.0.113.1",
+                "",
+                1,
+            )
+            .await
+            .unwrap();
+        store
+            .link_identity(gone.id, "https://issuer", "s", 1)
+            .await
+            .unwrap();
+        let rules = CodeRules {
+            ttl_secs: 600,
+            max_per_hour: 3,
+        };
+        store
+            .issue_login_code(&address, CodePurpose::DeleteAccount, "h", rules, 1)
+            .await
+            .unwrap();
+
+        store.delete_account(gone.id, 2).await.unwrap();
+
+        for sql in OWNED_ROWS {
+            assert_eq!(store.count_for_test(sql, gone.id.get()).await, 0, "{sql}");
+        }
+        assert_eq!(
+            store
+                .live_login_code(&address, CodePurpose::DeleteAccount)
+                .await
+                .unwrap(),
+            None
+        );
+        assert_eq!(
+            store
+                .count_by_text_for_test(
+                    "SELECT COUNT(*) FROM login_codes WHERE email = $1",
+                    address.as_str()
+                )
+                .await,
+            0
+        );
+        let deletions = store
+        .count_by_text_for_test("SELECT COUNT(*) FROM audit_events WHERE account_id IS NULL AND kind = $1 AND ip = '' AND detail = ''", "account_deleted")
+        .await;
+        assert_eq!(deletions, 1);
     }
 );

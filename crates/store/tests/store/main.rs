@@ -4,7 +4,9 @@
 
 mod accounts;
 mod audit;
+mod identities;
 mod jobs;
+mod login_codes;
 mod sessions;
 
 /// Defines `mod $name { sqlite, postgres }`, running `$body(store)` on each

@@ -1,0 +1,98 @@
+//! Outgoing e-mail: SMTP through `lettre` when `smtp.url` is configured; in
+//! development without SMTP, messages are printed to the log with a banner
+//! (production refuses to start without SMTP, see `config.rs`).
+
+use std::time::Duration;
+
+use askama::Template;
+use lettre::message::{Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use secrecy::ExposeSecret;
+use witzo_store::domain::EmailAddress;
+
+use crate::config::SmtpConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error("invalid smtp configuration: {0}")]
+    Config(String),
+    #[error("could not build the message: {0}")]
+    Build(String),
+    #[error("smtp delivery failed: {0}")]
+    Delivery(String),
+}
+
+pub enum Mailer {
+    Smtp {
+        transport: AsyncSmtpTransport<Tokio1Executor>,
+        from: Mailbox,
+    },
+    /// Development only: the message goes to the log.
+    Log,
+}
+
+/// A one-time code e-mail: the code and its validity, nothing else.
+#[derive(Template)]
+#[template(path = "email/code.html")]
+struct CodeHtml<'a> {
+    code: &'a str,
+    minutes: u64,
+}
+
+impl Mailer {
+    pub fn from_config(config: &SmtpConfig) -> Result<Self, MailError> {
+        let Some(url) = &config.url else {
+            return Ok(Self::Log);
+        };
+        let transport = AsyncSmtpTransport::<Tokio1Executor>::from_url(url.expose_secret())
+            .map_err(|e| MailError::Config(e.to_string()))?
+            .timeout(Some(Duration::from_secs(15)))
+            .build();
+        let from = config
+            .from
+            .parse::<Mailbox>()
+            .map_err(|e| MailError::Config(format!("smtp.from: {e}")))?;
+        Ok(Self::Smtp { transport, from })
+    }
+
+    /// Sends a one-time code to `to`.
+    pub async fn send_code(
+        &self,
+        to: &EmailAddress,
+        code: &str,
+        minutes: u64,
+    ) -> Result<(), MailError> {
+        let subject = "Your Witzo code";
+        let text = format!("Your Witzo code is {code}\n\nIt is valid for {minutes} minutes.\n");
+        match self {
+            Self::Log => {
+                tracing::warn!(
+                    "\n========== DEVELOPMENT E-MAIL (no smtp.url configured) ==========\n\
+                     To: {to}\nSubject: {subject}\n\n{text}\
+                     =================================================================="
+                );
+                Ok(())
+            }
+            Self::Smtp { transport, from } => {
+                let html = CodeHtml { code, minutes }
+                    .render()
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                let to = to
+                    .as_str()
+                    .parse::<Mailbox>()
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(to)
+                    .subject(subject)
+                    .multipart(MultiPart::alternative_plain_html(text, html))
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                transport
+                    .send(message)
+                    .await
+                    .map(|_| ())
+                    .map_err(|e| MailError::Delivery(e.to_string()))
+            }
+        }
+    }
+}

@@ -1,0 +1,296 @@
+//! Sign-in: the JSON API for e-mailed codes, and the OpenID Connect
+//! redirect endpoints. The HTML forms (`routes/dashboard/sign_in.rs`) use the
+//! same services.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use witzo_store::domain::EmailAddress;
+use witzo_store::identities::PendingOidcLogin;
+use witzo_store::login_codes::CodePurpose;
+
+use super::account::AccountView;
+use super::{redirect, with_cookies};
+use crate::auth::oidc::OidcError;
+use crate::auth::{SignInMethod, codes, start_session};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
+use crate::security::cookie::{CookieKind, OIDC_MAX_AGE_SECS, random_value};
+use crate::security::csrf::pre_session_token;
+use crate::security::keys::{constant_time_eq, sha256_hex};
+use crate::state::AppState;
+
+/// Parses an e-mail address field.
+pub fn parse_email(raw: &str) -> ApiResult<EmailAddress> {
+    EmailAddress::parse(raw).map_err(|e| {
+        ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
+    })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CsrfToken {
+    /// Send as `X-CSRF-Token` on state-changing requests.
+    csrf_token: String,
+}
+
+/// A CSRF token for this browser: bound to its session when signed in, to a
+/// pre-session cookie (set here when missing) when signed out.
+#[utoipa::path(get, path = "/api/auth/csrf", tag = "auth", responses((status = 200, body = CsrfToken)))]
+pub async fn csrf(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    if let Ok(owner) = OwnerSession::load(&state, &headers).await {
+        let csrf_token = state.keys.csrf_token(&owner.session.id_hash);
+        return Json(CsrfToken { csrf_token }).into_response();
+    }
+    let (csrf_token, cookie) = pre_session_token(&state, &headers);
+    with_cookies(Json(CsrfToken { csrf_token }).into_response(), cookie)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CodeRequest {
+    email: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    /// Always `sent`, whether or not the address has an account.
+    status: &'static str,
+    expires_in_secs: u64,
+}
+
+pub fn code_sent(state: &AppState) -> CodeSent {
+    CodeSent {
+        status: "sent",
+        expires_in_secs: state.config.auth.code_ttl_minutes * 60,
+    }
+}
+
+/// E-mails a 6-digit sign-in code. The answer is the same for every valid
+/// address, with or without an account.
+#[utoipa::path(post, path = "/api/auth/email-code", tag = "auth", request_body = CodeRequest, responses(
+    (status = 202, body = CodeSent),
+    (status = 422, body = ErrorBody),
+    (status = 429, description = "`too_many_codes` (per address) or `rate_limited` (per IP)", body = ErrorBody)),
+    security(("csrf_token" = [])))]
+pub async fn request_code(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiJson(request): ApiJson<CodeRequest>,
+) -> ApiResult<(StatusCode, Json<CodeSent>)> {
+    let email = parse_email(&request.email)?;
+    codes::request(&state, &email, CodePurpose::SignIn, ip).await?;
+    Ok((StatusCode::ACCEPTED, Json(code_sent(&state))))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyRequest {
+    email: String,
+    code: String,
+}
+
+/// Checks the code and signs in (creating the account on first sign-in).
+#[utoipa::path(post, path = "/api/auth/email-code/verify", tag = "auth", request_body = VerifyRequest, responses(
+    (status = 200, description = "Signed in; the session cookie is set", body = AccountView),
+    (status = 400, description = "`code_invalid` or `code_expired`", body = ErrorBody),
+    (status = 429, body = ErrorBody)),
+    security(("csrf_token" = [])))]
+pub async fn verify_code(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<VerifyRequest>,
+) -> ApiResult<Response> {
+    let email = parse_email(&request.email)?;
+    let account = sign_in_with_code(&state, &email, &request.code, ip, &headers).await?;
+    let (account, cookies) = account;
+    Ok(with_cookies(
+        Json(AccountView::from(account)).into_response(),
+        cookies,
+    ))
+}
+
+/// Verifies a sign-in code, then finds or creates the account and starts a
+/// session. Shared by the JSON API and the HTML form.
+pub async fn sign_in_with_code(
+    state: &AppState,
+    email: &EmailAddress,
+    code: &str,
+    ip: ClientIp,
+    headers: &HeaderMap,
+) -> ApiResult<(witzo_store::accounts::Account, Vec<axum::http::HeaderValue>)> {
+    codes::verify(state, email, code, CodePurpose::SignIn, ip).await?;
+    let (account, _) = state
+        .store
+        .find_or_create_account(email, witzo_store::now())
+        .await?;
+    let cookies = start_session(state, account.id, headers, ip, SignInMethod::EmailCode).await?;
+    Ok((account, cookies))
+}
+
+#[derive(Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct OidcStart {
+    /// Passed to the provider to preselect an account.
+    login_hint: Option<String>,
+}
+
+fn sign_in_error(code: ErrorCode) -> Response {
+    redirect(&format!("/app/sign-in?error={}", code.as_str()), [])
+}
+
+/// Sends the browser to the OpenID provider.
+#[utoipa::path(get, path = "/auth/oidc/start", tag = "auth", params(OidcStart), responses(
+    (status = 303, description = "To the provider, or back to the sign-in page with `?error=`")))]
+pub async fn oidc_start(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    ApiQuery(query): ApiQuery<OidcStart>,
+) -> Response {
+    let Some(client) = state.oidc.clone() else {
+        return sign_in_error(ErrorCode::OidcDisabled);
+    };
+    if codes::limit_sign_in_attempts(&state, ip).is_err() {
+        return sign_in_error(ErrorCode::RateLimited);
+    }
+    let hint = query.login_hint.filter(|h| h.len() <= 320);
+    let authorization = match client.begin(hint.as_deref()).await {
+        Ok(authorization) => authorization,
+        Err(err) => {
+            tracing::warn!(%err, "OpenID sign-in could not start");
+            return sign_in_error(ErrorCode::OidcUnavailable);
+        }
+    };
+    let browser = random_value();
+    let now = witzo_store::now();
+    let pending = PendingOidcLogin {
+        browser_hash: sha256_hex(&browser),
+        nonce: authorization.nonce,
+        pkce_verifier: authorization.pkce_verifier,
+        expires_at: now + OIDC_MAX_AGE_SECS,
+    };
+    if let Err(err) = state
+        .store
+        .save_oidc_login(&sha256_hex(&authorization.state), &pending, now)
+        .await
+    {
+        tracing::error!(%err, "could not store a pending OpenID sign-in");
+        return sign_in_error(ErrorCode::OidcUnavailable);
+    }
+    redirect(
+        authorization.url.as_str(),
+        state.cookies.issue(CookieKind::OidcBrowser, &browser),
+    )
+}
+
+#[derive(Deserialize, IntoParams)]
+pub struct OidcCallback {
+    code: Option<String>,
+    state: Option<String>,
+    error: Option<String>,
+}
+
+/// Where the provider sends the browser back; signs in and goes to `/app`.
+#[utoipa::path(get, path = "/auth/oidc/callback", tag = "auth", params(OidcCallback), responses(
+    (status = 303, description = "To `/app` when signed in, else to the sign-in page with `?error=`")))]
+pub async fn oidc_callback(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<OidcCallback>,
+) -> Response {
+    match finish_oidc(&state, ip, &headers, query).await {
+        Ok(cookies) => redirect("/app", cookies),
+        Err(err) => {
+            let cause = err.cause().unwrap_or_default();
+            tracing::warn!(code = err.code().as_str(), cause, "OpenID sign-in refused");
+            redirect(
+                &format!("/app/sign-in?error={}", err.code().as_str()),
+                state.cookies.clear(CookieKind::OidcBrowser),
+            )
+        }
+    }
+}
+
+async fn finish_oidc(
+    state: &AppState,
+    ip: ClientIp,
+    headers: &HeaderMap,
+    query: OidcCallback,
+) -> ApiResult<Vec<axum::http::HeaderValue>> {
+    let fail = |code: ErrorCode, cause: String| ApiError::new(code, "").with_cause(cause);
+    let client = state
+        .oidc
+        .clone()
+        .ok_or_else(|| fail(ErrorCode::OidcDisabled, "not configured".into()))?;
+    if let Some(error) = query.error {
+        return Err(fail(
+            ErrorCode::OidcDenied,
+            format!("provider error: {error}"),
+        ));
+    }
+    let state_param = query
+        .state
+        .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "no state".into()))?;
+    let pending = state
+        .store
+        .take_oidc_login(&sha256_hex(&state_param))
+        .await?
+        .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "unknown or used state".into()))?;
+    let now = witzo_store::now();
+    let browser = state
+        .cookies
+        .read(CookieKind::OidcBrowser, headers)
+        .unwrap_or_default();
+    if pending.expires_at <= now || !constant_time_eq(&pending.browser_hash, &sha256_hex(&browser))
+    {
+        return Err(fail(
+            ErrorCode::OidcStateInvalid,
+            "expired, or begun in another browser".into(),
+        ));
+    }
+    let code = query
+        .code
+        .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "no code".into()))?;
+    let to_api = |err: OidcError| match err {
+        OidcError::Unavailable(cause) => fail(ErrorCode::OidcUnavailable, cause),
+        OidcError::TokenInvalid(cause) => fail(ErrorCode::OidcTokenInvalid, cause),
+    };
+    let id_token = client
+        .exchange(&code, &pending.pkce_verifier)
+        .await
+        .map_err(to_api)?;
+    let identity = client
+        .validate(&id_token, &pending.nonce, now)
+        .await
+        .map_err(to_api)?;
+    let store = &state.store;
+    let account = match store
+        .account_of_identity(&identity.issuer, &identity.subject)
+        .await?
+    {
+        Some(account) => account,
+        None => {
+            let email = identity
+                .email
+                .as_deref()
+                .filter(|_| identity.email_verified)
+                .and_then(|raw| EmailAddress::parse(raw).ok())
+                .ok_or_else(|| {
+                    fail(
+                        ErrorCode::EmailNotVerified,
+                        "no verified e-mail in the ID token".into(),
+                    )
+                })?;
+            let (account, _) = store.find_or_create_account(&email, now).await?;
+            store
+                .link_identity(account.id, &identity.issuer, &identity.subject, now)
+                .await?;
+            account.id
+        }
+    };
+    start_session(state, account, headers, ip, SignInMethod::Oidc).await
+}

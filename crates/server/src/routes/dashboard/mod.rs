@@ -1,0 +1,175 @@
+//! The owner's dashboard: server-rendered pages (askama, escaping on, no
+//! inline scripts or styles) whose forms work without JavaScript.
+
+pub mod account;
+pub mod sign_in;
+
+use askama::Template;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
+use axum::response::{Html, IntoResponse, Response};
+
+use super::redirect;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::OwnerSession;
+use crate::state::AppState;
+
+/// The dashboard's sections: path, label, key.
+pub const NAV: &[(&str, &str, &str)] = &[
+    ("/app", "Overview", "overview"),
+    ("/app/widgets", "Widgets", "widgets"),
+    ("/app/sources", "Data sources", "sources"),
+    ("/app/conversations", "Conversations", "conversations"),
+    ("/app/leads", "Leads", "leads"),
+    ("/app/analytics", "Analytics", "analytics"),
+    ("/app/billing", "Billing", "billing"),
+    ("/app/account", "Account", "account"),
+];
+
+/// What every page's layout needs.
+pub struct Layout {
+    pub css_url: String,
+    pub js_url: String,
+    pub version: &'static str,
+    pub csrf_token: String,
+    /// The signed-in owner's address (empty on signed-out pages).
+    pub email: String,
+    pub active: &'static str,
+    pub nav: &'static [(&'static str, &'static str, &'static str)],
+}
+
+impl Layout {
+    pub fn new(state: &AppState, csrf_token: String, email: String, active: &'static str) -> Self {
+        Self {
+            css_url: state.assets.css.path.clone(),
+            js_url: state.assets.js.path.clone(),
+            version: env!("CARGO_PKG_VERSION"),
+            csrf_token,
+            email,
+            active,
+            nav: NAV,
+        }
+    }
+
+    /// The layout of a signed-in page.
+    pub async fn signed_in(
+        state: &AppState,
+        owner: &OwnerSession,
+        active: &'static str,
+    ) -> ApiResult<Self> {
+        let account = state.store.account_by_id(owner.account).await?;
+        let csrf = state.keys.csrf_token(&owner.session.id_hash);
+        Ok(Self::new(state, csrf, account.email, active))
+    }
+}
+
+/// Renders a page template to HTML.
+pub fn render(page: &impl Template) -> ApiResult<Html<String>> {
+    page.render().map(Html).map_err(ApiError::internal)
+}
+
+/// A signed-in owner on an HTML page: without a live session the browser
+/// is sent to the sign-in page instead of getting a JSON 401.
+pub struct PageOwner(pub OwnerSession);
+
+impl FromRequestParts<AppState> for PageOwner {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        match OwnerSession::from_request_parts(parts, state).await {
+            Ok(owner) => Ok(Self(owner)),
+            Err(err) if err.code() == ErrorCode::SessionExpired => {
+                Err(redirect("/app/sign-in?error=session_expired", []))
+            }
+            Err(err) if err.code() == ErrorCode::Unauthenticated => {
+                Err(redirect("/app/sign-in", []))
+            }
+            Err(err) => Err(err.into_response()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app/overview.html")]
+struct OverviewPage {
+    layout: Layout,
+}
+
+/// The dashboard's overview.
+#[utoipa::path(get, path = "/app", tag = "pages",
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 303, description = "To sign-in")))]
+pub async fn overview(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+) -> ApiResult<Html<String>> {
+    let layout = Layout::signed_in(&state, &owner, "overview").await?;
+    render(&OverviewPage { layout })
+}
+
+#[derive(Template)]
+#[template(path = "app/section.html")]
+struct SectionPage {
+    layout: Layout,
+    title: &'static str,
+    coming: &'static str,
+}
+
+/// The sections later work fills, each with an honest empty state.
+const SECTIONS: &[(&str, &str, &str)] = &[
+    (
+        "widgets",
+        "Widgets",
+        "Create a chat widget, choose where it may answer, and copy its one-line embed snippet. Widgets arrive next.",
+    ),
+    (
+        "sources",
+        "Data sources",
+        "Teach your widget from your website and documents. Crawling and document upload arrive after widgets.",
+    ),
+    (
+        "conversations",
+        "Conversations",
+        "Read, search and export what visitors asked and what Witzo answered, once a widget is live.",
+    ),
+    (
+        "leads",
+        "Leads",
+        "Contact details visitors share in chat will be collected here.",
+    ),
+    (
+        "analytics",
+        "Analytics",
+        "Widget loads, conversations, ratings and usage over time will be charted here.",
+    ),
+    (
+        "billing",
+        "Billing",
+        "Your plan, usage meters, upgrades and invoices will be shown here.",
+    ),
+];
+
+/// A dashboard section that later work fills.
+#[utoipa::path(get, path = "/app/{section}", tag = "pages",
+    params(("section" = String, Path, description = "widgets, sources, conversations, leads, analytics or billing")),
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such section")))]
+pub async fn section(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    crate::extract::ApiPath(name): crate::extract::ApiPath<String>,
+) -> ApiResult<Html<String>> {
+    let (key, title, coming) = SECTIONS
+        .iter()
+        .copied()
+        .find(|(key, _, _)| *key == name)
+        .ok_or_else(ApiError::not_found)?;
+    let active = NAV
+        .iter()
+        .find(|(_, _, k)| *k == key)
+        .map_or("overview", |(_, _, k)| *k);
+    let layout = Layout::signed_in(&state, &owner, active).await?;
+    render(&SectionPage {
+        layout,
+        title,
+        coming,
+    })
+}
