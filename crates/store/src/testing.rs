@@ -117,3 +117,16 @@ impl Store {
         n
     }
 }
+
+impl Store {
+    /// Runs a statement with one text argument (tests only), e.g. to age a
+    /// row past its expiry. Returns the rows affected.
+    pub async fn execute_for_test(&self, sql: &str, arg: &str) -> u64 {
+        sqlx::query(sql)
+            .bind(arg)
+            .execute(self.pool())
+            .await
+            .expect("test statement")
+            .rows_affected()
+    }
+}
