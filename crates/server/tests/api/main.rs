@@ -2,6 +2,7 @@
 //! Integration tests: the real application on port 0 over real HTTP, with a
 //! fresh SQLite database (or PostgreSQL, where a test says so) per test.
 
+mod account;
 mod binary;
 mod csrf;
 mod headers;
