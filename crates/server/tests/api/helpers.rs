@@ -161,7 +161,9 @@ pub fn valid_profile() -> Value {
 }
 
 /// An app whose codes go out through a real SMTP server.
-pub async fn spawn_app_with_mail(configure: impl FnOnce(&mut Config)) -> (TestApp, crate::mailbox::Mailbox) {
+pub async fn spawn_app_with_mail(
+    configure: impl FnOnce(&mut Config),
+) -> (TestApp, crate::mailbox::Mailbox) {
     let mailbox = crate::mailbox::Mailbox::start().await;
     let url = mailbox.url();
     let app = spawn_app_with(
@@ -187,7 +189,14 @@ pub fn browser() -> Client {
 impl TestApp {
     /// A CSRF token for `client` (bound to its session or pre-session cookie).
     pub async fn csrf(&self, client: &Client) -> String {
-        let body: Value = client.get(self.url("/api/auth/csrf")).send().await.unwrap().json().await.unwrap();
+        let body: Value = client
+            .get(self.url("/api/auth/csrf"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         body["csrf_token"].as_str().unwrap().to_owned()
     }
 
@@ -204,19 +213,42 @@ impl TestApp {
     }
 
     pub async fn request_code(&self, client: &Client, email: &str) -> Response {
-        self.post_json(client, "/api/auth/email-code", &serde_json::json!({ "email": email })).await
+        self.post_json(
+            client,
+            "/api/auth/email-code",
+            &serde_json::json!({ "email": email }),
+        )
+        .await
     }
 
     pub async fn verify_code(&self, client: &Client, email: &str, code: &str) -> Response {
-        self.post_json(client, "/api/auth/email-code/verify", &serde_json::json!({ "email": email, "code": code }))
-            .await
+        self.post_json(
+            client,
+            "/api/auth/email-code/verify",
+            &serde_json::json!({ "email": email, "code": code }),
+        )
+        .await
     }
 
     /// Signs `client` in through the real code flow, reading the code from the mailbox.
-    pub async fn sign_in_by_email(&self, client: &Client, mailbox: &crate::mailbox::Mailbox, email: &str) {
+    pub async fn sign_in_by_email(
+        &self,
+        client: &Client,
+        mailbox: &crate::mailbox::Mailbox,
+        email: &str,
+    ) {
         let before = mailbox.messages().len();
-        assert_eq!(self.request_code(client, email).await.status().as_u16(), 202);
+        assert_eq!(
+            self.request_code(client, email).await.status().as_u16(),
+            202
+        );
         let code = crate::mailbox::code_in(&mailbox.wait_for_count(before + 1).await);
-        assert_eq!(self.verify_code(client, email, &code).await.status().as_u16(), 200);
+        assert_eq!(
+            self.verify_code(client, email, &code)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
     }
 }

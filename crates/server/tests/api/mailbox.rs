@@ -14,9 +14,21 @@ pub struct Mailbox {
 impl Mailbox {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
         let child = Command::new("python3")
-            .args(["-m", "aiosmtpd", "-n", "-l", &format!("127.0.0.1:{port}"), "-c", "aiosmtpd.handlers.Mailbox"])
+            .args([
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-l",
+                &format!("127.0.0.1:{port}"),
+                "-c",
+                "aiosmtpd.handlers.Mailbox",
+            ])
             .arg(dir.path().join("maildir"))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -24,7 +36,10 @@ impl Mailbox {
             .spawn()
             .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port)).await.is_err() {
+        while tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .is_err()
+        {
             assert!(Instant::now() < deadline, "aiosmtpd did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -46,7 +61,10 @@ impl Mailbox {
         };
         let mut files: Vec<_> = entries.filter_map(Result::ok).map(|e| e.path()).collect();
         files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
-        files.iter().filter_map(|p| std::fs::read_to_string(p).ok()).collect()
+        files
+            .iter()
+            .filter_map(|p| std::fs::read_to_string(p).ok())
+            .collect()
     }
 
     /// Waits for the `n`th message (1-based) to `to` and returns it.
@@ -56,12 +74,19 @@ impl Mailbox {
             let to_them: Vec<String> = self
                 .messages()
                 .into_iter()
-                .filter(|m| m.lines().any(|l| l.eq_ignore_ascii_case(&format!("To: {to}"))))
+                .filter(|m| {
+                    m.lines()
+                        .any(|l| l.eq_ignore_ascii_case(&format!("To: {to}")))
+                })
                 .collect();
             if to_them.len() >= n {
                 return to_them[n - 1].clone();
             }
-            assert!(Instant::now() < deadline, "no message {n} to {to}; have {:?}", self.messages().len());
+            assert!(
+                Instant::now() < deadline,
+                "no message {n} to {to}; have {:?}",
+                self.messages().len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -74,7 +99,11 @@ impl Mailbox {
             if messages.len() >= count {
                 return messages[count - 1].clone();
             }
-            assert!(Instant::now() < deadline, "only {} of {count} messages arrived", messages.len());
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {count} messages arrived",
+                messages.len()
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }

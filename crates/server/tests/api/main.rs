@@ -8,6 +8,7 @@ mod csrf;
 mod headers;
 mod helpers;
 mod mailbox;
+mod oidc;
 mod ops;
 mod public;
 mod sessions;

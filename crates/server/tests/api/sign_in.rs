@@ -11,7 +11,10 @@ async fn the_right_code_signs_in_and_creates_the_account_on_first_use() {
     let message = mailbox.wait_for("ada@example.com", 1).await;
     assert!(message.contains("Subject: Your Witzo code"), "{message}");
     assert!(message.contains("It is valid for 10 minutes."), "{message}");
-    assert!(message.contains("multipart/alternative"), "plain text and HTML: {message}");
+    assert!(
+        message.contains("multipart/alternative"),
+        "plain text and HTML: {message}"
+    );
     let code = crate::mailbox::code_in(&message);
 
     let response = app.verify_code(&client, "ada@example.com", &code).await;
@@ -22,11 +25,22 @@ async fn the_right_code_signs_in_and_creates_the_account_on_first_use() {
     let account: Value = response.json().await.unwrap();
     assert_eq!(account["email"], "ada@example.com");
 
-    let me: Value = client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = client
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["account"]["email"], "ada@example.com");
     assert_eq!(app.state.store.list_accounts().await.unwrap().len(), 1);
     let again = app.verify_code(&client, "ada@example.com", &code).await;
-    assert_eq!(error_code(again, 400).await, "code_invalid", "a code works once");
+    assert_eq!(
+        error_code(again, 400).await,
+        "code_invalid",
+        "a code works once"
+    );
 }
 
 #[tokio::test]
@@ -59,7 +73,10 @@ async fn an_expired_code_is_refused() {
     let aged = app
         .state
         .store
-        .execute_for_test("UPDATE login_codes SET expires_at = created_at - 1 WHERE email = $1", "ada@example.com")
+        .execute_for_test(
+            "UPDATE login_codes SET expires_at = created_at - 1 WHERE email = $1",
+            "ada@example.com",
+        )
         .await;
     assert_eq!(aged, 1);
     let response = app.verify_code(&client, "ada@example.com", &code).await;
@@ -78,7 +95,13 @@ async fn a_new_code_voids_the_older_one() {
         let response = app.verify_code(&client, "ada@example.com", &first).await;
         assert_eq!(error_code(response, 400).await, "code_invalid");
     }
-    assert_eq!(app.verify_code(&client, "ada@example.com", &second).await.status().as_u16(), 200);
+    assert_eq!(
+        app.verify_code(&client, "ada@example.com", &second)
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -86,7 +109,13 @@ async fn a_fourth_code_within_the_hour_is_too_many_codes() {
     let (app, mailbox) = spawn_app_with_mail(|_| {}).await;
     let client = browser();
     for _ in 0..3 {
-        assert_eq!(app.request_code(&client, "ada@example.com").await.status().as_u16(), 202);
+        assert_eq!(
+            app.request_code(&client, "ada@example.com")
+                .await
+                .status()
+                .as_u16(),
+            202
+        );
     }
     let fourth = app.request_code(&client, "ada@example.com").await;
     assert_eq!(header(&fourth, "retry-after"), Some("3600"));
@@ -94,7 +123,13 @@ async fn a_fourth_code_within_the_hour_is_too_many_codes() {
     mailbox.wait_for("ada@example.com", 3).await;
     assert_eq!(mailbox.messages().len(), 3, "no fourth e-mail");
     // Another address is not affected.
-    assert_eq!(app.request_code(&client, "bob@example.com").await.status().as_u16(), 202);
+    assert_eq!(
+        app.request_code(&client, "bob@example.com")
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
 }
 
 #[tokio::test]
@@ -102,7 +137,13 @@ async fn code_requests_are_limited_per_ip_too() {
     let (app, _mailbox) = spawn_app_with_mail(|c| c.auth.codes_per_ip_per_hour = 4).await;
     let client = browser();
     // burst = a quarter of the hourly allowance = 1
-    assert_eq!(app.request_code(&client, "a@example.com").await.status().as_u16(), 202);
+    assert_eq!(
+        app.request_code(&client, "a@example.com")
+            .await
+            .status()
+            .as_u16(),
+        202
+    );
     let refused = app.request_code(&client, "b@example.com").await;
     assert_eq!(error_code(refused, 429).await, "rate_limited");
 }
@@ -151,10 +192,26 @@ async fn signing_in_rotates_the_session_id() {
         .unwrap();
     assert_eq!(response.status().as_u16(), 200);
     let issued = header(&response, "set-cookie").unwrap().to_owned();
-    assert!(!issued.contains(first.cookie.split('=').nth(1).unwrap()), "a new id is issued");
-    assert_eq!(error_code(app.get_as(&first, "/api/me").await, 401).await, "unauthenticated", "the old session ended");
-    let log = app.state.store.audit_events_of(first.account, 10).await.unwrap();
-    assert!(log.iter().any(|e| e.kind == "signed_in" && e.detail == "email_code"), "{log:?}");
+    assert!(
+        !issued.contains(first.cookie.split('=').nth(1).unwrap()),
+        "a new id is issued"
+    );
+    assert_eq!(
+        error_code(app.get_as(&first, "/api/me").await, 401).await,
+        "unauthenticated",
+        "the old session ended"
+    );
+    let log = app
+        .state
+        .store
+        .audit_events_of(first.account, 10)
+        .await
+        .unwrap();
+    assert!(
+        log.iter()
+            .any(|e| e.kind == "signed_in" && e.detail == "email_code"),
+        "{log:?}"
+    );
 }
 
 #[tokio::test]
@@ -177,15 +234,29 @@ async fn the_html_sign_in_form_works_without_javascript() {
     let code = mailbox.code("ada@example.com", 1).await;
     let wrong = client
         .post(app.url("/app/sign-in/verify"))
-        .form(&[("email", "ada@example.com"), ("code", "12"), ("csrf_token", &hidden_csrf(&html))])
+        .form(&[
+            ("email", "ada@example.com"),
+            ("code", "12"),
+            ("csrf_token", &hidden_csrf(&html)),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(wrong.status().as_u16(), 400);
-    assert!(wrong.text().await.unwrap().contains(r#"data-code="code_invalid""#));
+    assert!(
+        wrong
+            .text()
+            .await
+            .unwrap()
+            .contains(r#"data-code="code_invalid""#)
+    );
     let done = client
         .post(app.url("/app/sign-in/verify"))
-        .form(&[("email", "ada@example.com"), ("code", &code), ("csrf_token", &hidden_csrf(&html))])
+        .form(&[
+            ("email", "ada@example.com"),
+            ("code", &code),
+            ("csrf_token", &hidden_csrf(&html)),
+        ])
         .send()
         .await
         .unwrap();
@@ -202,7 +273,11 @@ async fn signed_out_pages_redirect_to_sign_in() {
     for path in ["/app", "/app/account", "/app/widgets"] {
         let response = browser().get(app.url(path)).send().await.unwrap();
         assert_eq!(response.status().as_u16(), 303, "{path}");
-        assert_eq!(header(&response, "location"), Some("/app/sign-in"), "{path}");
+        assert_eq!(
+            header(&response, "location"),
+            Some("/app/sign-in"),
+            "{path}"
+        );
     }
 }
 
