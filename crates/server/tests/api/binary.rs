@@ -126,6 +126,7 @@ fn production_refuses_unsafe_settings_and_names_each_one() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("secret_key must be set"), "{stderr}");
     assert!(stderr.contains("public_url must be https://"), "{stderr}");
+    assert!(stderr.contains("smtp.url must be set"), "{stderr}");
     assert!(
         !dir.path().join("data").exists(),
         "nothing created before the checks pass"
@@ -156,4 +157,72 @@ fn migrate_creates_and_migrates_the_database() {
         .output()
         .unwrap();
     assert!(again.status.success(), "{again:?}");
+}
+
+#[test]
+fn operators_create_and_list_accounts() {
+    let dir = tempfile::tempdir().unwrap();
+    let created = witzo(dir.path())
+        .args(["admin", "account", "create", "--email", "Ops@Example.com"])
+        .output()
+        .unwrap();
+    assert!(created.status.success(), "{created:?}");
+    assert_eq!(
+        String::from_utf8_lossy(&created.stdout),
+        "created account 1 for ops@example.com\n"
+    );
+    let twice = witzo(dir.path())
+        .args(["admin", "account", "create", "--email", "ops@example.com"])
+        .output()
+        .unwrap();
+    assert!(!twice.status.success());
+    let invalid = witzo(dir.path())
+        .args(["admin", "account", "create", "--email", "not-an-address"])
+        .output()
+        .unwrap();
+    assert!(!invalid.status.success());
+    let listed = witzo(dir.path())
+        .args(["admin", "account", "list"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&listed.stdout);
+    assert!(stdout.contains("ops@example.com"), "{stdout}");
+    assert!(stdout.ends_with("1 account(s)\n"), "{stdout}");
+}
+
+#[tokio::test]
+async fn without_smtp_development_prints_the_code_to_the_log() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut child = witzo(dir.path())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    wait_healthy(port, &mut child).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let base = format!("http://127.0.0.1:{port}");
+    let csrf: serde_json::Value = client
+        .get(format!("{base}/api/auth/csrf"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let sent = client
+        .post(format!("{base}/api/auth/email-code"))
+        .header("x-csrf-token", csrf["csrf_token"].as_str().unwrap())
+        .json(&serde_json::json!({"email": "dev@example.com"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(sent.status().as_u16(), 202);
+    assert!(terminate(&mut child).success());
+    let mut logs = String::new();
+    std::io::Read::read_to_string(&mut child.stdout.take().unwrap(), &mut logs).unwrap();
+    assert!(logs.contains("DEVELOPMENT E-MAIL"), "{logs}");
+    assert!(logs.contains("Your Witzo code is "), "{logs}");
 }

@@ -4,6 +4,7 @@
 
 mod account;
 mod binary;
+mod browser;
 mod csrf;
 mod headers;
 mod helpers;

@@ -121,6 +121,7 @@ async fn app_with_provider() -> (TestApp, Provider) {
     .await;
     let callback = app.url("/auth/oidc/callback");
     let provider = Provider::start(provider_port, &[[CLIENT_ID, SECRET, &callback]]);
+    assert_eq!(provider.issuer, app.state.oidc.as_ref().unwrap().issuer());
     (app, provider)
 }
 
@@ -338,14 +339,14 @@ fn redirect() -> &'static str {
 #[tokio::test]
 async fn tampered_tokens_wrong_audiences_and_unsigned_tokens_are_refused() {
     let port = free_port();
-    let _provider = Provider::start(
+    let provider = Provider::start(
         port,
         &[
             ["client-a", "secret-a-0123456789", redirect()],
             ["client-b", "secret-b-0123456789", redirect()],
         ],
     );
-    let issuer = format!("http://127.0.0.1:{port}");
+    let issuer = provider.issuer.clone();
     let a = client_for(&issuer, "client-a", "secret-a-0123456789");
     let b = client_for(&issuer, "client-b", "secret-b-0123456789");
     let now = witzo_store::now();
