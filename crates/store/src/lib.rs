@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod conversations;
 mod db;
 pub mod domain;
 mod error;
@@ -19,6 +20,7 @@ pub mod identities;
 pub mod jobs;
 pub mod login_codes;
 pub mod sessions;
+pub mod widgets;
 
 pub use db::{Backend, Store};
 pub use error::{StoreError, StoreResult};

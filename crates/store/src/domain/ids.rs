@@ -40,3 +40,7 @@ typed_id!(
     /// The id of a background job.
     JobId
 );
+typed_id!(
+    /// The id of a chat widget (internal; visitors see its public key).
+    WidgetId
+);

@@ -10,7 +10,7 @@ mod web_url;
 
 pub use country::CountryCode;
 pub use email::EmailAddress;
-pub use ids::{AccountId, JobId};
+pub use ids::{AccountId, JobId, WidgetId};
 pub use sanitize::sanitize_rich_text;
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;

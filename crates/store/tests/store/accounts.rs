@@ -150,6 +150,7 @@ const OWNED_ROWS: &[&str] = &[
     "SELECT COUNT(*) FROM sessions WHERE account_id = $1",
     "SELECT COUNT(*) FROM audit_events WHERE account_id = $1",
     "SELECT COUNT(*) FROM account_identities WHERE account_id = $1",
+    "SELECT COUNT(*) FROM widgets WHERE account_id = $1",
 ];
 
 store_test!(

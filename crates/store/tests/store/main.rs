@@ -8,6 +8,7 @@ mod identities;
 mod jobs;
 mod login_codes;
 mod sessions;
+mod widgets;
 
 /// Defines `mod $name { sqlite, postgres }`, running `$body(store)` on each
 /// backend with a fresh, migrated database.

@@ -1,0 +1,290 @@
+//! What visitors say to widgets: conversations and their messages, ratings,
+//! leads from the widget's form, widget events, and embed health.
+
+use serde::Serialize;
+
+use crate::domain::{AccountId, WidgetId};
+use crate::{Store, StoreError, StoreResult};
+
+/// A conversation, as the owner lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct ConversationSummary {
+    pub public_id: String,
+    pub visitor_id: String,
+    pub origin: String,
+    pub page_url: String,
+    pub preview: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub messages: i64,
+    /// The first visitor message, for the list.
+    pub first_message: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct Message {
+    pub public_id: String,
+    pub role: String,
+    pub body: String,
+    /// JSON array of `{title, url}`.
+    pub sources: String,
+    pub latency_ms: Option<i64>,
+    pub rating: Option<i64>,
+    pub rating_reason: String,
+    pub created_at: i64,
+}
+
+/// Where a visitor's message came from.
+#[derive(Debug, Clone)]
+pub struct Visit<'a> {
+    pub visitor_id: &'a str,
+    pub origin: &'a str,
+    pub page_url: &'a str,
+    pub preview: bool,
+}
+
+/// A new message to store.
+#[derive(Debug, Clone)]
+pub struct NewMessage<'a> {
+    pub public_id: &'a str,
+    pub role: &'a str,
+    pub body: &'a str,
+    pub sources: &'a str,
+    pub latency_ms: Option<i64>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+pub struct EmbedOrigin {
+    pub origin: String,
+    pub allowed: i64,
+    pub hits: i64,
+    pub first_seen: i64,
+    pub last_seen: i64,
+}
+
+/// Contact details from the widget's lead form.
+#[derive(Debug, Clone, Default)]
+pub struct NewLead<'a> {
+    pub visitor_id: &'a str,
+    pub conversation: Option<&'a str>,
+    pub name: &'a str,
+    pub email: &'a str,
+    pub phone: &'a str,
+    pub company: &'a str,
+    pub message: &'a str,
+}
+
+/// Refused origins recorded per widget at most, so random `Origin` values
+/// cannot grow the table without bound.
+const MAX_REFUSED_ORIGINS: i64 = 200;
+
+const SUMMARY: &str = "SELECT c.public_id, c.visitor_id, c.origin, c.page_url, c.preview, c.created_at, c.updated_at, \
+     (SELECT COUNT(*) FROM messages m WHERE m.conversation_id = c.id) AS messages, \
+     (SELECT m.body FROM messages m WHERE m.conversation_id = c.id AND m.role = 'visitor' ORDER BY m.id LIMIT 1) AS first_message \
+     FROM conversations c JOIN widgets w ON w.id = c.widget_id";
+
+impl Store {
+    /// The visitor's conversation `public_id` on this widget, or a new one
+    /// (with `new_public_id`) when it is absent or not theirs. Returns the
+    /// internal id and the public id.
+    pub async fn open_conversation(
+        &self,
+        widget: WidgetId,
+        public_id: Option<&str>,
+        new_public_id: &str,
+        visit: &Visit<'_>,
+        now: i64,
+    ) -> StoreResult<(i64, String)> {
+        if let Some(public_id) = public_id {
+            let found: Option<(i64,)> = sqlx::query_as(
+                "UPDATE conversations SET updated_at = $1 WHERE public_id = $2 AND widget_id = $3 AND visitor_id = $4 RETURNING id",
+            )
+            .bind(now)
+            .bind(public_id)
+            .bind(widget.get())
+            .bind(visit.visitor_id)
+            .fetch_optional(self.pool())
+            .await?;
+            if let Some((id,)) = found {
+                return Ok((id, public_id.to_owned()));
+            }
+        }
+        let (id,): (i64,) = sqlx::query_as(
+            "INSERT INTO conversations (widget_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+        )
+        .bind(widget.get())
+        .bind(new_public_id)
+        .bind(visit.visitor_id)
+        .bind(visit.origin)
+        .bind(visit.page_url)
+        .bind(i64::from(visit.preview))
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok((id, new_public_id.to_owned()))
+    }
+
+    pub async fn add_message(&self, conversation: i64, message: &NewMessage<'_>, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(conversation)
+        .bind(message.public_id)
+        .bind(message.role)
+        .bind(message.body)
+        .bind(message.sources)
+        .bind(message.latency_ms)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Rates an answer of this widget given to this visitor; anything else is
+    /// `NotFound`.
+    pub async fn rate_message(
+        &self,
+        widget: WidgetId,
+        visitor_id: &str,
+        message: &str,
+        rating: i64,
+        reason: &str,
+    ) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE messages SET rating = $1, rating_reason = $2 WHERE public_id = $3 AND role = 'assistant' \
+             AND conversation_id IN (SELECT id FROM conversations WHERE widget_id = $4 AND visitor_id = $5)",
+        )
+        .bind(rating)
+        .bind(reason)
+        .bind(message)
+        .bind(widget.get())
+        .bind(visitor_id)
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The newest conversations of one of the account's widgets.
+    pub async fn conversations_of(&self, account: AccountId, widget: WidgetId, limit: i64) -> StoreResult<Vec<ConversationSummary>> {
+        let sql = format!("{SUMMARY} WHERE w.account_id = $1 AND w.id = $2 ORDER BY c.updated_at DESC, c.id DESC LIMIT $3");
+        Ok(sqlx::query_as(&sql)
+            .bind(account.get())
+            .bind(widget.get())
+            .bind(limit)
+            .fetch_all(self.pool())
+            .await?)
+    }
+
+    /// One of the account's conversations with its messages and widget.
+    pub async fn conversation_of(
+        &self,
+        account: AccountId,
+        public_id: &str,
+    ) -> StoreResult<(ConversationSummary, WidgetId, Vec<Message>)> {
+        let sql = format!("{SUMMARY} WHERE w.account_id = $1 AND c.public_id = $2");
+        let summary: ConversationSummary = sqlx::query_as(&sql)
+            .bind(account.get())
+            .bind(public_id)
+            .fetch_optional(self.pool())
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let (widget,): (i64,) = sqlx::query_as("SELECT widget_id FROM conversations WHERE public_id = $1")
+            .bind(public_id)
+            .fetch_one(self.pool())
+            .await?;
+        let messages = sqlx::query_as(
+            "SELECT m.public_id, m.role, m.body, m.sources, m.latency_ms, m.rating, m.rating_reason, m.created_at \
+             FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.public_id = $1 ORDER BY m.id",
+        )
+        .bind(public_id)
+        .fetch_all(self.pool())
+        .await?;
+        Ok((summary, WidgetId::from_raw(widget), messages))
+    }
+
+    /// Records that `origin` used the widget (allowed or refused).
+    pub async fn record_embed_origin(&self, widget: WidgetId, origin: &str, allowed: bool, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO embed_origins (widget_id, origin, allowed, hits, first_seen, last_seen) \
+             SELECT $1, $2, $3, 1, $4, $4 WHERE $3 = 1 OR EXISTS \
+               (SELECT 1 FROM embed_origins WHERE widget_id = $1 AND origin = $2 AND allowed = $3) \
+               OR (SELECT COUNT(*) FROM embed_origins WHERE widget_id = $1 AND allowed = 0) < $5 \
+             ON CONFLICT (widget_id, origin, allowed) DO UPDATE SET hits = embed_origins.hits + 1, last_seen = excluded.last_seen",
+        )
+        .bind(widget.get())
+        .bind(origin)
+        .bind(i64::from(allowed))
+        .bind(now)
+        .bind(MAX_REFUSED_ORIGINS)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Embed health of one of the account's widgets, most recent first.
+    pub async fn embed_origins_of(&self, account: AccountId, widget: WidgetId) -> StoreResult<Vec<EmbedOrigin>> {
+        Ok(sqlx::query_as(
+            "SELECT e.origin, e.allowed, e.hits, e.first_seen, e.last_seen FROM embed_origins e \
+             JOIN widgets w ON w.id = e.widget_id WHERE w.account_id = $1 AND w.id = $2 \
+             ORDER BY e.allowed DESC, e.last_seen DESC LIMIT 100",
+        )
+        .bind(account.get())
+        .bind(widget.get())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn add_lead(&self, widget: WidgetId, lead: &NewLead<'_>, now: i64) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO leads (widget_id, conversation_id, visitor_id, name, email, phone, company, message, source, created_at) \
+             VALUES ($1, (SELECT id FROM conversations WHERE public_id = $2 AND widget_id = $1 AND visitor_id = $3), \
+                     $3, $4, $5, $6, $7, $8, 'form', $9)",
+        )
+        .bind(widget.get())
+        .bind(lead.conversation)
+        .bind(lead.visitor_id)
+        .bind(lead.name)
+        .bind(lead.email)
+        .bind(lead.phone)
+        .bind(lead.company)
+        .bind(lead.message)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn leads_count(&self, widget: WidgetId) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM leads WHERE widget_id = $1")
+            .bind(widget.get())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(n)
+    }
+
+    pub async fn record_widget_event(
+        &self,
+        widget: WidgetId,
+        kind: &str,
+        visit: &Visit<'_>,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO widget_events (widget_id, kind, visitor_id, origin, page_url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        )
+        .bind(widget.get())
+        .bind(kind)
+        .bind(visit.visitor_id)
+        .bind(visit.origin)
+        .bind(visit.page_url)
+        .bind(now)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
