@@ -1,6 +1,6 @@
 // Witzo dashboard enhancements. Every form works without this file; it only
-// asks for confirmation before destructive actions and keeps double
-// submissions out.
+// asks for confirmation before destructive actions, keeps double submissions
+// out, and copies embed snippets.
 "use strict";
 
 document.addEventListener("submit", (event) => {
@@ -19,4 +19,16 @@ document.addEventListener("submit", (event) => {
   for (const button of form.querySelectorAll("button[type=submit]")) {
     button.setAttribute("aria-disabled", "true");
   }
+});
+
+document.addEventListener("click", (event) => {
+  const button = event.target instanceof Element ? event.target.closest("[data-copy]") : null;
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  if (!source || !navigator.clipboard) return;
+  navigator.clipboard.writeText(source.value).then(() => {
+    const label = button.textContent;
+    button.textContent = "Copied";
+    setTimeout(() => { button.textContent = label; }, 1500);
+  });
 });

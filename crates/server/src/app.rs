@@ -31,9 +31,12 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
-use crate::routes::{account, auth, ops, pages, public};
+use crate::routes::{account, auth, ops, pages, public, widgets};
 use crate::security::cookie::CookiePolicy;
-use crate::security::cors::{DenyAllOrigins, OriginPolicy, public_cors};
+use crate::security::cors::{OriginPolicy, public_cors};
+use crate::widgets::cache::WidgetCache;
+use crate::widgets::gate::WidgetGate;
+use witzo_retrieval::{Answerer, NoKnowledgeYet};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
 use crate::security::keys::Keys;
@@ -43,15 +46,18 @@ use crate::state::AppState;
 
 /// Parts of the application that deployments (and tests) may replace.
 pub struct AppOptions {
-    pub origins: Arc<dyn OriginPolicy>,
+    /// Replaces the widget gate (tests of the CORS mechanism).
+    pub origins: Option<Arc<dyn OriginPolicy>>,
     pub limiter: Arc<dyn RateLimiter>,
+    pub answerer: Arc<dyn Answerer>,
 }
 
 impl Default for AppOptions {
     fn default() -> Self {
         Self {
-            origins: Arc::new(DenyAllOrigins),
+            origins: None,
             limiter: Arc::new(LocalRateLimiter::default()),
+            answerer: Arc::new(NoKnowledgeYet),
         }
     }
 }
@@ -76,6 +82,21 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(sign_in::page, sign_in::request_code))
         .routes(routes!(sign_in::verify_code))
         .routes(routes!(sign_in::sign_out))
+        .routes(routes!(dashboard::widgets::list, dashboard::widgets::create))
+        .routes(routes!(dashboard::widgets::setup, dashboard::widgets::finish_setup))
+        .routes(routes!(dashboard::widgets::page, dashboard::widgets::save))
+        .routes(routes!(dashboard::widgets::regenerate_key))
+        .routes(routes!(dashboard::widgets::delete))
+        .routes(routes!(dashboard::widgets::upload_logo))
+        .routes(routes!(dashboard::widgets::remove_logo))
+        .routes(routes!(dashboard::widgets::conversation))
+        .routes(routes!(widgets::list, widgets::create))
+        .routes(routes!(widgets::get, widgets::update, widgets::delete))
+        .routes(routes!(widgets::regenerate_key))
+        .routes(routes!(widgets::upload_logo, widgets::remove_logo))
+        .routes(routes!(widgets::embed_health))
+        .routes(routes!(widgets::conversations))
+        .routes(routes!(widgets::conversation))
         .routes(routes!(dashboard::account::page))
         .routes(routes!(dashboard::account::save_profile))
         .routes(routes!(dashboard::account::revoke_session))
@@ -96,7 +117,16 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(account::security_log))
         .routes(routes!(account::request_deletion_code))
         .routes(routes!(account::delete_account));
-    let public = OpenApiRouter::new().routes(routes!(public::health));
+    let public = OpenApiRouter::new()
+        .routes(routes!(public::health))
+        .routes(routes!(public::config))
+        .routes(routes!(public::chat))
+        .routes(routes!(public::feedback))
+        .routes(routes!(public::contact))
+        .routes(routes!(public::events))
+        .routes(routes!(public::widget_js))
+        .routes(routes!(public::loader))
+        .routes(routes!(public::logo));
     let ops = OpenApiRouter::new()
         .routes(routes!(ops::healthz))
         .routes(routes!(ops::readyz))
@@ -126,7 +156,7 @@ pub fn router(state: AppState) -> Router {
 /// dashboard; CORS and the per-IP limit for the public API) choose by path
 /// themselves, so they also cover routes added later and unknown paths.
 /// From the inside out: JSON fallbacks for unknown paths and methods, the
-/// body limit, CSRF, the public rate limit, CORS, panic capture, the request
+/// body limit, CSRF, CORS with the widget gate, the public rate limit, panic capture, the request
 /// context (id, timeout, logging, metrics) and the security headers.
 pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
@@ -134,8 +164,8 @@ pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
         .layer(from_fn_with_state(state.clone(), csrf_guard))
-        .layer(from_fn_with_state(state.clone(), public_ip_limit))
         .layer(from_fn_with_state(state.clone(), public_cors))
+        .layer(from_fn_with_state(state.clone(), public_ip_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), request_context))
         .layer(from_fn_with_state(state.clone(), security_headers))
@@ -189,8 +219,17 @@ impl Application {
             )
             .unwrap_or(i64::MAX),
         };
+        let keys = Arc::new(Keys::derive(&secret));
+        let widgets = Arc::new(WidgetCache::default());
+        let origins = options.origins.unwrap_or_else(|| {
+            Arc::new(WidgetGate {
+                store: store.clone(),
+                cache: widgets.clone(),
+                keys: keys.clone(),
+            })
+        });
         let state = AppState {
-            keys: Arc::new(Keys::derive(&secret)),
+            keys,
             public_origin: public_url.origin().ascii_serialization().into(),
             public_url: Arc::new(public_url),
             https,
@@ -200,7 +239,9 @@ impl Application {
             },
             session_lifetime,
             limiter: options.limiter,
-            origins: options.origins,
+            origins,
+            widgets,
+            answerer: options.answerer,
             metrics: Arc::new(Metrics::default()),
             assets: Arc::new(Assets::default()),
             mailer: Arc::new(mailer),

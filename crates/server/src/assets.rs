@@ -6,6 +6,8 @@ use sha2::{Digest, Sha256};
 pub struct Asset {
     /// The URL path, e.g. `/static/app.3f2a9c1d.css`.
     pub path: String,
+    /// Hash of the content, for cache-busting query strings.
+    pub hash: String,
     pub bytes: &'static [u8],
     pub content_type: &'static str,
 }
@@ -15,6 +17,7 @@ impl Asset {
         let hash = hex::encode(&Sha256::digest(bytes)[..6]);
         Self {
             path: format!("/static/{stem}.{hash}.{ext}"),
+            hash,
             bytes,
             content_type,
         }
@@ -24,6 +27,8 @@ impl Asset {
 pub struct Assets {
     pub css: Asset,
     pub js: Asset,
+    /// The embeddable chat widget, served at `/widget.js?v={hash}`.
+    pub widget: Asset,
 }
 
 impl Default for Assets {
@@ -39,6 +44,12 @@ impl Default for Assets {
                 "app",
                 "js",
                 include_bytes!("../assets/app.js"),
+                "text/javascript; charset=utf-8",
+            ),
+            widget: Asset::new(
+                "widget",
+                "js",
+                include_bytes!("../assets/widget.js"),
                 "text/javascript; charset=utf-8",
             ),
         }

@@ -10,7 +10,11 @@ use crate::app::{AppOptions, Application, open_store, shutdown_signal};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::format;
 use crate::telemetry;
-use witzo_store::domain::EmailAddress;
+use witzo_store::domain::{CleanText, EmailAddress, TextRules, WidgetKey};
+use witzo_store::widgets::WidgetFields;
+
+use crate::widgets::service::parse_domains;
+use crate::widgets::settings::WidgetSettings;
 use witzo_store::{Store, StoreError};
 
 #[derive(Parser)]
@@ -62,6 +66,30 @@ enum AdminCommand {
     Account {
         #[command(subcommand)]
         command: AccountCommand,
+    },
+    /// Owners' chat widgets.
+    Widget {
+        #[command(subcommand)]
+        command: WidgetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WidgetCommand {
+    /// Create a widget for an account and print its key.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// An allowed domain (repeatable): `shop.example.com` or `*.example.com`.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// List an account's widgets.
+    List {
+        #[arg(long)]
+        account: String,
     },
 }
 
@@ -152,6 +180,7 @@ async fn admin(config: Config, command: AdminCommand) -> anyhow::Result<()> {
     let store = open_store(&config).await?;
     let result = match command {
         AdminCommand::Account { command } => account(&store, command).await,
+        AdminCommand::Widget { command } => widget(&store, command).await,
     };
     store.close().await;
     result
@@ -182,6 +211,42 @@ async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
                 );
             }
             println!("{} account(s)", accounts.len());
+        }
+    }
+    Ok(())
+}
+
+async fn account_by_email(store: &Store, email: &str) -> anyhow::Result<witzo_store::accounts::Account> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--account {e}"))?;
+    store
+        .account_by_email(&email)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no account for {email}"))
+}
+
+async fn widget(store: &Store, command: WidgetCommand) -> anyhow::Result<()> {
+    match command {
+        WidgetCommand::Create { account, name, domains } => {
+            let account = account_by_email(store, &account).await?;
+            let name = CleanText::parse(&name, TextRules { max_chars: 80, multiline: false, required: true })
+                .map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let domains = parse_domains(&domains).map_err(|e| anyhow::anyhow!("--domain: {}", e.message()))?;
+            let settings = WidgetSettings::default().to_stored();
+            let fields = WidgetFields { name: name.as_str(), allowed_domains: &domains, settings: &settings };
+            let key = WidgetKey::generate();
+            // Operators are not bound by the plan's widget count.
+            store.create_widget(account.id, key.as_str(), &fields, None, witzo_store::now()).await?;
+            println!("{key}");
+        }
+        WidgetCommand::List { account } => {
+            let account = account_by_email(store, &account).await?;
+            let widgets = store.widgets_of(account.id).await?;
+            for w in &widgets {
+                let state = if w.is_active() { "on" } else { "off" };
+                let domains: Vec<&str> = w.domains().collect();
+                println!("{:>6}  {}  {:<3}  {:<30}  {}", w.id, w.public_key, state, w.name, domains.join(","));
+            }
+            println!("{} widget(s)", widgets.len());
         }
     }
     Ok(())

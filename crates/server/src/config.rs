@@ -151,6 +151,12 @@ pub struct Limits {
     pub public_per_ip_per_minute: u32,
     /// Requests one IP address may make to the public API in a burst.
     pub public_per_ip_burst: u32,
+    /// Requests per minute to one widget's public API, from all visitors.
+    pub widget_per_minute: u32,
+    pub widget_burst: u32,
+    /// Requests per minute one visitor may make to a widget (chat, feedback, contact).
+    pub visitor_per_minute: u32,
+    pub visitor_burst: u32,
     /// Connections in the database pool.
     pub database_connections: u32,
     /// How long shutdown waits for in-flight requests.
@@ -164,6 +170,10 @@ impl Default for Limits {
             request_timeout_secs: 30,
             public_per_ip_per_minute: 120,
             public_per_ip_burst: 30,
+            widget_per_minute: 600,
+            widget_burst: 120,
+            visitor_per_minute: 20,
+            visitor_burst: 8,
             database_connections: 10,
             shutdown_grace_secs: 20,
         }
@@ -333,8 +343,11 @@ impl Config {
                     .to_owned(),
             );
         }
-        if self.limits.public_per_ip_per_minute == 0 || self.limits.public_per_ip_burst == 0 {
-            problems.push("limits.public_per_ip_* must be positive".to_owned());
+        let l = &self.limits;
+        if [l.public_per_ip_per_minute, l.public_per_ip_burst, l.widget_per_minute, l.widget_burst, l.visitor_per_minute, l.visitor_burst]
+            .contains(&0)
+        {
+            problems.push("limits.*_per_minute and limits.*_burst must be positive".to_owned());
         }
         if problems.is_empty() {
             Ok(())

@@ -60,6 +60,14 @@ error_codes! {
     CsrfTokenInvalid => "csrf_token_invalid", FORBIDDEN;
     CrossSiteRequest => "cross_site_request", FORBIDDEN;
     OriginNotAllowed => "origin_not_allowed", FORBIDDEN;
+    OriginMissing => "origin_missing", FORBIDDEN;
+    WidgetKeyInvalid => "widget_key_invalid", NOT_FOUND;
+    WidgetInactive => "widget_inactive", FORBIDDEN;
+    WidgetDomainNotAllowed => "widget_domain_not_allowed", FORBIDDEN;
+    PreviewTokenInvalid => "preview_token_invalid", FORBIDDEN;
+    PlanLimitWidgets => "plan_limit_widgets", FORBIDDEN;
+    PlanLimitWhiteLabel => "plan_limit_white_label", FORBIDDEN;
+    MessageTooLong => "message_too_long", UNPROCESSABLE_ENTITY;
     NotFound => "not_found", NOT_FOUND;
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
     Conflict => "conflict", CONFLICT;

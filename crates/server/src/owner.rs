@@ -215,6 +215,9 @@ fn describe(event: &AuditEvent) -> String {
         ("session_revoked", "all") => "Signed out everywhere",
         ("session_revoked", _) => "A session was revoked",
         ("profile_updated", _) => "Profile updated",
+        ("widget_created", _) => "A widget was created",
+        ("widget_key_regenerated", _) => "A widget key was regenerated",
+        ("widget_deleted", _) => "A widget was deleted",
         _ => "Account activity",
     }
     .to_owned()

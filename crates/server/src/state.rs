@@ -1,6 +1,7 @@
 use std::sync::Arc;
 
 use url::Url;
+use witzo_retrieval::Answerer;
 use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
@@ -13,6 +14,7 @@ use crate::security::cookie::CookiePolicy;
 use crate::security::cors::OriginPolicy;
 use crate::security::keys::Keys;
 use crate::security::rate_limit::RateLimiter;
+use crate::widgets::cache::WidgetCache;
 
 /// Everything a request may need, built once at start-up. Cheap to clone.
 #[derive(Clone)]
@@ -35,4 +37,6 @@ pub struct AppState {
     pub mailer: Arc<Mailer>,
     /// OpenID Connect sign-in, when configured.
     pub oidc: Option<Arc<OidcClient>>,
+    pub widgets: Arc<WidgetCache>,
+    pub answerer: Arc<dyn Answerer>,
 }

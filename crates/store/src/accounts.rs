@@ -15,6 +15,8 @@ pub struct Account {
     pub company: String,
     pub website: String,
     pub country: String,
+    /// The plan's name (`free`, `basic`, `standard`, `enterprise`).
+    pub plan: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -28,7 +30,7 @@ pub struct Profile {
     pub country: Option<CountryCode>,
 }
 
-const COLUMNS: &str = "id, email, name, company, website, country, created_at, updated_at";
+const COLUMNS: &str = "id, email, name, company, website, country, plan, created_at, updated_at";
 
 impl Store {
     /// Creates an account for `email`; [`StoreError::Conflict`] if one exists.
@@ -116,6 +118,20 @@ impl Store {
                     .ok_or(StoreError::NotFound)
             }
         }
+    }
+
+    /// Puts the account on `plan` (operators; billing later).
+    pub async fn set_plan(&self, id: AccountId, plan: &str, now: i64) -> StoreResult<()> {
+        let done = sqlx::query("UPDATE accounts SET plan = $1, updated_at = $2 WHERE id = $3")
+            .bind(plan)
+            .bind(now)
+            .bind(id.get())
+            .execute(self.pool())
+            .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
     }
 
     /// Deletes the account and every row it owns: by cascade its sessions,

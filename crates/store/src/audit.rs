@@ -16,6 +16,9 @@ pub enum AuditKind {
     SessionRevoked,
     ProfileUpdated,
     AccountDeleted,
+    WidgetCreated,
+    WidgetKeyRegenerated,
+    WidgetDeleted,
 }
 
 impl AuditKind {
@@ -28,6 +31,9 @@ impl AuditKind {
             Self::SessionRevoked => "session_revoked",
             Self::ProfileUpdated => "profile_updated",
             Self::AccountDeleted => "account_deleted",
+            Self::WidgetCreated => "widget_created",
+            Self::WidgetKeyRegenerated => "widget_key_regenerated",
+            Self::WidgetDeleted => "widget_deleted",
         }
     }
 }

@@ -8,6 +8,7 @@ use crate::{Store, StoreError, StoreResult};
 
 /// A conversation, as the owner lists it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ConversationSummary {
     pub public_id: String,
     pub visitor_id: String,
@@ -22,6 +23,7 @@ pub struct ConversationSummary {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub public_id: String,
     pub role: String,
@@ -54,6 +56,7 @@ pub struct NewMessage<'a> {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbedOrigin {
     pub origin: String,
     pub allowed: i64,

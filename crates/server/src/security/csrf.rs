@@ -33,7 +33,7 @@ pub async fn csrf_guard(
     refuse_cross_site(req.headers(), &state.public_origin)?;
     let (mut parts, body) = req.into_parts();
     let (presented, body) =
-        presented_token(&parts.headers, body, state.config.limits.json_body_bytes).await?;
+        presented_token(&parts.headers, parts.uri.query(), body, state.config.limits.json_body_bytes).await?;
     let presented = presented.filter(|token| !token.is_empty()).ok_or_else(|| {
         ApiError::new(
             ErrorCode::CsrfTokenMissing,
@@ -114,14 +114,24 @@ fn refuse_cross_site(headers: &HeaderMap, public_origin: &str) -> ApiResult<()> 
 }
 
 /// The token from the header, or else from a URL-encoded form body (which is
-/// read, inspected and handed on unchanged).
+/// read, inspected and handed on unchanged), or for multipart uploads from
+/// the query string.
 async fn presented_token(
     headers: &HeaderMap,
+    uri_query: Option<&str>,
     body: Body,
     limit: usize,
 ) -> ApiResult<(Option<String>, Body)> {
     if let Some(value) = headers.get(HEADER) {
         return Ok((value.to_str().ok().map(str::to_owned), body));
+    }
+    if is_multipart(headers) {
+        // Uploads carry the token in the form's action URL: the body may be
+        // large and is parsed by the handler, after this check.
+        let token = uri_query
+            .and_then(|q| form_urlencoded::parse(q.as_bytes()).find(|(key, _)| key == FORM_FIELD))
+            .map(|(_, value)| value.into_owned());
+        return Ok((token, body));
     }
     let is_form = headers
         .get(header::CONTENT_TYPE)
@@ -183,4 +193,11 @@ mod tests {
             assert_eq!(err.code(), ErrorCode::CrossSiteRequest, "{pairs:?}");
         }
     }
+}
+
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }

@@ -11,6 +11,7 @@ type HmacSha256 = Hmac<Sha256>;
 pub struct Keys {
     csrf: [u8; 32],
     login_code: [u8; 32],
+    preview: [u8; 32],
 }
 
 impl std::fmt::Debug for Keys {
@@ -32,6 +33,7 @@ impl Keys {
         Self {
             csrf: mac(secret, b"witzo/csrf/v1"),
             login_code: mac(secret, b"witzo/login-code/v1"),
+            preview: mac(secret, b"witzo/widget-preview/v1"),
         }
     }
 
@@ -52,6 +54,26 @@ impl Keys {
     pub fn login_code_hash(&self, purpose: &str, email: &str, code: &str) -> String {
         let message = format!("{purpose}\n{email}\n{code}");
         hex::encode(mac(&self.login_code, message.as_bytes()))
+    }
+}
+
+impl Keys {
+    /// A dashboard preview token for widget `key`, valid until `expires`
+    /// (Unix seconds): `{expires}.{mac}`.
+    pub fn preview_token(&self, key: &str, expires: i64) -> String {
+        let mac = hex::encode(mac(&self.preview, format!("{key}\n{expires}").as_bytes()));
+        format!("{expires}.{mac}")
+    }
+
+    /// Whether `token` is a live preview token for `key`.
+    pub fn preview_token_valid(&self, key: &str, token: &str, now: i64) -> bool {
+        let Some((expires, _)) = token.split_once('.') else {
+            return false;
+        };
+        let Ok(expires) = expires.parse::<i64>() else {
+            return false;
+        };
+        expires > now && constant_time_eq(&self.preview_token(key, expires), token)
     }
 }
 
@@ -79,6 +101,17 @@ mod tests {
         assert!(!keys.csrf_token_matches("session-b", &token));
         assert!(!other.csrf_token_matches("session-a", &token));
         assert!(!keys.csrf_token_matches("session-a", ""));
+    }
+
+    #[test]
+    fn preview_tokens_are_bound_to_the_key_and_expire() {
+        let keys = Keys::derive(&SecretString::from("k".repeat(32)));
+        let token = keys.preview_token("wk_a", 100);
+        assert!(keys.preview_token_valid("wk_a", &token, 99));
+        assert!(!keys.preview_token_valid("wk_a", &token, 100));
+        assert!(!keys.preview_token_valid("wk_b", &token, 99));
+        assert!(!keys.preview_token_valid("wk_a", &token.replacen("100", "999", 1), 99));
+        assert!(!keys.preview_token_valid("wk_a", "garbage", 0));
     }
 
     #[test]

@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ErrorCode};
+use crate::security::cors::{allow_origin, request_origin};
 use crate::extract::ClientIp;
 use crate::security::headers::Surface;
 use crate::state::AppState;
@@ -101,28 +102,25 @@ impl RateLimiter for LocalRateLimiter {
 /// The per-IP limit of the public surface: `429 rate_limited` with
 /// `Retry-After` once an address exceeds its quota. IPv6 clients are limited
 /// per /64, the block one subscriber usually holds.
-pub async fn public_ip_limit(
-    State(state): State<AppState>,
-    ip: ClientIp,
-    req: Request,
-    next: Next,
-) -> ApiResult<Response> {
+pub async fn public_ip_limit(State(state): State<AppState>, ip: ClientIp, req: Request, next: Next) -> Response {
     if Surface::of(req.uri().path()) != Surface::Public {
-        return Ok(next.run(req).await);
+        return next.run(req).await;
     }
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.public_per_ip_per_minute, limits.public_per_ip_burst);
-    state
-        .limiter
-        .check(&format!("public:ip:{}", ip_key(ip.0)), quota)
-        .map_err(|retry| {
-            ApiError::new(
-                ErrorCode::RateLimited,
-                "Too many requests. Please slow down.",
-            )
-            .retry_after(retry.secs())
-        })?;
-    Ok(next.run(req).await)
+    match state.limiter.check(&format!("public:ip:{}", ip_key(ip.0)), quota) {
+        Ok(()) => next.run(req).await,
+        Err(retry) => {
+            let mut response = ApiError::new(ErrorCode::RateLimited, "Too many requests. Please slow down.")
+                .retry_after(retry.secs())
+                .into_response();
+            // Readable by the calling page, so the widget can say "slow down".
+            if let Some(origin) = request_origin(req.headers()) {
+                allow_origin(response.headers_mut(), &origin);
+            }
+            response
+        }
+    }
 }
 
 fn ip_key(ip: IpAddr) -> String {

@@ -1,22 +1,32 @@
 use std::sync::Arc;
 
 use witzo_server::app::AppOptions;
-use witzo_server::security::cors::{BoxFuture, OriginPolicy};
+use axum::http::request::Parts;
+use witzo_server::error::{ApiError, ErrorCode};
+use witzo_server::security::cors::{BoxFuture, OriginPolicy, Refusal};
 
 use crate::helpers::{error_code, header, spawn_app, spawn_app_with};
 
-/// Allows one origin on every public path, as a widget's allowed domain will.
+/// Allows one origin on every public path (the CORS mechanism on its own).
 struct OneOrigin(&'static str);
 
 impl OriginPolicy for OneOrigin {
-    fn allows<'a>(&'a self, _path: &'a str, origin: &'a str) -> BoxFuture<'a, bool> {
-        Box::pin(async move { origin == self.0 })
+    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async move {
+            match parts.headers.get("origin").map(|o| o.to_str().unwrap()) {
+                Some(origin) if origin != self.0 => Err(Refusal {
+                    error: ApiError::new(ErrorCode::OriginNotAllowed, "no"),
+                    readable: false,
+                }),
+                _ => Ok(()),
+            }
+        })
     }
 }
 
 fn with_shop_origin() -> AppOptions {
     AppOptions {
-        origins: Arc::new(OneOrigin("https://shop.example")),
+        origins: Some(Arc::new(OneOrigin("https://shop.example"))),
         ..AppOptions::default()
     }
 }

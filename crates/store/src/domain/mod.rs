@@ -1,19 +1,23 @@
 //! Typed values parsed at the edge. Each has private fields and a `parse`
 //! constructor, so a value of the type is proof that it was validated.
 
+mod allowed_domain;
 mod country;
 mod email;
 mod ids;
 mod sanitize;
 mod text;
 mod web_url;
+mod widget_key;
 
+pub use allowed_domain::AllowedDomain;
 pub use country::CountryCode;
 pub use email::EmailAddress;
 pub use ids::{AccountId, JobId, WidgetId};
 pub use sanitize::sanitize_rich_text;
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;
+pub use widget_key::{WidgetKey, is_public_id, random_public_id};
 
 /// Why a value was refused. `field` is filled in by the caller that knows it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod sign_in;
+pub mod widgets;
 
 use askama::Template;
 use axum::extract::{FromRequestParts, State};
@@ -93,17 +94,20 @@ impl FromRequestParts<AppState> for PageOwner {
 #[template(path = "app/overview.html")]
 struct OverviewPage {
     layout: Layout,
+    widgets: Vec<witzo_store::widgets::Widget>,
 }
 
 /// The dashboard's overview.
 #[utoipa::path(get, path = "/app", tag = "pages",
-    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 303, description = "To sign-in")))]
-pub async fn overview(
-    State(state): State<AppState>,
-    PageOwner(owner): PageOwner,
-) -> ApiResult<Html<String>> {
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 303, description = "To sign-in, or to the setup on first sign-in")))]
+pub async fn overview(State(state): State<AppState>, PageOwner(owner): PageOwner) -> ApiResult<Response> {
+    let widgets = state.store.widgets_of(owner.account).await?;
+    if widgets.is_empty() {
+        // First sign-in: a short setup before anything else.
+        return Ok(redirect("/app/setup", []));
+    }
     let layout = Layout::signed_in(&state, &owner, "overview").await?;
-    render(&OverviewPage { layout })
+    Ok(render(&OverviewPage { layout, widgets })?.into_response())
 }
 
 #[derive(Template)]

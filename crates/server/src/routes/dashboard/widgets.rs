@@ -1,0 +1,460 @@
+//! Widget pages: list and create, the first-run setup, settings with a live
+//! preview, embed snippet and health, key regeneration, logo, deletion, and
+//! conversations.
+
+use askama::Template;
+use axum::extract::{Multipart, State};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use witzo_store::conversations::{ConversationSummary, EmbedOrigin, Message};
+use witzo_store::domain::{WebUrl, WidgetId};
+use witzo_store::widgets::Widget;
+
+use super::sign_in::Alert;
+use super::{Layout, PageOwner, render};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiForm, ApiPath, ApiQuery, ClientIp, OwnerSession};
+use crate::format;
+use crate::routes::redirect;
+use crate::routes::widgets::logo_part;
+use crate::state::AppState;
+use crate::widgets::service::{self, WidgetInput};
+use crate::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(notice: Option<&str>) -> Option<&'static str> {
+    match notice? {
+        "created" => Some("Your widget is ready. Paste the snippet on your site."),
+        "saved" => Some("Saved."),
+        "key_regenerated" => Some("The widget has a new key. Replace the snippet on your site: the old key no longer works."),
+        "deleted" => Some("The widget is deleted."),
+        "logo_saved" => Some("The logo is saved."),
+        "logo_removed" => Some("The logo is removed."),
+        _ => None,
+    }
+}
+
+/// Rejects client errors back onto the page they came from.
+fn with_status(mut response: Response, err: &ApiError) -> Response {
+    *response.status_mut() = err.code().status();
+    response
+}
+
+#[derive(Template)]
+#[template(path = "app/widgets.html")]
+struct ListPage {
+    layout: Layout,
+    widgets: Vec<Widget>,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+}
+
+async fn list_page(state: &AppState, owner: &OwnerSession, notice: Option<&'static str>, error: Option<Alert>) -> ApiResult<Response> {
+    let page = ListPage {
+        layout: Layout::signed_in(state, owner, "widgets").await?,
+        widgets: state.store.widgets_of(owner.account).await?,
+        notice,
+        error,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// The owner's widgets and a form to create one.
+#[utoipa::path(get, path = "/app/widgets", tag = "pages", params(NoticeQuery),
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn list(State(state): State<AppState>, PageOwner(owner): PageOwner, ApiQuery(q): ApiQuery<NoticeQuery>) -> ApiResult<Response> {
+    list_page(&state, &owner, notice_text(q.notice.as_deref()), None).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateForm {
+    name: String,
+    /// One host per line.
+    allowed_domains: String,
+    csrf_token: String,
+}
+
+fn lines(raw: &str) -> Vec<String> {
+    raw.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+}
+
+/// Creates a widget from the list page.
+#[utoipa::path(post, path = "/app/widgets", tag = "pages",
+    request_body(content = CreateForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To the new widget"), (status = 422, description = "The list with the error", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn create(State(state): State<AppState>, PageOwner(owner): PageOwner, ip: ClientIp, ApiForm(form): ApiForm<CreateForm>) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let input = WidgetInput {
+        name: form.name,
+        allowed_domains: lines(&form.allowed_domains),
+        settings: WidgetSettings::default(),
+        active: true,
+    };
+    match service::create(&state, &owner, ip, &input).await {
+        Ok(widget) => Ok(redirect(&format!("/app/widgets/{}?notice=created", widget.id), [])),
+        Err(err) if err.code().status().is_client_error() => {
+            Ok(with_status(list_page(&state, &owner, None, Some(Alert::from(&err))).await?, &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app/setup.html")]
+struct SetupPage {
+    layout: Layout,
+    error: Option<Alert>,
+    name: String,
+    website: String,
+    domain: String,
+}
+
+/// The first-run setup: name the widget, say where it will live.
+#[utoipa::path(get, path = "/app/setup", tag = "pages",
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn setup(State(state): State<AppState>, PageOwner(owner): PageOwner) -> ApiResult<Response> {
+    let page = SetupPage {
+        layout: Layout::signed_in(&state, &owner, "overview").await?,
+        error: None,
+        name: "My website chat".to_owned(),
+        website: String::new(),
+        domain: String::new(),
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SetupForm {
+    name: String,
+    /// The owner's website, e.g. `https://shop.example.com`.
+    website: String,
+    /// Where the widget may answer; defaults to the website's host.
+    domain: String,
+    csrf_token: String,
+}
+
+/// Finishes the setup: creates the first widget.
+#[utoipa::path(post, path = "/app/setup", tag = "pages",
+    request_body(content = SetupForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To the new widget"), (status = 422, description = "The form with the error", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn finish_setup(State(state): State<AppState>, PageOwner(owner): PageOwner, ip: ClientIp, ApiForm(form): ApiForm<SetupForm>) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let website_host = WebUrl::parse(&form.website)
+        .ok()
+        .and_then(|url| url::Url::parse(url.as_str()).ok())
+        .and_then(|url| url.host_str().map(str::to_owned));
+    let domain = match (form.domain.trim(), website_host) {
+        ("", Some(host)) => host,
+        (domain, _) => domain.to_owned(),
+    };
+    let input = WidgetInput {
+        name: form.name.clone(),
+        allowed_domains: vec![domain.clone()],
+        settings: WidgetSettings::default(),
+        active: true,
+    };
+    match service::create(&state, &owner, ip, &input).await {
+        Ok(widget) => Ok(redirect(&format!("/app/widgets/{}?notice=created", widget.id), [])),
+        Err(err) if err.code().status().is_client_error() => {
+            let page = SetupPage {
+                layout: Layout::signed_in(&state, &owner, "overview").await?,
+                error: Some(Alert::from(&err)),
+                name: form.name,
+                website: form.website,
+                domain,
+            };
+            Ok(with_status(render(&page)?.into_response(), &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app/widget.html")]
+struct WidgetPage {
+    layout: Layout,
+    widget: Widget,
+    settings: WidgetSettings,
+    domains: String,
+    questions: String,
+    snippet: String,
+    preview_token: String,
+    widget_js: String,
+    health: Vec<(EmbedOrigin, String)>,
+    conversations: Vec<(ConversationSummary, String)>,
+    has_logo: bool,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+}
+
+impl WidgetPage {
+    fn lead(&self, field: &str) -> bool {
+        self.settings.lead_form.fields.iter().any(|f| lead_name(*f) == field)
+    }
+}
+
+fn lead_name(field: LeadField) -> &'static str {
+    match field {
+        LeadField::Name => "name",
+        LeadField::Email => "email",
+        LeadField::Phone => "phone",
+        LeadField::Company => "company",
+        LeadField::Message => "message",
+    }
+}
+
+async fn widget_page(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: Widget,
+    settings: Option<WidgetSettings>,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+) -> ApiResult<Response> {
+    let settings = settings.unwrap_or_else(|| WidgetSettings::from_stored(&widget.settings));
+    let health = state.store.embed_origins_of(owner.account, widget.id).await?;
+    let conversations = state.store.conversations_of(owner.account, widget.id, 20).await?;
+    let page = WidgetPage {
+        layout: Layout::signed_in(state, owner, "widgets").await?,
+        domains: widget.domains().collect::<Vec<_>>().join("\n"),
+        questions: settings.suggested_questions.join("\n"),
+        snippet: service::embed_snippet(state, &widget.public_key),
+        preview_token: service::preview_token(state, &widget.public_key),
+        widget_js: format!("/widget.js?v={}", state.assets.widget.hash),
+        health: health.into_iter().map(|h| { let at = format::utc_minute(h.last_seen); (h, at) }).collect(),
+        conversations: conversations.into_iter().map(|c| { let at = format::utc_minute(c.updated_at); (c, at) }).collect(),
+        has_logo: state.store.widget_logo_hash(widget.id).await?.is_some(),
+        settings,
+        widget,
+        notice,
+        error,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// A widget: settings, preview, snippet, embed health, conversations.
+#[utoipa::path(get, path = "/app/widgets/{id}", tag = "pages", params(("id" = i64, Path), NoticeQuery),
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "Not one of yours")))]
+pub async fn page(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
+) -> ApiResult<Response> {
+    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
+    widget_page(&state, &owner, widget, None, notice_text(q.notice.as_deref()), None).await
+}
+
+/// The settings form. Checkboxes are absent when unticked.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsForm {
+    name: String,
+    allowed_domains: String,
+    active: Option<String>,
+    title: String,
+    welcome_message: String,
+    placeholder: String,
+    primary_color: String,
+    position: Position,
+    auto_open_secs: String,
+    suggested_questions: String,
+    language: String,
+    instructions: String,
+    lead_enabled: Option<String>,
+    lead_name: Option<String>,
+    lead_email: Option<String>,
+    lead_phone: Option<String>,
+    lead_company: Option<String>,
+    lead_message: Option<String>,
+    lead_after: String,
+    show_branding: Option<String>,
+    csrf_token: String,
+}
+
+impl SettingsForm {
+    fn input(self) -> Result<WidgetInput, ApiError> {
+        let number = |field: &str, raw: &str| -> Result<Option<u32>, ApiError> {
+            let raw = raw.trim();
+            if raw.is_empty() {
+                return Ok(None);
+            }
+            raw.parse().map(Some).map_err(|_| {
+                ApiError::new(crate::error::ErrorCode::ValidationFailed, format!("{field} must be a whole number")).field(field)
+            })
+        };
+        let fields = [
+            (self.lead_name.is_some(), LeadField::Name),
+            (self.lead_email.is_some(), LeadField::Email),
+            (self.lead_phone.is_some(), LeadField::Phone),
+            (self.lead_company.is_some(), LeadField::Company),
+            (self.lead_message.is_some(), LeadField::Message),
+        ]
+        .into_iter()
+        .filter_map(|(on, field)| on.then_some(field))
+        .collect();
+        Ok(WidgetInput {
+            name: self.name,
+            allowed_domains: lines(&self.allowed_domains),
+            active: self.active.is_some(),
+            settings: WidgetSettings {
+                primary_color: self.primary_color,
+                title: self.title,
+                welcome_message: self.welcome_message,
+                placeholder: self.placeholder,
+                position: self.position,
+                auto_open_secs: number("auto_open_secs", &self.auto_open_secs)?,
+                suggested_questions: lines(&self.suggested_questions),
+                language: self.language,
+                instructions: self.instructions,
+                lead_form: LeadForm {
+                    enabled: self.lead_enabled.is_some(),
+                    fields,
+                    after_messages: number("lead_form.after_messages", &self.lead_after)?.unwrap_or(0),
+                },
+                show_branding: self.show_branding.is_some(),
+            },
+        })
+    }
+}
+
+/// Saves the settings form.
+#[utoipa::path(post, path = "/app/widgets/{id}", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = SettingsForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Saved"), (status = 422, description = "The page with the error", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn save(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<SettingsForm>,
+) -> ApiResult<Response> {
+    let id = WidgetId::from_raw(id);
+    let widget = state.store.widget_of(owner.account, id).await?;
+    let _ = &form.csrf_token;
+    let result = match form.input() {
+        Ok(input) => service::update(&state, &owner, id, &input).await.map_err(|e| (e, Some(input))),
+        Err(err) => Err((err, None)),
+    };
+    match result {
+        Ok(widget) => Ok(redirect(&format!("/app/widgets/{}?notice=saved", widget.id), [])),
+        Err((err, input)) if err.code().status().is_client_error() => {
+            let settings = input.map(|i| i.settings);
+            let page = widget_page(&state, &owner, widget, settings, None, Some(Alert::from(&err))).await?;
+            Ok(with_status(page, &err))
+        }
+        Err((err, _)) => Err(err),
+    }
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+/// Gives the widget a new key.
+#[utoipa::path(post, path = "/app/widgets/{id}/regenerate-key", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Back to the widget")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn regenerate_key(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ip: ClientIp,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let widget = service::regenerate_key(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    Ok(redirect(&format!("/app/widgets/{}?notice=key_regenerated", widget.id), []))
+}
+
+/// Deletes the widget.
+#[utoipa::path(post, path = "/app/widgets/{id}/delete", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "To the widget list")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ip: ClientIp,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    service::delete(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    Ok(redirect("/app/widgets?notice=deleted", []))
+}
+
+/// Uploads a logo (multipart; the CSRF token travels in the action URL).
+#[utoipa::path(post, path = "/app/widgets/{id}/logo", tag = "pages", params(("id" = i64, Path), ("csrf_token" = String, Query)),
+    responses((status = 303, description = "Back to the widget"), (status = 415, description = "The page with the error", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn upload_logo(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    multipart: Multipart,
+) -> ApiResult<Response> {
+    let id = WidgetId::from_raw(id);
+    let widget = state.store.widget_of(owner.account, id).await?;
+    let result = match logo_part(multipart).await {
+        Ok(bytes) => service::set_logo(&state, &owner, id, bytes).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(_) => Ok(redirect(&format!("/app/widgets/{id}?notice=logo_saved"), [])),
+        Err(err) if err.code().status().is_client_error() => {
+            Ok(with_status(widget_page(&state, &owner, widget, None, None, Some(Alert::from(&err))).await?, &err))
+        }
+        Err(err) => Err(err),
+    }
+}
+
+/// Removes the logo.
+#[utoipa::path(post, path = "/app/widgets/{id}/logo/remove", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Back to the widget")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn remove_logo(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    service::remove_logo(&state, &owner, WidgetId::from_raw(id)).await?;
+    Ok(redirect(&format!("/app/widgets/{id}?notice=logo_removed"), []))
+}
+
+#[derive(Template)]
+#[template(path = "app/conversation.html")]
+struct ConversationPage {
+    layout: Layout,
+    conversation: ConversationSummary,
+    widget_id: WidgetId,
+    started: String,
+    messages: Vec<(Message, String)>,
+}
+
+/// One conversation's transcript.
+#[utoipa::path(get, path = "/app/conversations/{id}", tag = "pages", params(("id" = String, Path)),
+    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "Not one of yours")))]
+pub async fn conversation(State(state): State<AppState>, PageOwner(owner): PageOwner, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
+    let (conversation, widget_id, messages) = state.store.conversation_of(owner.account, &id).await?;
+    let page = ConversationPage {
+        layout: Layout::signed_in(&state, &owner, "conversations").await?,
+        started: format::utc_minute(conversation.created_at),
+        conversation,
+        widget_id,
+        messages: messages.into_iter().map(|m| { let at = format::utc_minute(m.created_at); (m, at) }).collect(),
+    };
+    Ok(render(&page)?.into_response())
+}

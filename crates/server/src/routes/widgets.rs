@@ -1,0 +1,201 @@
+//! The owner's widgets (JSON API for the dashboard). Every route takes the
+//! owner and finds widgets by owner + id: another account's id is 404.
+
+use axum::Json;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+use utoipa::ToSchema;
+use witzo_store::conversations::{ConversationSummary, EmbedOrigin, Message};
+use witzo_store::domain::WidgetId;
+use witzo_store::widgets::Widget;
+
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{ApiJson, ApiPath, ClientIp, OwnerSession};
+use crate::state::AppState;
+use crate::widgets::service::{self, WidgetInput};
+use crate::widgets::settings::WidgetSettings;
+
+#[derive(Serialize, ToSchema)]
+pub struct WidgetView {
+    id: i64,
+    name: String,
+    key: String,
+    active: bool,
+    allowed_domains: Vec<String>,
+    settings: WidgetSettings,
+    /// Paste this on your site.
+    embed_snippet: String,
+    created_at: i64,
+    updated_at: i64,
+}
+
+impl WidgetView {
+    pub fn new(state: &AppState, widget: Widget) -> Self {
+        Self {
+            id: widget.id.get(),
+            embed_snippet: service::embed_snippet(state, &widget.public_key),
+            allowed_domains: widget.domains().map(str::to_owned).collect(),
+            settings: WidgetSettings::from_stored(&widget.settings),
+            active: widget.is_active(),
+            name: widget.name,
+            key: widget.public_key,
+            created_at: widget.created_at,
+            updated_at: widget.updated_at,
+        }
+    }
+}
+
+/// The owner's widgets.
+#[utoipa::path(get, path = "/api/widgets", tag = "widgets",
+    responses((status = 200, body = Vec<WidgetView>), (status = 401, body = ErrorBody)), security(("session" = [])))]
+pub async fn list(State(state): State<AppState>, owner: OwnerSession) -> ApiResult<Json<Vec<WidgetView>>> {
+    let widgets = state.store.widgets_of(owner.account).await?;
+    Ok(Json(widgets.into_iter().map(|w| WidgetView::new(&state, w)).collect()))
+}
+
+/// Creates a widget (within the plan's widget count).
+#[utoipa::path(post, path = "/api/widgets", tag = "widgets", request_body = WidgetInput,
+    responses((status = 201, body = WidgetView), (status = 403, description = "`plan_limit_widgets`, `plan_limit_white_label`, CSRF", body = ErrorBody),
+        (status = 422, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+    ApiJson(input): ApiJson<WidgetInput>,
+) -> ApiResult<(StatusCode, Json<WidgetView>)> {
+    let widget = service::create(&state, &owner, ip, &input).await?;
+    Ok((StatusCode::CREATED, Json(WidgetView::new(&state, widget))))
+}
+
+/// One of the owner's widgets.
+#[utoipa::path(get, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn get(State(state): State<AppState>, owner: OwnerSession, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<WidgetView>> {
+    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
+    Ok(Json(WidgetView::new(&state, widget)))
+}
+
+/// Replaces a widget's name, domains, settings and active state.
+#[utoipa::path(put, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)), request_body = WidgetInput,
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<WidgetInput>,
+) -> ApiResult<Json<WidgetView>> {
+    let widget = service::update(&state, &owner, WidgetId::from_raw(id), &input).await?;
+    Ok(Json(WidgetView::new(&state, widget)))
+}
+
+/// Deletes a widget and everything it owns.
+#[utoipa::path(delete, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    service::delete(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Gives the widget a new key; the old one is refused from the next request on.
+#[utoipa::path(post, path = "/api/widgets/{id}/regenerate-key", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn regenerate_key(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ip: ClientIp,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<WidgetView>> {
+    let widget = service::regenerate_key(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    Ok(Json(WidgetView::new(&state, widget)))
+}
+
+/// Reads the `logo` part of a multipart upload (at most 256 KiB).
+pub async fn logo_part(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
+    let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why).field("logo");
+    while let Some(field) = multipart.next_field().await.map_err(|e| bad(e.body_text()))? {
+        if field.name() == Some("logo") {
+            let bytes = field.bytes().await.map_err(|e| {
+                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                    ApiError::new(ErrorCode::PayloadTooLarge, "The logo must be at most 256 KB.").field("logo")
+                } else {
+                    bad(e.body_text())
+                }
+            })?;
+            return Ok(bytes.to_vec());
+        }
+    }
+    Err(bad("Choose an image to upload.".to_owned()))
+}
+
+/// Uploads the widget's logo (multipart field `logo`: PNG, JPEG, GIF or
+/// WebP, at most 256 KiB; send the CSRF token as `X-CSRF-Token`).
+#[utoipa::path(post, path = "/api/widgets/{id}/logo", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 200, body = WidgetView), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn upload_logo(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    multipart: Multipart,
+) -> ApiResult<Json<WidgetView>> {
+    let bytes = logo_part(multipart).await?;
+    let widget = service::set_logo(&state, &owner, WidgetId::from_raw(id), bytes).await?;
+    Ok(Json(WidgetView::new(&state, widget)))
+}
+
+/// Removes the widget's logo.
+#[utoipa::path(delete, path = "/api/widgets/{id}/logo", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn remove_logo(State(state): State<AppState>, owner: OwnerSession, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<WidgetView>> {
+    let widget = service::remove_logo(&state, &owner, WidgetId::from_raw(id)).await?;
+    Ok(Json(WidgetView::new(&state, widget)))
+}
+
+/// Where the widget is embedded: allowed origins with last use, refused ones with counts.
+#[utoipa::path(get, path = "/api/widgets/{id}/embed-health", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<EmbedOrigin>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn embed_health(State(state): State<AppState>, owner: OwnerSession, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<EmbedOrigin>>> {
+    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
+    Ok(Json(state.store.embed_origins_of(owner.account, widget.id).await?))
+}
+
+/// The widget's newest conversations (at most 100).
+#[utoipa::path(get, path = "/api/widgets/{id}/conversations", tag = "widgets", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<ConversationSummary>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn conversations(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<ConversationSummary>>> {
+    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
+    Ok(Json(state.store.conversations_of(owner.account, widget.id, 100).await?))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConversationView {
+    conversation: ConversationSummary,
+    messages: Vec<Message>,
+}
+
+/// One conversation with its messages.
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "widgets", params(("id" = String, Path, description = "`c_…`")),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn conversation(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Json<ConversationView>> {
+    let (conversation, _, messages) = state.store.conversation_of(owner.account, &id).await?;
+    Ok(Json(ConversationView { conversation, messages }))
+}

@@ -1,0 +1,176 @@
+//! The public API's gate: a request naming a widget (path
+//! `/v1/widgets/{key}/…` or query `?key=`) must name a live key and come
+//! from a page on one of the widget's allowed domains — `Origin` is
+//! required; a missing or `null` one is refused, never waved through. The
+//! dashboard's live preview instead carries a signed, short-lived
+//! `?preview=` token for that key.
+
+use std::sync::Arc;
+
+use axum::extract::FromRequestParts;
+use axum::http::Uri;
+use axum::http::request::Parts;
+use witzo_store::Store;
+use witzo_store::domain::WidgetKey;
+
+use super::cache::{LiveWidget, WidgetCache};
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::security::cors::{BoxFuture, OriginPolicy, Refusal, request_origin};
+use crate::security::keys::Keys;
+use crate::security::rate_limit::Quota;
+use crate::state::AppState;
+
+/// A widget verified for this request.
+#[derive(Debug, Clone)]
+pub struct PublicWidget {
+    pub live: Arc<LiveWidget>,
+    /// The calling page's origin, or `preview`.
+    pub origin: String,
+    pub preview: bool,
+}
+
+pub struct WidgetGate {
+    pub store: Store,
+    pub cache: Arc<WidgetCache>,
+    pub keys: Arc<Keys>,
+}
+
+/// The widget key a public request names, if any.
+pub fn key_in(uri: &Uri) -> Option<String> {
+    let mut segments = uri.path().split('/').skip(1);
+    if let (Some("v1"), Some("widgets"), Some(key)) = (segments.next(), segments.next(), segments.next()) {
+        return Some(key.to_owned());
+    }
+    query_param(uri, "key")
+}
+
+pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
+    form_urlencoded::parse(uri.query().unwrap_or_default().as_bytes())
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// The host of an `Origin` header value (`https://shop.example.com:8443`).
+pub fn origin_host(origin: &str) -> Option<String> {
+    let url = url::Url::parse(origin).ok()?;
+    if !matches!(url.scheme(), "http" | "https") || url.path() != "/" || url.query().is_some() {
+        return None;
+    }
+    url.host_str().map(str::to_owned)
+}
+
+fn readable(code: ErrorCode, message: &str) -> Refusal {
+    Refusal {
+        error: ApiError::new(code, message),
+        readable: true,
+    }
+}
+
+impl WidgetGate {
+    async fn resolve(&self, parts: &Parts) -> Result<Option<PublicWidget>, Refusal> {
+        let path = parts.uri.path();
+        // Scripts and images load without CORS; their handlers check the key.
+        if path == "/widget.js" || path.starts_with("/embed/") {
+            return Ok(None);
+        }
+        let origin = request_origin(&parts.headers);
+        let Some(key) = key_in(&parts.uri) else {
+            return match origin {
+                Some(_) => Err(Refusal {
+                    error: ApiError::new(ErrorCode::OriginNotAllowed, "This origin may not call this endpoint."),
+                    readable: false,
+                }),
+                None => Ok(None),
+            };
+        };
+        let invalid = || readable(ErrorCode::WidgetKeyInvalid, "This widget key is not valid.");
+        let key = WidgetKey::parse(&key).map_err(|_| invalid())?;
+        let live = self
+            .cache
+            .get(&self.store, key.as_str())
+            .await
+            .map_err(|err| Refusal { error: err.into(), readable: true })?
+            .ok_or_else(invalid)?;
+        let now = witzo_store::now();
+        if let Some(token) = query_param(&parts.uri, "preview") {
+            if !self.keys.preview_token_valid(key.as_str(), &token, now) {
+                return Err(readable(ErrorCode::PreviewTokenInvalid, "This preview has expired. Reload the page."));
+            }
+            return Ok(Some(PublicWidget { live, origin: "preview".to_owned(), preview: true }));
+        }
+        let origin = origin
+            .filter(|o| o != "null")
+            .ok_or_else(|| readable(ErrorCode::OriginMissing, "This request must come from a web page (Origin)."))?;
+        let allowed = origin_host(&origin).is_some_and(|host| live.allows_host(&host));
+        if !allowed {
+            let stored = origin.chars().take(200).collect::<String>().to_lowercase();
+            if let Err(err) = self.store.record_embed_origin(live.widget.id, &stored, false, now).await {
+                tracing::warn!(%err, "could not record a refused origin");
+            }
+            return Err(readable(
+                ErrorCode::WidgetDomainNotAllowed,
+                "This widget is not allowed on this website.",
+            ));
+        }
+        if !live.widget.is_active() {
+            return Err(readable(ErrorCode::WidgetInactive, "This widget is switched off."));
+        }
+        Ok(Some(PublicWidget { live, origin: origin.to_lowercase(), preview: false }))
+    }
+}
+
+impl OriginPolicy for WidgetGate {
+    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<(), Refusal>> {
+        Box::pin(async move {
+            if let Some(widget) = self.resolve(parts).await? {
+                parts.extensions.insert(widget);
+            }
+            Ok(())
+        })
+    }
+}
+
+impl FromRequestParts<AppState> for PublicWidget {
+    type Rejection = ApiError;
+
+    /// The widget the gate verified, counted against the widget's own rate limit.
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> ApiResult<Self> {
+        let widget = parts
+            .extensions
+            .get::<PublicWidget>()
+            .cloned()
+            .ok_or_else(|| ApiError::new(ErrorCode::WidgetKeyInvalid, "This request names no widget."))?;
+        let limits = &state.config.limits;
+        let quota = Quota::per_minute(limits.widget_per_minute, limits.widget_burst);
+        state
+            .limiter
+            .check(&format!("widget:{}", widget.live.widget.id), quota)
+            .map_err(|retry| {
+                ApiError::new(ErrorCode::RateLimited, "This chat is very busy. Please try again shortly.")
+                    .retry_after(retry.secs())
+            })?;
+        Ok(widget)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_key_in_the_path_or_the_query() {
+        let key = |uri: &str| key_in(&uri.parse().unwrap());
+        assert_eq!(key("/v1/widgets/wk_1/config").as_deref(), Some("wk_1"));
+        assert_eq!(key("/v1/chat?key=wk_2&preview=x").as_deref(), Some("wk_2"));
+        assert_eq!(key("/v1/health"), None);
+    }
+
+    #[test]
+    fn origin_hosts_are_parsed_strictly() {
+        assert_eq!(origin_host("https://Shop.Example.com:8443").as_deref(), Some("shop.example.com"));
+        assert_eq!(origin_host("https://EXAMPLE.com.").as_deref(), Some("example.com."));
+        assert_eq!(origin_host("null"), None);
+        assert_eq!(origin_host("file://"), None);
+        assert_eq!(origin_host("https://example.com/path"), None);
+    }
+}

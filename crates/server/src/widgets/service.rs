@@ -1,0 +1,178 @@
+//! What owners do to their widgets, shared by the JSON API and the pages.
+//! Every operation takes the owner, so another account's widget is 404.
+
+use serde::Deserialize;
+use utoipa::ToSchema;
+use witzo_store::StoreError;
+use witzo_store::audit::AuditKind;
+use witzo_store::domain::{AllowedDomain, CleanText, TextRules, WidgetId, WidgetKey};
+use witzo_store::widgets::{Widget, WidgetFields};
+
+use super::logo;
+use super::plans::{self, PlanLimits};
+use super::settings::WidgetSettings;
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::{ClientIp, OwnerSession};
+use crate::state::AppState;
+
+/// Most allowed domains one widget may list.
+pub const MAX_DOMAINS: usize = 50;
+
+/// A widget as an owner writes it.
+#[derive(Debug, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WidgetInput {
+    /// Up to 80 characters.
+    pub name: String,
+    /// Hosts (`shop.example.com`) or wildcards (`*.example.com`); empty means
+    /// the widget answers only in the dashboard preview.
+    #[serde(default)]
+    pub allowed_domains: Vec<String>,
+    #[serde(default)]
+    pub settings: WidgetSettings,
+    /// Off: the widget refuses every visitor (`widget_inactive`).
+    #[serde(default = "active_by_default")]
+    pub active: bool,
+}
+
+fn active_by_default() -> bool {
+    true
+}
+
+struct Checked {
+    name: String,
+    domains: Vec<String>,
+    settings: String,
+}
+
+/// Parses one allowed domain per entry (blank entries ignored).
+pub fn parse_domains(raw: &[String]) -> ApiResult<Vec<String>> {
+    let mut domains: Vec<String> = Vec::new();
+    for entry in raw.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+        let domain = AllowedDomain::parse(entry)
+            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("allowed_domains: {e}")).field("allowed_domains"))?
+            .to_string();
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    if domains.len() > MAX_DOMAINS {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("allowed_domains may list at most {MAX_DOMAINS} domains"),
+        )
+        .field("allowed_domains"));
+    }
+    Ok(domains)
+}
+
+async fn plan_of(state: &AppState, owner: &OwnerSession) -> ApiResult<(String, PlanLimits)> {
+    let account = state.store.account_by_id(owner.account).await?;
+    let limits = plans::limits(&account.plan);
+    Ok((account.plan, limits))
+}
+
+fn check(input: &WidgetInput, limits: PlanLimits) -> ApiResult<Checked> {
+    let name = CleanText::parse(&input.name, TextRules { max_chars: 80, multiline: false, required: true })
+        .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("name {e}")).field("name"))?
+        .into_string();
+    let domains = parse_domains(&input.allowed_domains)?;
+    let settings = input.settings.clone().validate(limits.white_label)?.to_stored();
+    Ok(Checked { name, domains, settings })
+}
+
+fn fields(checked: &Checked) -> WidgetFields<'_> {
+    WidgetFields {
+        name: &checked.name,
+        allowed_domains: &checked.domains,
+        settings: &checked.settings,
+    }
+}
+
+async fn audit(state: &AppState, owner: &OwnerSession, ip: ClientIp, kind: AuditKind, widget: &Widget) -> ApiResult<()> {
+    let detail = format!("widget {}", widget.id);
+    state
+        .store
+        .record_audit(Some(owner.account), kind, &ip.to_string(), &detail, witzo_store::now())
+        .await?;
+    Ok(())
+}
+
+pub async fn create(state: &AppState, owner: &OwnerSession, ip: ClientIp, input: &WidgetInput) -> ApiResult<Widget> {
+    let (plan, limits) = plan_of(state, owner).await?;
+    let checked = check(input, limits)?;
+    let key = WidgetKey::generate();
+    let now = witzo_store::now();
+    let mut widget = match state
+        .store
+        .create_widget(owner.account, key.as_str(), &fields(&checked), limits.widgets, now)
+        .await
+    {
+        Err(StoreError::TooMany) => {
+            let limit = limits.widgets.unwrap_or_default();
+            return Err(ApiError::new(
+                ErrorCode::PlanLimitWidgets,
+                format!(
+                    "Your {plan} plan allows {limit} widget(s). The {} plan allows more.",
+                    plans::plan_for_widgets(limit + 1)
+                ),
+            ));
+        }
+        other => other?,
+    };
+    if !input.active {
+        widget = state.store.set_widget_active(owner.account, widget.id, false, now).await?;
+    }
+    audit(state, owner, ip, AuditKind::WidgetCreated, &widget).await?;
+    Ok(widget)
+}
+
+pub async fn update(state: &AppState, owner: &OwnerSession, id: WidgetId, input: &WidgetInput) -> ApiResult<Widget> {
+    let (_, limits) = plan_of(state, owner).await?;
+    let checked = check(input, limits)?;
+    let now = witzo_store::now();
+    let widget = state.store.update_widget(owner.account, id, &fields(&checked), now).await?;
+    if widget.is_active() == input.active {
+        return Ok(widget);
+    }
+    Ok(state.store.set_widget_active(owner.account, id, input.active, now).await?)
+}
+
+pub async fn set_active(state: &AppState, owner: &OwnerSession, id: WidgetId, active: bool) -> ApiResult<Widget> {
+    Ok(state.store.set_widget_active(owner.account, id, active, witzo_store::now()).await?)
+}
+
+pub async fn regenerate_key(state: &AppState, owner: &OwnerSession, ip: ClientIp, id: WidgetId) -> ApiResult<Widget> {
+    let widget = state
+        .store
+        .regenerate_widget_key(owner.account, id, WidgetKey::generate().as_str(), witzo_store::now())
+        .await?;
+    audit(state, owner, ip, AuditKind::WidgetKeyRegenerated, &widget).await?;
+    Ok(widget)
+}
+
+pub async fn delete(state: &AppState, owner: &OwnerSession, ip: ClientIp, id: WidgetId) -> ApiResult<()> {
+    let widget = state.store.widget_of(owner.account, id).await?;
+    state.store.delete_widget(owner.account, id).await?;
+    audit(state, owner, ip, AuditKind::WidgetDeleted, &widget).await
+}
+
+pub async fn set_logo(state: &AppState, owner: &OwnerSession, id: WidgetId, bytes: Vec<u8>) -> ApiResult<Widget> {
+    let logo = logo::accept(bytes)?;
+    Ok(state.store.set_widget_logo(owner.account, id, &logo, witzo_store::now()).await?)
+}
+
+pub async fn remove_logo(state: &AppState, owner: &OwnerSession, id: WidgetId) -> ApiResult<Widget> {
+    Ok(state.store.remove_widget_logo(owner.account, id, witzo_store::now()).await?)
+}
+
+/// The one-line snippet owners paste on their site.
+pub fn embed_snippet(state: &AppState, key: &str) -> String {
+    let base = state.public_url.as_str().trim_end_matches('/');
+    format!("<script src=\"{base}/embed/{key}.js\" async></script>")
+}
+
+/// A preview token for the dashboard, valid 15 minutes.
+pub fn preview_token(state: &AppState, key: &str) -> String {
+    state.keys.preview_token(key, witzo_store::now() + 900)
+}
