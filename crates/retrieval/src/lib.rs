@@ -47,10 +47,18 @@ pub struct NoKnowledgeYet;
 impl NoKnowledgeYet {
     fn text(language: &str) -> &'static str {
         match language.split(['-', '_']).next().unwrap_or_default() {
-            "de" => "Ich habe noch kein Wissen, mit dem ich antworten könnte. Der Betreiber dieser Website richtet mich gerade ein.",
-            "fr" => "Je n'ai pas encore de connaissances pour répondre. Le propriétaire de ce site est en train de me configurer.",
-            "es" => "Todavía no tengo conocimientos para responder. El propietario de este sitio me está configurando.",
-            _ => "I don't have any knowledge yet, so I can't answer that. The owner of this website is still setting me up.",
+            "de" => {
+                "Ich habe noch kein Wissen, mit dem ich antworten könnte. Der Betreiber dieser Website richtet mich gerade ein."
+            }
+            "fr" => {
+                "Je n'ai pas encore de connaissances pour répondre. Le propriétaire de ce site est en train de me configurer."
+            }
+            "es" => {
+                "Todavía no tengo conocimientos para responder. El propietario de este sitio me está configurando."
+            }
+            _ => {
+                "I don't have any knowledge yet, so I can't answer that. The owner of this website is still setting me up."
+            }
         }
     }
 }
@@ -107,7 +115,12 @@ mod tests {
 
     #[tokio::test]
     async fn answers_in_the_widget_language_when_it_can() {
-        assert!(collect("de-AT").await.0.starts_with("Ich habe noch kein Wissen"));
+        assert!(
+            collect("de-AT")
+                .await
+                .0
+                .starts_with("Ich habe noch kein Wissen")
+        );
         assert!(collect("xx").await.0.starts_with("I don't have"));
     }
 }

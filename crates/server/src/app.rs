@@ -34,15 +34,15 @@ use crate::routes::dashboard::{self, sign_in};
 use crate::routes::{account, auth, ops, pages, public, widgets};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors};
-use crate::widgets::cache::WidgetCache;
-use crate::widgets::gate::WidgetGate;
-use witzo_retrieval::{Answerer, NoKnowledgeYet};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
 use crate::security::keys::Keys;
 use crate::security::rate_limit::{LocalRateLimiter, RateLimiter, public_ip_limit};
 use crate::security::request::{panic_response, request_context};
 use crate::state::AppState;
+use crate::widgets::cache::WidgetCache;
+use crate::widgets::gate::WidgetGate;
+use witzo_retrieval::{Answerer, NoKnowledgeYet};
 
 /// Parts of the application that deployments (and tests) may replace.
 pub struct AppOptions {
@@ -82,8 +82,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(sign_in::page, sign_in::request_code))
         .routes(routes!(sign_in::verify_code))
         .routes(routes!(sign_in::sign_out))
-        .routes(routes!(dashboard::widgets::list, dashboard::widgets::create))
-        .routes(routes!(dashboard::widgets::setup, dashboard::widgets::finish_setup))
+        .routes(routes!(
+            dashboard::widgets::list,
+            dashboard::widgets::create
+        ))
+        .routes(routes!(
+            dashboard::widgets::setup,
+            dashboard::widgets::finish_setup
+        ))
         .routes(routes!(dashboard::widgets::page, dashboard::widgets::save))
         .routes(routes!(dashboard::widgets::regenerate_key))
         .routes(routes!(dashboard::widgets::delete))

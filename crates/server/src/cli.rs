@@ -216,7 +216,10 @@ async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn account_by_email(store: &Store, email: &str) -> anyhow::Result<witzo_store::accounts::Account> {
+async fn account_by_email(
+    store: &Store,
+    email: &str,
+) -> anyhow::Result<witzo_store::accounts::Account> {
     let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--account {e}"))?;
     store
         .account_by_email(&email)
@@ -226,16 +229,34 @@ async fn account_by_email(store: &Store, email: &str) -> anyhow::Result<witzo_st
 
 async fn widget(store: &Store, command: WidgetCommand) -> anyhow::Result<()> {
     match command {
-        WidgetCommand::Create { account, name, domains } => {
+        WidgetCommand::Create {
+            account,
+            name,
+            domains,
+        } => {
             let account = account_by_email(store, &account).await?;
-            let name = CleanText::parse(&name, TextRules { max_chars: 80, multiline: false, required: true })
-                .map_err(|e| anyhow::anyhow!("--name {e}"))?;
-            let domains = parse_domains(&domains).map_err(|e| anyhow::anyhow!("--domain: {}", e.message()))?;
+            let name = CleanText::parse(
+                &name,
+                TextRules {
+                    max_chars: 80,
+                    multiline: false,
+                    required: true,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!("--name {e}"))?;
+            let domains = parse_domains(&domains)
+                .map_err(|e| anyhow::anyhow!("--domain: {}", e.message()))?;
             let settings = WidgetSettings::default().to_stored();
-            let fields = WidgetFields { name: name.as_str(), allowed_domains: &domains, settings: &settings };
+            let fields = WidgetFields {
+                name: name.as_str(),
+                allowed_domains: &domains,
+                settings: &settings,
+            };
             let key = WidgetKey::generate();
             // Operators are not bound by the plan's widget count.
-            store.create_widget(account.id, key.as_str(), &fields, None, witzo_store::now()).await?;
+            store
+                .create_widget(account.id, key.as_str(), &fields, None, witzo_store::now())
+                .await?;
             println!("{key}");
         }
         WidgetCommand::List { account } => {
@@ -244,7 +265,14 @@ async fn widget(store: &Store, command: WidgetCommand) -> anyhow::Result<()> {
             for w in &widgets {
                 let state = if w.is_active() { "on" } else { "off" };
                 let domains: Vec<&str> = w.domains().collect();
-                println!("{:>6}  {}  {:<3}  {:<30}  {}", w.id, w.public_key, state, w.name, domains.join(","));
+                println!(
+                    "{:>6}  {}  {:<3}  {:<30}  {}",
+                    w.id,
+                    w.public_key,
+                    state,
+                    w.name,
+                    domains.join(",")
+                );
             }
             println!("{} widget(s)", widgets.len());
         }

@@ -344,8 +344,15 @@ impl Config {
             );
         }
         let l = &self.limits;
-        if [l.public_per_ip_per_minute, l.public_per_ip_burst, l.widget_per_minute, l.widget_burst, l.visitor_per_minute, l.visitor_burst]
-            .contains(&0)
+        if [
+            l.public_per_ip_per_minute,
+            l.public_per_ip_burst,
+            l.widget_per_minute,
+            l.widget_burst,
+            l.visitor_per_minute,
+            l.visitor_burst,
+        ]
+        .contains(&0)
         {
             problems.push("limits.*_per_minute and limits.*_burst must be positive".to_owned());
         }

@@ -128,7 +128,12 @@ impl Store {
         Ok((id, new_public_id.to_owned()))
     }
 
-    pub async fn add_message(&self, conversation: i64, message: &NewMessage<'_>, now: i64) -> StoreResult<()> {
+    pub async fn add_message(
+        &self,
+        conversation: i64,
+        message: &NewMessage<'_>,
+        now: i64,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -173,8 +178,15 @@ impl Store {
     }
 
     /// The newest conversations of one of the account's widgets.
-    pub async fn conversations_of(&self, account: AccountId, widget: WidgetId, limit: i64) -> StoreResult<Vec<ConversationSummary>> {
-        let sql = format!("{SUMMARY} WHERE w.account_id = $1 AND w.id = $2 ORDER BY c.updated_at DESC, c.id DESC LIMIT $3");
+    pub async fn conversations_of(
+        &self,
+        account: AccountId,
+        widget: WidgetId,
+        limit: i64,
+    ) -> StoreResult<Vec<ConversationSummary>> {
+        let sql = format!(
+            "{SUMMARY} WHERE w.account_id = $1 AND w.id = $2 ORDER BY c.updated_at DESC, c.id DESC LIMIT $3"
+        );
         Ok(sqlx::query_as(&sql)
             .bind(account.get())
             .bind(widget.get())
@@ -196,10 +208,11 @@ impl Store {
             .fetch_optional(self.pool())
             .await?
             .ok_or(StoreError::NotFound)?;
-        let (widget,): (i64,) = sqlx::query_as("SELECT widget_id FROM conversations WHERE public_id = $1")
-            .bind(public_id)
-            .fetch_one(self.pool())
-            .await?;
+        let (widget,): (i64,) =
+            sqlx::query_as("SELECT widget_id FROM conversations WHERE public_id = $1")
+                .bind(public_id)
+                .fetch_one(self.pool())
+                .await?;
         let messages = sqlx::query_as(
             "SELECT m.public_id, m.role, m.body, m.sources, m.latency_ms, m.rating, m.rating_reason, m.created_at \
              FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.public_id = $1 ORDER BY m.id",
@@ -211,7 +224,13 @@ impl Store {
     }
 
     /// Records that `origin` used the widget (allowed or refused).
-    pub async fn record_embed_origin(&self, widget: WidgetId, origin: &str, allowed: bool, now: i64) -> StoreResult<()> {
+    pub async fn record_embed_origin(
+        &self,
+        widget: WidgetId,
+        origin: &str,
+        allowed: bool,
+        now: i64,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO embed_origins (widget_id, origin, allowed, hits, first_seen, last_seen) \
              SELECT $1, $2, $3, 1, $4, $4 WHERE $3 = 1 OR EXISTS \
@@ -230,7 +249,11 @@ impl Store {
     }
 
     /// Embed health of one of the account's widgets, most recent first.
-    pub async fn embed_origins_of(&self, account: AccountId, widget: WidgetId) -> StoreResult<Vec<EmbedOrigin>> {
+    pub async fn embed_origins_of(
+        &self,
+        account: AccountId,
+        widget: WidgetId,
+    ) -> StoreResult<Vec<EmbedOrigin>> {
         Ok(sqlx::query_as(
             "SELECT e.origin, e.allowed, e.hits, e.first_seen, e.last_seen FROM embed_origins e \
              JOIN widgets w ON w.id = e.widget_id WHERE w.account_id = $1 AND w.id = $2 \
@@ -242,7 +265,12 @@ impl Store {
         .await?)
     }
 
-    pub async fn add_lead(&self, widget: WidgetId, lead: &NewLead<'_>, now: i64) -> StoreResult<()> {
+    pub async fn add_lead(
+        &self,
+        widget: WidgetId,
+        lead: &NewLead<'_>,
+        now: i64,
+    ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO leads (widget_id, conversation_id, visitor_id, name, email, phone, company, message, source, created_at) \
              VALUES ($1, (SELECT id FROM conversations WHERE public_id = $2 AND widget_id = $1 AND visitor_id = $3), \

@@ -89,10 +89,11 @@ impl Store {
             }
         }
         if let Some(max) = max_widgets {
-            let (count,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM widgets WHERE account_id = $1")
-                .bind(account.get())
-                .fetch_one(&mut *tx)
-                .await?;
+            let (count,): (i64,) =
+                sqlx::query_as("SELECT COUNT(*) FROM widgets WHERE account_id = $1")
+                    .bind(account.get())
+                    .fetch_one(&mut *tx)
+                    .await?;
             if count >= max {
                 tx.rollback().await?;
                 return Err(StoreError::TooMany);
@@ -119,7 +120,10 @@ impl Store {
     /// The account's widgets, oldest first.
     pub async fn widgets_of(&self, account: AccountId) -> StoreResult<Vec<Widget>> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE account_id = $1 ORDER BY id");
-        Ok(sqlx::query_as(&sql).bind(account.get()).fetch_all(self.pool()).await?)
+        Ok(sqlx::query_as(&sql)
+            .bind(account.get())
+            .fetch_all(self.pool())
+            .await?)
     }
 
     /// One of the account's widgets; another account's is `NotFound`.
@@ -136,28 +140,44 @@ impl Store {
     /// The widget a public key names, if any.
     pub async fn widget_by_key(&self, key: &str) -> StoreResult<Option<Widget>> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE public_key = $1");
-        Ok(sqlx::query_as(&sql).bind(key).fetch_optional(self.pool()).await?)
+        Ok(sqlx::query_as(&sql)
+            .bind(key)
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     /// `updated_at` of the widget a key names: a cheap check that a cached
     /// copy is still current (a regenerated or deleted key has none).
     pub async fn widget_stamp(&self, key: &str) -> StoreResult<Option<i64>> {
-        let row: Option<(i64,)> = sqlx::query_as("SELECT updated_at FROM widgets WHERE public_key = $1")
-            .bind(key)
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<(i64,)> =
+            sqlx::query_as("SELECT updated_at FROM widgets WHERE public_key = $1")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|(stamp,)| stamp))
     }
 
-    async fn update_returning(&self, sql: &str, account: AccountId, id: WidgetId, binds: Vec<Bind<'_>>, now: i64) -> StoreResult<Widget> {
-        let sql = format!("{sql}, updated_at = GREATEST_OR_MAX WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}");
+    async fn update_returning(
+        &self,
+        sql: &str,
+        account: AccountId,
+        id: WidgetId,
+        binds: Vec<Bind<'_>>,
+        now: i64,
+    ) -> StoreResult<Widget> {
+        let sql = format!(
+            "{sql}, updated_at = GREATEST_OR_MAX WHERE id = $1 AND account_id = $2 RETURNING {COLUMNS}"
+        );
         // `updated_at` always moves forward so caches notice every change.
         let bump = match self.backend() {
             Backend::Sqlite => "MAX(updated_at + 1, $3)",
             Backend::Postgres => "GREATEST(updated_at + 1, $3)",
         };
         let sql = sql.replace("GREATEST_OR_MAX", bump);
-        let mut query = sqlx::query_as::<_, Widget>(&sql).bind(id.get()).bind(account.get()).bind(now);
+        let mut query = sqlx::query_as::<_, Widget>(&sql)
+            .bind(id.get())
+            .bind(account.get())
+            .bind(now);
         for bind in binds {
             query = match bind {
                 Bind::Text(text) => query.bind(text),
@@ -168,31 +188,65 @@ impl Store {
         widget.ok_or(StoreError::NotFound)
     }
 
-    pub async fn update_widget(&self, account: AccountId, id: WidgetId, fields: &WidgetFields<'_>, now: i64) -> StoreResult<Widget> {
+    pub async fn update_widget(
+        &self,
+        account: AccountId,
+        id: WidgetId,
+        fields: &WidgetFields<'_>,
+        now: i64,
+    ) -> StoreResult<Widget> {
         let domains = fields.allowed_domains.join("\n");
         self.update_returning(
             "UPDATE widgets SET name = $4, allowed_domains = $5, settings = $6",
             account,
             id,
-            vec![Bind::Text(fields.name), Bind::Text(&domains), Bind::Text(fields.settings)],
+            vec![
+                Bind::Text(fields.name),
+                Bind::Text(&domains),
+                Bind::Text(fields.settings),
+            ],
             now,
         )
         .await
     }
 
-    pub async fn set_widget_active(&self, account: AccountId, id: WidgetId, active: bool, now: i64) -> StoreResult<Widget> {
-        self.update_returning("UPDATE widgets SET active = $4", account, id, vec![Bind::Int(i64::from(active))], now)
-            .await
+    pub async fn set_widget_active(
+        &self,
+        account: AccountId,
+        id: WidgetId,
+        active: bool,
+        now: i64,
+    ) -> StoreResult<Widget> {
+        self.update_returning(
+            "UPDATE widgets SET active = $4",
+            account,
+            id,
+            vec![Bind::Int(i64::from(active))],
+            now,
+        )
+        .await
     }
 
     /// Gives the widget a new public key; the old one stops working at once.
-    pub async fn regenerate_widget_key(&self, account: AccountId, id: WidgetId, key: &str, now: i64) -> StoreResult<Widget> {
-        self.update_returning("UPDATE widgets SET public_key = $4", account, id, vec![Bind::Text(key)], now)
-            .await
-            .map_err(|err| match err {
-                StoreError::Database(db) => StoreError::on_unique("widget key")(db),
-                other => other,
-            })
+    pub async fn regenerate_widget_key(
+        &self,
+        account: AccountId,
+        id: WidgetId,
+        key: &str,
+        now: i64,
+    ) -> StoreResult<Widget> {
+        self.update_returning(
+            "UPDATE widgets SET public_key = $4",
+            account,
+            id,
+            vec![Bind::Text(key)],
+            now,
+        )
+        .await
+        .map_err(|err| match err {
+            StoreError::Database(db) => StoreError::on_unique("widget key")(db),
+            other => other,
+        })
     }
 
     /// Deletes the widget and everything it owns.
@@ -209,7 +263,13 @@ impl Store {
     }
 
     /// Stores (or replaces) the widget's logo.
-    pub async fn set_widget_logo(&self, account: AccountId, id: WidgetId, logo: &Logo, now: i64) -> StoreResult<Widget> {
+    pub async fn set_widget_logo(
+        &self,
+        account: AccountId,
+        id: WidgetId,
+        logo: &Logo,
+        now: i64,
+    ) -> StoreResult<Widget> {
         let widget = self.widget_of(account, id).await?;
         sqlx::query(
             "INSERT INTO widget_logos (widget_id, content_type, bytes, hash, updated_at) VALUES ($1, $2, $3, $4, $5) \
@@ -223,32 +283,42 @@ impl Store {
             .bind(now)
             .execute(self.pool())
             .await?;
-        self.update_returning("UPDATE widgets SET name = name", account, id, vec![], now).await
+        self.update_returning("UPDATE widgets SET name = name", account, id, vec![], now)
+            .await
     }
 
-    pub async fn remove_widget_logo(&self, account: AccountId, id: WidgetId, now: i64) -> StoreResult<Widget> {
+    pub async fn remove_widget_logo(
+        &self,
+        account: AccountId,
+        id: WidgetId,
+        now: i64,
+    ) -> StoreResult<Widget> {
         let widget = self.widget_of(account, id).await?;
         sqlx::query("DELETE FROM widget_logos WHERE widget_id = $1")
             .bind(widget.id.get())
             .execute(self.pool())
             .await?;
-        self.update_returning("UPDATE widgets SET name = name", account, id, vec![], now).await
+        self.update_returning("UPDATE widgets SET name = name", account, id, vec![], now)
+            .await
     }
 
     /// The hash of a widget's logo, if it has one (for cache-busting URLs).
     pub async fn widget_logo_hash(&self, id: WidgetId) -> StoreResult<Option<String>> {
-        let row: Option<(String,)> = sqlx::query_as("SELECT hash FROM widget_logos WHERE widget_id = $1")
-            .bind(id.get())
-            .fetch_optional(self.pool())
-            .await?;
+        let row: Option<(String,)> =
+            sqlx::query_as("SELECT hash FROM widget_logos WHERE widget_id = $1")
+                .bind(id.get())
+                .fetch_optional(self.pool())
+                .await?;
         Ok(row.map(|(hash,)| hash))
     }
 
     pub async fn widget_logo(&self, id: WidgetId) -> StoreResult<Option<Logo>> {
-        Ok(sqlx::query_as("SELECT content_type, bytes, hash FROM widget_logos WHERE widget_id = $1")
-            .bind(id.get())
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_as(
+            "SELECT content_type, bytes, hash FROM widget_logos WHERE widget_id = $1",
+        )
+        .bind(id.get())
+        .fetch_optional(self.pool())
+        .await?)
     }
 }
 

@@ -25,6 +25,25 @@ pub struct ApiQuery<T>(pub T);
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
 
+/// A `multipart/form-data` body (uploads).
+pub struct ApiMultipart(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for ApiMultipart {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(ApiMultipart)
+            .map_err(|_| {
+                ApiError::new(
+                    ErrorCode::UnsupportedMediaType,
+                    "Send the upload as multipart/form-data.",
+                )
+            })
+    }
+}
+
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 

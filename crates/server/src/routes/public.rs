@@ -15,7 +15,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use witzo_retrieval::{AnswerEvent, Question, Source};
 use witzo_store::conversations::{NewLead, NewMessage, Visit};
-use witzo_store::domain::{CleanText, EmailAddress, TextRules, WebUrl, WidgetKey, is_public_id, random_public_id};
+use witzo_store::domain::{
+    CleanText, EmailAddress, TextRules, WebUrl, WidgetKey, is_public_id, random_public_id,
+};
 
 use super::ops::Health;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
@@ -71,7 +73,10 @@ pub struct PublicConfig {
         (status = 403, description = "`origin_missing`, `widget_domain_not_allowed`, `widget_inactive`", body = ErrorBody),
         (status = 404, description = "`widget_key_invalid`", body = ErrorBody),
         (status = 429, body = ErrorBody)))]
-pub async fn config(State(state): State<AppState>, widget: PublicWidget) -> ApiResult<Json<PublicConfig>> {
+pub async fn config(
+    State(state): State<AppState>,
+    widget: PublicWidget,
+) -> ApiResult<Json<PublicConfig>> {
     let live = &widget.live;
     if !widget.preview {
         state
@@ -104,7 +109,11 @@ fn visitor(raw: &str) -> ApiResult<&str> {
     if is_public_id(raw, "v_") {
         Ok(raw)
     } else {
-        Err(ApiError::new(ErrorCode::ValidationFailed, "visitor_id must be v_ and 32 hex digits").field("visitor_id"))
+        Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "visitor_id must be v_ and 32 hex digits",
+        )
+        .field("visitor_id"))
     }
 }
 
@@ -113,9 +122,16 @@ fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiR
     let quota = Quota::per_minute(limits.visitor_per_minute, limits.visitor_burst);
     state
         .limiter
-        .check(&format!("visitor:{}:{visitor}", widget.live.widget.id), quota)
+        .check(
+            &format!("visitor:{}:{visitor}", widget.live.widget.id),
+            quota,
+        )
         .map_err(|retry| {
-            ApiError::new(ErrorCode::RateLimited, "You are sending messages too quickly.").retry_after(retry.secs())
+            ApiError::new(
+                ErrorCode::RateLimited,
+                "You are sending messages too quickly.",
+            )
+            .retry_after(retry.secs())
         })
 }
 
@@ -134,7 +150,9 @@ fn page_url(raw: Option<&str>) -> String {
 fn text(field: &str, raw: Option<&str>, rules: TextRules) -> ApiResult<String> {
     CleanText::parse(raw.unwrap_or_default(), rules)
         .map(CleanText::into_string)
-        .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("{field} {e}")).field(field))
+        .map_err(|e| {
+            ApiError::new(ErrorCode::ValidationFailed, format!("{field} {e}")).field(field)
+        })
 }
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -167,7 +185,10 @@ pub struct SourceView {
 
 impl From<Source> for SourceView {
     fn from(s: Source) -> Self {
-        Self { title: s.title, url: s.url }
+        Self {
+            title: s.title,
+            url: s.url,
+        }
     }
 }
 
@@ -186,7 +207,11 @@ pub async fn chat(
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> ApiResult<Response> {
     let visitor_id = visitor(&request.visitor_id)?;
-    let rules = TextRules { max_chars: MAX_MESSAGE_CHARS, multiline: true, required: true };
+    let rules = TextRules {
+        max_chars: MAX_MESSAGE_CHARS,
+        multiline: true,
+        required: true,
+    };
     let message = CleanText::parse(&request.message, rules).map_err(|e| {
         let code = if request.message.chars().count() > MAX_MESSAGE_CHARS {
             ErrorCode::MessageTooLong
@@ -198,16 +223,31 @@ pub async fn chat(
     if let Some(id) = &request.conversation_id
         && !is_public_id(id, "c_")
     {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "conversation_id must be c_ and 32 hex digits").field("conversation_id"));
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "conversation_id must be c_ and 32 hex digits",
+        )
+        .field("conversation_id"));
     }
     limit_visitor(&state, &widget, visitor_id)?;
     let now = witzo_store::now();
     let page = page_url(request.page_url.as_deref());
-    let visit = Visit { visitor_id, origin: &widget.origin, page_url: &page, preview: widget.preview };
+    let visit = Visit {
+        visitor_id,
+        origin: &widget.origin,
+        page_url: &page,
+        preview: widget.preview,
+    };
     let live = &widget.live;
     let store = &state.store;
     let (conversation, conversation_id) = store
-        .open_conversation(live.widget.id, request.conversation_id.as_deref(), &random_public_id("c_"), &visit, now)
+        .open_conversation(
+            live.widget.id,
+            request.conversation_id.as_deref(),
+            &random_public_id("c_"),
+            &visit,
+            now,
+        )
         .await?;
     let visitor_message = NewMessage {
         public_id: &random_public_id("m_"),
@@ -216,13 +256,20 @@ pub async fn chat(
         sources: "[]",
         latency_ms: None,
     };
-    store.add_message(conversation, &visitor_message, now).await?;
+    store
+        .add_message(conversation, &visitor_message, now)
+        .await?;
     let question = Question {
         text: message.into_string(),
         language: live.settings.language.clone(),
         instructions: live.settings.instructions.clone(),
     };
-    let answering = Answering { state: state.clone(), conversation, message_id: random_public_id("m_"), started: Instant::now() };
+    let answering = Answering {
+        state: state.clone(),
+        conversation,
+        message_id: random_public_id("m_"),
+        started: Instant::now(),
+    };
     let streamed = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -254,7 +301,10 @@ impl Answering {
             sources: &sources,
             latency_ms: Some(latency_ms),
         };
-        self.state.store.add_message(self.conversation, &message, witzo_store::now()).await?;
+        self.state
+            .store
+            .add_message(self.conversation, &message, witzo_store::now())
+            .await?;
         Ok(latency_ms)
     }
 
@@ -287,7 +337,11 @@ impl Answering {
                 let tx = tx.clone();
                 async move { tx.send(event).await.is_ok() }
             };
-            send(json_event("meta", &serde_json::json!({ "conversation_id": conversation_id }))).await;
+            send(json_event(
+                "meta",
+                &serde_json::json!({ "conversation_id": conversation_id }),
+            ))
+            .await;
             let (mut answer, mut sources) = (String::new(), Vec::new());
             let mut events = self.state.answerer.answer(question);
             while let Some(event) = events.next().await {
@@ -297,8 +351,13 @@ impl Answering {
                         answer.push_str(&token);
                     }
                     AnswerEvent::Sources(found) => {
-                        let views: Vec<SourceView> = found.iter().cloned().map(SourceView::from).collect();
-                        send(json_event("sources", &serde_json::json!({ "sources": views }))).await;
+                        let views: Vec<SourceView> =
+                            found.iter().cloned().map(SourceView::from).collect();
+                        send(json_event(
+                            "sources",
+                            &serde_json::json!({ "sources": views }),
+                        ))
+                        .await;
                         sources = found;
                     }
                 }
@@ -309,16 +368,23 @@ impl Answering {
                     send(json_event("done", &done)).await;
                 }
                 Err(err) => {
-                    tracing::error!(cause = err.cause().unwrap_or_default(), "could not store an answer");
+                    tracing::error!(
+                        cause = err.cause().unwrap_or_default(),
+                        "could not store an answer"
+                    );
                     let error = serde_json::json!({ "code": "internal_error", "message": "Something went wrong. Please try again." });
                     send(json_event("error", &error)).await;
                 }
             }
         });
         let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>);
-        let mut response = Sse::new(events).keep_alive(KeepAlive::default()).into_response();
+        let mut response = Sse::new(events)
+            .keep_alive(KeepAlive::default())
+            .into_response();
         // Tell buffering proxies to pass tokens through as they come.
-        response.headers_mut().insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
         response
     }
 }
@@ -355,9 +421,21 @@ pub async fn feedback(
 ) -> ApiResult<StatusCode> {
     let visitor_id = visitor(&request.visitor_id)?;
     if !is_public_id(&request.message_id, "m_") {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "message_id must be m_ and 32 hex digits").field("message_id"));
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "message_id must be m_ and 32 hex digits",
+        )
+        .field("message_id"));
     }
-    let reason = text("reason", request.reason.as_deref(), TextRules { max_chars: 500, multiline: true, required: false })?;
+    let reason = text(
+        "reason",
+        request.reason.as_deref(),
+        TextRules {
+            max_chars: 500,
+            multiline: true,
+            required: false,
+        },
+    )?;
     limit_visitor(&state, &widget, visitor_id)?;
     let rating = match request.rating {
         Rating::Up => 1,
@@ -365,7 +443,13 @@ pub async fn feedback(
     };
     state
         .store
-        .rate_message(widget.live.widget.id, visitor_id, &request.message_id, rating, &reason)
+        .rate_message(
+            widget.live.widget.id,
+            visitor_id,
+            &request.message_id,
+            rating,
+            &reason,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -396,27 +480,71 @@ pub async fn contact(
     ApiJson(request): ApiJson<ContactRequest>,
 ) -> ApiResult<(StatusCode, Json<Received>)> {
     let visitor_id = visitor(&request.visitor_id)?;
-    let line = |max| TextRules { max_chars: max, multiline: false, required: false };
+    let line = |max| TextRules {
+        max_chars: max,
+        multiline: false,
+        required: false,
+    };
     let name = text("name", request.name.as_deref(), line(100))?;
     let company = text("company", request.company.as_deref(), line(100))?;
-    let message = text("message", request.message.as_deref(), TextRules { max_chars: 2000, multiline: true, required: false })?;
-    let email = match request.email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+    let message = text(
+        "message",
+        request.message.as_deref(),
+        TextRules {
+            max_chars: 2000,
+            multiline: true,
+            required: false,
+        },
+    )?;
+    let email = match request
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
         Some(raw) => EmailAddress::parse(raw)
-            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email"))?
+            .map_err(|e| {
+                ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
+            })?
             .to_string(),
         None => String::new(),
     };
     let phone = text("phone", request.phone.as_deref(), line(40))?;
-    if !phone.chars().all(|c| c.is_ascii_digit() || " +-().".contains(c)) {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "phone may hold digits, spaces and + - ( ) . only").field("phone"));
+    if !phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "phone may hold digits, spaces and + - ( ) . only",
+        )
+        .field("phone"));
     }
     if email.is_empty() && phone.is_empty() {
-        return Err(ApiError::new(ErrorCode::ValidationFailed, "Leave an e-mail address or a phone number.").field("email"));
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "Leave an e-mail address or a phone number.",
+        )
+        .field("email"));
     }
-    let conversation = request.conversation_id.as_deref().filter(|c| is_public_id(c, "c_"));
+    let conversation = request
+        .conversation_id
+        .as_deref()
+        .filter(|c| is_public_id(c, "c_"));
     limit_visitor(&state, &widget, visitor_id)?;
-    let lead = NewLead { visitor_id, conversation, name: &name, email: &email, phone: &phone, company: &company, message: &message };
-    state.store.add_lead(widget.live.widget.id, &lead, witzo_store::now()).await?;
+    let lead = NewLead {
+        visitor_id,
+        conversation,
+        name: &name,
+        email: &email,
+        phone: &phone,
+        company: &company,
+        message: &message,
+    };
+    state
+        .store
+        .add_lead(widget.live.widget.id, &lead, witzo_store::now())
+        .await?;
     Ok((StatusCode::CREATED, Json(Received { status: "received" })))
 }
 
@@ -452,15 +580,26 @@ pub async fn events(
         EventKind::Opened => "opened",
     };
     let page = page_url(request.page_url.as_deref());
-    let visit = Visit { visitor_id, origin: &widget.origin, page_url: &page, preview: false };
-    state.store.record_widget_event(widget.live.widget.id, kind, &visit, witzo_store::now()).await?;
+    let visit = Visit {
+        visitor_id,
+        origin: &widget.origin,
+        page_url: &page,
+        preview: false,
+    };
+    state
+        .store
+        .record_widget_event(widget.live.widget.id, kind, &visit, witzo_store::now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 fn script(body: String, cache: &'static str) -> Response {
     let mut response = body.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/javascript; charset=utf-8"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/javascript; charset=utf-8"),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
@@ -471,10 +610,17 @@ fn script(body: String, cache: &'static str) -> Response {
 pub async fn widget_js(State(state): State<AppState>, uri: axum::http::Uri) -> Response {
     let asset = &state.assets.widget;
     let current = query_param(&uri, "v").is_some_and(|v| v == asset.hash);
-    let cache = if current { "public, max-age=31536000, immutable" } else { "public, max-age=300" };
+    let cache = if current {
+        "public, max-age=31536000, immutable"
+    } else {
+        "public, max-age=300"
+    };
     let mut response = asset.bytes.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(asset.content_type));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(asset.content_type),
+    );
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static(cache));
     response
 }
@@ -484,13 +630,26 @@ pub async fn widget_js(State(state): State<AppState>, uri: axum::http::Uri) -> R
 #[utoipa::path(get, path = "/embed/{file}", tag = "public",
     params(("file" = String, Path, description = "`{key}.js`")),
     responses((status = 200, description = "JavaScript", content_type = "text/javascript"), (status = 404, description = "Unknown key")))]
-pub async fn loader(State(state): State<AppState>, ApiPath(file): ApiPath<String>) -> ApiResult<Response> {
+pub async fn loader(
+    State(state): State<AppState>,
+    ApiPath(file): ApiPath<String>,
+) -> ApiResult<Response> {
     let key = file
         .strip_suffix(".js")
         .and_then(|key| WidgetKey::parse(key).ok())
-        .ok_or_else(|| ApiError::new(ErrorCode::WidgetKeyInvalid, "This widget key is not valid."))?;
-    if state.widgets.get(&state.store, key.as_str()).await?.is_none() {
-        return Err(ApiError::new(ErrorCode::WidgetKeyInvalid, "This widget key is not valid."));
+        .ok_or_else(|| {
+            ApiError::new(ErrorCode::WidgetKeyInvalid, "This widget key is not valid.")
+        })?;
+    if state
+        .widgets
+        .get(&state.store, key.as_str())
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::new(
+            ErrorCode::WidgetKeyInvalid,
+            "This widget key is not valid.",
+        ));
     }
     let api = state.public_url.as_str().trim_end_matches('/');
     let src = format!("{api}/widget.js?v={}", state.assets.widget.hash);
@@ -510,14 +669,28 @@ pub async fn loader(State(state): State<AppState>, ApiPath(file): ApiPath<String
 #[utoipa::path(get, path = "/embed/{key}/logo", tag = "public",
     params(("key" = String, Path, description = "The widget's public key")),
     responses((status = 200, description = "The image"), (status = 404, body = ErrorBody)))]
-pub async fn logo(State(state): State<AppState>, ApiPath(key): ApiPath<String>) -> ApiResult<Response> {
+pub async fn logo(
+    State(state): State<AppState>,
+    ApiPath(key): ApiPath<String>,
+) -> ApiResult<Response> {
     let key = WidgetKey::parse(&key).map_err(|_| ApiError::not_found())?;
-    let live = state.widgets.get(&state.store, key.as_str()).await?.ok_or_else(ApiError::not_found)?;
-    let logo = state.store.widget_logo(live.widget.id).await?.ok_or_else(ApiError::not_found)?;
+    let live = state
+        .widgets
+        .get(&state.store, key.as_str())
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let logo = state
+        .store
+        .widget_logo(live.widget.id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
     let mut response = logo.bytes.into_response();
     let headers = response.headers_mut();
     let content_type = HeaderValue::from_str(&logo.content_type).map_err(ApiError::internal)?;
     headers.insert(header::CONTENT_TYPE, content_type);
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=86400"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=86400"),
+    );
     Ok(response)
 }

@@ -11,7 +11,7 @@ use witzo_store::domain::WidgetId;
 use witzo_store::widgets::Widget;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiJson, ApiPath, ClientIp, OwnerSession};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ClientIp, OwnerSession};
 use crate::state::AppState;
 use crate::widgets::service::{self, WidgetInput};
 use crate::widgets::settings::WidgetSettings;
@@ -49,9 +49,17 @@ impl WidgetView {
 /// The owner's widgets.
 #[utoipa::path(get, path = "/api/widgets", tag = "widgets",
     responses((status = 200, body = Vec<WidgetView>), (status = 401, body = ErrorBody)), security(("session" = [])))]
-pub async fn list(State(state): State<AppState>, owner: OwnerSession) -> ApiResult<Json<Vec<WidgetView>>> {
+pub async fn list(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+) -> ApiResult<Json<Vec<WidgetView>>> {
     let widgets = state.store.widgets_of(owner.account).await?;
-    Ok(Json(widgets.into_iter().map(|w| WidgetView::new(&state, w)).collect()))
+    Ok(Json(
+        widgets
+            .into_iter()
+            .map(|w| WidgetView::new(&state, w))
+            .collect(),
+    ))
 }
 
 /// Creates a widget (within the plan's widget count).
@@ -72,8 +80,15 @@ pub async fn create(
 /// One of the owner's widgets.
 #[utoipa::path(get, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)),
     responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)), security(("session" = [])))]
-pub async fn get(State(state): State<AppState>, owner: OwnerSession, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<WidgetView>> {
-    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
+pub async fn get(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<WidgetView>> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
@@ -122,11 +137,19 @@ pub async fn regenerate_key(
 /// Reads the `logo` part of a multipart upload (at most 256 KiB).
 pub async fn logo_part(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
     let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why).field("logo");
-    while let Some(field) = multipart.next_field().await.map_err(|e| bad(e.body_text()))? {
+    while let Some(field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(e.body_text()))?
+    {
         if field.name() == Some("logo") {
             let bytes = field.bytes().await.map_err(|e| {
                 if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(ErrorCode::PayloadTooLarge, "The logo must be at most 256 KB.").field("logo")
+                    ApiError::new(
+                        ErrorCode::PayloadTooLarge,
+                        "The logo must be at most 256 KB.",
+                    )
+                    .field("logo")
                 } else {
                     bad(e.body_text())
                 }
@@ -146,7 +169,7 @@ pub async fn upload_logo(
     State(state): State<AppState>,
     owner: OwnerSession,
     ApiPath(id): ApiPath<i64>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Json<WidgetView>> {
     let bytes = logo_part(multipart).await?;
     let widget = service::set_logo(&state, &owner, WidgetId::from_raw(id), bytes).await?;
@@ -157,7 +180,11 @@ pub async fn upload_logo(
 #[utoipa::path(delete, path = "/api/widgets/{id}/logo", tag = "widgets", params(("id" = i64, Path)),
     responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)),
     security(("session" = []), ("csrf_token" = [])))]
-pub async fn remove_logo(State(state): State<AppState>, owner: OwnerSession, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<WidgetView>> {
+pub async fn remove_logo(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<WidgetView>> {
     let widget = service::remove_logo(&state, &owner, WidgetId::from_raw(id)).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
@@ -165,9 +192,21 @@ pub async fn remove_logo(State(state): State<AppState>, owner: OwnerSession, Api
 /// Where the widget is embedded: allowed origins with last use, refused ones with counts.
 #[utoipa::path(get, path = "/api/widgets/{id}/embed-health", tag = "widgets", params(("id" = i64, Path)),
     responses((status = 200, body = Vec<EmbedOrigin>), (status = 404, body = ErrorBody)), security(("session" = [])))]
-pub async fn embed_health(State(state): State<AppState>, owner: OwnerSession, ApiPath(id): ApiPath<i64>) -> ApiResult<Json<Vec<EmbedOrigin>>> {
-    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
-    Ok(Json(state.store.embed_origins_of(owner.account, widget.id).await?))
+pub async fn embed_health(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<EmbedOrigin>>> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    Ok(Json(
+        state
+            .store
+            .embed_origins_of(owner.account, widget.id)
+            .await?,
+    ))
 }
 
 /// The widget's newest conversations (at most 100).
@@ -178,8 +217,16 @@ pub async fn conversations(
     owner: OwnerSession,
     ApiPath(id): ApiPath<i64>,
 ) -> ApiResult<Json<Vec<ConversationSummary>>> {
-    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
-    Ok(Json(state.store.conversations_of(owner.account, widget.id, 100).await?))
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    Ok(Json(
+        state
+            .store
+            .conversations_of(owner.account, widget.id, 100)
+            .await?,
+    ))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -197,5 +244,8 @@ pub async fn conversation(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ConversationView>> {
     let (conversation, _, messages) = state.store.conversation_of(owner.account, &id).await?;
-    Ok(Json(ConversationView { conversation, messages }))
+    Ok(Json(ConversationView {
+        conversation,
+        messages,
+    }))
 }

@@ -32,8 +32,13 @@ pub async fn csrf_guard(
     }
     refuse_cross_site(req.headers(), &state.public_origin)?;
     let (mut parts, body) = req.into_parts();
-    let (presented, body) =
-        presented_token(&parts.headers, parts.uri.query(), body, state.config.limits.json_body_bytes).await?;
+    let (presented, body) = presented_token(
+        &parts.headers,
+        parts.uri.query(),
+        body,
+        state.config.limits.json_body_bytes,
+    )
+    .await?;
     let presented = presented.filter(|token| !token.is_empty()).ok_or_else(|| {
         ApiError::new(
             ErrorCode::CsrfTokenMissing,

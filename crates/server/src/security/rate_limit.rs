@@ -12,8 +12,8 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use crate::error::{ApiError, ErrorCode};
-use crate::security::cors::{allow_origin, request_origin};
 use crate::extract::ClientIp;
+use crate::security::cors::{allow_origin, request_origin};
 use crate::security::headers::Surface;
 use crate::state::AppState;
 
@@ -102,18 +102,29 @@ impl RateLimiter for LocalRateLimiter {
 /// The per-IP limit of the public surface: `429 rate_limited` with
 /// `Retry-After` once an address exceeds its quota. IPv6 clients are limited
 /// per /64, the block one subscriber usually holds.
-pub async fn public_ip_limit(State(state): State<AppState>, ip: ClientIp, req: Request, next: Next) -> Response {
+pub async fn public_ip_limit(
+    State(state): State<AppState>,
+    ip: ClientIp,
+    req: Request,
+    next: Next,
+) -> Response {
     if Surface::of(req.uri().path()) != Surface::Public {
         return next.run(req).await;
     }
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.public_per_ip_per_minute, limits.public_per_ip_burst);
-    match state.limiter.check(&format!("public:ip:{}", ip_key(ip.0)), quota) {
+    match state
+        .limiter
+        .check(&format!("public:ip:{}", ip_key(ip.0)), quota)
+    {
         Ok(()) => next.run(req).await,
         Err(retry) => {
-            let mut response = ApiError::new(ErrorCode::RateLimited, "Too many requests. Please slow down.")
-                .retry_after(retry.secs())
-                .into_response();
+            let mut response = ApiError::new(
+                ErrorCode::RateLimited,
+                "Too many requests. Please slow down.",
+            )
+            .retry_after(retry.secs())
+            .into_response();
             // Readable by the calling page, so the widget can say "slow down".
             if let Some(origin) = request_origin(req.headers()) {
                 allow_origin(response.headers_mut(), &origin);

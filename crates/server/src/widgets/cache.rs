@@ -42,7 +42,11 @@ impl WidgetCache {
             self.write().remove(key);
             return Ok(None);
         };
-        if let Some(live) = self.read().get(key).filter(|live| live.widget.updated_at == stamp) {
+        if let Some(live) = self
+            .read()
+            .get(key)
+            .filter(|live| live.widget.updated_at == stamp)
+        {
             return Ok(Some(live.clone()));
         }
         let Some(widget) = store.widget_by_key(key).await? else {
@@ -50,7 +54,10 @@ impl WidgetCache {
         };
         let live = Arc::new(LiveWidget {
             settings: WidgetSettings::from_stored(&widget.settings),
-            domains: widget.domains().filter_map(|d| AllowedDomain::parse(d).ok()).collect(),
+            domains: widget
+                .domains()
+                .filter_map(|d| AllowedDomain::parse(d).ok())
+                .collect(),
             logo_hash: store.widget_logo_hash(widget.id).await?,
             widget,
         });
@@ -63,10 +70,14 @@ impl WidgetCache {
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<LiveWidget>>> {
-        self.entries.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<LiveWidget>>> {
-        self.entries.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.entries
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -38,7 +38,9 @@ pub struct WidgetGate {
 /// The widget key a public request names, if any.
 pub fn key_in(uri: &Uri) -> Option<String> {
     let mut segments = uri.path().split('/').skip(1);
-    if let (Some("v1"), Some("widgets"), Some(key)) = (segments.next(), segments.next(), segments.next()) {
+    if let (Some("v1"), Some("widgets"), Some(key)) =
+        (segments.next(), segments.next(), segments.next())
+    {
         return Some(key.to_owned());
     }
     query_param(uri, "key")
@@ -77,7 +79,10 @@ impl WidgetGate {
         let Some(key) = key_in(&parts.uri) else {
             return match origin {
                 Some(_) => Err(Refusal {
-                    error: ApiError::new(ErrorCode::OriginNotAllowed, "This origin may not call this endpoint."),
+                    error: ApiError::new(
+                        ErrorCode::OriginNotAllowed,
+                        "This origin may not call this endpoint.",
+                    ),
                     readable: false,
                 }),
                 None => Ok(None),
@@ -89,22 +94,39 @@ impl WidgetGate {
             .cache
             .get(&self.store, key.as_str())
             .await
-            .map_err(|err| Refusal { error: err.into(), readable: true })?
+            .map_err(|err| Refusal {
+                error: err.into(),
+                readable: true,
+            })?
             .ok_or_else(invalid)?;
         let now = witzo_store::now();
         if let Some(token) = query_param(&parts.uri, "preview") {
             if !self.keys.preview_token_valid(key.as_str(), &token, now) {
-                return Err(readable(ErrorCode::PreviewTokenInvalid, "This preview has expired. Reload the page."));
+                return Err(readable(
+                    ErrorCode::PreviewTokenInvalid,
+                    "This preview has expired. Reload the page.",
+                ));
             }
-            return Ok(Some(PublicWidget { live, origin: "preview".to_owned(), preview: true }));
+            return Ok(Some(PublicWidget {
+                live,
+                origin: "preview".to_owned(),
+                preview: true,
+            }));
         }
-        let origin = origin
-            .filter(|o| o != "null")
-            .ok_or_else(|| readable(ErrorCode::OriginMissing, "This request must come from a web page (Origin)."))?;
+        let origin = origin.filter(|o| o != "null").ok_or_else(|| {
+            readable(
+                ErrorCode::OriginMissing,
+                "This request must come from a web page (Origin).",
+            )
+        })?;
         let allowed = origin_host(&origin).is_some_and(|host| live.allows_host(&host));
         if !allowed {
             let stored = origin.chars().take(200).collect::<String>().to_lowercase();
-            if let Err(err) = self.store.record_embed_origin(live.widget.id, &stored, false, now).await {
+            if let Err(err) = self
+                .store
+                .record_embed_origin(live.widget.id, &stored, false, now)
+                .await
+            {
                 tracing::warn!(%err, "could not record a refused origin");
             }
             return Err(readable(
@@ -113,9 +135,16 @@ impl WidgetGate {
             ));
         }
         if !live.widget.is_active() {
-            return Err(readable(ErrorCode::WidgetInactive, "This widget is switched off."));
+            return Err(readable(
+                ErrorCode::WidgetInactive,
+                "This widget is switched off.",
+            ));
         }
-        Ok(Some(PublicWidget { live, origin: origin.to_lowercase(), preview: false }))
+        Ok(Some(PublicWidget {
+            live,
+            origin: origin.to_lowercase(),
+            preview: false,
+        }))
     }
 }
 
@@ -139,15 +168,20 @@ impl FromRequestParts<AppState> for PublicWidget {
             .extensions
             .get::<PublicWidget>()
             .cloned()
-            .ok_or_else(|| ApiError::new(ErrorCode::WidgetKeyInvalid, "This request names no widget."))?;
+            .ok_or_else(|| {
+                ApiError::new(ErrorCode::WidgetKeyInvalid, "This request names no widget.")
+            })?;
         let limits = &state.config.limits;
         let quota = Quota::per_minute(limits.widget_per_minute, limits.widget_burst);
         state
             .limiter
             .check(&format!("widget:{}", widget.live.widget.id), quota)
             .map_err(|retry| {
-                ApiError::new(ErrorCode::RateLimited, "This chat is very busy. Please try again shortly.")
-                    .retry_after(retry.secs())
+                ApiError::new(
+                    ErrorCode::RateLimited,
+                    "This chat is very busy. Please try again shortly.",
+                )
+                .retry_after(retry.secs())
             })?;
         Ok(widget)
     }
@@ -167,8 +201,14 @@ mod tests {
 
     #[test]
     fn origin_hosts_are_parsed_strictly() {
-        assert_eq!(origin_host("https://Shop.Example.com:8443").as_deref(), Some("shop.example.com"));
-        assert_eq!(origin_host("https://EXAMPLE.com.").as_deref(), Some("example.com."));
+        assert_eq!(
+            origin_host("https://Shop.Example.com:8443").as_deref(),
+            Some("shop.example.com")
+        );
+        assert_eq!(
+            origin_host("https://EXAMPLE.com.").as_deref(),
+            Some("example.com.")
+        );
         assert_eq!(origin_host("null"), None);
         assert_eq!(origin_host("file://"), None);
         assert_eq!(origin_host("https://example.com/path"), None);

@@ -25,13 +25,25 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 /// Checks an uploaded logo and prepares it for storage.
 pub fn accept(bytes: Vec<u8>) -> ApiResult<Logo> {
     if bytes.len() > MAX_LOGO_BYTES {
-        return Err(ApiError::new(ErrorCode::PayloadTooLarge, "The logo must be at most 256 KB.").field("logo"));
+        return Err(ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            "The logo must be at most 256 KB.",
+        )
+        .field("logo"));
     }
     let content_type = sniff(&bytes).ok_or_else(|| {
-        ApiError::new(ErrorCode::UnsupportedMediaType, "The logo must be a PNG, JPEG, GIF or WebP image.").field("logo")
+        ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "The logo must be a PNG, JPEG, GIF or WebP image.",
+        )
+        .field("logo")
     })?;
     let hash = hex::encode(&Sha256::digest(&bytes)[..8]);
-    Ok(Logo { content_type: content_type.to_owned(), bytes, hash })
+    Ok(Logo {
+        content_type: content_type.to_owned(),
+        bytes,
+        hash,
+    })
 }
 
 #[cfg(test)]
@@ -48,9 +60,16 @@ mod tests {
 
     #[test]
     fn svg_html_and_oversized_files_are_refused() {
-        let svg = br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
-        assert_eq!(accept(svg).unwrap_err().code(), ErrorCode::UnsupportedMediaType);
-        assert_eq!(accept(b"<html>".to_vec()).unwrap_err().code(), ErrorCode::UnsupportedMediaType);
+        let svg =
+            br#"<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>"#.to_vec();
+        assert_eq!(
+            accept(svg).unwrap_err().code(),
+            ErrorCode::UnsupportedMediaType
+        );
+        assert_eq!(
+            accept(b"<html>".to_vec()).unwrap_err().code(),
+            ErrorCode::UnsupportedMediaType
+        );
         let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
         big.resize(MAX_LOGO_BYTES + 1, 0);
         assert_eq!(accept(big).unwrap_err().code(), ErrorCode::PayloadTooLarge);

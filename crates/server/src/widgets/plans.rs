@@ -12,10 +12,22 @@ pub struct PlanLimits {
 
 pub fn limits(plan: &str) -> PlanLimits {
     match plan {
-        "standard" => PlanLimits { widgets: Some(3), white_label: false },
-        "enterprise" => PlanLimits { widgets: None, white_label: true },
-        "basic" => PlanLimits { widgets: Some(1), white_label: false },
-        _ => PlanLimits { widgets: Some(1), white_label: false },
+        "standard" => PlanLimits {
+            widgets: Some(3),
+            white_label: false,
+        },
+        "enterprise" => PlanLimits {
+            widgets: None,
+            white_label: true,
+        },
+        "basic" => PlanLimits {
+            widgets: Some(1),
+            white_label: false,
+        },
+        _ => PlanLimits {
+            widgets: Some(1),
+            white_label: false,
+        },
     }
 }
 

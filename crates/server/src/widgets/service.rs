@@ -50,7 +50,10 @@ pub fn parse_domains(raw: &[String]) -> ApiResult<Vec<String>> {
     let mut domains: Vec<String> = Vec::new();
     for entry in raw.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
         let domain = AllowedDomain::parse(entry)
-            .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("allowed_domains: {e}")).field("allowed_domains"))?
+            .map_err(|e| {
+                ApiError::new(ErrorCode::ValidationFailed, format!("allowed_domains: {e}"))
+                    .field("allowed_domains")
+            })?
             .to_string();
         if !domains.contains(&domain) {
             domains.push(domain);
@@ -73,12 +76,27 @@ async fn plan_of(state: &AppState, owner: &OwnerSession) -> ApiResult<(String, P
 }
 
 fn check(input: &WidgetInput, limits: PlanLimits) -> ApiResult<Checked> {
-    let name = CleanText::parse(&input.name, TextRules { max_chars: 80, multiline: false, required: true })
-        .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("name {e}")).field("name"))?
-        .into_string();
+    let name = CleanText::parse(
+        &input.name,
+        TextRules {
+            max_chars: 80,
+            multiline: false,
+            required: true,
+        },
+    )
+    .map_err(|e| ApiError::new(ErrorCode::ValidationFailed, format!("name {e}")).field("name"))?
+    .into_string();
     let domains = parse_domains(&input.allowed_domains)?;
-    let settings = input.settings.clone().validate(limits.white_label)?.to_stored();
-    Ok(Checked { name, domains, settings })
+    let settings = input
+        .settings
+        .clone()
+        .validate(limits.white_label)?
+        .to_stored();
+    Ok(Checked {
+        name,
+        domains,
+        settings,
+    })
 }
 
 fn fields(checked: &Checked) -> WidgetFields<'_> {
@@ -89,23 +107,46 @@ fn fields(checked: &Checked) -> WidgetFields<'_> {
     }
 }
 
-async fn audit(state: &AppState, owner: &OwnerSession, ip: ClientIp, kind: AuditKind, widget: &Widget) -> ApiResult<()> {
+async fn audit(
+    state: &AppState,
+    owner: &OwnerSession,
+    ip: ClientIp,
+    kind: AuditKind,
+    widget: &Widget,
+) -> ApiResult<()> {
     let detail = format!("widget {}", widget.id);
     state
         .store
-        .record_audit(Some(owner.account), kind, &ip.to_string(), &detail, witzo_store::now())
+        .record_audit(
+            Some(owner.account),
+            kind,
+            &ip.to_string(),
+            &detail,
+            witzo_store::now(),
+        )
         .await?;
     Ok(())
 }
 
-pub async fn create(state: &AppState, owner: &OwnerSession, ip: ClientIp, input: &WidgetInput) -> ApiResult<Widget> {
+pub async fn create(
+    state: &AppState,
+    owner: &OwnerSession,
+    ip: ClientIp,
+    input: &WidgetInput,
+) -> ApiResult<Widget> {
     let (plan, limits) = plan_of(state, owner).await?;
     let checked = check(input, limits)?;
     let key = WidgetKey::generate();
     let now = witzo_store::now();
     let mut widget = match state
         .store
-        .create_widget(owner.account, key.as_str(), &fields(&checked), limits.widgets, now)
+        .create_widget(
+            owner.account,
+            key.as_str(),
+            &fields(&checked),
+            limits.widgets,
+            now,
+        )
         .await
     {
         Err(StoreError::TooMany) => {
@@ -121,49 +162,101 @@ pub async fn create(state: &AppState, owner: &OwnerSession, ip: ClientIp, input:
         other => other?,
     };
     if !input.active {
-        widget = state.store.set_widget_active(owner.account, widget.id, false, now).await?;
+        widget = state
+            .store
+            .set_widget_active(owner.account, widget.id, false, now)
+            .await?;
     }
     audit(state, owner, ip, AuditKind::WidgetCreated, &widget).await?;
     Ok(widget)
 }
 
-pub async fn update(state: &AppState, owner: &OwnerSession, id: WidgetId, input: &WidgetInput) -> ApiResult<Widget> {
+pub async fn update(
+    state: &AppState,
+    owner: &OwnerSession,
+    id: WidgetId,
+    input: &WidgetInput,
+) -> ApiResult<Widget> {
     let (_, limits) = plan_of(state, owner).await?;
     let checked = check(input, limits)?;
     let now = witzo_store::now();
-    let widget = state.store.update_widget(owner.account, id, &fields(&checked), now).await?;
+    let widget = state
+        .store
+        .update_widget(owner.account, id, &fields(&checked), now)
+        .await?;
     if widget.is_active() == input.active {
         return Ok(widget);
     }
-    Ok(state.store.set_widget_active(owner.account, id, input.active, now).await?)
+    Ok(state
+        .store
+        .set_widget_active(owner.account, id, input.active, now)
+        .await?)
 }
 
-pub async fn set_active(state: &AppState, owner: &OwnerSession, id: WidgetId, active: bool) -> ApiResult<Widget> {
-    Ok(state.store.set_widget_active(owner.account, id, active, witzo_store::now()).await?)
+pub async fn set_active(
+    state: &AppState,
+    owner: &OwnerSession,
+    id: WidgetId,
+    active: bool,
+) -> ApiResult<Widget> {
+    Ok(state
+        .store
+        .set_widget_active(owner.account, id, active, witzo_store::now())
+        .await?)
 }
 
-pub async fn regenerate_key(state: &AppState, owner: &OwnerSession, ip: ClientIp, id: WidgetId) -> ApiResult<Widget> {
+pub async fn regenerate_key(
+    state: &AppState,
+    owner: &OwnerSession,
+    ip: ClientIp,
+    id: WidgetId,
+) -> ApiResult<Widget> {
     let widget = state
         .store
-        .regenerate_widget_key(owner.account, id, WidgetKey::generate().as_str(), witzo_store::now())
+        .regenerate_widget_key(
+            owner.account,
+            id,
+            WidgetKey::generate().as_str(),
+            witzo_store::now(),
+        )
         .await?;
     audit(state, owner, ip, AuditKind::WidgetKeyRegenerated, &widget).await?;
     Ok(widget)
 }
 
-pub async fn delete(state: &AppState, owner: &OwnerSession, ip: ClientIp, id: WidgetId) -> ApiResult<()> {
+pub async fn delete(
+    state: &AppState,
+    owner: &OwnerSession,
+    ip: ClientIp,
+    id: WidgetId,
+) -> ApiResult<()> {
     let widget = state.store.widget_of(owner.account, id).await?;
     state.store.delete_widget(owner.account, id).await?;
     audit(state, owner, ip, AuditKind::WidgetDeleted, &widget).await
 }
 
-pub async fn set_logo(state: &AppState, owner: &OwnerSession, id: WidgetId, bytes: Vec<u8>) -> ApiResult<Widget> {
+pub async fn set_logo(
+    state: &AppState,
+    owner: &OwnerSession,
+    id: WidgetId,
+    bytes: Vec<u8>,
+) -> ApiResult<Widget> {
     let logo = logo::accept(bytes)?;
-    Ok(state.store.set_widget_logo(owner.account, id, &logo, witzo_store::now()).await?)
+    Ok(state
+        .store
+        .set_widget_logo(owner.account, id, &logo, witzo_store::now())
+        .await?)
 }
 
-pub async fn remove_logo(state: &AppState, owner: &OwnerSession, id: WidgetId) -> ApiResult<Widget> {
-    Ok(state.store.remove_widget_logo(owner.account, id, witzo_store::now()).await?)
+pub async fn remove_logo(
+    state: &AppState,
+    owner: &OwnerSession,
+    id: WidgetId,
+) -> ApiResult<Widget> {
+    Ok(state
+        .store
+        .remove_widget_logo(owner.account, id, witzo_store::now())
+        .await?)
 }
 
 /// The one-line snippet owners paste on their site.

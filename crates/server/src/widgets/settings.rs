@@ -88,7 +88,11 @@ impl Default for WidgetSettings {
 }
 
 fn line(max_chars: usize, required: bool) -> TextRules {
-    TextRules { max_chars, multiline: false, required }
+    TextRules {
+        max_chars,
+        multiline: false,
+        required,
+    }
 }
 
 fn clean(field: &str, raw: &str, rules: TextRules) -> ApiResult<String> {
@@ -113,10 +117,16 @@ impl WidgetSettings {
             return Err(invalid("primary_color", "must be a colour like #1f5fd1"));
         }
         if self.auto_open_secs.is_some_and(|s| s == 0 || s > 600) {
-            return Err(invalid("auto_open_secs", "must be between 1 and 600 seconds, or empty"));
+            return Err(invalid(
+                "auto_open_secs",
+                "must be between 1 and 600 seconds, or empty",
+            ));
         }
         if self.suggested_questions.len() > 5 {
-            return Err(invalid("suggested_questions", "may hold at most 5 questions"));
+            return Err(invalid(
+                "suggested_questions",
+                "may hold at most 5 questions",
+            ));
         }
         let mut questions = Vec::new();
         for question in &self.suggested_questions {
@@ -128,17 +138,28 @@ impl WidgetSettings {
         let language = self.language.trim().to_owned();
         let language_ok = !language.is_empty()
             && language.len() <= 35
-            && language.split('-').all(|p| !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric()));
+            && language.split('-').all(|p| {
+                !p.is_empty() && p.len() <= 8 && p.bytes().all(|b| b.is_ascii_alphanumeric())
+            });
         if !language_ok {
-            return Err(invalid("language", "must be a language tag such as en or de-AT"));
+            return Err(invalid(
+                "language",
+                "must be a language tag such as en or de-AT",
+            ));
         }
         if !(1..=50).contains(&self.lead_form.after_messages) {
-            return Err(invalid("lead_form.after_messages", "must be between 1 and 50"));
+            return Err(invalid(
+                "lead_form.after_messages",
+                "must be between 1 and 50",
+            ));
         }
         let mut fields = self.lead_form.fields.clone();
         fields.dedup();
         if self.lead_form.enabled && fields.is_empty() {
-            return Err(invalid("lead_form.fields", "must name at least one field when the form is on"));
+            return Err(invalid(
+                "lead_form.fields",
+                "must name at least one field when the form is on",
+            ));
         }
         if !self.show_branding && !white_label {
             return Err(ApiError::new(
@@ -153,7 +174,11 @@ impl WidgetSettings {
             welcome_message: clean(
                 "welcome_message",
                 &self.welcome_message,
-                TextRules { max_chars: 500, multiline: true, required: false },
+                TextRules {
+                    max_chars: 500,
+                    multiline: true,
+                    required: false,
+                },
             )?,
             placeholder: clean("placeholder", &self.placeholder, line(80, false))?,
             position: self.position,
@@ -163,9 +188,16 @@ impl WidgetSettings {
             instructions: clean(
                 "instructions",
                 &self.instructions,
-                TextRules { max_chars: 2000, multiline: true, required: false },
+                TextRules {
+                    max_chars: 2000,
+                    multiline: true,
+                    required: false,
+                },
             )?,
-            lead_form: LeadForm { fields, ..self.lead_form },
+            lead_form: LeadForm {
+                fields,
+                ..self.lead_form
+            },
             show_branding: self.show_branding,
         })
     }
@@ -197,26 +229,92 @@ mod tests {
     #[test]
     fn each_field_is_checked() {
         let cases: Vec<(WidgetSettings, &str)> = vec![
-            (WidgetSettings { primary_color: "red".into(), ..Default::default() }, "primary_color"),
-            (WidgetSettings { primary_color: "#12345g".into(), ..Default::default() }, "primary_color"),
-            (WidgetSettings { title: " ".into(), ..Default::default() }, "title"),
-            (WidgetSettings { title: "x".repeat(61), ..Default::default() }, "title"),
-            (WidgetSettings { auto_open_secs: Some(0), ..Default::default() }, "auto_open_secs"),
-            (WidgetSettings { suggested_questions: vec!["q".into(); 6], ..Default::default() }, "suggested_questions"),
-            (WidgetSettings { language: "en us".into(), ..Default::default() }, "language"),
-            (WidgetSettings { instructions: "x".repeat(2001), ..Default::default() }, "instructions"),
-            (WidgetSettings { lead_form: LeadForm { after_messages: 0, ..Default::default() }, ..Default::default() }, "lead_form.after_messages"),
+            (
+                WidgetSettings {
+                    primary_color: "red".into(),
+                    ..Default::default()
+                },
+                "primary_color",
+            ),
+            (
+                WidgetSettings {
+                    primary_color: "#12345g".into(),
+                    ..Default::default()
+                },
+                "primary_color",
+            ),
+            (
+                WidgetSettings {
+                    title: " ".into(),
+                    ..Default::default()
+                },
+                "title",
+            ),
+            (
+                WidgetSettings {
+                    title: "x".repeat(61),
+                    ..Default::default()
+                },
+                "title",
+            ),
+            (
+                WidgetSettings {
+                    auto_open_secs: Some(0),
+                    ..Default::default()
+                },
+                "auto_open_secs",
+            ),
+            (
+                WidgetSettings {
+                    suggested_questions: vec!["q".into(); 6],
+                    ..Default::default()
+                },
+                "suggested_questions",
+            ),
+            (
+                WidgetSettings {
+                    language: "en us".into(),
+                    ..Default::default()
+                },
+                "language",
+            ),
+            (
+                WidgetSettings {
+                    instructions: "x".repeat(2001),
+                    ..Default::default()
+                },
+                "instructions",
+            ),
+            (
+                WidgetSettings {
+                    lead_form: LeadForm {
+                        after_messages: 0,
+                        ..Default::default()
+                    },
+                    ..Default::default()
+                },
+                "lead_form.after_messages",
+            ),
         ];
         for (settings, field) in cases {
             let err = settings.validate(true).unwrap_err();
-            assert_eq!((err.code(), err.field_name()), (ErrorCode::ValidationFailed, Some(field)));
+            assert_eq!(
+                (err.code(), err.field_name()),
+                (ErrorCode::ValidationFailed, Some(field))
+            );
         }
     }
 
     #[test]
     fn only_white_label_plans_may_hide_the_branding() {
-        let hidden = WidgetSettings { show_branding: false, ..Default::default() };
-        assert_eq!(hidden.clone().validate(false).unwrap_err().code(), ErrorCode::PlanLimitWhiteLabel);
+        let hidden = WidgetSettings {
+            show_branding: false,
+            ..Default::default()
+        };
+        assert_eq!(
+            hidden.clone().validate(false).unwrap_err().code(),
+            ErrorCode::PlanLimitWhiteLabel
+        );
         assert!(!hidden.validate(true).unwrap().show_branding);
     }
 

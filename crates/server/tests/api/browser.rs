@@ -120,7 +120,11 @@ async fn an_owner_signs_in_with_an_emailed_code_edits_the_profile_and_signs_out_
     fill(&browser, "#code", &code).await;
     submit(&browser, "form[action='/app/sign-in/verify']").await;
     wait_for_text(&browser, "Welcome to Witzo").await;
-    assert_eq!(browser.current_url().await.unwrap().path(), "/app/setup", "first sign-in: the setup");
+    assert_eq!(
+        browser.current_url().await.unwrap().path(),
+        "/app/setup",
+        "first sign-in: the setup"
+    );
     // The page's script ran under the CSP (it is our own, external file).
     let script_ran = browser
         .execute("return document.scripts.length === 1 && !!document.querySelector('meta[name=csrf-token]').content", vec![])

@@ -252,3 +252,56 @@ impl TestApp {
         );
     }
 }
+
+impl TestApp {
+    /// `method path` as `owner` with a JSON body and their CSRF token.
+    pub async fn send_as(
+        &self,
+        owner: &Owner,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("cookie", &owner.cookie)
+            .header("x-csrf-token", &owner.csrf);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Creates a widget for `owner` through the API; returns its view.
+    pub async fn create_widget(&self, owner: &Owner, domains: &[&str]) -> Value {
+        let body = serde_json::json!({ "name": "Shop chat", "allowed_domains": domains });
+        let response = self
+            .send_as(owner, reqwest::Method::POST, "/api/widgets", Some(&body))
+            .await;
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.unwrap()
+    }
+
+    /// A public API call from a page at `origin` (none: no `Origin` header).
+    pub async fn public(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        origin: Option<&str>,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self.client.request(method, self.url(path));
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+}
+
+pub fn visitor() -> String {
+    witzo_store::domain::random_public_id("v_")
+}

@@ -15,3 +15,4 @@ mod public;
 mod sessions;
 mod sign_in;
 mod validation;
+mod widgets;

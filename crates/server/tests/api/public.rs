@@ -1,7 +1,7 @@
 use std::sync::Arc;
 
-use witzo_server::app::AppOptions;
 use axum::http::request::Parts;
+use witzo_server::app::AppOptions;
 use witzo_server::error::{ApiError, ErrorCode};
 use witzo_server::security::cors::{BoxFuture, OriginPolicy, Refusal};
 

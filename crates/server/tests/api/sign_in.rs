@@ -263,8 +263,19 @@ async fn the_html_sign_in_form_works_without_javascript() {
     assert_eq!(done.status().as_u16(), 303);
     assert_eq!(header(&done, "location"), Some("/app"));
     let dashboard = client.get(app.url("/app")).send().await.unwrap();
-    assert_eq!(header(&dashboard, "location"), Some("/app/setup"), "first sign-in goes to the setup");
-    let setup = client.get(app.url("/app/setup")).send().await.unwrap().text().await.unwrap();
+    assert_eq!(
+        header(&dashboard, "location"),
+        Some("/app/setup"),
+        "first sign-in goes to the setup"
+    );
+    let setup = client
+        .get(app.url("/app/setup"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(setup.contains("ada@example.com"));
     assert!(setup.contains("Welcome to Witzo"));
 }

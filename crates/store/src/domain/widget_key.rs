@@ -18,9 +18,11 @@ impl WidgetKey {
     }
 
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
-        let hex = raw
-            .strip_prefix("wk_")
-            .filter(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)));
+        let hex = raw.strip_prefix("wk_").filter(|h| {
+            h.len() == 32
+                && h.bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+        });
         match hex {
             Some(_) => Ok(Self(raw.to_owned())),
             None => Err(InvalidValue::new("is not a widget key")),
@@ -47,8 +49,11 @@ pub fn random_public_id(prefix: &str) -> String {
 
 /// Whether `raw` is a well-formed public id with `prefix`.
 pub fn is_public_id(raw: &str, prefix: &str) -> bool {
-    raw.strip_prefix(prefix)
-        .is_some_and(|h| h.len() == 32 && h.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)))
+    raw.strip_prefix(prefix).is_some_and(|h| {
+        h.len() == 32
+            && h.bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
 }
 
 #[cfg(test)]
@@ -65,7 +70,14 @@ mod tests {
 
     #[test]
     fn malformed_keys_are_refused() {
-        for raw in ["", "wk_", "wk_XYZ", "wk_0123456789abcdef0123456789ABCDEF", "xk_0123456789abcdef0123456789abcdef", "wk_0123456789abcdef0123456789abcdef0"] {
+        for raw in [
+            "",
+            "wk_",
+            "wk_XYZ",
+            "wk_0123456789abcdef0123456789ABCDEF",
+            "xk_0123456789abcdef0123456789abcdef",
+            "wk_0123456789abcdef0123456789abcdef0",
+        ] {
             assert!(WidgetKey::parse(raw).is_err(), "{raw}");
         }
     }

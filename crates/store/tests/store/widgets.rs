@@ -12,107 +12,363 @@ fn fields<'a>(name: &'a str, domains: &'a [String]) -> WidgetFields<'a> {
     }
 }
 
-store_test!(widgets_are_limited_per_account_and_scoped_to_their_owner, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let bob = store.create_account(&email("bob@example.com"), 1).await.unwrap();
-    let domains = vec!["shop.example.com".to_owned(), "*.example.org".to_owned()];
-    let widget = store.create_widget(ada.id, "wk_a", &fields("Shop", &domains), Some(1), 10).await.unwrap();
-    assert_eq!(widget.domains().collect::<Vec<_>>(), ["shop.example.com", "*.example.org"]);
-    assert!(widget.is_active());
-    let second = store.create_widget(ada.id, "wk_b", &fields("Two", &[]), Some(1), 11).await;
-    assert!(matches!(second, Err(StoreError::TooMany)), "{second:?}");
-    store.create_widget(bob.id, "wk_c", &fields("Bob", &[]), Some(1), 11).await.unwrap();
-    assert!(matches!(store.widget_of(bob.id, widget.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.delete_widget(bob.id, widget.id).await, Err(StoreError::NotFound)));
-    assert!(matches!(store.set_widget_active(bob.id, widget.id, false, 12).await, Err(StoreError::NotFound)));
-    assert_eq!(store.widgets_of(ada.id).await.unwrap(), [widget]);
-});
-
-store_test!(a_regenerated_key_finds_nothing_and_every_change_moves_the_stamp, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_old", &fields("Shop", &[]), None, 10).await.unwrap();
-    assert_eq!(store.widget_stamp("wk_old").await.unwrap(), Some(10));
-    let off = store.set_widget_active(ada.id, widget.id, false, 10).await.unwrap();
-    assert!(!off.is_active());
-    assert_eq!(off.updated_at, 11, "moves even within the same second");
-    let renewed = store.regenerate_widget_key(ada.id, widget.id, "wk_new", 12).await.unwrap();
-    assert_eq!(renewed.public_key, "wk_new");
-    assert_eq!(store.widget_by_key("wk_old").await.unwrap(), None);
-    assert_eq!(store.widget_stamp("wk_old").await.unwrap(), None);
-    assert_eq!(store.widget_by_key("wk_new").await.unwrap().map(|w| w.id), Some(widget.id));
-    let other = store.create_widget(ada.id, "wk_other", &fields("Other", &[]), None, 13).await.unwrap();
-    let clash = store.regenerate_widget_key(ada.id, other.id, "wk_new", 14).await;
-    assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
-});
-
-store_test!(a_logo_is_stored_replaced_and_removed, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10).await.unwrap();
-    let logo = Logo { content_type: "image/png".into(), bytes: vec![0x89, b'P', b'N', b'G', 0, 255], hash: "h1".into() };
-    store.set_widget_logo(ada.id, widget.id, &logo, 11).await.unwrap();
-    store.set_widget_logo(ada.id, widget.id, &Logo { hash: "h2".into(), ..logo.clone() }, 12).await.unwrap();
-    assert_eq!(store.widget_logo(widget.id).await.unwrap().unwrap().bytes, logo.bytes);
-    assert_eq!(store.widget_logo_hash(widget.id).await.unwrap().as_deref(), Some("h2"));
-    store.remove_widget_logo(ada.id, widget.id, 13).await.unwrap();
-    assert_eq!(store.widget_logo(widget.id).await.unwrap(), None);
-});
-
-store_test!(conversations_belong_to_one_visitor_of_one_widget, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let bob = store.create_account(&email("bob@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10).await.unwrap();
-    let visit = Visit { visitor_id: "v_1", origin: "https://shop.example.com", page_url: "https://shop.example.com/p", preview: false };
-    let (id, public) = store.open_conversation(widget.id, None, "c_1", &visit, 20).await.unwrap();
-    let message = |public_id, role, body| NewMessage { public_id, role, body, sources: "[]", latency_ms: Some(5) };
-    store.add_message(id, &message("m_1", "visitor", "Hello?"), 20).await.unwrap();
-    store.add_message(id, &message("m_2", "assistant", "Hi."), 21).await.unwrap();
-    // The same visitor continues it; another visitor cannot.
-    assert_eq!(store.open_conversation(widget.id, Some("c_1"), "c_x", &visit, 22).await.unwrap(), (id, public.clone()));
-    let eve = Visit { visitor_id: "v_2", ..visit.clone() };
-    let (_, fresh) = store.open_conversation(widget.id, Some("c_1"), "c_2", &eve, 23).await.unwrap();
-    assert_eq!(fresh, "c_2");
-    // Ratings only for this widget's answers to this visitor.
-    store.rate_message(widget.id, "v_1", "m_2", 1, "").await.unwrap();
-    assert!(matches!(store.rate_message(widget.id, "v_2", "m_2", -1, "").await, Err(StoreError::NotFound)));
-    assert!(matches!(store.rate_message(widget.id, "v_1", "m_1", -1, "").await, Err(StoreError::NotFound)), "not a visitor message");
-    let list = store.conversations_of(ada.id, widget.id, 10).await.unwrap();
-    assert_eq!(list.len(), 2);
-    let (summary, widget_id, messages) = store.conversation_of(ada.id, "c_1").await.unwrap();
-    assert_eq!((summary.messages, summary.first_message.as_deref(), widget_id), (2, Some("Hello?"), widget.id));
-    assert_eq!(messages[1].rating, Some(1));
-    assert!(matches!(store.conversation_of(bob.id, "c_1").await, Err(StoreError::NotFound)));
-    assert_eq!(store.conversations_of(bob.id, widget.id, 10).await.unwrap().len(), 0);
-});
-
-store_test!(embed_health_counts_origins_and_caps_refused_ones, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10).await.unwrap();
-    store.record_embed_origin(widget.id, "https://shop.example.com", true, 20).await.unwrap();
-    store.record_embed_origin(widget.id, "https://shop.example.com", true, 25).await.unwrap();
-    store.record_embed_origin(widget.id, "https://evil.example", false, 26).await.unwrap();
-    for n in 0..205 {
-        store.record_embed_origin(widget.id, &format!("https://r{n}.example"), false, 30).await.unwrap();
+store_test!(
+    widgets_are_limited_per_account_and_scoped_to_their_owner,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let bob = store
+            .create_account(&email("bob@example.com"), 1)
+            .await
+            .unwrap();
+        let domains = vec!["shop.example.com".to_owned(), "*.example.org".to_owned()];
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &domains), Some(1), 10)
+            .await
+            .unwrap();
+        assert_eq!(
+            widget.domains().collect::<Vec<_>>(),
+            ["shop.example.com", "*.example.org"]
+        );
+        assert!(widget.is_active());
+        let second = store
+            .create_widget(ada.id, "wk_b", &fields("Two", &[]), Some(1), 11)
+            .await;
+        assert!(matches!(second, Err(StoreError::TooMany)), "{second:?}");
+        store
+            .create_widget(bob.id, "wk_c", &fields("Bob", &[]), Some(1), 11)
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.widget_of(bob.id, widget.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.delete_widget(bob.id, widget.id).await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(matches!(
+            store.set_widget_active(bob.id, widget.id, false, 12).await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(store.widgets_of(ada.id).await.unwrap(), [widget]);
     }
-    store.record_embed_origin(widget.id, "https://evil.example", false, 40).await.unwrap();
-    let health = store.embed_origins_of(ada.id, widget.id).await.unwrap();
-    assert_eq!((health[0].origin.as_str(), health[0].allowed, health[0].hits, health[0].last_seen), ("https://shop.example.com", 1, 2, 25));
-    let refused = store.count_for_test("SELECT COUNT(*) FROM embed_origins WHERE widget_id = $1 AND allowed = 0", widget.id.get()).await;
-    assert_eq!(refused, 200);
-    let evil = health.iter().find(|o| o.origin == "https://evil.example").unwrap();
-    assert_eq!(evil.hits, 2, "known refused origins keep counting past the cap");
-});
+);
 
-store_test!(deleting_a_widget_removes_its_conversations_and_health, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10).await.unwrap();
-    let visit = Visit { visitor_id: "v_1", origin: "https://a.example", page_url: "", preview: false };
-    let (id, _) = store.open_conversation(widget.id, None, "c_1", &visit, 20).await.unwrap();
-    store.add_message(id, &NewMessage { public_id: "m_1", role: "visitor", body: "x", sources: "[]", latency_ms: None }, 20).await.unwrap();
-    store.record_embed_origin(widget.id, "https://a.example", true, 20).await.unwrap();
-    store.delete_widget(ada.id, widget.id).await.unwrap();
-    for table in ["conversations", "embed_origins", "widget_events", "leads", "widget_logos"] {
-        let n = store.count_for_test(&format!("SELECT COUNT(*) FROM {table} WHERE widget_id = $1"), widget.id.get()).await;
-        assert_eq!(n, 0, "{table}");
+store_test!(
+    a_regenerated_key_finds_nothing_and_every_change_moves_the_stamp,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_old", &fields("Shop", &[]), None, 10)
+            .await
+            .unwrap();
+        assert_eq!(store.widget_stamp("wk_old").await.unwrap(), Some(10));
+        let off = store
+            .set_widget_active(ada.id, widget.id, false, 10)
+            .await
+            .unwrap();
+        assert!(!off.is_active());
+        assert_eq!(off.updated_at, 11, "moves even within the same second");
+        let renewed = store
+            .regenerate_widget_key(ada.id, widget.id, "wk_new", 12)
+            .await
+            .unwrap();
+        assert_eq!(renewed.public_key, "wk_new");
+        assert_eq!(store.widget_by_key("wk_old").await.unwrap(), None);
+        assert_eq!(store.widget_stamp("wk_old").await.unwrap(), None);
+        assert_eq!(
+            store.widget_by_key("wk_new").await.unwrap().map(|w| w.id),
+            Some(widget.id)
+        );
+        let other = store
+            .create_widget(ada.id, "wk_other", &fields("Other", &[]), None, 13)
+            .await
+            .unwrap();
+        let clash = store
+            .regenerate_widget_key(ada.id, other.id, "wk_new", 14)
+            .await;
+        assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
     }
-    assert_eq!(store.count_for_test("SELECT COUNT(*) FROM messages WHERE conversation_id = $1", id).await, 0);
-});
+);
+
+store_test!(
+    a_logo_is_stored_replaced_and_removed,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10)
+            .await
+            .unwrap();
+        let logo = Logo {
+            content_type: "image/png".into(),
+            bytes: vec![0x89, b'P', b'N', b'G', 0, 255],
+            hash: "h1".into(),
+        };
+        store
+            .set_widget_logo(ada.id, widget.id, &logo, 11)
+            .await
+            .unwrap();
+        store
+            .set_widget_logo(
+                ada.id,
+                widget.id,
+                &Logo {
+                    hash: "h2".into(),
+                    ..logo.clone()
+                },
+                12,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.widget_logo(widget.id).await.unwrap().unwrap().bytes,
+            logo.bytes
+        );
+        assert_eq!(
+            store.widget_logo_hash(widget.id).await.unwrap().as_deref(),
+            Some("h2")
+        );
+        store
+            .remove_widget_logo(ada.id, widget.id, 13)
+            .await
+            .unwrap();
+        assert_eq!(store.widget_logo(widget.id).await.unwrap(), None);
+    }
+);
+
+store_test!(
+    conversations_belong_to_one_visitor_of_one_widget,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let bob = store
+            .create_account(&email("bob@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10)
+            .await
+            .unwrap();
+        let visit = Visit {
+            visitor_id: "v_1",
+            origin: "https://shop.example.com",
+            page_url: "https://shop.example.com/p",
+            preview: false,
+        };
+        let (id, public) = store
+            .open_conversation(widget.id, None, "c_1", &visit, 20)
+            .await
+            .unwrap();
+        let message = |public_id, role, body| NewMessage {
+            public_id,
+            role,
+            body,
+            sources: "[]",
+            latency_ms: Some(5),
+        };
+        store
+            .add_message(id, &message("m_1", "visitor", "Hello?"), 20)
+            .await
+            .unwrap();
+        store
+            .add_message(id, &message("m_2", "assistant", "Hi."), 21)
+            .await
+            .unwrap();
+        // The same visitor continues it; another visitor cannot.
+        assert_eq!(
+            store
+                .open_conversation(widget.id, Some("c_1"), "c_x", &visit, 22)
+                .await
+                .unwrap(),
+            (id, public.clone())
+        );
+        let eve = Visit {
+            visitor_id: "v_2",
+            ..visit.clone()
+        };
+        let (_, fresh) = store
+            .open_conversation(widget.id, Some("c_1"), "c_2", &eve, 23)
+            .await
+            .unwrap();
+        assert_eq!(fresh, "c_2");
+        // Ratings only for this widget's answers to this visitor.
+        store
+            .rate_message(widget.id, "v_1", "m_2", 1, "")
+            .await
+            .unwrap();
+        assert!(matches!(
+            store.rate_message(widget.id, "v_2", "m_2", -1, "").await,
+            Err(StoreError::NotFound)
+        ));
+        assert!(
+            matches!(
+                store.rate_message(widget.id, "v_1", "m_1", -1, "").await,
+                Err(StoreError::NotFound)
+            ),
+            "not a visitor message"
+        );
+        let list = store.conversations_of(ada.id, widget.id, 10).await.unwrap();
+        assert_eq!(list.len(), 2);
+        let (summary, widget_id, messages) = store.conversation_of(ada.id, "c_1").await.unwrap();
+        assert_eq!(
+            (
+                summary.messages,
+                summary.first_message.as_deref(),
+                widget_id
+            ),
+            (2, Some("Hello?"), widget.id)
+        );
+        assert_eq!(messages[1].rating, Some(1));
+        assert!(matches!(
+            store.conversation_of(bob.id, "c_1").await,
+            Err(StoreError::NotFound)
+        ));
+        assert_eq!(
+            store
+                .conversations_of(bob.id, widget.id, 10)
+                .await
+                .unwrap()
+                .len(),
+            0
+        );
+    }
+);
+
+store_test!(
+    embed_health_counts_origins_and_caps_refused_ones,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10)
+            .await
+            .unwrap();
+        store
+            .record_embed_origin(widget.id, "https://shop.example.com", true, 20)
+            .await
+            .unwrap();
+        store
+            .record_embed_origin(widget.id, "https://shop.example.com", true, 25)
+            .await
+            .unwrap();
+        store
+            .record_embed_origin(widget.id, "https://evil.example", false, 26)
+            .await
+            .unwrap();
+        for n in 0..205 {
+            store
+                .record_embed_origin(widget.id, &format!("https://r{n}.example"), false, 30)
+                .await
+                .unwrap();
+        }
+        store
+            .record_embed_origin(widget.id, "https://evil.example", false, 40)
+            .await
+            .unwrap();
+        let health = store.embed_origins_of(ada.id, widget.id).await.unwrap();
+        assert_eq!(
+            (
+                health[0].origin.as_str(),
+                health[0].allowed,
+                health[0].hits,
+                health[0].last_seen
+            ),
+            ("https://shop.example.com", 1, 2, 25)
+        );
+        let refused = store
+            .count_for_test(
+                "SELECT COUNT(*) FROM embed_origins WHERE widget_id = $1 AND allowed = 0",
+                widget.id.get(),
+            )
+            .await;
+        assert_eq!(refused, 200);
+        let evil = health
+            .iter()
+            .find(|o| o.origin == "https://evil.example")
+            .unwrap();
+        assert_eq!(
+            evil.hits, 2,
+            "known refused origins keep counting past the cap"
+        );
+    }
+);
+
+store_test!(
+    deleting_a_widget_removes_its_conversations_and_health,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10)
+            .await
+            .unwrap();
+        let visit = Visit {
+            visitor_id: "v_1",
+            origin: "https://a.example",
+            page_url: "",
+            preview: false,
+        };
+        let (id, _) = store
+            .open_conversation(widget.id, None, "c_1", &visit, 20)
+            .await
+            .unwrap();
+        store
+            .add_message(
+                id,
+                &NewMessage {
+                    public_id: "m_1",
+                    role: "visitor",
+                    body: "x",
+                    sources: "[]",
+                    latency_ms: None,
+                },
+                20,
+            )
+            .await
+            .unwrap();
+        store
+            .record_embed_origin(widget.id, "https://a.example", true, 20)
+            .await
+            .unwrap();
+        store.delete_widget(ada.id, widget.id).await.unwrap();
+        for table in [
+            "conversations",
+            "embed_origins",
+            "widget_events",
+            "leads",
+            "widget_logos",
+        ] {
+            let n = store
+                .count_for_test(
+                    &format!("SELECT COUNT(*) FROM {table} WHERE widget_id = $1"),
+                    widget.id.get(),
+                )
+                .await;
+            assert_eq!(n, 0, "{table}");
+        }
+        assert_eq!(
+            store
+                .count_for_test(
+                    "SELECT COUNT(*) FROM messages WHERE conversation_id = $1",
+                    id
+                )
+                .await,
+            0
+        );
+    }
+);

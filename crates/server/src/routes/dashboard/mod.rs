@@ -100,7 +100,10 @@ struct OverviewPage {
 /// The dashboard's overview.
 #[utoipa::path(get, path = "/app", tag = "pages",
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 303, description = "To sign-in, or to the setup on first sign-in")))]
-pub async fn overview(State(state): State<AppState>, PageOwner(owner): PageOwner) -> ApiResult<Response> {
+pub async fn overview(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+) -> ApiResult<Response> {
     let widgets = state.store.widgets_of(owner.account).await?;
     if widgets.is_empty() {
         // First sign-in: a short setup before anything else.

@@ -3,7 +3,7 @@
 //! conversations.
 
 use askama::Template;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use witzo_store::conversations::{ConversationSummary, EmbedOrigin, Message};
@@ -13,7 +13,7 @@ use witzo_store::widgets::Widget;
 use super::sign_in::Alert;
 use super::{Layout, PageOwner, render};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiForm, ApiPath, ApiQuery, ClientIp, OwnerSession};
+use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, ClientIp, OwnerSession};
 use crate::format;
 use crate::routes::redirect;
 use crate::routes::widgets::logo_part;
@@ -31,7 +31,9 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
         "created" => Some("Your widget is ready. Paste the snippet on your site."),
         "saved" => Some("Saved."),
-        "key_regenerated" => Some("The widget has a new key. Replace the snippet on your site: the old key no longer works."),
+        "key_regenerated" => Some(
+            "The widget has a new key. Replace the snippet on your site: the old key no longer works.",
+        ),
         "deleted" => Some("The widget is deleted."),
         "logo_saved" => Some("The logo is saved."),
         "logo_removed" => Some("The logo is removed."),
@@ -54,7 +56,12 @@ struct ListPage {
     error: Option<Alert>,
 }
 
-async fn list_page(state: &AppState, owner: &OwnerSession, notice: Option<&'static str>, error: Option<Alert>) -> ApiResult<Response> {
+async fn list_page(
+    state: &AppState,
+    owner: &OwnerSession,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+) -> ApiResult<Response> {
     let page = ListPage {
         layout: Layout::signed_in(state, owner, "widgets").await?,
         widgets: state.store.widgets_of(owner.account).await?,
@@ -67,7 +74,11 @@ async fn list_page(state: &AppState, owner: &OwnerSession, notice: Option<&'stat
 /// The owner's widgets and a form to create one.
 #[utoipa::path(get, path = "/app/widgets", tag = "pages", params(NoticeQuery),
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
-pub async fn list(State(state): State<AppState>, PageOwner(owner): PageOwner, ApiQuery(q): ApiQuery<NoticeQuery>) -> ApiResult<Response> {
+pub async fn list(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
+) -> ApiResult<Response> {
     list_page(&state, &owner, notice_text(q.notice.as_deref()), None).await
 }
 
@@ -81,7 +92,11 @@ pub struct CreateForm {
 }
 
 fn lines(raw: &str) -> Vec<String> {
-    raw.lines().map(str::trim).filter(|l| !l.is_empty()).map(str::to_owned).collect()
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 /// Creates a widget from the list page.
@@ -89,7 +104,12 @@ fn lines(raw: &str) -> Vec<String> {
     request_body(content = CreateForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "To the new widget"), (status = 422, description = "The list with the error", content_type = "text/html")),
     security(("session" = []), ("csrf_token" = [])))]
-pub async fn create(State(state): State<AppState>, PageOwner(owner): PageOwner, ip: ClientIp, ApiForm(form): ApiForm<CreateForm>) -> ApiResult<Response> {
+pub async fn create(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ip: ClientIp,
+    ApiForm(form): ApiForm<CreateForm>,
+) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let input = WidgetInput {
         name: form.name,
@@ -98,10 +118,14 @@ pub async fn create(State(state): State<AppState>, PageOwner(owner): PageOwner, 
         active: true,
     };
     match service::create(&state, &owner, ip, &input).await {
-        Ok(widget) => Ok(redirect(&format!("/app/widgets/{}?notice=created", widget.id), [])),
-        Err(err) if err.code().status().is_client_error() => {
-            Ok(with_status(list_page(&state, &owner, None, Some(Alert::from(&err))).await?, &err))
-        }
+        Ok(widget) => Ok(redirect(
+            &format!("/app/widgets/{}?notice=created", widget.id),
+            [],
+        )),
+        Err(err) if err.code().status().is_client_error() => Ok(with_status(
+            list_page(&state, &owner, None, Some(Alert::from(&err))).await?,
+            &err,
+        )),
         Err(err) => Err(err),
     }
 }
@@ -119,7 +143,10 @@ struct SetupPage {
 /// The first-run setup: name the widget, say where it will live.
 #[utoipa::path(get, path = "/app/setup", tag = "pages",
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
-pub async fn setup(State(state): State<AppState>, PageOwner(owner): PageOwner) -> ApiResult<Response> {
+pub async fn setup(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+) -> ApiResult<Response> {
     let page = SetupPage {
         layout: Layout::signed_in(&state, &owner, "overview").await?,
         error: None,
@@ -146,7 +173,12 @@ pub struct SetupForm {
     request_body(content = SetupForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "To the new widget"), (status = 422, description = "The form with the error", content_type = "text/html")),
     security(("session" = []), ("csrf_token" = [])))]
-pub async fn finish_setup(State(state): State<AppState>, PageOwner(owner): PageOwner, ip: ClientIp, ApiForm(form): ApiForm<SetupForm>) -> ApiResult<Response> {
+pub async fn finish_setup(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ip: ClientIp,
+    ApiForm(form): ApiForm<SetupForm>,
+) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let website_host = WebUrl::parse(&form.website)
         .ok()
@@ -163,7 +195,10 @@ pub async fn finish_setup(State(state): State<AppState>, PageOwner(owner): PageO
         active: true,
     };
     match service::create(&state, &owner, ip, &input).await {
-        Ok(widget) => Ok(redirect(&format!("/app/widgets/{}?notice=created", widget.id), [])),
+        Ok(widget) => Ok(redirect(
+            &format!("/app/widgets/{}?notice=created", widget.id),
+            [],
+        )),
         Err(err) if err.code().status().is_client_error() => {
             let page = SetupPage {
                 layout: Layout::signed_in(&state, &owner, "overview").await?,
@@ -198,7 +233,11 @@ struct WidgetPage {
 
 impl WidgetPage {
     fn lead(&self, field: &str) -> bool {
-        self.settings.lead_form.fields.iter().any(|f| lead_name(*f) == field)
+        self.settings
+            .lead_form
+            .fields
+            .iter()
+            .any(|f| lead_name(*f) == field)
     }
 }
 
@@ -221,8 +260,14 @@ async fn widget_page(
     error: Option<Alert>,
 ) -> ApiResult<Response> {
     let settings = settings.unwrap_or_else(|| WidgetSettings::from_stored(&widget.settings));
-    let health = state.store.embed_origins_of(owner.account, widget.id).await?;
-    let conversations = state.store.conversations_of(owner.account, widget.id, 20).await?;
+    let health = state
+        .store
+        .embed_origins_of(owner.account, widget.id)
+        .await?;
+    let conversations = state
+        .store
+        .conversations_of(owner.account, widget.id, 20)
+        .await?;
     let page = WidgetPage {
         layout: Layout::signed_in(state, owner, "widgets").await?,
         domains: widget.domains().collect::<Vec<_>>().join("\n"),
@@ -230,8 +275,20 @@ async fn widget_page(
         snippet: service::embed_snippet(state, &widget.public_key),
         preview_token: service::preview_token(state, &widget.public_key),
         widget_js: format!("/widget.js?v={}", state.assets.widget.hash),
-        health: health.into_iter().map(|h| { let at = format::utc_minute(h.last_seen); (h, at) }).collect(),
-        conversations: conversations.into_iter().map(|c| { let at = format::utc_minute(c.updated_at); (c, at) }).collect(),
+        health: health
+            .into_iter()
+            .map(|h| {
+                let at = format::utc_minute(h.last_seen);
+                (h, at)
+            })
+            .collect(),
+        conversations: conversations
+            .into_iter()
+            .map(|c| {
+                let at = format::utc_minute(c.updated_at);
+                (c, at)
+            })
+            .collect(),
         has_logo: state.store.widget_logo_hash(widget.id).await?.is_some(),
         settings,
         widget,
@@ -250,8 +307,19 @@ pub async fn page(
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
-    let widget = state.store.widget_of(owner.account, WidgetId::from_raw(id)).await?;
-    widget_page(&state, &owner, widget, None, notice_text(q.notice.as_deref()), None).await
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    widget_page(
+        &state,
+        &owner,
+        widget,
+        None,
+        notice_text(q.notice.as_deref()),
+        None,
+    )
+    .await
 }
 
 /// The settings form. Checkboxes are absent when unticked.
@@ -289,7 +357,11 @@ impl SettingsForm {
                 return Ok(None);
             }
             raw.parse().map(Some).map_err(|_| {
-                ApiError::new(crate::error::ErrorCode::ValidationFailed, format!("{field} must be a whole number")).field(field)
+                ApiError::new(
+                    crate::error::ErrorCode::ValidationFailed,
+                    format!("{field} must be a whole number"),
+                )
+                .field(field)
             })
         };
         let fields = [
@@ -319,7 +391,8 @@ impl SettingsForm {
                 lead_form: LeadForm {
                     enabled: self.lead_enabled.is_some(),
                     fields,
-                    after_messages: number("lead_form.after_messages", &self.lead_after)?.unwrap_or(0),
+                    after_messages: number("lead_form.after_messages", &self.lead_after)?
+                        .unwrap_or(0),
                 },
                 show_branding: self.show_branding.is_some(),
             },
@@ -342,14 +415,27 @@ pub async fn save(
     let widget = state.store.widget_of(owner.account, id).await?;
     let _ = &form.csrf_token;
     let result = match form.input() {
-        Ok(input) => service::update(&state, &owner, id, &input).await.map_err(|e| (e, Some(input))),
+        Ok(input) => service::update(&state, &owner, id, &input)
+            .await
+            .map_err(|e| (e, Some(input))),
         Err(err) => Err((err, None)),
     };
     match result {
-        Ok(widget) => Ok(redirect(&format!("/app/widgets/{}?notice=saved", widget.id), [])),
+        Ok(widget) => Ok(redirect(
+            &format!("/app/widgets/{}?notice=saved", widget.id),
+            [],
+        )),
         Err((err, input)) if err.code().status().is_client_error() => {
             let settings = input.map(|i| i.settings);
-            let page = widget_page(&state, &owner, widget, settings, None, Some(Alert::from(&err))).await?;
+            let page = widget_page(
+                &state,
+                &owner,
+                widget,
+                settings,
+                None,
+                Some(Alert::from(&err)),
+            )
+            .await?;
             Ok(with_status(page, &err))
         }
         Err((err, _)) => Err(err),
@@ -375,7 +461,10 @@ pub async fn regenerate_key(
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let widget = service::regenerate_key(&state, &owner, ip, WidgetId::from_raw(id)).await?;
-    Ok(redirect(&format!("/app/widgets/{}?notice=key_regenerated", widget.id), []))
+    Ok(redirect(
+        &format!("/app/widgets/{}?notice=key_regenerated", widget.id),
+        [],
+    ))
 }
 
 /// Deletes the widget.
@@ -402,7 +491,7 @@ pub async fn upload_logo(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ApiPath(id): ApiPath<i64>,
-    multipart: Multipart,
+    ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
     let id = WidgetId::from_raw(id);
     let widget = state.store.widget_of(owner.account, id).await?;
@@ -411,10 +500,14 @@ pub async fn upload_logo(
         Err(err) => Err(err),
     };
     match result {
-        Ok(_) => Ok(redirect(&format!("/app/widgets/{id}?notice=logo_saved"), [])),
-        Err(err) if err.code().status().is_client_error() => {
-            Ok(with_status(widget_page(&state, &owner, widget, None, None, Some(Alert::from(&err))).await?, &err))
-        }
+        Ok(_) => Ok(redirect(
+            &format!("/app/widgets/{id}?notice=logo_saved"),
+            [],
+        )),
+        Err(err) if err.code().status().is_client_error() => Ok(with_status(
+            widget_page(&state, &owner, widget, None, None, Some(Alert::from(&err))).await?,
+            &err,
+        )),
         Err(err) => Err(err),
     }
 }
@@ -431,7 +524,10 @@ pub async fn remove_logo(
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     service::remove_logo(&state, &owner, WidgetId::from_raw(id)).await?;
-    Ok(redirect(&format!("/app/widgets/{id}?notice=logo_removed"), []))
+    Ok(redirect(
+        &format!("/app/widgets/{id}?notice=logo_removed"),
+        [],
+    ))
 }
 
 #[derive(Template)]
@@ -447,14 +543,25 @@ struct ConversationPage {
 /// One conversation's transcript.
 #[utoipa::path(get, path = "/app/conversations/{id}", tag = "pages", params(("id" = String, Path)),
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "Not one of yours")))]
-pub async fn conversation(State(state): State<AppState>, PageOwner(owner): PageOwner, ApiPath(id): ApiPath<String>) -> ApiResult<Response> {
-    let (conversation, widget_id, messages) = state.store.conversation_of(owner.account, &id).await?;
+pub async fn conversation(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<String>,
+) -> ApiResult<Response> {
+    let (conversation, widget_id, messages) =
+        state.store.conversation_of(owner.account, &id).await?;
     let page = ConversationPage {
         layout: Layout::signed_in(&state, &owner, "conversations").await?,
         started: format::utc_minute(conversation.created_at),
         conversation,
         widget_id,
-        messages: messages.into_iter().map(|m| { let at = format::utc_minute(m.created_at); (m, at) }).collect(),
+        messages: messages
+            .into_iter()
+            .map(|m| {
+                let at = format::utc_minute(m.created_at);
+                (m, at)
+            })
+            .collect(),
     };
     Ok(render(&page)?.into_response())
 }
