@@ -157,6 +157,13 @@ async fn presented_token(
     Ok((token, Body::from(bytes)))
 }
 
+fn is_multipart(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
+}
+
 #[cfg(test)]
 mod tests {
     use axum::http::HeaderValue;
@@ -198,11 +205,4 @@ mod tests {
             assert_eq!(err.code(), ErrorCode::CrossSiteRequest, "{pairs:?}");
         }
     }
-}
-
-fn is_multipart(headers: &HeaderMap) -> bool {
-    headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.to_ascii_lowercase().starts_with("multipart/form-data"))
 }

@@ -226,3 +226,60 @@ async fn without_smtp_development_prints_the_code_to_the_log() {
     assert!(logs.contains("DEVELOPMENT E-MAIL"), "{logs}");
     assert!(logs.contains("Your Witzo code is "), "{logs}");
 }
+
+#[test]
+fn operators_create_and_list_widgets() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| witzo(dir.path()).args(args).output().unwrap();
+    assert!(
+        run(&["admin", "account", "create", "--email", "ops@example.com"])
+            .status
+            .success()
+    );
+    let created = run(&[
+        "admin",
+        "widget",
+        "create",
+        "--account",
+        "ops@example.com",
+        "--name",
+        "Docs",
+        "--domain",
+        "docs.example.com",
+        "--domain",
+        "*.example.org",
+    ]);
+    assert!(created.status.success(), "{created:?}");
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    assert!(key.starts_with("wk_") && key.len() == 35, "{key}");
+    let bad = run(&[
+        "admin",
+        "widget",
+        "create",
+        "--account",
+        "ops@example.com",
+        "--name",
+        "X",
+        "--domain",
+        "https://x.example",
+    ]);
+    assert!(!bad.status.success());
+    let nobody = run(&[
+        "admin",
+        "widget",
+        "create",
+        "--account",
+        "nobody@example.com",
+        "--name",
+        "X",
+    ]);
+    assert!(!nobody.status.success());
+    let listed =
+        String::from_utf8(run(&["admin", "widget", "list", "--account", "ops@example.com"]).stdout)
+            .unwrap();
+    assert!(
+        listed.contains(&key) && listed.contains("docs.example.com,*.example.org"),
+        "{listed}"
+    );
+    assert!(listed.ends_with("1 widget(s)\n"), "{listed}");
+}

@@ -10,14 +10,14 @@ use serde_json::json;
 
 use crate::helpers::spawn_app_with_mail;
 
-struct Driver {
+pub struct Driver {
     child: Child,
     port: u16,
     _profile: tempfile::TempDir,
 }
 
 impl Driver {
-    async fn start() -> Self {
+    pub async fn start() -> Self {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -45,7 +45,7 @@ impl Driver {
         }
     }
 
-    async fn browser(&self) -> Client {
+    pub async fn browser(&self) -> Client {
         let profile = self._profile.path().display().to_string();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
@@ -75,7 +75,7 @@ impl Drop for Driver {
     }
 }
 
-async fn wait_for_text(browser: &Client, text: &str) {
+pub async fn wait_for_text(browser: &Client, text: &str) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         if browser.source().await.unwrap().contains(text) {

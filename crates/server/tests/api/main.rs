@@ -15,4 +15,7 @@ mod public;
 mod sessions;
 mod sign_in;
 mod validation;
+mod widget_browser;
+mod widget_naughty;
+mod widget_pages;
 mod widgets;

@@ -1,0 +1,202 @@
+//! The widget in headless Chromium: embedded with its one script tag on a
+//! host page of another origin (with hostile CSS), chatting with streamed
+//! replies; refused on a page whose origin is not allowed; never executing
+//! text it displays.
+
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::response::Html;
+use axum::routing::get;
+use fantoccini::Client;
+use reqwest::Method;
+use serde_json::{Value, json};
+use witzo_store::domain::WidgetId;
+
+use crate::browser::Driver;
+use crate::helpers::spawn_app;
+
+const HOSTILE_CSS: &str = "div, button, span, input, p, ul, li, a, form, textarea { display: none !important; font-size: 80px !important } \
+    body { font: 40px serif; color: red; line-height: 5 } * { box-sizing: content-box }";
+
+/// Serves a host page that embeds the widget with `snippet`; returns its port.
+async fn host_site(snippet: String) -> u16 {
+    let page = format!(
+        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Shop</title><style>{HOSTILE_CSS}</style></head>\
+         <body><h1>Our shop</h1><div>Products</div>{snippet}</body></html>"
+    );
+    let app = Router::new().route(
+        "/",
+        get(move || {
+            let page = page.clone();
+            async move { Html(page) }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    port
+}
+
+/// Runs `body` (JavaScript, with `root` bound to the widget's shadow root)
+/// until it returns something other than null, or fails after 15 s.
+async fn poll(browser: &Client, body: &str) -> Value {
+    let script = format!(
+        "const host = document.querySelector('witzo-chat'); const root = host && host.shadowRoot; \
+         if (!root) return null; {body}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let value = browser.execute(&script, vec![]).await.unwrap();
+        if !value.is_null() {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for: {body}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused() {
+    let app = spawn_app().await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["localhost"]).await;
+    let id = widget["id"].as_i64().unwrap();
+    let hostile_settings = json!({
+        "name": "Shop chat",
+        "allowed_domains": ["localhost"],
+        "settings": {
+            "title": "<img src=x onerror=\"window.__pwned=1\">Shop",
+            "welcome_message": "**Welcome!** <script>window.__pwned=2</script> [click](javascript:window.__pwned=3)",
+            "suggested_questions": ["<b onmouseover=window.__pwned=4>What do you sell?</b>"]
+        }
+    });
+    let saved = app
+        .send_as(
+            &owner,
+            Method::PUT,
+            &format!("/api/widgets/{id}"),
+            Some(&hostile_settings),
+        )
+        .await;
+    assert_eq!(saved.status().as_u16(), 200);
+    let port = host_site(widget["embed_snippet"].as_str().unwrap().to_owned()).await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+
+    // An allowed site: http://localhost:{port}
+    browser
+        .goto(&format!("http://localhost:{port}/"))
+        .await
+        .unwrap();
+    let launcher = poll(&browser, "const b = root.querySelector('button[part=launcher]'); if (!b) return null; \
+        const s = getComputedStyle(b); const r = b.getBoundingClientRect(); \
+        return {display: s.display, font: s.fontSize, width: r.width, visible: r.width > 20 && r.width < 200};").await;
+    assert_ne!(launcher["display"], "none", "{launcher}");
+    assert_eq!(launcher["visible"], true, "{launcher}");
+    poll(
+        &browser,
+        "root.querySelector('button[part=launcher]').click(); return true;",
+    )
+    .await;
+    let panel = poll(&browser, "const i = root.querySelector('[part=input]'); if (!i || i.getBoundingClientRect().width === 0) return null; \
+        return {font: getComputedStyle(i).fontSize, title: root.querySelector('[part=panel]').textContent};").await;
+    assert_ne!(panel["font"], "80px", "host CSS leaked in: {panel}");
+    assert!(
+        panel["title"]
+            .as_str()
+            .unwrap()
+            .contains("<img src=x onerror="),
+        "title shown as text: {panel}"
+    );
+    poll(&browser, "const i = root.querySelector('[part=input]'); i.value = 'What do you sell?'; \
+        i.dispatchEvent(new Event('input', {bubbles: true})); root.querySelector('button[part=send]').click(); return true;").await;
+    let answer = poll(&browser, "const a = [...root.querySelectorAll('[data-role=assistant]')].find(e => e.dataset.state === 'done'); \
+        return a ? a.textContent : null;").await;
+    assert!(
+        answer
+            .as_str()
+            .unwrap()
+            .contains("I don't have any knowledge yet"),
+        "{answer}"
+    );
+    let visitor = poll(
+        &browser,
+        "const v = root.querySelector('[data-role=visitor]'); return v ? v.textContent : null;",
+    )
+    .await;
+    assert!(visitor.as_str().unwrap().contains("What do you sell?"));
+    let pwned = browser
+        .execute(
+            "return window.__pwned === undefined && !document.querySelector('img[src=x]');",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        pwned,
+        json!(true),
+        "nothing the widget displayed was executed"
+    );
+    let links = poll(&browser, "return [...root.querySelectorAll('a')].map(a => a.getAttribute('href')).filter(h => h && h.startsWith('javascript')).length;").await;
+    assert_eq!(links, json!(0));
+
+    // Kept for people to look at: target/tmp/widget-hostile-page.png.
+    let png = browser.screenshot().await.unwrap();
+    std::fs::write(
+        std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("widget-hostile-page.png"),
+        png,
+    )
+    .unwrap();
+
+    // The conversation reached the dashboard.
+    let list: Vec<Value> = app
+        .get_as(&owner, &format!("/api/widgets/{id}/conversations"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(list.len(), 1);
+    assert_eq!(list[0]["origin"], format!("http://localhost:{port}"));
+
+    // A site that is not allowed: http://127.0.0.1:{port}
+    browser
+        .goto(&format!("http://127.0.0.1:{port}/"))
+        .await
+        .unwrap();
+    poll(&browser, "const b = root.querySelector('button[part=launcher]'); if (!b) return null; b.click(); return true;").await;
+    let code = poll(
+        &browser,
+        "const e = root.querySelector('[part=error]'); return e ? e.dataset.code : null;",
+    )
+    .await;
+    assert_eq!(code, "widget_domain_not_allowed");
+    let text = poll(
+        &browser,
+        "const e = root.querySelector('[part=error]'); return e ? e.textContent : null;",
+    )
+    .await;
+    assert!(
+        text.as_str()
+            .unwrap()
+            .contains("not available on this website"),
+        "{text}"
+    );
+    let health = app
+        .state
+        .store
+        .embed_origins_of(owner.account, WidgetId::from_raw(id))
+        .await
+        .unwrap();
+    let refused = health
+        .iter()
+        .find(|o| o.allowed == 0)
+        .expect("a refused origin");
+    assert_eq!(refused.origin, format!("http://127.0.0.1:{port}"));
+    assert!(
+        health
+            .iter()
+            .any(|o| o.allowed == 1 && o.origin == format!("http://localhost:{port}"))
+    );
+    browser.close().await.unwrap();
+}
