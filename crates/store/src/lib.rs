@@ -20,6 +20,7 @@ pub mod identities;
 pub mod jobs;
 pub mod login_codes;
 pub mod sessions;
+pub mod sources;
 pub mod widgets;
 
 pub use db::{Backend, Store};

@@ -44,3 +44,7 @@ typed_id!(
     /// The id of a chat widget (internal; visitors see its public key).
     WidgetId
 );
+typed_id!(
+    /// The id of a knowledge source (a website or a widget's documents).
+    SourceId
+);

@@ -13,7 +13,7 @@ mod widget_key;
 pub use allowed_domain::AllowedDomain;
 pub use country::CountryCode;
 pub use email::EmailAddress;
-pub use ids::{AccountId, JobId, WidgetId};
+pub use ids::{AccountId, JobId, SourceId, WidgetId};
 pub use sanitize::sanitize_rich_text;
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;

@@ -8,6 +8,7 @@ mod identities;
 mod jobs;
 mod login_codes;
 mod sessions;
+mod sources;
 mod widgets;
 
 /// Defines `mod $name { sqlite, postgres }`, running `$body(store)` on each

@@ -1,0 +1,534 @@
+//! Knowledge sources and their pages. A source is a website (crawled) or a
+//! widget's uploaded documents; each crawled URL or uploaded file is a
+//! `pages` row with its clean text and the outcome the owner sees. Work on a
+//! source is a job row enqueued in the same transaction as the change.
+
+use serde::Serialize;
+
+use crate::domain::{AccountId, JobId, SourceId, WidgetId};
+use crate::{Store, StoreError, StoreResult};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Source {
+    #[sqlx(try_from = "i64")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub id: SourceId,
+    #[sqlx(try_from = "i64")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub widget_id: WidgetId,
+    /// `website` or `documents`.
+    pub kind: String,
+    pub url: String,
+    pub max_depth: i64,
+    /// Path prefixes, one per line.
+    pub include_paths: String,
+    pub exclude_paths: String,
+    /// Automatic re-scrape every 7, 15 or 30 days, or never.
+    pub rescrape_days: Option<i64>,
+    pub next_rescrape_at: Option<i64>,
+    /// `queued`, `running`, `ready` or `failed`.
+    pub status: String,
+    pub last_error: String,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+/// A website to add.
+#[derive(Debug, Clone)]
+pub struct NewWebsite<'a> {
+    pub url: &'a str,
+    pub max_depth: i64,
+    pub include_paths: &'a str,
+    pub exclude_paths: &'a str,
+    pub rescrape_days: Option<i64>,
+}
+
+/// A page or document as the owner lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PageRow {
+    pub id: i64,
+    pub kind: String,
+    pub url: String,
+    pub title: String,
+    pub outcome: String,
+    pub reason: String,
+    pub chars: i64,
+    pub updated_at: i64,
+}
+
+/// What the store knows of a URL, for conditional requests.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KnownPage {
+    pub etag: String,
+    pub last_modified: String,
+    pub content_hash: String,
+}
+
+/// A page's outcome in a run.
+#[derive(Debug, Clone)]
+pub enum PageOutcome<'a> {
+    Indexed {
+        title: &'a str,
+        lang: &'a str,
+        text: &'a str,
+        content_hash: &'a str,
+        etag: &'a str,
+        last_modified: &'a str,
+    },
+    Unchanged,
+    /// Skipped or failed, with the owner-readable reason. Any knowledge the
+    /// page had is removed.
+    NoKnowledge { outcome: &'a str, reason: &'a str },
+}
+
+/// One piece of a widget's knowledge.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct KnowledgeText {
+    pub url: String,
+    pub title: String,
+    pub text: String,
+}
+
+/// A job as the owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct JobView {
+    pub id: i64,
+    pub kind: String,
+    pub status: String,
+    pub attempts: i64,
+    /// JSON: stage, done, total, current.
+    pub progress: String,
+    pub last_error: Option<String>,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+const SOURCE_COLUMNS: &str = "id, widget_id, kind, url, max_depth, include_paths, exclude_paths, rescrape_days, \
+     next_rescrape_at, status, last_error, created_at, updated_at";
+
+const KNOWLEDGE: &str = "('indexed', 'unchanged')";
+
+impl Store {
+    /// Adds a website to a widget of `account` and queues its crawl, in one
+    /// transaction. Returns the source and the job.
+    pub async fn create_website(
+        &self,
+        account: AccountId,
+        widget: WidgetId,
+        site: &NewWebsite<'_>,
+        now: i64,
+    ) -> StoreResult<(Source, JobId)> {
+        let mut tx = self.pool().begin().await?;
+        let owned: Option<(i64,)> = sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
+            .bind(widget.get())
+            .bind(account.get())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owned.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let sql = format!(
+            "INSERT INTO sources (widget_id, account_id, kind, url, max_depth, include_paths, exclude_paths, rescrape_days, \
+             next_rescrape_at, created_at, updated_at) VALUES ($1, $2, 'website', $3, $4, $5, $6, $7, $8, $9, $9) \
+             RETURNING {SOURCE_COLUMNS}"
+        );
+        let source: Source = sqlx::query_as(&sql)
+            .bind(widget.get())
+            .bind(account.get())
+            .bind(site.url)
+            .bind(site.max_depth)
+            .bind(site.include_paths)
+            .bind(site.exclude_paths)
+            .bind(site.rescrape_days)
+            .bind(site.rescrape_days.map(|days| now + days * 86_400))
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        let job = enqueue_source_job(&mut tx, source.id, "crawl", now).await?;
+        tx.commit().await?;
+        Ok((source, job))
+    }
+
+    /// The widget's documents source, created on first use.
+    pub async fn documents_source(&self, account: AccountId, widget: WidgetId, now: i64) -> StoreResult<Source> {
+        let sql = format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources WHERE widget_id = $1 AND account_id = $2 AND kind = 'documents'"
+        );
+        if let Some(source) = sqlx::query_as::<_, Source>(&sql)
+            .bind(widget.get())
+            .bind(account.get())
+            .fetch_optional(self.pool())
+            .await?
+        {
+            return Ok(source);
+        }
+        self.widget_of(account, widget).await?;
+        let sql = format!(
+            "INSERT INTO sources (widget_id, account_id, kind, status, created_at, updated_at) \
+             VALUES ($1, $2, 'documents', 'ready', $3, $3) RETURNING {SOURCE_COLUMNS}"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(widget.get())
+            .bind(account.get())
+            .bind(now)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// Stores uploaded files as pending documents and queues their
+    /// extraction, in one transaction. A file with the same name replaces
+    /// the earlier one.
+    pub async fn add_documents(&self, source: &Source, account: AccountId, files: &[(String, Vec<u8>)], now: i64) -> StoreResult<JobId> {
+        let mut tx = self.pool().begin().await?;
+        for (name, bytes) in files {
+            let (page,): (i64,) = sqlx::query_as(
+                "INSERT INTO pages (source_id, widget_id, account_id, kind, url, outcome, reason, updated_at) \
+                 VALUES ($1, $2, $3, 'document', $4, 'queued', '', $5) \
+                 ON CONFLICT (source_id, url) DO UPDATE SET outcome = 'queued', reason = '', updated_at = excluded.updated_at \
+                 RETURNING id",
+            )
+            .bind(source.id.get())
+            .bind(source.widget_id.get())
+            .bind(account.get())
+            .bind(name)
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO document_files (page_id, bytes) VALUES ($1, $2) ON CONFLICT (page_id) DO UPDATE SET bytes = excluded.bytes",
+            )
+            .bind(page)
+            .bind(bytes)
+            .execute(&mut *tx)
+            .await?;
+        }
+        let job = enqueue_source_job(&mut tx, source.id, "extract", now).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    pub async fn sources_of(&self, account: AccountId, widget: WidgetId) -> StoreResult<Vec<Source>> {
+        let sql = format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE account_id = $1 AND widget_id = $2 ORDER BY id");
+        Ok(sqlx::query_as(&sql).bind(account.get()).bind(widget.get()).fetch_all(self.pool()).await?)
+    }
+
+    pub async fn source_of(&self, account: AccountId, id: SourceId) -> StoreResult<Source> {
+        let sql = format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1 AND account_id = $2");
+        let source: Option<Source> = sqlx::query_as(&sql).bind(id.get()).bind(account.get()).fetch_optional(self.pool()).await?;
+        source.ok_or(StoreError::NotFound)
+    }
+
+    /// The source a job works on (workers only; no tenant).
+    pub async fn source_by_id(&self, id: SourceId) -> StoreResult<Source> {
+        let sql = format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1");
+        let source: Option<Source> = sqlx::query_as(&sql).bind(id.get()).fetch_optional(self.pool()).await?;
+        source.ok_or(StoreError::NotFound)
+    }
+
+    /// Queues work on a source (`crawl` or `extract`), unless work is already
+    /// queued or running for it: then that job is returned.
+    pub async fn queue_source_job(&self, account: AccountId, id: SourceId, kind: &str, now: i64) -> StoreResult<JobId> {
+        let mut tx = self.pool().begin().await?;
+        let owned: Option<(i64,)> = sqlx::query_as("SELECT id FROM sources WHERE id = $1 AND account_id = $2")
+            .bind(id.get())
+            .bind(account.get())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if owned.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let job = enqueue_source_job(&mut tx, id, kind, now).await?;
+        tx.commit().await?;
+        Ok(job)
+    }
+
+    pub async fn set_source_status(&self, id: SourceId, status: &str, error: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE sources SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4")
+            .bind(status)
+            .bind(error)
+            .bind(now)
+            .bind(id.get())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Changes the automatic re-scrape interval (days) of a website.
+    pub async fn set_rescrape(&self, account: AccountId, id: SourceId, days: Option<i64>, now: i64) -> StoreResult<Source> {
+        let sql = format!(
+            "UPDATE sources SET rescrape_days = $1, next_rescrape_at = $2, updated_at = $3 \
+             WHERE id = $4 AND account_id = $5 AND kind = 'website' RETURNING {SOURCE_COLUMNS}"
+        );
+        let source: Option<Source> = sqlx::query_as(&sql)
+            .bind(days)
+            .bind(days.map(|d| now + d * 86_400))
+            .bind(now)
+            .bind(id.get())
+            .bind(account.get())
+            .fetch_optional(self.pool())
+            .await?;
+        source.ok_or(StoreError::NotFound)
+    }
+
+    /// Websites due for their automatic re-scrape: queues each one's crawl
+    /// and moves its next date on. Safe to run on several instances.
+    pub async fn queue_due_rescrapes(&self, now: i64) -> StoreResult<Vec<JobId>> {
+        let due: Vec<(i64, i64)> = sqlx::query_as(
+            "UPDATE sources SET next_rescrape_at = $1 + rescrape_days * 86400 \
+             WHERE kind = 'website' AND rescrape_days IS NOT NULL AND next_rescrape_at <= $1 RETURNING id, account_id",
+        )
+        .bind(now)
+        .fetch_all(self.pool())
+        .await?;
+        let mut jobs = Vec::new();
+        for (source, account) in due {
+            jobs.push(self.queue_source_job(AccountId::from_raw(account), SourceId::from_raw(source), "crawl", now).await?);
+        }
+        Ok(jobs)
+    }
+
+    /// Deletes a source and its pages; its knowledge leaves answers at once.
+    pub async fn delete_source(&self, account: AccountId, id: SourceId) -> StoreResult<()> {
+        let source = self.source_of(account, id).await?;
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM sources WHERE id = $1 AND account_id = $2")
+            .bind(id.get())
+            .bind(account.get())
+            .execute(&mut *tx)
+            .await?;
+        bump_knowledge(&mut tx, source.widget_id).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn pages_of(&self, account: AccountId, source: SourceId) -> StoreResult<Vec<PageRow>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, url, title, outcome, reason, CAST(LENGTH(text) AS BIGINT) AS chars, updated_at FROM pages \
+             WHERE account_id = $1 AND source_id = $2 ORDER BY id",
+        )
+        .bind(account.get())
+        .bind(source.get())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Deletes one page or document; its knowledge leaves answers at once.
+    pub async fn delete_page(&self, account: AccountId, page: i64) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let widget: Option<(i64,)> = sqlx::query_as("DELETE FROM pages WHERE id = $1 AND account_id = $2 RETURNING widget_id")
+            .bind(page)
+            .bind(account.get())
+            .fetch_optional(&mut *tx)
+            .await?;
+        let Some((widget,)) = widget else {
+            return Err(StoreError::NotFound);
+        };
+        bump_knowledge(&mut tx, WidgetId::from_raw(widget)).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn known_page(&self, source: SourceId, url: &str) -> StoreResult<Option<KnownPage>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT etag, last_modified, content_hash FROM pages WHERE source_id = $1 AND url = $2 AND outcome IN {KNOWLEDGE}"
+        ))
+        .bind(source.get())
+        .bind(url)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Records a page's outcome in run `run` (the job's id), in one
+    /// transaction with the widget's knowledge version.
+    pub async fn record_page(&self, source: &Source, account: AccountId, run: JobId, kind: &str, url: &str, outcome: &PageOutcome<'_>, now: i64) -> StoreResult<()> {
+        let mut tx = self.pool().begin().await?;
+        let base = "INSERT INTO pages (source_id, widget_id, account_id, kind, url, title, lang, text, content_hash, etag, \
+             last_modified, outcome, reason, seen_run, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
+             ON CONFLICT (source_id, url) DO UPDATE SET ";
+        let (sql, values): (String, [&str; 8]) = match outcome {
+            PageOutcome::Indexed { title, lang, text, content_hash, etag, last_modified } => (
+                format!("{base} title = excluded.title, lang = excluded.lang, text = excluded.text, content_hash = excluded.content_hash, \
+                         etag = excluded.etag, last_modified = excluded.last_modified, outcome = excluded.outcome, reason = '', \
+                         seen_run = excluded.seen_run, updated_at = excluded.updated_at"),
+                [title, lang, text, content_hash, etag, last_modified, "indexed", ""],
+            ),
+            PageOutcome::Unchanged => (
+                format!("{base} outcome = 'unchanged', reason = '', seen_run = excluded.seen_run, updated_at = excluded.updated_at"),
+                ["", "", "", "", "", "", "unchanged", ""],
+            ),
+            PageOutcome::NoKnowledge { outcome, reason } => (
+                format!("{base} text = '', content_hash = '', etag = '', last_modified = '', outcome = excluded.outcome, \
+                         reason = excluded.reason, seen_run = excluded.seen_run, updated_at = excluded.updated_at"),
+                ["", "", "", "", "", "", outcome, reason],
+            ),
+        };
+        let mut query = sqlx::query(&sql).bind(source.id.get()).bind(source.widget_id.get()).bind(account.get()).bind(kind).bind(url);
+        for value in values {
+            query = query.bind(value);
+        }
+        query.bind(run.get()).bind(now).execute(&mut *tx).await?;
+        if !matches!(outcome, PageOutcome::Unchanged) {
+            bump_knowledge(&mut tx, source.widget_id).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Ends a crawl run: pages of the site not seen in it are gone from the
+    /// site, so they leave the knowledge. Returns how many.
+    pub async fn finish_crawl(&self, source: &Source, run: JobId) -> StoreResult<u64> {
+        let mut tx = self.pool().begin().await?;
+        let done = sqlx::query("DELETE FROM pages WHERE source_id = $1 AND kind = 'page' AND seen_run <> $2")
+            .bind(source.id.get())
+            .bind(run.get())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() > 0 {
+            bump_knowledge(&mut tx, source.widget_id).await?;
+        }
+        tx.commit().await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Documents waiting for extraction: page id, file name, bytes.
+    pub async fn queued_documents(&self, source: SourceId) -> StoreResult<Vec<(i64, String, Vec<u8>)>> {
+        Ok(sqlx::query_as(
+            "SELECT p.id, p.url, f.bytes FROM pages p JOIN document_files f ON f.page_id = p.id \
+             WHERE p.source_id = $1 AND p.outcome = 'queued' ORDER BY p.id",
+        )
+        .bind(source.get())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Pages (or documents) of `account` that hold knowledge.
+    pub async fn knowledge_count(&self, account: AccountId, kind: &str) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM pages WHERE account_id = $1 AND kind = $2 AND outcome IN {KNOWLEDGE}"
+        ))
+        .bind(account.get())
+        .bind(kind)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// A widget's knowledge, for answering.
+    pub async fn knowledge_of(&self, widget: WidgetId) -> StoreResult<Vec<KnowledgeText>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT url, title, text FROM pages WHERE widget_id = $1 AND outcome IN {KNOWLEDGE} ORDER BY id"
+        ))
+        .bind(widget.get())
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    pub async fn knowledge_version(&self, widget: WidgetId) -> StoreResult<i64> {
+        let (version,): (i64,) = sqlx::query_as("SELECT knowledge_version FROM widgets WHERE id = $1")
+            .bind(widget.get())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(version)
+    }
+
+    /// The newest job of a source, if any.
+    pub async fn latest_job(&self, source: SourceId) -> StoreResult<Option<JobView>> {
+        Ok(sqlx::query_as(
+            "SELECT id, kind, status, attempts, progress, last_error, created_at, updated_at FROM jobs \
+             WHERE source_id = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(source.get())
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// One of the account's jobs.
+    pub async fn job_of(&self, account: AccountId, id: JobId) -> StoreResult<JobView> {
+        let job: Option<JobView> = sqlx::query_as(
+            "SELECT j.id, j.kind, j.status, j.attempts, j.progress, j.last_error, j.created_at, j.updated_at FROM jobs j \
+             JOIN sources s ON s.id = j.source_id WHERE j.id = $1 AND s.account_id = $2",
+        )
+        .bind(id.get())
+        .bind(account.get())
+        .fetch_optional(self.pool())
+        .await?;
+        job.ok_or(StoreError::NotFound)
+    }
+
+    pub async fn set_job_progress(&self, id: JobId, progress: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3")
+            .bind(progress)
+            .bind(now)
+            .bind(id.get())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Asks a queued or running job of the account to stop.
+    pub async fn cancel_job(&self, account: AccountId, id: JobId, now: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET cancel_requested = 1, status = CASE WHEN status = 'queued' THEN 'cancelled' ELSE status END, updated_at = $1 \
+             WHERE id = $2 AND status IN ('queued', 'running') \
+             AND source_id IN (SELECT id FROM sources WHERE account_id = $3)",
+        )
+        .bind(now)
+        .bind(id.get())
+        .bind(account.get())
+        .execute(self.pool())
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    pub async fn job_cancel_requested(&self, id: JobId) -> StoreResult<bool> {
+        let (flag,): (i64,) = sqlx::query_as("SELECT cancel_requested FROM jobs WHERE id = $1")
+            .bind(id.get())
+            .fetch_one(self.pool())
+            .await?;
+        Ok(flag != 0)
+    }
+}
+
+async fn enqueue_source_job(tx: &mut sqlx::Transaction<'_, sqlx::Any>, source: SourceId, kind: &str, now: i64) -> StoreResult<JobId> {
+    let active: Option<(i64,)> = sqlx::query_as(
+        "SELECT id FROM jobs WHERE source_id = $1 AND kind = $2 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
+    )
+    .bind(source.get())
+    .bind(kind)
+    .fetch_optional(&mut **tx)
+    .await?;
+    if let Some((id,)) = active {
+        return Ok(JobId::from_raw(id));
+    }
+    let payload = format!("{{\"source_id\":{}}}", source.get());
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at, source_id) \
+         VALUES ($1, $2, 5, $3, $3, $3, $4) RETURNING id",
+    )
+    .bind(kind)
+    .bind(payload)
+    .bind(now)
+    .bind(source.get())
+    .fetch_one(&mut **tx)
+    .await?;
+    sqlx::query("UPDATE sources SET status = 'queued', updated_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(source.get())
+        .execute(&mut **tx)
+        .await?;
+    Ok(JobId::from_raw(id))
+}
+
+async fn bump_knowledge(tx: &mut sqlx::Transaction<'_, sqlx::Any>, widget: WidgetId) -> StoreResult<()> {
+    sqlx::query("UPDATE widgets SET knowledge_version = knowledge_version + 1 WHERE id = $1")
+        .bind(widget.get())
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
