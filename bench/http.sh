@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# HTTP baseline: requests/s and latency percentiles of /healthz and of a
-# server-rendered dashboard page, measured with wrk on loopback against a
-# release build on the embedded defaults (SQLite in a temporary directory).
+# HTTP baseline: requests/s and latency percentiles, measured with wrk on
+# loopback against a release build on the embedded defaults (SQLite in a
+# temporary directory), rate limits raised out of the way:
+#   /healthz                       liveness, no database
+#   /                              a server-rendered page
+#   /v1/widgets/{key}/config       the widget's config (key + origin checks, one indexed read)
+#   POST /v1/chat (JSON)           a full chat turn: checks, 2 conversation writes, 2 message writes
 #
 #   bench/http.sh [seconds per endpoint, default 10] [connections, default 64]
 set -euo pipefail
@@ -12,24 +16,46 @@ export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/witzo/target}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --quiet --bin witzo
+witzo="$CARGO_TARGET_DIR/release/witzo"
 
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-RUST_LOG=warn "$CARGO_TARGET_DIR/release/witzo" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" &
+"$witzo" admin account create --email bench@example.com --data-dir "$dir/data" >/dev/null
+key=$("$witzo" admin widget create --account bench@example.com --name Bench --domain bench.example --data-dir "$dir/data")
+export WITZO_LIMITS__PUBLIC_PER_IP_PER_MINUTE=100000000 WITZO_LIMITS__PUBLIC_PER_IP_BURST=100000000
+export WITZO_LIMITS__WIDGET_PER_MINUTE=100000000 WITZO_LIMITS__WIDGET_BURST=100000000
+export WITZO_LIMITS__VISITOR_PER_MINUTE=100000000 WITZO_LIMITS__VISITOR_BURST=100000000
+RUST_LOG=warn "$witzo" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
-echo "witzo $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${duration}s"
-printf '%-10s %12s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99
-for path in /healthz /; do
-  out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "http://127.0.0.1:$port$path")
+cat > "$dir/chat.lua" <<'LUA'
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Origin"] = "https://bench.example"
+wrk.body = '{"visitor_id":"v_0123456789abcdef0123456789abcdef","message":"What are your opening hours?"}'
+LUA
+
+run() { # label, extra wrk args…
+  local label=$1; shift
+  local out
+  out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@")
+  local rps p50 p90 p99 errors
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p90=$(awk '$1=="90%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '%-10s %12s %10s %10s %10s %s\n' "$path" "$rps" "$p50" "$p90" "$p99" "$errors"
-done
+  printf '%-16s %12s %10s %10s %10s %s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$errors"
+}
+
+echo "witzo $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${duration}s"
+printf '%-16s %12s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99
+base="http://127.0.0.1:$port"
+run "/healthz" "$base/healthz"
+run "/" "$base/"
+run "config" -H "Origin: https://bench.example" "$base/v1/widgets/$key/config"
+run "chat (JSON)" -s "$dir/chat.lua" "$base/v1/chat?key=$key"
 rss=$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")
 echo "peak RSS of the server: $rss"

@@ -32,3 +32,28 @@ document.addEventListener("click", (event) => {
     setTimeout(() => { button.textContent = label; }, 1500);
   });
 });
+
+// A running job's progress, refreshed until it ends (then the page reloads
+// to show every page's outcome).
+const progress = document.querySelector("[data-job-poll]");
+if (progress) {
+  const poll = async () => {
+    try {
+      const response = await fetch(`/api/jobs/${progress.dataset.jobPoll}`, { credentials: "same-origin" });
+      if (!response.ok) return;
+      const job = await response.json();
+      const p = JSON.parse(job.progress || "{}");
+      progress.textContent = `${job.status}: ${p.done || 0} processed — ${p.indexed || 0} indexed, ` +
+        `${p.unchanged || 0} unchanged, ${p.skipped || 0} skipped, ${p.failed || 0} failed` +
+        (p.current ? ` — ${p.current}` : "");
+      if (job.status === "queued" || job.status === "running") {
+        setTimeout(poll, 2000);
+      } else {
+        window.location.reload();
+      }
+    } catch (_) {
+      setTimeout(poll, 5000);
+    }
+  };
+  setTimeout(poll, 1000);
+}

@@ -18,6 +18,7 @@ use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
 use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
@@ -31,7 +32,7 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
-use crate::routes::{account, auth, ops, pages, public, widgets};
+use crate::routes::{account, auth, ops, pages, public, sources, widgets};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors};
 use crate::security::csrf::csrf_guard;
@@ -43,6 +44,9 @@ use crate::state::AppState;
 use crate::widgets::cache::WidgetCache;
 use crate::widgets::gate::WidgetGate;
 use witzo_retrieval::{Answerer, NoKnowledgeYet};
+
+/// Largest document upload: ten files of 10 MB and the multipart framing.
+const UPLOAD_BODY_BYTES: usize = 10 * 10 * 1024 * 1024 + 1024 * 1024;
 
 /// Parts of the application that deployments (and tests) may replace.
 pub struct AppOptions {
@@ -103,6 +107,25 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(widgets::embed_health))
         .routes(routes!(widgets::conversations))
         .routes(routes!(widgets::conversation))
+        .routes(routes!(sources::add_website, sources::list))
+        .routes(routes!(sources::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)))
+        .routes(routes!(sources::get, sources::delete))
+        .routes(routes!(sources::retrain))
+        .routes(routes!(sources::schedule))
+        .routes(routes!(sources::delete_page))
+        .routes(routes!(sources::job))
+        .routes(routes!(sources::cancel))
+        .routes(routes!(dashboard::sources::index))
+        .routes(routes!(
+            dashboard::sources::widget_sources,
+            dashboard::sources::add_website
+        ))
+        .routes(routes!(dashboard::sources::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)))
+        .routes(routes!(dashboard::sources::source))
+        .routes(routes!(dashboard::sources::retrain))
+        .routes(routes!(dashboard::sources::schedule))
+        .routes(routes!(dashboard::sources::delete))
+        .routes(routes!(dashboard::sources::delete_page))
         .routes(routes!(dashboard::account::page))
         .routes(routes!(dashboard::account::save_profile))
         .routes(routes!(dashboard::account::revoke_session))
@@ -189,6 +212,56 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
+/// Everything a request or a job needs, for Witzo reached at `public_url`:
+/// opens and migrates the database, derives keys, prepares mail and OpenID.
+pub async fn build_state(
+    config: Config,
+    options: AppOptions,
+    public_url: url::Url,
+) -> anyhow::Result<AppState> {
+    let secret = config.resolve_secret_key()?;
+    let store = open_store(&config).await?;
+    let https = public_url.scheme() == "https";
+    let mailer = Mailer::from_config(&config.smtp)?;
+    let oidc = OidcClient::from_config(&config.oidc, &public_url).map(Arc::new);
+    let session_lifetime = SessionLifetime {
+        idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60))
+            .unwrap_or(i64::MAX),
+        absolute_secs: i64::try_from(config.session.absolute_timeout_hours.saturating_mul(3600))
+            .unwrap_or(i64::MAX),
+    };
+    let keys = Arc::new(Keys::derive(&secret));
+    let widgets = Arc::new(WidgetCache::default());
+    let origins = options.origins.unwrap_or_else(|| {
+        Arc::new(WidgetGate {
+            store: store.clone(),
+            cache: widgets.clone(),
+            keys: keys.clone(),
+        })
+    });
+    Ok(AppState {
+        keys,
+        public_origin: public_url.origin().ascii_serialization().into(),
+        public_url: Arc::new(public_url),
+        https,
+        cookies: CookiePolicy {
+            secure: https,
+            session_max_age_secs: session_lifetime.absolute_secs,
+        },
+        session_lifetime,
+        limiter: options.limiter,
+        origins,
+        widgets,
+        answerer: options.answerer,
+        metrics: Arc::new(Metrics::default()),
+        assets: Arc::new(Assets::default()),
+        mailer: Arc::new(mailer),
+        oidc,
+        store,
+        config: Arc::new(config),
+    })
+}
+
 /// A bound, ready-to-run Witzo server.
 pub struct Application {
     listener: TcpListener,
@@ -212,49 +285,7 @@ impl Application {
         };
         let bound = listener.local_addr()?;
         let public_url = config.public_url_for(bound).context("public_url")?;
-        let secret = config.resolve_secret_key()?;
-        let store = open_store(&config).await?;
-        let https = public_url.scheme() == "https";
-        let mailer = Mailer::from_config(&config.smtp)?;
-        let oidc = OidcClient::from_config(&config.oidc, &public_url).map(Arc::new);
-        let session_lifetime = SessionLifetime {
-            idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60))
-                .unwrap_or(i64::MAX),
-            absolute_secs: i64::try_from(
-                config.session.absolute_timeout_hours.saturating_mul(3600),
-            )
-            .unwrap_or(i64::MAX),
-        };
-        let keys = Arc::new(Keys::derive(&secret));
-        let widgets = Arc::new(WidgetCache::default());
-        let origins = options.origins.unwrap_or_else(|| {
-            Arc::new(WidgetGate {
-                store: store.clone(),
-                cache: widgets.clone(),
-                keys: keys.clone(),
-            })
-        });
-        let state = AppState {
-            keys,
-            public_origin: public_url.origin().ascii_serialization().into(),
-            public_url: Arc::new(public_url),
-            https,
-            cookies: CookiePolicy {
-                secure: https,
-                session_max_age_secs: session_lifetime.absolute_secs,
-            },
-            session_lifetime,
-            limiter: options.limiter,
-            origins,
-            widgets,
-            answerer: options.answerer,
-            metrics: Arc::new(Metrics::default()),
-            assets: Arc::new(Assets::default()),
-            mailer: Arc::new(mailer),
-            oidc,
-            store,
-            config: Arc::new(config),
-        };
+        let state = build_state(config, options, public_url).await?;
         Ok(Self {
             listener,
             metrics_listener,
@@ -300,6 +331,7 @@ impl Application {
             });
         }
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+        let workers = crate::training::worker::spawn(&state);
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
             shutdown.await;
@@ -317,6 +349,9 @@ impl Application {
             }
         };
         sweeper.abort();
+        for worker in workers {
+            worker.abort();
+        }
         state.store.close().await;
         result
     }

@@ -6,10 +6,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use crate::app::{AppOptions, Application, open_store, shutdown_signal};
+use anyhow::Context;
+
+use crate::app::{AppOptions, Application, build_state, open_store, shutdown_signal};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::format;
 use crate::telemetry;
+use crate::training::service::{self, WebsiteInput};
+use crate::training::worker;
 use witzo_store::domain::{CleanText, EmailAddress, TextRules, WidgetKey};
 use witzo_store::widgets::WidgetFields;
 
@@ -53,6 +57,22 @@ enum Command {
     },
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Train a widget from the terminal: crawl a website or extract files,
+    /// with progress.
+    Ingest {
+        /// The widget's key (`wk_…`).
+        #[arg(long)]
+        widget: String,
+        /// A website to crawl.
+        #[arg(long, conflicts_with = "files", required_unless_present = "files")]
+        url: Option<String>,
+        /// Documents to upload (repeatable).
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
+        /// Link depth of the crawl (0–10).
+        #[arg(long, default_value_t = 3)]
+        depth: u32,
+    },
     /// Operator tasks.
     Admin {
         #[command(subcommand)]
@@ -102,6 +122,13 @@ enum AccountCommand {
     },
     /// List every account.
     List,
+    /// Put an account on a plan (free, basic, standard, enterprise).
+    SetPlan {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["free", "basic", "standard", "enterprise"])]
+        plan: String,
+    },
 }
 
 pub fn main() -> ExitCode {
@@ -111,7 +138,7 @@ pub fn main() -> ExitCode {
         data_dir: cli.data_dir,
         listen: match cli.command {
             Command::Serve { listen } => listen,
-            Command::Migrate | Command::Admin { .. } => None,
+            Command::Migrate | Command::Admin { .. } | Command::Ingest { .. } => None,
         },
         log_format: cli.log_format.map(|f| match f {
             LogFormatArg::Text => LogFormat::Text,
@@ -141,6 +168,12 @@ pub fn main() -> ExitCode {
             Command::Serve { .. } => serve(config).await,
             Command::Migrate => migrate(config).await,
             Command::Admin { command } => admin(config, command).await,
+            Command::Ingest {
+                widget,
+                url,
+                files,
+                depth,
+            } => ingest(config, &widget, url, files, depth).await,
         }
     });
     match result {
@@ -197,6 +230,13 @@ async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
                 other => other?,
             };
             println!("created account {} for {}", account.id, account.email);
+        }
+        AccountCommand::SetPlan { email, plan } => {
+            let account = account_by_email(store, &email).await?;
+            store
+                .set_plan(account.id, &plan, witzo_store::now())
+                .await?;
+            println!("{} is on the {plan} plan", account.email);
         }
         AccountCommand::List => {
             let accounts = store.list_accounts().await?;
@@ -276,6 +316,116 @@ async fn widget(store: &Store, command: WidgetCommand) -> anyhow::Result<()> {
             }
             println!("{} widget(s)", widgets.len());
         }
+    }
+    Ok(())
+}
+
+fn api_error(err: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", err.code().as_str(), err.message())
+}
+
+async fn ingest(
+    config: Config,
+    key: &str,
+    url: Option<String>,
+    files: Vec<PathBuf>,
+    depth: u32,
+) -> anyhow::Result<()> {
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    };
+    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let widget = state
+        .store
+        .widget_by_key(key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
+    let account = widget.account_id;
+    let job = match url {
+        Some(url) => {
+            let input = WebsiteInput {
+                url,
+                max_depth: depth,
+                include_paths: Vec::new(),
+                exclude_paths: Vec::new(),
+                rescrape_days: None,
+            };
+            service::add_website(&state, account, widget.id, &input)
+                .await
+                .map_err(api_error)?
+                .1
+        }
+        None => {
+            let mut uploads = Vec::new();
+            for path in &files {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                uploads.push((
+                    name,
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+                ));
+            }
+            service::upload_documents(&state, account, widget.id, uploads)
+                .await
+                .map_err(api_error)?
+                .0
+        }
+    };
+    let reporter = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(view) = state.store.job_of(account, job).await {
+                    let p: serde_json::Value =
+                        serde_json::from_str(&view.progress).unwrap_or_default();
+                    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+                    let current: String = p["current"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(60)
+                        .collect();
+                    eprint!(
+                        "\r\x1b[2K[{}] {} done: {} indexed, {} unchanged, {} skipped, {} failed  {current}",
+                        view.status,
+                        n("done"),
+                        n("indexed"),
+                        n("unchanged"),
+                        n("skipped"),
+                        n("failed")
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        })
+    };
+    let status = loop {
+        let view = state.store.job_of(account, job).await?;
+        if matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled") {
+            break view;
+        }
+        if !worker::run_next(&state).await? {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    reporter.abort();
+    eprintln!();
+    let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
+    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    println!(
+        "job {job} {}: {} indexed, {} unchanged, {} skipped, {} failed",
+        status.status,
+        n("indexed"),
+        n("unchanged"),
+        n("skipped"),
+        n("failed")
+    );
+    state.store.close().await;
+    if status.status == "failed" {
+        anyhow::bail!("the job failed: {}", status.last_error.unwrap_or_default());
     }
     Ok(())
 }

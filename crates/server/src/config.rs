@@ -58,6 +58,56 @@ pub struct Config {
     pub smtp: SmtpConfig,
     pub oidc: OidcConfig,
     pub auth: AuthConfig,
+    pub crawler: CrawlerConfig,
+    pub jobs: JobsConfig,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CrawlerConfig {
+    /// Development only: exact `ip:port` pairs the crawler may fetch even
+    /// though they are not public (e.g. `127.0.0.1:8000` for a local site).
+    /// Production refuses to start with any.
+    pub allow: Vec<SocketAddr>,
+    /// Largest page body fetched, in bytes.
+    pub max_page_bytes: usize,
+    /// Longest time one fetch (with its redirects) may take.
+    pub timeout_secs: u64,
+    /// Longest honoured robots.txt crawl-delay.
+    pub max_crawl_delay_secs: u64,
+}
+
+impl Default for CrawlerConfig {
+    fn default() -> Self {
+        Self {
+            allow: Vec::new(),
+            max_page_bytes: 5 * 1024 * 1024,
+            timeout_secs: 20,
+            max_crawl_delay_secs: 5,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct JobsConfig {
+    /// Background workers in this process (0: none, e.g. on web-only instances).
+    pub workers: usize,
+    /// How long a claimed job is reserved for its worker; a worker that dies
+    /// loses its jobs to others after this.
+    pub lease_secs: u64,
+    /// How often an idle worker looks for work.
+    pub poll_millis: u64,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            lease_secs: 120,
+            poll_millis: 1000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -217,6 +267,8 @@ impl Default for Config {
             smtp: SmtpConfig::default(),
             oidc: OidcConfig::default(),
             auth: AuthConfig::default(),
+            crawler: CrawlerConfig::default(),
+            jobs: JobsConfig::default(),
         }
     }
 }
@@ -313,6 +365,18 @@ impl Config {
                         .to_owned(),
                 );
             }
+        }
+        if self.environment == Environment::Production && !self.crawler.allow.is_empty() {
+            problems.push("crawler.allow is for development only".to_owned());
+        }
+        if self.jobs.lease_secs == 0
+            || self.crawler.timeout_secs == 0
+            || self.crawler.max_page_bytes == 0
+        {
+            problems.push(
+                "jobs.lease_secs, crawler.timeout_secs and crawler.max_page_bytes must be positive"
+                    .to_owned(),
+            );
         }
         if self.oidc.client_id.is_some() != self.oidc.client_secret.is_some() {
             problems.push("oidc.client_id and oidc.client_secret must be set together".to_owned());

@@ -67,6 +67,13 @@ error_codes! {
     PreviewTokenInvalid => "preview_token_invalid", FORBIDDEN;
     PlanLimitWidgets => "plan_limit_widgets", FORBIDDEN;
     PlanLimitWhiteLabel => "plan_limit_white_label", FORBIDDEN;
+    PlanLimitPages => "plan_limit_pages", FORBIDDEN;
+    PlanLimitDocuments => "plan_limit_documents", FORBIDDEN;
+    PlanLimitAutoRescrape => "plan_limit_auto_rescrape", FORBIDDEN;
+    TooManyFiles => "too_many_files", UNPROCESSABLE_ENTITY;
+    UnsupportedDocumentType => "unsupported_document_type", UNSUPPORTED_MEDIA_TYPE;
+    DocumentTypeMismatch => "document_type_mismatch", UNSUPPORTED_MEDIA_TYPE;
+    UrlNotAllowed => "url_not_allowed", UNPROCESSABLE_ENTITY;
     MessageTooLong => "message_too_long", UNPROCESSABLE_ENTITY;
     NotFound => "not_found", NOT_FOUND;
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;
@@ -97,6 +104,10 @@ pub struct ErrorBody {
     /// The request field the error is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
+    /// Figures that explain the error (e.g. `used`, `limit`, `plan`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 /// An error on its way to becoming a response.
@@ -107,6 +118,7 @@ pub struct ApiError {
     field: Option<String>,
     retry_after_secs: Option<u64>,
     cause: Option<String>,
+    details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// The internal cause of a 5xx, left for the request middleware to log.
@@ -123,7 +135,16 @@ impl ApiError {
             field: None,
             retry_after_secs: None,
             cause: None,
+            details: None,
         }
+    }
+
+    /// Adds figures to the body, next to `code` and `message`.
+    pub fn details(mut self, details: serde_json::Value) -> Self {
+        if let serde_json::Value::Object(map) = details {
+            self.details = Some(Box::new(map));
+        }
+        self
     }
 
     /// A 500 whose `cause` is logged but never shown.
@@ -236,6 +257,7 @@ impl IntoResponse for ApiError {
             code: self.code.as_str(),
             message,
             field: self.field,
+            details: self.details.map(|d| *d),
         };
         let mut response = (status, Json(body)).into_response();
         if let Some(secs) = self.retry_after_secs {

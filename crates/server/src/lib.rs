@@ -20,4 +20,5 @@ pub mod routes;
 pub mod security;
 pub mod state;
 pub mod telemetry;
+pub mod training;
 pub mod widgets;

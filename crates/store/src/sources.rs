@@ -17,6 +17,10 @@ pub struct Source {
     #[sqlx(try_from = "i64")]
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub widget_id: WidgetId,
+    #[serde(skip)]
+    #[sqlx(try_from = "i64")]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub account_id: AccountId,
     /// `website` or `documents`.
     pub kind: String,
     pub url: String,
@@ -80,7 +84,10 @@ pub enum PageOutcome<'a> {
     Unchanged,
     /// Skipped or failed, with the owner-readable reason. Any knowledge the
     /// page had is removed.
-    NoKnowledge { outcome: &'a str, reason: &'a str },
+    NoKnowledge {
+        outcome: &'a str,
+        reason: &'a str,
+    },
 }
 
 /// One piece of a widget's knowledge.
@@ -106,7 +113,7 @@ pub struct JobView {
     pub updated_at: i64,
 }
 
-const SOURCE_COLUMNS: &str = "id, widget_id, kind, url, max_depth, include_paths, exclude_paths, rescrape_days, \
+const SOURCE_COLUMNS: &str = "id, widget_id, account_id, kind, url, max_depth, include_paths, exclude_paths, rescrape_days, \
      next_rescrape_at, status, last_error, created_at, updated_at";
 
 const KNOWLEDGE: &str = "('indexed', 'unchanged')";
@@ -122,11 +129,12 @@ impl Store {
         now: i64,
     ) -> StoreResult<(Source, JobId)> {
         let mut tx = self.pool().begin().await?;
-        let owned: Option<(i64,)> = sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
-            .bind(widget.get())
-            .bind(account.get())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let owned: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
+                .bind(widget.get())
+                .bind(account.get())
+                .fetch_optional(&mut *tx)
+                .await?;
         if owned.is_none() {
             return Err(StoreError::NotFound);
         }
@@ -153,7 +161,12 @@ impl Store {
     }
 
     /// The widget's documents source, created on first use.
-    pub async fn documents_source(&self, account: AccountId, widget: WidgetId, now: i64) -> StoreResult<Source> {
+    pub async fn documents_source(
+        &self,
+        account: AccountId,
+        widget: WidgetId,
+        now: i64,
+    ) -> StoreResult<Source> {
         let sql = format!(
             "SELECT {SOURCE_COLUMNS} FROM sources WHERE widget_id = $1 AND account_id = $2 AND kind = 'documents'"
         );
@@ -181,7 +194,13 @@ impl Store {
     /// Stores uploaded files as pending documents and queues their
     /// extraction, in one transaction. A file with the same name replaces
     /// the earlier one.
-    pub async fn add_documents(&self, source: &Source, account: AccountId, files: &[(String, Vec<u8>)], now: i64) -> StoreResult<JobId> {
+    pub async fn add_documents(
+        &self,
+        source: &Source,
+        account: AccountId,
+        files: &[(String, Vec<u8>)],
+        now: i64,
+    ) -> StoreResult<JobId> {
         let mut tx = self.pool().begin().await?;
         for (name, bytes) in files {
             let (page,): (i64,) = sqlx::query_as(
@@ -210,33 +229,67 @@ impl Store {
         Ok(job)
     }
 
-    pub async fn sources_of(&self, account: AccountId, widget: WidgetId) -> StoreResult<Vec<Source>> {
-        let sql = format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE account_id = $1 AND widget_id = $2 ORDER BY id");
-        Ok(sqlx::query_as(&sql).bind(account.get()).bind(widget.get()).fetch_all(self.pool()).await?)
+    pub async fn sources_of(
+        &self,
+        account: AccountId,
+        widget: WidgetId,
+    ) -> StoreResult<Vec<Source>> {
+        let sql = format!(
+            "SELECT {SOURCE_COLUMNS} FROM sources WHERE account_id = $1 AND widget_id = $2 ORDER BY id"
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(account.get())
+            .bind(widget.get())
+            .fetch_all(self.pool())
+            .await?)
     }
 
     pub async fn source_of(&self, account: AccountId, id: SourceId) -> StoreResult<Source> {
         let sql = format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1 AND account_id = $2");
-        let source: Option<Source> = sqlx::query_as(&sql).bind(id.get()).bind(account.get()).fetch_optional(self.pool()).await?;
+        let source: Option<Source> = sqlx::query_as(&sql)
+            .bind(id.get())
+            .bind(account.get())
+            .fetch_optional(self.pool())
+            .await?;
         source.ok_or(StoreError::NotFound)
     }
 
     /// The source a job works on (workers only; no tenant).
     pub async fn source_by_id(&self, id: SourceId) -> StoreResult<Source> {
         let sql = format!("SELECT {SOURCE_COLUMNS} FROM sources WHERE id = $1");
-        let source: Option<Source> = sqlx::query_as(&sql).bind(id.get()).fetch_optional(self.pool()).await?;
+        let source: Option<Source> = sqlx::query_as(&sql)
+            .bind(id.get())
+            .fetch_optional(self.pool())
+            .await?;
         source.ok_or(StoreError::NotFound)
+    }
+
+    /// The account owning a source (workers only).
+    pub async fn source_account(&self, id: SourceId) -> StoreResult<AccountId> {
+        let row: Option<(i64,)> = sqlx::query_as("SELECT account_id FROM sources WHERE id = $1")
+            .bind(id.get())
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|(id,)| AccountId::from_raw(id))
+            .ok_or(StoreError::NotFound)
     }
 
     /// Queues work on a source (`crawl` or `extract`), unless work is already
     /// queued or running for it: then that job is returned.
-    pub async fn queue_source_job(&self, account: AccountId, id: SourceId, kind: &str, now: i64) -> StoreResult<JobId> {
+    pub async fn queue_source_job(
+        &self,
+        account: AccountId,
+        id: SourceId,
+        kind: &str,
+        now: i64,
+    ) -> StoreResult<JobId> {
         let mut tx = self.pool().begin().await?;
-        let owned: Option<(i64,)> = sqlx::query_as("SELECT id FROM sources WHERE id = $1 AND account_id = $2")
-            .bind(id.get())
-            .bind(account.get())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let owned: Option<(i64,)> =
+            sqlx::query_as("SELECT id FROM sources WHERE id = $1 AND account_id = $2")
+                .bind(id.get())
+                .bind(account.get())
+                .fetch_optional(&mut *tx)
+                .await?;
         if owned.is_none() {
             return Err(StoreError::NotFound);
         }
@@ -245,19 +298,33 @@ impl Store {
         Ok(job)
     }
 
-    pub async fn set_source_status(&self, id: SourceId, status: &str, error: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE sources SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4")
-            .bind(status)
-            .bind(error)
-            .bind(now)
-            .bind(id.get())
-            .execute(self.pool())
-            .await?;
+    pub async fn set_source_status(
+        &self,
+        id: SourceId,
+        status: &str,
+        error: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "UPDATE sources SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
+        )
+        .bind(status)
+        .bind(error)
+        .bind(now)
+        .bind(id.get())
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
     /// Changes the automatic re-scrape interval (days) of a website.
-    pub async fn set_rescrape(&self, account: AccountId, id: SourceId, days: Option<i64>, now: i64) -> StoreResult<Source> {
+    pub async fn set_rescrape(
+        &self,
+        account: AccountId,
+        id: SourceId,
+        days: Option<i64>,
+        now: i64,
+    ) -> StoreResult<Source> {
         let sql = format!(
             "UPDATE sources SET rescrape_days = $1, next_rescrape_at = $2, updated_at = $3 \
              WHERE id = $4 AND account_id = $5 AND kind = 'website' RETURNING {SOURCE_COLUMNS}"
@@ -285,7 +352,15 @@ impl Store {
         .await?;
         let mut jobs = Vec::new();
         for (source, account) in due {
-            jobs.push(self.queue_source_job(AccountId::from_raw(account), SourceId::from_raw(source), "crawl", now).await?);
+            jobs.push(
+                self.queue_source_job(
+                    AccountId::from_raw(account),
+                    SourceId::from_raw(source),
+                    "crawl",
+                    now,
+                )
+                .await?,
+            );
         }
         Ok(jobs)
     }
@@ -304,7 +379,11 @@ impl Store {
         Ok(())
     }
 
-    pub async fn pages_of(&self, account: AccountId, source: SourceId) -> StoreResult<Vec<PageRow>> {
+    pub async fn pages_of(
+        &self,
+        account: AccountId,
+        source: SourceId,
+    ) -> StoreResult<Vec<PageRow>> {
         Ok(sqlx::query_as(
             "SELECT id, kind, url, title, outcome, reason, CAST(LENGTH(text) AS BIGINT) AS chars, updated_at FROM pages \
              WHERE account_id = $1 AND source_id = $2 ORDER BY id",
@@ -318,11 +397,13 @@ impl Store {
     /// Deletes one page or document; its knowledge leaves answers at once.
     pub async fn delete_page(&self, account: AccountId, page: i64) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
-        let widget: Option<(i64,)> = sqlx::query_as("DELETE FROM pages WHERE id = $1 AND account_id = $2 RETURNING widget_id")
-            .bind(page)
-            .bind(account.get())
-            .fetch_optional(&mut *tx)
-            .await?;
+        let widget: Option<(i64,)> = sqlx::query_as(
+            "DELETE FROM pages WHERE id = $1 AND account_id = $2 RETURNING widget_id",
+        )
+        .bind(page)
+        .bind(account.get())
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some((widget,)) = widget else {
             return Err(StoreError::NotFound);
         };
@@ -343,29 +424,64 @@ impl Store {
 
     /// Records a page's outcome in run `run` (the job's id), in one
     /// transaction with the widget's knowledge version.
-    pub async fn record_page(&self, source: &Source, account: AccountId, run: JobId, kind: &str, url: &str, outcome: &PageOutcome<'_>, now: i64) -> StoreResult<()> {
+    pub async fn record_page(
+        &self,
+        source: &Source,
+        run: JobId,
+        kind: &str,
+        url: &str,
+        outcome: &PageOutcome<'_>,
+        now: i64,
+    ) -> StoreResult<()> {
         let mut tx = self.pool().begin().await?;
         let base = "INSERT INTO pages (source_id, widget_id, account_id, kind, url, title, lang, text, content_hash, etag, \
              last_modified, outcome, reason, seen_run, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (source_id, url) DO UPDATE SET ";
         let (sql, values): (String, [&str; 8]) = match outcome {
-            PageOutcome::Indexed { title, lang, text, content_hash, etag, last_modified } => (
-                format!("{base} title = excluded.title, lang = excluded.lang, text = excluded.text, content_hash = excluded.content_hash, \
+            PageOutcome::Indexed {
+                title,
+                lang,
+                text,
+                content_hash,
+                etag,
+                last_modified,
+            } => (
+                format!(
+                    "{base} title = excluded.title, lang = excluded.lang, text = excluded.text, content_hash = excluded.content_hash, \
                          etag = excluded.etag, last_modified = excluded.last_modified, outcome = excluded.outcome, reason = '', \
-                         seen_run = excluded.seen_run, updated_at = excluded.updated_at"),
-                [title, lang, text, content_hash, etag, last_modified, "indexed", ""],
+                         seen_run = excluded.seen_run, updated_at = excluded.updated_at"
+                ),
+                [
+                    title,
+                    lang,
+                    text,
+                    content_hash,
+                    etag,
+                    last_modified,
+                    "indexed",
+                    "",
+                ],
             ),
             PageOutcome::Unchanged => (
-                format!("{base} outcome = 'unchanged', reason = '', seen_run = excluded.seen_run, updated_at = excluded.updated_at"),
+                format!(
+                    "{base} outcome = 'unchanged', reason = '', seen_run = excluded.seen_run, updated_at = excluded.updated_at"
+                ),
                 ["", "", "", "", "", "", "unchanged", ""],
             ),
             PageOutcome::NoKnowledge { outcome, reason } => (
-                format!("{base} text = '', content_hash = '', etag = '', last_modified = '', outcome = excluded.outcome, \
-                         reason = excluded.reason, seen_run = excluded.seen_run, updated_at = excluded.updated_at"),
+                format!(
+                    "{base} text = '', content_hash = '', etag = '', last_modified = '', outcome = excluded.outcome, \
+                         reason = excluded.reason, seen_run = excluded.seen_run, updated_at = excluded.updated_at"
+                ),
                 ["", "", "", "", "", "", outcome, reason],
             ),
         };
-        let mut query = sqlx::query(&sql).bind(source.id.get()).bind(source.widget_id.get()).bind(account.get()).bind(kind).bind(url);
+        let mut query = sqlx::query(&sql)
+            .bind(source.id.get())
+            .bind(source.widget_id.get())
+            .bind(source.account_id.get())
+            .bind(kind)
+            .bind(url);
         for value in values {
             query = query.bind(value);
         }
@@ -381,11 +497,13 @@ impl Store {
     /// site, so they leave the knowledge. Returns how many.
     pub async fn finish_crawl(&self, source: &Source, run: JobId) -> StoreResult<u64> {
         let mut tx = self.pool().begin().await?;
-        let done = sqlx::query("DELETE FROM pages WHERE source_id = $1 AND kind = 'page' AND seen_run <> $2")
-            .bind(source.id.get())
-            .bind(run.get())
-            .execute(&mut *tx)
-            .await?;
+        let done = sqlx::query(
+            "DELETE FROM pages WHERE source_id = $1 AND kind = 'page' AND seen_run <> $2",
+        )
+        .bind(source.id.get())
+        .bind(run.get())
+        .execute(&mut *tx)
+        .await?;
         if done.rows_affected() > 0 {
             bump_knowledge(&mut tx, source.widget_id).await?;
         }
@@ -393,13 +511,19 @@ impl Store {
         Ok(done.rows_affected())
     }
 
-    /// Documents waiting for extraction: page id, file name, bytes.
-    pub async fn queued_documents(&self, source: SourceId) -> StoreResult<Vec<(i64, String, Vec<u8>)>> {
+    /// Documents to extract: page id, file name, bytes — those waiting, or
+    /// with `all` every document of the source (retraining).
+    pub async fn queued_documents(
+        &self,
+        source: SourceId,
+        all: bool,
+    ) -> StoreResult<Vec<(i64, String, Vec<u8>)>> {
         Ok(sqlx::query_as(
             "SELECT p.id, p.url, f.bytes FROM pages p JOIN document_files f ON f.page_id = p.id \
-             WHERE p.source_id = $1 AND p.outcome = 'queued' ORDER BY p.id",
+             WHERE p.source_id = $1 AND (p.outcome = 'queued' OR $2 = 1) ORDER BY p.id",
         )
         .bind(source.get())
+        .bind(i64::from(all))
         .fetch_all(self.pool())
         .await?)
     }
@@ -427,10 +551,11 @@ impl Store {
     }
 
     pub async fn knowledge_version(&self, widget: WidgetId) -> StoreResult<i64> {
-        let (version,): (i64,) = sqlx::query_as("SELECT knowledge_version FROM widgets WHERE id = $1")
-            .bind(widget.get())
-            .fetch_one(self.pool())
-            .await?;
+        let (version,): (i64,) =
+            sqlx::query_as("SELECT knowledge_version FROM widgets WHERE id = $1")
+                .bind(widget.get())
+                .fetch_one(self.pool())
+                .await?;
         Ok(version)
     }
 
@@ -458,9 +583,27 @@ impl Store {
         job.ok_or(StoreError::NotFound)
     }
 
-    pub async fn set_job_progress(&self, id: JobId, progress: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("UPDATE jobs SET progress = $1, updated_at = $2 WHERE id = $3")
+    /// Records a running job's progress and renews its lease until `lease_until`.
+    pub async fn set_job_progress(
+        &self,
+        id: JobId,
+        progress: &str,
+        lease_until: i64,
+        now: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("UPDATE jobs SET progress = $1, locked_until = $2, updated_at = $3 WHERE id = $4 AND status = 'running'")
             .bind(progress)
+            .bind(lease_until)
+            .bind(now)
+            .bind(id.get())
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// Ends a running job that stopped because it was asked to.
+    pub async fn end_cancelled_job(&self, id: JobId, now: i64) -> StoreResult<()> {
+        sqlx::query("UPDATE jobs SET status = 'cancelled', locked_until = NULL, updated_at = $1 WHERE id = $2 AND status = 'running'")
             .bind(now)
             .bind(id.get())
             .execute(self.pool())
@@ -495,7 +638,12 @@ impl Store {
     }
 }
 
-async fn enqueue_source_job(tx: &mut sqlx::Transaction<'_, sqlx::Any>, source: SourceId, kind: &str, now: i64) -> StoreResult<JobId> {
+async fn enqueue_source_job(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    source: SourceId,
+    kind: &str,
+    now: i64,
+) -> StoreResult<JobId> {
     let active: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM jobs WHERE source_id = $1 AND kind = $2 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
     )
@@ -525,7 +673,10 @@ async fn enqueue_source_job(tx: &mut sqlx::Transaction<'_, sqlx::Any>, source: S
     Ok(JobId::from_raw(id))
 }
 
-async fn bump_knowledge(tx: &mut sqlx::Transaction<'_, sqlx::Any>, widget: WidgetId) -> StoreResult<()> {
+async fn bump_knowledge(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    widget: WidgetId,
+) -> StoreResult<()> {
     sqlx::query("UPDATE widgets SET knowledge_version = knowledge_version + 1 WHERE id = $1")
         .bind(widget.get())
         .execute(&mut **tx)

@@ -7,6 +7,7 @@ pub mod dashboard;
 pub mod ops;
 pub mod pages;
 pub mod public;
+pub mod sources;
 pub mod widgets;
 
 use axum::http::{HeaderValue, StatusCode, header};

@@ -1,31 +1,48 @@
-//! Plan limits that widgets need, with PRODUCT.md's defaults. (Plans become
-//! data, editable by operators, with the billing work.)
+//! Plan limits with PRODUCT.md's defaults. (Plans become data, editable by
+//! operators, with the billing work.)
 
-/// What a plan allows for widgets.
+/// What a plan allows. `None`: unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanLimits {
-    /// `None`: unlimited.
     pub widgets: Option<i64>,
+    /// Website pages holding knowledge, across the account's widgets.
+    pub pages: Option<i64>,
+    /// Documents holding knowledge, across the account's widgets.
+    pub documents: Option<i64>,
+    /// May re-scrape websites automatically every 7, 15 or 30 days.
+    pub auto_rescrape: bool,
     /// May remove "Powered by Witzo".
     pub white_label: bool,
 }
 
 pub fn limits(plan: &str) -> PlanLimits {
     match plan {
+        "basic" => PlanLimits {
+            widgets: Some(1),
+            pages: Some(30),
+            documents: Some(10),
+            auto_rescrape: true,
+            white_label: false,
+        },
         "standard" => PlanLimits {
             widgets: Some(3),
+            pages: Some(100),
+            documents: Some(50),
+            auto_rescrape: true,
             white_label: false,
         },
         "enterprise" => PlanLimits {
             widgets: None,
+            pages: None,
+            documents: None,
+            auto_rescrape: true,
             white_label: true,
-        },
-        "basic" => PlanLimits {
-            widgets: Some(1),
-            white_label: false,
         },
         _ => PlanLimits {
             widgets: Some(1),
+            pages: Some(15),
+            documents: Some(4),
+            auto_rescrape: false,
             white_label: false,
         },
     }

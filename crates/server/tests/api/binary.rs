@@ -283,3 +283,152 @@ fn operators_create_and_list_widgets() {
     );
     assert!(listed.ends_with("1 widget(s)\n"), "{listed}");
 }
+
+/// A site of `pages` pages that answers each request after `delay`.
+async fn slow_site(pages: usize, delay: Duration) -> std::net::SocketAddr {
+    use axum::extract::Path;
+    use axum::response::Html;
+    let home: String = (1..=pages)
+        .map(|i| format!("<a href=\"/p{i}\">p{i}</a> "))
+        .collect();
+    let home = format!(
+        "<html><head><title>Home</title></head><body><main><h1>Home</h1><p>Tea shop.</p>{home}</main></body></html>"
+    );
+    let app = axum::Router::new()
+        .route(
+            "/",
+            axum::routing::get(move || {
+                let home = home.clone();
+                async move {
+                    tokio::time::sleep(delay).await;
+                    Html(home)
+                }
+            }),
+        )
+        .route(
+            "/{page}",
+            axum::routing::get(move |Path(page): Path<String>| async move {
+                tokio::time::sleep(delay).await;
+                Html(format!("<html><head><title>{page}</title></head><body><main><h1>{page}</h1><p>All about {page}, a fine tea.</p></main></body></html>"))
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    addr
+}
+
+#[tokio::test]
+async fn a_crawl_killed_midway_is_finished_by_the_next_start_without_duplicates() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = slow_site(30, Duration::from_millis(120)).await;
+    let env = [
+        ("WITZO_CRAWLER__ALLOW", format!("[\"{site}\"]")),
+        ("WITZO_JOBS__LEASE_SECS", "2".to_owned()),
+        ("WITZO_JOBS__POLL_MILLIS", "100".to_owned()),
+        ("WITZO_ENVIRONMENT", "development".to_owned()),
+    ];
+    let run = |args: &[&str]| {
+        witzo(dir.path())
+            .envs(env.clone())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    assert!(
+        run(&["admin", "account", "create", "--email", "ops@example.com"])
+            .status
+            .success()
+    );
+    assert!(
+        run(&[
+            "admin",
+            "account",
+            "set-plan",
+            "--email",
+            "ops@example.com",
+            "--plan",
+            "enterprise"
+        ])
+        .status
+        .success()
+    );
+    let created = run(&[
+        "admin",
+        "widget",
+        "create",
+        "--account",
+        "ops@example.com",
+        "--name",
+        "Shop",
+    ]);
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+
+    let mut ingest = witzo(dir.path())
+        .envs(env.clone())
+        .args([
+            "ingest",
+            "--widget",
+            &key,
+            "--url",
+            &format!("http://{site}/"),
+        ])
+        .spawn()
+        .unwrap();
+    let store = witzo_store::Store::connect(
+        &format!(
+            "sqlite://{}?mode=rwc",
+            dir.path().join("data/witzo.db").display()
+        ),
+        2,
+    )
+    .await
+    .unwrap();
+    let count = |sql: &'static str| {
+        let store = store.clone();
+        async move { store.count_for_test(sql, 1).await }
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while count("SELECT COUNT(*) FROM pages WHERE source_id = $1 AND outcome = 'indexed'").await < 5
+    {
+        assert!(Instant::now() < deadline, "the crawl never got going");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-KILL", &ingest.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    ingest.wait().unwrap();
+    let before =
+        count("SELECT COUNT(*) FROM pages WHERE source_id = $1 AND outcome = 'indexed'").await;
+    assert!(before < 31, "killed mid-crawl ({before} pages)");
+
+    let port = free_port();
+    let mut server = witzo(dir.path())
+        .envs(env.clone())
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    let job = witzo_store::domain::JobId::from_raw(1);
+    loop {
+        let state = store.job_state(job).await.unwrap();
+        if state.status == "succeeded" {
+            assert_eq!(state.attempts, 2, "taken over after the lease ran out");
+            break;
+        }
+        assert_ne!(state.status, "failed", "{state:?}");
+        assert!(
+            Instant::now() < deadline,
+            "the job was never finished: {state:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(terminate(&mut server).success());
+    assert_eq!(count("SELECT COUNT(*) FROM pages WHERE source_id = $1 AND outcome IN ('indexed', 'unchanged')").await, 31);
+    assert_eq!(
+        count("SELECT COUNT(DISTINCT url) FROM pages WHERE source_id = $1").await,
+        count("SELECT COUNT(*) FROM pages WHERE source_id = $1").await
+    );
+    store.close().await;
+}

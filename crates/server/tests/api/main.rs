@@ -14,6 +14,7 @@ mod ops;
 mod public;
 mod sessions;
 mod sign_in;
+mod training;
 mod validation;
 mod widget_browser;
 mod widget_naughty;

@@ -902,6 +902,18 @@ async fn another_accounts_widget_is_not_found_on_every_dashboard_route() {
                 let part = reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n".to_vec())
                     .file_name("l.png");
                 request = request.multipart(reqwest::multipart::Form::new().part("logo", part));
+            } else if method == Method::POST && path.ends_with("/documents") {
+                let part = reqwest::multipart::Part::bytes(b"hello".to_vec()).file_name("a.txt");
+                request = request.multipart(reqwest::multipart::Form::new().part("files", part));
+            } else if method == Method::POST && path == "/api/widgets/{id}/sources" {
+                request = request.json(&json!({"url": "https://example.com/"}));
+            } else if method == Method::POST && path == "/app/widgets/{id}/sources" {
+                request = request
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!(
+                        "url=https%3A%2F%2Fexample.com%2F&max_depth=3&include_paths=&exclude_paths=&rescrape_days=&csrf_token={}",
+                        bob.csrf
+                    ));
             } else if method == Method::POST && path == "/app/widgets/{id}" {
                 let form = "name=Stolen&allowed_domains=&title=T&welcome_message=&placeholder=&primary_color=%23000000\
                     &position=right&auto_open_secs=&suggested_questions=&language=en&instructions=&lead_after=3";

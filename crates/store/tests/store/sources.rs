@@ -14,80 +14,327 @@ const SITE: NewWebsite<'static> = NewWebsite {
 };
 
 fn indexed<'a>(text: &'a str, hash: &'a str) -> PageOutcome<'a> {
-    PageOutcome::Indexed { title: "T", lang: "en", text, content_hash: hash, etag: "\"e\"", last_modified: "" }
+    PageOutcome::Indexed {
+        title: "T",
+        lang: "en",
+        text,
+        content_hash: hash,
+        etag: "\"e\"",
+        last_modified: "",
+    }
 }
 
-store_test!(a_website_and_its_crawl_job_are_created_together_once, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let bob = store.create_account(&email("bob@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &WidgetFields { name: "W", allowed_domains: &[], settings: "{}" }, None, 1).await.unwrap();
-    let (source, job) = store.create_website(ada.id, widget.id, &SITE, 100).await.unwrap();
-    assert_eq!((source.kind.as_str(), source.status.as_str(), source.next_rescrape_at), ("website", "queued", Some(100 + 7 * 86_400)));
-    assert!(matches!(store.create_website(bob.id, widget.id, &SITE, 100).await, Err(witzo_store::StoreError::NotFound)));
-    assert_eq!(store.queue_source_job(ada.id, source.id, "crawl", 101).await.unwrap(), job, "one active crawl per source");
-    let claimed = store.claim_job(60, 100).await.unwrap().unwrap();
-    assert_eq!((claimed.id, claimed.kind.as_str()), (job, "crawl"));
-    assert_eq!(store.job_of(ada.id, job).await.unwrap().status, "running");
-    assert!(store.job_of(bob.id, job).await.is_err());
-});
-
-store_test!(pages_carry_knowledge_until_they_fail_or_disappear, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &WidgetFields { name: "W", allowed_domains: &[], settings: "{}" }, None, 1).await.unwrap();
-    let (source, run1) = store.create_website(ada.id, widget.id, &SITE, 100).await.unwrap();
-    let v0 = store.knowledge_version(widget.id).await.unwrap();
-    for (url, text) in [("https://shop.example.com/", "Home"), ("https://shop.example.com/a", "A"), ("https://shop.example.com/b", "B")] {
-        store.record_page(&source, ada.id, run1, "page", url, &indexed(text, text), 101).await.unwrap();
+store_test!(
+    a_website_and_its_crawl_job_are_created_together_once,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let bob = store
+            .create_account(&email("bob@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(
+                ada.id,
+                "wk_a",
+                &WidgetFields {
+                    name: "W",
+                    allowed_domains: &[],
+                    settings: "{}",
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap();
+        let (source, job) = store
+            .create_website(ada.id, widget.id, &SITE, 100)
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                source.kind.as_str(),
+                source.status.as_str(),
+                source.next_rescrape_at
+            ),
+            ("website", "queued", Some(100 + 7 * 86_400))
+        );
+        assert!(matches!(
+            store.create_website(bob.id, widget.id, &SITE, 100).await,
+            Err(witzo_store::StoreError::NotFound)
+        ));
+        assert_eq!(
+            store
+                .queue_source_job(ada.id, source.id, "crawl", 101)
+                .await
+                .unwrap(),
+            job,
+            "one active crawl per source"
+        );
+        let claimed = store.claim_job(60, 100).await.unwrap().unwrap();
+        assert_eq!((claimed.id, claimed.kind.as_str()), (job, "crawl"));
+        assert_eq!(store.job_of(ada.id, job).await.unwrap().status, "running");
+        assert!(store.job_of(bob.id, job).await.is_err());
     }
-    store.record_page(&source, ada.id, run1, "page", "https://shop.example.com/x", &PageOutcome::NoKnowledge { outcome: "skipped", reason: "robots" }, 101).await.unwrap();
-    assert_eq!(store.finish_crawl(&source, run1).await.unwrap(), 0);
-    assert_eq!(store.knowledge_count(ada.id, "page").await.unwrap(), 3);
-    assert!(store.knowledge_version(widget.id).await.unwrap() > v0);
-    assert_eq!(store.known_page(source.id, "https://shop.example.com/a").await.unwrap().unwrap().content_hash, "A");
-    assert_eq!(store.known_page(source.id, "https://shop.example.com/x").await.unwrap(), None);
+);
 
-    // A second run: / unchanged, /a now 404, /b gone from the site.
-    let run2 = JobId::from_raw(run1.get() + 1);
-    store.record_page(&source, ada.id, run2, "page", "https://shop.example.com/", &PageOutcome::Unchanged, 200).await.unwrap();
-    store.record_page(&source, ada.id, run2, "page", "https://shop.example.com/a", &PageOutcome::NoKnowledge { outcome: "failed", reason: "HTTP 404" }, 200).await.unwrap();
-    assert_eq!(store.finish_crawl(&source, run2).await.unwrap(), 2, "/b and /x were not seen");
-    let knowledge = store.knowledge_of(widget.id).await.unwrap();
-    assert_eq!(knowledge.iter().map(|k| k.text.as_str()).collect::<Vec<_>>(), ["Home"]);
-    let pages = store.pages_of(ada.id, source.id).await.unwrap();
-    let outcomes: Vec<(&str, &str)> = pages.iter().map(|p| (p.outcome.as_str(), p.reason.as_str())).collect();
-    assert_eq!(outcomes, [("unchanged", ""), ("failed", "HTTP 404")]);
-    assert_eq!(pages[0].chars, 4);
-});
+store_test!(
+    pages_carry_knowledge_until_they_fail_or_disappear,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(
+                ada.id,
+                "wk_a",
+                &WidgetFields {
+                    name: "W",
+                    allowed_domains: &[],
+                    settings: "{}",
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap();
+        let (source, run1) = store
+            .create_website(ada.id, widget.id, &SITE, 100)
+            .await
+            .unwrap();
+        let v0 = store.knowledge_version(widget.id).await.unwrap();
+        for (url, text) in [
+            ("https://shop.example.com/", "Home"),
+            ("https://shop.example.com/a", "A"),
+            ("https://shop.example.com/b", "B"),
+        ] {
+            store
+                .record_page(&source, run1, "page", url, &indexed(text, text), 101)
+                .await
+                .unwrap();
+        }
+        store
+            .record_page(
+                &source,
+                run1,
+                "page",
+                "https://shop.example.com/x",
+                &PageOutcome::NoKnowledge {
+                    outcome: "skipped",
+                    reason: "robots",
+                },
+                101,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.finish_crawl(&source, run1).await.unwrap(), 0);
+        assert_eq!(store.knowledge_count(ada.id, "page").await.unwrap(), 3);
+        assert!(store.knowledge_version(widget.id).await.unwrap() > v0);
+        assert_eq!(
+            store
+                .known_page(source.id, "https://shop.example.com/a")
+                .await
+                .unwrap()
+                .unwrap()
+                .content_hash,
+            "A"
+        );
+        assert_eq!(
+            store
+                .known_page(source.id, "https://shop.example.com/x")
+                .await
+                .unwrap(),
+            None
+        );
 
-store_test!(documents_are_queued_with_their_bytes_and_deleting_removes_knowledge, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &WidgetFields { name: "W", allowed_domains: &[], settings: "{}" }, None, 1).await.unwrap();
-    let source = store.documents_source(ada.id, widget.id, 10).await.unwrap();
-    assert_eq!(store.documents_source(ada.id, widget.id, 11).await.unwrap().id, source.id);
-    let job = store.add_documents(&source, ada.id, &[("a.txt".into(), b"hello".to_vec()), ("b.csv".into(), b"x,y".to_vec())], 12).await.unwrap();
-    let queued = store.queued_documents(source.id).await.unwrap();
-    assert_eq!(queued.iter().map(|(_, name, bytes)| (name.as_str(), bytes.len())).collect::<Vec<_>>(), [("a.txt", 5), ("b.csv", 3)]);
-    store.record_page(&source, ada.id, job, "document", "a.txt", &indexed("hello", "h"), 13).await.unwrap();
-    assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 1);
-    let page = store.pages_of(ada.id, source.id).await.unwrap()[0].id;
-    store.delete_page(ada.id, page).await.unwrap();
-    assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 0);
-    store.delete_source(ada.id, source.id).await.unwrap();
-    assert_eq!(store.count_for_test("SELECT COUNT(*) FROM document_files WHERE page_id > $1", 0).await, 0);
-});
+        // A second run: / unchanged, /a now 404, /b gone from the site.
+        let run2 = JobId::from_raw(run1.get() + 1);
+        store
+            .record_page(
+                &source,
+                run2,
+                "page",
+                "https://shop.example.com/",
+                &PageOutcome::Unchanged,
+                200,
+            )
+            .await
+            .unwrap();
+        store
+            .record_page(
+                &source,
+                run2,
+                "page",
+                "https://shop.example.com/a",
+                &PageOutcome::NoKnowledge {
+                    outcome: "failed",
+                    reason: "HTTP 404",
+                },
+                200,
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            store.finish_crawl(&source, run2).await.unwrap(),
+            2,
+            "/b and /x were not seen"
+        );
+        let knowledge = store.knowledge_of(widget.id).await.unwrap();
+        assert_eq!(
+            knowledge
+                .iter()
+                .map(|k| k.text.as_str())
+                .collect::<Vec<_>>(),
+            ["Home"]
+        );
+        let pages = store.pages_of(ada.id, source.id).await.unwrap();
+        let outcomes: Vec<(&str, &str)> = pages
+            .iter()
+            .map(|p| (p.outcome.as_str(), p.reason.as_str()))
+            .collect();
+        assert_eq!(outcomes, [("unchanged", ""), ("failed", "HTTP 404")]);
+        assert_eq!(pages[0].chars, 4);
+    }
+);
 
-store_test!(due_rescrapes_are_queued_once_and_rescheduled, |store: Store| async move {
-    let ada = store.create_account(&email("ada@example.com"), 1).await.unwrap();
-    let widget = store.create_widget(ada.id, "wk_a", &WidgetFields { name: "W", allowed_domains: &[], settings: "{}" }, None, 1).await.unwrap();
-    let (source, first) = store.create_website(ada.id, widget.id, &SITE, 0).await.unwrap();
-    let job = store.claim_job(60, 0).await.unwrap().unwrap();
-    store.complete_job(job.id, 1).await.unwrap();
-    assert!(store.queue_due_rescrapes(7 * 86_400 - 1).await.unwrap().is_empty());
-    let queued = store.queue_due_rescrapes(7 * 86_400).await.unwrap();
-    assert_eq!(queued.len(), 1);
-    assert_ne!(queued[0], first);
-    assert!(store.queue_due_rescrapes(7 * 86_400).await.unwrap().is_empty(), "running twice changes nothing");
-    assert_eq!(store.source_of(ada.id, source.id).await.unwrap().next_rescrape_at, Some(14 * 86_400));
-    store.cancel_job(ada.id, queued[0], 8 * 86_400).await.unwrap();
-    assert_eq!(store.job_of(ada.id, queued[0]).await.unwrap().status, "cancelled");
-});
+store_test!(
+    documents_are_queued_with_their_bytes_and_deleting_removes_knowledge,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(
+                ada.id,
+                "wk_a",
+                &WidgetFields {
+                    name: "W",
+                    allowed_domains: &[],
+                    settings: "{}",
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap();
+        let source = store.documents_source(ada.id, widget.id, 10).await.unwrap();
+        assert_eq!(
+            store
+                .documents_source(ada.id, widget.id, 11)
+                .await
+                .unwrap()
+                .id,
+            source.id
+        );
+        let job = store
+            .add_documents(
+                &source,
+                ada.id,
+                &[
+                    ("a.txt".into(), b"hello".to_vec()),
+                    ("b.csv".into(), b"x,y".to_vec()),
+                ],
+                12,
+            )
+            .await
+            .unwrap();
+        let queued = store.queued_documents(source.id, false).await.unwrap();
+        assert_eq!(
+            queued
+                .iter()
+                .map(|(_, name, bytes)| (name.as_str(), bytes.len()))
+                .collect::<Vec<_>>(),
+            [("a.txt", 5), ("b.csv", 3)]
+        );
+        store
+            .record_page(
+                &source,
+                job,
+                "document",
+                "a.txt",
+                &indexed("hello", "h"),
+                13,
+            )
+            .await
+            .unwrap();
+        assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 1);
+        let page = store.pages_of(ada.id, source.id).await.unwrap()[0].id;
+        store.delete_page(ada.id, page).await.unwrap();
+        assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 0);
+        store.delete_source(ada.id, source.id).await.unwrap();
+        assert_eq!(
+            store
+                .count_for_test("SELECT COUNT(*) FROM document_files WHERE page_id > $1", 0)
+                .await,
+            0
+        );
+    }
+);
+
+store_test!(
+    due_rescrapes_are_queued_once_and_rescheduled,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(
+                ada.id,
+                "wk_a",
+                &WidgetFields {
+                    name: "W",
+                    allowed_domains: &[],
+                    settings: "{}",
+                },
+                None,
+                1,
+            )
+            .await
+            .unwrap();
+        let (source, first) = store
+            .create_website(ada.id, widget.id, &SITE, 0)
+            .await
+            .unwrap();
+        let job = store.claim_job(60, 0).await.unwrap().unwrap();
+        store.complete_job(job.id, 1).await.unwrap();
+        assert!(
+            store
+                .queue_due_rescrapes(7 * 86_400 - 1)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let queued = store.queue_due_rescrapes(7 * 86_400).await.unwrap();
+        assert_eq!(queued.len(), 1);
+        assert_ne!(queued[0], first);
+        assert!(
+            store
+                .queue_due_rescrapes(7 * 86_400)
+                .await
+                .unwrap()
+                .is_empty(),
+            "running twice changes nothing"
+        );
+        assert_eq!(
+            store
+                .source_of(ada.id, source.id)
+                .await
+                .unwrap()
+                .next_rescrape_at,
+            Some(14 * 86_400)
+        );
+        store
+            .cancel_job(ada.id, queued[0], 8 * 86_400)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.job_of(ada.id, queued[0]).await.unwrap().status,
+            "cancelled"
+        );
+    }
+);

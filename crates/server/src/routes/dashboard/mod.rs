@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod sign_in;
+pub mod sources;
 pub mod widgets;
 
 use askama::Template;
@@ -124,24 +125,14 @@ struct SectionPage {
 /// The sections later work fills, each with an honest empty state.
 const SECTIONS: &[(&str, &str, &str)] = &[
     (
-        "widgets",
-        "Widgets",
-        "Create a chat widget, choose where it may answer, and copy its one-line embed snippet. Widgets arrive next.",
-    ),
-    (
-        "sources",
-        "Data sources",
-        "Teach your widget from your website and documents. Crawling and document upload arrive after widgets.",
-    ),
-    (
         "conversations",
         "Conversations",
-        "Read, search and export what visitors asked and what Witzo answered, once a widget is live.",
+        "Each widget's page lists its latest conversations; open one to read it. Search and export across widgets arrive later.",
     ),
     (
         "leads",
         "Leads",
-        "Contact details visitors share in chat will be collected here.",
+        "Contact details visitors leave in the widget's lead form will be listed here.",
     ),
     (
         "analytics",
@@ -157,7 +148,7 @@ const SECTIONS: &[(&str, &str, &str)] = &[
 
 /// A dashboard section that later work fills.
 #[utoipa::path(get, path = "/app/{section}", tag = "pages",
-    params(("section" = String, Path, description = "widgets, sources, conversations, leads, analytics or billing")),
+    params(("section" = String, Path, description = "conversations, leads, analytics or billing")),
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such section")))]
 pub async fn section(
     State(state): State<AppState>,

@@ -1,0 +1,376 @@
+//! Data sources pages: add a website or documents to a widget, follow the
+//! job's progress, read every page's outcome, retrain, schedule, delete.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+use witzo_store::domain::{SourceId, WidgetId};
+use witzo_store::sources::{JobView, PageRow, Source};
+use witzo_store::widgets::Widget;
+
+use super::sign_in::Alert;
+use super::{Layout, PageOwner, render};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, OwnerSession};
+use crate::format;
+use crate::routes::redirect;
+use crate::routes::sources::file_parts;
+use crate::state::AppState;
+use crate::training::service::{self, WebsiteInput};
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    notice: Option<String>,
+}
+
+fn notice_text(notice: Option<&str>) -> Option<&'static str> {
+    match notice? {
+        "queued" => Some("Queued. Progress shows below; pages appear as they are processed."),
+        "retrain" => Some("Retraining is queued."),
+        "deleted" => Some("Deleted. Its knowledge no longer answers."),
+        "scheduled" => Some("The schedule is saved."),
+        _ => None,
+    }
+}
+
+/// A source with its newest job, for the lists.
+pub struct SourceLine {
+    pub source: Source,
+    pub job: Option<JobView>,
+    pub progress: String,
+}
+
+fn progress_text(job: Option<&JobView>) -> String {
+    let Some(job) = job else {
+        return String::new();
+    };
+    let p: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
+    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    format!(
+        "{}: {} processed — {} indexed, {} unchanged, {} skipped, {} failed",
+        job.status,
+        n("done"),
+        n("indexed"),
+        n("unchanged"),
+        n("skipped"),
+        n("failed")
+    )
+}
+
+async fn lines_of(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: WidgetId,
+) -> ApiResult<Vec<SourceLine>> {
+    let mut lines = Vec::new();
+    for source in state.store.sources_of(owner.account, widget).await? {
+        let job = state.store.latest_job(source.id).await?;
+        lines.push(SourceLine {
+            progress: progress_text(job.as_ref()),
+            source,
+            job,
+        });
+    }
+    Ok(lines)
+}
+
+#[derive(Template)]
+#[template(path = "app/sources.html")]
+struct SourcesPage {
+    layout: Layout,
+    widget: Widget,
+    sources: Vec<SourceLine>,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+}
+
+async fn sources_page(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: Widget,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+) -> ApiResult<Response> {
+    let page = SourcesPage {
+        layout: Layout::signed_in(state, owner, "sources").await?,
+        sources: lines_of(state, owner, widget.id).await?,
+        widget,
+        notice,
+        error,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Template)]
+#[template(path = "app/sources_index.html")]
+struct IndexPage {
+    layout: Layout,
+    widgets: Vec<Widget>,
+}
+
+/// Data sources: the widgets whose knowledge can be managed.
+#[utoipa::path(get, path = "/app/sources", tag = "pages",
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn index(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+) -> ApiResult<Response> {
+    let widgets = state.store.widgets_of(owner.account).await?;
+    if let [only] = widgets.as_slice() {
+        return Ok(redirect(&format!("/app/widgets/{}/sources", only.id), []));
+    }
+    let page = IndexPage {
+        layout: Layout::signed_in(&state, &owner, "sources").await?,
+        widgets,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// A widget's data sources.
+#[utoipa::path(get, path = "/app/widgets/{id}/sources", tag = "pages", params(("id" = i64, Path), NoticeQuery),
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn widget_sources(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
+) -> ApiResult<Response> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    sources_page(
+        &state,
+        &owner,
+        widget,
+        notice_text(q.notice.as_deref()),
+        None,
+    )
+    .await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebsiteForm {
+    url: String,
+    max_depth: String,
+    include_paths: String,
+    exclude_paths: String,
+    rescrape_days: String,
+    csrf_token: String,
+}
+
+fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+/// Adds a website.
+#[utoipa::path(post, path = "/app/widgets/{id}/sources", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = WebsiteForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Queued"), (status = 422, description = "The page with the error", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn add_website(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<WebsiteForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    let input = WebsiteInput {
+        url: form.url,
+        max_depth: form.max_depth.trim().parse().unwrap_or(99),
+        include_paths: lines(&form.include_paths),
+        exclude_paths: lines(&form.exclude_paths),
+        rescrape_days: form.rescrape_days.trim().parse().ok(),
+    };
+    match service::add_website(&state, owner.account, widget.id, &input).await {
+        Ok(_) => Ok(redirect(
+            &format!("/app/widgets/{}/sources?notice=queued", widget.id),
+            [],
+        )),
+        Err(err) => fail(&state, &owner, widget, err).await,
+    }
+}
+
+async fn fail(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: Widget,
+    err: ApiError,
+) -> ApiResult<Response> {
+    if !err.code().status().is_client_error() {
+        return Err(err);
+    }
+    let status = err.code().status();
+    let mut response = sources_page(state, owner, widget, None, Some(Alert::from(&err))).await?;
+    *response.status_mut() = status;
+    Ok(response)
+}
+
+/// Uploads documents (multipart; the CSRF token travels in the action URL).
+#[utoipa::path(post, path = "/app/widgets/{id}/documents", tag = "pages", params(("id" = i64, Path), ("csrf_token" = String, Query)),
+    responses((status = 303, description = "Queued"), (status = 415, description = "The page with the error", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn upload(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiMultipart(multipart): ApiMultipart,
+) -> ApiResult<Response> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    let result = match file_parts(multipart).await {
+        Ok(files) => service::upload_documents(&state, owner.account, widget.id, files).await,
+        Err(err) => Err(err),
+    };
+    match result {
+        Ok(_) => Ok(redirect(
+            &format!("/app/widgets/{}/sources?notice=queued", widget.id),
+            [],
+        )),
+        Err(err) => fail(&state, &owner, widget, err).await,
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app/source.html")]
+struct SourcePage {
+    layout: Layout,
+    line: SourceLine,
+    pages: Vec<(PageRow, String)>,
+    notice: Option<&'static str>,
+    active_job: Option<i64>,
+}
+
+/// One source: progress, pages and their outcomes, retrain, schedule, delete.
+#[utoipa::path(get, path = "/app/sources/{id}", tag = "pages", params(("id" = i64, Path), NoticeQuery),
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn source(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<NoticeQuery>,
+) -> ApiResult<Response> {
+    let source = state
+        .store
+        .source_of(owner.account, SourceId::from_raw(id))
+        .await?;
+    let job = state.store.latest_job(source.id).await?;
+    let pages = state.store.pages_of(owner.account, source.id).await?;
+    let active_job = job
+        .as_ref()
+        .filter(|j| j.status == "queued" || j.status == "running")
+        .map(|j| j.id);
+    let page = SourcePage {
+        layout: Layout::signed_in(&state, &owner, "sources").await?,
+        line: SourceLine {
+            progress: progress_text(job.as_ref()),
+            source,
+            job,
+        },
+        pages: pages
+            .into_iter()
+            .map(|p| {
+                let at = format::utc_minute(p.updated_at);
+                (p, at)
+            })
+            .collect(),
+        notice: notice_text(q.notice.as_deref()),
+        active_job,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+/// Retrains the source.
+#[utoipa::path(post, path = "/app/sources/{id}/retrain", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Queued")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn retrain(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    service::retrain(&state, owner.account, SourceId::from_raw(id)).await?;
+    Ok(redirect(&format!("/app/sources/{id}?notice=retrain"), []))
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleForm {
+    /// 7, 15, 30, or empty for never.
+    rescrape_days: String,
+    csrf_token: String,
+}
+
+/// Sets the automatic re-scrape.
+#[utoipa::path(post, path = "/app/sources/{id}/schedule", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = ScheduleForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Saved")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn schedule(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<ScheduleForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let days = form.rescrape_days.trim().parse().ok();
+    service::set_schedule(&state, owner.account, SourceId::from_raw(id), days).await?;
+    Ok(redirect(&format!("/app/sources/{id}?notice=scheduled"), []))
+}
+
+/// Deletes the source.
+#[utoipa::path(post, path = "/app/sources/{id}/delete", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Deleted")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let source = state
+        .store
+        .source_of(owner.account, SourceId::from_raw(id))
+        .await?;
+    state.store.delete_source(owner.account, source.id).await?;
+    Ok(redirect(
+        &format!("/app/widgets/{}/sources?notice=deleted", source.widget_id),
+        [],
+    ))
+}
+
+/// Deletes one page or document.
+#[utoipa::path(post, path = "/app/pages/{id}/delete", tag = "pages", params(("id" = i64, Path)),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Deleted")), security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete_page(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<i64>,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    state.store.delete_page(owner.account, id).await?;
+    Ok(redirect("/app/sources?notice=deleted", []))
+}

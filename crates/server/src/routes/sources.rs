@@ -1,0 +1,268 @@
+//! Knowledge sources (JSON API): add a website or documents, follow the
+//! job, list pages with outcomes, retrain, schedule, delete. Work answers
+//! `202` with the job's id; every finder takes the owner.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use witzo_store::domain::{JobId, SourceId, WidgetId};
+use witzo_store::sources::{JobView, PageRow, Source};
+
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession};
+use crate::state::AppState;
+use crate::training::service::{self, MAX_FILE_BYTES, WebsiteInput};
+
+#[derive(Serialize, ToSchema)]
+pub struct Queued {
+    source: Option<Source>,
+    job_id: i64,
+}
+
+/// Adds a website to a widget and queues its crawl.
+#[utoipa::path(post, path = "/api/widgets/{id}/sources", tag = "sources", params(("id" = i64, Path)), request_body = WebsiteInput,
+    responses((status = 202, body = Queued), (status = 403, description = "`plan_limit_pages`, `plan_limit_auto_rescrape`", body = ErrorBody),
+        (status = 422, description = "`validation_failed`, `url_not_allowed`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn add_website(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<WebsiteInput>,
+) -> ApiResult<(StatusCode, Json<Queued>)> {
+    let (source, job) =
+        service::add_website(&state, owner.account, WidgetId::from_raw(id), &input).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Queued {
+            source: Some(source),
+            job_id: job.get(),
+        }),
+    ))
+}
+
+/// Reads every `files` part of a multipart upload, each capped at 10 MB.
+pub async fn file_parts(
+    mut multipart: axum::extract::Multipart,
+) -> ApiResult<Vec<(String, Vec<u8>)>> {
+    let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why).field("files");
+    let mut files = Vec::new();
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| bad(e.body_text()))?
+    {
+        if field.name() != Some("files") {
+            continue;
+        }
+        let name = field.file_name().unwrap_or_default().to_owned();
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.chunk().await.map_err(|e| bad(e.body_text()))? {
+            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
+                return Err(ApiError::new(
+                    ErrorCode::PayloadTooLarge,
+                    format!("{name}: files must be at most 10 MB."),
+                )
+                .field("files"));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        files.push((name, bytes));
+        if files.len() > service::MAX_FILES {
+            break;
+        }
+    }
+    Ok(files)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Uploaded {
+    job_id: i64,
+    /// The accepted files' names.
+    files: Vec<String>,
+}
+
+/// Uploads documents (multipart `files`: PDF, DOC, DOCX, XLS, XLSX, CSV,
+/// TXT, MD; ≤ 10 files, ≤ 10 MB each) and queues their extraction.
+#[utoipa::path(post, path = "/api/widgets/{id}/documents", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 202, body = Uploaded), (status = 403, description = "`plan_limit_documents`", body = ErrorBody),
+        (status = 413, body = ErrorBody), (status = 415, description = "`unsupported_document_type`, `document_type_mismatch`", body = ErrorBody),
+        (status = 422, description = "`too_many_files`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn upload(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    ApiMultipart(multipart): ApiMultipart,
+) -> ApiResult<(StatusCode, Json<Uploaded>)> {
+    let widget = WidgetId::from_raw(id);
+    state.store.widget_of(owner.account, widget).await?;
+    let files = file_parts(multipart).await?;
+    let (job, accepted) = service::upload_documents(&state, owner.account, widget, files).await?;
+    let files = accepted.into_iter().map(|(name, _)| name).collect();
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Uploaded {
+            job_id: job.get(),
+            files,
+        }),
+    ))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceView {
+    source: Source,
+    /// The newest job working on it.
+    job: Option<JobView>,
+}
+
+/// A widget's sources with their newest jobs.
+#[utoipa::path(get, path = "/api/widgets/{id}/sources", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<SourceView>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<SourceView>>> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    let mut views = Vec::new();
+    for source in state.store.sources_of(owner.account, widget.id).await? {
+        let job = state.store.latest_job(source.id).await?;
+        views.push(SourceView { source, job });
+    }
+    Ok(Json(views))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceDetail {
+    source: Source,
+    job: Option<JobView>,
+    /// Every page or document with its outcome and reason.
+    pages: Vec<PageRow>,
+}
+
+/// One source with its pages (or documents) and their outcomes.
+#[utoipa::path(get, path = "/api/sources/{id}", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 200, body = SourceDetail), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<SourceDetail>> {
+    let source = state
+        .store
+        .source_of(owner.account, SourceId::from_raw(id))
+        .await?;
+    let job = state.store.latest_job(source.id).await?;
+    let pages = state.store.pages_of(owner.account, source.id).await?;
+    Ok(Json(SourceDetail { source, job, pages }))
+}
+
+/// Retrains a source: re-crawls (changed pages only) or re-extracts.
+#[utoipa::path(post, path = "/api/sources/{id}/retrain", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 202, body = Queued), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+pub async fn retrain(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(StatusCode, Json<Queued>)> {
+    let job = service::retrain(&state, owner.account, SourceId::from_raw(id)).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Queued {
+            source: None,
+            job_id: job.get(),
+        }),
+    ))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleInput {
+    /// 7, 15 or 30, or null for never.
+    rescrape_days: Option<u32>,
+}
+
+/// Sets a website's automatic re-scrape.
+#[utoipa::path(put, path = "/api/sources/{id}/schedule", tag = "sources", params(("id" = i64, Path)), request_body = ScheduleInput,
+    responses((status = 200, body = Source), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn schedule(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<ScheduleInput>,
+) -> ApiResult<Json<Source>> {
+    Ok(Json(
+        service::set_schedule(
+            &state,
+            owner.account,
+            SourceId::from_raw(id),
+            input.rescrape_days,
+        )
+        .await?,
+    ))
+}
+
+/// Deletes a source; its knowledge leaves answers at once.
+#[utoipa::path(delete, path = "/api/sources/{id}", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_source(owner.account, SourceId::from_raw(id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Deletes one page or document; its knowledge leaves answers at once.
+#[utoipa::path(delete, path = "/api/pages/{id}", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete_page(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    state.store.delete_page(owner.account, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// A job's status and progress (stage, pages done, current URL).
+#[utoipa::path(get, path = "/api/jobs/{id}", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn job(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<JobView>> {
+    Ok(Json(
+        state
+            .store
+            .job_of(owner.account, JobId::from_raw(id))
+            .await?,
+    ))
+}
+
+/// Cancels a queued or running job (a running crawl stops after its current page).
+#[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 204, description = "Cancelling"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .cancel_job(owner.account, JobId::from_raw(id), witzo_store::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}

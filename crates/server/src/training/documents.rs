@@ -1,0 +1,106 @@
+//! An extract job: turn the uploaded documents waiting in a source into
+//! clean text, each in its own transaction, each failing alone.
+
+use sha2::{Digest, Sha256};
+use witzo_extract::{Limits, detect, extract_async};
+use witzo_store::jobs::Job;
+use witzo_store::sources::{PageOutcome, Source};
+
+use super::Progress;
+use super::worker::{JobEnd, JobError, knowledge_limit};
+use crate::state::AppState;
+
+/// Extracts the waiting documents, or with `all` every document (retraining).
+pub async fn run(
+    state: &AppState,
+    job: &Job,
+    source: &Source,
+    all: bool,
+) -> Result<JobEnd, JobError> {
+    let store = &state.store;
+    let account = store.source_account(source.id).await?;
+    let (limit, plan) = knowledge_limit(state, account, "document").await?;
+    let queued = store.queued_documents(source.id, all).await?;
+    let mut progress = Progress {
+        stage: "extracting",
+        total: Some(queued.len() as u64),
+        ..Progress::default()
+    };
+    let lease = i64::try_from(state.config.jobs.lease_secs).unwrap_or(120);
+    for (_, name, bytes) in queued {
+        let now = witzo_store::now();
+        progress.current = name.clone();
+        store
+            .set_job_progress(job.id, &progress.to_json(), now + lease, now)
+            .await?;
+        if store.job_cancel_requested(job.id).await? {
+            return Ok(JobEnd::Cancelled);
+        }
+        let over_limit = match limit {
+            Some(limit) => store.knowledge_count(account, "document").await? >= limit,
+            None => false,
+        };
+        let outcome = if over_limit {
+            let reason = format!(
+                "plan limit: {} documents on the {plan} plan",
+                limit.unwrap_or_default()
+            );
+            progress.skipped += 1;
+            Err(("skipped", reason))
+        } else {
+            match detect(&name, &bytes) {
+                Err(err) => Err(("failed", err.message())),
+                Ok(kind) => match extract_async(kind, bytes, Limits::default()).await {
+                    Ok(extracted) => Ok(extracted),
+                    Err(err) => Err(("failed", err.message())),
+                },
+            }
+        };
+        let now = witzo_store::now();
+        match outcome {
+            Ok(extracted) => {
+                let hash = hex::encode(Sha256::digest(extracted.text.as_bytes()));
+                let title = extracted.title.unwrap_or_else(|| name.clone());
+                let page = PageOutcome::Indexed {
+                    title: &title,
+                    lang: "",
+                    text: &extracted.text,
+                    content_hash: &hash,
+                    etag: "",
+                    last_modified: "",
+                };
+                store
+                    .record_page(source, job.id, "document", &name, &page, now)
+                    .await?;
+                progress.indexed += 1;
+            }
+            Err((outcome, reason)) => {
+                store
+                    .record_page(
+                        source,
+                        job.id,
+                        "document",
+                        &name,
+                        &PageOutcome::NoKnowledge {
+                            outcome,
+                            reason: &reason,
+                        },
+                        now,
+                    )
+                    .await?;
+                if outcome == "failed" {
+                    progress.failed += 1;
+                }
+            }
+        }
+        progress.done += 1;
+    }
+    progress.stage = "done";
+    progress.current.clear();
+    let now = witzo_store::now();
+    store
+        .set_job_progress(job.id, &progress.to_json(), now, now)
+        .await?;
+    store.set_source_status(source.id, "ready", "", now).await?;
+    Ok(JobEnd::Done)
+}

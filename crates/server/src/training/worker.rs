@@ -1,0 +1,148 @@
+//! Background workers: claim a job, run it, record the result. Jobs are
+//! rows (see `witzo_store::jobs`): a worker that dies mid-job loses its
+//! lease and another picks the job up; every job is idempotent.
+
+use std::time::Duration;
+
+use serde::Deserialize;
+use tracing::Instrument;
+use witzo_store::domain::SourceId;
+use witzo_store::jobs::Job;
+use witzo_store::{StoreError, StoreResult};
+
+use super::{crawl, documents};
+use crate::state::AppState;
+use crate::widgets::plans;
+
+#[derive(Deserialize)]
+struct SourcePayload {
+    source_id: i64,
+}
+
+/// How a job ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JobEnd {
+    Done,
+    Cancelled,
+}
+
+/// Why a job failed (it is retried with back-off until its attempts run out).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// Runs the next due job, if any. Returns whether there was one.
+pub async fn run_next(state: &AppState) -> StoreResult<bool> {
+    let lease = i64::try_from(state.config.jobs.lease_secs).unwrap_or(120);
+    let Some(job) = state.store.claim_job(lease, witzo_store::now()).await? else {
+        return Ok(false);
+    };
+    let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts);
+    let result = run(state, &job).instrument(span.clone()).await;
+    let now = witzo_store::now();
+    let _entered = span.enter();
+    match result {
+        Ok(JobEnd::Done) => {
+            tracing::info!("job done");
+            state.store.complete_job(job.id, now).await?;
+        }
+        Ok(JobEnd::Cancelled) => {
+            tracing::info!("job cancelled");
+            state.store.end_cancelled_job(job.id, now).await?;
+        }
+        Err(err) => {
+            let job_state = state.store.fail_job(&job, &err.to_string(), now).await?;
+            tracing::warn!(%err, status = %job_state.status, "job failed");
+        }
+    }
+    Ok(true)
+}
+
+async fn run(state: &AppState, job: &Job) -> Result<JobEnd, JobError> {
+    let payload: SourcePayload = serde_json::from_str(&job.payload)
+        .map_err(|e| JobError::Invalid(format!("payload: {e}")))?;
+    let source = match state
+        .store
+        .source_by_id(SourceId::from_raw(payload.source_id))
+        .await
+    {
+        Ok(source) => source,
+        // The source was deleted after the job was queued: nothing to do.
+        Err(StoreError::NotFound) => return Ok(JobEnd::Done),
+        Err(err) => return Err(err.into()),
+    };
+    match job.kind.as_str() {
+        "crawl" => crawl::run(state, job, &source).await,
+        "extract" => documents::run(state, job, &source, false).await,
+        "reextract" => documents::run(state, job, &source, true).await,
+        other => Err(JobError::Invalid(format!("unknown job kind {other}"))),
+    }
+}
+
+/// Starts `jobs.workers` workers and the re-scrape scheduler.
+pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+    let poll = Duration::from_millis(state.config.jobs.poll_millis.max(10));
+    let mut handles: Vec<_> = (0..state.config.jobs.workers)
+        .map(|n| {
+            let state = state.clone();
+            tokio::spawn(
+                async move {
+                    loop {
+                        match run_next(&state).await {
+                            Ok(true) => {}
+                            Ok(false) => tokio::time::sleep(poll).await,
+                            Err(err) => {
+                                tracing::error!(%err, "worker could not claim or record a job");
+                                tokio::time::sleep(poll).await;
+                            }
+                        }
+                    }
+                }
+                .instrument(tracing::info_span!("worker", n)),
+            )
+        })
+        .collect();
+    if state.config.jobs.workers > 0 {
+        let state = state.clone();
+        handles.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(err) = schedule_rescrapes(&state).await {
+                    tracing::warn!(%err, "could not queue due re-scrapes");
+                }
+            }
+        }));
+    }
+    handles
+}
+
+/// Queues the websites due for their automatic re-scrape, on plans that
+/// allow it; safe to run on every instance.
+pub async fn schedule_rescrapes(state: &AppState) -> StoreResult<usize> {
+    let jobs = state.store.queue_due_rescrapes(witzo_store::now()).await?;
+    if !jobs.is_empty() {
+        tracing::info!(jobs = jobs.len(), "queued automatic re-scrapes");
+    }
+    Ok(jobs.len())
+}
+
+/// The plan limit of `kind` (`page` or `document`) for `account`'s plan.
+pub async fn knowledge_limit(
+    state: &AppState,
+    account: witzo_store::domain::AccountId,
+    kind: &str,
+) -> StoreResult<(Option<i64>, String)> {
+    let account = state.store.account_by_id(account).await?;
+    let limits = plans::limits(&account.plan);
+    let limit = if kind == "page" {
+        limits.pages
+    } else {
+        limits.documents
+    };
+    Ok((limit, account.plan))
+}

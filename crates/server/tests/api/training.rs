@@ -1,0 +1,534 @@
+//! Training through the real app: a local website crawled by the worker,
+//! documents uploaded and extracted, plan limits, SSRF refusals at the API,
+//! re-scrapes that re-process only what changed, deletion, tenant isolation.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use reqwest::Method;
+use serde_json::{Value, json};
+use witzo_server::app::AppOptions;
+
+use crate::helpers::{Owner, TestApp, error_code, spawn_app_with};
+
+/// A small website whose pages the test can change.
+#[derive(Clone, Default)]
+pub struct Site {
+    pages: Arc<Mutex<HashMap<String, String>>>,
+}
+
+impl Site {
+    pub fn set(&self, path: &str, body: &str) {
+        self.pages
+            .lock()
+            .unwrap()
+            .insert(path.to_owned(), body.to_owned());
+    }
+}
+
+async fn serve_page(State(site): State<Site>, Path(path): Path<String>) -> Response {
+    let key = format!("/{path}");
+    match site.pages.lock().unwrap().get(&key) {
+        Some(body) => (
+            [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+            Html(body.clone()),
+        )
+            .into_response(),
+        None => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn serve_home(State(site): State<Site>) -> Response {
+    serve_page(State(site), Path(String::new())).await
+}
+
+/// Starts `site` on a loopback port.
+pub async fn start_site(site: Site) -> SocketAddr {
+    let app = Router::new()
+        .route("/", get(serve_home))
+        .route("/{*path}", get(serve_page))
+        .with_state(site);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    addr
+}
+
+fn page(title: &str, body: &str, links: &[&str]) -> String {
+    let links: String = links
+        .iter()
+        .map(|l| format!("<li><a href=\"{l}\">{l}</a></li>"))
+        .collect();
+    format!(
+        "<!doctype html><html lang=\"en\"><head><title>{title}</title></head><body>\
+         <nav><ul>{links}</ul></nav><main><h1>{title}</h1><p>{body}</p></main>\
+         <footer>Copyright footer text</footer></body></html>"
+    )
+}
+
+/// A site with a home page linking to `n` product pages.
+fn shop(n: usize) -> Site {
+    let site = Site::default();
+    let links: Vec<String> = (1..=n).map(|i| format!("/p{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    site.set(
+        "/",
+        &page("Home", "Welcome to the shop. We sell tea.", &refs),
+    );
+    for i in 1..=n {
+        site.set(
+            &format!("/p{i}"),
+            &page(
+                &format!("Product {i}"),
+                &format!("Product {i} is a fine tea from our garden."),
+                &["/"],
+            ),
+        );
+    }
+    site
+}
+
+async fn app_for(addr: SocketAddr) -> TestApp {
+    spawn_app_with(
+        move |c| {
+            c.crawler.allow = vec![addr];
+            c.jobs.poll_millis = 50;
+            c.jobs.lease_secs = 5;
+        },
+        AppOptions::default(),
+    )
+    .await
+}
+
+/// Waits for a job to end; returns its final view.
+pub async fn wait_job(app: &TestApp, owner: &Owner, job: i64) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let view: Value = app
+            .get_as(owner, &format!("/api/jobs/{job}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        if matches!(
+            view["status"].as_str(),
+            Some("succeeded" | "failed" | "cancelled")
+        ) {
+            return view;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "job {job} did not finish: {view}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn add_site(app: &TestApp, owner: &Owner, widget: i64, url: &str) -> (i64, i64) {
+    let response = app
+        .send_as(
+            owner,
+            Method::POST,
+            &format!("/api/widgets/{widget}/sources"),
+            Some(&json!({"url": url})),
+        )
+        .await;
+    assert_eq!(response.status().as_u16(), 202);
+    let body: Value = response.json().await.unwrap();
+    (
+        body["source"]["id"].as_i64().unwrap(),
+        body["job_id"].as_i64().unwrap(),
+    )
+}
+
+async fn outcomes(app: &TestApp, owner: &Owner, source: i64) -> Vec<(String, String, String)> {
+    let detail: Value = app
+        .get_as(owner, &format!("/api/sources/{source}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let mut rows: Vec<(String, String, String)> = detail["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["url"].as_str().unwrap().to_owned(),
+                p["outcome"].as_str().unwrap().to_owned(),
+                p["reason"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    rows.sort();
+    rows
+}
+
+#[tokio::test]
+async fn a_website_is_crawled_in_the_background_and_rescrapes_reprocess_only_changes() {
+    let site = shop(3);
+    let addr = start_site(site.clone()).await;
+    let app = app_for(addr).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await["id"]
+        .as_i64()
+        .unwrap();
+    let base = format!("http://{addr}");
+    let (source, job) = add_site(&app, &owner, widget, &format!("{base}/")).await;
+    let done = wait_job(&app, &owner, job).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let rows = outcomes(&app, &owner, source).await;
+    let indexed: Vec<&str> = rows
+        .iter()
+        .filter(|r| r.1 == "indexed")
+        .map(|r| r.0.as_str())
+        .collect();
+    assert_eq!(
+        indexed,
+        [
+            format!("{base}/"),
+            format!("{base}/p1"),
+            format!("{base}/p2"),
+            format!("{base}/p3")
+        ]
+    );
+    let progress: Value = serde_json::from_str(done["progress"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        (progress["stage"].as_str(), progress["indexed"].as_u64()),
+        (Some("done"), Some(4))
+    );
+    let knowledge = app
+        .state
+        .store
+        .knowledge_of(witzo_store::domain::WidgetId::from_raw(widget))
+        .await
+        .unwrap();
+    let p1 = knowledge.iter().find(|k| k.url.ends_with("/p1")).unwrap();
+    assert!(p1.text.contains("Product 1 is a fine tea"), "{}", p1.text);
+    assert!(
+        !p1.text.contains("Copyright footer"),
+        "boilerplate removed: {}",
+        p1.text
+    );
+
+    // Change one page, remove another, re-scrape.
+    site.set(
+        "/p2",
+        &page("Product 2", "Product 2 is now a green tea.", &["/"]),
+    );
+    site.pages.lock().unwrap().remove("/p3");
+    let again: Value = app
+        .send_as(
+            &owner,
+            Method::POST,
+            &format!("/api/sources/{source}/retrain"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let done = wait_job(&app, &owner, again["job_id"].as_i64().unwrap()).await;
+    assert_eq!(done["status"], "succeeded", "{done}");
+    let rows = outcomes(&app, &owner, source).await;
+    let by_url = |path: &str| {
+        rows.iter()
+            .find(|r| r.0 == format!("{base}{path}"))
+            .map(|r| r.1.clone())
+    };
+    assert_eq!(by_url("/").as_deref(), Some("unchanged"));
+    assert_eq!(by_url("/p1").as_deref(), Some("unchanged"));
+    assert_eq!(by_url("/p2").as_deref(), Some("indexed"));
+    assert_eq!(by_url("/p3").as_deref(), Some("failed"));
+    let knowledge = app
+        .state
+        .store
+        .knowledge_of(witzo_store::domain::WidgetId::from_raw(widget))
+        .await
+        .unwrap();
+    assert_eq!(knowledge.len(), 3, "the removed page left the knowledge");
+}
+
+#[tokio::test]
+async fn the_sixteenth_page_on_the_free_plan_is_not_indexed_and_says_why() {
+    let addr = start_site(shop(20)).await;
+    let app = app_for(addr).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await["id"]
+        .as_i64()
+        .unwrap();
+    let (source, job) = add_site(&app, &owner, widget, &format!("http://{addr}/")).await;
+    assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
+    let rows = outcomes(&app, &owner, source).await;
+    assert_eq!(rows.iter().filter(|r| r.1 == "indexed").count(), 15);
+    let limited: Vec<_> = rows
+        .iter()
+        .filter(|r| r.2 == "plan limit: 15 pages on the free plan")
+        .collect();
+    assert_eq!(limited.len(), 1, "{rows:?}");
+    assert_eq!(limited[0].1, "skipped");
+    let detail: Value = app
+        .get_as(&owner, &format!("/api/sources/{source}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        detail["source"]["last_error"],
+        "Stopped at the plan limit of 15 pages (free plan)."
+    );
+    let more = app
+        .send_as(
+            &owner,
+            Method::POST,
+            &format!("/api/widgets/{widget}/sources"),
+            Some(&json!({"url": format!("http://{addr}/other")})),
+        )
+        .await;
+    assert_eq!(more.status().as_u16(), 403);
+    let body: Value = more.json().await.unwrap();
+    assert_eq!(
+        (
+            body["code"].as_str(),
+            body["used"].as_i64(),
+            body["limit"].as_i64(),
+            body["plan"].as_str()
+        ),
+        (Some("plan_limit_pages"), Some(15), Some(15), Some("free"))
+    );
+}
+
+#[tokio::test]
+async fn addresses_the_crawler_would_refuse_are_refused_when_added() {
+    let app = spawn_app_with(|_| {}, AppOptions::default()).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await["id"]
+        .as_i64()
+        .unwrap();
+    for url in [
+        "http://127.0.0.1/",
+        "http://10.0.0.1/",
+        "http://[::1]/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://2130706433/",
+        "https://example.com:8443/",
+    ] {
+        let response = app
+            .send_as(
+                &owner,
+                Method::POST,
+                &format!("/api/widgets/{widget}/sources"),
+                Some(&json!({"url": url})),
+            )
+            .await;
+        assert_eq!(error_code(response, 422).await, "url_not_allowed", "{url}");
+    }
+    for (body, field) in [
+        (json!({"url": "ftp://example.com/"}), "url"),
+        (
+            json!({"url": "https://example.com/", "max_depth": 11}),
+            "max_depth",
+        ),
+        (
+            json!({"url": "https://example.com/", "include_paths": ["docs"]}),
+            "include_paths",
+        ),
+        (
+            json!({"url": "https://example.com/", "rescrape_days": 9}),
+            "rescrape_days",
+        ),
+    ] {
+        let response = app
+            .send_as(
+                &owner,
+                Method::POST,
+                &format!("/api/widgets/{widget}/sources"),
+                Some(&body),
+            )
+            .await;
+        assert_eq!(response.status().as_u16(), 422, "{body}");
+        let error: Value = response.json().await.unwrap();
+        assert_eq!(error["field"], field, "{body}");
+    }
+    let scheduled = app
+        .send_as(
+            &owner,
+            Method::POST,
+            &format!("/api/widgets/{widget}/sources"),
+            Some(&json!({"url": "https://example.com/", "rescrape_days": 7})),
+        )
+        .await;
+    assert_eq!(error_code(scheduled, 403).await, "plan_limit_auto_rescrape");
+}
+
+fn upload(
+    app: &TestApp,
+    owner: &Owner,
+    widget: i64,
+    files: Vec<(&'static str, Vec<u8>)>,
+) -> reqwest::RequestBuilder {
+    let mut form = reqwest::multipart::Form::new();
+    for (name, bytes) in files {
+        form = form.part(
+            "files",
+            reqwest::multipart::Part::bytes(bytes).file_name(name),
+        );
+    }
+    app.client
+        .post(app.url(&format!("/api/widgets/{widget}/documents")))
+        .header("cookie", &owner.cookie)
+        .header("x-csrf-token", &owner.csrf)
+        .multipart(form)
+}
+
+#[tokio::test]
+async fn documents_are_uploaded_checked_and_extracted_in_the_background() {
+    let app = spawn_app_with(|c| c.jobs.poll_millis = 50, AppOptions::default()).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await["id"]
+        .as_i64()
+        .unwrap();
+    let files = vec![
+        (
+            "faq.txt",
+            b"Opening hours\n\nWe open at nine every weekday.".to_vec(),
+        ),
+        (
+            "prices.csv",
+            b"Product,Price\nGreen tea,4 EUR\nBlack tea,5 EUR\n".to_vec(),
+        ),
+    ];
+    let response = upload(&app, &owner, widget, files).send().await.unwrap();
+    assert_eq!(response.status().as_u16(), 202);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["files"], json!(["faq.txt", "prices.csv"]));
+    assert_eq!(
+        wait_job(&app, &owner, body["job_id"].as_i64().unwrap()).await["status"],
+        "succeeded"
+    );
+    let knowledge = app
+        .state
+        .store
+        .knowledge_of(witzo_store::domain::WidgetId::from_raw(widget))
+        .await
+        .unwrap();
+    let csv = knowledge.iter().find(|k| k.url == "prices.csv").unwrap();
+    assert!(csv.text.contains("Product: Green tea"), "{}", csv.text);
+    assert!(
+        knowledge
+            .iter()
+            .any(|k| k.url == "faq.txt" && k.text.contains("We open at nine"))
+    );
+
+    let mismatch = upload(
+        &app,
+        &owner,
+        widget,
+        vec![("report.pdf", b"PK\x03\x04 not a pdf".to_vec())],
+    )
+    .send()
+    .await
+    .unwrap();
+    assert_eq!(mismatch.status().as_u16(), 415);
+    let eleven: Vec<(&'static str, Vec<u8>)> = (0..11).map(|_| ("a.txt", b"x".to_vec())).collect();
+    assert_eq!(
+        error_code(
+            upload(&app, &owner, widget, eleven).send().await.unwrap(),
+            422
+        )
+        .await,
+        "too_many_files"
+    );
+    let three: Vec<(&'static str, Vec<u8>)> = vec![
+        ("c.txt", b"c".to_vec()),
+        ("d.txt", b"d".to_vec()),
+        ("e.txt", b"e".to_vec()),
+    ];
+    let over = upload(&app, &owner, widget, three).send().await.unwrap();
+    assert_eq!(over.status().as_u16(), 403);
+    let body: Value = over.json().await.unwrap();
+    assert_eq!(
+        (
+            body["code"].as_str(),
+            body["used"].as_i64(),
+            body["limit"].as_i64()
+        ),
+        (Some("plan_limit_documents"), Some(2), Some(4))
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_page_or_a_source_removes_its_knowledge_and_other_accounts_get_404() {
+    let addr = start_site(shop(2)).await;
+    let app = app_for(addr).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await["id"]
+        .as_i64()
+        .unwrap();
+    let (source, job) = add_site(&app, &owner, widget, &format!("http://{addr}/")).await;
+    wait_job(&app, &owner, job).await;
+    let bob = app.sign_in("bob@example.com").await;
+    let detail: Value = app
+        .get_as(&owner, &format!("/api/sources/{source}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page_id = detail["pages"][0]["id"].as_i64().unwrap();
+    for (method, path) in [
+        (Method::GET, format!("/api/sources/{source}")),
+        (Method::DELETE, format!("/api/sources/{source}")),
+        (Method::POST, format!("/api/sources/{source}/retrain")),
+        (Method::DELETE, format!("/api/pages/{page_id}")),
+        (Method::GET, format!("/api/jobs/{job}")),
+        (Method::GET, format!("/api/widgets/{widget}/sources")),
+    ] {
+        let response = app.send_as(&bob, method.clone(), &path, None).await;
+        assert_eq!(response.status().as_u16(), 404, "{method} {path}");
+    }
+    let widget_id = witzo_store::domain::WidgetId::from_raw(widget);
+    let before = app.state.store.knowledge_of(widget_id).await.unwrap().len();
+    assert_eq!(
+        app.send_as(
+            &owner,
+            Method::DELETE,
+            &format!("/api/pages/{page_id}"),
+            None
+        )
+        .await
+        .status()
+        .as_u16(),
+        204
+    );
+    assert_eq!(
+        app.state.store.knowledge_of(widget_id).await.unwrap().len(),
+        before - 1
+    );
+    assert_eq!(
+        app.send_as(
+            &owner,
+            Method::DELETE,
+            &format!("/api/sources/{source}"),
+            None
+        )
+        .await
+        .status()
+        .as_u16(),
+        204
+    );
+    assert!(
+        app.state
+            .store
+            .knowledge_of(widget_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
