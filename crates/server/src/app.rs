@@ -111,6 +111,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(sources::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)))
         .routes(routes!(sources::get, sources::delete))
         .routes(routes!(sources::retrain))
+        .routes(routes!(sources::retrain_all))
         .routes(routes!(sources::schedule))
         .routes(routes!(sources::delete_page))
         .routes(routes!(sources::job))

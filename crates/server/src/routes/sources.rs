@@ -181,6 +181,28 @@ pub async fn retrain(
     ))
 }
 
+#[derive(Serialize, ToSchema)]
+pub struct QueuedMany {
+    job_ids: Vec<i64>,
+}
+
+/// Retrains every source of a widget.
+#[utoipa::path(post, path = "/api/widgets/{id}/retrain", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 202, body = QueuedMany), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+pub async fn retrain_all(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<(StatusCode, Json<QueuedMany>)> {
+    let jobs = service::retrain_all(&state, owner.account, WidgetId::from_raw(id)).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(QueuedMany {
+            job_ids: jobs.into_iter().map(JobId::get).collect(),
+        }),
+    ))
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {

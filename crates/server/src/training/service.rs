@@ -257,6 +257,20 @@ pub async fn retrain(state: &AppState, account: AccountId, id: SourceId) -> ApiR
         .await?)
 }
 
+/// Retrains every source of a widget.
+pub async fn retrain_all(
+    state: &AppState,
+    account: AccountId,
+    widget: WidgetId,
+) -> ApiResult<Vec<JobId>> {
+    state.store.widget_of(account, widget).await?;
+    let mut jobs = Vec::new();
+    for source in state.store.sources_of(account, widget).await? {
+        jobs.push(retrain(state, account, source.id).await?);
+    }
+    Ok(jobs)
+}
+
 pub async fn set_schedule(
     state: &AppState,
     account: AccountId,

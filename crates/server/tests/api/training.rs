@@ -257,6 +257,88 @@ async fn a_website_is_crawled_in_the_background_and_rescrapes_reprocess_only_cha
 }
 
 #[tokio::test]
+async fn a_job_can_be_cancelled_and_every_source_retrained() {
+    let site = shop(2);
+    let addr = start_site(site).await;
+    // No workers: the job stays queued until cancelled.
+    let app = spawn_app_with(
+        move |c| {
+            c.crawler.allow = vec![addr];
+            c.jobs.workers = 0;
+        },
+        AppOptions::default(),
+    )
+    .await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await["id"]
+        .as_i64()
+        .unwrap();
+    let (_, job) = add_site(&app, &owner, widget, &format!("http://{addr}/")).await;
+    assert_eq!(
+        app.send_as(
+            &owner,
+            Method::POST,
+            &format!("/api/jobs/{job}/cancel"),
+            None
+        )
+        .await
+        .status()
+        .as_u16(),
+        204
+    );
+    let view: Value = app
+        .get_as(&owner, &format!("/api/jobs/{job}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "cancelled");
+    assert_eq!(
+        error_code(
+            app.send_as(
+                &owner,
+                Method::POST,
+                &format!("/api/jobs/{job}/cancel"),
+                None
+            )
+            .await,
+            404
+        )
+        .await,
+        "not_found"
+    );
+    let all: Value = app
+        .send_as(
+            &owner,
+            Method::POST,
+            &format!("/api/widgets/{widget}/retrain"),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let ids = all["job_ids"].as_array().unwrap();
+    assert_eq!(ids.len(), 1);
+    assert_ne!(
+        ids[0].as_i64(),
+        Some(job),
+        "a new job after the cancelled one"
+    );
+    // A worker now runs it to the end.
+    witzo_server::training::worker::run_next(&app.state)
+        .await
+        .unwrap();
+    let view: Value = app
+        .get_as(&owner, &format!("/api/jobs/{}", ids[0]))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(view["status"], "succeeded");
+}
+
+#[tokio::test]
 async fn the_sixteenth_page_on_the_free_plan_is_not_indexed_and_says_why() {
     let addr = start_site(shop(20)).await;
     let app = app_for(addr).await;
