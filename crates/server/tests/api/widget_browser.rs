@@ -200,3 +200,65 @@ async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused
     );
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_dashboard_preview_chats_under_the_dashboard_csp() {
+    let (app, mailbox) = crate::helpers::spawn_app_with_mail(|_| {}).await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser.goto(&app.url("/app/sign-in")).await.unwrap();
+    let fill = |css: &'static str, value: String| {
+        let browser = browser.clone();
+        async move {
+            let field = browser.find(fantoccini::Locator::Css(css)).await.unwrap();
+            field.send_keys(&value).await.unwrap();
+            field.send_keys("\u{E007}").await.unwrap(); // Enter submits the form
+        }
+    };
+    fill("#email", "ada@example.com".to_owned()).await;
+    crate::browser::wait_for_text(&browser, "Check your e-mail").await;
+    fill("#code", mailbox.code("ada@example.com", 1).await).await;
+    crate::browser::wait_for_text(&browser, "Set up your chat widget").await;
+    fill("#website", "https://shop.example.com".to_owned()).await;
+    crate::browser::wait_for_text(&browser, "Your widget is ready.").await;
+    // The preview (no allowed origin needed: a signed preview token).
+    poll(
+        &browser,
+        "root.querySelector('button[part=launcher]').click(); return true;",
+    )
+    .await;
+    poll(&browser, "const i = root.querySelector('[part=input]'); if (!i) return null; i.value = 'Hello preview'; \
+        i.dispatchEvent(new Event('input', {bubbles: true})); root.querySelector('button[part=send]').click(); return true;").await;
+    let answer = poll(&browser, "const a = [...root.querySelectorAll('[data-role=assistant]')].find(e => e.dataset.state === 'done'); \
+        return a ? a.textContent : null;").await;
+    assert!(
+        answer
+            .as_str()
+            .unwrap()
+            .contains("I don't have any knowledge yet"),
+        "{answer}"
+    );
+    let account = app.state.store.list_accounts().await.unwrap().remove(0);
+    let widget = app
+        .state
+        .store
+        .widgets_of(account.id)
+        .await
+        .unwrap()
+        .remove(0);
+    let conversations = app
+        .state
+        .store
+        .conversations_of(account.id, widget.id, 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            conversations.len(),
+            conversations[0].preview,
+            conversations[0].origin.as_str()
+        ),
+        (1, 1, "preview")
+    );
+    browser.close().await.unwrap();
+}
