@@ -6,6 +6,15 @@
 //! implementations; until a widget has knowledge, [`NoKnowledgeYet`] says so
 //! honestly instead of inventing an answer.
 
+pub mod beir;
+pub mod chunk;
+pub mod extractive;
+pub mod lexical;
+
+pub use chunk::{Chunk, chunk};
+pub use extractive::{ExtractiveAnswer, Passage};
+pub use lexical::{Bm25Params, LexicalIndex, tokens};
+
 use std::pin::Pin;
 
 use futures_util::Stream;
@@ -19,6 +28,8 @@ pub struct Question {
     pub language: String,
     /// The owner's custom instructions for the assistant.
     pub instructions: String,
+    /// What retrieval found in the widget's knowledge, best first.
+    pub passages: Vec<Passage>,
 }
 
 /// A source an answer is grounded in.
@@ -89,6 +100,7 @@ mod tests {
             text: "What are your opening hours?".to_owned(),
             language: language.to_owned(),
             instructions: String::new(),
+            passages: Vec::new(),
         }
     }
 

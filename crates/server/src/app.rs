@@ -43,7 +43,7 @@ use crate::security::request::{panic_response, request_context};
 use crate::state::AppState;
 use crate::widgets::cache::WidgetCache;
 use crate::widgets::gate::WidgetGate;
-use witzo_retrieval::{Answerer, NoKnowledgeYet};
+use witzo_retrieval::Answerer;
 
 /// Largest document upload: ten files of 10 MB and the multipart framing.
 const UPLOAD_BODY_BYTES: usize = 10 * 10 * 1024 * 1024 + 1024 * 1024;
@@ -61,7 +61,7 @@ impl Default for AppOptions {
         Self {
             origins: None,
             limiter: Arc::new(LocalRateLimiter::default()),
-            answerer: Arc::new(NoKnowledgeYet),
+            answerer: crate::answers::default_answerer(),
         }
     }
 }
@@ -253,6 +253,7 @@ pub async fn build_state(
         limiter: options.limiter,
         origins,
         widgets,
+        indexes: Arc::new(crate::answers::index::IndexCache::default()),
         answerer: options.answerer,
         metrics: Arc::new(Metrics::default()),
         assets: Arc::new(Assets::default()),

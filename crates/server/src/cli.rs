@@ -73,10 +73,35 @@ enum Command {
         #[arg(long, default_value_t = 3)]
         depth: u32,
     },
+    /// Ask a widget a question from the terminal (answers from its knowledge).
+    Ask {
+        /// The widget's key (`wk_…`).
+        #[arg(long)]
+        widget: String,
+        question: String,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
     /// Operator tasks.
     Admin {
         #[command(subcommand)]
         command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Retrieval quality and latency on a BEIR-format folder (corpus.jsonl,
+    /// queries.jsonl, qrels/*.tsv), one line per mode.
+    Retrieval {
+        #[arg(long, value_name = "DIR")]
+        beir: PathBuf,
+        /// The judgement file under qrels/.
+        #[arg(long, default_value = "test.tsv")]
+        qrels: String,
     },
 }
 
@@ -138,7 +163,11 @@ pub fn main() -> ExitCode {
         data_dir: cli.data_dir,
         listen: match cli.command {
             Command::Serve { listen } => listen,
-            Command::Migrate | Command::Admin { .. } | Command::Ingest { .. } => None,
+            Command::Migrate
+            | Command::Admin { .. }
+            | Command::Ingest { .. }
+            | Command::Ask { .. }
+            | Command::Bench { .. } => None,
         },
         log_format: cli.log_format.map(|f| match f {
             LogFormatArg::Text => LogFormat::Text,
@@ -174,6 +203,10 @@ pub fn main() -> ExitCode {
                 files,
                 depth,
             } => ingest(config, &widget, url, files, depth).await,
+            Command::Ask { widget, question } => ask(config, &widget, &question).await,
+            Command::Bench {
+                command: BenchCommand::Retrieval { beir, qrels },
+            } => bench_retrieval(&beir, &qrels),
         }
     });
     match result {
@@ -427,5 +460,94 @@ async fn ingest(
     if status.status == "failed" {
         anyhow::bail!("the job failed: {}", status.last_error.unwrap_or_default());
     }
+    Ok(())
+}
+
+async fn ask(config: Config, key: &str, question: &str) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    };
+    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let widget = state
+        .store
+        .widget_by_key(key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
+    let settings = crate::widgets::settings::WidgetSettings::from_stored(&widget.settings);
+    let index = state.indexes.get(&state.store, widget.id).await?;
+    let passages = index.search(question);
+    for (n, passage) in passages.iter().enumerate() {
+        eprintln!(
+            "retrieved {}: {:.2}  {}",
+            n + 1,
+            passage.score,
+            passage.url.as_deref().unwrap_or(&passage.title)
+        );
+    }
+    let question = witzo_retrieval::Question {
+        text: question.to_owned(),
+        language: settings.language,
+        instructions: settings.instructions,
+        passages,
+    };
+    let answerer: std::sync::Arc<dyn witzo_retrieval::Answerer> = if index.is_empty() {
+        std::sync::Arc::new(witzo_retrieval::NoKnowledgeYet)
+    } else {
+        state.answerer.clone()
+    };
+    let mut events = answerer.answer(question);
+    let mut sources = Vec::new();
+    while let Some(event) = events.next().await {
+        match event {
+            witzo_retrieval::AnswerEvent::Token(token) => print!("{token}"),
+            witzo_retrieval::AnswerEvent::Sources(found) => sources = found,
+        }
+    }
+    println!();
+    for (n, source) in sources.iter().enumerate() {
+        println!(
+            "[{}] {} {}",
+            n + 1,
+            source.title,
+            source.url.as_deref().unwrap_or_default()
+        );
+    }
+    state.store.close().await;
+    Ok(())
+}
+
+fn bench_retrieval(dir: &std::path::Path, qrels: &str) -> anyhow::Result<()> {
+    use witzo_retrieval::beir;
+    use witzo_retrieval::lexical::LexicalIndex;
+    let dataset = beir::load(dir, qrels)
+        .with_context(|| format!("reading the BEIR folder {}", dir.display()))?;
+    let started = std::time::Instant::now();
+    let docs = dataset.corpus.iter().enumerate().map(|(i, doc)| {
+        (
+            u32::try_from(i).unwrap_or(u32::MAX),
+            format!("{} {}", doc.title, doc.text),
+        )
+    });
+    let index = LexicalIndex::build(docs);
+    let built = started.elapsed();
+    let metrics = beir::evaluate(&dataset, |query| {
+        index
+            .search(query, 100)
+            .into_iter()
+            .filter_map(|(i, _)| dataset.corpus.get(i as usize).map(|d| d.id.clone()))
+            .collect()
+    });
+    println!(
+        "lexical nDCG@10={:.4} Recall@100={:.4} p50={:.3}ms p99={:.3}ms ({} queries, {} docs, built in {} ms)",
+        metrics.ndcg_at_10,
+        metrics.recall_at_100,
+        metrics.p50_ms,
+        metrics.p99_ms,
+        metrics.queries,
+        dataset.corpus.len(),
+        built.as_millis()
+    );
     Ok(())
 }

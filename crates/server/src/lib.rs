@@ -4,6 +4,7 @@
 //! Tests and embedders build the app with [`app::Application::build`] on
 //! port 0 and drive it over real HTTP.
 
+pub mod answers;
 pub mod app;
 pub mod assets;
 pub mod auth;

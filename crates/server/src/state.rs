@@ -5,6 +5,7 @@ use witzo_retrieval::Answerer;
 use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
+use crate::answers::index::IndexCache;
 use crate::assets::Assets;
 use crate::auth::oidc::OidcClient;
 use crate::config::Config;
@@ -38,5 +39,7 @@ pub struct AppState {
     /// OpenID Connect sign-in, when configured.
     pub oidc: Option<Arc<OidcClient>>,
     pub widgets: Arc<WidgetCache>,
+    /// Per-widget knowledge indexes, rebuilt when knowledge changes.
+    pub indexes: Arc<IndexCache>,
     pub answerer: Arc<dyn Answerer>,
 }

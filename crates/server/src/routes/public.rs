@@ -12,8 +12,10 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use futures_util::StreamExt;
 use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 use utoipa::{IntoParams, ToSchema};
-use witzo_retrieval::{AnswerEvent, Question, Source};
+
+use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source};
 use witzo_store::conversations::{NewLead, NewMessage, Visit};
 use witzo_store::domain::{
     CleanText, EmailAddress, TextRules, WebUrl, WidgetKey, is_public_id, random_public_id,
@@ -259,13 +261,23 @@ pub async fn chat(
     store
         .add_message(conversation, &visitor_message, now)
         .await?;
+    // Retrieval: the widget's knowledge at its current version. A widget
+    // that has not been taught anything says so honestly.
+    let index = state.indexes.get(store, live.widget.id).await?;
+    let (answerer, passages): (Arc<dyn Answerer>, _) = if index.is_empty() {
+        (Arc::new(NoKnowledgeYet), Vec::new())
+    } else {
+        (state.answerer.clone(), index.search(message.as_str()))
+    };
     let question = Question {
         text: message.into_string(),
         language: live.settings.language.clone(),
         instructions: live.settings.instructions.clone(),
+        passages,
     };
     let answering = Answering {
         state: state.clone(),
+        answerer,
         conversation,
         message_id: random_public_id("m_"),
         started: Instant::now(),
@@ -284,6 +296,7 @@ pub async fn chat(
 /// One answer in progress: generated, sent, then stored with its latency.
 struct Answering {
     state: AppState,
+    answerer: Arc<dyn Answerer>,
     conversation: i64,
     message_id: String,
     started: Instant,
@@ -310,7 +323,7 @@ impl Answering {
 
     async fn json(self, conversation_id: String, question: Question) -> ApiResult<Response> {
         let (mut answer, mut sources) = (String::new(), Vec::new());
-        let mut events = self.state.answerer.answer(question);
+        let mut events = self.answerer.answer(question);
         while let Some(event) = events.next().await {
             match event {
                 AnswerEvent::Token(token) => answer.push_str(&token),
@@ -343,7 +356,7 @@ impl Answering {
             ))
             .await;
             let (mut answer, mut sources) = (String::new(), Vec::new());
-            let mut events = self.state.answerer.answer(question);
+            let mut events = self.answerer.answer(question);
             while let Some(event) = events.next().await {
                 match event {
                     AnswerEvent::Token(token) => {

@@ -432,3 +432,89 @@ async fn a_crawl_killed_midway_is_finished_by_the_next_start_without_duplicates(
     );
     store.close().await;
 }
+
+#[test]
+fn bench_retrieval_reports_quality_and_latency_for_a_beir_folder() {
+    let dir = tempfile::tempdir().unwrap();
+    let beir = dir.path().join("beir");
+    std::fs::create_dir_all(beir.join("qrels")).unwrap();
+    std::fs::write(
+        beir.join("corpus.jsonl"),
+        "{\"_id\":\"d1\",\"title\":\"Opening hours\",\"text\":\"The shop opens at nine.\"}\n\
+         {\"_id\":\"d2\",\"title\":\"Shipping\",\"text\":\"We ship across Europe.\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        beir.join("queries.jsonl"),
+        "{\"_id\":\"q1\",\"text\":\"when does the shop open\"}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        beir.join("qrels/test.tsv"),
+        "query-id\tcorpus-id\tscore\nq1\td1\t1\n",
+    )
+    .unwrap();
+    let output = witzo(dir.path())
+        .args(["bench", "retrieval", "--beir"])
+        .arg(&beir)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    assert!(
+        stdout.starts_with("lexical nDCG@10=1.0000 Recall@100=1.0000 p50="),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
+async fn ask_answers_from_the_widgets_knowledge_in_the_terminal() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| witzo(dir.path()).args(args).output().unwrap();
+    assert!(
+        run(&["admin", "account", "create", "--email", "ops@example.com"])
+            .status
+            .success()
+    );
+    let key = String::from_utf8(
+        run(&[
+            "admin",
+            "widget",
+            "create",
+            "--account",
+            "ops@example.com",
+            "--name",
+            "Docs",
+        ])
+        .stdout,
+    )
+    .unwrap();
+    let key = key.trim();
+    let empty = run(&["ask", "--widget", key, "When do you open?"]);
+    assert!(
+        String::from_utf8_lossy(&empty.stdout).starts_with("I don't have any knowledge yet"),
+        "{empty:?}"
+    );
+    let faq = dir.path().join("faq.txt");
+    std::fs::write(
+        &faq,
+        "Opening hours\n\nOur shop opens at nine in the morning, Monday to Friday.",
+    )
+    .unwrap();
+    let ingested = run(&["ingest", "--widget", key, "--file", faq.to_str().unwrap()]);
+    assert!(ingested.status.success(), "{ingested:?}");
+    assert!(
+        String::from_utf8_lossy(&ingested.stdout).contains("succeeded: 1 indexed"),
+        "{ingested:?}"
+    );
+    let answered = run(&["ask", "--widget", key, "When does the shop open?"]);
+    let stdout = String::from_utf8_lossy(&answered.stdout);
+    assert!(
+        stdout.contains("Our shop opens at nine in the morning") && stdout.contains("[1]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("[1] faq.txt") || stdout.contains("[1] Opening hours"),
+        "{stdout}"
+    );
+}

@@ -614,3 +614,101 @@ async fn deleting_a_page_or_a_source_removes_its_knowledge_and_other_accounts_ge
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn visitors_get_grounded_answers_with_sources_and_an_honest_i_dont_know() {
+    let site = Site::default();
+    site.set(
+        "/",
+        &page(
+            "Home",
+            "Welcome to the Graz tea shop.",
+            &["/hours", "/shipping"],
+        ),
+    );
+    site.set("/hours", &page("Opening hours", "Our shop opens at 9 am and closes at 6 pm from Monday to Saturday. On Sundays we are closed.", &["/"]));
+    site.set("/shipping", &page("Shipping", "We ship to every country in the European Union within three days. Shipping is free above 50 EUR.", &["/"]));
+    let addr = start_site(site).await;
+    let app = app_for(addr).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let id = widget["id"].as_i64().unwrap();
+    let (source, job) = add_site(&app, &owner, id, &format!("http://{addr}/")).await;
+    assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
+    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
+    let app = &app;
+    let chat = |message: &str| {
+        let body = json!({"visitor_id": crate::helpers::visitor(), "message": message});
+        let path = path.clone();
+        async move {
+            app.public(
+                Method::POST,
+                &path,
+                Some("https://shop.example.com"),
+                Some(&body),
+            )
+            .await
+            .json::<Value>()
+            .await
+            .unwrap()
+        }
+    };
+    let reply = chat("When do you open?").await;
+    let answer = reply["answer"].as_str().unwrap();
+    assert!(
+        answer.contains("Our shop opens at 9 am and closes at 6 pm") && answer.contains("[1]"),
+        "{reply}"
+    );
+    assert_eq!(
+        reply["sources"][0]["url"],
+        format!("http://{addr}/hours"),
+        "{reply}"
+    );
+    let shipping = chat("Do you ship to Austria?").await;
+    assert_eq!(
+        shipping["sources"][0]["url"],
+        format!("http://{addr}/shipping"),
+        "{shipping}"
+    );
+    let unknown = chat("Can you repair my bicycle?").await;
+    assert!(
+        unknown["answer"]
+            .as_str()
+            .unwrap()
+            .starts_with("I couldn't find that"),
+        "{unknown}"
+    );
+    assert_eq!(unknown["sources"], json!([]));
+
+    // A deleted page never appears in sources once the delete commits.
+    let detail: Value = app
+        .get_as(&owner, &format!("/api/sources/{source}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hours = detail["pages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["url"].as_str().unwrap().ends_with("/hours"))
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        app.send_as(&owner, Method::DELETE, &format!("/api/pages/{hours}"), None)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+    let after = chat("When do you open?").await;
+    assert!(
+        after["sources"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|s| !s["url"].as_str().unwrap_or_default().ends_with("/hours")),
+        "{after}"
+    );
+}

@@ -1,0 +1,72 @@
+//! Answering from a widget's knowledge: a per-widget in-memory index built
+//! from the database's clean text and keyed by the widget's knowledge
+//! version (so every instance answers from the same committed knowledge),
+//! lexical retrieval, and the offline extractive answer.
+
+pub mod index;
+
+use std::sync::Arc;
+
+use witzo_retrieval::extractive::{self, Passage};
+use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question};
+
+/// The default answerer: quotes the sentences of the retrieved passages
+/// that answer the question, with numbered sources; says plainly when the
+/// knowledge does not cover the question.
+pub struct ExtractiveAnswerer;
+
+/// Sentences an extractive answer quotes at most.
+const MAX_SENTENCES: usize = 3;
+
+impl ExtractiveAnswerer {
+    fn dont_know(language: &str) -> &'static str {
+        match language.split(['-', '_']).next().unwrap_or_default() {
+            "de" => {
+                "Dazu habe ich auf dieser Website nichts gefunden. Ich möchte nichts erfinden – hinterlassen Sie gern Ihre Kontaktdaten, dann meldet sich jemand."
+            }
+            "fr" => {
+                "Je n'ai rien trouvé à ce sujet sur ce site. Je préfère ne rien inventer : laissez vos coordonnées et quelqu'un vous répondra."
+            }
+            "es" => {
+                "No he encontrado nada sobre eso en este sitio. Prefiero no inventar nada: deje sus datos de contacto y alguien le responderá."
+            }
+            _ => {
+                "I couldn't find that in this website's content, and I won't guess. Leave your contact details and someone will get back to you."
+            }
+        }
+    }
+}
+
+/// Splits text into word-sized tokens for streaming (spaces kept).
+fn words(text: &str) -> Vec<AnswerEvent> {
+    let mut tokens = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(' ') {
+        tokens.push(AnswerEvent::Token(rest[..=at].to_owned()));
+        rest = &rest[at + 1..];
+    }
+    if !rest.is_empty() {
+        tokens.push(AnswerEvent::Token(rest.to_owned()));
+    }
+    tokens
+}
+
+impl Answerer for ExtractiveAnswerer {
+    fn answer(&self, question: Question) -> AnswerStream {
+        let passages: Vec<Passage> = question.passages;
+        let events = match extractive::answer(&question.text, &passages, MAX_SENTENCES) {
+            Some(found) => {
+                let mut events = words(&found.text);
+                events.push(AnswerEvent::Sources(found.sources));
+                events
+            }
+            None => words(Self::dont_know(&question.language)),
+        };
+        Box::pin(futures_util::stream::iter(events))
+    }
+}
+
+/// The answerer used when nothing is configured: extractive, offline.
+pub fn default_answerer() -> Arc<dyn Answerer> {
+    Arc::new(ExtractiveAnswerer)
+}
