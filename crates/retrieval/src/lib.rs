@@ -10,10 +10,12 @@ pub mod beir;
 pub mod chunk;
 pub mod extractive;
 pub mod lexical;
+pub mod llm;
 
 pub use chunk::{Chunk, chunk};
 pub use extractive::{ExtractiveAnswer, Passage};
 pub use lexical::{Bm25Params, LexicalIndex, tokens};
+pub use llm::{LlmAnswerer, LlmConfig, LlmError};
 
 use std::pin::Pin;
 

@@ -43,6 +43,7 @@ use crate::security::request::{panic_response, request_context};
 use crate::state::AppState;
 use crate::widgets::cache::WidgetCache;
 use crate::widgets::gate::WidgetGate;
+use crate::widgets::health::EmbedHealth;
 use witzo_retrieval::Answerer;
 
 /// Largest document upload: ten files of 10 MB and the multipart framing.
@@ -53,7 +54,8 @@ pub struct AppOptions {
     /// Replaces the widget gate (tests of the CORS mechanism).
     pub origins: Option<Arc<dyn OriginPolicy>>,
     pub limiter: Arc<dyn RateLimiter>,
-    pub answerer: Arc<dyn Answerer>,
+    /// Replaces the configured answerer (tests).
+    pub answerer: Option<Arc<dyn Answerer>>,
 }
 
 impl Default for AppOptions {
@@ -61,7 +63,7 @@ impl Default for AppOptions {
         Self {
             origins: None,
             limiter: Arc::new(LocalRateLimiter::default()),
-            answerer: crate::answers::default_answerer(),
+            answerer: None,
         }
     }
 }
@@ -233,11 +235,17 @@ pub async fn build_state(
     };
     let keys = Arc::new(Keys::derive(&secret));
     let widgets = Arc::new(WidgetCache::default());
+    let health = Arc::new(EmbedHealth::default());
+    let answerer = match options.answerer {
+        Some(answerer) => answerer,
+        None => crate::answers::from_config(&config.answers.llm)?,
+    };
     let origins = options.origins.unwrap_or_else(|| {
         Arc::new(WidgetGate {
             store: store.clone(),
             cache: widgets.clone(),
             keys: keys.clone(),
+            health: health.clone(),
         })
     });
     Ok(AppState {
@@ -253,8 +261,9 @@ pub async fn build_state(
         limiter: options.limiter,
         origins,
         widgets,
+        health,
         indexes: Arc::new(crate::answers::index::IndexCache::default()),
-        answerer: options.answerer,
+        answerer,
         metrics: Arc::new(Metrics::default()),
         assets: Arc::new(Assets::default()),
         mailer: Arc::new(mailer),
@@ -333,6 +342,7 @@ impl Application {
             });
         }
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
+        let flusher = tokio::spawn(flush_embed_health(state.clone()));
         let workers = crate::training::worker::spawn(&state);
         let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
         let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
@@ -351,6 +361,10 @@ impl Application {
             }
         };
         sweeper.abort();
+        flusher.abort();
+        if let Err(err) = state.health.flush(&state.store).await {
+            tracing::warn!(%err, "could not write the last embed health counts");
+        }
         for worker in workers {
             worker.abort();
         }
@@ -386,6 +400,17 @@ async fn sweep_sessions(state: AppState) {
         }
         if let Err(err) = store.delete_expired_oidc_logins(now).await {
             tracing::warn!(%err, "could not sweep pending OpenID sign-ins");
+        }
+    }
+}
+
+/// Writes the embed health counted in memory every ten seconds.
+async fn flush_embed_health(state: AppState) {
+    let mut tick = tokio::time::interval(Duration::from_secs(10));
+    loop {
+        tick.tick().await;
+        if let Err(err) = state.health.flush(&state.store).await {
+            tracing::warn!(%err, "could not write embed health");
         }
     }
 }

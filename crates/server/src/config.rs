@@ -60,6 +60,44 @@ pub struct Config {
     pub auth: AuthConfig,
     pub crawler: CrawlerConfig,
     pub jobs: JobsConfig,
+    pub answers: AnswersConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct AnswersConfig {
+    pub llm: LlmSettings,
+}
+
+/// An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
+/// llama.cpp server…). Without `base_url`, answers are extractive (offline).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LlmSettings {
+    /// e.g. `https://api.openai.com/v1/` or `http://localhost:11434/v1/`.
+    pub base_url: Option<Url>,
+    pub model: String,
+    pub api_key: Option<SecretString>,
+    /// Longest time a whole answer may take.
+    pub timeout_secs: u64,
+    /// Longest wait for the first token before falling back to the extractive answer.
+    pub first_token_timeout_secs: u64,
+    pub max_tokens: u32,
+    pub temperature: f32,
+}
+
+impl Default for LlmSettings {
+    fn default() -> Self {
+        Self {
+            base_url: None,
+            model: "gpt-4o-mini".to_owned(),
+            api_key: None,
+            timeout_secs: 30,
+            first_token_timeout_secs: 10,
+            max_tokens: 400,
+            temperature: 0.2,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -269,6 +307,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             crawler: CrawlerConfig::default(),
             jobs: JobsConfig::default(),
+            answers: AnswersConfig::default(),
         }
     }
 }

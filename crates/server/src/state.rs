@@ -16,6 +16,7 @@ use crate::security::cors::OriginPolicy;
 use crate::security::keys::Keys;
 use crate::security::rate_limit::RateLimiter;
 use crate::widgets::cache::WidgetCache;
+use crate::widgets::health::EmbedHealth;
 
 /// Everything a request may need, built once at start-up. Cheap to clone.
 #[derive(Clone)]
@@ -39,6 +40,8 @@ pub struct AppState {
     /// OpenID Connect sign-in, when configured.
     pub oidc: Option<Arc<OidcClient>>,
     pub widgets: Arc<WidgetCache>,
+    /// Embed health counted in memory, flushed in batches.
+    pub health: Arc<EmbedHealth>,
     /// Per-widget knowledge indexes, rebuilt when knowledge changes.
     pub indexes: Arc<IndexCache>,
     pub answerer: Arc<dyn Answerer>,

@@ -223,26 +223,30 @@ impl Store {
         Ok((summary, WidgetId::from_raw(widget), messages))
     }
 
-    /// Records that `origin` used the widget (allowed or refused).
+    /// Adds `hits` uses of the widget by `origin` (allowed or refused),
+    /// last seen at `now`.
     pub async fn record_embed_origin(
         &self,
         widget: WidgetId,
         origin: &str,
         allowed: bool,
+        hits: i64,
         now: i64,
     ) -> StoreResult<()> {
         sqlx::query(
             "INSERT INTO embed_origins (widget_id, origin, allowed, hits, first_seen, last_seen) \
-             SELECT $1, $2, $3, 1, $4, $4 WHERE $3 = 1 OR EXISTS \
+             SELECT $1, $2, $3, $6, $4, $4 WHERE $3 = 1 OR EXISTS \
                (SELECT 1 FROM embed_origins WHERE widget_id = $1 AND origin = $2 AND allowed = $3) \
                OR (SELECT COUNT(*) FROM embed_origins WHERE widget_id = $1 AND allowed = 0) < $5 \
-             ON CONFLICT (widget_id, origin, allowed) DO UPDATE SET hits = embed_origins.hits + 1, last_seen = excluded.last_seen",
+             ON CONFLICT (widget_id, origin, allowed) DO UPDATE SET hits = embed_origins.hits + excluded.hits, \
+             last_seen = excluded.last_seen",
         )
         .bind(widget.get())
         .bind(origin)
         .bind(i64::from(allowed))
         .bind(now)
         .bind(MAX_REFUSED_ORIGINS)
+        .bind(hits)
         .execute(self.pool())
         .await?;
         Ok(())

@@ -6,6 +6,12 @@
 pub mod index;
 
 use std::sync::Arc;
+use std::time::Duration;
+
+use secrecy::ExposeSecret;
+use witzo_retrieval::{LlmAnswerer, LlmConfig};
+
+use crate::config::LlmSettings;
 
 use witzo_retrieval::extractive::{self, Passage};
 use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question};
@@ -66,7 +72,24 @@ impl Answerer for ExtractiveAnswerer {
     }
 }
 
-/// The answerer used when nothing is configured: extractive, offline.
-pub fn default_answerer() -> Arc<dyn Answerer> {
-    Arc::new(ExtractiveAnswerer)
+/// The configured answerer: an OpenAI-compatible LLM (falling back to the
+/// extractive answer on any failure) when `answers.llm.base_url` is set,
+/// else the extractive answer, offline.
+pub fn from_config(settings: &LlmSettings) -> anyhow::Result<Arc<dyn Answerer>> {
+    let extractive: Arc<dyn Answerer> = Arc::new(ExtractiveAnswerer);
+    let Some(base_url) = settings.base_url.clone() else {
+        return Ok(extractive);
+    };
+    let config = LlmConfig {
+        api_key: settings
+            .api_key
+            .as_ref()
+            .map(|k| k.expose_secret().to_owned()),
+        timeout: Duration::from_secs(settings.timeout_secs),
+        first_token_timeout: Duration::from_secs(settings.first_token_timeout_secs),
+        max_tokens: settings.max_tokens,
+        temperature: settings.temperature,
+        ..LlmConfig::new(base_url, settings.model.clone())
+    };
+    Ok(Arc::new(LlmAnswerer::new(config, extractive)?))
 }

@@ -81,10 +81,7 @@ pub async fn config(
 ) -> ApiResult<Json<PublicConfig>> {
     let live = &widget.live;
     if !widget.preview {
-        state
-            .store
-            .record_embed_origin(live.widget.id, &widget.origin, true, witzo_store::now())
-            .await?;
+        state.health.record(live.widget.id, &widget.origin, true);
     }
     let settings = &live.settings;
     let base = state.public_url.as_str().trim_end_matches('/');

@@ -201,6 +201,7 @@ pub async fn embed_health(
         .store
         .widget_of(owner.account, WidgetId::from_raw(id))
         .await?;
+    state.health.flush(&state.store).await?;
     Ok(Json(
         state
             .store

@@ -14,6 +14,7 @@ use witzo_store::Store;
 use witzo_store::domain::WidgetKey;
 
 use super::cache::{LiveWidget, WidgetCache};
+use super::health::EmbedHealth;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::security::cors::{BoxFuture, OriginPolicy, Refusal, request_origin};
 use crate::security::keys::Keys;
@@ -33,6 +34,7 @@ pub struct WidgetGate {
     pub store: Store,
     pub cache: Arc<WidgetCache>,
     pub keys: Arc<Keys>,
+    pub health: Arc<EmbedHealth>,
 }
 
 /// The widget key a public request names, if any.
@@ -121,14 +123,7 @@ impl WidgetGate {
         })?;
         let allowed = origin_host(&origin).is_some_and(|host| live.allows_host(&host));
         if !allowed {
-            let stored = origin.chars().take(200).collect::<String>().to_lowercase();
-            if let Err(err) = self
-                .store
-                .record_embed_origin(live.widget.id, &stored, false, now)
-                .await
-            {
-                tracing::warn!(%err, "could not record a refused origin");
-            }
+            self.health.record(live.widget.id, &origin, false);
             return Err(readable(
                 ErrorCode::WidgetDomainNotAllowed,
                 "This widget is not allowed on this website.",

@@ -3,6 +3,7 @@
 
 pub mod cache;
 pub mod gate;
+pub mod health;
 pub mod logo;
 pub mod plans;
 pub mod service;

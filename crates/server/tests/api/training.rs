@@ -712,3 +712,86 @@ async fn visitors_get_grounded_answers_with_sources_and_an_honest_i_dont_know() 
         "{after}"
     );
 }
+
+/// A local server speaking the OpenAI streaming chat-completions protocol:
+/// answers `reply` in two chunks, or fails with `status`.
+async fn fake_llm(reply: &'static str, status: u16) -> SocketAddr {
+    let app = Router::new().route(
+        "/v1/chat/completions",
+        axum::routing::post(move || async move {
+            if status != 200 {
+                let body = json!({"error": {"message": "nope", "type": "server_error"}});
+                return (StatusCode::from_u16(status).unwrap(), axum::Json(body)).into_response();
+            }
+            let (first, second) = reply.split_at(reply.len() / 2);
+            let event = |text: &str| {
+                format!(
+                    "data: {}\n\n",
+                    json!({"choices": [{"delta": {"content": text}}]})
+                )
+            };
+            let body = format!("{}{}data: [DONE]\n\n", event(first), event(second));
+            ([(header::CONTENT_TYPE, "text/event-stream")], body).into_response()
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    addr
+}
+
+async fn ask_with_llm(llm: SocketAddr) -> Value {
+    let app = spawn_app_with(
+        move |c| {
+            c.jobs.poll_millis = 50;
+            c.answers.llm.base_url = Some(format!("http://{llm}/v1/").parse().unwrap());
+            c.answers.llm.model = "local-test-model".to_owned();
+        },
+        AppOptions::default(),
+    )
+    .await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let id = widget["id"].as_i64().unwrap();
+    let files = vec![(
+        "hours.txt",
+        b"Opening hours\n\nOur shop opens at nine in the morning.".to_vec(),
+    )];
+    let uploaded: Value = upload(&app, &owner, id, files)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_job(&app, &owner, uploaded["job_id"].as_i64().unwrap()).await["status"],
+        "succeeded"
+    );
+    let body =
+        json!({"visitor_id": crate::helpers::visitor(), "message": "When does the shop open?"});
+    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
+    app.public(
+        Method::POST,
+        &path,
+        Some("https://shop.example.com"),
+        Some(&body),
+    )
+    .await
+    .json()
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_configured_llm_answers_and_its_failures_fall_back_to_the_extractive_answer() {
+    let answered = ask_with_llm(fake_llm("We open at nine. [1]", 200).await).await;
+    assert_eq!(answered["answer"], "We open at nine. [1]", "{answered}");
+    assert_eq!(answered["sources"][0]["title"], "hours.txt");
+    let fallback = ask_with_llm(fake_llm("", 500).await).await;
+    let answer = fallback["answer"].as_str().unwrap();
+    assert!(
+        answer.contains("Our shop opens at nine in the morning.") && answer.contains("[1]"),
+        "{fallback}"
+    );
+}

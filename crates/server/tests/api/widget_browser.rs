@@ -182,6 +182,7 @@ async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused
             .contains("not available on this website"),
         "{text}"
     );
+    app.state.health.flush(&app.state.store).await.unwrap();
     let health = app
         .state
         .store

@@ -257,25 +257,25 @@ store_test!(
             .await
             .unwrap();
         store
-            .record_embed_origin(widget.id, "https://shop.example.com", true, 20)
+            .record_embed_origin(widget.id, "https://shop.example.com", true, 1, 20)
             .await
             .unwrap();
         store
-            .record_embed_origin(widget.id, "https://shop.example.com", true, 25)
+            .record_embed_origin(widget.id, "https://shop.example.com", true, 1, 25)
             .await
             .unwrap();
         store
-            .record_embed_origin(widget.id, "https://evil.example", false, 26)
+            .record_embed_origin(widget.id, "https://evil.example", false, 1, 26)
             .await
             .unwrap();
         for n in 0..205 {
             store
-                .record_embed_origin(widget.id, &format!("https://r{n}.example"), false, 30)
+                .record_embed_origin(widget.id, &format!("https://r{n}.example"), false, 1, 30)
                 .await
                 .unwrap();
         }
         store
-            .record_embed_origin(widget.id, "https://evil.example", false, 40)
+            .record_embed_origin(widget.id, "https://evil.example", false, 1, 40)
             .await
             .unwrap();
         let health = store.embed_origins_of(ada.id, widget.id).await.unwrap();
@@ -342,7 +342,7 @@ store_test!(
             .await
             .unwrap();
         store
-            .record_embed_origin(widget.id, "https://a.example", true, 20)
+            .record_embed_origin(widget.id, "https://a.example", true, 1, 20)
             .await
             .unwrap();
         store.delete_widget(ada.id, widget.id).await.unwrap();

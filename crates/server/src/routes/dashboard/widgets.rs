@@ -260,6 +260,7 @@ async fn widget_page(
     error: Option<Alert>,
 ) -> ApiResult<Response> {
     let settings = settings.unwrap_or_else(|| WidgetSettings::from_stored(&widget.settings));
+    state.health.flush(&state.store).await?;
     let health = state
         .store
         .embed_origins_of(owner.account, widget.id)
