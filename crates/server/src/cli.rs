@@ -55,6 +55,8 @@ enum Command {
         #[arg(long, value_name = "ADDR")]
         listen: Option<SocketAddr>,
     },
+    /// Run background workers only (training jobs, schedules), no HTTP.
+    Worker,
     /// Apply pending database migrations and exit.
     Migrate,
     /// Train a widget from the terminal: crawl a website or extract files,
@@ -164,6 +166,7 @@ pub fn main() -> ExitCode {
         listen: match cli.command {
             Command::Serve { listen } => listen,
             Command::Migrate
+            | Command::Worker
             | Command::Admin { .. }
             | Command::Ingest { .. }
             | Command::Ask { .. }
@@ -196,6 +199,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Serve { .. } => serve(config).await,
             Command::Migrate => migrate(config).await,
+            Command::Worker => run_worker(config).await,
             Command::Admin { command } => admin(config, command).await,
             Command::Ingest {
                 widget,
@@ -549,5 +553,25 @@ fn bench_retrieval(dir: &std::path::Path, qrels: &str) -> anyhow::Result<()> {
         dataset.corpus.len(),
         built.as_millis()
     );
+    Ok(())
+}
+
+async fn run_worker(config: Config) -> anyhow::Result<()> {
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    };
+    let workers = config.jobs.workers.max(1);
+    let mut config = config;
+    config.jobs.workers = workers;
+    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let handles = worker::spawn(&state);
+    tracing::info!(workers, "witzo worker is running");
+    shutdown_signal().await;
+    tracing::info!("worker stopping; unfinished jobs are taken over when their lease runs out");
+    for handle in handles {
+        handle.abort();
+    }
+    state.store.close().await;
     Ok(())
 }

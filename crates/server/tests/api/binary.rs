@@ -404,10 +404,10 @@ async fn a_crawl_killed_midway_is_finished_by_the_next_start_without_duplicates(
         count("SELECT COUNT(*) FROM pages WHERE source_id = $1 AND outcome = 'indexed'").await;
     assert!(before < 31, "killed mid-crawl ({before} pages)");
 
-    let port = free_port();
+    // A worker-only process takes the job over once its lease runs out.
     let mut server = witzo(dir.path())
         .envs(env.clone())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("worker")
         .spawn()
         .unwrap();
     let job = witzo_store::domain::JobId::from_raw(1);
