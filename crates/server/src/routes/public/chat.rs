@@ -1,0 +1,273 @@
+//! `POST /v1/chat`: a visitor's message answered from the widget's knowledge, as JSON or streamed.
+
+use std::convert::Infallible;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::sse::{Event, KeepAlive, Sse};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source};
+use witzo_store::conversations::{NewMessage, Visit};
+use witzo_store::domain::{CleanText, TextRules, is_public_id, random_public_id};
+
+use super::{WidgetQuery, limit_visitor, page_url, visitor};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::widgets::gate::PublicWidget;
+
+pub const MAX_MESSAGE_CHARS: usize = 2000;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChatRequest {
+    /// `v_` + 32 hex digits, random per visitor and widget.
+    visitor_id: String,
+    /// `c_` + 32 hex digits, to continue a conversation.
+    conversation_id: Option<String>,
+    /// Up to 2,000 characters.
+    message: String,
+    page_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ChatReply {
+    conversation_id: String,
+    message_id: String,
+    answer: String,
+    sources: Vec<SourceView>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct SourceView {
+    title: String,
+    url: Option<String>,
+}
+
+impl From<Source> for SourceView {
+    fn from(s: Source) -> Self {
+        Self {
+            title: s.title,
+            url: s.url,
+        }
+    }
+}
+
+/// Answers a visitor's message: JSON, or with `Accept: text/event-stream`
+/// a stream of `meta`, `token`…, `sources`, `done` (or `error`) events.
+#[utoipa::path(post, path = "/v1/chat", tag = "public", params(WidgetQuery), request_body = ChatRequest,
+    responses(
+        (status = 200, description = "The answer (JSON or text/event-stream)", body = ChatReply),
+        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 422, description = "`message_too_long`, `validation_failed`, …", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn chat(
+    State(state): State<AppState>,
+    widget: PublicWidget,
+    headers: HeaderMap,
+    ApiJson(request): ApiJson<ChatRequest>,
+) -> ApiResult<Response> {
+    let visitor_id = visitor(&request.visitor_id)?;
+    let rules = TextRules {
+        max_chars: MAX_MESSAGE_CHARS,
+        multiline: true,
+        required: true,
+    };
+    let message = CleanText::parse(&request.message, rules).map_err(|e| {
+        let code = if request.message.chars().count() > MAX_MESSAGE_CHARS {
+            ErrorCode::MessageTooLong
+        } else {
+            ErrorCode::ValidationFailed
+        };
+        ApiError::new(code, format!("message {e}")).field("message")
+    })?;
+    if let Some(id) = &request.conversation_id
+        && !is_public_id(id, "c_")
+    {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "conversation_id must be c_ and 32 hex digits",
+        )
+        .field("conversation_id"));
+    }
+    limit_visitor(&state, &widget, visitor_id)?;
+    let now = witzo_store::now();
+    let page = page_url(request.page_url.as_deref());
+    let visit = Visit {
+        visitor_id,
+        origin: &widget.origin,
+        page_url: &page,
+        preview: widget.preview,
+    };
+    let live = &widget.live;
+    let store = &state.store;
+    let (conversation, conversation_id) = store
+        .open_conversation(
+            live.widget.id,
+            request.conversation_id.as_deref(),
+            &random_public_id("c_"),
+            &visit,
+            now,
+        )
+        .await?;
+    let visitor_message = NewMessage {
+        public_id: &random_public_id("m_"),
+        role: "visitor",
+        body: message.as_str(),
+        sources: "[]",
+        latency_ms: None,
+    };
+    store
+        .add_message(conversation, &visitor_message, now)
+        .await?;
+    // Retrieval: the widget's knowledge at its current version. A widget
+    // that has not been taught anything says so honestly.
+    let index = state.indexes.get(store, live.widget.id).await?;
+    let (answerer, passages): (Arc<dyn Answerer>, _) = if index.is_empty() {
+        (Arc::new(NoKnowledgeYet), Vec::new())
+    } else {
+        (state.answerer.clone(), index.search(message.as_str()))
+    };
+    let question = Question {
+        text: message.into_string(),
+        language: live.settings.language.clone(),
+        instructions: live.settings.instructions.clone(),
+        passages,
+    };
+    let answering = Answering {
+        state: state.clone(),
+        answerer,
+        conversation,
+        message_id: random_public_id("m_"),
+        started: Instant::now(),
+    };
+    let streamed = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|accept| accept.contains("text/event-stream"));
+    if streamed {
+        Ok(answering.stream(conversation_id, question))
+    } else {
+        answering.json(conversation_id, question).await
+    }
+}
+
+/// One answer in progress: generated, sent, then stored with its latency.
+struct Answering {
+    state: AppState,
+    answerer: Arc<dyn Answerer>,
+    conversation: i64,
+    message_id: String,
+    started: Instant,
+}
+
+impl Answering {
+    /// Stores the answer; returns its latency.
+    async fn store(&self, answer: &str, sources: &[Source]) -> Result<i64, ApiError> {
+        let latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
+        let sources = serde_json::to_string(sources).unwrap_or_else(|_| "[]".to_owned());
+        let message = NewMessage {
+            public_id: &self.message_id,
+            role: "assistant",
+            body: answer,
+            sources: &sources,
+            latency_ms: Some(latency_ms),
+        };
+        self.state
+            .store
+            .add_message(self.conversation, &message, witzo_store::now())
+            .await?;
+        Ok(latency_ms)
+    }
+
+    async fn json(self, conversation_id: String, question: Question) -> ApiResult<Response> {
+        let (mut answer, mut sources) = (String::new(), Vec::new());
+        let mut events = self.answerer.answer(question);
+        while let Some(event) = events.next().await {
+            match event {
+                AnswerEvent::Token(token) => answer.push_str(&token),
+                AnswerEvent::Sources(found) => sources = found,
+            }
+        }
+        self.store(&answer, &sources).await?;
+        Ok(Json(ChatReply {
+            conversation_id,
+            message_id: self.message_id,
+            answer,
+            sources: sources.into_iter().map(SourceView::from).collect(),
+        })
+        .into_response())
+    }
+
+    /// Streams the answer as server-sent events. The answer is generated and
+    /// stored by its own task, so a visitor who leaves mid-answer does not
+    /// lose it from the transcript.
+    fn stream(self, conversation_id: String, question: Question) -> Response {
+        let (tx, rx) = tokio::sync::mpsc::channel::<Event>(64);
+        tokio::spawn(async move {
+            let send = |event: Event| {
+                let tx = tx.clone();
+                async move { tx.send(event).await.is_ok() }
+            };
+            send(json_event(
+                "meta",
+                &serde_json::json!({ "conversation_id": conversation_id }),
+            ))
+            .await;
+            let (mut answer, mut sources) = (String::new(), Vec::new());
+            let mut events = self.answerer.answer(question);
+            while let Some(event) = events.next().await {
+                match event {
+                    AnswerEvent::Token(token) => {
+                        send(json_event("token", &serde_json::json!({ "text": token }))).await;
+                        answer.push_str(&token);
+                    }
+                    AnswerEvent::Sources(found) => {
+                        let views: Vec<SourceView> =
+                            found.iter().cloned().map(SourceView::from).collect();
+                        send(json_event(
+                            "sources",
+                            &serde_json::json!({ "sources": views }),
+                        ))
+                        .await;
+                        sources = found;
+                    }
+                }
+            }
+            match self.store(&answer, &sources).await {
+                Ok(latency_ms) => {
+                    let done = serde_json::json!({ "message_id": self.message_id, "latency_ms": latency_ms });
+                    send(json_event("done", &done)).await;
+                }
+                Err(err) => {
+                    tracing::error!(
+                        cause = err.cause().unwrap_or_default(),
+                        "could not store an answer"
+                    );
+                    let error = serde_json::json!({ "code": "internal_error", "message": "Something went wrong. Please try again." });
+                    send(json_event("error", &error)).await;
+                }
+            }
+        });
+        let events = tokio_stream::wrappers::ReceiverStream::new(rx).map(Ok::<_, Infallible>);
+        let mut response = Sse::new(events)
+            .keep_alive(KeepAlive::default())
+            .into_response();
+        // Tell buffering proxies to pass tokens through as they come.
+        response
+            .headers_mut()
+            .insert("x-accel-buffering", HeaderValue::from_static("no"));
+        response
+    }
+}
+
+fn json_event(name: &str, data: &serde_json::Value) -> Event {
+    Event::default().event(name).data(data.to_string())
+}

@@ -1,0 +1,153 @@
+//! The public widget API (`/v1/…`) and the widget's scripts: no cookies,
+//! CORS and the key/origin checks by the widget gate (`widgets/gate.rs`),
+//! rate-limited per IP (layer), per widget (`PublicWidget`) and per visitor.
+
+use axum::Json;
+use axum::extract::State;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use witzo_store::domain::{CleanText, TextRules, WebUrl, is_public_id};
+
+use super::ops::Health;
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::security::rate_limit::Quota;
+use crate::state::AppState;
+use crate::widgets::gate::PublicWidget;
+use crate::widgets::settings::{LeadForm, Position};
+
+/// The public API is reachable (used by the widget to tell "offline" apart).
+#[utoipa::path(get, path = "/v1/health", tag = "public", responses(
+    (status = 200, description = "Reachable", body = Health),
+    (status = 403, description = "A browser origin that may not call the API", body = ErrorBody),
+    (status = 429, description = "Rate limited (see Retry-After)", body = ErrorBody)))]
+pub async fn health() -> Json<Health> {
+    super::ops::healthz().await
+}
+
+/// How public widget calls name their widget.
+#[derive(Deserialize, IntoParams)]
+pub struct WidgetQuery {
+    /// The widget's public key (`wk_…`).
+    #[allow(dead_code)]
+    key: String,
+    /// A dashboard preview token, instead of an allowed `Origin`.
+    #[allow(dead_code)]
+    preview: Option<String>,
+}
+
+/// What the widget needs to render.
+#[derive(Serialize, ToSchema)]
+pub struct PublicConfig {
+    key: String,
+    title: String,
+    welcome_message: String,
+    placeholder: String,
+    primary_color: String,
+    position: Position,
+    auto_open_secs: Option<u32>,
+    suggested_questions: Vec<String>,
+    language: String,
+    show_branding: bool,
+    logo_url: Option<String>,
+    lead_form: LeadForm,
+}
+
+/// The widget's public configuration. Records the calling origin for the
+/// owner's embed health.
+#[utoipa::path(get, path = "/v1/widgets/{key}/config", tag = "public",
+    params(("key" = String, Path, description = "The widget's public key"), ("preview" = Option<String>, Query, description = "Dashboard preview token")),
+    responses(
+        (status = 200, body = PublicConfig),
+        (status = 403, description = "`origin_missing`, `widget_domain_not_allowed`, `widget_inactive`", body = ErrorBody),
+        (status = 404, description = "`widget_key_invalid`", body = ErrorBody),
+        (status = 429, body = ErrorBody)))]
+pub async fn config(
+    State(state): State<AppState>,
+    widget: PublicWidget,
+) -> ApiResult<Json<PublicConfig>> {
+    let live = &widget.live;
+    if !widget.preview {
+        state.health.record(live.widget.id, &widget.origin, true);
+    }
+    let settings = &live.settings;
+    let base = state.public_url.as_str().trim_end_matches('/');
+    Ok(Json(PublicConfig {
+        key: live.widget.public_key.clone(),
+        title: settings.title.clone(),
+        welcome_message: settings.welcome_message.clone(),
+        placeholder: settings.placeholder.clone(),
+        primary_color: settings.primary_color.clone(),
+        position: settings.position,
+        auto_open_secs: settings.auto_open_secs,
+        suggested_questions: settings.suggested_questions.clone(),
+        language: settings.language.clone(),
+        show_branding: settings.show_branding,
+        logo_url: live
+            .logo_hash
+            .as_ref()
+            .map(|hash| format!("{base}/embed/{}/logo?v={hash}", live.widget.public_key)),
+        lead_form: settings.lead_form.clone(),
+    }))
+}
+
+fn visitor(raw: &str) -> ApiResult<&str> {
+    if is_public_id(raw, "v_") {
+        Ok(raw)
+    } else {
+        Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "visitor_id must be v_ and 32 hex digits",
+        )
+        .field("visitor_id"))
+    }
+}
+
+fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiResult<()> {
+    let limits = &state.config.limits;
+    let quota = Quota::per_minute(limits.visitor_per_minute, limits.visitor_burst);
+    state
+        .limiter
+        .check(
+            &format!("visitor:{}:{visitor}", widget.live.widget.id),
+            quota,
+        )
+        .map_err(|retry| {
+            ApiError::new(
+                ErrorCode::RateLimited,
+                "You are sending messages too quickly.",
+            )
+            .retry_after(retry.secs())
+        })
+}
+
+/// A page URL as stored: http(s) only, without query or fragment (they
+/// can carry visitors' personal data), at most 500 characters.
+fn page_url(raw: Option<&str>) -> String {
+    let Some(url) = raw.and_then(|raw| WebUrl::parse(raw).ok()) else {
+        return String::new();
+    };
+    let mut url = url::Url::parse(url.as_str()).unwrap_or_else(|_| unreachable!("WebUrl is a URL"));
+    url.set_query(None);
+    url.set_fragment(None);
+    url.as_str().chars().take(500).collect()
+}
+
+fn text(field: &str, raw: Option<&str>, rules: TextRules) -> ApiResult<String> {
+    CleanText::parse(raw.unwrap_or_default(), rules)
+        .map(CleanText::into_string)
+        .map_err(|e| {
+            ApiError::new(ErrorCode::ValidationFailed, format!("{field} {e}")).field(field)
+        })
+}
+
+mod chat;
+mod scripts;
+mod visitor;
+
+pub use chat::{__path_chat, ChatReply, ChatRequest, MAX_MESSAGE_CHARS, SourceView, chat};
+pub use scripts::{__path_loader, __path_logo, __path_widget_js, loader, logo, widget_js};
+pub use visitor::{
+    __path_contact, __path_events, __path_feedback, ContactRequest, EventKind, EventRequest,
+    FeedbackRequest, Rating, Received, contact, events, feedback,
+};

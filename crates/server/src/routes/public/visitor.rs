@@ -1,0 +1,216 @@
+//! What visitors send besides messages: ratings, the lead form, widget events.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use witzo_store::conversations::{NewLead, Visit};
+use witzo_store::domain::{EmailAddress, TextRules, is_public_id};
+
+use super::{WidgetQuery, limit_visitor, page_url, text, visitor};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::ApiJson;
+use crate::state::AppState;
+use crate::widgets::gate::PublicWidget;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Rating {
+    Up,
+    Down,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackRequest {
+    visitor_id: String,
+    /// The answer's `message_id` (`m_…`).
+    message_id: String,
+    rating: Rating,
+    /// Up to 500 characters.
+    reason: Option<String>,
+}
+
+/// Rates an answer (thumbs up or down, with an optional reason).
+#[utoipa::path(post, path = "/v1/feedback", tag = "public", params(WidgetQuery), request_body = FeedbackRequest,
+    responses((status = 204, description = "Recorded"), (status = 404, description = "No such answer for this visitor", body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn feedback(
+    State(state): State<AppState>,
+    widget: PublicWidget,
+    ApiJson(request): ApiJson<FeedbackRequest>,
+) -> ApiResult<StatusCode> {
+    let visitor_id = visitor(&request.visitor_id)?;
+    if !is_public_id(&request.message_id, "m_") {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "message_id must be m_ and 32 hex digits",
+        )
+        .field("message_id"));
+    }
+    let reason = text(
+        "reason",
+        request.reason.as_deref(),
+        TextRules {
+            max_chars: 500,
+            multiline: true,
+            required: false,
+        },
+    )?;
+    limit_visitor(&state, &widget, visitor_id)?;
+    let rating = match request.rating {
+        Rating::Up => 1,
+        Rating::Down => -1,
+    };
+    state
+        .store
+        .rate_message(
+            widget.live.widget.id,
+            visitor_id,
+            &request.message_id,
+            rating,
+            &reason,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContactRequest {
+    visitor_id: String,
+    conversation_id: Option<String>,
+    name: Option<String>,
+    email: Option<String>,
+    phone: Option<String>,
+    company: Option<String>,
+    message: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Received {
+    status: &'static str,
+}
+
+/// The widget's lead form: contact details a visitor chooses to leave.
+#[utoipa::path(post, path = "/v1/contact", tag = "public", params(WidgetQuery), request_body = ContactRequest,
+    responses((status = 201, body = Received), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+pub async fn contact(
+    State(state): State<AppState>,
+    widget: PublicWidget,
+    ApiJson(request): ApiJson<ContactRequest>,
+) -> ApiResult<(StatusCode, Json<Received>)> {
+    let visitor_id = visitor(&request.visitor_id)?;
+    let line = |max| TextRules {
+        max_chars: max,
+        multiline: false,
+        required: false,
+    };
+    let name = text("name", request.name.as_deref(), line(100))?;
+    let company = text("company", request.company.as_deref(), line(100))?;
+    let message = text(
+        "message",
+        request.message.as_deref(),
+        TextRules {
+            max_chars: 2000,
+            multiline: true,
+            required: false,
+        },
+    )?;
+    let email = match request
+        .email
+        .as_deref()
+        .map(str::trim)
+        .filter(|e| !e.is_empty())
+    {
+        Some(raw) => EmailAddress::parse(raw)
+            .map_err(|e| {
+                ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
+            })?
+            .to_string(),
+        None => String::new(),
+    };
+    let phone = text("phone", request.phone.as_deref(), line(40))?;
+    if !phone
+        .chars()
+        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
+    {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "phone may hold digits, spaces and + - ( ) . only",
+        )
+        .field("phone"));
+    }
+    if email.is_empty() && phone.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "Leave an e-mail address or a phone number.",
+        )
+        .field("email"));
+    }
+    let conversation = request
+        .conversation_id
+        .as_deref()
+        .filter(|c| is_public_id(c, "c_"));
+    limit_visitor(&state, &widget, visitor_id)?;
+    let lead = NewLead {
+        visitor_id,
+        conversation,
+        name: &name,
+        email: &email,
+        phone: &phone,
+        company: &company,
+        message: &message,
+    };
+    state
+        .store
+        .add_lead(widget.live.widget.id, &lead, witzo_store::now())
+        .await?;
+    Ok((StatusCode::CREATED, Json(Received { status: "received" })))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    WidgetLoaded,
+    Opened,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EventRequest {
+    visitor_id: String,
+    kind: EventKind,
+    page_url: Option<String>,
+}
+
+/// Widget loads and opens, for analytics (preview events are not recorded).
+#[utoipa::path(post, path = "/v1/events", tag = "public", params(WidgetQuery), request_body = EventRequest,
+    responses((status = 204, description = "Recorded"), (status = 422, body = ErrorBody)))]
+pub async fn events(
+    State(state): State<AppState>,
+    widget: PublicWidget,
+    ApiJson(request): ApiJson<EventRequest>,
+) -> ApiResult<StatusCode> {
+    let visitor_id = visitor(&request.visitor_id)?;
+    if widget.preview {
+        return Ok(StatusCode::NO_CONTENT);
+    }
+    let kind = match request.kind {
+        EventKind::WidgetLoaded => "widget_loaded",
+        EventKind::Opened => "opened",
+    };
+    let page = page_url(request.page_url.as_deref());
+    let visit = Visit {
+        visitor_id,
+        origin: &widget.origin,
+        page_url: &page,
+        preview: false,
+    };
+    state
+        .store
+        .record_widget_event(widget.live.widget.id, kind, &visit, witzo_store::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
