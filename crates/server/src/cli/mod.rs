@@ -1,0 +1,263 @@
+//! The `witzo` command line. `main.rs` only calls [`main`].
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::app::{AppOptions, Application, build_state, open_store, shutdown_signal};
+use crate::config::{Config, LogFormat, Overrides};
+use crate::telemetry;
+
+mod admin;
+mod training;
+
+use crate::training::worker;
+use admin::admin;
+use training::{ask, bench_retrieval, ingest};
+
+#[derive(Parser)]
+#[command(
+    name = "witzo",
+    version,
+    about = "Witzo: grounded AI answers for business websites"
+)]
+struct Cli {
+    /// Configuration file (default: ./witzo.toml when it exists).
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Directory for the SQLite database and generated secrets (default ./data).
+    #[arg(long, global = true, value_name = "DIR")]
+    data_dir: Option<PathBuf>,
+    /// Log as human-readable text or as JSON lines.
+    #[arg(long, global = true, value_enum)]
+    log_format: Option<LogFormatArg>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum LogFormatArg {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the HTTP server (migrates the database first).
+    Serve {
+        /// Address to listen on (default 127.0.0.1:8080).
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<SocketAddr>,
+    },
+    /// Run background workers only (training jobs, schedules), no HTTP.
+    Worker,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Train a widget from the terminal: crawl a website or extract files,
+    /// with progress.
+    Ingest {
+        /// The widget's key (`wk_…`).
+        #[arg(long)]
+        widget: String,
+        /// A website to crawl.
+        #[arg(long, conflicts_with = "files", required_unless_present = "files")]
+        url: Option<String>,
+        /// Documents to upload (repeatable).
+        #[arg(long = "file")]
+        files: Vec<PathBuf>,
+        /// Link depth of the crawl (0–10).
+        #[arg(long, default_value_t = 3)]
+        depth: u32,
+    },
+    /// Ask a widget a question from the terminal (answers from its knowledge).
+    Ask {
+        /// The widget's key (`wk_…`).
+        #[arg(long)]
+        widget: String,
+        question: String,
+    },
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        command: BenchCommand,
+    },
+    /// Operator tasks.
+    Admin {
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum BenchCommand {
+    /// Retrieval quality and latency on a BEIR-format folder (corpus.jsonl,
+    /// queries.jsonl, qrels/*.tsv), one line per mode.
+    Retrieval {
+        #[arg(long, value_name = "DIR")]
+        beir: PathBuf,
+        /// The judgement file under qrels/.
+        #[arg(long, default_value = "test.tsv")]
+        qrels: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Owners' accounts.
+    Account {
+        #[command(subcommand)]
+        command: AccountCommand,
+    },
+    /// Owners' chat widgets.
+    Widget {
+        #[command(subcommand)]
+        command: WidgetCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum WidgetCommand {
+    /// Create a widget for an account and print its key.
+    Create {
+        #[arg(long)]
+        account: String,
+        #[arg(long)]
+        name: String,
+        /// An allowed domain (repeatable): `shop.example.com` or `*.example.com`.
+        #[arg(long = "domain")]
+        domains: Vec<String>,
+    },
+    /// List an account's widgets.
+    List {
+        #[arg(long)]
+        account: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Create an account (its owner signs in with an e-mailed code).
+    Create {
+        #[arg(long)]
+        email: String,
+    },
+    /// List every account.
+    List,
+    /// Put an account on a plan (free, basic, standard, enterprise).
+    SetPlan {
+        #[arg(long)]
+        email: String,
+        #[arg(long, value_parser = ["free", "basic", "standard", "enterprise"])]
+        plan: String,
+    },
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let overrides = Overrides {
+        config_file: cli.config,
+        data_dir: cli.data_dir,
+        listen: match cli.command {
+            Command::Serve { listen } => listen,
+            Command::Migrate
+            | Command::Worker
+            | Command::Admin { .. }
+            | Command::Ingest { .. }
+            | Command::Ask { .. }
+            | Command::Bench { .. } => None,
+        },
+        log_format: cli.log_format.map(|f| match f {
+            LogFormatArg::Text => LogFormat::Text,
+            LogFormatArg::Json => LogFormat::Json,
+        }),
+    };
+    let config = match Config::load(&overrides) {
+        Ok(config) => config,
+        Err(err) => {
+            eprintln!("witzo: {err}");
+            return ExitCode::from(2);
+        }
+    };
+    telemetry::init(config.log_format, &config.log_level);
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(err) => {
+            eprintln!("witzo: cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async move {
+        match cli.command {
+            Command::Serve { .. } => serve(config).await,
+            Command::Migrate => migrate(config).await,
+            Command::Worker => run_worker(config).await,
+            Command::Admin { command } => admin(config, command).await,
+            Command::Ingest {
+                widget,
+                url,
+                files,
+                depth,
+            } => ingest(config, &widget, url, files, depth).await,
+            Command::Ask { widget, question } => ask(config, &widget, &question).await,
+            Command::Bench {
+                command: BenchCommand::Retrieval { beir, qrels },
+            } => bench_retrieval(&beir, &qrels),
+        }
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            tracing::error!("{err:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(config: Config) -> anyhow::Result<()> {
+    let environment = config.environment;
+    let app = Application::build(config, AppOptions::default()).await?;
+    let state = app.state();
+    tracing::info!(
+        listen = %app.local_addr()?,
+        public_url = %state.public_url,
+        database = ?state.store.backend(),
+        ?environment,
+        "witzo is serving"
+    );
+    if let Some(addr) = app.metrics_addr() {
+        tracing::info!(%addr, "metrics on a separate listener");
+    }
+    app.run_until(shutdown_signal()).await
+}
+
+async fn migrate(config: Config) -> anyhow::Result<()> {
+    let store = open_store(&config).await?;
+    tracing::info!(database = ?store.backend(), "migrations applied");
+    store.close().await;
+    Ok(())
+}
+
+async fn run_worker(config: Config) -> anyhow::Result<()> {
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    };
+    let workers = config.jobs.workers.max(1);
+    let mut config = config;
+    config.jobs.workers = workers;
+    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let handles = worker::spawn(&state);
+    tracing::info!(workers, "witzo worker is running");
+    shutdown_signal().await;
+    tracing::info!("worker stopping; unfinished jobs are taken over when their lease runs out");
+    for handle in handles {
+        handle.abort();
+    }
+    state.store.close().await;
+    Ok(())
+}

@@ -1,0 +1,209 @@
+//! `witzo ingest`, `witzo ask` and `witzo bench retrieval`: training and asking from the terminal.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+
+use crate::app::{AppOptions, build_state};
+use crate::config::Config;
+use crate::training::service::{self, WebsiteInput};
+use crate::training::worker;
+
+fn api_error(err: crate::error::ApiError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {}", err.code().as_str(), err.message())
+}
+
+pub(super) async fn ingest(
+    config: Config,
+    key: &str,
+    url: Option<String>,
+    files: Vec<PathBuf>,
+    depth: u32,
+) -> anyhow::Result<()> {
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    };
+    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let widget = state
+        .store
+        .widget_by_key(key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
+    let account = widget.account_id;
+    let job = match url {
+        Some(url) => {
+            let input = WebsiteInput {
+                url,
+                max_depth: depth,
+                include_paths: Vec::new(),
+                exclude_paths: Vec::new(),
+                rescrape_days: None,
+            };
+            service::add_website(&state, account, widget.id, &input)
+                .await
+                .map_err(api_error)?
+                .1
+        }
+        None => {
+            let mut uploads = Vec::new();
+            for path in &files {
+                let name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                uploads.push((
+                    name,
+                    std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
+                ));
+            }
+            service::upload_documents(&state, account, widget.id, uploads)
+                .await
+                .map_err(api_error)?
+                .0
+        }
+    };
+    let reporter = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            loop {
+                if let Ok(view) = state.store.job_of(account, job).await {
+                    let p: serde_json::Value =
+                        serde_json::from_str(&view.progress).unwrap_or_default();
+                    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+                    let current: String = p["current"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .chars()
+                        .take(60)
+                        .collect();
+                    eprint!(
+                        "\r\x1b[2K[{}] {} done: {} indexed, {} unchanged, {} skipped, {} failed  {current}",
+                        view.status,
+                        n("done"),
+                        n("indexed"),
+                        n("unchanged"),
+                        n("skipped"),
+                        n("failed")
+                    );
+                }
+                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            }
+        })
+    };
+    let status = loop {
+        let view = state.store.job_of(account, job).await?;
+        if matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled") {
+            break view;
+        }
+        if !worker::run_next(&state).await? {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        }
+    };
+    reporter.abort();
+    eprintln!();
+    let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
+    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    println!(
+        "job {job} {}: {} indexed, {} unchanged, {} skipped, {} failed",
+        status.status,
+        n("indexed"),
+        n("unchanged"),
+        n("skipped"),
+        n("failed")
+    );
+    state.store.close().await;
+    if status.status == "failed" {
+        anyhow::bail!("the job failed: {}", status.last_error.unwrap_or_default());
+    }
+    Ok(())
+}
+
+pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Result<()> {
+    use futures_util::StreamExt;
+    let public_url = match &config.public_url {
+        Some(url) => url.clone(),
+        None => url::Url::parse(&format!("http://{}/", config.listen))?,
+    };
+    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let widget = state
+        .store
+        .widget_by_key(key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
+    let settings = crate::widgets::settings::WidgetSettings::from_stored(&widget.settings);
+    let index = state.indexes.get(&state.store, widget.id).await?;
+    let passages = index.search(question);
+    for (n, passage) in passages.iter().enumerate() {
+        eprintln!(
+            "retrieved {}: {:.2}  {}",
+            n + 1,
+            passage.score,
+            passage.url.as_deref().unwrap_or(&passage.title)
+        );
+    }
+    let question = witzo_retrieval::Question {
+        text: question.to_owned(),
+        language: settings.language,
+        instructions: settings.instructions,
+        passages,
+    };
+    let answerer: std::sync::Arc<dyn witzo_retrieval::Answerer> = if index.is_empty() {
+        std::sync::Arc::new(witzo_retrieval::NoKnowledgeYet)
+    } else {
+        state.answerer.clone()
+    };
+    let mut events = answerer.answer(question);
+    let mut sources = Vec::new();
+    while let Some(event) = events.next().await {
+        match event {
+            witzo_retrieval::AnswerEvent::Token(token) => print!("{token}"),
+            witzo_retrieval::AnswerEvent::Sources(found) => sources = found,
+        }
+    }
+    println!();
+    for (n, source) in sources.iter().enumerate() {
+        println!(
+            "[{}] {} {}",
+            n + 1,
+            source.title,
+            source.url.as_deref().unwrap_or_default()
+        );
+    }
+    state.store.close().await;
+    Ok(())
+}
+
+pub(super) fn bench_retrieval(dir: &std::path::Path, qrels: &str) -> anyhow::Result<()> {
+    use witzo_retrieval::beir;
+    use witzo_retrieval::lexical::LexicalIndex;
+    let dataset = beir::load(dir, qrels)
+        .with_context(|| format!("reading the BEIR folder {}", dir.display()))?;
+    let started = std::time::Instant::now();
+    let docs = dataset.corpus.iter().enumerate().map(|(i, doc)| {
+        (
+            u32::try_from(i).unwrap_or(u32::MAX),
+            format!("{} {}", doc.title, doc.text),
+        )
+    });
+    let index = LexicalIndex::build(docs);
+    let built = started.elapsed();
+    let metrics = beir::evaluate(&dataset, |query| {
+        index
+            .search(query, 100)
+            .into_iter()
+            .filter_map(|(i, _)| dataset.corpus.get(i as usize).map(|d| d.id.clone()))
+            .collect()
+    });
+    println!(
+        "lexical nDCG@10={:.4} Recall@100={:.4} p50={:.3}ms p99={:.3}ms ({} queries, {} docs, built in {} ms)",
+        metrics.ndcg_at_10,
+        metrics.recall_at_100,
+        metrics.p50_ms,
+        metrics.p99_ms,
+        metrics.queries,
+        dataset.corpus.len(),
+        built.as_millis()
+    );
+    Ok(())
+}
