@@ -243,10 +243,7 @@ async fn migrate(config: Config) -> anyhow::Result<()> {
 }
 
 async fn run_worker(config: Config) -> anyhow::Result<()> {
-    let public_url = match &config.public_url {
-        Some(url) => url.clone(),
-        None => url::Url::parse(&format!("http://{}/", config.listen))?,
-    };
+    let public_url = config.public_url_for(config.listen)?;
     let workers = config.jobs.workers.max(1);
     let mut config = config;
     config.jobs.workers = workers;

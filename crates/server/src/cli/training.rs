@@ -20,10 +20,7 @@ pub(super) async fn ingest(
     files: Vec<PathBuf>,
     depth: u32,
 ) -> anyhow::Result<()> {
-    let public_url = match &config.public_url {
-        Some(url) => url.clone(),
-        None => url::Url::parse(&format!("http://{}/", config.listen))?,
-    };
+    let public_url = config.public_url_for(config.listen)?;
     let state = build_state(config, AppOptions::default(), public_url).await?;
     let widget = state
         .store
@@ -121,10 +118,7 @@ pub(super) async fn ingest(
 
 pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Result<()> {
     use futures_util::StreamExt;
-    let public_url = match &config.public_url {
-        Some(url) => url.clone(),
-        None => url::Url::parse(&format!("http://{}/", config.listen))?,
-    };
+    let public_url = config.public_url_for(config.listen)?;
     let state = build_state(config, AppOptions::default(), public_url).await?;
     let widget = state
         .store
