@@ -670,6 +670,25 @@ async fn visitors_get_grounded_answers_with_sources_and_an_honest_i_dont_know() 
         format!("http://{addr}/shipping"),
         "{shipping}"
     );
+    let transcript: Value = app
+        .get_as(
+            &owner,
+            &format!(
+                "/api/conversations/{}",
+                reply["conversation_id"].as_str().unwrap()
+            ),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let stored: Value =
+        serde_json::from_str(transcript["messages"][1]["sources"].as_str().unwrap()).unwrap();
+    assert_eq!(stored[0]["url"], format!("http://{addr}/hours"));
+    assert!(
+        stored[0]["score"].as_f64().unwrap() > 0.0,
+        "retrieval score kept: {stored}"
+    );
     let unknown = chat("Can you repair my bicycle?").await;
     assert!(
         unknown["answer"]

@@ -141,9 +141,16 @@ pub async fn chat(
         instructions: live.settings.instructions.clone(),
         passages,
     };
+    // What retrieval scored, kept with the stored answer's sources.
+    let scores = question
+        .passages
+        .iter()
+        .map(|p| (p.url.clone().unwrap_or_else(|| p.title.clone()), p.score))
+        .collect();
     let answering = Answering {
         state: state.clone(),
         answerer,
+        scores,
         conversation,
         message_id: random_public_id("m_"),
         started: Instant::now(),
@@ -163,6 +170,8 @@ pub async fn chat(
 struct Answering {
     state: AppState,
     answerer: Arc<dyn Answerer>,
+    /// Best retrieval score per source (URL, or title without one).
+    scores: Vec<(String, f32)>,
     conversation: i64,
     message_id: String,
     started: Instant,
@@ -172,7 +181,22 @@ impl Answering {
     /// Stores the answer; returns its latency.
     async fn store(&self, answer: &str, sources: &[Source]) -> Result<i64, ApiError> {
         let latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let sources = serde_json::to_string(sources).unwrap_or_else(|_| "[]".to_owned());
+        let stored: Vec<serde_json::Value> = sources
+            .iter()
+            .map(|source| {
+                let key = source.url.clone().unwrap_or_else(|| source.title.clone());
+                let score = self
+                    .scores
+                    .iter()
+                    .filter(|(k, _)| *k == key)
+                    .map(|(_, s)| *s)
+                    .fold(None, |best: Option<f32>, s| {
+                        Some(best.map_or(s, |b| b.max(s)))
+                    });
+                serde_json::json!({ "title": source.title, "url": source.url, "score": score })
+            })
+            .collect();
+        let sources = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
         let message = NewMessage {
             public_id: &self.message_id,
             role: "assistant",
