@@ -15,7 +15,6 @@
   const MAX_MESSAGE_CHARS = 2000;
   const MAX_STORED_MESSAGES = 50;
   const DEFAULT_COLOR = "#2563eb";
-  const BRAND_URL = "https://witzo.example";
   // Non-ASCII only as escapes: the file may be decoded with the host page's charset.
   const DEFAULT_PLACEHOLDER = "Type your message\u2026";
   const LEAD_FIELDS = {
@@ -485,7 +484,7 @@ svg { display: block; fill: currentColor; flex: none; }
         title: "Send", disabled: true }, icon("send", 20));
       this.composer = h("form", { class: "composer", part: "composer" }, this.input, this.sendBtn);
       this.footer = h("div", { class: "footer", part: "footer", hidden: true },
-        h("a", { href: BRAND_URL, target: "_blank", rel: "noopener noreferrer" }, "Powered by Witzo"));
+        h("a", { href: `${this.api}/`, target: "_blank", rel: "noopener noreferrer" }, "Powered by Witzo"));
       this.panel = h("div", { class: "panel", part: "panel", id: "wz-panel", role: "dialog",
         "aria-label": "Chat", hidden: true },
       h("div", { class: "header" }, this.logo, this.titleEl, this.newBtn, this.closeBtn),
