@@ -814,3 +814,90 @@ async fn a_configured_llm_answers_and_its_failures_fall_back_to_the_extractive_a
         "{fallback}"
     );
 }
+
+/// Two instances on one PostgreSQL database: what one trains or deletes,
+/// the other answers from (or stops citing) on its next request, because
+/// every instance keys its in-memory index by the stored knowledge version.
+#[tokio::test]
+async fn two_instances_on_one_postgresql_database_answer_from_the_same_knowledge() {
+    let Some(db) = witzo_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    let url = db.url().to_owned();
+    let on_postgres = |workers: usize| {
+        let url = url.clone();
+        move |c: &mut witzo_server::config::Config| {
+            c.database_url = Some(url.into());
+            c.jobs.workers = workers;
+            c.jobs.poll_millis = 50;
+        }
+    };
+    let a = spawn_app_with(on_postgres(1), AppOptions::default()).await;
+    let b = spawn_app_with(on_postgres(0), AppOptions::default()).await;
+    let owner = a.sign_in("ada@example.com").await;
+    let widget = a.create_widget(&owner, &["shop.example.com"]).await;
+    let id = widget["id"].as_i64().unwrap();
+    let files = vec![(
+        "hours.txt",
+        b"Opening hours\n\nOur shop opens at nine in the morning.".to_vec(),
+    )];
+    let uploaded: Value = upload(&a, &owner, id, files)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_job(&a, &owner, uploaded["job_id"].as_i64().unwrap()).await["status"],
+        "succeeded"
+    );
+
+    let ask = |app: &TestApp| {
+        let body =
+            json!({"visitor_id": crate::helpers::visitor(), "message": "When does the shop open?"});
+        let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
+        let request = app
+            .client
+            .post(app.url(&path))
+            .header("origin", "https://shop.example.com")
+            .json(&body);
+        async move { request.send().await.unwrap().json::<Value>().await.unwrap() }
+    };
+    let from_b = ask(&b).await;
+    assert!(
+        from_b["answer"].as_str().unwrap().contains("opens at nine"),
+        "{from_b}"
+    );
+
+    let sources: Vec<Value> = a
+        .get_as(&owner, &format!("/api/widgets/{id}/sources"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let source = sources[0]["source"]["id"].as_i64().unwrap();
+    let pages: Value = a
+        .get_as(&owner, &format!("/api/sources/{source}"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let page = pages["pages"][0]["id"].as_i64().unwrap();
+    assert_eq!(
+        a.send_as(&owner, Method::DELETE, &format!("/api/pages/{page}"), None)
+            .await
+            .status()
+            .as_u16(),
+        204
+    );
+    let after = ask(&b).await;
+    assert!(
+        after["answer"]
+            .as_str()
+            .unwrap()
+            .starts_with("I don't have any knowledge yet"),
+        "{after}"
+    );
+    assert_eq!(after["sources"], json!([]));
+}
