@@ -26,6 +26,15 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (y, m, d)
 }
 
+/// The non-empty lines of a text field, trimmed (domains, paths, questions).
+pub fn lines(raw: &str) -> Vec<String> {
+    raw.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
 /// "Firefox on Linux" from a `User-Agent` header.
 pub fn device(user_agent: &str) -> String {
     let browser = [

@@ -17,6 +17,7 @@ use witzo_store::sources::{PageOutcome, Source};
 
 use super::Progress;
 use super::worker::{JobEnd, JobError, knowledge_limit};
+use crate::format;
 use crate::state::AppState;
 
 /// Pages a crawl may index when the plan sets no limit.
@@ -38,14 +39,6 @@ pub fn fetch_policy(state: &AppState) -> FetchPolicy {
     }
 }
 
-fn lines(raw: &str) -> Vec<String> {
-    raw.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 pub async fn run(state: &AppState, job: &Job, source: &Source) -> Result<JobEnd, JobError> {
     let account = state.store.source_account(source.id).await?;
     let start =
@@ -57,8 +50,8 @@ pub async fn run(state: &AppState, job: &Job, source: &Source) -> Result<JobEnd,
         max_depth: u32::try_from(source.max_depth.clamp(0, 10)).unwrap_or(3),
         // One more than the plan allows, so the page over the limit is reported.
         max_pages: limit.map_or(UNLIMITED_PAGES, |l| usize::try_from(l).unwrap_or(0) + 1),
-        include: lines(&source.include_paths),
-        exclude: lines(&source.exclude_paths),
+        include: format::lines(&source.include_paths),
+        exclude: format::lines(&source.exclude_paths),
         crawl_delay_cap: Duration::from_secs(state.config.crawler.max_crawl_delay_secs),
         ..CrawlConfig::new(start)
     };

@@ -2,13 +2,12 @@
 
 use askama::Template;
 use axum::extract::State;
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use witzo_store::accounts::Account;
 
 use super::sign_in::Alert;
-use super::{Layout, PageOwner, render};
+use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::auth::end_session_cookie;
 use crate::error::ApiResult;
 use crate::extract::{ApiForm, ApiPath, ApiQuery, ClientIp, OwnerSession};
@@ -33,12 +32,6 @@ struct DeletePage {
     layout: Layout,
     minutes: u64,
     error: Option<Alert>,
-}
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct AccountQuery {
-    notice: Option<String>,
 }
 
 fn notice_text(notice: &str) -> Option<&'static str> {
@@ -67,12 +60,12 @@ async fn account_page(
 }
 
 /// The Account page.
-#[utoipa::path(get, path = "/app/account", tag = "pages", params(AccountQuery),
+#[utoipa::path(get, path = "/app/account", tag = "pages", params(NoticeQuery),
     responses((status = 200, description = "HTML page", content_type = "text/html")))]
 pub async fn page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiQuery(query): ApiQuery<AccountQuery>,
+    ApiQuery(query): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
     let notice = query.notice.as_deref().and_then(notice_text);
     account_page(&state, &owner, notice, None).await
@@ -109,18 +102,11 @@ pub async fn save_profile(
     match owner::update_profile(&state, &owner, ip, &request).await {
         Ok(_) => Ok(redirect("/app/account?notice=profile_saved", [])),
         Err(err) if err.code().status().is_client_error() => {
-            let mut response = account_page(&state, &owner, None, Some(Alert::from(&err))).await?;
-            *response.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            Ok(response)
+            let page = account_page(&state, &owner, None, Some(Alert::from(&err))).await?;
+            Ok(with_status(page, &err))
         }
         Err(err) => Err(err),
     }
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfForm {
-    csrf_token: String,
 }
 
 /// Signs one session out.
@@ -193,10 +179,8 @@ pub async fn request_deletion(
     match owner::request_deletion_code(&state, &owner, ip).await {
         Ok(()) => delete_page(&state, &owner, None).await,
         Err(err) if err.code().status().is_client_error() => {
-            let status = err.code().status();
-            let mut response = account_page(&state, &owner, None, Some(Alert::from(&err))).await?;
-            *response.status_mut() = status;
-            Ok(response)
+            let page = account_page(&state, &owner, None, Some(Alert::from(&err))).await?;
+            Ok(with_status(page, &err))
         }
         Err(err) => Err(err),
     }
@@ -227,10 +211,8 @@ pub async fn delete(
             end_session_cookie(&state),
         )),
         Err(err) if err.code().status().is_client_error() => {
-            let status = err.code().status();
-            let mut response = delete_page(&state, &owner, Some(Alert::from(&err))).await?;
-            *response.status_mut() = status;
-            Ok(response)
+            let page = delete_page(&state, &owner, Some(Alert::from(&err))).await?;
+            Ok(with_status(page, &err))
         }
         Err(err) => Err(err),
     }

@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::response::{Html, IntoResponse, Response};
+use serde::Deserialize;
 
 use super::redirect;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -63,6 +64,26 @@ impl Layout {
         let csrf = state.keys.csrf_token(&owner.session.id_hash);
         Ok(Self::new(state, csrf, account.email, active))
     }
+}
+
+/// A form that carries only its CSRF token (checked by the CSRF layer).
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CsrfForm {
+    pub csrf_token: String,
+}
+
+/// `?notice=` after a redirect: a key the page maps to a fixed message.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct NoticeQuery {
+    pub notice: Option<String>,
+}
+
+/// A page re-rendered with an error, answered with that error's status.
+pub fn with_status(mut response: Response, err: &ApiError) -> Response {
+    *response.status_mut() = err.code().status();
+    response
 }
 
 /// Renders a page template to HTML.

@@ -7,7 +7,7 @@ use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::{Layout, PageOwner, render};
+use super::{CsrfForm, Layout, PageOwner, render, with_status};
 use crate::auth::codes;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
@@ -159,11 +159,8 @@ pub async fn request_code(
     match result {
         Ok(email) => code_page(&state, &headers, email.to_string(), None),
         Err(err) => {
-            let status = err.code().status();
-            let mut response =
-                sign_in_page(&state, &headers, form.email, Some(Alert::from(&err)), None)?;
-            *response.status_mut() = status;
-            Ok(response)
+            let page = sign_in_page(&state, &headers, form.email, Some(Alert::from(&err)), None)?;
+            Ok(with_status(page, &err))
         }
     }
 }
@@ -212,30 +209,22 @@ pub async fn verify_code(
         Ok((_, cookies)) => Ok(redirect("/app", cookies)),
         Err(err) if err.code().status().is_server_error() => Err(err),
         Err(err) => {
-            let status = err.code().status();
-            let mut response = code_page(&state, &headers, form.email, Some(Alert::from(&err)))?;
-            *response.status_mut() = status;
-            Ok(response)
+            let page = code_page(&state, &headers, form.email, Some(Alert::from(&err)))?;
+            Ok(with_status(page, &err))
         }
     }
 }
 
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfOnlyForm {
-    csrf_token: String,
-}
-
 /// Signs out of this browser.
 #[utoipa::path(post, path = "/app/sign-out", tag = "pages",
-    request_body(content = CsrfOnlyForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "To the sign-in page")),
     security(("session" = []), ("csrf_token" = [])))]
 pub async fn sign_out(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ip: ClientIp,
-    ApiForm(form): ApiForm<CsrfOnlyForm>,
+    ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     owner::sign_out(&state, &owner, ip).await?;

@@ -10,7 +10,7 @@ use witzo_store::sources::{JobView, PageRow, Source};
 use witzo_store::widgets::Widget;
 
 use super::sign_in::Alert;
-use super::{Layout, PageOwner, render};
+use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, OwnerSession};
 use crate::format;
@@ -18,12 +18,6 @@ use crate::routes::redirect;
 use crate::routes::sources::file_parts;
 use crate::state::AppState;
 use crate::training::service::{self, WebsiteInput};
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
 
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
@@ -162,14 +156,6 @@ pub struct WebsiteForm {
     csrf_token: String,
 }
 
-fn lines(raw: &str) -> Vec<String> {
-    raw.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Adds a website.
 #[utoipa::path(post, path = "/app/widgets/{id}/sources", tag = "pages", params(("id" = i64, Path)),
     request_body(content = WebsiteForm, content_type = "application/x-www-form-urlencoded"),
@@ -189,8 +175,8 @@ pub async fn add_website(
     let input = WebsiteInput {
         url: form.url,
         max_depth: form.max_depth.trim().parse().unwrap_or(99),
-        include_paths: lines(&form.include_paths),
-        exclude_paths: lines(&form.exclude_paths),
+        include_paths: format::lines(&form.include_paths),
+        exclude_paths: format::lines(&form.exclude_paths),
         rescrape_days: form.rescrape_days.trim().parse().ok(),
     };
     match service::add_website(&state, owner.account, widget.id, &input).await {
@@ -211,10 +197,8 @@ async fn fail(
     if !err.code().status().is_client_error() {
         return Err(err);
     }
-    let status = err.code().status();
-    let mut response = sources_page(state, owner, widget, None, Some(Alert::from(&err))).await?;
-    *response.status_mut() = status;
-    Ok(response)
+    let page = sources_page(state, owner, widget, None, Some(Alert::from(&err))).await?;
+    Ok(with_status(page, &err))
 }
 
 /// Uploads documents (multipart; the CSRF token travels in the action URL).
@@ -291,12 +275,6 @@ pub async fn source(
         active_job,
     };
     Ok(render(&page)?.into_response())
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfForm {
-    csrf_token: String,
 }
 
 /// Retrains the source.

@@ -11,7 +11,7 @@ use witzo_store::domain::{WebUrl, WidgetId};
 use witzo_store::widgets::Widget;
 
 use super::sign_in::Alert;
-use super::{Layout, PageOwner, render};
+use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, ClientIp, OwnerSession};
 use crate::format;
@@ -20,12 +20,6 @@ use crate::routes::widgets::logo_part;
 use crate::state::AppState;
 use crate::widgets::service::{self, WidgetInput};
 use crate::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
-
-#[derive(Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-pub struct NoticeQuery {
-    notice: Option<String>,
-}
 
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
@@ -39,12 +33,6 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
         "logo_removed" => Some("The logo is removed."),
         _ => None,
     }
-}
-
-/// Rejects client errors back onto the page they came from.
-fn with_status(mut response: Response, err: &ApiError) -> Response {
-    *response.status_mut() = err.code().status();
-    response
 }
 
 #[derive(Template)]
@@ -91,14 +79,6 @@ pub struct CreateForm {
     csrf_token: String,
 }
 
-fn lines(raw: &str) -> Vec<String> {
-    raw.lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(str::to_owned)
-        .collect()
-}
-
 /// Creates a widget from the list page.
 #[utoipa::path(post, path = "/app/widgets", tag = "pages",
     request_body(content = CreateForm, content_type = "application/x-www-form-urlencoded"),
@@ -113,7 +93,7 @@ pub async fn create(
     let _ = form.csrf_token;
     let input = WidgetInput {
         name: form.name,
-        allowed_domains: lines(&form.allowed_domains),
+        allowed_domains: format::lines(&form.allowed_domains),
         settings: WidgetSettings::default(),
         active: true,
     };
@@ -377,7 +357,7 @@ impl SettingsForm {
         .collect();
         Ok(WidgetInput {
             name: self.name,
-            allowed_domains: lines(&self.allowed_domains),
+            allowed_domains: format::lines(&self.allowed_domains),
             active: self.active.is_some(),
             settings: WidgetSettings {
                 primary_color: self.primary_color,
@@ -386,7 +366,7 @@ impl SettingsForm {
                 placeholder: self.placeholder,
                 position: self.position,
                 auto_open_secs: number("auto_open_secs", &self.auto_open_secs)?,
-                suggested_questions: lines(&self.suggested_questions),
+                suggested_questions: format::lines(&self.suggested_questions),
                 language: self.language,
                 instructions: self.instructions,
                 lead_form: LeadForm {
@@ -441,12 +421,6 @@ pub async fn save(
         }
         Err((err, _)) => Err(err),
     }
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct CsrfForm {
-    csrf_token: String,
 }
 
 /// Gives the widget a new key.
