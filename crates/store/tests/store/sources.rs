@@ -1,9 +1,28 @@
 use witzo_store::Store;
+use witzo_store::accounts::Account;
 use witzo_store::domain::JobId;
 use witzo_store::sources::{NewWebsite, PageOutcome};
-use witzo_store::widgets::WidgetFields;
+use witzo_store::widgets::{Widget, WidgetFields};
 
 use crate::{email, store_test};
+
+/// An account and one widget of it, the owner of every source below.
+async fn ada_with_widget(store: &Store) -> (Account, Widget) {
+    let ada = store
+        .create_account(&email("ada@example.com"), 1)
+        .await
+        .unwrap();
+    let fields = WidgetFields {
+        name: "W",
+        allowed_domains: &[],
+        settings: "{}",
+    };
+    let widget = store
+        .create_widget(ada.id, "wk_a", &fields, None, 1)
+        .await
+        .unwrap();
+    (ada, widget)
+}
 
 const SITE: NewWebsite<'static> = NewWebsite {
     url: "https://shop.example.com/",
@@ -83,24 +102,7 @@ store_test!(
 store_test!(
     pages_carry_knowledge_until_they_fail_or_disappear,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(
-                ada.id,
-                "wk_a",
-                &WidgetFields {
-                    name: "W",
-                    allowed_domains: &[],
-                    settings: "{}",
-                },
-                None,
-                1,
-            )
-            .await
-            .unwrap();
+        let (ada, widget) = ada_with_widget(&store).await;
         let (source, run1) = store
             .create_website(ada.id, widget.id, &SITE, 100)
             .await
@@ -203,24 +205,7 @@ store_test!(
 store_test!(
     documents_are_queued_with_their_bytes_and_deleting_removes_knowledge,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(
-                ada.id,
-                "wk_a",
-                &WidgetFields {
-                    name: "W",
-                    allowed_domains: &[],
-                    settings: "{}",
-                },
-                None,
-                1,
-            )
-            .await
-            .unwrap();
+        let (ada, widget) = ada_with_widget(&store).await;
         let source = store.documents_source(ada.id, widget.id, 10).await.unwrap();
         assert_eq!(
             store
@@ -278,24 +263,7 @@ store_test!(
 store_test!(
     due_rescrapes_are_queued_once_and_rescheduled,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(
-                ada.id,
-                "wk_a",
-                &WidgetFields {
-                    name: "W",
-                    allowed_domains: &[],
-                    settings: "{}",
-                },
-                None,
-                1,
-            )
-            .await
-            .unwrap();
+        let (ada, widget) = ada_with_widget(&store).await;
         let (source, first) = store
             .create_website(ada.id, widget.id, &SITE, 0)
             .await
