@@ -37,12 +37,17 @@ pub struct Chunk {
 impl Chunk {
     /// Heading path and text together, for indexing.
     pub fn search_text(&self) -> String {
-        let mut out = self.heading_path.join("\n");
-        if !out.is_empty() {
-            out.push_str("\n\n");
-        }
-        out.push_str(&self.text);
-        out
+        search_text(&self.heading_path.join("\n"), &self.text)
+    }
+}
+
+/// A chunk's headings (one per line), a blank line, then its text: what a
+/// chunk is indexed and embedded as.
+pub fn search_text(heading_path: &str, text: &str) -> String {
+    if heading_path.is_empty() {
+        text.to_owned()
+    } else {
+        format!("{heading_path}\n\n{text}")
     }
 }
 

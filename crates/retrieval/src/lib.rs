@@ -9,13 +9,19 @@
 pub mod beir;
 pub mod chunk;
 pub mod extractive;
+pub mod hybrid;
 pub mod lexical;
 pub mod llm;
+pub mod remote_embed;
+pub mod vector;
 
 pub use chunk::{Chunk, chunk};
 pub use extractive::{ExtractiveAnswer, Passage};
+pub use hybrid::{Fusion, fuse};
 pub use lexical::{Bm25Params, LexicalIndex, tokens};
 pub use llm::{LlmAnswerer, LlmConfig, LlmError};
+pub use remote_embed::{RemoteEmbedError, RemoteEmbedder};
+pub use vector::VectorIndex;
 
 use std::pin::Pin;
 
@@ -32,6 +38,17 @@ pub struct Question {
     pub instructions: String,
     /// What retrieval found in the widget's knowledge, best first.
     pub passages: Vec<Passage>,
+    /// The conversation so far (oldest first, without this question),
+    /// already cut to the configured window.
+    pub history: Vec<Turn>,
+}
+
+/// One earlier message of the conversation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Turn {
+    /// Whether the visitor (not the assistant) wrote it.
+    pub visitor: bool,
+    pub text: String,
 }
 
 /// A source an answer is grounded in.
@@ -103,6 +120,7 @@ mod tests {
             language: language.to_owned(),
             instructions: String::new(),
             passages: Vec::new(),
+            history: Vec::new(),
         }
     }
 

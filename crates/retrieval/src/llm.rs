@@ -8,10 +8,9 @@
 //! extractive one). When it fails after tokens were streamed, the answer ends
 //! cleanly after what was sent, followed by its sources.
 //!
-//! Conversation history: [`Question`] carries only the current question, so
-//! the model sees no earlier turns yet. When `Question` gains a history
-//! window, add it here as alternating `user`/`assistant` messages between the
-//! system message and the current question.
+//! The model sees the conversation's recent turns ([`Question::history`]) as
+//! alternating `user`/`assistant` messages between the system message and
+//! the current question.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -132,7 +131,7 @@ impl LlmAnswerer {
     /// request). `fallback` answers whenever the model cannot, and when there
     /// are no passages at all.
     pub fn new(config: LlmConfig, fallback: Arc<dyn Answerer>) -> Result<Self, LlmError> {
-        let endpoint = endpoint(&config.base_url)?;
+        let endpoint = endpoint(&config.base_url, "chat/completions")?;
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
             .timeout(config.timeout)
@@ -155,7 +154,9 @@ impl LlmAnswerer {
     }
 }
 
-fn endpoint(base_url: &Url) -> Result<Url, LlmError> {
+/// `{base_url}{path}` for an OpenAI-compatible API (a missing trailing
+/// slash on the base is added; query and fragment dropped).
+pub(crate) fn endpoint(base_url: &Url, path: &str) -> Result<Url, LlmError> {
     if !matches!(base_url.scheme(), "http" | "https") {
         return Err(LlmError::BaseUrl(format!(
             "scheme {:?} is not http or https",
@@ -172,7 +173,7 @@ fn endpoint(base_url: &Url) -> Result<Url, LlmError> {
         let path = format!("{}/", base.path());
         base.set_path(&path);
     }
-    base.join("chat/completions")
+    base.join(path)
         .map_err(|error| LlmError::BaseUrl(error.to_string()))
 }
 
@@ -296,11 +297,19 @@ fn request_body(
         "stream": true,
         "temperature": config.temperature,
         "max_tokens": config.max_tokens,
-        "messages": [
-            { "role": "system", "content": system_prompt(question, sources) },
-            { "role": "user", "content": question.text },
-        ],
+        "messages": messages(question, sources),
     })
+}
+
+fn messages(question: &Question, sources: &NumberedSources) -> Vec<serde_json::Value> {
+    let mut messages =
+        vec![json!({ "role": "system", "content": system_prompt(question, sources) })];
+    for turn in &question.history {
+        let role = if turn.visitor { "user" } else { "assistant" };
+        messages.push(json!({ "role": role, "content": turn.text }));
+    }
+    messages.push(json!({ "role": "user", "content": question.text }));
+    messages
 }
 
 const OWNER_BEGIN: &str = "=== SITE OWNER'S INSTRUCTIONS BEGIN ===";
@@ -722,7 +731,11 @@ mod tests {
 
     #[test]
     fn endpoint_gets_a_trailing_slash() {
-        let url = |s: &str| endpoint(&Url::parse(s).unwrap()).unwrap().to_string();
+        let url = |s: &str| {
+            endpoint(&Url::parse(s).unwrap(), "chat/completions")
+                .unwrap()
+                .to_string()
+        };
         assert_eq!(
             url("http://localhost:11434/v1/"),
             "http://localhost:11434/v1/chat/completions"
@@ -731,7 +744,7 @@ mod tests {
             url("https://api.openai.com/v1"),
             "https://api.openai.com/v1/chat/completions"
         );
-        assert!(endpoint(&Url::parse("ftp://x/").unwrap()).is_err());
+        assert!(endpoint(&Url::parse("ftp://x/").unwrap(), "chat/completions").is_err());
     }
 
     #[test]

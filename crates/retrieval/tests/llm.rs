@@ -17,7 +17,7 @@ use axum::routing::post;
 use futures_util::{StreamExt, stream};
 use serde_json::{Value, json};
 use witzo_retrieval::{
-    AnswerEvent, AnswerStream, Answerer, LlmAnswerer, LlmConfig, Passage, Question, Source,
+    AnswerEvent, AnswerStream, Answerer, LlmAnswerer, LlmConfig, Passage, Question, Source, Turn,
 };
 
 const FALLBACK: &str = "Sorry, I can only quote the website here.";
@@ -150,6 +150,16 @@ fn question() -> Question {
                 &["Opening hours", "Holidays"],
                 "We are closed on public holidays.",
             ),
+        ],
+        history: vec![
+            Turn {
+                visitor: true,
+                text: "Habt ihr Sauerteigbrot?".to_owned(),
+            },
+            Turn {
+                visitor: false,
+                text: "Ja, jeden Tag frisch [1].".to_owned(),
+            },
         ],
     }
 }
@@ -286,10 +296,14 @@ async fn sends_the_openai_request_with_prompt_sources_instructions_and_key() {
     assert_eq!(body["max_tokens"], 400);
     assert!((body["temperature"].as_f64().unwrap() - 0.2).abs() < 1e-6);
     let messages = body["messages"].as_array().unwrap();
-    assert_eq!(messages.len(), 2);
-    assert_eq!(messages[0]["role"], "system");
-    assert_eq!(messages[1]["role"], "user");
-    assert_eq!(messages[1]["content"], "Was kostet ein Brot?");
+    let roles: Vec<&str> = messages
+        .iter()
+        .map(|m| m["role"].as_str().unwrap())
+        .collect();
+    assert_eq!(roles, ["system", "user", "assistant", "user"]);
+    assert_eq!(messages[1]["content"], "Habt ihr Sauerteigbrot?");
+    assert_eq!(messages[2]["content"], "Ja, jeden Tag frisch [1].");
+    assert_eq!(messages[3]["content"], "Was kostet ein Brot?");
     let system = messages[0]["content"].as_str().unwrap();
     for expected in [
         "ONLY from the numbered sources",

@@ -262,7 +262,10 @@ pub async fn build_state(
         origins,
         widgets,
         health,
-        indexes: Arc::new(crate::answers::index::IndexCache::default()),
+        indexes: Arc::new(crate::answers::index::IndexCache::new(
+            crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?,
+            config.answers.index_memory_mb.saturating_mul(1024 * 1024),
+        )),
         answerer,
         metrics: Arc::new(Metrics::default()),
         assets: Arc::new(Assets::default()),

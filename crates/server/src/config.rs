@@ -63,10 +63,75 @@ pub struct Config {
     pub answers: AnswersConfig,
 }
 
-#[derive(Debug, Clone, Deserialize, Default)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AnswersConfig {
     pub llm: LlmSettings,
+    pub embeddings: EmbeddingSettings,
+    /// Earlier messages of the conversation an LLM answer sees.
+    pub history_messages: u32,
+    /// Memory the per-widget search indexes may hold together, in MiB
+    /// (least recently used widgets are dropped beyond it).
+    pub index_memory_mb: usize,
+}
+
+impl Default for AnswersConfig {
+    fn default() -> Self {
+        Self {
+            llm: LlmSettings::default(),
+            embeddings: EmbeddingSettings::default(),
+            history_messages: 6,
+            index_memory_mb: 1024,
+        }
+    }
+}
+
+/// Which embedder turns chunks and questions into vectors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum EmbeddingProvider {
+    /// The static table compiled into the binary (offline, no download).
+    Builtin,
+    /// A local BERT sentence-transformer directory (`model_dir`), e.g.
+    /// all-MiniLM-L6-v2.
+    Local,
+    /// An OpenAI-compatible `/embeddings` API (`base_url`, `model`).
+    Openai,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EmbeddingSettings {
+    pub provider: EmbeddingProvider,
+    /// For `local`: the model directory (config.json, vocab.txt,
+    /// model.safetensors).
+    pub model_dir: Option<std::path::PathBuf>,
+    /// For `local`: word pieces per text, at most 512.
+    pub max_tokens: usize,
+    /// For `openai`: e.g. `https://api.openai.com/v1/`.
+    pub base_url: Option<Url>,
+    pub model: String,
+    pub api_key: Option<SecretString>,
+    pub timeout_secs: u64,
+    /// Cosine similarity below which the best passage does not count as an
+    /// answer ("I don't know"). Defaults to the value calibrated for the
+    /// built-in and the MiniLM embedders; none for a remote model.
+    pub min_similarity: Option<f32>,
+}
+
+impl Default for EmbeddingSettings {
+    fn default() -> Self {
+        Self {
+            provider: EmbeddingProvider::Builtin,
+            model_dir: None,
+            max_tokens: 256,
+            base_url: None,
+            model: "text-embedding-3-small".to_owned(),
+            api_key: None,
+            timeout_secs: 10,
+            min_similarity: None,
+        }
+    }
 }
 
 /// An OpenAI-compatible chat-completions endpoint (OpenAI, Ollama, vLLM,
@@ -319,7 +384,7 @@ pub enum ConfigError {
     MissingFile(PathBuf),
     #[error("invalid configuration: {0}")]
     Invalid(Box<figment::Error>),
-    #[error("unsafe configuration for production:\n  - {}", .0.join("\n  - "))]
+    #[error("invalid or unsafe configuration:\n  - {}", .0.join("\n  - "))]
     Unsafe(Vec<String>),
     #[error("could not read or create the secret key file {path}: {source}")]
     SecretKeyFile {
@@ -378,7 +443,7 @@ impl Config {
         Ok(config)
     }
 
-    /// Refuses settings that are unsafe in production, listing every problem.
+    /// Refuses incomplete settings, and settings that are unsafe in production, listing every problem.
     pub fn check(&self) -> Result<(), ConfigError> {
         let mut problems = Vec::new();
         if let Some(key) = &self.secret_key
@@ -404,6 +469,23 @@ impl Config {
                         .to_owned(),
                 );
             }
+        }
+        let embeddings = &self.answers.embeddings;
+        match embeddings.provider {
+            EmbeddingProvider::Local if embeddings.model_dir.is_none() => problems
+                .push("answers.embeddings.model_dir must be set for the local provider".to_owned()),
+            EmbeddingProvider::Openai if embeddings.base_url.is_none() => problems
+                .push("answers.embeddings.base_url must be set for the openai provider".to_owned()),
+            _ => {}
+        }
+        if !(2..=512).contains(&embeddings.max_tokens) {
+            problems.push("answers.embeddings.max_tokens must be between 2 and 512".to_owned());
+        }
+        if embeddings
+            .min_similarity
+            .is_some_and(|s| !(-1.0..=1.0).contains(&s))
+        {
+            problems.push("answers.embeddings.min_similarity must be between -1 and 1".to_owned());
         }
         if self.environment == Environment::Production && !self.crawler.allow.is_empty() {
             problems.push("crawler.allow is for development only".to_owned());

@@ -150,6 +150,24 @@ impl Store {
         Ok(())
     }
 
+    /// The last `limit` messages of a conversation as (role, body), oldest
+    /// first: the window an LLM answer sees.
+    pub async fn recent_messages(
+        &self,
+        conversation: i64,
+        limit: i64,
+    ) -> StoreResult<Vec<(String, String)>> {
+        let mut recent: Vec<(String, String)> = sqlx::query_as(
+            "SELECT role, body FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
+        )
+        .bind(conversation)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        recent.reverse();
+        Ok(recent)
+    }
+
     /// Rates an answer of this widget given to this visitor; anything else is
     /// `NotFound`.
     pub async fn rate_message(

@@ -80,6 +80,9 @@ pub enum PageOutcome<'a> {
         content_hash: &'a str,
         etag: &'a str,
         last_modified: &'a str,
+        /// The embedder of the chunks' vectors.
+        model: &'a str,
+        chunks: &'a [NewChunk],
     },
     Unchanged,
     /// Skipped or failed, with the owner-readable reason. Any knowledge the
@@ -90,12 +93,27 @@ pub enum PageOutcome<'a> {
     },
 }
 
-/// One piece of a widget's knowledge.
+/// A chunk of a page's text and its embedding, as a training run made it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewChunk {
+    /// Headings above the chunk, one per line.
+    pub heading_path: String,
+    pub text: String,
+    /// Little-endian `f32`s.
+    pub vector: Vec<u8>,
+}
+
+/// A chunk of a widget's live knowledge.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct KnowledgeText {
+pub struct KnowledgeChunk {
+    pub page_id: i64,
     pub url: String,
     pub title: String,
+    /// Headings above the chunk, one per line.
+    pub heading_path: String,
     pub text: String,
+    pub model: String,
+    pub vector: Vec<u8>,
 }
 
 /// A job as the owner sees it.
@@ -422,8 +440,9 @@ impl Store {
         .await?)
     }
 
-    /// Records a page's outcome in run `run` (the job's id), in one
-    /// transaction with the widget's knowledge version.
+    /// Records a page's outcome in run `run` (the job's id) and, when it was
+    /// indexed, its chunks under that run, in one transaction. Answers keep
+    /// coming from the source's live run until [`Store::finish_run`].
     pub async fn record_page(
         &self,
         source: &Source,
@@ -437,6 +456,7 @@ impl Store {
         let base = "INSERT INTO pages (source_id, widget_id, account_id, kind, url, title, lang, text, content_hash, etag, \
              last_modified, outcome, reason, seen_run, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (source_id, url) DO UPDATE SET ";
+        let returning = " RETURNING id";
         let (sql, values): (String, [&str; 8]) = match outcome {
             PageOutcome::Indexed {
                 title,
@@ -445,11 +465,12 @@ impl Store {
                 content_hash,
                 etag,
                 last_modified,
+                ..
             } => (
                 format!(
                     "{base} title = excluded.title, lang = excluded.lang, text = excluded.text, content_hash = excluded.content_hash, \
                          etag = excluded.etag, last_modified = excluded.last_modified, outcome = excluded.outcome, reason = '', \
-                         seen_run = excluded.seen_run, updated_at = excluded.updated_at"
+                         seen_run = excluded.seen_run, updated_at = excluded.updated_at{returning}"
                 ),
                 [
                     title,
@@ -464,19 +485,19 @@ impl Store {
             ),
             PageOutcome::Unchanged => (
                 format!(
-                    "{base} outcome = 'unchanged', reason = '', seen_run = excluded.seen_run, updated_at = excluded.updated_at"
+                    "{base} outcome = 'unchanged', reason = '', seen_run = excluded.seen_run, updated_at = excluded.updated_at{returning}"
                 ),
                 ["", "", "", "", "", "", "unchanged", ""],
             ),
             PageOutcome::NoKnowledge { outcome, reason } => (
                 format!(
                     "{base} text = '', content_hash = '', etag = '', last_modified = '', outcome = excluded.outcome, \
-                         reason = excluded.reason, seen_run = excluded.seen_run, updated_at = excluded.updated_at"
+                         reason = excluded.reason, seen_run = excluded.seen_run, updated_at = excluded.updated_at{returning}"
                 ),
                 ["", "", "", "", "", "", outcome, reason],
             ),
         };
-        let mut query = sqlx::query(&sql)
+        let mut query = sqlx::query_as::<_, (i64,)>(&sql)
             .bind(source.id.get())
             .bind(source.widget_id.get())
             .bind(source.account_id.get())
@@ -485,30 +506,97 @@ impl Store {
         for value in values {
             query = query.bind(value);
         }
-        query.bind(run.get()).bind(now).execute(&mut *tx).await?;
-        if !matches!(outcome, PageOutcome::Unchanged) {
-            bump_knowledge(&mut tx, source.widget_id).await?;
+        let (page,): (i64,) = query
+            .bind(run.get())
+            .bind(now)
+            .fetch_one(&mut *tx)
+            .await?;
+        if let PageOutcome::Indexed {
+            title,
+            model,
+            chunks,
+            ..
+        } = outcome
+        {
+            // A retried run replaces what its earlier attempt wrote.
+            sqlx::query("DELETE FROM chunks WHERE page_id = $1 AND run = $2")
+                .bind(page)
+                .bind(run.get())
+                .execute(&mut *tx)
+                .await?;
+            for (ordinal, chunk) in chunks.iter().enumerate() {
+                sqlx::query(
+                    "INSERT INTO chunks (source_id, page_id, widget_id, run, ordinal, url, title, heading_path, text, model, vector) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+                )
+                .bind(source.id.get())
+                .bind(page)
+                .bind(source.widget_id.get())
+                .bind(run.get())
+                .bind(i64::try_from(ordinal).unwrap_or(i64::MAX))
+                .bind(url)
+                .bind(*title)
+                .bind(&chunk.heading_path)
+                .bind(&chunk.text)
+                .bind(*model)
+                .bind(&chunk.vector)
+                .execute(&mut *tx)
+                .await?;
+            }
         }
         tx.commit().await?;
         Ok(())
     }
 
-    /// Ends a crawl run: pages of the site not seen in it are gone from the
-    /// site, so they leave the knowledge. Returns how many.
-    pub async fn finish_crawl(&self, source: &Source, run: JobId) -> StoreResult<u64> {
+    /// Ends training run `run` of a source and makes its knowledge live, in
+    /// one transaction: with `remove_unseen` (a complete crawl) the site's
+    /// pages not seen in the run are gone from the site and leave; pages
+    /// the run did not re-chunk (unchanged, or not reached before a
+    /// cancellation) carry their newest chunks into the run; older runs'
+    /// chunks go. Returns how many pages left.
+    pub async fn finish_run(
+        &self,
+        source: &Source,
+        run: JobId,
+        remove_unseen: bool,
+    ) -> StoreResult<u64> {
         let mut tx = self.pool().begin().await?;
-        let done = sqlx::query(
-            "DELETE FROM pages WHERE source_id = $1 AND kind = 'page' AND seen_run <> $2",
-        )
+        let removed = if remove_unseen {
+            sqlx::query(
+                "DELETE FROM pages WHERE source_id = $1 AND kind = 'page' AND seen_run <> $2",
+            )
+            .bind(source.id.get())
+            .bind(run.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected()
+        } else {
+            0
+        };
+        sqlx::query(&format!(
+            "INSERT INTO chunks (source_id, page_id, widget_id, run, ordinal, url, title, heading_path, text, model, vector) \
+             SELECT c.source_id, c.page_id, c.widget_id, $2, c.ordinal, c.url, c.title, c.heading_path, c.text, c.model, c.vector \
+             FROM chunks c JOIN pages p ON p.id = c.page_id \
+             WHERE c.source_id = $1 AND p.outcome IN {KNOWLEDGE} AND c.run <> $2 \
+             AND c.run = (SELECT MAX(n.run) FROM chunks n WHERE n.page_id = c.page_id)"
+        ))
         .bind(source.id.get())
         .bind(run.get())
         .execute(&mut *tx)
         .await?;
-        if done.rows_affected() > 0 {
-            bump_knowledge(&mut tx, source.widget_id).await?;
-        }
+        sqlx::query("DELETE FROM chunks WHERE source_id = $1 AND run <> $2")
+            .bind(source.id.get())
+            .bind(run.get())
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("UPDATE sources SET live_run = $2 WHERE id = $1")
+            .bind(source.id.get())
+            .bind(run.get())
+            .execute(&mut *tx)
+            .await?;
+        bump_knowledge(&mut tx, source.widget_id).await?;
         tx.commit().await?;
-        Ok(done.rows_affected())
+        Ok(removed)
     }
 
     /// Documents to extract: page id, file name, bytes — those waiting, or
@@ -540,11 +628,16 @@ impl Store {
         Ok(n)
     }
 
-    /// A widget's knowledge, for answering.
-    pub async fn knowledge_of(&self, widget: WidgetId) -> StoreResult<Vec<KnowledgeText>> {
-        Ok(sqlx::query_as(&format!(
-            "SELECT url, title, text FROM pages WHERE widget_id = $1 AND outcome IN {KNOWLEDGE} ORDER BY id"
-        ))
+    /// A widget's live knowledge, for answering: the chunks of each
+    /// source's live run, read in one statement (so from one committed
+    /// state). Read [`Store::knowledge_version`] first: a swap committing in
+    /// between then only makes the next question rebuild again.
+    pub async fn knowledge_of(&self, widget: WidgetId) -> StoreResult<Vec<KnowledgeChunk>> {
+        Ok(sqlx::query_as(
+            "SELECT c.page_id, c.url, c.title, c.heading_path, c.text, c.model, c.vector \
+             FROM chunks c JOIN sources s ON s.id = c.source_id AND s.live_run = c.run \
+             WHERE c.widget_id = $1 ORDER BY c.page_id, c.ordinal",
+        )
         .bind(widget.get())
         .fetch_all(self.pool())
         .await?)

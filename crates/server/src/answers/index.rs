@@ -1,19 +1,24 @@
-//! Per-widget in-memory indexes over the knowledge in the database, rebuilt
-//! when the widget's knowledge version moves, bounded in number (least
-//! recently used out).
+//! Per-widget in-memory indexes over the knowledge in the database (lexical
+//! BM25 + vectors), rebuilt when the widget's knowledge version moves,
+//! bounded in number and in bytes (least recently used out).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use witzo_retrieval::chunk::chunk;
 use witzo_retrieval::extractive::Passage;
-use witzo_retrieval::lexical::LexicalIndex;
+use witzo_retrieval::lexical::{LexicalIndex, tokens};
+use witzo_retrieval::chunk::search_text;
+use witzo_retrieval::{Fusion, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
-use witzo_store::{Store, StoreResult};
+use witzo_store::sources::KnowledgeChunk;
+use witzo_store::{Store, StoreError, StoreResult};
+
+use super::embedding::Embeddings;
 
 /// One chunk of knowledge and where it came from.
 struct ChunkMeta {
+    page_id: i64,
     url: String,
     title: String,
     heading_path: Vec<String>,
@@ -25,31 +30,59 @@ pub struct KnowledgeIndex {
     pub version: i64,
     chunks: Vec<ChunkMeta>,
     lexical: LexicalIndex,
+    vectors: VectorIndex,
+    min_similarity: Option<f32>,
+}
+
+/// What retrieval found for a question.
+#[derive(Debug, Default)]
+pub struct Retrieved {
+    /// Best first; empty when nothing is relevant enough.
+    pub passages: Vec<Passage>,
+    /// Each passage's cosine similarity with the question, when known.
+    pub similarities: Vec<Option<f32>>,
 }
 
 /// Passages a question retrieves at most, and from one page at most.
 const TOP_K: usize = 6;
 const PER_PAGE: usize = 2;
-/// Passages scoring at or below this are not considered. BM25 scores are
-/// not comparable across corpora (a one-page widget gives every term a
-/// tiny IDF), so for now any match counts and relevance is decided by the
-/// extractive answer's term coverage; a calibrated threshold comes with
-/// the hybrid retrieval work.
-pub const MIN_SCORE: f32 = 0.0;
+/// Candidates each retriever contributes to the fusion.
+const CANDIDATES: usize = 100;
+
+/// The words (stemmed, stopwords out) of `text`, once each.
+fn terms(text: &str) -> HashSet<String> {
+    tokens(text).into_iter().collect()
+}
 
 impl KnowledgeIndex {
-    fn build(version: i64, pages: Vec<witzo_store::sources::KnowledgeText>) -> Self {
-        let mut chunks = Vec::new();
-        for page in pages {
-            for piece in chunk(&page.title, &page.text) {
-                chunks.push(ChunkMeta {
-                    url: page.url.clone(),
-                    title: page.title.clone(),
-                    heading_path: piece.heading_path,
-                    text: piece.text,
-                });
-            }
+    /// Builds the index of one version from its chunks and their vectors
+    /// (same order; an empty vector stays out of vector search).
+    pub fn build(
+        version: i64,
+        rows: Vec<KnowledgeChunk>,
+        vectors: Vec<Vec<f32>>,
+        min_similarity: Option<f32>,
+    ) -> Self {
+        let dims = vectors.iter().map(Vec::len).max().unwrap_or(0);
+        let mut index = VectorIndex::with_capacity(dims, vectors.len());
+        for vector in &vectors {
+            index.push(vector);
         }
+        let chunks: Vec<ChunkMeta> = rows
+            .into_iter()
+            .map(|row| ChunkMeta {
+                page_id: row.page_id,
+                url: row.url,
+                title: row.title,
+                heading_path: row
+                    .heading_path
+                    .lines()
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
+                text: row.text,
+            })
+            .collect();
         let docs = chunks.iter().enumerate().map(|(i, c)| {
             let id = u32::try_from(i).unwrap_or(u32::MAX);
             (
@@ -62,6 +95,8 @@ impl KnowledgeIndex {
             version,
             chunks,
             lexical,
+            vectors: index,
+            min_similarity,
         }
     }
 
@@ -69,76 +104,345 @@ impl KnowledgeIndex {
         self.chunks.is_empty()
     }
 
-    /// The passages that best match `question`, at most two per page.
-    pub fn search(&self, question: &str) -> Vec<Passage> {
-        let mut per_page: HashMap<&str, usize> = HashMap::new();
-        let mut passages = Vec::new();
-        for (id, score) in self.lexical.search(question, TOP_K * 4) {
-            if score <= MIN_SCORE || passages.len() == TOP_K {
+    /// Memory held, roughly.
+    pub fn heap_bytes(&self) -> usize {
+        self.lexical.heap_bytes()
+            + self.vectors.heap_bytes()
+            + self
+                .chunks
+                .iter()
+                .map(|c| c.url.len() + c.title.len() + c.text.len() + 64)
+                .sum::<usize>()
+    }
+
+    /// The passages that best answer `question` (lexical and vector
+    /// candidates fused, at most two per page), or none when the knowledge
+    /// does not cover it: the best chunk is less similar than the
+    /// embedder's calibrated threshold and no chunk holds every word of the
+    /// question.
+    pub fn search(&self, question: &str, embedded: Option<&[f32]>) -> Retrieved {
+        let lexical: Vec<(u32, f32)> = self
+            .lexical
+            .search(question, CANDIDATES)
+            .into_iter()
+            .filter(|(_, score)| *score > 0.0)
+            .collect();
+        let dense = embedded
+            .map(|q| self.vectors.search(q, CANDIDATES))
+            .unwrap_or_default();
+        if let (Some(min), Some(&(_, best))) = (self.min_similarity, dense.first())
+            && best < min
+            && !self.fully_covered(question, lexical.first().map(|h| h.0))
+        {
+            return Retrieved::default();
+        }
+        let mut per_page: HashMap<i64, usize> = HashMap::new();
+        let mut retrieved = Retrieved::default();
+        for (id, score) in fuse(&lexical, &dense, Fusion::DEFAULT) {
+            if retrieved.passages.len() == TOP_K {
                 break;
             }
             let Some(chunk) = self.chunks.get(id as usize) else {
                 continue;
             };
-            let seen = per_page.entry(chunk.url.as_str()).or_default();
+            let seen = per_page.entry(chunk.page_id).or_default();
             if *seen == PER_PAGE {
                 continue;
             }
             *seen += 1;
-            passages.push(Passage {
+            retrieved.passages.push(Passage {
                 title: chunk.title.clone(),
                 url: Some(chunk.url.clone()).filter(|u| u.starts_with("http")),
                 heading_path: chunk.heading_path.clone(),
                 text: chunk.text.clone(),
                 score,
             });
+            retrieved
+                .similarities
+                .push(embedded.and_then(|q| self.vectors.similarity(q, id)));
         }
-        passages
+        retrieved
+    }
+
+    /// Whether chunk `id` holds every content word of the question (an
+    /// exact product name or code the embedder may not know).
+    fn fully_covered(&self, question: &str, id: Option<u32>) -> bool {
+        let Some(chunk) = id.and_then(|id| self.chunks.get(id as usize)) else {
+            return false;
+        };
+        let wanted = terms(question);
+        if wanted.is_empty() {
+            return false;
+        }
+        let have = terms(&format!(
+            "{} {} {}",
+            chunk.title,
+            chunk.heading_path.join(" "),
+            chunk.text
+        ));
+        wanted.is_subset(&have)
     }
 }
 
 /// Most widgets whose index is kept in memory.
 const MAX_WIDGETS: usize = 64;
 
-#[derive(Default)]
+struct Entry {
+    index: Arc<KnowledgeIndex>,
+    bytes: usize,
+    used: Instant,
+}
+
 pub struct IndexCache {
-    entries: Mutex<HashMap<WidgetId, (Arc<KnowledgeIndex>, Instant)>>,
+    embeddings: Embeddings,
+    max_bytes: usize,
+    entries: Mutex<HashMap<WidgetId, Entry>>,
 }
 
 impl IndexCache {
+    pub fn new(embeddings: Embeddings, max_bytes: usize) -> Self {
+        Self {
+            embeddings,
+            max_bytes,
+            entries: Mutex::default(),
+        }
+    }
+
+    pub fn embeddings(&self) -> &Embeddings {
+        &self.embeddings
+    }
+
     /// The widget's index at its current knowledge version (built when the
-    /// version moved; the previous one keeps serving until then).
+    /// version moved; the previous one keeps serving until then). Each
+    /// index is built from one read of the live chunks, so a question is
+    /// answered from the old knowledge or the new, never a mix.
     pub async fn get(&self, store: &Store, widget: WidgetId) -> StoreResult<Arc<KnowledgeIndex>> {
         let version = store.knowledge_version(widget).await?;
-        if let Some(index) = self.lock().get_mut(&widget).and_then(|(index, used)| {
-            (index.version == version).then(|| {
-                *used = Instant::now();
-                index.clone()
+        if let Some(index) = self.lock().get_mut(&widget).and_then(|entry| {
+            (entry.index.version == version).then(|| {
+                entry.used = Instant::now();
+                entry.index.clone()
             })
         }) {
             return Ok(index);
         }
-        let pages = store.knowledge_of(widget).await?;
-        let built = tokio::task::spawn_blocking(move || KnowledgeIndex::build(version, pages))
-            .await
-            .map_err(|e| witzo_store::StoreError::Io(std::io::Error::other(e.to_string())))?;
+        let rows = store.knowledge_of(widget).await?;
+        let vectors = self.vectors_of(&rows).await;
+        let min_similarity = self.embeddings.min_similarity();
+        let built = tokio::task::spawn_blocking(move || {
+            KnowledgeIndex::build(version, rows, vectors, min_similarity)
+        })
+        .await
+        .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
         let index = Arc::new(built);
+        let bytes = index.heap_bytes();
         let mut entries = self.lock();
-        if entries.len() >= MAX_WIDGETS
-            && let Some(oldest) = entries
-                .iter()
-                .min_by_key(|(_, (_, used))| *used)
-                .map(|(id, _)| *id)
+        entries.remove(&widget);
+        while !entries.is_empty()
+            && (entries.len() >= MAX_WIDGETS
+                || entries.values().map(|e| e.bytes).sum::<usize>() + bytes > self.max_bytes)
         {
+            let Some(oldest) = entries
+                .iter()
+                .min_by_key(|(_, entry)| entry.used)
+                .map(|(id, _)| *id)
+            else {
+                break;
+            };
             entries.remove(&oldest);
         }
-        entries.insert(widget, (index.clone(), Instant::now()));
+        entries.insert(
+            widget,
+            Entry {
+                index: index.clone(),
+                bytes,
+                used: Instant::now(),
+            },
+        );
         Ok(index)
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WidgetId, (Arc<KnowledgeIndex>, Instant)>> {
+    /// The stored vectors of the configured model; chunks embedded by
+    /// another model (the embedder was changed since they were trained)
+    /// are embedded again in memory, or left out of vector search if that
+    /// fails.
+    async fn vectors_of(&self, rows: &[KnowledgeChunk]) -> Vec<Vec<f32>> {
+        let model = self.embeddings.model_id();
+        let mut vectors: Vec<Vec<f32>> = rows
+            .iter()
+            .map(|row| {
+                (row.model == model)
+                    .then(|| vector::from_bytes(&row.vector))
+                    .flatten()
+                    .unwrap_or_default()
+            })
+            .collect();
+        let stale: Vec<usize> = (0..rows.len())
+            .filter(|&i| vectors[i].is_empty())
+            .collect();
+        if stale.is_empty() {
+            return vectors;
+        }
+        tracing::warn!(
+            chunks = stale.len(),
+            model,
+            "chunks were embedded by another model; embedding them again in memory (retrain to store them)"
+        );
+        let texts = stale
+            .iter()
+            .map(|&i| search_text(&rows[i].heading_path, &rows[i].text))
+            .collect();
+        match self.embeddings.embed(texts).await {
+            Ok(fresh) => {
+                for (i, vector) in stale.into_iter().zip(fresh) {
+                    vectors[i] = vector;
+                }
+            }
+            Err(err) => tracing::warn!(error = %err, "could not embed them; lexical retrieval only for those"),
+        }
+        vectors
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<WidgetId, Entry>> {
         self.entries
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: panics are failures
+
+    use witzo_retrieval::chunk;
+
+    use super::*;
+
+    /// A small site whose right answers are known.
+    const PAGES: &[(&str, &str)] = &[
+        (
+            "Shipping",
+            "We deliver parcels worldwide. Standard delivery takes five business days; express delivery takes two.",
+        ),
+        (
+            "Returns",
+            "Unwanted items can be sent back within 30 days for a full refund of the purchase price.",
+        ),
+        (
+            "Opening hours",
+            "Our shop opens at nine in the morning and closes at six in the evening, Monday to Saturday.",
+        ),
+        (
+            "Careers",
+            "We are hiring baristas and bakers. Send your CV to jobs@example.com.",
+        ),
+        (
+            "Grinders",
+            "The XK-4411 grinder has ceramic burrs and forty settings.",
+        ),
+    ];
+
+    async fn index() -> (KnowledgeIndex, Embeddings) {
+        let embeddings = Embeddings::builtin().unwrap();
+        let mut rows = Vec::new();
+        for (n, (title, text)) in PAGES.iter().enumerate() {
+            for piece in chunk(title, text) {
+                rows.push(KnowledgeChunk {
+                    page_id: n as i64,
+                    url: format!("https://shop.example/{}", title.to_lowercase()),
+                    title: (*title).to_owned(),
+                    heading_path: piece.heading_path.join("\n"),
+                    text: piece.text,
+                    model: embeddings.model_id().to_owned(),
+                    vector: Vec::new(),
+                });
+            }
+        }
+        let texts = rows
+            .iter()
+            .map(|r| search_text(&r.heading_path, &r.text))
+            .collect();
+        let vectors = embeddings.embed(texts).await.unwrap();
+        (
+            KnowledgeIndex::build(1, rows, vectors, embeddings.min_similarity()),
+            embeddings,
+        )
+    }
+
+    async fn top(question: &str) -> Option<String> {
+        let (index, embeddings) = index().await;
+        let embedded = embeddings.embed_question(question).await;
+        index
+            .search(question, embedded.as_deref())
+            .passages
+            .first()
+            .map(|p| p.title.clone())
+    }
+
+    #[tokio::test]
+    async fn a_paraphrase_sharing_no_word_with_its_page_still_finds_it() {
+        let question = "How long until my order arrives?";
+        let (index, _) = index().await;
+        assert!(
+            index.lexical.search(question, 5).is_empty(),
+            "the question shares no word with any page"
+        );
+        assert_eq!(top(question).await.as_deref(), Some("Shipping"));
+    }
+
+    #[tokio::test]
+    async fn exact_words_the_embedder_cannot_know_are_found_lexically() {
+        assert_eq!(
+            top("XK-4411 burrs").await.as_deref(),
+            Some("Grinders")
+        );
+        assert_eq!(
+            top("When does the shop open?").await.as_deref(),
+            Some("Opening hours")
+        );
+    }
+
+    #[tokio::test]
+    async fn off_topic_questions_retrieve_nothing() {
+        for question in [
+            "Who won the football game yesterday?",
+            "What's the capital of Mongolia?",
+            "Tell me a joke about penguins",
+        ] {
+            assert_eq!(top(question).await, None, "{question}");
+        }
+    }
+
+    #[tokio::test]
+    async fn one_page_fills_at_most_two_slots() {
+        let embeddings = Embeddings::builtin().unwrap();
+        let rows: Vec<KnowledgeChunk> = (0..5)
+            .map(|i| KnowledgeChunk {
+                page_id: i / 4,
+                url: format!("https://shop.example/{}", i / 4),
+                title: format!("Tea {i}"),
+                heading_path: String::new(),
+                text: format!("Green tea number {i} is grown in the hills."),
+                model: "another-model".to_owned(),
+                vector: vec![1, 2, 3],
+            })
+            .collect();
+        let vectors = rows.iter().map(|_| Vec::new()).collect();
+        let index = KnowledgeIndex::build(1, rows, vectors, embeddings.min_similarity());
+        let found = index.search("green tea hills", None);
+        let pages: Vec<&str> = found
+            .passages
+            .iter()
+            .map(|p| p.url.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            pages,
+            [
+                "https://shop.example/0",
+                "https://shop.example/0",
+                "https://shop.example/1"
+            ]
+        );
+        assert_eq!(found.similarities, [None, None, None]);
     }
 }

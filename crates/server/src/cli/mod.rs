@@ -11,11 +11,13 @@ use crate::config::{Config, LogFormat, Overrides};
 use crate::telemetry;
 
 mod admin;
+mod bench;
+mod model;
 mod training;
 
 use crate::training::worker;
 use admin::admin;
-use training::{ask, bench_retrieval, ingest};
+use training::{ask, ingest};
 
 #[derive(Parser)]
 #[command(
@@ -83,6 +85,11 @@ enum Command {
         #[command(subcommand)]
         command: BenchCommand,
     },
+    /// Embedding models.
+    Model {
+        #[command(subcommand)]
+        command: ModelCommand,
+    },
     /// Operator tasks.
     Admin {
         #[command(subcommand)]
@@ -100,6 +107,39 @@ enum BenchCommand {
         /// The judgement file under qrels/.
         #[arg(long, default_value = "test.tsv")]
         qrels: String,
+        /// Also print one hybrid line per fusion method and weight.
+        #[arg(long)]
+        fusion_sweep: bool,
+        /// Also print how the similarity threshold of "I don't know"
+        /// separates answerable from unanswerable questions.
+        #[arg(long)]
+        calibrate: bool,
+    },
+    /// The per-widget index at growing sizes (chunks cut from a BEIR
+    /// corpus): cold build time, memory, warm hybrid query latency.
+    Index {
+        #[arg(long, value_name = "DIR")]
+        beir: PathBuf,
+        /// Chunk counts to measure.
+        #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
+        chunks: Vec<usize>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ModelCommand {
+    /// Distil the built-in static embedding table from a BERT
+    /// sentence-transformer directory (how crates/embed/model was made).
+    Distill {
+        /// The model directory (config.json, vocab.txt, model.safetensors).
+        #[arg(long = "from", value_name = "DIR")]
+        from: PathBuf,
+        /// Where to write the table (safetensors, f16).
+        #[arg(long, value_name = "FILE")]
+        out: PathBuf,
+        /// Dimensions kept by PCA.
+        #[arg(long, default_value_t = 256)]
+        dims: usize,
     },
 }
 
@@ -166,7 +206,8 @@ pub fn main() -> ExitCode {
             | Command::Admin { .. }
             | Command::Ingest { .. }
             | Command::Ask { .. }
-            | Command::Bench { .. } => None,
+            | Command::Bench { .. }
+            | Command::Model { .. } => None,
         },
         log_format: cli.log_format.map(|f| match f {
             LogFormatArg::Text => LogFormat::Text,
@@ -205,8 +246,20 @@ pub fn main() -> ExitCode {
             } => ingest(config, &widget, url, files, depth).await,
             Command::Ask { widget, question } => ask(config, &widget, &question).await,
             Command::Bench {
-                command: BenchCommand::Retrieval { beir, qrels },
-            } => bench_retrieval(&beir, &qrels),
+                command:
+                    BenchCommand::Retrieval {
+                        beir,
+                        qrels,
+                        fusion_sweep,
+                        calibrate,
+                    },
+            } => bench::retrieval(&config, &beir, &qrels, fusion_sweep, calibrate).await,
+            Command::Bench {
+                command: BenchCommand::Index { beir, chunks },
+            } => bench::index(&config, &beir, &chunks).await,
+            Command::Model {
+                command: ModelCommand::Distill { from, out, dims },
+            } => model::distill(&from, &out, dims),
         }
     });
     match result {

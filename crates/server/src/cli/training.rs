@@ -1,4 +1,4 @@
-//! `witzo ingest`, `witzo ask` and `witzo bench retrieval`: training and asking from the terminal.
+//! `witzo ingest` and `witzo ask`: training and asking from the terminal.
 
 use std::path::PathBuf;
 
@@ -127,12 +127,19 @@ pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Re
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
     let settings = crate::widgets::settings::WidgetSettings::from_stored(&widget.settings);
     let index = state.indexes.get(&state.store, widget.id).await?;
-    let passages = index.search(question);
-    for (n, passage) in passages.iter().enumerate() {
+    let embedded = state.indexes.embeddings().embed_question(question).await;
+    let retrieved = index.search(question, embedded.as_deref());
+    for (n, (passage, similarity)) in retrieved
+        .passages
+        .iter()
+        .zip(&retrieved.similarities)
+        .enumerate()
+    {
         eprintln!(
-            "retrieved {}: {:.2}  {}",
+            "retrieved {}: score {:.3} similarity {}  {}",
             n + 1,
             passage.score,
+            similarity.map_or("-".to_owned(), |s| format!("{s:.3}")),
             passage.url.as_deref().unwrap_or(&passage.title)
         );
     }
@@ -140,7 +147,8 @@ pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Re
         text: question.to_owned(),
         language: settings.language,
         instructions: settings.instructions,
-        passages,
+        passages: retrieved.passages,
+        history: Vec::new(),
     };
     let answerer: std::sync::Arc<dyn witzo_retrieval::Answerer> = if index.is_empty() {
         std::sync::Arc::new(witzo_retrieval::NoKnowledgeYet)
@@ -165,39 +173,5 @@ pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Re
         );
     }
     state.store.close().await;
-    Ok(())
-}
-
-pub(super) fn bench_retrieval(dir: &std::path::Path, qrels: &str) -> anyhow::Result<()> {
-    use witzo_retrieval::beir;
-    use witzo_retrieval::lexical::LexicalIndex;
-    let dataset = beir::load(dir, qrels)
-        .with_context(|| format!("reading the BEIR folder {}", dir.display()))?;
-    let started = std::time::Instant::now();
-    let docs = dataset.corpus.iter().enumerate().map(|(i, doc)| {
-        (
-            u32::try_from(i).unwrap_or(u32::MAX),
-            format!("{} {}", doc.title, doc.text),
-        )
-    });
-    let index = LexicalIndex::build(docs);
-    let built = started.elapsed();
-    let metrics = beir::evaluate(&dataset, |query| {
-        index
-            .search(query, 100)
-            .into_iter()
-            .filter_map(|(i, _)| dataset.corpus.get(i as usize).map(|d| d.id.clone()))
-            .collect()
-    });
-    println!(
-        "lexical nDCG@10={:.4} Recall@100={:.4} p50={:.3}ms p99={:.3}ms ({} queries, {} docs, built in {} ms)",
-        metrics.ndcg_at_10,
-        metrics.recall_at_100,
-        metrics.p50_ms,
-        metrics.p99_ms,
-        metrics.queries,
-        dataset.corpus.len(),
-        built.as_millis()
-    );
     Ok(())
 }

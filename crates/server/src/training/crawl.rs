@@ -1,8 +1,8 @@
 //! A crawl job: fetch the website with the SSRF-safe crawler, and record
-//! each page's outcome as it comes (so progress is visible and a crash
-//! loses nothing). Pages already holding knowledge and unchanged cost
-//! nothing; pages no longer on the site leave the knowledge when a crawl
-//! completes.
+//! each page's outcome and chunks as it comes (so progress is visible and a
+//! crash loses nothing). Pages already holding knowledge and unchanged cost
+//! nothing. The run's knowledge goes live when it ends; pages no longer on
+//! the site leave the knowledge when a crawl completes.
 
 use std::time::{Duration, Instant};
 
@@ -15,7 +15,7 @@ use witzo_store::domain::{AccountId, JobId};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
-use super::Progress;
+use super::{Progress, chunk_and_embed};
 use super::worker::{JobEnd, JobError, knowledge_limit};
 use crate::format;
 use crate::state::AppState;
@@ -88,14 +88,16 @@ pub async fn run(state: &AppState, job: &Job, source: &Source) -> Result<JobEnd,
             .await?;
         return Err(err);
     }
+    // What the run indexed goes live now, in one transaction; a complete
+    // crawl also drops the pages the site no longer has. A cancelled or
+    // limited run keeps the pages it did not reach as they were.
+    let complete = sink.stop.is_none() && !summary.stopped_early;
+    state.store.finish_run(source, job.id, complete).await?;
     let now = witzo_store::now();
     let (end, note) = match sink.stop {
         Some(Stop::Cancelled) => (JobEnd::Cancelled, "Cancelled.".to_owned()),
         Some(Stop::PlanLimit(note)) => (JobEnd::Done, note),
         None => {
-            if !summary.stopped_early {
-                state.store.finish_crawl(source, job.id).await?;
-            }
             let note = if summary.indexed + summary.unchanged == 0 {
                 "No page could be indexed; see each page's reason.".to_owned()
             } else {
@@ -196,6 +198,8 @@ impl StoreSink<'_> {
                     )));
                     return Ok(Flow::Stop);
                 }
+                let embeddings = self.state.indexes.embeddings();
+                let chunks = chunk_and_embed(embeddings, &page.title, &page.text).await?;
                 let outcome = PageOutcome::Indexed {
                     title: &page.title,
                     lang: page.lang.as_deref().unwrap_or_default(),
@@ -203,6 +207,8 @@ impl StoreSink<'_> {
                     content_hash: &page.content_hash,
                     etag: page.validators.etag.as_deref().unwrap_or_default(),
                     last_modified: page.validators.last_modified.as_deref().unwrap_or_default(),
+                    model: embeddings.model_id(),
+                    chunks: &chunks,
                 };
                 self.record(&url, &outcome).await?;
                 self.progress.indexed += 1;

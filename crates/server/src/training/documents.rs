@@ -1,12 +1,13 @@
 //! An extract job: turn the uploaded documents waiting in a source into
-//! clean text, each in its own transaction, each failing alone.
+//! clean text and embedded chunks, each in its own transaction, each failing
+//! alone; they go live together when the job ends.
 
 use sha2::{Digest, Sha256};
 use witzo_extract::{Limits, detect, extract_async};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
-use super::Progress;
+use super::{Progress, chunk_and_embed};
 use super::worker::{JobEnd, JobError, knowledge_limit};
 use crate::state::AppState;
 
@@ -34,6 +35,8 @@ pub async fn run(
             .set_job_progress(job.id, &progress.to_json(), now + lease, now)
             .await?;
         if store.job_cancel_requested(job.id).await? {
+            // What was extracted before the cancellation goes live.
+            store.finish_run(source, job.id, false).await?;
             return Ok(JobEnd::Cancelled);
         }
         let over_limit = match limit {
@@ -61,6 +64,8 @@ pub async fn run(
             Ok(extracted) => {
                 let hash = hex::encode(Sha256::digest(extracted.text.as_bytes()));
                 let title = extracted.title.unwrap_or_else(|| name.clone());
+                let embeddings = state.indexes.embeddings();
+                let chunks = chunk_and_embed(embeddings, &title, &extracted.text).await?;
                 let page = PageOutcome::Indexed {
                     title: &title,
                     lang: "",
@@ -68,6 +73,8 @@ pub async fn run(
                     content_hash: &hash,
                     etag: "",
                     last_modified: "",
+                    model: embeddings.model_id(),
+                    chunks: &chunks,
                 };
                 store
                     .record_page(source, job.id, "document", &name, &page, now)
@@ -95,6 +102,7 @@ pub async fn run(
         }
         progress.done += 1;
     }
+    store.finish_run(source, job.id, false).await?;
     progress.stage = "done";
     progress.current.clear();
     let now = witzo_store::now();

@@ -33,6 +33,8 @@ pub enum JobError {
     Store(#[from] StoreError),
     #[error("{0}")]
     Invalid(String),
+    #[error("embedding: {0}")]
+    Embedding(String),
 }
 
 /// Runs the next due job, if any. Returns whether there was one.

@@ -22,6 +22,8 @@ use crate::helpers::{Owner, TestApp, error_code, spawn_app_with};
 #[derive(Clone, Default)]
 pub struct Site {
     pages: Arc<Mutex<HashMap<String, String>>>,
+    /// Milliseconds each page takes to serve (to keep a crawl running).
+    delay_ms: Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl Site {
@@ -34,6 +36,10 @@ impl Site {
 }
 
 async fn serve_page(State(site): State<Site>, Path(path): Path<String>) -> Response {
+    let delay = site.delay_ms.load(std::sync::atomic::Ordering::Relaxed);
+    if delay > 0 {
+        tokio::time::sleep(Duration::from_millis(delay)).await;
+    }
     let key = format!("/{path}");
     match site.pages.lock().unwrap().get(&key) {
         Some(body) => (
@@ -869,6 +875,27 @@ async fn two_instances_on_one_postgresql_database_answer_from_the_same_knowledge
         from_b["answer"].as_str().unwrap().contains("opens at nine"),
         "{from_b}"
     );
+    // Retrained on instance a (the same file name, new content): b answers
+    // from the new knowledge at once.
+    let files = vec![(
+        "hours.txt",
+        b"Opening hours\n\nOur shop opens at ten in the morning.".to_vec(),
+    )];
+    let uploaded: Value = upload(&a, &owner, id, files)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        wait_job(&a, &owner, uploaded["job_id"].as_i64().unwrap()).await["status"],
+        "succeeded"
+    );
+    let retrained = ask(&b).await;
+    let answer = retrained["answer"].as_str().unwrap();
+    assert!(answer.contains("opens at ten"), "{retrained}");
+    assert!(!answer.contains("nine"), "{retrained}");
 
     let sources: Vec<Value> = a
         .get_as(&owner, &format!("/api/widgets/{id}/sources"))
@@ -900,4 +927,90 @@ async fn two_instances_on_one_postgresql_database_answer_from_the_same_knowledge
         "{after}"
     );
     assert_eq!(after["sources"], json!([]));
+}
+
+/// Sets every page of a 12-page site to one edition of its text.
+fn edition(site: &Site, edition: &str) {
+    let links: Vec<String> = (1..=12).map(|i| format!("/t{i}")).collect();
+    let refs: Vec<&str> = links.iter().map(String::as_str).collect();
+    site.set(
+        "/",
+        &page(
+            "Tea shop",
+            &format!("Every tea ships in {edition} tins."),
+            &refs,
+        ),
+    );
+    for i in 1..=12 {
+        site.set(
+            &format!("/t{i}"),
+            &page(
+                &format!("Tea {i}"),
+                &format!("Tea number {i} ships in {edition} tins from the garden."),
+                &["/"],
+            ),
+        );
+    }
+}
+
+#[tokio::test]
+async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a_mix() {
+    let site = Site::default();
+    edition(&site, "copper");
+    let addr = start_site(site.clone()).await;
+    let app = app_for(addr).await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let id = widget["id"].as_i64().unwrap();
+    let (source, job) = add_site(&app, &owner, id, &format!("http://{addr}/")).await;
+    assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
+
+    edition(&site, "silver");
+    site.delay_ms.store(40, std::sync::atomic::Ordering::Relaxed);
+    let retrain: Value = app
+        .send_as(&owner, Method::POST, &format!("/api/sources/{source}/retrain"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let job = retrain["job_id"].as_i64().unwrap();
+    let widget_id = witzo_store::domain::WidgetId::from_raw(id);
+    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
+    let question = "Which tins does the tea ship in?";
+    let mut seen = HashMap::new();
+    loop {
+        let view: Value = app.get_as(&owner, &format!("/api/jobs/{job}")).await.json().await.unwrap();
+        let index = app.state.indexes.get(&app.state.store, widget_id).await.unwrap();
+        let found = index.search(question, None);
+        let editions: std::collections::BTreeSet<&str> = found
+            .passages
+            .iter()
+            .flat_map(|p| ["copper", "silver"].into_iter().filter(|e| p.text.contains(e)))
+            .collect();
+        assert_eq!(editions.len(), 1, "one edition per answer: {:?}", found.passages);
+        *seen.entry(editions.into_iter().next().unwrap().to_owned()).or_insert(0) += 1;
+        // The same through the chat API: never an error, never a mix.
+        let reply = app
+            .client
+            .post(app.url(&path))
+            .header("origin", "https://shop.example.com")
+            .json(&json!({"visitor_id": crate::helpers::visitor(), "message": question}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(reply.status().as_u16(), 200);
+        let answer = reply.json::<Value>().await.unwrap()["answer"].as_str().unwrap().to_owned();
+        assert!(
+            !(answer.contains("copper") && answer.contains("silver")),
+            "{answer}"
+        );
+        if view["status"] == "succeeded" {
+            break;
+        }
+        assert!(matches!(view["status"].as_str(), Some("queued" | "running")), "{view}");
+    }
+    assert!(seen.get("copper").is_some_and(|n| *n > 1), "questions were asked mid-retrain: {seen:?}");
+    let index = app.state.indexes.get(&app.state.store, widget_id).await.unwrap();
+    let after = index.search(question, None);
+    assert!(after.passages.iter().all(|p| p.text.contains("silver")), "{:?}", after.passages);
 }

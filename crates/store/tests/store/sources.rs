@@ -1,7 +1,7 @@
 use witzo_store::Store;
 use witzo_store::accounts::Account;
 use witzo_store::domain::JobId;
-use witzo_store::sources::{NewWebsite, PageOutcome};
+use witzo_store::sources::{NewChunk, NewWebsite, PageOutcome};
 use witzo_store::widgets::{Widget, WidgetFields};
 
 use crate::{email, store_test};
@@ -32,7 +32,13 @@ const SITE: NewWebsite<'static> = NewWebsite {
     rescrape_days: Some(7),
 };
 
-fn indexed<'a>(text: &'a str, hash: &'a str) -> PageOutcome<'a> {
+/// A page indexed as one chunk holding its whole text.
+fn indexed(text: &'static str, hash: &'static str) -> PageOutcome<'static> {
+    let chunks = vec![NewChunk {
+        heading_path: "T".to_owned(),
+        text: text.to_owned(),
+        vector: vec![0, 0, 128, 63],
+    }];
     PageOutcome::Indexed {
         title: "T",
         lang: "en",
@@ -40,7 +46,20 @@ fn indexed<'a>(text: &'a str, hash: &'a str) -> PageOutcome<'a> {
         content_hash: hash,
         etag: "\"e\"",
         last_modified: "",
+        model: "test-model",
+        chunks: Box::leak(chunks.into_boxed_slice()),
     }
+}
+
+/// The texts of a widget's live chunks.
+async fn live_texts(store: &Store, widget: &Widget) -> Vec<String> {
+    store
+        .knowledge_of(widget.id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| c.text)
+        .collect()
 }
 
 store_test!(
@@ -132,7 +151,7 @@ store_test!(
             )
             .await
             .unwrap();
-        assert_eq!(store.finish_crawl(&source, run1).await.unwrap(), 0);
+        assert_eq!(store.finish_run(&source, run1, true).await.unwrap(), 0);
         assert_eq!(store.knowledge_count(ada.id, "page").await.unwrap(), 3);
         assert!(store.knowledge_version(widget.id).await.unwrap() > v0);
         assert_eq!(
@@ -180,18 +199,11 @@ store_test!(
             .await
             .unwrap();
         assert_eq!(
-            store.finish_crawl(&source, run2).await.unwrap(),
+            store.finish_run(&source, run2, true).await.unwrap(),
             2,
             "/b and /x were not seen"
         );
-        let knowledge = store.knowledge_of(widget.id).await.unwrap();
-        assert_eq!(
-            knowledge
-                .iter()
-                .map(|k| k.text.as_str())
-                .collect::<Vec<_>>(),
-            ["Home"]
-        );
+        assert_eq!(live_texts(&store, &widget).await, ["Home"]);
         let pages = store.pages_of(ada.id, source.id).await.unwrap();
         let outcomes: Vec<(&str, &str)> = pages
             .iter()
@@ -247,9 +259,12 @@ store_test!(
             .await
             .unwrap();
         assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 1);
+        store.finish_run(&source, job, false).await.unwrap();
+        assert_eq!(live_texts(&store, &widget).await, ["hello"]);
         let page = store.pages_of(ada.id, source.id).await.unwrap()[0].id;
         store.delete_page(ada.id, page).await.unwrap();
         assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 0);
+        assert!(live_texts(&store, &widget).await.is_empty());
         store.delete_source(ada.id, source.id).await.unwrap();
         assert_eq!(
             store
@@ -304,5 +319,89 @@ store_test!(
             store.job_of(ada.id, queued[0]).await.unwrap().status,
             "cancelled"
         );
+    }
+);
+
+store_test!(
+    a_training_run_goes_live_all_at_once,
+    |store: Store| async move {
+        let (ada, widget) = ada_with_widget(&store).await;
+        let (source, run1) = store
+            .create_website(ada.id, widget.id, &SITE, 100)
+            .await
+            .unwrap();
+        let (a, b) = ("https://shop.example.com/a", "https://shop.example.com/b");
+        store
+            .record_page(&source, run1, "page", a, &indexed("old A", "a1"), 101)
+            .await
+            .unwrap();
+        assert!(
+            live_texts(&store, &widget).await.is_empty(),
+            "nothing is live before the first run ends"
+        );
+        store
+            .record_page(&source, run1, "page", b, &indexed("old B", "b1"), 101)
+            .await
+            .unwrap();
+        store.finish_run(&source, run1, true).await.unwrap();
+        assert_eq!(live_texts(&store, &widget).await, ["old A", "old B"]);
+
+        // A re-crawl: while it runs, answers still see the old knowledge.
+        let run2 = JobId::from_raw(run1.get() + 1);
+        let before = store.knowledge_version(widget.id).await.unwrap();
+        store
+            .record_page(&source, run2, "page", a, &indexed("new A", "a2"), 201)
+            .await
+            .unwrap();
+        // A retried attempt writes the page again: replaced, not doubled.
+        store
+            .record_page(&source, run2, "page", a, &indexed("new A", "a2"), 202)
+            .await
+            .unwrap();
+        assert_eq!(live_texts(&store, &widget).await, ["old A", "old B"]);
+        assert_eq!(store.knowledge_version(widget.id).await.unwrap(), before);
+        store
+            .record_page(&source, run2, "page", b, &indexed("new B", "b2"), 203)
+            .await
+            .unwrap();
+        store.finish_run(&source, run2, true).await.unwrap();
+        assert_eq!(live_texts(&store, &widget).await, ["new A", "new B"]);
+        assert!(store.knowledge_version(widget.id).await.unwrap() > before);
+        assert_eq!(
+            store
+                .count_for_test("SELECT COUNT(*) FROM chunks WHERE widget_id = $1", widget.id.get())
+                .await,
+            2,
+            "older runs' chunks are gone"
+        );
+
+        // A run that died after re-indexing A (never finished), then a run
+        // that finds A unchanged: A's newest chunks, matching its stored
+        // text, are the ones carried live.
+        let run3 = JobId::from_raw(run2.get() + 1);
+        store
+            .record_page(&source, run3, "page", a, &indexed("newer A", "a3"), 301)
+            .await
+            .unwrap();
+        let run4 = JobId::from_raw(run3.get() + 1);
+        for url in [a, b] {
+            store
+                .record_page(&source, run4, "page", url, &PageOutcome::Unchanged, 401)
+                .await
+                .unwrap();
+        }
+        store.finish_run(&source, run4, true).await.unwrap();
+        assert_eq!(live_texts(&store, &widget).await, ["newer A", "new B"]);
+
+        // A page deleted by its owner leaves the live knowledge at once.
+        let page_b = store
+            .pages_of(ada.id, source.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|p| p.url == b)
+            .unwrap();
+        store.delete_page(ada.id, page_b.id).await.unwrap();
+        assert_eq!(live_texts(&store, &widget).await, ["newer A"]);
     }
 );

@@ -185,6 +185,18 @@ store_test!(
             .add_message(id, &message("m_2", "assistant", "Hi."), 21)
             .await
             .unwrap();
+        store
+            .add_message(id, &message("m_3", "visitor", "Prices?"), 21)
+            .await
+            .unwrap();
+        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
+            list.iter().map(|(r, b)| ((*r).to_owned(), (*b).to_owned())).collect()
+        };
+        assert_eq!(
+            store.recent_messages(id, 2).await.unwrap(),
+            pairs(&[("assistant", "Hi."), ("visitor", "Prices?")]),
+            "the newest two, oldest first"
+        );
         // The same visitor continues it; another visitor cannot.
         assert_eq!(
             store
@@ -227,7 +239,7 @@ store_test!(
                 summary.first_message.as_deref(),
                 widget_id
             ),
-            (2, Some("Hello?"), widget.id)
+            (3, Some("Hello?"), widget.id)
         );
         assert_eq!(messages[1].rating, Some(1));
         assert!(matches!(

@@ -13,13 +13,14 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source};
+use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source, Turn};
 use witzo_store::conversations::{NewMessage, Visit};
 use witzo_store::domain::{CleanText, TextRules, is_public_id, random_public_id};
 
 use super::{WidgetQuery, limit_visitor, page_url, visitor};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
+use crate::answers::index::Retrieved;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
 
@@ -117,6 +118,16 @@ pub async fn chat(
             now,
         )
         .await?;
+    // The conversation so far, for an LLM answer, before this message.
+    let history = store
+        .recent_messages(conversation, i64::from(state.config.answers.history_messages))
+        .await?
+        .into_iter()
+        .map(|(role, text)| Turn {
+            visitor: role == "visitor",
+            text,
+        })
+        .collect();
     let visitor_message = NewMessage {
         public_id: &random_public_id("m_"),
         role: "visitor",
@@ -130,23 +141,33 @@ pub async fn chat(
     // Retrieval: the widget's knowledge at its current version. A widget
     // that has not been taught anything says so honestly.
     let index = state.indexes.get(store, live.widget.id).await?;
-    let (answerer, passages): (Arc<dyn Answerer>, _) = if index.is_empty() {
-        (Arc::new(NoKnowledgeYet), Vec::new())
+    let (answerer, retrieved): (Arc<dyn Answerer>, _) = if index.is_empty() {
+        (Arc::new(NoKnowledgeYet), Retrieved::default())
     } else {
-        (state.answerer.clone(), index.search(message.as_str()))
+        let embedded = state.indexes.embeddings().embed_question(message.as_str()).await;
+        (
+            state.answerer.clone(),
+            index.search(message.as_str(), embedded.as_deref()),
+        )
     };
+    // What retrieval scored, kept with the stored answer's sources.
+    let scores = retrieved
+        .passages
+        .iter()
+        .zip(&retrieved.similarities)
+        .map(|(p, similarity)| Score {
+            key: p.url.clone().unwrap_or_else(|| p.title.clone()),
+            score: p.score,
+            similarity: *similarity,
+        })
+        .collect();
     let question = Question {
         text: message.into_string(),
         language: live.settings.language.clone(),
         instructions: live.settings.instructions.clone(),
-        passages,
+        passages: retrieved.passages,
+        history,
     };
-    // What retrieval scored, kept with the stored answer's sources.
-    let scores = question
-        .passages
-        .iter()
-        .map(|p| (p.url.clone().unwrap_or_else(|| p.title.clone()), p.score))
-        .collect();
     let answering = Answering {
         state: state.clone(),
         answerer,
@@ -166,12 +187,21 @@ pub async fn chat(
     }
 }
 
+/// How retrieval scored one passage: fused rank score, and cosine
+/// similarity with the question when vectors were compared.
+struct Score {
+    /// The passage's source: URL, or title without one.
+    key: String,
+    score: f32,
+    similarity: Option<f32>,
+}
+
 /// One answer in progress: generated, sent, then stored with its latency.
 struct Answering {
     state: AppState,
     answerer: Arc<dyn Answerer>,
-    /// Best retrieval score per source (URL, or title without one).
-    scores: Vec<(String, f32)>,
+    /// Retrieval's scores of each passage.
+    scores: Vec<Score>,
     conversation: i64,
     message_id: String,
     started: Instant,
@@ -185,15 +215,18 @@ impl Answering {
             .iter()
             .map(|source| {
                 let key = source.url.clone().unwrap_or_else(|| source.title.clone());
-                let score = self
+                // The best passage of this source.
+                let best = self
                     .scores
                     .iter()
-                    .filter(|(k, _)| *k == key)
-                    .map(|(_, s)| *s)
-                    .fold(None, |best: Option<f32>, s| {
-                        Some(best.map_or(s, |b| b.max(s)))
-                    });
-                serde_json::json!({ "title": source.title, "url": source.url, "score": score })
+                    .filter(|s| s.key == key)
+                    .max_by(|a, b| a.score.total_cmp(&b.score));
+                serde_json::json!({
+                    "title": source.title,
+                    "url": source.url,
+                    "score": best.map(|s| s.score),
+                    "similarity": best.and_then(|s| s.similarity),
+                })
             })
             .collect();
         let sources = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
