@@ -125,6 +125,14 @@ struct Candidate<'a> {
     score: f32,
 }
 
+/// Meaning-based sentence scoring: the cosine similarity of a sentence
+/// with the question, and the similarity below which it counts for
+/// nothing.
+pub struct Semantic<'a> {
+    pub similarity: &'a dyn Fn(&str) -> f32,
+    pub floor: f32,
+}
+
 /// Picks up to `max_sentences` (at most 3) non-redundant sentences from
 /// `passages` that best match `question` and quotes them with citations.
 /// `None` when no sentence shares a content word with the question.
@@ -132,6 +140,18 @@ pub fn answer(
     question: &str,
     passages: &[Passage],
     max_sentences: usize,
+) -> Option<ExtractiveAnswer> {
+    answer_with(question, passages, max_sentences, None)
+}
+
+/// [`answer`], where with `semantic` a sentence also scores by meaning: one
+/// that shares no word with the question (a paraphrase) can still be
+/// quoted when it is similar enough.
+pub fn answer_with(
+    question: &str,
+    passages: &[Passage],
+    max_sentences: usize,
+    semantic: Option<Semantic<'_>>,
 ) -> Option<ExtractiveAnswer> {
     let wanted: HashSet<String> = tokens(question).into_iter().collect();
     if wanted.is_empty() {
@@ -184,11 +204,12 @@ pub fn answer(
             Some(p) if best_passage > 0.0 => 0.5 + 0.5 * (p.score / best_passage).clamp(0.0, 1.0),
             _ => 1.0,
         };
-        candidate.score = if total > 0.0 {
-            overlap / total * weight
-        } else {
-            0.0
-        };
+        let lexical = if total > 0.0 { overlap / total } else { 0.0 };
+        let meaning = semantic.as_ref().map_or(0.0, |s| {
+            let similarity = (s.similarity)(candidate.text);
+            ((similarity - s.floor) / (1.0 - s.floor).max(f32::EPSILON)).max(0.0)
+        });
+        candidate.score = (lexical + meaning) * weight;
     }
     candidates.retain(|c| c.score > 0.0);
     candidates.sort_by(|a, b| {

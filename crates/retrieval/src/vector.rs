@@ -10,9 +10,6 @@
 pub struct VectorIndex {
     dims: usize,
     data: Vec<f32>,
-    /// Subtracted from every vector and query once [`VectorIndex::center`]
-    /// ran.
-    mean: Option<Vec<f32>>,
 }
 
 impl VectorIndex {
@@ -20,7 +17,6 @@ impl VectorIndex {
         Self {
             dims,
             data: Vec::new(),
-            mean: None,
         }
     }
 
@@ -28,7 +24,6 @@ impl VectorIndex {
         Self {
             dims,
             data: Vec::with_capacity(dims * vectors),
-            mean: None,
         }
     }
 
@@ -54,46 +49,6 @@ impl VectorIndex {
         }
     }
 
-    /// Removes what all vectors have in common: subtracts their mean from
-    /// each (and from every later query) and normalises again. Static
-    /// embeddings share a large common direction that makes every text look
-    /// alike; without it, similarities spread out and rank better.
-    pub fn center(&mut self) {
-        let n = self.len();
-        if n < 2 {
-            return;
-        }
-        let mut mean = vec![0.0f64; self.dims];
-        for row in self.data.chunks_exact(self.dims) {
-            for (m, v) in mean.iter_mut().zip(row) {
-                *m += f64::from(*v);
-            }
-        }
-        let mean: Vec<f32> = mean.into_iter().map(|m| (m / n as f64) as f32).collect();
-        for row in self.data.chunks_exact_mut(self.dims) {
-            if row.iter().all(|v| *v == 0.0) {
-                continue;
-            }
-            for (v, m) in row.iter_mut().zip(&mean) {
-                *v -= m;
-            }
-            normalise(row);
-        }
-        self.mean = Some(mean);
-    }
-
-    /// A query as the stored vectors are: centred when they are.
-    fn prepare<'q>(&self, query: &'q [f32]) -> std::borrow::Cow<'q, [f32]> {
-        match &self.mean {
-            None => std::borrow::Cow::Borrowed(query),
-            Some(mean) => {
-                let mut q: Vec<f32> = query.iter().zip(mean).map(|(v, m)| v - m).collect();
-                normalise(&mut q);
-                std::borrow::Cow::Owned(q)
-            }
-        }
-    }
-
     pub fn heap_bytes(&self) -> usize {
         self.data.capacity() * std::mem::size_of::<f32>()
     }
@@ -102,7 +57,7 @@ impl VectorIndex {
     pub fn similarity(&self, query: &[f32], id: u32) -> Option<f32> {
         let start = (id as usize).checked_mul(self.dims)?;
         let row = self.data.get(start..start + self.dims)?;
-        (query.len() == self.dims).then(|| dot(&self.prepare(query), row))
+        (query.len() == self.dims).then(|| dot(query, row))
     }
 
     /// The `k` vectors most similar to `query`, best first, as
@@ -111,12 +66,11 @@ impl VectorIndex {
         if query.len() != self.dims || self.dims == 0 || k == 0 {
             return Vec::new();
         }
-        let query = self.prepare(query);
         let mut scored: Vec<(u32, f32)> = self
             .data
             .chunks_exact(self.dims)
             .enumerate()
-            .map(|(i, row)| (u32::try_from(i).unwrap_or(u32::MAX), dot(&query, row)))
+            .map(|(i, row)| (u32::try_from(i).unwrap_or(u32::MAX), dot(query, row)))
             .collect();
         let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
         if scored.len() > k {
@@ -125,14 +79,6 @@ impl VectorIndex {
         }
         scored.sort_unstable_by(by_score);
         scored
-    }
-}
-
-/// Scales `v` to unit length (an all-zero vector stays zero).
-fn normalise(v: &mut [f32]) {
-    let norm = dot(v, v).sqrt();
-    if norm > 0.0 && norm.is_finite() {
-        v.iter_mut().for_each(|x| *x /= norm);
     }
 }
 

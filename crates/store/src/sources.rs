@@ -506,11 +506,7 @@ impl Store {
         for value in values {
             query = query.bind(value);
         }
-        let (page,): (i64,) = query
-            .bind(run.get())
-            .bind(now)
-            .fetch_one(&mut *tx)
-            .await?;
+        let (page,): (i64,) = query.bind(run.get()).bind(now).fetch_one(&mut *tx).await?;
         if let PageOutcome::Indexed {
             title,
             model,

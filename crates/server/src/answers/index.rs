@@ -6,15 +6,15 @@ use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
+use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::extractive::Passage;
 use witzo_retrieval::lexical::{LexicalIndex, tokens};
-use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::{Fusion, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
 use witzo_store::sources::KnowledgeChunk;
 use witzo_store::{Store, StoreError, StoreResult};
 
-use super::embedding::Embeddings;
+use super::embedding::{Calibration, Embeddings};
 
 /// One chunk of knowledge and where it came from.
 struct ChunkMeta {
@@ -31,7 +31,7 @@ pub struct KnowledgeIndex {
     chunks: Vec<ChunkMeta>,
     lexical: LexicalIndex,
     vectors: VectorIndex,
-    min_similarity: Option<f32>,
+    calibration: Calibration,
 }
 
 /// What retrieval found for a question.
@@ -61,7 +61,7 @@ impl KnowledgeIndex {
         version: i64,
         rows: Vec<KnowledgeChunk>,
         vectors: Vec<Vec<f32>>,
-        min_similarity: Option<f32>,
+        calibration: Calibration,
     ) -> Self {
         let dims = vectors.iter().map(Vec::len).max().unwrap_or(0);
         let mut index = VectorIndex::with_capacity(dims, vectors.len());
@@ -96,7 +96,7 @@ impl KnowledgeIndex {
             chunks,
             lexical,
             vectors: index,
-            min_similarity,
+            calibration,
         }
     }
 
@@ -130,7 +130,7 @@ impl KnowledgeIndex {
         let dense = embedded
             .map(|q| self.vectors.search(q, CANDIDATES))
             .unwrap_or_default();
-        if let (Some(min), Some(&(_, best))) = (self.min_similarity, dense.first())
+        if let (Some(min), Some(&(_, best))) = (self.calibration.min_similarity, dense.first())
             && best < min
             && !self.fully_covered(question, lexical.first().map(|h| h.0))
         {
@@ -138,7 +138,10 @@ impl KnowledgeIndex {
         }
         let mut per_page: HashMap<i64, usize> = HashMap::new();
         let mut retrieved = Retrieved::default();
-        for (id, score) in fuse(&lexical, &dense, Fusion::DEFAULT) {
+        let fusion = Fusion::Weighted {
+            dense_weight: self.calibration.dense_weight,
+        };
+        for (id, score) in fuse(&lexical, &dense, fusion) {
             if retrieved.passages.len() == TOP_K {
                 break;
             }
@@ -228,9 +231,9 @@ impl IndexCache {
         }
         let rows = store.knowledge_of(widget).await?;
         let vectors = self.vectors_of(&rows).await;
-        let min_similarity = self.embeddings.min_similarity();
+        let calibration = self.embeddings.calibration();
         let built = tokio::task::spawn_blocking(move || {
-            KnowledgeIndex::build(version, rows, vectors, min_similarity)
+            KnowledgeIndex::build(version, rows, vectors, calibration)
         })
         .await
         .map_err(|e| StoreError::Io(std::io::Error::other(e.to_string())))?;
@@ -277,9 +280,7 @@ impl IndexCache {
                     .unwrap_or_default()
             })
             .collect();
-        let stale: Vec<usize> = (0..rows.len())
-            .filter(|&i| vectors[i].is_empty())
-            .collect();
+        let stale: Vec<usize> = (0..rows.len()).filter(|&i| vectors[i].is_empty()).collect();
         if stale.is_empty() {
             return vectors;
         }
@@ -298,7 +299,9 @@ impl IndexCache {
                     vectors[i] = vector;
                 }
             }
-            Err(err) => tracing::warn!(error = %err, "could not embed them; lexical retrieval only for those"),
+            Err(err) => {
+                tracing::warn!(error = %err, "could not embed them; lexical retrieval only for those")
+            }
         }
         vectors
     }
@@ -364,7 +367,7 @@ mod tests {
             .collect();
         let vectors = embeddings.embed(texts).await.unwrap();
         (
-            KnowledgeIndex::build(1, rows, vectors, embeddings.min_similarity()),
+            KnowledgeIndex::build(1, rows, vectors, embeddings.calibration()),
             embeddings,
         )
     }
@@ -392,10 +395,7 @@ mod tests {
 
     #[tokio::test]
     async fn exact_words_the_embedder_cannot_know_are_found_lexically() {
-        assert_eq!(
-            top("XK-4411 burrs").await.as_deref(),
-            Some("Grinders")
-        );
+        assert_eq!(top("XK-4411 burrs").await.as_deref(), Some("Grinders"));
         assert_eq!(
             top("When does the shop open?").await.as_deref(),
             Some("Opening hours")
@@ -428,7 +428,7 @@ mod tests {
             })
             .collect();
         let vectors = rows.iter().map(|_| Vec::new()).collect();
-        let index = KnowledgeIndex::build(1, rows, vectors, embeddings.min_similarity());
+        let index = KnowledgeIndex::build(1, rows, vectors, embeddings.calibration());
         let found = index.search("green tea hills", None);
         let pages: Vec<&str> = found
             .passages

@@ -13,14 +13,26 @@ use secrecy::ExposeSecret;
 use witzo_retrieval::{LlmAnswerer, LlmConfig};
 
 use crate::config::LlmSettings;
+use embedding::Embeddings;
 
 use witzo_retrieval::extractive::{self, Passage};
 use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question};
 
 /// The default answerer: quotes the sentences of the retrieved passages
-/// that answer the question, with numbered sources; says plainly when the
-/// knowledge does not cover the question.
-pub struct ExtractiveAnswerer;
+/// that answer the question (by shared words, and by meaning with the
+/// built-in embedder, so paraphrases are answered too), with numbered
+/// sources; says plainly when the knowledge does not cover the question.
+pub struct ExtractiveAnswerer {
+    sentences: Embeddings,
+}
+
+impl ExtractiveAnswerer {
+    pub fn new() -> anyhow::Result<Self> {
+        Ok(Self {
+            sentences: Embeddings::builtin()?,
+        })
+    }
+}
 
 /// Sentences an extractive answer quotes at most.
 const MAX_SENTENCES: usize = 3;
@@ -61,7 +73,21 @@ fn words(text: &str) -> Vec<AnswerEvent> {
 impl Answerer for ExtractiveAnswerer {
     fn answer(&self, question: Question) -> AnswerStream {
         let passages: Vec<Passage> = question.passages;
-        let events = match extractive::answer(&question.text, &passages, MAX_SENTENCES) {
+        let asked = self.sentences.embed_now(&question.text);
+        let similarity = |sentence: &str| match (&asked, self.sentences.embed_now(sentence)) {
+            (Some(q), Some(s)) => witzo_retrieval::vector::dot(q, &s),
+            _ => 0.0,
+        };
+        let semantic =
+            self.sentences
+                .calibration()
+                .min_similarity
+                .map(|floor| extractive::Semantic {
+                    similarity: &similarity,
+                    floor,
+                });
+        let found = extractive::answer_with(&question.text, &passages, MAX_SENTENCES, semantic);
+        let events = match found {
             Some(found) => {
                 let mut events = words(&found.text);
                 events.push(AnswerEvent::Sources(found.sources));
@@ -77,7 +103,7 @@ impl Answerer for ExtractiveAnswerer {
 /// extractive answer on any failure) when `answers.llm.base_url` is set,
 /// else the extractive answer, offline.
 pub fn from_config(settings: &LlmSettings) -> anyhow::Result<Arc<dyn Answerer>> {
-    let extractive: Arc<dyn Answerer> = Arc::new(ExtractiveAnswerer);
+    let extractive: Arc<dyn Answerer> = Arc::new(ExtractiveAnswerer::new()?);
     let Some(base_url) = settings.base_url.clone() else {
         return Ok(extractive);
     };

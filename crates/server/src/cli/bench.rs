@@ -98,14 +98,15 @@ pub(super) async fn retrieval(
     for v in &embedded {
         vectors.push(v);
     }
-    if std::env::var_os("BENCH_CENTER").is_some() {
-        vectors.center();
-    }
 
     let judged: HashSet<&str> = dataset.qrels.keys().map(String::as_str).collect();
     let mut questions = HashMap::new();
     let mut question_ms = Vec::new();
-    for query in dataset.queries.iter().filter(|q| judged.contains(q.id.as_str())) {
+    for query in dataset
+        .queries
+        .iter()
+        .filter(|q| judged.contains(q.id.as_str()))
+    {
         let started = Instant::now();
         if let Some(v) = embeddings.embed_question(&query.text).await {
             question_ms.push(started.elapsed().as_secs_f64() * 1000.0);
@@ -133,7 +134,7 @@ pub(super) async fn retrieval(
     });
     line("vector", &dense);
     let hybrid = beir::evaluate(&dataset, |q| {
-        prepared.ids(&dataset, prepared.hybrid(q, Fusion::DEFAULT))
+        prepared.ids(&dataset, prepared.hybrid(q, embeddings.fusion()))
     });
     line("hybrid", &hybrid);
     println!(
@@ -144,7 +145,7 @@ pub(super) async fn retrieval(
         texts.len() as f64 / embed_secs.max(1e-9),
         percentile(&question_ms, 50.0),
         percentile(&question_ms, 99.0),
-        Fusion::DEFAULT.name()
+        embeddings.fusion().name()
     );
     if sweep {
         let mut fusions = vec![Fusion::Rrf { k: 60.0 }, Fusion::Rrf { k: 20.0 }];
@@ -154,7 +155,9 @@ pub(super) async fn retrieval(
                 .map(|dense_weight| Fusion::Weighted { dense_weight }),
         );
         for fusion in fusions {
-            let m = beir::evaluate(&dataset, |q| prepared.ids(&dataset, prepared.hybrid(q, fusion)));
+            let m = beir::evaluate(&dataset, |q| {
+                prepared.ids(&dataset, prepared.hybrid(q, fusion))
+            });
             line(&fusion.name(), &m);
         }
     }
@@ -206,8 +209,10 @@ async fn calibrate_threshold(dataset: &Dataset, prepared: &Prepared, embeddings:
     let mut answerable = Vec::new();
     let mut hard = Vec::new();
     for query in &dataset.queries {
-        let (Some(judged), Some(v)) = (dataset.qrels.get(&query.id), prepared.questions.get(&query.text))
-        else {
+        let (Some(judged), Some(v)) = (
+            dataset.qrels.get(&query.id),
+            prepared.questions.get(&query.text),
+        ) else {
             continue;
         };
         let gold: HashSet<usize> = judged
@@ -253,10 +258,7 @@ async fn calibrate_threshold(dataset: &Dataset, prepared: &Prepared, embeddings:
     }
     let mut sorted = answerable.clone();
     sorted.sort_by(f32::total_cmp);
-    let fifth = sorted
-        .get(sorted.len() / 20)
-        .copied()
-        .unwrap_or_default();
+    let fifth = sorted.get(sorted.len() / 20).copied().unwrap_or_default();
     println!(
         "the highest threshold that still answers 95% of answerable questions: {fifth:.3} \
          (refuses {:.1}% of hard and {:.1}% of off-topic questions)",
@@ -325,7 +327,7 @@ pub(super) async fn index(config: &Config, dir: &Path, sizes: &[usize]) -> anyho
             .iter()
             .map(|r| vector::from_bytes(&r.vector).unwrap_or_default())
             .collect();
-        let built = KnowledgeIndex::build(1, rows, decoded, embeddings.min_similarity());
+        let built = KnowledgeIndex::build(1, rows, decoded, embeddings.calibration());
         let build_ms = started.elapsed().as_secs_f64() * 1000.0;
         let mut latencies = Vec::new();
         for _ in 0..2 {

@@ -15,8 +15,8 @@ use witzo_store::domain::{AccountId, JobId};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
-use super::{Progress, chunk_and_embed};
 use super::worker::{JobEnd, JobError, knowledge_limit};
+use super::{Progress, chunk_and_embed};
 use crate::format;
 use crate::state::AppState;
 

@@ -7,8 +7,8 @@ use witzo_extract::{Limits, detect, extract_async};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
-use super::{Progress, chunk_and_embed};
 use super::worker::{JobEnd, JobError, knowledge_limit};
+use super::{Progress, chunk_and_embed};
 use crate::state::AppState;
 
 /// Extracts the waiting documents, or with `all` every document (retraining).

@@ -461,8 +461,20 @@ fn bench_retrieval_reports_quality_and_latency_for_a_beir_folder() {
         .unwrap();
     assert!(output.status.success(), "{output:?}");
     let stdout = String::from_utf8(output.stdout).unwrap();
+    let modes: Vec<&str> = stdout
+        .lines()
+        .take(3)
+        .map(|l| l.split_whitespace().next().unwrap())
+        .collect();
+    assert_eq!(modes, ["lexical", "vector", "hybrid"], "{stdout}");
+    for line in stdout.lines().take(3) {
+        assert!(
+            line.contains(" nDCG@10=1.0000 Recall@100=1.0000 p50="),
+            "{line}"
+        );
+    }
     assert!(
-        stdout.starts_with("lexical nDCG@10=1.0000 Recall@100=1.0000 p50="),
+        stdout.contains("embedder witzo-static-minilm-l6-v2-256 (256 dims)"),
         "{stdout}"
     );
 }

@@ -958,7 +958,20 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
     let site = Site::default();
     edition(&site, "copper");
     let addr = start_site(site.clone()).await;
-    let app = app_for(addr).await;
+    let app = spawn_app_with(
+        move |c| {
+            c.crawler.allow = vec![addr];
+            c.jobs.poll_millis = 50;
+            c.limits.widget_per_minute = 10_000;
+            c.limits.widget_burst = 10_000;
+            c.limits.visitor_per_minute = 10_000;
+            c.limits.visitor_burst = 10_000;
+            c.limits.public_per_ip_per_minute = 10_000;
+            c.limits.public_per_ip_burst = 10_000;
+        },
+        AppOptions::default(),
+    )
+    .await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
     let id = widget["id"].as_i64().unwrap();
@@ -966,9 +979,15 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
     assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
 
     edition(&site, "silver");
-    site.delay_ms.store(40, std::sync::atomic::Ordering::Relaxed);
+    site.delay_ms
+        .store(40, std::sync::atomic::Ordering::Relaxed);
     let retrain: Value = app
-        .send_as(&owner, Method::POST, &format!("/api/sources/{source}/retrain"), None)
+        .send_as(
+            &owner,
+            Method::POST,
+            &format!("/api/sources/{source}/retrain"),
+            None,
+        )
         .await
         .json()
         .await
@@ -979,16 +998,37 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
     let question = "Which tins does the tea ship in?";
     let mut seen = HashMap::new();
     loop {
-        let view: Value = app.get_as(&owner, &format!("/api/jobs/{job}")).await.json().await.unwrap();
-        let index = app.state.indexes.get(&app.state.store, widget_id).await.unwrap();
+        let view: Value = app
+            .get_as(&owner, &format!("/api/jobs/{job}"))
+            .await
+            .json()
+            .await
+            .unwrap();
+        let index = app
+            .state
+            .indexes
+            .get(&app.state.store, widget_id)
+            .await
+            .unwrap();
         let found = index.search(question, None);
         let editions: std::collections::BTreeSet<&str> = found
             .passages
             .iter()
-            .flat_map(|p| ["copper", "silver"].into_iter().filter(|e| p.text.contains(e)))
+            .flat_map(|p| {
+                ["copper", "silver"]
+                    .into_iter()
+                    .filter(|e| p.text.contains(e))
+            })
             .collect();
-        assert_eq!(editions.len(), 1, "one edition per answer: {:?}", found.passages);
-        *seen.entry(editions.into_iter().next().unwrap().to_owned()).or_insert(0) += 1;
+        assert_eq!(
+            editions.len(),
+            1,
+            "one edition per answer: {:?}",
+            found.passages
+        );
+        *seen
+            .entry(editions.into_iter().next().unwrap().to_owned())
+            .or_insert(0) += 1;
         // The same through the chat API: never an error, never a mix.
         let reply = app
             .client
@@ -999,7 +1039,10 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
             .await
             .unwrap();
         assert_eq!(reply.status().as_u16(), 200);
-        let answer = reply.json::<Value>().await.unwrap()["answer"].as_str().unwrap().to_owned();
+        let answer = reply.json::<Value>().await.unwrap()["answer"]
+            .as_str()
+            .unwrap()
+            .to_owned();
         assert!(
             !(answer.contains("copper") && answer.contains("silver")),
             "{answer}"
@@ -1007,10 +1050,25 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
         if view["status"] == "succeeded" {
             break;
         }
-        assert!(matches!(view["status"].as_str(), Some("queued" | "running")), "{view}");
+        assert!(
+            matches!(view["status"].as_str(), Some("queued" | "running")),
+            "{view}"
+        );
     }
-    assert!(seen.get("copper").is_some_and(|n| *n > 1), "questions were asked mid-retrain: {seen:?}");
-    let index = app.state.indexes.get(&app.state.store, widget_id).await.unwrap();
+    assert!(
+        seen.get("copper").is_some_and(|n| *n > 1),
+        "questions were asked mid-retrain: {seen:?}"
+    );
+    let index = app
+        .state
+        .indexes
+        .get(&app.state.store, widget_id)
+        .await
+        .unwrap();
     let after = index.search(question, None);
-    assert!(after.passages.iter().all(|p| p.text.contains("silver")), "{:?}", after.passages);
+    assert!(
+        after.passages.iter().all(|p| p.text.contains("silver")),
+        "{:?}",
+        after.passages
+    );
 }

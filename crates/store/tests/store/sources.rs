@@ -369,7 +369,10 @@ store_test!(
         assert!(store.knowledge_version(widget.id).await.unwrap() > before);
         assert_eq!(
             store
-                .count_for_test("SELECT COUNT(*) FROM chunks WHERE widget_id = $1", widget.id.get())
+                .count_for_test(
+                    "SELECT COUNT(*) FROM chunks WHERE widget_id = $1",
+                    widget.id.get()
+                )
                 .await,
             2,
             "older runs' chunks are gone"

@@ -190,7 +190,9 @@ store_test!(
             .await
             .unwrap();
         let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
-            list.iter().map(|(r, b)| ((*r).to_owned(), (*b).to_owned())).collect()
+            list.iter()
+                .map(|(r, b)| ((*r).to_owned(), (*b).to_owned()))
+                .collect()
         };
         assert_eq!(
             store.recent_messages(id, 2).await.unwrap(),

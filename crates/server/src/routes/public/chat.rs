@@ -18,9 +18,9 @@ use witzo_store::conversations::{NewMessage, Visit};
 use witzo_store::domain::{CleanText, TextRules, is_public_id, random_public_id};
 
 use super::{WidgetQuery, limit_visitor, page_url, visitor};
+use crate::answers::index::Retrieved;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
-use crate::answers::index::Retrieved;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
 
@@ -120,7 +120,10 @@ pub async fn chat(
         .await?;
     // The conversation so far, for an LLM answer, before this message.
     let history = store
-        .recent_messages(conversation, i64::from(state.config.answers.history_messages))
+        .recent_messages(
+            conversation,
+            i64::from(state.config.answers.history_messages),
+        )
         .await?
         .into_iter()
         .map(|(role, text)| Turn {
@@ -144,7 +147,11 @@ pub async fn chat(
     let (answerer, retrieved): (Arc<dyn Answerer>, _) = if index.is_empty() {
         (Arc::new(NoKnowledgeYet), Retrieved::default())
     } else {
-        let embedded = state.indexes.embeddings().embed_question(message.as_str()).await;
+        let embedded = state
+            .indexes
+            .embeddings()
+            .embed_question(message.as_str())
+            .await;
         (
             state.answerer.clone(),
             index.search(message.as_str(), embedded.as_deref()),
