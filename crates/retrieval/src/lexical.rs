@@ -183,27 +183,39 @@ pub fn tokens(text: &str) -> Vec<String> {
 }
 
 fn for_each_token(text: &str, mut emit: impl FnMut(&str)) {
-    let mut word = String::new();
-    let mut flush = |word: &mut String| {
-        if !word.is_empty() {
-            if !is_stopword(word) {
-                if word.chars().any(|c| c.is_numeric()) {
-                    emit(word);
-                } else {
-                    emit(&STEMMER.stem(word));
-                }
-            }
-            word.clear();
+    for_each_word(text, |word| {
+        if let Some(term) = analyze(word) {
+            emit(&term);
         }
-    };
+    });
+}
+
+/// The term a lowercase word is indexed as: none for a stopword, the word
+/// itself when it has digits, else its Snowball stem.
+fn analyze(word: &str) -> Option<std::borrow::Cow<'_, str>> {
+    if is_stopword(word) {
+        None
+    } else if word.chars().any(char::is_numeric) {
+        Some(std::borrow::Cow::Borrowed(word))
+    } else {
+        Some(STEMMER.stem(word))
+    }
+}
+
+/// Each lowercase word of letters/digits in `text`.
+fn for_each_word(text: &str, mut emit: impl FnMut(&str)) {
+    let mut word = String::new();
     for c in text.chars() {
         if c.is_alphanumeric() {
             word.extend(c.to_lowercase());
-        } else {
-            flush(&mut word);
+        } else if !word.is_empty() {
+            emit(&word);
+            word.clear();
         }
     }
-    flush(&mut word);
+    if !word.is_empty() {
+        emit(&word);
+    }
 }
 
 /// BM25 parameters.
@@ -252,23 +264,33 @@ impl LexicalIndex {
         let mut doc_ids = Vec::new();
         let mut lengths: Vec<u32> = Vec::new();
         let mut counts: HashMap<u32, u32> = HashMap::new();
+        // Each distinct word is analysed (stemmed) once: words repeat far
+        // more than they are new, and stemming dominates the build.
+        let mut words: HashMap<String, Option<u32>> = HashMap::new();
         for (id, text) in docs {
             let position = u32::try_from(doc_ids.len()).unwrap_or(u32::MAX);
             doc_ids.push(id);
             counts.clear();
             let mut length = 0u32;
-            for_each_token(&text, |token| {
-                length += 1;
-                let next = u32::try_from(terms.len()).unwrap_or(u32::MAX);
-                let term = match terms.get(token) {
+            for_each_word(&text, |word| {
+                let term = match words.get(word) {
                     Some(&term) => term,
                     None => {
-                        terms.insert(token.to_owned(), next);
-                        raw.push(Vec::new());
-                        next
+                        let term = analyze(word).map(|token| {
+                            let next = u32::try_from(terms.len()).unwrap_or(u32::MAX);
+                            *terms.entry(token.into_owned()).or_insert_with(|| {
+                                raw.push(Vec::new());
+                                next
+                            })
+                        });
+                        words.insert(word.to_owned(), term);
+                        term
                     }
                 };
-                *counts.entry(term).or_default() += 1;
+                if let Some(term) = term {
+                    length += 1;
+                    *counts.entry(term).or_default() += 1;
+                }
             });
             lengths.push(length);
             for (&term, &tf) in &counts {
