@@ -184,3 +184,120 @@ fn embed_local(embedder: &dyn Embedder, texts: &[String]) -> Vec<Vec<f32>> {
     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
     embedder.embed_batch(&refs)
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: panics are failures
+
+    use axum::routing::post;
+    use serde_json::{Value, json};
+
+    use super::*;
+
+    fn dot(a: &[f32], b: &[f32]) -> f32 {
+        witzo_retrieval::vector::dot(a, b)
+    }
+
+    #[tokio::test]
+    async fn the_builtin_embedder_needs_nothing_and_is_calibrated() {
+        let embeddings = Embeddings::builtin().unwrap();
+        assert_eq!(embeddings.model_id(), witzo_embed::BUILTIN_MODEL_ID);
+        assert_eq!(embeddings.calibration().min_similarity, Some(0.49));
+        let vectors = embeddings
+            .embed(vec!["Opening hours".to_owned(), String::new()])
+            .await
+            .unwrap();
+        assert_eq!(vectors[0].len(), 256);
+        assert!((dot(&vectors[0], &vectors[0]) - 1.0).abs() < 1e-4);
+        assert!(
+            vectors[1].iter().all(|v| *v == 0.0),
+            "no token, no direction"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_local_transformer_directory_is_used_when_configured() {
+        let dir = std::env::var_os("WITZO_TEST_MINILM_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| {
+                std::path::PathBuf::from("/root/.cache/witzo/models/all-MiniLM-L6-v2")
+            });
+        if !dir.join("model.safetensors").exists() {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "CI needs the all-MiniLM-L6-v2 directory (WITZO_TEST_MINILM_DIR)"
+            );
+            eprintln!("skipped: no all-MiniLM-L6-v2 directory");
+            return;
+        }
+        let settings = EmbeddingSettings {
+            provider: EmbeddingProvider::Local,
+            model_dir: Some(dir),
+            ..EmbeddingSettings::default()
+        };
+        let embeddings = Embeddings::from_config(&settings).unwrap();
+        assert_eq!(embeddings.model_id(), "all-MiniLM-L6-v2");
+        assert_eq!(embeddings.calibration().min_similarity, Some(0.28));
+        assert_eq!(embeddings.embed_now("x"), None, "never on the request path");
+        let q = embeddings
+            .embed_question("The weather is lovely today.")
+            .await
+            .unwrap();
+        let docs = embeddings
+            .embed(vec![
+                "It's so sunny outside!".to_owned(),
+                "He drove to the stadium.".to_owned(),
+            ])
+            .await
+            .unwrap();
+        assert_eq!(q.len(), 384);
+        assert!((dot(&q, &docs[0]) - 0.6660).abs() < 0.005);
+        assert!((dot(&q, &docs[1]) - 0.1046).abs() < 0.005);
+    }
+
+    #[tokio::test]
+    async fn a_remote_api_is_used_when_configured_and_its_failure_is_survivable() {
+        let app = axum::Router::new().route(
+            "/v1/embeddings",
+            post(|axum::Json(body): axum::Json<Value>| async move {
+                let inputs = body["input"].as_array().map_or(0, Vec::len);
+                if body["input"][0] == "fail" {
+                    return (
+                        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                        axum::Json(json!({})),
+                    );
+                }
+                let data: Vec<Value> = (0..inputs)
+                    .map(|i| json!({"index": i, "embedding": [1.0, i as f32]}))
+                    .collect();
+                (
+                    axum::http::StatusCode::OK,
+                    axum::Json(json!({"data": data})),
+                )
+            }),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+        let settings = EmbeddingSettings {
+            provider: EmbeddingProvider::Openai,
+            base_url: Some(url::Url::parse(&format!("http://{address}/v1/")).unwrap()),
+            model: "tiny".to_owned(),
+            ..EmbeddingSettings::default()
+        };
+        let embeddings = Embeddings::from_config(&settings).unwrap();
+        assert_eq!(embeddings.model_id(), "remote:127.0.0.1:tiny");
+        assert_eq!(embeddings.calibration().min_similarity, None);
+        let vectors = embeddings
+            .embed(vec!["a".to_owned(), "b".to_owned()])
+            .await
+            .unwrap();
+        assert_eq!(vectors[0], vec![1.0, 0.0]);
+        assert_eq!(
+            embeddings.embed_question("fail").await,
+            None,
+            "lexical only, no error"
+        );
+        assert!(embeddings.embed(vec!["fail".to_owned()]).await.is_err());
+    }
+}

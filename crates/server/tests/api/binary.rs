@@ -134,6 +134,35 @@ fn production_refuses_unsafe_settings_and_names_each_one() {
 }
 
 #[test]
+fn an_incomplete_embedder_configuration_is_refused_and_named() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("witzo.toml"),
+        "[answers.embeddings]\nprovider = \"local\"\nmax_tokens = 1\nmin_similarity = 3.0\n",
+    )
+    .unwrap();
+    let output = witzo(dir.path()).arg("migrate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for expected in [
+        "answers.embeddings.model_dir must be set for the local provider",
+        "answers.embeddings.max_tokens must be between 2 and 512",
+        "answers.embeddings.min_similarity must be between -1 and 1",
+    ] {
+        assert!(stderr.contains(expected), "{stderr}");
+    }
+    std::fs::write(
+        dir.path().join("witzo.toml"),
+        "[answers.embeddings]\nprovider = \"cohere\"\n",
+    )
+    .unwrap();
+    let output = witzo(dir.path()).arg("migrate").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("cohere"), "{stderr}");
+}
+
+#[test]
 fn an_unknown_setting_is_refused_with_its_name() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("witzo.toml"), "lisen = \"127.0.0.1:1\"\n").unwrap();
