@@ -15,11 +15,13 @@ use serde_json::{Value, json};
 use witzo_retrieval::{RemoteEmbedError, RemoteEmbedder};
 
 type Reply = Arc<dyn Fn(&Value) -> Response + Send + Sync>;
+/// Each request's `Authorization` header and JSON body.
+type Seen = Arc<Mutex<Vec<(Option<String>, Value)>>>;
 
 #[derive(Clone)]
 struct Server {
     reply: Reply,
-    seen: Arc<Mutex<Vec<(Option<String>, Value)>>>,
+    seen: Seen,
 }
 
 async fn embeddings(State(server): State<Server>, headers: HeaderMap, body: String) -> Response {
