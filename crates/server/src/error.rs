@@ -65,6 +65,7 @@ error_codes! {
     WidgetInactive => "widget_inactive", FORBIDDEN;
     WidgetDomainNotAllowed => "widget_domain_not_allowed", FORBIDDEN;
     PreviewTokenInvalid => "preview_token_invalid", FORBIDDEN;
+    ConversationLimitReached => "conversation_limit_reached", FORBIDDEN;
     PlanLimitWidgets => "plan_limit_widgets", FORBIDDEN;
     PlanLimitWhiteLabel => "plan_limit_white_label", FORBIDDEN;
     PlanLimitPages => "plan_limit_pages", FORBIDDEN;

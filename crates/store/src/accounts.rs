@@ -36,7 +36,7 @@ impl Store {
     /// Creates an account for `email`; [`StoreError::Conflict`] if one exists.
     pub async fn create_account(&self, email: &EmailAddress, now: i64) -> StoreResult<Account> {
         let sql = format!(
-            "INSERT INTO accounts (email, created_at, updated_at) VALUES ($1, $2, $2) RETURNING {COLUMNS}"
+            "INSERT INTO accounts (email, cycle_start, created_at, updated_at) VALUES ($1, $2, $2, $2) RETURNING {COLUMNS}"
         );
         let account: Account = sqlx::query_as(&sql)
             .bind(email.as_str())
@@ -101,7 +101,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<(Account, bool)> {
         let sql = format!(
-            "INSERT INTO accounts (email, created_at, updated_at) VALUES ($1, $2, $2) \
+            "INSERT INTO accounts (email, cycle_start, created_at, updated_at) VALUES ($1, $2, $2, $2) \
              ON CONFLICT (email) DO NOTHING RETURNING {COLUMNS}"
         );
         let created: Option<Account> = sqlx::query_as(&sql)

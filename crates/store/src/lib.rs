@@ -21,6 +21,7 @@ pub mod jobs;
 pub mod login_codes;
 pub mod sessions;
 pub mod sources;
+pub mod usage;
 pub mod widgets;
 
 pub use db::{Backend, Store};

@@ -85,7 +85,8 @@ async fn run(state: &AppState, job: &Job) -> Result<JobEnd, JobError> {
     }
 }
 
-/// Starts `jobs.workers` workers and the re-scrape scheduler.
+/// Starts `jobs.workers` workers and, every minute, the re-scrape
+/// scheduler and the monthly usage reset (both safe on every instance).
 pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
     let poll = Duration::from_millis(state.config.jobs.poll_millis.max(10));
     let mut handles: Vec<_> = (0..state.config.jobs.workers)
@@ -116,6 +117,11 @@ pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
                 tick.tick().await;
                 if let Err(err) = schedule_rescrapes(&state).await {
                     tracing::warn!(%err, "could not queue due re-scrapes");
+                }
+                match state.store.reset_due_usage(witzo_store::now()).await {
+                    Ok(0) => {}
+                    Ok(reset) => tracing::info!(accounts = reset, "started new usage cycles"),
+                    Err(err) => tracing::warn!(%err, "could not reset due usage cycles"),
                 }
             }
         }));

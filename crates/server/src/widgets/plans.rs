@@ -4,6 +4,8 @@
 /// What a plan allows. `None`: unlimited.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PlanLimits {
+    /// Visitor messages answered per monthly cycle.
+    pub conversations: Option<i64>,
     pub widgets: Option<i64>,
     /// Website pages holding knowledge, across the account's widgets.
     pub pages: Option<i64>,
@@ -18,6 +20,7 @@ pub struct PlanLimits {
 pub fn limits(plan: &str) -> PlanLimits {
     match plan {
         "basic" => PlanLimits {
+            conversations: Some(1_000),
             widgets: Some(1),
             pages: Some(30),
             documents: Some(10),
@@ -25,6 +28,7 @@ pub fn limits(plan: &str) -> PlanLimits {
             white_label: false,
         },
         "standard" => PlanLimits {
+            conversations: Some(5_000),
             widgets: Some(3),
             pages: Some(100),
             documents: Some(50),
@@ -32,6 +36,7 @@ pub fn limits(plan: &str) -> PlanLimits {
             white_label: false,
         },
         "enterprise" => PlanLimits {
+            conversations: None,
             widgets: None,
             pages: None,
             documents: None,
@@ -39,6 +44,7 @@ pub fn limits(plan: &str) -> PlanLimits {
             white_label: true,
         },
         _ => PlanLimits {
+            conversations: Some(100),
             widgets: Some(1),
             pages: Some(15),
             documents: Some(4),

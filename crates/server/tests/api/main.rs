@@ -15,6 +15,7 @@ mod public;
 mod sessions;
 mod sign_in;
 mod training;
+mod usage;
 mod validation;
 mod widget_browser;
 mod widget_naughty;

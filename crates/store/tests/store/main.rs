@@ -9,6 +9,7 @@ mod jobs;
 mod login_codes;
 mod sessions;
 mod sources;
+mod usage;
 mod widgets;
 
 /// Defines `mod $name { sqlite, postgres }`, running `$body(store)` on each

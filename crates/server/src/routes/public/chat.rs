@@ -15,7 +15,8 @@ use utoipa::ToSchema;
 
 use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source, Turn};
 use witzo_store::conversations::{NewMessage, Visit};
-use witzo_store::domain::{CleanText, TextRules, is_public_id, random_public_id};
+use witzo_store::domain::{AccountId, CleanText, TextRules, is_public_id, random_public_id};
+use witzo_store::usage::Taken;
 
 use super::{WidgetQuery, limit_visitor, page_url, visitor};
 use crate::answers::index::Retrieved;
@@ -23,6 +24,7 @@ use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
+use crate::widgets::plans;
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 
@@ -44,6 +46,50 @@ pub struct ChatReply {
     message_id: String,
     answer: String,
     sources: Vec<SourceView>,
+    usage: UsageView,
+}
+
+/// The owner's monthly allowance after this answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageView {
+    /// Answers left this cycle; absent when unlimited.
+    remaining: Option<i64>,
+    /// Unix seconds the allowance renews.
+    reset_at: i64,
+    /// Present from 90 % of the allowance on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
+}
+
+/// Takes one conversation from the owner's monthly allowance — after the
+/// key, origin and rate checks, before anything is generated or stored —
+/// in one atomic statement; at the limit, a 403 with the figures.
+async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<UsageView> {
+    let plan = state.store.account_by_id(account).await?.plan;
+    let limit = plans::limits(&plan).conversations;
+    match state.store.take_conversation(account, limit).await? {
+        Taken::Granted(usage) => {
+            let remaining = limit.map(|limit| (limit - usage.used).max(0));
+            let warning = limit
+                .filter(|limit| usage.used * 10 >= limit * 9)
+                .map(|limit| format!("{} of {limit} conversations used this month", usage.used));
+            Ok(UsageView {
+                remaining,
+                reset_at: usage.resets_at(),
+                warning,
+            })
+        }
+        Taken::Refused(usage) => Err(ApiError::new(
+            ErrorCode::ConversationLimitReached,
+            "This assistant has answered all the questions its plan allows this month.",
+        )
+        .details(serde_json::json!({
+            "used": usage.used,
+            "limit": limit,
+            "plan": plan,
+            "reset_at": usage.resets_at(),
+        }))),
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -99,6 +145,7 @@ pub async fn chat(
         .field("conversation_id"));
     }
     limit_visitor(&state, &widget, visitor_id)?;
+    let usage = take_conversation(&state, widget.live.widget.account_id).await?;
     let now = witzo_store::now();
     let page = page_url(request.page_url.as_deref());
     let visit = Visit {
@@ -182,6 +229,7 @@ pub async fn chat(
         conversation,
         message_id: random_public_id("m_"),
         started: Instant::now(),
+        usage,
     };
     let streamed = headers
         .get(header::ACCEPT)
@@ -212,6 +260,7 @@ struct Answering {
     conversation: i64,
     message_id: String,
     started: Instant,
+    usage: UsageView,
 }
 
 impl Answering {
@@ -266,6 +315,7 @@ impl Answering {
             message_id: self.message_id,
             answer,
             sources: sources.into_iter().map(SourceView::from).collect(),
+            usage: self.usage,
         })
         .into_response())
     }
@@ -307,7 +357,7 @@ impl Answering {
             }
             match self.store(&answer, &sources).await {
                 Ok(latency_ms) => {
-                    let done = serde_json::json!({ "message_id": self.message_id, "latency_ms": latency_ms });
+                    let done = serde_json::json!({ "message_id": self.message_id, "latency_ms": latency_ms, "usage": self.usage });
                     send(json_event("done", &done)).await;
                 }
                 Err(err) => {

@@ -1,0 +1,144 @@
+//! The monthly conversation allowance through the chat API: taken once per
+//! answered message by an atomic check-and-increment, never by refused
+//! requests, reported with every answer, a 403 with figures at the limit.
+
+use serde_json::{Value, json};
+use witzo_server::app::AppOptions;
+use witzo_store::domain::EmailAddress;
+
+use crate::helpers::{TestApp, spawn_app_with, visitor};
+
+async fn unlimited_rates(database: Option<String>) -> TestApp {
+    spawn_app_with(
+        move |c| {
+            if let Some(url) = database {
+                c.database_url = Some(url.into());
+            }
+            c.limits.widget_per_minute = 100_000;
+            c.limits.widget_burst = 100_000;
+            c.limits.visitor_per_minute = 100_000;
+            c.limits.visitor_burst = 100_000;
+            c.limits.public_per_ip_per_minute = 100_000;
+            c.limits.public_per_ip_burst = 100_000;
+        },
+        AppOptions::default(),
+    )
+    .await
+}
+
+async fn chat(app: &TestApp, key: &str, origin: &str) -> reqwest::Response {
+    app.client
+        .post(app.url(&format!("/v1/chat?key={key}")))
+        .header("origin", origin)
+        .json(&json!({"visitor_id": visitor(), "message": "When do you open?"}))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let key = widget["key"].as_str().unwrap().to_owned();
+    let store = &app.state.store;
+    let account = store
+        .account_by_email(&EmailAddress::parse("ada@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    store.set_usage(account.id, 90).await.unwrap(); // Free: 100 a month
+
+    // Refused before the allowance: unknown key, foreign origin.
+    assert_eq!(
+        chat(
+            &app,
+            "wk_00000000000000000000000000000000",
+            "https://shop.example.com"
+        )
+        .await
+        .status()
+        .as_u16(),
+        404
+    );
+    assert_eq!(
+        chat(&app, &key, "https://evil.example")
+            .await
+            .status()
+            .as_u16(),
+        403
+    );
+    assert_eq!(store.usage(account.id).await.unwrap().used, 90);
+
+    let requests = (0..50).map(|_| {
+        let (app, key) = (&app, key.clone());
+        async move {
+            let response = chat(app, &key, "https://shop.example.com").await;
+            (
+                response.status().as_u16(),
+                response.json::<Value>().await.unwrap(),
+            )
+        }
+    });
+    let replies = futures_util::future::join_all(requests).await;
+    let answered: Vec<&Value> = replies
+        .iter()
+        .filter(|r| r.0 == 200)
+        .map(|r| &r.1)
+        .collect();
+    let refused: Vec<&Value> = replies
+        .iter()
+        .filter(|r| r.0 == 403)
+        .map(|r| &r.1)
+        .collect();
+    assert_eq!((answered.len(), refused.len()), (10, 40), "{replies:?}");
+    assert_eq!(store.usage(account.id).await.unwrap().used, 100);
+    let reset_at = store.usage(account.id).await.unwrap().resets_at();
+    for body in &refused {
+        assert_eq!(body["code"], "conversation_limit_reached");
+        assert_eq!(
+            (
+                &body["used"],
+                &body["limit"],
+                &body["plan"],
+                &body["reset_at"]
+            ),
+            (&json!(100), &json!(100), &json!("free"), &json!(reset_at))
+        );
+    }
+    let mut remaining: Vec<i64> = answered
+        .iter()
+        .map(|b| b["usage"]["remaining"].as_i64().unwrap())
+        .collect();
+    remaining.sort_unstable();
+    assert_eq!(remaining, (0..10).collect::<Vec<_>>());
+    assert!(
+        answered.iter().all(|b| b["usage"]["warning"].is_string()),
+        "at 90 % and over"
+    );
+    assert!(
+        answered
+            .iter()
+            .all(|b| b["usage"]["reset_at"] == json!(reset_at))
+    );
+
+    // An upgrade applies at once.
+    store.set_plan(account.id, "basic", 1).await.unwrap();
+    let upgraded = chat(&app, &key, "https://shop.example.com").await;
+    assert_eq!(upgraded.status().as_u16(), 200);
+    let body: Value = upgraded.json().await.unwrap();
+    assert_eq!(body["usage"]["remaining"], 899);
+    assert!(body["usage"].get("warning").is_none(), "{body}");
+}
+
+#[tokio::test]
+async fn exactly_the_allowance_is_answered_under_concurrency_on_sqlite() {
+    fifty_concurrent_chats_with_ten_left(unlimited_rates(None).await).await;
+}
+
+#[tokio::test]
+async fn exactly_the_allowance_is_answered_under_concurrency_on_postgresql() {
+    let Some(db) = witzo_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    fifty_concurrent_chats_with_ten_left(unlimited_rates(Some(db.url().to_owned())).await).await;
+}
