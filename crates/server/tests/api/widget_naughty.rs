@@ -24,6 +24,19 @@ fn unlimited(c: &mut witzo_server::config::Config) {
 async fn naughty_chat_messages_are_stored_normalised_or_refused_and_shown_escaped() {
     let app = spawn_app_with(unlimited, AppOptions::default()).await;
     let owner = app.sign_in("ada@example.com").await;
+    // Every BLNS string is one conversation: more than Free's 100 a month.
+    let account = app
+        .state
+        .store
+        .account_by_email(&witzo_store::domain::EmailAddress::parse("ada@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    app.state
+        .store
+        .set_plan(account.id, "enterprise", 1)
+        .await
+        .unwrap();
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
     let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
     let rules = TextRules {
