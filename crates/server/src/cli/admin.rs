@@ -6,7 +6,7 @@ use crate::format;
 use witzo_store::domain::{CleanText, EmailAddress, TextRules, WidgetKey};
 use witzo_store::widgets::WidgetFields;
 
-use super::{AccountCommand, AdminCommand, WidgetCommand};
+use super::{AccountCommand, AdminCommand, UsageCommand, WidgetCommand};
 use crate::widgets::service::parse_domains;
 use crate::widgets::settings::WidgetSettings;
 use witzo_store::{Store, StoreError};
@@ -16,6 +16,7 @@ pub(super) async fn admin(config: Config, command: AdminCommand) -> anyhow::Resu
     let result = match command {
         AdminCommand::Account { command } => account(&store, command).await,
         AdminCommand::Widget { command } => widget(&store, command).await,
+        AdminCommand::Usage { command } => usage(&store, command).await,
     };
     store.close().await;
     result
@@ -53,6 +54,23 @@ async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
                 );
             }
             println!("{} account(s)", accounts.len());
+        }
+    }
+    Ok(())
+}
+
+async fn usage(store: &Store, command: UsageCommand) -> anyhow::Result<()> {
+    match command {
+        UsageCommand::Set { account, used } => {
+            let account = account_by_email(store, &account).await?;
+            store.set_usage(account.id, used).await?;
+            let usage = store.usage(account.id).await?;
+            println!(
+                "{} has used {} conversations this cycle (renews {})",
+                account.email,
+                usage.used,
+                format::utc_minute(usage.resets_at())
+            );
         }
     }
     Ok(())

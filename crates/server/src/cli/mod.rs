@@ -155,6 +155,22 @@ enum AdminCommand {
         #[command(subcommand)]
         command: WidgetCommand,
     },
+    /// Accounts' monthly conversation usage.
+    Usage {
+        #[command(subcommand)]
+        command: UsageCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UsageCommand {
+    /// Set the conversations an account has used this cycle (support cases).
+    Set {
+        #[arg(long)]
+        account: String,
+        #[arg(long, value_parser = clap::value_parser!(i64).range(0..=1_000_000_000))]
+        used: i64,
+    },
 }
 
 #[derive(Subcommand)]

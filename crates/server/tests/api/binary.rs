@@ -257,6 +257,58 @@ async fn without_smtp_development_prints_the_code_to_the_log() {
 }
 
 #[test]
+fn operators_set_an_accounts_usage_by_hand() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| witzo(dir.path()).args(args).output().unwrap();
+    assert!(
+        run(&["admin", "account", "create", "--email", "ops@example.com"])
+            .status
+            .success()
+    );
+    let set = run(&[
+        "admin",
+        "usage",
+        "set",
+        "--account",
+        "ops@example.com",
+        "--used",
+        "42",
+    ]);
+    assert!(set.status.success(), "{set:?}");
+    let stdout = String::from_utf8(set.stdout).unwrap();
+    assert!(
+        stdout.starts_with("ops@example.com has used 42 conversations this cycle (renews "),
+        "{stdout}"
+    );
+    let negative = run(&[
+        "admin",
+        "usage",
+        "set",
+        "--account",
+        "ops@example.com",
+        "--used",
+        "-1",
+    ]);
+    assert_eq!(negative.status.code(), Some(2), "{negative:?}");
+    let nobody = run(&[
+        "admin",
+        "usage",
+        "set",
+        "--account",
+        "nobody@example.com",
+        "--used",
+        "1",
+    ]);
+    assert!(!nobody.status.success());
+    // Errors go to the log, which is written to standard output.
+    assert!(
+        String::from_utf8(nobody.stdout)
+            .unwrap()
+            .contains("no account for nobody@example.com")
+    );
+}
+
+#[test]
 fn operators_create_and_list_widgets() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| witzo(dir.path()).args(args).output().unwrap();

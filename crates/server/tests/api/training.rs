@@ -456,7 +456,7 @@ async fn addresses_the_crawler_would_refuse_are_refused_when_added() {
     assert_eq!(error_code(scheduled, 403).await, "plan_limit_auto_rescrape");
 }
 
-fn upload(
+pub fn upload(
     app: &TestApp,
     owner: &Owner,
     widget: i64,

@@ -142,3 +142,55 @@ async fn exactly_the_allowance_is_answered_under_concurrency_on_postgresql() {
     };
     fifty_concurrent_chats_with_ten_left(unlimited_rates(Some(db.url().to_owned())).await).await;
 }
+
+/// An answerer whose generation produces nothing (as if it failed after the
+/// allowance was taken).
+struct FailingAnswerer;
+
+impl witzo_retrieval::Answerer for FailingAnswerer {
+    fn answer(&self, _: witzo_retrieval::Question) -> witzo_retrieval::AnswerStream {
+        Box::pin(futures_util::stream::empty())
+    }
+}
+
+#[tokio::test]
+async fn a_generation_that_fails_after_the_reservation_still_counts() {
+    let app = spawn_app_with(
+        |_| {},
+        AppOptions {
+            answerer: Some(std::sync::Arc::new(FailingAnswerer)),
+            ..AppOptions::default()
+        },
+    )
+    .await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let key = widget["key"].as_str().unwrap();
+    let id = widget["id"].as_i64().unwrap();
+    // Knowledge, so the configured (failing) answerer is the one asked.
+    let files = vec![("hours.txt", b"Opening hours\n\nWe open at nine.".to_vec())];
+    let uploaded: Value = crate::training::upload(&app, &owner, id, files)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let job = uploaded["job_id"].as_i64().unwrap();
+    assert_eq!(
+        crate::training::wait_job(&app, &owner, job).await["status"],
+        "succeeded"
+    );
+    let account = app
+        .state
+        .store
+        .account_by_email(&EmailAddress::parse("ada@example.com").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let response = chat(&app, key, "https://shop.example.com").await;
+    assert_eq!(response.status().as_u16(), 200);
+    let body: Value = response.json().await.unwrap();
+    assert_eq!(body["answer"], "");
+    assert_eq!(app.state.store.usage(account.id).await.unwrap().used, 1);
+}
