@@ -55,6 +55,30 @@ impl Mailer {
         Ok(Self::Smtp { transport, from })
     }
 
+    /// Tells an owner how much of the monthly allowance is used.
+    pub async fn send_usage_notice(
+        &self,
+        to: &EmailAddress,
+        subject: &str,
+        text: &str,
+    ) -> Result<(), MailError> {
+        match self {
+            Self::Log => {
+                log_message(to, subject, text);
+                Ok(())
+            }
+            Self::Smtp { transport, from } => {
+                let message = Message::builder()
+                    .from(from.clone())
+                    .to(mailbox(to)?)
+                    .subject(subject)
+                    .body(text.to_owned())
+                    .map_err(|e| MailError::Build(e.to_string()))?;
+                deliver(transport, message).await
+            }
+        }
+    }
+
     /// Sends a one-time code to `to`.
     pub async fn send_code(
         &self,
@@ -66,33 +90,46 @@ impl Mailer {
         let text = format!("Your Witzo code is {code}\n\nIt is valid for {minutes} minutes.\n");
         match self {
             Self::Log => {
-                tracing::warn!(
-                    "\n========== DEVELOPMENT E-MAIL (no smtp.url configured) ==========\n\
-                     To: {to}\nSubject: {subject}\n\n{text}\
-                     =================================================================="
-                );
+                log_message(to, subject, &text);
                 Ok(())
             }
             Self::Smtp { transport, from } => {
                 let html = CodeHtml { code, minutes }
                     .render()
                     .map_err(|e| MailError::Build(e.to_string()))?;
-                let to = to
-                    .as_str()
-                    .parse::<Mailbox>()
-                    .map_err(|e| MailError::Build(e.to_string()))?;
                 let message = Message::builder()
                     .from(from.clone())
-                    .to(to)
+                    .to(mailbox(to)?)
                     .subject(subject)
                     .multipart(MultiPart::alternative_plain_html(text, html))
                     .map_err(|e| MailError::Build(e.to_string()))?;
-                transport
-                    .send(message)
-                    .await
-                    .map(|_| ())
-                    .map_err(|e| MailError::Delivery(e.to_string()))
+                deliver(transport, message).await
             }
         }
     }
+}
+
+fn log_message(to: &EmailAddress, subject: &str, text: &str) {
+    tracing::warn!(
+        "\n========== DEVELOPMENT E-MAIL (no smtp.url configured) ==========\n\
+         To: {to}\nSubject: {subject}\n\n{text}\
+         =================================================================="
+    );
+}
+
+fn mailbox(to: &EmailAddress) -> Result<Mailbox, MailError> {
+    to.as_str()
+        .parse::<Mailbox>()
+        .map_err(|e| MailError::Build(e.to_string()))
+}
+
+async fn deliver(
+    transport: &AsyncSmtpTransport<Tokio1Executor>,
+    message: Message,
+) -> Result<(), MailError> {
+    transport
+        .send(message)
+        .await
+        .map(|_| ())
+        .map_err(|e| MailError::Delivery(e.to_string()))
 }

@@ -29,7 +29,39 @@ pub enum Taken {
     Refused(Usage),
 }
 
+/// An e-mail to the owner about the allowance, sent once per cycle.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// 90 % used.
+    Warning,
+    /// All used.
+    Exhausted,
+}
+
 impl Store {
+    /// Claims the right to send `notice` for the cycle that began at
+    /// `cycle_start`: true exactly once per cycle, however many requests
+    /// or instances ask at the same time.
+    pub async fn claim_notice(
+        &self,
+        account: AccountId,
+        notice: Notice,
+        cycle_start: i64,
+    ) -> StoreResult<bool> {
+        let column = match notice {
+            Notice::Warning => "warned_cycle",
+            Notice::Exhausted => "exhausted_cycle",
+        };
+        let done = sqlx::query(&format!(
+            "UPDATE accounts SET {column} = $2 WHERE id = $1 AND cycle_start = $2 AND {column} <> $2"
+        ))
+        .bind(account.get())
+        .bind(cycle_start)
+        .execute(self.pool())
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
     /// Takes one conversation from `account`'s allowance unless `limit`
     /// (`None`: unlimited) is reached — checked and counted by a single
     /// statement, so concurrent requests can never go over it.

@@ -194,3 +194,82 @@ async fn a_generation_that_fails_after_the_reservation_still_counts() {
     assert_eq!(body["answer"], "");
     assert_eq!(app.state.store.usage(account.id).await.unwrap().used, 1);
 }
+
+#[tokio::test]
+async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
+    let (app, mailbox) = crate::helpers::spawn_app_with_mail(|c| {
+        c.limits.visitor_per_minute = 1_000;
+        c.limits.visitor_burst = 1_000;
+        c.limits.widget_per_minute = 1_000;
+        c.limits.widget_burst = 1_000;
+    })
+    .await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let key = widget["key"].as_str().unwrap();
+    let store = &app.state.store;
+    store.set_usage(owner.account, 88).await.unwrap(); // Free: 100
+    let subjects = || -> Vec<String> {
+        mailbox
+            .messages()
+            .iter()
+            .filter_map(|m| {
+                m.lines()
+                    .find_map(|l| l.strip_prefix("Subject: ").map(str::to_owned))
+            })
+            .collect()
+    };
+    for _ in 0..3 {
+        // 89 (nothing), 90 (the warning), 91 (nothing more)
+        assert_eq!(
+            chat(&app, key, "https://shop.example.com")
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    let warning = mailbox.wait_for("ada@example.com", 1).await;
+    assert!(
+        warning.contains("answered 90 of the 100 conversations"),
+        "{warning}"
+    );
+    store.set_usage(owner.account, 99).await.unwrap();
+    assert_eq!(
+        chat(&app, key, "https://shop.example.com")
+            .await
+            .status()
+            .as_u16(),
+        200
+    );
+    let exhausted = mailbox.wait_for("ada@example.com", 2).await;
+    assert!(exhausted.contains("all 100 conversations"), "{exhausted}");
+    for _ in 0..2 {
+        assert_eq!(
+            chat(&app, key, "https://shop.example.com")
+                .await
+                .status()
+                .as_u16(),
+            403
+        );
+    }
+    // Support lowers the usage within the same cycle: no second e-mails.
+    store.set_usage(owner.account, 95).await.unwrap();
+    for _ in 0..5 {
+        assert_eq!(
+            chat(&app, key, "https://shop.example.com")
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+    assert_eq!(
+        subjects(),
+        [
+            "Witzo: 90 % of this month's conversations used",
+            "Witzo: this month's conversations are used up"
+        ]
+    );
+}

@@ -1,5 +1,5 @@
 use witzo_store::Store;
-use witzo_store::usage::{Taken, add_month};
+use witzo_store::usage::{Notice, Taken, add_month};
 
 use crate::{email, store_test};
 
@@ -61,5 +61,56 @@ store_test!(
         let later = add_month(add_month(add_month(due)));
         assert_eq!(store.reset_due_usage(later + 5).await.unwrap(), 1);
         assert_eq!(store.usage(ada.id).await.unwrap().cycle_start, later);
+    }
+);
+
+store_test!(
+    each_notice_is_claimed_once_per_cycle,
+    |store: Store| async move {
+        let start = 1_767_225_600;
+        let ada = store
+            .create_account(&email("ada@example.com"), start)
+            .await
+            .unwrap();
+        let claims = (0..10).map(|_| {
+            let store = store.clone();
+            tokio::spawn(async move {
+                store
+                    .claim_notice(ada.id, Notice::Warning, start)
+                    .await
+                    .unwrap()
+            })
+        });
+        let mut won = 0;
+        for claim in claims {
+            won += i32::from(claim.await.unwrap());
+        }
+        assert_eq!(won, 1, "concurrent claims: exactly one sends");
+        assert!(
+            store
+                .claim_notice(ada.id, Notice::Exhausted, start)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_notice(ada.id, Notice::Exhausted, start)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !store
+                .claim_notice(ada.id, Notice::Warning, add_month(start))
+                .await
+                .unwrap(),
+            "not for a cycle that has not begun"
+        );
+        store.reset_due_usage(add_month(start)).await.unwrap();
+        assert!(
+            store
+                .claim_notice(ada.id, Notice::Warning, add_month(start))
+                .await
+                .unwrap()
+        );
     }
 );

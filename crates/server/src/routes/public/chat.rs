@@ -15,8 +15,10 @@ use utoipa::ToSchema;
 
 use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source, Turn};
 use witzo_store::conversations::{NewMessage, Visit};
-use witzo_store::domain::{AccountId, CleanText, TextRules, is_public_id, random_public_id};
-use witzo_store::usage::Taken;
+use witzo_store::domain::{
+    AccountId, CleanText, EmailAddress, TextRules, is_public_id, random_public_id,
+};
+use witzo_store::usage::{Notice, Taken, Usage};
 
 use super::{WidgetQuery, limit_visitor, page_url, visitor};
 use crate::answers::index::Retrieved;
@@ -61,6 +63,58 @@ pub struct UsageView {
     warning: Option<String>,
 }
 
+/// E-mails the owner, in the background, when this answer reached 90 % or
+/// 100 % of the allowance — each once per cycle (claimed atomically).
+fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, usage: Usage) {
+    let notice = if usage.used >= limit {
+        Notice::Exhausted
+    } else if usage.used * 10 >= limit * 9 {
+        Notice::Warning
+    } else {
+        return;
+    };
+    let (state, plan) = (state.clone(), plan.to_owned());
+    tokio::spawn(async move {
+        let store = &state.store;
+        let sent = async {
+            if !store
+                .claim_notice(account, notice, usage.cycle_start)
+                .await?
+            {
+                return Ok(());
+            }
+            let owner = store.account_by_id(account).await?;
+            let email = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let renews = crate::format::utc_minute(usage.resets_at());
+            let (subject, text) = match notice {
+                Notice::Warning => (
+                    "Witzo: 90 % of this month's conversations used",
+                    format!(
+                        "Your assistants have answered {} of the {limit} conversations your {plan} plan includes this month.\n\
+                         At {limit} they stop answering until {renews} UTC. Upgrade in the dashboard to keep them answering.\n",
+                        usage.used
+                    ),
+                ),
+                Notice::Exhausted => (
+                    "Witzo: this month's conversations are used up",
+                    format!(
+                        "Your assistants have answered all {limit} conversations your {plan} plan includes this month.\n\
+                         They answer again from {renews} UTC, or at once after an upgrade in the dashboard.\n"
+                    ),
+                ),
+            };
+            state
+                .mailer
+                .send_usage_notice(&email, subject, &text)
+                .await?;
+            anyhow::Ok(())
+        };
+        if let Err(err) = sent.await {
+            tracing::warn!(%err, "could not send a usage notice");
+        }
+    });
+}
+
 /// Takes one conversation from the owner's monthly allowance — after the
 /// key, origin and rate checks, before anything is generated or stored —
 /// in one atomic statement; at the limit, a 403 with the figures.
@@ -69,6 +123,9 @@ async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<Us
     let limit = plans::limits(&plan).conversations;
     match state.store.take_conversation(account, limit).await? {
         Taken::Granted(usage) => {
+            if let Some(limit) = limit {
+                notify_owner(state, account, &plan, limit, usage);
+            }
             let remaining = limit.map(|limit| (limit - usage.used).max(0));
             let warning = limit
                 .filter(|limit| usage.used * 10 >= limit * 9)
