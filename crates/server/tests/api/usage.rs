@@ -273,3 +273,44 @@ async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
         ]
     );
 }
+
+#[tokio::test]
+async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
+    let app = spawn_app_with(|_| {}, AppOptions::default()).await;
+    let owner = app.sign_in("ada@example.com").await;
+    app.create_widget(&owner, &["shop.example.com"]).await;
+    let store = &app.state.store;
+    let page = || async {
+        let response = app.get_as(&owner, "/app").await;
+        assert_eq!(response.status().as_u16(), 200);
+        response.text().await.unwrap()
+    };
+    store.set_usage(owner.account, 12).await.unwrap();
+    let calm = page().await;
+    assert!(
+        calm.contains("12 of 100 conversations on the free plan"),
+        "{calm}"
+    );
+    assert!(!calm.contains("role=\"status\"") && !calm.contains("role=\"alert\""));
+    store.set_usage(owner.account, 92).await.unwrap();
+    let warned = page().await;
+    assert!(
+        warned.contains("used 90 % or more of this month"),
+        "{warned}"
+    );
+    store.set_usage(owner.account, 100).await.unwrap();
+    let stopped = page().await;
+    assert!(
+        stopped.contains("have answered all the conversations your free plan includes"),
+        "{stopped}"
+    );
+    store
+        .set_plan(owner.account, "enterprise", 1)
+        .await
+        .unwrap();
+    let unlimited = page().await;
+    assert!(
+        unlimited.contains("100 conversations this cycle on the enterprise plan (unlimited)"),
+        "{unlimited}"
+    );
+}

@@ -117,6 +117,28 @@ impl FromRequestParts<AppState> for PageOwner {
 struct OverviewPage {
     layout: Layout,
     widgets: Vec<witzo_store::widgets::Widget>,
+    usage: UsageMeter,
+}
+
+/// This cycle's conversations against the plan's allowance.
+struct UsageMeter {
+    used: i64,
+    /// `None`: unlimited.
+    limit: Option<i64>,
+    plan: String,
+    /// When the allowance renews (UTC, to the minute).
+    renews: String,
+}
+
+impl UsageMeter {
+    /// From 90 % on: the owner is warned.
+    fn nearly_used(&self) -> bool {
+        self.limit.is_some_and(|limit| self.used * 10 >= limit * 9)
+    }
+
+    fn used_up(&self) -> bool {
+        self.limit.is_some_and(|limit| self.used >= limit)
+    }
 }
 
 /// The dashboard's overview.
@@ -132,7 +154,20 @@ pub async fn overview(
         return Ok(redirect("/app/setup", []));
     }
     let layout = Layout::signed_in(&state, &owner, "overview").await?;
-    Ok(render(&OverviewPage { layout, widgets })?.into_response())
+    let account = state.store.account_by_id(owner.account).await?;
+    let usage = state.store.usage(owner.account).await?;
+    let usage = UsageMeter {
+        used: usage.used,
+        limit: crate::widgets::plans::limits(&account.plan).conversations,
+        renews: crate::format::utc_minute(usage.resets_at()),
+        plan: account.plan,
+    };
+    Ok(render(&OverviewPage {
+        layout,
+        widgets,
+        usage,
+    })?
+    .into_response())
 }
 
 #[derive(Template)]
