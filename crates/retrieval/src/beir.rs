@@ -143,7 +143,7 @@ pub fn recall_at(k: usize, ranked: &[String], judged: &HashMap<String, i32>) -> 
 }
 
 /// Nearest-rank percentile of sorted values.
-fn percentile(sorted: &[f64], p: f64) -> f64 {
+pub fn percentile(sorted: &[f64], p: f64) -> f64 {
     if sorted.is_empty() {
         return 0.0;
     }

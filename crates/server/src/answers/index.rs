@@ -25,6 +25,18 @@ struct ChunkMeta {
     text: String,
 }
 
+impl ChunkMeta {
+    /// What BM25 indexes: title, headings and text.
+    fn indexed_text(&self) -> String {
+        format!(
+            "{} {} {}",
+            self.title,
+            self.heading_path.join(" "),
+            self.text
+        )
+    }
+}
+
 /// A widget's knowledge at one version, ready to search.
 pub struct KnowledgeIndex {
     pub version: i64,
@@ -83,13 +95,10 @@ impl KnowledgeIndex {
                 text: row.text,
             })
             .collect();
-        let docs = chunks.iter().enumerate().map(|(i, c)| {
-            let id = u32::try_from(i).unwrap_or(u32::MAX);
-            (
-                id,
-                format!("{} {} {}", c.title, c.heading_path.join(" "), c.text),
-            )
-        });
+        let docs = chunks
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (u32::try_from(i).unwrap_or(u32::MAX), c.indexed_text()));
         let lexical = LexicalIndex::build(docs);
         Self {
             version,
@@ -177,12 +186,7 @@ impl KnowledgeIndex {
         if wanted.is_empty() {
             return false;
         }
-        let have = terms(&format!(
-            "{} {} {}",
-            chunk.title,
-            chunk.heading_path.join(" "),
-            chunk.text
-        ));
+        let have = terms(&chunk.indexed_text());
         wanted.is_subset(&have)
     }
 }

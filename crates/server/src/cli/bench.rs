@@ -7,7 +7,7 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
-use witzo_retrieval::beir::{self, Dataset, Metrics};
+use witzo_retrieval::beir::{self, Dataset, Metrics, percentile};
 use witzo_retrieval::lexical::LexicalIndex;
 use witzo_retrieval::{Fusion, VectorIndex, fuse, vector};
 use witzo_store::sources::KnowledgeChunk;
@@ -24,14 +24,6 @@ fn line(mode: &str, m: &Metrics) {
         "{mode:<8} nDCG@10={:.4} Recall@100={:.4} p50={:.3}ms p99={:.3}ms ({} queries)",
         m.ndcg_at_10, m.recall_at_100, m.p50_ms, m.p99_ms, m.queries
     );
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return 0.0;
-    }
-    let rank = ((p / 100.0) * sorted.len() as f64).ceil() as usize;
-    sorted[rank.clamp(1, sorted.len()) - 1]
 }
 
 /// Everything a mode needs: the corpus indexed both ways, and each judged

@@ -54,6 +54,11 @@ pub fn limits(plan: &str) -> PlanLimits {
     }
 }
 
+/// Whether `used` of a `limit` is 90 % or more: when owners are warned.
+pub fn nearly_used(used: i64, limit: i64) -> bool {
+    used * 10 >= limit * 9
+}
+
 /// The smallest plan that allows `widgets` widgets.
 pub fn plan_for_widgets(widgets: i64) -> &'static str {
     if widgets <= 1 {

@@ -160,6 +160,16 @@ pub fn valid_profile() -> Value {
     serde_json::json!({"name": "Ada", "company": "Engines", "website": "https://example.com", "country": "GB"})
 }
 
+/// Raises every public rate limit out of the way (tests sending many chats).
+pub fn unlimited_rates(c: &mut Config) {
+    c.limits.visitor_per_minute = 100_000;
+    c.limits.visitor_burst = 100_000;
+    c.limits.widget_per_minute = 100_000;
+    c.limits.widget_burst = 100_000;
+    c.limits.public_per_ip_per_minute = 100_000;
+    c.limits.public_per_ip_burst = 100_000;
+}
+
 /// An app whose codes go out through a real SMTP server.
 pub async fn spawn_app_with_mail(
     configure: impl FnOnce(&mut Config),

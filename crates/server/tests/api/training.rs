@@ -962,12 +962,7 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
         move |c| {
             c.crawler.allow = vec![addr];
             c.jobs.poll_millis = 50;
-            c.limits.widget_per_minute = 10_000;
-            c.limits.widget_burst = 10_000;
-            c.limits.visitor_per_minute = 10_000;
-            c.limits.visitor_burst = 10_000;
-            c.limits.public_per_ip_per_minute = 10_000;
-            c.limits.public_per_ip_burst = 10_000;
+            crate::helpers::unlimited_rates(c);
         },
         AppOptions::default(),
     )

@@ -6,20 +6,15 @@ use serde_json::{Value, json};
 use witzo_server::app::AppOptions;
 use witzo_store::domain::EmailAddress;
 
-use crate::helpers::{TestApp, spawn_app_with, visitor};
+use crate::helpers::{TestApp, spawn_app_with, unlimited_rates, visitor};
 
-async fn unlimited_rates(database: Option<String>) -> TestApp {
+async fn app_without_rate_limits(database: Option<String>) -> TestApp {
     spawn_app_with(
         move |c| {
             if let Some(url) = database {
                 c.database_url = Some(url.into());
             }
-            c.limits.widget_per_minute = 100_000;
-            c.limits.widget_burst = 100_000;
-            c.limits.visitor_per_minute = 100_000;
-            c.limits.visitor_burst = 100_000;
-            c.limits.public_per_ip_per_minute = 100_000;
-            c.limits.public_per_ip_burst = 100_000;
+            unlimited_rates(c);
         },
         AppOptions::default(),
     )
@@ -132,7 +127,7 @@ async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
 
 #[tokio::test]
 async fn exactly_the_allowance_is_answered_under_concurrency_on_sqlite() {
-    fifty_concurrent_chats_with_ten_left(unlimited_rates(None).await).await;
+    fifty_concurrent_chats_with_ten_left(app_without_rate_limits(None).await).await;
 }
 
 #[tokio::test]
@@ -140,7 +135,8 @@ async fn exactly_the_allowance_is_answered_under_concurrency_on_postgresql() {
     let Some(db) = witzo_store::testing::TestDatabase::postgres().await else {
         return;
     };
-    fifty_concurrent_chats_with_ten_left(unlimited_rates(Some(db.url().to_owned())).await).await;
+    fifty_concurrent_chats_with_ten_left(app_without_rate_limits(Some(db.url().to_owned())).await)
+        .await;
 }
 
 /// An answerer whose generation produces nothing (as if it failed after the
@@ -197,13 +193,7 @@ async fn a_generation_that_fails_after_the_reservation_still_counts() {
 
 #[tokio::test]
 async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
-    let (app, mailbox) = crate::helpers::spawn_app_with_mail(|c| {
-        c.limits.visitor_per_minute = 1_000;
-        c.limits.visitor_burst = 1_000;
-        c.limits.widget_per_minute = 1_000;
-        c.limits.widget_burst = 1_000;
-    })
-    .await;
+    let (app, mailbox) = crate::helpers::spawn_app_with_mail(unlimited_rates).await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
     let key = widget["key"].as_str().unwrap();

@@ -7,22 +7,13 @@ use serde_json::{Value, json};
 use witzo_server::app::AppOptions;
 use witzo_store::domain::{CleanText, TextRules};
 
-use crate::helpers::{spawn_app_with, visitor};
+use crate::helpers::{spawn_app_with, unlimited_rates, visitor};
 
 const SHOP: &str = "https://shop.example.com";
 
-fn unlimited(c: &mut witzo_server::config::Config) {
-    c.limits.visitor_per_minute = 100_000;
-    c.limits.visitor_burst = 100_000;
-    c.limits.widget_per_minute = 100_000;
-    c.limits.widget_burst = 100_000;
-    c.limits.public_per_ip_per_minute = 100_000;
-    c.limits.public_per_ip_burst = 100_000;
-}
-
 #[tokio::test]
 async fn naughty_chat_messages_are_stored_normalised_or_refused_and_shown_escaped() {
-    let app = spawn_app_with(unlimited, AppOptions::default()).await;
+    let app = spawn_app_with(unlimited_rates, AppOptions::default()).await;
     let owner = app.sign_in("ada@example.com").await;
     // Every BLNS string is one conversation: more than Free's 100 a month.
     let account = app
@@ -89,7 +80,7 @@ async fn naughty_chat_messages_are_stored_normalised_or_refused_and_shown_escape
 
 #[tokio::test]
 async fn naughty_settings_are_stored_normalised_or_refused_and_shown_escaped() {
-    let app = spawn_app_with(unlimited, AppOptions::default()).await;
+    let app = spawn_app_with(unlimited_rates, AppOptions::default()).await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
     let id = widget["id"].as_i64().unwrap();

@@ -133,7 +133,8 @@ struct UsageMeter {
 impl UsageMeter {
     /// From 90 % on: the owner is warned.
     fn nearly_used(&self) -> bool {
-        self.limit.is_some_and(|limit| self.used * 10 >= limit * 9)
+        self.limit
+            .is_some_and(|limit| crate::widgets::plans::nearly_used(self.used, limit))
     }
 
     fn used_up(&self) -> bool {

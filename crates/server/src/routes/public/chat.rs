@@ -68,7 +68,7 @@ pub struct UsageView {
 fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, usage: Usage) {
     let notice = if usage.used >= limit {
         Notice::Exhausted
-    } else if usage.used * 10 >= limit * 9 {
+    } else if plans::nearly_used(usage.used, limit) {
         Notice::Warning
     } else {
         return;
@@ -128,7 +128,7 @@ async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<Us
             }
             let remaining = limit.map(|limit| (limit - usage.used).max(0));
             let warning = limit
-                .filter(|limit| usage.used * 10 >= limit * 9)
+                .filter(|&limit| plans::nearly_used(usage.used, limit))
                 .map(|limit| format!("{} of {limit} conversations used this month", usage.used));
             Ok(UsageView {
                 remaining,
