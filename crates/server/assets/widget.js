@@ -226,7 +226,9 @@ svg { display: block; fill: currentColor; flex: none; }
     // Retry-After is only readable cross-origin if the server exposes it.
     const retry = parseInt(res.headers.get("Retry-After") || "", 10);
     return { code, message: body && typeof body.message === "string" ? body.message : "",
-      status: res.status, retryAfter: retry > 0 ? retry : 10 };
+      status: res.status, retryAfter: retry > 0 ? retry : 10,
+      // At the plan's limit: whether the plan offers the lead form instead.
+      leadForm: Boolean(body && body.lead_form === true) };
   }
 
   /** The visitor-facing text for an error; switches on the code only. */
@@ -859,7 +861,7 @@ svg { display: block; fill: currentColor; flex: none; }
         this.messagesEl.append(this.errorEl(err, { banner: true }));
         if (FATAL_CODES.has(err.code)) this.input.disabled = true;
         finish();
-        if (err.code === "conversation_limit_reached") this.maybeShowLeadForm(true);
+        if (err.code === "conversation_limit_reached" && err.leadForm) this.maybeShowLeadForm(true);
         this.scrollToBottom();
       };
 
@@ -940,7 +942,7 @@ svg { display: block; fill: currentColor; flex: none; }
       view.m.error = err.code;
       this.renderAnswerText(view);
       view.bubble.append(this.errorEl(err));
-      if (err.code === "conversation_limit_reached") this.maybeShowLeadForm(true);
+      if (err.code === "conversation_limit_reached" && err.leadForm) this.maybeShowLeadForm(true);
     }
 
     newConversation() {

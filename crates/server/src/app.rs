@@ -32,7 +32,7 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
-use crate::routes::{account, auth, ops, pages, public, sources, widgets};
+use crate::routes::{account, auth, billing, ops, pages, public, sources, widgets};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors};
 use crate::security::csrf::csrf_guard;
@@ -129,6 +129,13 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(dashboard::sources::schedule))
         .routes(routes!(dashboard::sources::delete))
         .routes(routes!(dashboard::sources::delete_page))
+        .routes(routes!(dashboard::billing::page))
+        .routes(routes!(dashboard::billing::checkout))
+        .routes(routes!(dashboard::billing::cancel))
+        .routes(routes!(dashboard::billing::resume))
+        .routes(routes!(billing::get))
+        .routes(routes!(billing::checkout))
+        .routes(routes!(billing::cancel))
         .routes(routes!(dashboard::account::page))
         .routes(routes!(dashboard::account::save_profile))
         .routes(routes!(dashboard::account::revoke_session))
@@ -155,6 +162,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(public::chat))
         .routes(routes!(public::feedback))
         .routes(routes!(public::contact))
+        .routes(routes!(billing::webhook))
         .routes(routes!(public::events))
         .routes(routes!(public::widget_js))
         .routes(routes!(public::loader))
@@ -267,6 +275,7 @@ pub async fn build_state(
             config.answers.index_memory_mb.saturating_mul(1024 * 1024),
         )),
         answerer,
+        billing: crate::billing::from_config(&config.billing)?,
         metrics: Arc::new(Metrics::default()),
         assets: Arc::new(Assets::default()),
         mailer: Arc::new(mailer),

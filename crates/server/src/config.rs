@@ -57,6 +57,7 @@ pub struct Config {
     pub session: SessionConfig,
     pub smtp: SmtpConfig,
     pub oidc: OidcConfig,
+    pub billing: BillingConfig,
     pub auth: AuthConfig,
     pub crawler: CrawlerConfig,
     pub jobs: JobsConfig,
@@ -257,6 +258,40 @@ impl Default for OidcConfig {
     }
 }
 
+#[derive(Debug, Clone, Deserialize, Default)]
+#[serde(default, deny_unknown_fields)]
+pub struct BillingConfig {
+    pub stripe: StripeConfig,
+}
+
+/// Stripe Checkout and webhooks. Without `secret_key`, plans change only
+/// through `witzo admin account set-plan`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StripeConfig {
+    /// The API secret key (`sk_live_…`/`sk_test_…`); turns Stripe on.
+    pub secret_key: Option<SecretString>,
+    /// The webhook endpoint's signing secret (`whsec_…`).
+    pub webhook_secret: Option<SecretString>,
+    /// Stripe's API; a test double's address in tests.
+    pub api_base: Url,
+    /// How far a webhook's signed timestamp may be from now.
+    pub tolerance_secs: u64,
+    pub timeout_secs: u64,
+}
+
+impl Default for StripeConfig {
+    fn default() -> Self {
+        Self {
+            secret_key: None,
+            webhook_secret: None,
+            api_base: Url::parse("https://api.stripe.com").unwrap_or_else(|_| unreachable!()),
+            tolerance_secs: 300,
+            timeout_secs: 15,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct AuthConfig {
@@ -369,6 +404,7 @@ impl Default for Config {
             session: SessionConfig::default(),
             smtp: SmtpConfig::default(),
             oidc: OidcConfig::default(),
+            billing: BillingConfig::default(),
             auth: AuthConfig::default(),
             crawler: CrawlerConfig::default(),
             jobs: JobsConfig::default(),
@@ -498,6 +534,16 @@ impl Config {
                 "jobs.lease_secs, crawler.timeout_secs and crawler.max_page_bytes must be positive"
                     .to_owned(),
             );
+        }
+        let stripe = &self.billing.stripe;
+        if stripe.secret_key.is_some() != stripe.webhook_secret.is_some() {
+            problems.push(
+                "billing.stripe.secret_key and billing.stripe.webhook_secret must be set together"
+                    .to_owned(),
+            );
+        }
+        if stripe.tolerance_secs == 0 || stripe.tolerance_secs > 3600 {
+            problems.push("billing.stripe.tolerance_secs must be between 1 and 3600".to_owned());
         }
         if self.oidc.client_id.is_some() != self.oidc.client_secret.is_some() {
             problems.push("oidc.client_id and oidc.client_secret must be set together".to_owned());

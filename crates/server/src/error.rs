@@ -71,6 +71,14 @@ error_codes! {
     PlanLimitPages => "plan_limit_pages", FORBIDDEN;
     PlanLimitDocuments => "plan_limit_documents", FORBIDDEN;
     PlanLimitAutoRescrape => "plan_limit_auto_rescrape", FORBIDDEN;
+    BillingNotConfigured => "billing_not_configured", CONFLICT;
+    PlanNotForSale => "plan_not_for_sale", UNPROCESSABLE_ENTITY;
+    NothingToCancel => "nothing_to_cancel", CONFLICT;
+    BillingProviderError => "billing_provider_error", BAD_GATEWAY;
+    WebhookSignatureMissing => "webhook_signature_missing", BAD_REQUEST;
+    WebhookSignatureInvalid => "webhook_signature_invalid", BAD_REQUEST;
+    WebhookTimestampStale => "webhook_timestamp_stale", BAD_REQUEST;
+    WebhookPayloadInvalid => "webhook_payload_invalid", BAD_REQUEST;
     TooManyFiles => "too_many_files", UNPROCESSABLE_ENTITY;
     UnsupportedDocumentType => "unsupported_document_type", UNSUPPORTED_MEDIA_TYPE;
     DocumentTypeMismatch => "document_type_mismatch", UNSUPPORTED_MEDIA_TYPE;

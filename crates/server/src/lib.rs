@@ -8,6 +8,7 @@ pub mod answers;
 pub mod app;
 pub mod assets;
 pub mod auth;
+pub mod billing;
 pub mod cli;
 pub mod config;
 pub mod error;

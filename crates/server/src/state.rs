@@ -8,6 +8,7 @@ use witzo_store::sessions::SessionLifetime;
 use crate::answers::index::IndexCache;
 use crate::assets::Assets;
 use crate::auth::oidc::OidcClient;
+use crate::billing::BillingProvider;
 use crate::config::Config;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
@@ -45,4 +46,6 @@ pub struct AppState {
     /// Per-widget knowledge indexes, rebuilt when knowledge changes.
     pub indexes: Arc<IndexCache>,
     pub answerer: Arc<dyn Answerer>,
+    /// The payment provider, when one is configured.
+    pub billing: Option<Arc<dyn BillingProvider>>,
 }

@@ -120,20 +120,6 @@ impl Store {
         }
     }
 
-    /// Puts the account on `plan` (operators; billing later).
-    pub async fn set_plan(&self, id: AccountId, plan: &str, now: i64) -> StoreResult<()> {
-        let done = sqlx::query("UPDATE accounts SET plan = $1, updated_at = $2 WHERE id = $3")
-            .bind(plan)
-            .bind(now)
-            .bind(id.get())
-            .execute(self.pool())
-            .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
-    }
-
     /// Deletes the account and every row it owns: by cascade its sessions,
     /// identities, security log and (in later work) widgets and their data;
     /// explicitly the codes sent to its address. Records an

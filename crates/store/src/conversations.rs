@@ -287,16 +287,23 @@ impl Store {
         .await?)
     }
 
+    /// Stores a lead; past the account's `limit` of unlocked leads
+    /// (`None`: unlimited) it is stored locked. Returns whether it is.
     pub async fn add_lead(
         &self,
         widget: WidgetId,
         lead: &NewLead<'_>,
+        limit: Option<i64>,
         now: i64,
-    ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO leads (widget_id, conversation_id, visitor_id, name, email, phone, company, message, source, created_at) \
+    ) -> StoreResult<bool> {
+        let (locked,): (i64,) = sqlx::query_as(
+            "INSERT INTO leads (widget_id, conversation_id, visitor_id, name, email, phone, company, message, source, created_at, locked) \
              VALUES ($1, (SELECT id FROM conversations WHERE public_id = $2 AND widget_id = $1 AND visitor_id = $3), \
-                     $3, $4, $5, $6, $7, $8, 'form', $9)",
+                     $3, $4, $5, $6, $7, $8, 'form', $9, \
+                     CASE WHEN $10 >= 0 AND (SELECT COUNT(*) FROM leads WHERE locked = 0 AND widget_id IN \
+                         (SELECT id FROM widgets WHERE account_id = (SELECT account_id FROM widgets WHERE id = $1))) >= $10 \
+                     THEN 1 ELSE 0 END) \
+             RETURNING locked",
         )
         .bind(widget.get())
         .bind(lead.conversation)
@@ -307,9 +314,10 @@ impl Store {
         .bind(lead.company)
         .bind(lead.message)
         .bind(now)
-        .execute(self.pool())
+        .bind(limit.unwrap_or(-1))
+        .fetch_one(self.pool())
         .await?;
-        Ok(())
+        Ok(locked != 0)
     }
 
     pub async fn leads_count(&self, widget: WidgetId) -> StoreResult<i64> {

@@ -19,8 +19,10 @@ mod error;
 pub mod identities;
 pub mod jobs;
 pub mod login_codes;
+pub mod plans;
 pub mod sessions;
 pub mod sources;
+pub mod subscriptions;
 pub mod usage;
 pub mod widgets;
 

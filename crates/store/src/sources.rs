@@ -60,6 +60,9 @@ pub struct PageRow {
     pub reason: String,
     pub chars: i64,
     pub updated_at: i64,
+    /// Over the plan's limit: kept and answering, not re-processed.
+    #[sqlx(try_from = "i64")]
+    pub over_limit: crate::widgets::Flag,
 }
 
 /// What the store knows of a URL, for conditional requests.
@@ -68,6 +71,9 @@ pub struct KnownPage {
     pub etag: String,
     pub last_modified: String,
     pub content_hash: String,
+    /// Over the plan's page limit: kept as it is, not re-processed.
+    #[sqlx(try_from = "i64")]
+    pub over_limit: crate::widgets::Flag,
 }
 
 /// A page's outcome in a run.
@@ -359,11 +365,14 @@ impl Store {
     }
 
     /// Websites due for their automatic re-scrape: queues each one's crawl
-    /// and moves its next date on. Safe to run on several instances.
+    /// and moves its next date on, for accounts whose plan still allows it.
+    /// Safe to run on several instances.
     pub async fn queue_due_rescrapes(&self, now: i64) -> StoreResult<Vec<JobId>> {
         let due: Vec<(i64, i64)> = sqlx::query_as(
             "UPDATE sources SET next_rescrape_at = $1 + rescrape_days * 86400 \
-             WHERE kind = 'website' AND rescrape_days IS NOT NULL AND next_rescrape_at <= $1 RETURNING id, account_id",
+             WHERE kind = 'website' AND rescrape_days IS NOT NULL AND next_rescrape_at <= $1 \
+             AND account_id IN (SELECT a.id FROM accounts a JOIN plans p ON p.id = a.plan WHERE p.auto_rescrape = 1) \
+             RETURNING id, account_id",
         )
         .bind(now)
         .fetch_all(self.pool())
@@ -403,7 +412,7 @@ impl Store {
         source: SourceId,
     ) -> StoreResult<Vec<PageRow>> {
         Ok(sqlx::query_as(
-            "SELECT id, kind, url, title, outcome, reason, CAST(LENGTH(text) AS BIGINT) AS chars, updated_at FROM pages \
+            "SELECT id, kind, url, title, outcome, reason, CAST(LENGTH(text) AS BIGINT) AS chars, updated_at, over_limit FROM pages \
              WHERE account_id = $1 AND source_id = $2 ORDER BY id",
         )
         .bind(account.get())
@@ -432,7 +441,7 @@ impl Store {
 
     pub async fn known_page(&self, source: SourceId, url: &str) -> StoreResult<Option<KnownPage>> {
         Ok(sqlx::query_as(&format!(
-            "SELECT etag, last_modified, content_hash FROM pages WHERE source_id = $1 AND url = $2 AND outcome IN {KNOWLEDGE}"
+            "SELECT etag, last_modified, content_hash, over_limit FROM pages WHERE source_id = $1 AND url = $2 AND outcome IN {KNOWLEDGE}"
         ))
         .bind(source.get())
         .bind(url)
@@ -595,21 +604,27 @@ impl Store {
         Ok(removed)
     }
 
-    /// Documents to extract: page id, file name, bytes — those waiting, or
-    /// with `all` every document of the source (retraining).
+    /// Documents to extract: page id, file name, bytes, whether it holds
+    /// knowledge now — those waiting, or with `all` every document of the
+    /// source (retraining) except those over the plan's limit.
     pub async fn queued_documents(
         &self,
         source: SourceId,
         all: bool,
-    ) -> StoreResult<Vec<(i64, String, Vec<u8>)>> {
-        Ok(sqlx::query_as(
-            "SELECT p.id, p.url, f.bytes FROM pages p JOIN document_files f ON f.page_id = p.id \
-             WHERE p.source_id = $1 AND (p.outcome = 'queued' OR $2 = 1) ORDER BY p.id",
-        )
+    ) -> StoreResult<Vec<(i64, String, Vec<u8>, bool)>> {
+        let rows: Vec<(i64, String, Vec<u8>, i64)> = sqlx::query_as(&format!(
+            "SELECT p.id, p.url, f.bytes, CASE WHEN p.outcome IN {KNOWLEDGE} THEN 1 ELSE 0 END \
+             FROM pages p JOIN document_files f ON f.page_id = p.id \
+             WHERE p.source_id = $1 AND (p.outcome = 'queued' OR ($2 = 1 AND p.over_limit = 0)) ORDER BY p.id"
+        ))
         .bind(source.get())
         .bind(i64::from(all))
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, bytes, known)| (id, name, bytes, known == 1))
+            .collect())
     }
 
     /// Pages (or documents) of `account` that hold knowledge.

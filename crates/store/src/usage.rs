@@ -114,13 +114,14 @@ impl Store {
     /// instances at once, resets each cycle once. Returns how many.
     pub async fn reset_due_usage(&self, now: i64) -> StoreResult<u64> {
         // A month is at least 28 days: only those accounts can be due.
-        let candidates: Vec<(i64, i64)> =
-            sqlx::query_as("SELECT id, cycle_start FROM accounts WHERE cycle_start <= $1")
-                .bind(now - 28 * 86_400)
-                .fetch_all(self.pool())
-                .await?;
+        let candidates: Vec<(i64, i64, i64)> = sqlx::query_as(
+            "SELECT id, cycle_start, cancel_at_period_end FROM accounts WHERE cycle_start <= $1",
+        )
+        .bind(now - 28 * 86_400)
+        .fetch_all(self.pool())
+        .await?;
         let mut reset = 0;
-        for (id, start) in candidates {
+        for (id, start, cancelling) in candidates {
             let mut next = start;
             while add_month(next) <= now {
                 next = add_month(next);
@@ -128,8 +129,15 @@ impl Store {
             if next == start {
                 continue;
             }
-            reset += sqlx::query(
-                "UPDATE accounts SET cycle_start = $2, conversations_used = 0 WHERE id = $1 AND cycle_start = $3",
+            // A cancellation made here (not through a payment provider,
+            // whose own event ends its subscriptions) takes effect now.
+            let done = sqlx::query(
+                "UPDATE accounts SET cycle_start = $2, conversations_used = 0, \
+                   plan = CASE WHEN cancel_at_period_end = 1 AND billing_subscription = '' THEN 'free' ELSE plan END, \
+                   subscription_status = CASE WHEN cancel_at_period_end = 1 AND billing_subscription = '' \
+                     THEN 'cancelled' ELSE subscription_status END, \
+                   cancel_at_period_end = CASE WHEN billing_subscription = '' THEN 0 ELSE cancel_at_period_end END \
+                 WHERE id = $1 AND cycle_start = $3",
             )
             .bind(id)
             .bind(next)
@@ -137,6 +145,10 @@ impl Store {
             .execute(self.pool())
             .await?
             .rows_affected();
+            if done == 1 && cancelling == 1 {
+                self.apply_plan_limits(AccountId::from_raw(id)).await?;
+            }
+            reset += done;
         }
         Ok(reset)
     }

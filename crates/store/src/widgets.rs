@@ -23,7 +23,9 @@ pub struct Widget {
 }
 
 /// A 0/1 column as a bool (the one integer encoding both engines share).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(transparent)]
 pub struct Flag(pub bool);
 
 impl From<i64> for Flag {

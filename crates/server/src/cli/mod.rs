@@ -160,6 +160,106 @@ enum AdminCommand {
         #[command(subcommand)]
         command: UsageCommand,
     },
+    /// Plans: their limits, feature flags and prices.
+    Plan {
+        #[command(subcommand)]
+        command: PlanCommand,
+    },
+}
+
+/// A limit on the command line: a number, or `unlimited`.
+#[derive(Debug, Clone, Copy)]
+pub struct LimitArg(pub Option<i64>);
+
+fn parse_limit(raw: &str) -> Result<LimitArg, String> {
+    if raw == "unlimited" {
+        return Ok(LimitArg(None));
+    }
+    match raw.parse::<i64>() {
+        Ok(n) if (0..=1_000_000_000).contains(&n) => Ok(LimitArg(Some(n))),
+        _ => Err("expected a number from 0 to 1000000000, or `unlimited`".to_owned()),
+    }
+}
+
+/// A feature flag on the command line: `name=on` or `name=off`.
+#[derive(Debug, Clone)]
+pub struct FeatureArg {
+    pub name: String,
+    pub on: bool,
+}
+
+fn parse_feature(raw: &str) -> Result<FeatureArg, String> {
+    let (name, value) = raw
+        .split_once('=')
+        .ok_or_else(|| "expected name=on or name=off".to_owned())?;
+    let on = match value {
+        "on" | "true" => true,
+        "off" | "false" => false,
+        _ => return Err("expected name=on or name=off".to_owned()),
+    };
+    let mut probe = witzo_store::plans::Features::default();
+    if !probe.set(name, on) {
+        return Err(format!(
+            "unknown feature {name:?}; known: {}",
+            probe.named().map(|(n, _)| n).join(", ")
+        ));
+    }
+    Ok(FeatureArg {
+        name: name.to_owned(),
+        on,
+    })
+}
+
+/// What `plan set` may change; unset options stay as they are.
+#[derive(clap::Args, Debug)]
+pub struct PlanChanges {
+    #[arg(long)]
+    pub name: Option<String>,
+    /// Order on the Billing page (bigger plans higher).
+    #[arg(long)]
+    pub position: Option<i64>,
+    /// Monthly price in cents, or `unlimited` for custom pricing.
+    #[arg(long, value_parser = parse_limit)]
+    pub price_cents: Option<LimitArg>,
+    #[arg(long, value_parser = parse_limit)]
+    pub conversations: Option<LimitArg>,
+    #[arg(long, value_parser = parse_limit)]
+    pub pages: Option<LimitArg>,
+    #[arg(long, value_parser = parse_limit)]
+    pub documents: Option<LimitArg>,
+    #[arg(long, value_parser = parse_limit)]
+    pub leads: Option<LimitArg>,
+    #[arg(long, value_parser = parse_limit)]
+    pub widgets: Option<LimitArg>,
+    /// A feature flag (repeatable): lead_form_fallback, follow_up_email,
+    /// lead_webhook, auto_rescrape, white_label, api_keys.
+    #[arg(long = "feature", value_parser = parse_feature)]
+    pub features: Vec<FeatureArg>,
+    /// The payment provider's monthly price id ('' to stop selling online).
+    #[arg(long)]
+    pub price_monthly: Option<String>,
+    #[arg(long)]
+    pub price_yearly: Option<String>,
+}
+
+#[derive(Subcommand)]
+enum PlanCommand {
+    /// List every plan with its limits and flags.
+    List,
+    /// Add a plan, copying another's limits (default: free).
+    Create {
+        id: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, default_value = "free")]
+        from: String,
+    },
+    /// Change a plan; accounts on it get the new limits at once.
+    Set {
+        id: String,
+        #[command(flatten)]
+        changes: PlanChanges,
+    },
 }
 
 #[derive(Subcommand)]
@@ -199,13 +299,18 @@ enum AccountCommand {
         #[arg(long)]
         email: String,
     },
-    /// List every account.
+    /// List every account with its plan.
     List,
-    /// Put an account on a plan (free, basic, standard, enterprise).
+    /// An account's plan, subscription, usage and holdings.
+    Show {
+        #[arg(long, alias = "email")]
+        account: String,
+    },
+    /// Put an account on a plan (see `admin plan list`), at once.
     SetPlan {
+        #[arg(long, alias = "email")]
+        account: String,
         #[arg(long)]
-        email: String,
-        #[arg(long, value_parser = ["free", "basic", "standard", "enterprise"])]
         plan: String,
     },
 }

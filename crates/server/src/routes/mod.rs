@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod auth;
+pub mod billing;
 pub mod dashboard;
 pub mod ops;
 pub mod pages;

@@ -74,6 +74,7 @@ pub async fn run(state: &AppState, job: &Job, source: &Source) -> Result<JobEnd,
         last_saved: Instant::now(),
         error: None,
         stop: None,
+        kept_over_limit: false,
     };
     let summary = crawl(&fetcher, &config, &mut sink).await;
     if let Some(err) = sink.error {
@@ -91,7 +92,7 @@ pub async fn run(state: &AppState, job: &Job, source: &Source) -> Result<JobEnd,
     // What the run indexed goes live now, in one transaction; a complete
     // crawl also drops the pages the site no longer has. A cancelled or
     // limited run keeps the pages it did not reach as they were.
-    let complete = sink.stop.is_none() && !summary.stopped_early;
+    let complete = sink.stop.is_none() && !summary.stopped_early && !sink.kept_over_limit;
     state.store.finish_run(source, job.id, complete).await?;
     let now = witzo_store::now();
     let (end, note) = match sink.stop {
@@ -123,6 +124,14 @@ enum Stop {
     PlanLimit(String),
 }
 
+enum Admit {
+    Yes,
+    /// A new page, and the plan's pages are all used.
+    Full,
+    /// A stored page over a lowered limit: left as it is.
+    KeptOverLimit,
+}
+
 struct StoreSink<'a> {
     state: &'a AppState,
     source: &'a Source,
@@ -134,6 +143,8 @@ struct StoreSink<'a> {
     last_saved: Instant,
     error: Option<JobError>,
     stop: Option<Stop>,
+    /// Pages over the plan's limit were left as they were.
+    kept_over_limit: bool,
 }
 
 impl StoreSink<'_> {
@@ -152,35 +163,43 @@ impl StoreSink<'_> {
         Ok(())
     }
 
-    /// Whether one more page may hold knowledge under the plan.
-    async fn under_limit(&self, url: &Url) -> Result<bool, JobError> {
+    /// Whether a crawled page may (still) hold knowledge under the plan.
+    async fn admit(&self, url: &Url) -> Result<Admit, JobError> {
         let Some(limit) = self.limit else {
-            return Ok(true);
+            return Ok(Admit::Yes);
         };
-        if self
-            .state
-            .store
-            .known_page(self.source.id, url.as_str())
-            .await?
-            .is_some()
-        {
-            return Ok(true);
+        let store = &self.state.store;
+        if let Some(known) = store.known_page(self.source.id, url.as_str()).await? {
+            return Ok(if known.over_limit.0 {
+                Admit::KeptOverLimit
+            } else {
+                Admit::Yes
+            });
         }
-        Ok(self
-            .state
-            .store
-            .knowledge_count(self.account, "page")
-            .await?
-            < limit)
+        Ok(
+            if store.knowledge_count(self.account, "page").await? < limit {
+                Admit::Yes
+            } else {
+                Admit::Full
+            },
+        )
     }
 
     async fn handle(&mut self, report: PageReport) -> Result<Flow, JobError> {
         let url = report.url;
         self.progress.done += 1;
         self.progress.current = url.to_string();
-        match report.outcome {
-            Outcome::Indexed(page) => {
-                if !self.under_limit(&url).await? {
+        if matches!(report.outcome, Outcome::Indexed(_) | Outcome::Unchanged) {
+            match self.admit(&url).await? {
+                Admit::Yes => {}
+                Admit::KeptOverLimit => {
+                    // Stored and answering as it was; a downgrade never
+                    // deletes, and the plan no longer pays for processing.
+                    self.kept_over_limit = true;
+                    self.progress.skipped += 1;
+                    return Ok(Flow::Continue);
+                }
+                Admit::Full => {
                     let limit = self.limit.unwrap_or_default();
                     let reason = format!("plan limit: {limit} pages on the {} plan", self.plan);
                     self.record(
@@ -198,6 +217,10 @@ impl StoreSink<'_> {
                     )));
                     return Ok(Flow::Stop);
                 }
+            }
+        }
+        match report.outcome {
+            Outcome::Indexed(page) => {
                 let embeddings = self.state.indexes.embeddings();
                 let chunks = chunk_and_embed(embeddings, &page.title, &page.text).await?;
                 let outcome = PageOutcome::Indexed {

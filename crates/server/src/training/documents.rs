@@ -28,7 +28,7 @@ pub async fn run(
         ..Progress::default()
     };
     let lease = i64::try_from(state.config.jobs.lease_secs).unwrap_or(120);
-    for (_, name, bytes) in queued {
+    for (_, name, bytes, known) in queued {
         let now = witzo_store::now();
         progress.current = name.clone();
         store
@@ -39,9 +39,10 @@ pub async fn run(
             store.finish_run(source, job.id, false).await?;
             return Ok(JobEnd::Cancelled);
         }
+        // Re-extracting a document that already counts adds nothing.
         let over_limit = match limit {
-            Some(limit) => store.knowledge_count(account, "document").await? >= limit,
-            None => false,
+            Some(limit) if !known => store.knowledge_count(account, "document").await? >= limit,
+            _ => false,
         };
         let outcome = if over_limit {
             let reason = format!(

@@ -12,8 +12,8 @@ use witzo_store::sources::{NewWebsite, Source};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
-use crate::training::worker::knowledge_limit;
-use crate::widgets::plans;
+use crate::widgets::plans::{Capped, check_limit};
+use witzo_store::plans::Plan;
 
 pub const MAX_FILES: usize = 10;
 pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
@@ -66,17 +66,18 @@ fn paths(field: &str, raw: &[String]) -> ApiResult<String> {
     Ok(cleaned.join("\n"))
 }
 
-fn schedule(plan: &str, days: Option<u32>) -> ApiResult<Option<i64>> {
+fn schedule(plan: &Plan, days: Option<u32>) -> ApiResult<Option<i64>> {
     match days {
         None => Ok(None),
-        Some(days @ (7 | 15 | 30)) if plans::limits(plan).auto_rescrape => {
-            Ok(Some(i64::from(days)))
-        }
+        Some(days @ (7 | 15 | 30)) if plan.features.auto_rescrape.0 => Ok(Some(i64::from(days))),
         Some(7 | 15 | 30) => Err(ApiError::new(
             ErrorCode::PlanLimitAutoRescrape,
-            format!("Automatic re-scraping needs a paid plan; you are on the {plan} plan."),
+            format!(
+                "Automatic re-scraping needs a paid plan; you are on the {} plan.",
+                plan.name
+            ),
         )
-        .details(serde_json::json!({ "plan": plan }))),
+        .details(serde_json::json!({ "plan": plan.id }))),
         Some(_) => Err(invalid(
             "rescrape_days",
             "rescrape_days must be 7, 15 or 30",
@@ -121,24 +122,14 @@ fn crawlable(state: &AppState, url: &url::Url) -> ApiResult<()> {
 }
 
 async fn plan_gate(state: &AppState, account: AccountId, kind: &str, adding: i64) -> ApiResult<()> {
-    let (limit, plan) = knowledge_limit(state, account, kind).await?;
-    let Some(limit) = limit else {
-        return Ok(());
-    };
+    let plan = state.store.account_plan(account).await?;
     let used = state.store.knowledge_count(account, kind).await?;
-    if used + adding > limit {
-        let (code, noun) = if kind == "page" {
-            (ErrorCode::PlanLimitPages, "website pages")
-        } else {
-            (ErrorCode::PlanLimitDocuments, "documents")
-        };
-        return Err(ApiError::new(
-            code,
-            format!("Your {plan} plan allows {limit} {noun}; {used} are in use."),
-        )
-        .details(serde_json::json!({ "used": used, "limit": limit, "plan": plan })));
-    }
-    Ok(())
+    let what = if kind == "page" {
+        Capped::Pages
+    } else {
+        Capped::Documents
+    };
+    check_limit(&state.store, &plan, what, used, adding).await
 }
 
 pub async fn add_website(
@@ -156,7 +147,7 @@ pub async fn add_website(
     }
     let include = paths("include_paths", &input.include_paths)?;
     let exclude = paths("exclude_paths", &input.exclude_paths)?;
-    let plan = state.store.account_by_id(account).await?.plan;
+    let plan = state.store.account_plan(account).await?;
     let rescrape = schedule(&plan, input.rescrape_days)?;
     plan_gate(state, account, "page", 1).await?;
     let site = NewWebsite {
@@ -277,7 +268,7 @@ pub async fn set_schedule(
     id: SourceId,
     days: Option<u32>,
 ) -> ApiResult<Source> {
-    let plan = state.store.account_by_id(account).await?.plan;
+    let plan = state.store.account_plan(account).await?;
     let days = schedule(&plan, days)?;
     Ok(state
         .store

@@ -12,7 +12,6 @@ use witzo_store::{StoreError, StoreResult};
 
 use super::{crawl, documents};
 use crate::state::AppState;
-use crate::widgets::plans;
 
 #[derive(Deserialize)]
 struct SourcePayload {
@@ -139,18 +138,18 @@ pub async fn schedule_rescrapes(state: &AppState) -> StoreResult<usize> {
     Ok(jobs.len())
 }
 
-/// The plan limit of `kind` (`page` or `document`) for `account`'s plan.
+/// The plan limit of `kind` (`page` or `document`) for `account`'s plan,
+/// and the plan's name.
 pub async fn knowledge_limit(
     state: &AppState,
     account: witzo_store::domain::AccountId,
     kind: &str,
 ) -> StoreResult<(Option<i64>, String)> {
-    let account = state.store.account_by_id(account).await?;
-    let limits = plans::limits(&account.plan);
+    let plan = state.store.account_plan(account).await?;
     let limit = if kind == "page" {
-        limits.pages
+        plan.pages
     } else {
-        limits.documents
+        plan.documents
     };
-    Ok((limit, account.plan))
+    Ok((limit, plan.name))
 }

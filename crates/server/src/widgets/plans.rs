@@ -1,71 +1,101 @@
-//! Plan limits with PRODUCT.md's defaults. (Plans become data, editable by
-//! operators, with the billing work.)
+//! How the server applies the stored plans (`witzo_store::plans`): the
+//! 90 % warning rule and the `403 plan_limit_*` refusals, which name the
+//! figures and the plan that would lift the limit.
 
-/// What a plan allows. `None`: unlimited.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PlanLimits {
-    /// Visitor messages answered per monthly cycle.
-    pub conversations: Option<i64>,
-    pub widgets: Option<i64>,
-    /// Website pages holding knowledge, across the account's widgets.
-    pub pages: Option<i64>,
-    /// Documents holding knowledge, across the account's widgets.
-    pub documents: Option<i64>,
-    /// May re-scrape websites automatically every 7, 15 or 30 days.
-    pub auto_rescrape: bool,
-    /// May remove "Powered by Witzo".
-    pub white_label: bool,
-}
+use witzo_store::Store;
+use witzo_store::plans::{Limit, Plan};
 
-pub fn limits(plan: &str) -> PlanLimits {
-    match plan {
-        "basic" => PlanLimits {
-            conversations: Some(1_000),
-            widgets: Some(1),
-            pages: Some(30),
-            documents: Some(10),
-            auto_rescrape: true,
-            white_label: false,
-        },
-        "standard" => PlanLimits {
-            conversations: Some(5_000),
-            widgets: Some(3),
-            pages: Some(100),
-            documents: Some(50),
-            auto_rescrape: true,
-            white_label: false,
-        },
-        "enterprise" => PlanLimits {
-            conversations: None,
-            widgets: None,
-            pages: None,
-            documents: None,
-            auto_rescrape: true,
-            white_label: true,
-        },
-        _ => PlanLimits {
-            conversations: Some(100),
-            widgets: Some(1),
-            pages: Some(15),
-            documents: Some(4),
-            auto_rescrape: false,
-            white_label: false,
-        },
-    }
-}
+use crate::error::{ApiError, ApiResult, ErrorCode};
 
 /// Whether `used` of a `limit` is 90 % or more: when owners are warned.
 pub fn nearly_used(used: i64, limit: i64) -> bool {
     used * 10 >= limit * 9
 }
 
-/// The smallest plan that allows `widgets` widgets.
-pub fn plan_for_widgets(widgets: i64) -> &'static str {
-    if widgets <= 1 {
-        "basic"
-    } else if widgets <= 3 {
-        "standard"
-    } else {
-        "enterprise"
+/// The smallest plan above `current` that allows `needed` of `what`.
+pub async fn lifting_plan(
+    store: &Store,
+    current: &Plan,
+    what: Limit,
+    needed: i64,
+) -> ApiResult<Option<Plan>> {
+    Ok(store.plans().await?.into_iter().find(|plan| {
+        plan.position > current.position && plan.limit(what).is_none_or(|limit| limit >= needed)
+    }))
+}
+
+/// What an owner adds that a plan caps by refusing more.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capped {
+    Pages,
+    Documents,
+    Widgets,
+}
+
+impl Capped {
+    fn limit(self) -> Limit {
+        match self {
+            Self::Pages => Limit::Pages,
+            Self::Documents => Limit::Documents,
+            Self::Widgets => Limit::Widgets,
+        }
     }
+
+    /// The error code, and the noun for one and for several.
+    fn code(self) -> (ErrorCode, &'static str, &'static str) {
+        match self {
+            Self::Pages => (ErrorCode::PlanLimitPages, "website page", "website pages"),
+            Self::Documents => (ErrorCode::PlanLimitDocuments, "document", "documents"),
+            Self::Widgets => (ErrorCode::PlanLimitWidgets, "widget", "widgets"),
+        }
+    }
+}
+
+/// Refuses adding `adding` more of `what` when `used` already count
+/// against `plan`'s limit: a 403 with `{used, limit, plan, upgrade_to}`.
+pub async fn check_limit(
+    store: &Store,
+    plan: &Plan,
+    what: Capped,
+    used: i64,
+    adding: i64,
+) -> ApiResult<()> {
+    let Some(limit) = plan.limit(what.limit()) else {
+        return Ok(());
+    };
+    if used + adding <= limit {
+        return Ok(());
+    }
+    Err(limit_error(store, plan, what, used, limit).await?)
+}
+
+/// The refusal for `what` at `limit`, naming the plan that lifts it.
+pub async fn limit_error(
+    store: &Store,
+    plan: &Plan,
+    what: Capped,
+    used: i64,
+    limit: i64,
+) -> ApiResult<ApiError> {
+    let (code, one, several) = what.code();
+    let noun = if limit == 1 { one } else { several };
+    let verb = if used == 1 { "is" } else { "are" };
+    let upgrade = lifting_plan(store, plan, what.limit(), used.max(limit) + 1).await?;
+    let lift = upgrade.as_ref().map_or_else(
+        || " Contact us for more.".to_owned(),
+        |up| format!(" The {} plan allows more.", up.name),
+    );
+    Ok(ApiError::new(
+        code,
+        format!(
+            "Your {} plan allows {limit} {noun}; {used} {verb} in use.{lift}",
+            plan.name
+        ),
+    )
+    .details(serde_json::json!({
+        "used": used,
+        "limit": limit,
+        "plan": plan.id,
+        "upgrade_to": upgrade.map(|p| p.id),
+    })))
 }

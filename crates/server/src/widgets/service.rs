@@ -9,11 +9,12 @@ use witzo_store::domain::{AllowedDomain, CleanText, TextRules, WidgetId, WidgetK
 use witzo_store::widgets::{Widget, WidgetFields};
 
 use super::logo;
-use super::plans::{self, PlanLimits};
+use super::plans::{Capped, limit_error};
 use super::settings::WidgetSettings;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ClientIp, OwnerSession};
 use crate::state::AppState;
+use witzo_store::plans::Plan;
 
 /// Most allowed domains one widget may list.
 pub const MAX_DOMAINS: usize = 50;
@@ -69,13 +70,11 @@ pub fn parse_domains(raw: &[String]) -> ApiResult<Vec<String>> {
     Ok(domains)
 }
 
-async fn plan_of(state: &AppState, owner: &OwnerSession) -> ApiResult<(String, PlanLimits)> {
-    let account = state.store.account_by_id(owner.account).await?;
-    let limits = plans::limits(&account.plan);
-    Ok((account.plan, limits))
+async fn plan_of(state: &AppState, owner: &OwnerSession) -> ApiResult<Plan> {
+    Ok(state.store.account_plan(owner.account).await?)
 }
 
-fn check(input: &WidgetInput, limits: PlanLimits) -> ApiResult<Checked> {
+fn check(input: &WidgetInput, plan: &Plan) -> ApiResult<Checked> {
     let name = CleanText::parse(
         &input.name,
         TextRules {
@@ -90,7 +89,7 @@ fn check(input: &WidgetInput, limits: PlanLimits) -> ApiResult<Checked> {
     let settings = input
         .settings
         .clone()
-        .validate(limits.white_label)?
+        .validate(plan.features.white_label.0)?
         .to_stored();
     Ok(Checked {
         name,
@@ -134,8 +133,8 @@ pub async fn create(
     ip: ClientIp,
     input: &WidgetInput,
 ) -> ApiResult<Widget> {
-    let (plan, limits) = plan_of(state, owner).await?;
-    let checked = check(input, limits)?;
+    let plan = plan_of(state, owner).await?;
+    let checked = check(input, &plan)?;
     let key = WidgetKey::generate();
     let now = witzo_store::now();
     let mut widget = match state
@@ -144,20 +143,16 @@ pub async fn create(
             owner.account,
             key.as_str(),
             &fields(&checked),
-            limits.widgets,
+            plan.widgets,
             now,
         )
         .await
     {
         Err(StoreError::TooMany) => {
-            let limit = limits.widgets.unwrap_or_default();
-            return Err(ApiError::new(
-                ErrorCode::PlanLimitWidgets,
-                format!(
-                    "Your {plan} plan allows {limit} widget(s). The {} plan allows more.",
-                    plans::plan_for_widgets(limit + 1)
-                ),
-            ));
+            let used = i64::try_from(state.store.widgets_of(owner.account).await?.len())
+                .unwrap_or(i64::MAX);
+            let limit = plan.widgets.unwrap_or_default();
+            return Err(limit_error(&state.store, &plan, Capped::Widgets, used, limit).await?);
         }
         other => other?,
     };
@@ -177,8 +172,8 @@ pub async fn update(
     id: WidgetId,
     input: &WidgetInput,
 ) -> ApiResult<Widget> {
-    let (_, limits) = plan_of(state, owner).await?;
-    let checked = check(input, limits)?;
+    let plan = plan_of(state, owner).await?;
+    let checked = check(input, &plan)?;
     let now = witzo_store::now();
     let widget = state
         .store

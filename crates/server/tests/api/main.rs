@@ -3,6 +3,7 @@
 //! fresh SQLite database (or PostgreSQL, where a test says so) per test.
 
 mod account;
+mod billing;
 mod binary;
 mod browser;
 mod csrf;
@@ -11,6 +12,7 @@ mod helpers;
 mod mailbox;
 mod oidc;
 mod ops;
+mod plans;
 mod public;
 mod sessions;
 mod sign_in;

@@ -80,7 +80,7 @@ fn page(title: &str, body: &str, links: &[&str]) -> String {
 }
 
 /// A site with a home page linking to `n` product pages.
-fn shop(n: usize) -> Site {
+pub fn shop(n: usize) -> Site {
     let site = Site::default();
     let links: Vec<String> = (1..=n).map(|i| format!("/p{i}")).collect();
     let refs: Vec<&str> = links.iter().map(String::as_str).collect();
@@ -137,7 +137,7 @@ pub async fn wait_job(app: &TestApp, owner: &Owner, job: i64) -> Value {
     }
 }
 
-async fn add_site(app: &TestApp, owner: &Owner, widget: i64, url: &str) -> (i64, i64) {
+pub async fn add_site(app: &TestApp, owner: &Owner, widget: i64, url: &str) -> (i64, i64) {
     let response = app
         .send_as(
             owner,
@@ -358,7 +358,7 @@ async fn the_sixteenth_page_on_the_free_plan_is_not_indexed_and_says_why() {
     assert_eq!(rows.iter().filter(|r| r.1 == "indexed").count(), 15);
     let limited: Vec<_> = rows
         .iter()
-        .filter(|r| r.2 == "plan limit: 15 pages on the free plan")
+        .filter(|r| r.2 == "plan limit: 15 pages on the Free plan")
         .collect();
     assert_eq!(limited.len(), 1, "{rows:?}");
     assert_eq!(limited[0].1, "skipped");
@@ -370,7 +370,7 @@ async fn the_sixteenth_page_on_the_free_plan_is_not_indexed_and_says_why() {
         .unwrap();
     assert_eq!(
         detail["source"]["last_error"],
-        "Stopped at the plan limit of 15 pages (free plan)."
+        "Stopped at the plan limit of 15 pages (Free plan)."
     );
     let more = app
         .send_as(
@@ -968,6 +968,12 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
     )
     .await;
     let owner = app.sign_in("ada@example.com").await;
+    // Questions are asked until the retrain ends: more than Free's allowance.
+    app.state
+        .store
+        .set_plan(owner.account, "enterprise", 1)
+        .await
+        .unwrap();
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
     let id = widget["id"].as_i64().unwrap();
     let (source, job) = add_site(&app, &owner, id, &format!("http://{addr}/")).await;

@@ -278,7 +278,7 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
     store.set_usage(owner.account, 12).await.unwrap();
     let calm = page().await;
     assert!(
-        calm.contains("12 of 100 conversations on the free plan"),
+        calm.contains("12 of 100 conversations on the Free plan"),
         "{calm}"
     );
     assert!(!calm.contains("role=\"status\"") && !calm.contains("role=\"alert\""));
@@ -291,7 +291,7 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
     store.set_usage(owner.account, 100).await.unwrap();
     let stopped = page().await;
     assert!(
-        stopped.contains("have answered all the conversations your free plan includes"),
+        stopped.contains("have answered all the conversations your Free plan includes"),
         "{stopped}"
     );
     store
@@ -300,7 +300,7 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
         .unwrap();
     let unlimited = page().await;
     assert!(
-        unlimited.contains("100 conversations this cycle on the enterprise plan (unlimited)"),
+        unlimited.contains("100 conversations this cycle on the Enterprise plan (unlimited)"),
         "{unlimited}"
     );
 }

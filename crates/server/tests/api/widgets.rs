@@ -738,7 +738,7 @@ async fn plan_limits_apply_to_widget_count_and_white_label() {
         body["message"]
             .as_str()
             .unwrap()
-            .contains("free plan allows 1 widget"),
+            .contains("Free plan allows 1 widget;"),
         "{body}"
     );
     let id = widget["id"].as_i64().unwrap();

@@ -243,9 +243,9 @@ store_test!(
         assert_eq!(
             queued
                 .iter()
-                .map(|(_, name, bytes)| (name.as_str(), bytes.len()))
+                .map(|(_, name, bytes, known)| (name.as_str(), bytes.len(), *known))
                 .collect::<Vec<_>>(),
-            [("a.txt", 5), ("b.csv", 3)]
+            [("a.txt", 5, false), ("b.csv", 3, false)]
         );
         store
             .record_page(

@@ -2,6 +2,7 @@
 //! inline scripts or styles) whose forms work without JavaScript.
 
 pub mod account;
+pub mod billing;
 pub mod sign_in;
 pub mod sources;
 pub mod widgets;
@@ -131,6 +132,17 @@ struct UsageMeter {
 }
 
 impl UsageMeter {
+    async fn of(state: &AppState, account: witzo_store::domain::AccountId) -> ApiResult<Self> {
+        let plan = state.store.account_plan(account).await?;
+        let usage = state.store.usage(account).await?;
+        Ok(Self {
+            used: usage.used,
+            limit: plan.conversations,
+            renews: crate::format::utc_minute(usage.resets_at()),
+            plan: plan.name,
+        })
+    }
+
     /// From 90 % on: the owner is warned.
     fn nearly_used(&self) -> bool {
         self.limit
@@ -155,14 +167,7 @@ pub async fn overview(
         return Ok(redirect("/app/setup", []));
     }
     let layout = Layout::signed_in(&state, &owner, "overview").await?;
-    let account = state.store.account_by_id(owner.account).await?;
-    let usage = state.store.usage(owner.account).await?;
-    let usage = UsageMeter {
-        used: usage.used,
-        limit: crate::widgets::plans::limits(&account.plan).conversations,
-        renews: crate::format::utc_minute(usage.resets_at()),
-        plan: account.plan,
-    };
+    let usage = UsageMeter::of(&state, owner.account).await?;
     Ok(render(&OverviewPage {
         layout,
         widgets,
@@ -196,16 +201,11 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "Analytics",
         "Widget loads, conversations, ratings and usage over time will be charted here.",
     ),
-    (
-        "billing",
-        "Billing",
-        "Your plan, usage meters, upgrades and invoices will be shown here.",
-    ),
 ];
 
 /// A dashboard section that later work fills.
 #[utoipa::path(get, path = "/app/{section}", tag = "pages",
-    params(("section" = String, Path, description = "conversations, leads, analytics or billing")),
+    params(("section" = String, Path, description = "conversations, leads or analytics")),
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such section")))]
 pub async fn section(
     State(state): State<AppState>,

@@ -119,12 +119,12 @@ fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, us
 /// key, origin and rate checks, before anything is generated or stored —
 /// in one atomic statement; at the limit, a 403 with the figures.
 async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<UsageView> {
-    let plan = state.store.account_by_id(account).await?.plan;
-    let limit = plans::limits(&plan).conversations;
+    let plan = state.store.account_plan(account).await?;
+    let limit = plan.conversations;
     match state.store.take_conversation(account, limit).await? {
         Taken::Granted(usage) => {
             if let Some(limit) = limit {
-                notify_owner(state, account, &plan, limit, usage);
+                notify_owner(state, account, &plan.name, limit, usage);
             }
             let remaining = limit.map(|limit| (limit - usage.used).max(0));
             let warning = limit
@@ -143,8 +143,10 @@ async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<Us
         .details(serde_json::json!({
             "used": usage.used,
             "limit": limit,
-            "plan": plan,
+            "plan": plan.id,
             "reset_at": usage.resets_at(),
+            // The widget then offers the lead form instead (paid plans).
+            "lead_form": plan.features.lead_form_fallback.0,
         }))),
     }
 }

@@ -163,9 +163,15 @@ pub async fn contact(
         company: &company,
         message: &message,
     };
+    // Past the plan's leads the lead is still kept, locked until an upgrade.
+    let limit = state
+        .store
+        .account_plan(widget.live.widget.account_id)
+        .await?
+        .leads;
     state
         .store
-        .add_lead(widget.live.widget.id, &lead, witzo_store::now())
+        .add_lead(widget.live.widget.id, &lead, limit, witzo_store::now())
         .await?;
     Ok((StatusCode::CREATED, Json(Received { status: "received" })))
 }

@@ -1,0 +1,377 @@
+//! Billing: the owner's plan, status and meters (JSON), upgrades through
+//! the payment provider's checkout, cancellation at the end of the period,
+//! and the provider's webhooks — the only way a payment changes a plan.
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use witzo_store::domain::AccountId;
+use witzo_store::plans::Plan;
+
+use crate::billing::{self, CheckoutRequest, WebhookError};
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{ApiJson, ApiPath, OwnerSession};
+use crate::state::AppState;
+
+/// A plan as owners compare them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PlanView {
+    pub id: String,
+    pub name: String,
+    /// Per month, in cents; `null`: custom pricing.
+    pub price_cents: Option<i64>,
+    /// `null` limits are unlimited.
+    pub conversations: Option<i64>,
+    pub pages: Option<i64>,
+    pub documents: Option<i64>,
+    pub leads: Option<i64>,
+    pub widgets: Option<i64>,
+    /// The feature flags that are on.
+    pub features: Vec<&'static str>,
+    /// Whether it can be bought online (the provider has its price).
+    pub purchasable: bool,
+}
+
+impl PlanView {
+    fn of(plan: &Plan, online: bool) -> Self {
+        Self {
+            id: plan.id.clone(),
+            name: plan.name.clone(),
+            price_cents: plan.price_cents,
+            conversations: plan.conversations,
+            pages: plan.pages,
+            documents: plan.documents,
+            leads: plan.leads,
+            widgets: plan.widgets,
+            features: plan
+                .features
+                .named()
+                .into_iter()
+                .filter_map(|(name, on)| on.then_some(name))
+                .collect(),
+            purchasable: online && !plan.price_monthly.is_empty(),
+        }
+    }
+}
+
+/// One usage meter: what is used against the plan's limit.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Meter {
+    /// `conversations`, `pages`, `documents`, `leads` or `widgets`.
+    pub name: &'static str,
+    pub used: i64,
+    /// `null`: unlimited.
+    pub limit: Option<i64>,
+    /// Kept over a lowered limit: not re-processed (pages, documents) or
+    /// locked (leads).
+    pub over_limit: i64,
+}
+
+impl Meter {
+    /// Whole percent used (0 when unlimited), for the page's bar.
+    pub fn percent(&self) -> i64 {
+        match self.limit {
+            Some(limit) if limit > 0 => (self.used * 100 / limit).clamp(0, 100),
+            Some(_) => 100,
+            None => 0,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BillingView {
+    pub plan: PlanView,
+    /// `active`, `past_due` or `cancelled`.
+    pub status: String,
+    /// The subscription ends (the account moves to Free) at `renews_at`.
+    pub cancel_at_period_end: bool,
+    /// When this cycle ends and the allowance renews (unix seconds).
+    pub renews_at: i64,
+    pub meters: Vec<Meter>,
+    pub plans: Vec<PlanView>,
+    /// The payment provider (`stripe`), or `null` when plans are changed
+    /// by the operator.
+    pub provider: Option<&'static str>,
+}
+
+pub async fn billing_view(state: &AppState, account: AccountId) -> ApiResult<BillingView> {
+    let store = &state.store;
+    let plan = store.account_plan(account).await?;
+    let subscription = store.subscription(account).await?;
+    let usage = store.usage(account).await?;
+    let held = store.holdings(account).await?;
+    let online = state.billing.is_some();
+    let meter = |name, used, limit, over_limit| Meter {
+        name,
+        used,
+        limit,
+        over_limit,
+    };
+    Ok(BillingView {
+        meters: vec![
+            meter("conversations", usage.used, plan.conversations, 0),
+            meter("pages", held.pages, plan.pages, held.pages_over_limit),
+            meter(
+                "documents",
+                held.documents,
+                plan.documents,
+                held.documents_over_limit,
+            ),
+            meter("leads", held.leads, plan.leads, held.leads_locked),
+            meter("widgets", held.widgets, plan.widgets, 0),
+        ],
+        plans: store
+            .plans()
+            .await?
+            .iter()
+            .map(|p| PlanView::of(p, online))
+            .collect(),
+        plan: PlanView::of(&plan, online),
+        status: subscription.status,
+        cancel_at_period_end: subscription.cancel_at_period_end.0,
+        renews_at: usage.resets_at(),
+        provider: state.billing.as_ref().map(|b| b.name()),
+    })
+}
+
+/// The signed-in owner's plan, subscription status and usage meters.
+#[utoipa::path(get, path = "/api/billing", tag = "billing",
+    responses((status = 200, body = BillingView), (status = 401, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+) -> ApiResult<Json<BillingView>> {
+    Ok(Json(billing_view(&state, owner.account).await?))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CheckoutInput {
+    /// The plan's id, e.g. `basic`.
+    pub plan: String,
+    /// `month` (default) or `year` (ten months' price).
+    #[serde(default)]
+    pub interval: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CheckoutView {
+    /// The provider's hosted checkout page; send the owner there.
+    pub url: String,
+}
+
+/// Starts buying `plan`: the provider's checkout page. The plan changes
+/// only when the provider's webhook confirms the payment.
+pub async fn start_checkout(
+    state: &AppState,
+    account: AccountId,
+    input: &CheckoutInput,
+) -> ApiResult<String> {
+    let provider = state.billing.as_ref().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::BillingNotConfigured,
+            "Online payment is not set up here; the operator changes plans.",
+        )
+    })?;
+    let plan = match state.store.plan(&input.plan).await {
+        Ok(plan) => plan,
+        Err(witzo_store::StoreError::NotFound) => {
+            return Err(not_for_sale(&input.plan, "There is no such plan."));
+        }
+        Err(err) => return Err(err.into()),
+    };
+    let price = match input.interval.as_deref().unwrap_or("month") {
+        "month" => &plan.price_monthly,
+        "year" => &plan.price_yearly,
+        _ => {
+            return Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                "interval must be month or year",
+            )
+            .field("interval"));
+        }
+    };
+    if price.is_empty() {
+        return Err(not_for_sale(
+            &plan.id,
+            "This plan is not sold online; contact us.",
+        ));
+    }
+    let subscription = state.store.subscription(account).await?;
+    if subscription.plan == plan.id && subscription.status != "cancelled" {
+        return Err(not_for_sale(&plan.id, "You are already on this plan."));
+    }
+    let email = state.store.account_by_id(account).await?.email;
+    let base = state.public_url.as_str().trim_end_matches('/');
+    let success_url = format!("{base}/app/billing?notice=checkout_done");
+    let cancel_url = format!("{base}/app/billing");
+    let request = CheckoutRequest {
+        account: account.get(),
+        email: &email,
+        customer: Some(subscription.customer.as_str()).filter(|c| !c.is_empty()),
+        plan: &plan.id,
+        price,
+        success_url: &success_url,
+        cancel_url: &cancel_url,
+    };
+    let checkout = provider.checkout(&request).await.map_err(provider_error)?;
+    Ok(checkout.url)
+}
+
+fn not_for_sale(plan: &str, message: &str) -> ApiError {
+    ApiError::new(ErrorCode::PlanNotForSale, message)
+        .field("plan")
+        .details(serde_json::json!({ "plan": plan }))
+}
+
+fn provider_error(err: billing::ProviderError) -> ApiError {
+    tracing::warn!(%err, "the payment provider failed");
+    ApiError::new(
+        ErrorCode::BillingProviderError,
+        "The payment provider could not be reached. Please try again.",
+    )
+}
+
+/// Starts a checkout for a plan; answers the page to send the owner to.
+#[utoipa::path(post, path = "/api/billing/checkout", tag = "billing", request_body = CheckoutInput,
+    responses((status = 200, body = CheckoutView),
+        (status = 409, description = "`billing_not_configured`", body = ErrorBody),
+        (status = 422, description = "`plan_not_for_sale`", body = ErrorBody),
+        (status = 502, description = "`billing_provider_error`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiJson(input): ApiJson<CheckoutInput>,
+) -> ApiResult<Json<CheckoutView>> {
+    let url = start_checkout(&state, owner.account, &input).await?;
+    Ok(Json(CheckoutView { url }))
+}
+
+/// Cancels (or with `cancel = false` resumes) the subscription at the end
+/// of the current cycle; the plan and its allowance stay until then.
+pub async fn cancel_at_period_end(
+    state: &AppState,
+    account: AccountId,
+    cancel: bool,
+) -> ApiResult<()> {
+    let subscription = state.store.subscription(account).await?;
+    if subscription.plan == billing::FREE_PLAN {
+        return Err(ApiError::new(
+            ErrorCode::NothingToCancel,
+            "The Free plan has nothing to cancel.",
+        ));
+    }
+    if let (Some(provider), false) = (&state.billing, subscription.subscription.is_empty()) {
+        provider
+            .cancel_at_period_end(&subscription.subscription, cancel)
+            .await
+            .map_err(provider_error)?;
+    }
+    state
+        .store
+        .set_cancel_at_period_end(account, cancel, witzo_store::now())
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// true: end with the current cycle; false: keep the subscription.
+    pub cancel_at_period_end: bool,
+}
+
+/// Cancels the subscription at the end of the cycle, or takes that back.
+#[utoipa::path(put, path = "/api/billing/cancel", tag = "billing", request_body = CancelInput,
+    responses((status = 200, body = BillingView),
+        (status = 409, description = "`nothing_to_cancel`", body = ErrorBody),
+        (status = 502, description = "`billing_provider_error`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiJson(input): ApiJson<CancelInput>,
+) -> ApiResult<Json<BillingView>> {
+    cancel_at_period_end(&state, owner.account, input.cancel_at_period_end).await?;
+    Ok(Json(billing_view(&state, owner.account).await?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookAck {
+    pub received: bool,
+    /// `applied`, `ignored` (a type Witzo does not act on), `duplicate`
+    /// (this event id was processed before), `unknown_account` or
+    /// `unknown_plan`.
+    pub outcome: &'static str,
+}
+
+/// The payment provider's webhook. The signature (and its timestamp) is
+/// checked before anything is read; each event id is processed once.
+#[utoipa::path(post, path = "/v1/billing/webhooks/{provider}", tag = "billing",
+    params(("provider" = String, Path, description = "`stripe`")),
+    request_body(content = String, description = "The provider's signed event (JSON), read as raw bytes", content_type = "application/json"),
+    responses((status = 200, body = WebhookAck),
+        (status = 400, description = "`webhook_signature_missing`, `webhook_signature_invalid`, `webhook_timestamp_stale`, `webhook_payload_invalid`", body = ErrorBody),
+        (status = 404, description = "`not_found`: no such provider is configured", body = ErrorBody)))]
+pub async fn webhook(
+    State(state): State<AppState>,
+    ApiPath(name): ApiPath<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<Json<WebhookAck>> {
+    let provider = state
+        .billing
+        .as_ref()
+        .filter(|p| p.name() == name)
+        .ok_or_else(ApiError::not_found)?;
+    let now = witzo_store::now();
+    let verified = provider.verify(&headers, &body, now).map_err(|err| {
+        let code = match err {
+            WebhookError::MissingSignature => ErrorCode::WebhookSignatureMissing,
+            WebhookError::BadSignature => ErrorCode::WebhookSignatureInvalid,
+            WebhookError::StaleTimestamp => ErrorCode::WebhookTimestampStale,
+            WebhookError::Malformed(_) => ErrorCode::WebhookPayloadInvalid,
+        };
+        tracing::warn!(%err, provider = name, "refused a billing webhook");
+        ApiError::new(code, err.to_string())
+    })?;
+    let store = &state.store;
+    let ack = |outcome| {
+        Json(WebhookAck {
+            received: true,
+            outcome,
+        })
+    };
+    if !store
+        .claim_billing_event(provider.name(), &verified.id, &verified.kind, now)
+        .await?
+    {
+        return Ok(ack("duplicate"));
+    }
+    match billing::apply(store, &verified.event, now).await {
+        Ok((outcome, account)) => {
+            store
+                .finish_billing_event(provider.name(), &verified.id, account, outcome.as_str())
+                .await?;
+            tracing::info!(
+                provider = name,
+                event = verified.id,
+                kind = verified.kind,
+                outcome = outcome.as_str(),
+                "billing webhook"
+            );
+            Ok(ack(outcome.as_str()))
+        }
+        Err(err) => {
+            // Unclaimed again, so the provider's retry processes it.
+            store
+                .release_billing_event(provider.name(), &verified.id)
+                .await?;
+            Err(err.into())
+        }
+    }
+}

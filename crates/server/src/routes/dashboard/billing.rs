@@ -1,0 +1,194 @@
+//! The Billing page: plan, status, usage meters, upgrade (through the
+//! payment provider's checkout) and cancellation at the end of the cycle.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::sign_in::Alert;
+use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{ApiForm, ApiQuery, OwnerSession};
+use crate::routes::billing::{self as api, BillingView, CheckoutInput};
+use crate::routes::redirect;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "app/billing.html")]
+struct BillingPage {
+    layout: Layout,
+    billing: BillingView,
+    renews: String,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+}
+
+#[derive(Template)]
+#[template(path = "app/checkout.html")]
+struct CheckoutPage {
+    layout: Layout,
+    url: String,
+}
+
+impl BillingPage {
+    /// The price of a plan as shown: "$20 / month", "Free", "Custom".
+    fn price(&self, cents: &Option<i64>) -> String {
+        match cents {
+            None => "Custom".to_owned(),
+            Some(0) => "Free".to_owned(),
+            Some(cents) if cents % 100 == 0 => format!("${} / month", cents / 100),
+            Some(cents) => format!("${}.{:02} / month", cents / 100, cents % 100),
+        }
+    }
+
+    fn limit(&self, limit: &Option<i64>) -> String {
+        limit.map_or_else(|| "unlimited".to_owned(), |l| l.to_string())
+    }
+
+    /// A feature flag's name as owners read it.
+    fn feature(&self, name: &str) -> &'static str {
+        match name {
+            "lead_form_fallback" => "lead form at the limit",
+            "follow_up_email" => "follow-up e-mail to leads",
+            "lead_webhook" => "lead webhook",
+            "auto_rescrape" => "automatic re-scrape",
+            "white_label" => "white-label",
+            "api_keys" => "API keys",
+            _ => "",
+        }
+    }
+}
+
+fn notice_text(notice: &str) -> Option<&'static str> {
+    match notice {
+        "checkout_done" => Some(
+            "Thank you. Your plan changes as soon as the payment provider confirms the payment.",
+        ),
+        "cancelled" => Some("Your subscription ends with the current cycle."),
+        "resumed" => Some("Your subscription continues."),
+        _ => None,
+    }
+}
+
+async fn billing_page(
+    state: &AppState,
+    owner: &OwnerSession,
+    notice: Option<&'static str>,
+    error: Option<Alert>,
+) -> ApiResult<Response> {
+    let billing = api::billing_view(state, owner.account).await?;
+    let page = BillingPage {
+        layout: Layout::signed_in(state, owner, "billing").await?,
+        renews: crate::format::utc_minute(billing.renews_at),
+        billing,
+        notice,
+        error,
+    };
+    Ok(render(&page)?.into_response())
+}
+
+/// A client error shown on the page; anything else is an error response.
+async fn or_page(
+    state: &AppState,
+    owner: &OwnerSession,
+    result: ApiResult<Response>,
+) -> ApiResult<Response> {
+    match result {
+        Err(err) if err.code().status().is_client_error() || is_provider(&err) => {
+            let page = billing_page(state, owner, None, Some(Alert::from(&err))).await?;
+            Ok(with_status(page, &err))
+        }
+        other => other,
+    }
+}
+
+fn is_provider(err: &ApiError) -> bool {
+    err.code() == crate::error::ErrorCode::BillingProviderError
+}
+
+/// The Billing page.
+#[utoipa::path(get, path = "/app/billing", tag = "pages", params(NoticeQuery),
+    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+pub async fn page(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiQuery(query): ApiQuery<NoticeQuery>,
+) -> ApiResult<Response> {
+    let notice = query.notice.as_deref().and_then(notice_text);
+    billing_page(&state, &owner, notice, None).await
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpgradeForm {
+    plan: String,
+    interval: Option<String>,
+    csrf_token: String,
+}
+
+/// Starts an upgrade: a page that links to the provider's checkout (a
+/// link rather than a redirect, which the dashboard's `form-action 'self'`
+/// policy would block).
+#[utoipa::path(post, path = "/app/billing/checkout", tag = "pages",
+    request_body(content = UpgradeForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "A page linking to the checkout", content_type = "text/html"),
+        (status = 409, description = "The Billing page with `billing_not_configured`", content_type = "text/html"),
+        (status = 422, description = "The Billing page with `plan_not_for_sale`", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn checkout(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiForm(form): ApiForm<UpgradeForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let input = CheckoutInput {
+        plan: form.plan,
+        interval: form.interval.filter(|i| !i.is_empty()),
+    };
+    let result = async {
+        let url = api::start_checkout(&state, owner.account, &input).await?;
+        let page = CheckoutPage {
+            layout: Layout::signed_in(&state, &owner, "billing").await?,
+            url,
+        };
+        Ok(render(&page)?.into_response())
+    }
+    .await;
+    or_page(&state, &owner, result).await
+}
+
+/// Cancels the subscription at the end of the current cycle.
+#[utoipa::path(post, path = "/app/billing/cancel", tag = "pages",
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Back to the Billing page"),
+        (status = 409, description = "The Billing page with `nothing_to_cancel`", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn cancel(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let result = api::cancel_at_period_end(&state, owner.account, true)
+        .await
+        .map(|()| redirect("/app/billing?notice=cancelled", []));
+    or_page(&state, &owner, result).await
+}
+
+/// Takes a pending cancellation back.
+#[utoipa::path(post, path = "/app/billing/resume", tag = "pages",
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 303, description = "Back to the Billing page")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn resume(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let result = api::cancel_at_period_end(&state, owner.account, false)
+        .await
+        .map(|()| redirect("/app/billing?notice=resumed", []));
+    or_page(&state, &owner, result).await
+}
