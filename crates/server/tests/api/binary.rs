@@ -309,6 +309,147 @@ fn operators_set_an_accounts_usage_by_hand() {
 }
 
 #[test]
+fn operators_edit_plans_and_move_accounts_between_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| witzo(dir.path()).args(args).output().unwrap();
+    let stdout = |args: &[&str]| {
+        let out = run(args);
+        assert!(out.status.success(), "{args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let listed = stdout(&["admin", "plan", "list"]);
+    let free = listed.lines().find(|l| l.starts_with("free ")).unwrap();
+    assert_eq!(
+        free.split_whitespace().collect::<Vec<_>>(),
+        ["free", "Free", "0.00", "100", "15", "4", "3", "1"]
+    );
+    let enterprise = listed
+        .lines()
+        .find(|l| l.starts_with("enterprise "))
+        .unwrap();
+    assert_eq!(
+        enterprise.split_whitespace().collect::<Vec<_>>(),
+        [
+            "enterprise",
+            "Enterprise",
+            "custom",
+            "unlimited",
+            "unlimited",
+            "unlimited",
+            "unlimited",
+            "unlimited",
+            "lead_form_fallback,follow_up_email,lead_webhook,auto_rescrape,white_label,api_keys"
+        ]
+    );
+
+    // Edit a plan: limits, a feature flag, the provider's price.
+    stdout(&[
+        "admin",
+        "plan",
+        "set",
+        "basic",
+        "--conversations",
+        "2000",
+        "--leads",
+        "unlimited",
+        "--feature",
+        "white_label=on",
+        "--price-monthly",
+        "price_123",
+    ]);
+    let basic = stdout(&["admin", "plan", "list"])
+        .lines()
+        .find(|l| l.starts_with("basic "))
+        .unwrap()
+        .split_whitespace()
+        .map(str::to_owned)
+        .collect::<Vec<_>>();
+    assert_eq!(
+        basic,
+        [
+            "basic",
+            "Basic",
+            "20.00",
+            "2000",
+            "30",
+            "10",
+            "unlimited",
+            "1",
+            "lead_form_fallback,follow_up_email,lead_webhook,auto_rescrape,white_label"
+        ]
+    );
+    for (args, exit) in [
+        (vec!["admin", "plan", "set", "basic", "--pages", "-5"], 2),
+        (
+            vec!["admin", "plan", "set", "basic", "--feature", "teleport=on"],
+            2,
+        ),
+        (
+            vec!["admin", "plan", "set", "basic", "--feature", "white_label"],
+            2,
+        ),
+        (vec!["admin", "plan", "set", "gold", "--pages", "5"], 1),
+        (
+            vec!["admin", "plan", "create", "Gold Plan!", "--name", "Gold"],
+            1,
+        ),
+        (
+            vec!["admin", "plan", "create", "basic", "--name", "Again"],
+            1,
+        ),
+    ] {
+        assert_eq!(run(&args).status.code(), Some(exit), "{args:?}");
+    }
+    let created = stdout(&[
+        "admin", "plan", "create", "gold", "--name", "Gold", "--from", "standard",
+    ]);
+    assert_eq!(created.trim(), "created plan gold (Gold)");
+
+    // Accounts: put one on the new plan, see it.
+    stdout(&["admin", "account", "create", "--email", "ops@example.com"]);
+    stdout(&[
+        "admin",
+        "account",
+        "set-plan",
+        "--account",
+        "ops@example.com",
+        "--plan",
+        "gold",
+    ]);
+    let shown = stdout(&["admin", "account", "show", "--account", "ops@example.com"]);
+    assert!(shown.contains("plan          Gold (active)"), "{shown}");
+    assert!(shown.contains("conversations 0 of 5000"), "{shown}");
+    assert!(
+        shown.contains("leads         0 of unlimited (0 locked)"),
+        "{shown}"
+    );
+    let listed = stdout(&["admin", "account", "list"]);
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.contains("ops@example.com") && l.split_whitespace().any(|w| w == "gold")),
+        "{listed}"
+    );
+    let unknown = run(&[
+        "admin",
+        "account",
+        "set-plan",
+        "--account",
+        "ops@example.com",
+        "--plan",
+        "platinum",
+    ]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(
+        String::from_utf8(unknown.stdout)
+            .unwrap()
+            .contains("there is no plan \"platinum\""),
+    );
+    let still = stdout(&["admin", "account", "show", "--email", "ops@example.com"]);
+    assert!(still.contains("plan          Gold (active)"), "{still}");
+}
+
+#[test]
 fn operators_create_and_list_widgets() {
     let dir = tempfile::tempdir().unwrap();
     let run = |args: &[&str]| witzo(dir.path()).args(args).output().unwrap();

@@ -263,3 +263,95 @@ async fn the_dashboard_preview_chats_under_the_dashboard_csp() {
     );
     browser.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn the_limit_notice_shows_and_paid_plans_offer_the_lead_form_instead() {
+    let app = spawn_app().await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["localhost"]).await;
+    // The Free plan's 100 conversations this month are all used.
+    app.state.store.set_usage(owner.account, 100).await.unwrap();
+    let port = host_site(widget["embed_snippet"].as_str().unwrap().to_owned()).await;
+    let driver = Driver::start().await;
+    let browser = driver.browser().await;
+    browser
+        .goto(&format!("http://localhost:{port}/"))
+        .await
+        .unwrap();
+    poll(&browser, "const b = root.querySelector('button[part=launcher]'); if (!b) return null; b.click(); return true;").await;
+    let send = "const i = root.querySelector('[part=input]'); \
+        if (!i || i.disabled || i.getBoundingClientRect().width === 0) return null; \
+        i.value = 'What do you sell?'; i.dispatchEvent(new Event('input', {bubbles: true})); \
+        root.querySelector('button[part=send]').click(); return true;";
+    let notice = "const e = root.querySelector('.error[data-code=conversation_limit_reached]'); \
+        return e ? {text: e.textContent, live: e.getAttribute('part')} : null;";
+
+    // Free: the notice, and no lead form.
+    poll(&browser, send).await;
+    let shown = poll(&browser, notice).await;
+    assert_eq!(
+        shown,
+        json!({"text": "This chat has reached its limit for now.", "live": "error"})
+    );
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = poll(
+        &browser,
+        "return {forms: root.querySelectorAll('form[part=lead-form]').length, \
+        input_disabled: root.querySelector('[part=input]').disabled, \
+        kept: root.querySelector('[part=input]').value, \
+        visitors: root.querySelectorAll('[data-role=visitor]').length};",
+    )
+    .await;
+    assert_eq!(
+        after,
+        json!({"forms": 0, "input_disabled": false, "kept": "What do you sell?", "visitors": 0}),
+        "no lead form on the free plan; the message is given back"
+    );
+
+    // Basic, at its 1000: the same notice, and the lead form instead.
+    app.state
+        .store
+        .set_plan(owner.account, "basic", witzo_store::now())
+        .await
+        .unwrap();
+    app.state
+        .store
+        .set_usage(owner.account, 1000)
+        .await
+        .unwrap();
+    poll(&browser, send).await;
+    let form = poll(
+        &browser,
+        "const f = root.querySelector('form[part=lead-form]'); \
+        if (!f) return null; return {forms: root.querySelectorAll('form[part=lead-form]').length, \
+        fields: [...f.elements].map(e => e.name).filter(Boolean), \
+        notices: root.querySelectorAll('.error[data-code=conversation_limit_reached]').length};",
+    )
+    .await;
+    // The widget's own lead fields (the defaults: name and e-mail).
+    assert_eq!(
+        form,
+        json!({"forms": 1, "fields": ["name", "email"], "notices": 1})
+    );
+    let shown = poll(&browser, notice).await;
+    assert_eq!(
+        shown,
+        json!({"text": "This chat has reached its limit for now.", "live": "error"})
+    );
+    poll(
+        &browser,
+        "const f = root.querySelector('form[part=lead-form]'); \
+        f.querySelector('input[name=email]').value = 'visitor@example.com'; \
+        f.querySelector('button[type=submit]').click(); return true;",
+    )
+    .await;
+    let thanks = poll(&browser, "const t = root.querySelector('[part=lead-thanks]'); \
+        return t ? {text: t.textContent, forms: root.querySelectorAll('form[part=lead-form]').length} : null;").await;
+    assert_eq!(
+        thanks,
+        json!({"text": "Thank you! We have received your details and will be in touch.", "forms": 0})
+    );
+    let holdings = app.state.store.holdings(owner.account).await.unwrap();
+    assert_eq!((holdings.leads, holdings.leads_locked), (1, 0));
+    browser.close().await.unwrap();
+}

@@ -7,6 +7,7 @@ mod audit;
 mod identities;
 mod jobs;
 mod login_codes;
+mod plans;
 mod sessions;
 mod sources;
 mod usage;
