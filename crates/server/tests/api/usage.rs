@@ -304,3 +304,43 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
         "{unlimited}"
     );
 }
+
+#[tokio::test]
+async fn rate_limited_and_invalid_requests_are_not_counted() {
+    let app = spawn_app_with(
+        |c| {
+            c.limits.visitor_per_minute = 3;
+            c.limits.visitor_burst = 3;
+        },
+        AppOptions::default(),
+    )
+    .await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
+    let ada = visitor();
+    let send = |message: String| {
+        let (app, path, ada) = (&app, path.clone(), ada.clone());
+        async move {
+            app.client
+                .post(app.url(&path))
+                .header("origin", "https://shop.example.com")
+                .json(&json!({"visitor_id": ada, "message": message}))
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let too_long = send("x".repeat(5_000)).await;
+    assert_eq!(
+        crate::helpers::error_code(too_long, 422).await,
+        "message_too_long"
+    );
+    let mut statuses = Vec::new();
+    for _ in 0..6 {
+        statuses.push(send("When do you open?".to_owned()).await.status().as_u16());
+    }
+    assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
+    let usage = app.state.store.usage(owner.account).await.unwrap();
+    assert_eq!(usage.used, 3, "only the answered messages count");
+}
