@@ -32,7 +32,7 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
-use crate::routes::{account, auth, billing, ops, pages, public, sources, widgets};
+use crate::routes::{account, auth, billing, leads, ops, pages, public, sources, widgets};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors};
 use crate::security::csrf::csrf_guard;
@@ -130,6 +130,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(dashboard::sources::delete))
         .routes(routes!(dashboard::sources::delete_page))
         .routes(routes!(dashboard::billing::page))
+        .routes(routes!(dashboard::leads::page))
+        .routes(routes!(leads::list))
         .routes(routes!(dashboard::billing::checkout))
         .routes(routes!(dashboard::billing::cancel))
         .routes(routes!(dashboard::billing::resume))

@@ -542,6 +542,12 @@ impl Config {
                     .to_owned(),
             );
         }
+        if self.environment == Environment::Production
+            && stripe.secret_key.is_some()
+            && stripe.api_base.scheme() != "https"
+        {
+            problems.push("billing.stripe.api_base must be https:// in production".to_owned());
+        }
         if stripe.tolerance_secs == 0 || stripe.tolerance_secs > 3600 {
             problems.push("billing.stripe.tolerance_secs must be between 1 and 3600".to_owned());
         }

@@ -65,6 +65,25 @@ pub struct EmbedOrigin {
     pub last_seen: i64,
 }
 
+/// A stored lead. `locked`: past the plan's leads; kept, shown only after
+/// an upgrade.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct LeadRow {
+    pub id: i64,
+    pub widget_id: i64,
+    pub widget_name: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+    pub message: String,
+    /// `form` or `chat`.
+    pub source: String,
+    #[sqlx(try_from = "i64")]
+    pub locked: crate::widgets::Flag,
+    pub created_at: i64,
+}
+
 /// Contact details from the widget's lead form.
 #[derive(Debug, Clone, Default)]
 pub struct NewLead<'a> {
@@ -318,6 +337,20 @@ impl Store {
         .fetch_one(self.pool())
         .await?;
         Ok(locked != 0)
+    }
+
+    /// The account's newest leads (at most `limit`), locked ones included.
+    pub async fn leads_of(&self, account: AccountId, limit: i64) -> StoreResult<Vec<LeadRow>> {
+        Ok(sqlx::query_as(
+            "SELECT l.id, l.widget_id, w.name AS widget_name, l.name, l.email, l.phone, l.company, \
+                    l.message, l.source, l.locked, l.created_at \
+             FROM leads l JOIN widgets w ON w.id = l.widget_id \
+             WHERE w.account_id = $1 ORDER BY l.id DESC LIMIT $2",
+        )
+        .bind(account.get())
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn leads_count(&self, widget: WidgetId) -> StoreResult<i64> {

@@ -5,6 +5,7 @@ pub mod account;
 pub mod auth;
 pub mod billing;
 pub mod dashboard;
+pub mod leads;
 pub mod ops;
 pub mod pages;
 pub mod public;

@@ -434,6 +434,34 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
         meters(&app, &owner).await[3],
         meter("leads", 13, Some(3), 10)
     );
+    // Locked leads are listed without their details; the oldest three show.
+    let listed: Vec<Value> = app.get_as(&owner, "/api/leads").await.json().await.unwrap();
+    let visible: Vec<&str> = listed
+        .iter()
+        .filter_map(|l| l["contact"]["email"].as_str())
+        .collect();
+    assert_eq!(
+        visible,
+        [
+            "lead3@example.org",
+            "lead2@example.org",
+            "lead1@example.org"
+        ]
+    );
+    assert_eq!(listed.len(), 13);
+    assert!(
+        listed
+            .iter()
+            .filter(|l| l["locked"] == true)
+            .all(|l| l["contact"].is_null())
+    );
+    let page = app.get_as(&owner, "/app/leads").await.text().await.unwrap();
+    assert_eq!(page.matches("data-locked-lead=\"1\"").count(), 10);
+    assert!(
+        !page.contains("lead13@example.org"),
+        "a locked lead's details stay hidden"
+    );
+    assert!(page.contains("lead1@example.org"));
 
     // An upgrade lifts every mark at once.
     store
@@ -447,5 +475,10 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
             meter("documents", 8, None, 0),
             meter("leads", 13, None, 0),
         ]
+    );
+    let page = app.get_as(&owner, "/app/leads").await.text().await.unwrap();
+    assert!(
+        page.contains("lead13@example.org"),
+        "an upgrade shows every lead"
     );
 }

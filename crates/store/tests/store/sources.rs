@@ -292,6 +292,15 @@ store_test!(
                 .unwrap()
                 .is_empty()
         );
+        // Free has no automatic re-scrapes (a downgrade stops them).
+        assert!(
+            store
+                .queue_due_rescrapes(7 * 86_400)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        store.set_plan(ada.id, "basic", 1).await.unwrap();
         let queued = store.queue_due_rescrapes(7 * 86_400).await.unwrap();
         assert_eq!(queued.len(), 1);
         assert_ne!(queued[0], first);

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod billing;
+pub mod leads;
 pub mod sign_in;
 pub mod sources;
 pub mod widgets;
@@ -192,11 +193,6 @@ const SECTIONS: &[(&str, &str, &str)] = &[
         "Each widget's page lists its latest conversations; open one to read it. Search and export across widgets arrive later.",
     ),
     (
-        "leads",
-        "Leads",
-        "Contact details visitors leave in the widget's lead form will be listed here.",
-    ),
-    (
         "analytics",
         "Analytics",
         "Widget loads, conversations, ratings and usage over time will be charted here.",
@@ -205,7 +201,7 @@ const SECTIONS: &[(&str, &str, &str)] = &[
 
 /// A dashboard section that later work fills.
 #[utoipa::path(get, path = "/app/{section}", tag = "pages",
-    params(("section" = String, Path, description = "conversations, leads or analytics")),
+    params(("section" = String, Path, description = "conversations or analytics")),
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such section")))]
 pub async fn section(
     State(state): State<AppState>,
