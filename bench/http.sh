@@ -27,7 +27,7 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 key=$("$witzo" admin widget create --account bench@example.com --name Bench --domain bench.example --data-dir "$dir/data")
 # Knowledge: SciFact's 5,183 abstracts written twice as Markdown documents
 # (one section per abstract), extracted, chunked and embedded by `witzo ingest`.
-"$witzo" admin account set-plan --email bench@example.com --plan enterprise --data-dir "$dir/data" >/dev/null
+"$witzo" admin account set-plan --account bench@example.com --plan enterprise --data-dir "$dir/data" >/dev/null
 python3 - "$dir/docs" <<'PY'
 import json, os, sys
 out = sys.argv[1]

@@ -303,6 +303,26 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
         unlimited.contains("100 conversations this cycle on the Enterprise plan (unlimited)"),
         "{unlimited}"
     );
+    // A failed payment and a pending cancellation show on the Overview too.
+    store
+        .set_subscription_status(owner.account, "past_due", 2)
+        .await
+        .unwrap();
+    assert!(page().await.contains("data-status=\"past_due\""));
+    store
+        .set_subscription_status(owner.account, "active", 3)
+        .await
+        .unwrap();
+    store
+        .set_cancel_at_period_end(owner.account, true, 3)
+        .await
+        .unwrap();
+    let ending = page().await;
+    assert!(!ending.contains("data-status=\"past_due\""));
+    assert!(
+        ending.contains("Your Enterprise subscription ends on"),
+        "{ending}"
+    );
 }
 
 #[tokio::test]

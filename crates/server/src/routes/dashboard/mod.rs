@@ -130,17 +130,24 @@ struct UsageMeter {
     plan: String,
     /// When the allowance renews (UTC, to the minute).
     renews: String,
+    /// The subscription's status (`active`, `past_due`, `cancelled`).
+    status: String,
+    /// The subscription ends with this cycle.
+    cancelling: bool,
 }
 
 impl UsageMeter {
     async fn of(state: &AppState, account: witzo_store::domain::AccountId) -> ApiResult<Self> {
         let plan = state.store.account_plan(account).await?;
         let usage = state.store.usage(account).await?;
+        let subscription = state.store.subscription(account).await?;
         Ok(Self {
             used: usage.used,
             limit: plan.conversations,
             renews: crate::format::utc_minute(usage.resets_at()),
             plan: plan.name,
+            status: subscription.status,
+            cancelling: subscription.cancel_at_period_end.0,
         })
     }
 
