@@ -48,6 +48,9 @@ use witzo_retrieval::Answerer;
 
 /// Largest document upload: ten files of 10 MB and the multipart framing.
 const UPLOAD_BODY_BYTES: usize = 10 * 10 * 1024 * 1024 + 1024 * 1024;
+/// A payment provider's event (Stripe's are a few KiB; subscriptions with
+/// many items grow).
+const WEBHOOK_BODY_BYTES: usize = 256 * 1024;
 
 /// Parts of the application that deployments (and tests) may replace.
 pub struct AppOptions {
@@ -164,7 +167,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(public::chat))
         .routes(routes!(public::feedback))
         .routes(routes!(public::contact))
-        .routes(routes!(billing::webhook))
+        .routes(routes!(billing::webhook).layer(DefaultBodyLimit::max(WEBHOOK_BODY_BYTES)))
         .routes(routes!(public::events))
         .routes(routes!(public::widget_js))
         .routes(routes!(public::loader))

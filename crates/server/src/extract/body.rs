@@ -25,6 +25,18 @@ pub struct ApiQuery<T>(pub T);
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
 
+/// The body as raw bytes (signed webhooks, whose signature covers them
+/// exactly), with the same size refusal as every other body.
+pub struct ApiBytes(pub Bytes);
+
+impl<S: Send + Sync> FromRequest<S> for ApiBytes {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> ApiResult<Self> {
+        read_body(req, state).await.map(ApiBytes)
+    }
+}
+
 /// A `multipart/form-data` body (uploads).
 pub struct ApiMultipart(pub axum::extract::Multipart);
 

@@ -6,6 +6,6 @@ mod body;
 mod client;
 mod session;
 
-pub use body::{ApiForm, ApiJson, ApiMultipart, ApiPath, ApiQuery};
+pub use body::{ApiBytes, ApiForm, ApiJson, ApiMultipart, ApiPath, ApiQuery};
 pub use client::ClientIp;
 pub use session::OwnerSession;

@@ -3,7 +3,6 @@
 //! and the provider's webhooks — the only way a payment changes a plan.
 
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
@@ -13,7 +12,7 @@ use witzo_store::plans::Plan;
 
 use crate::billing::{self, CheckoutRequest, WebhookError};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiJson, ApiPath, OwnerSession};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, OwnerSession};
 use crate::state::AppState;
 
 /// A plan as owners compare them.
@@ -31,8 +30,9 @@ pub struct PlanView {
     pub widgets: Option<i64>,
     /// The feature flags that are on.
     pub features: Vec<&'static str>,
-    /// Whether it can be bought online (the provider has its price).
-    pub purchasable: bool,
+    /// The billing intervals it can be bought online for (`month`,
+    /// `year`): those the provider has a price for.
+    pub intervals: Vec<&'static str>,
 }
 
 impl PlanView {
@@ -52,7 +52,11 @@ impl PlanView {
                 .into_iter()
                 .filter_map(|(name, on)| on.then_some(name))
                 .collect(),
-            purchasable: online && !plan.price_monthly.is_empty(),
+            intervals: [("month", &plan.price_monthly), ("year", &plan.price_yearly)]
+                .into_iter()
+                .filter(|(_, price)| online && !price.is_empty())
+                .map(|(interval, _)| interval)
+                .collect(),
         }
     }
 }
@@ -321,7 +325,7 @@ pub async fn webhook(
     State(state): State<AppState>,
     ApiPath(name): ApiPath<String>,
     headers: HeaderMap,
-    body: Bytes,
+    ApiBytes(body): ApiBytes,
 ) -> ApiResult<Json<WebhookAck>> {
     let provider = state
         .billing

@@ -149,7 +149,7 @@ async fn sell_online(app: &TestApp) {
     let store = &app.state.store;
     for (id, monthly, yearly) in [
         ("basic", "price_basic_m", "price_basic_y"),
-        ("standard", "price_std_m", "price_std_y"),
+        ("standard", "price_std_m", ""),
     ] {
         let mut plan = store.plan(id).await.unwrap();
         plan.price_monthly = monthly.to_owned();
@@ -162,6 +162,33 @@ async fn checkout_and_webhooks_drive_the_subscription(app: TestApp, received: Re
     sell_online(&app).await;
     let owner = app.sign_in("ada@example.com").await;
     let id = owner.account.get();
+
+    // The Billing page offers what Stripe sells, at the intervals it has prices for.
+    let page = app
+        .get_as(&owner, "/app/billing")
+        .await
+        .text()
+        .await
+        .unwrap();
+    let row = |plan: &str| {
+        let start = page.find(&format!("data-plan=\"{plan}\"")).unwrap();
+        let end = page[start..].find("</tr>").unwrap() + start;
+        page[start..end].to_owned()
+    };
+    assert!(
+        row("basic").contains("<option value=\"month\">")
+            && row("basic").contains("<option value=\"year\">")
+    );
+    assert!(
+        row("standard").contains("<option value=\"month\">")
+            && !row("standard").contains("value=\"year\"")
+    );
+    assert!(
+        !row("enterprise").contains("<form"),
+        "custom pricing is not sold online"
+    );
+    assert!(!row("free").contains("<form"), "the current plan");
+    assert!(!page.contains("data-billing=\"operator\""));
 
     // Checkout: the plan does not change until Stripe confirms the payment.
     let response = app
@@ -322,6 +349,12 @@ async fn checkout_and_webhooks_drive_the_subscription(app: TestApp, received: Re
         let response = deliver_raw(&app, &deleted, signed).await;
         assert_eq!(error_code(response, 400).await, code);
     }
+    let huge = format!(
+        "{{\"id\": \"evt_big\", \"pad\": \"{}\"}}",
+        "x".repeat(300 * 1024)
+    );
+    let response = deliver_raw(&app, &huge, Some(signature(WEBHOOK_SECRET, now, &huge))).await;
+    assert_eq!(error_code(response, 413).await, "payload_too_large");
     let garbage = "{\"id\": \"evt_5\", \"type\": ";
     let response = deliver_raw(&app, garbage, Some(signature(WEBHOOK_SECRET, now, garbage))).await;
     assert_eq!(error_code(response, 400).await, "webhook_payload_invalid");
