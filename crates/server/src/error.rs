@@ -74,6 +74,8 @@ error_codes! {
     BillingNotConfigured => "billing_not_configured", CONFLICT;
     PlanNotForSale => "plan_not_for_sale", UNPROCESSABLE_ENTITY;
     NothingToCancel => "nothing_to_cancel", CONFLICT;
+    SubscriptionExists => "subscription_exists", CONFLICT;
+    NoBillingCustomer => "no_billing_customer", CONFLICT;
     BillingProviderError => "billing_provider_error", BAD_GATEWAY;
     WebhookSignatureMissing => "webhook_signature_missing", BAD_REQUEST;
     WebhookSignatureInvalid => "webhook_signature_invalid", BAD_REQUEST;

@@ -51,7 +51,7 @@ pub struct CheckoutRequest<'a> {
     pub cancel_url: &'a str,
 }
 
-/// A hosted checkout page to send the owner to.
+/// A provider's hosted page (checkout, customer portal) to send the owner to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Checkout {
     pub url: String,
@@ -132,6 +132,14 @@ pub trait BillingProvider: Send + Sync {
     fn checkout<'a>(
         &'a self,
         request: &'a CheckoutRequest<'a>,
+    ) -> BoxFuture<'a, Result<Checkout, ProviderError>>;
+
+    /// A hosted page where the customer changes plan or payment method;
+    /// what they change comes back as webhook events.
+    fn portal<'a>(
+        &'a self,
+        customer: &'a str,
+        return_url: &'a str,
     ) -> BoxFuture<'a, Result<Checkout, ProviderError>>;
 
     /// Sets (or clears) cancellation at the end of the paid period.

@@ -132,14 +132,24 @@ impl BillingProvider for StripeProvider {
         Box::pin(async move {
             let url = self.endpoint(&["v1", "checkout", "sessions"])?;
             let body = self.post(url, checkout_form(request)).await?;
-            #[derive(Deserialize)]
-            struct Session {
-                url: String,
-            }
-            let session: Session = serde_json::from_slice(&body).map_err(|err| {
-                ProviderError::Unreachable(format!("unexpected checkout session reply: {err}"))
-            })?;
-            Ok(Checkout { url: session.url })
+            hosted_page(&body, "checkout session")
+        })
+    }
+
+    fn portal<'a>(
+        &'a self,
+        customer: &'a str,
+        return_url: &'a str,
+    ) -> BoxFuture<'a, Result<Checkout, ProviderError>> {
+        Box::pin(async move {
+            check_id(customer, "customer")?;
+            let url = self.endpoint(&["v1", "billing_portal", "sessions"])?;
+            let form = form_urlencoded::Serializer::new(String::new())
+                .append_pair("customer", customer)
+                .append_pair("return_url", return_url)
+                .finish();
+            let body = self.post(url, form).await?;
+            hosted_page(&body, "billing portal session")
         })
     }
 
@@ -149,15 +159,7 @@ impl BillingProvider for StripeProvider {
         cancel: bool,
     ) -> BoxFuture<'a, Result<(), ProviderError>> {
         Box::pin(async move {
-            let well_formed = !subscription.is_empty()
-                && subscription
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'_');
-            if !well_formed {
-                return Err(ProviderError::Refused(format!(
-                    "{subscription:?} is not a Stripe subscription id"
-                )));
-            }
+            check_id(subscription, "subscription")?;
             let url = self.endpoint(&["v1", "subscriptions", subscription])?;
             let form = form_urlencoded::Serializer::new(String::new())
                 .append_pair(
@@ -193,6 +195,29 @@ impl BillingProvider for StripeProvider {
             return Err(WebhookError::StaleTimestamp);
         }
         parse_event(body)
+    }
+}
+
+/// The `url` of a session Stripe created (checkout, billing portal).
+fn hosted_page(body: &[u8], what: &str) -> Result<Checkout, ProviderError> {
+    #[derive(Deserialize)]
+    struct Session {
+        url: String,
+    }
+    let session: Session = serde_json::from_slice(body)
+        .map_err(|err| ProviderError::Unreachable(format!("unexpected {what} reply: {err}")))?;
+    Ok(Checkout { url: session.url })
+}
+
+/// Refuses an id that is not Stripe-shaped before it reaches a URL or form.
+fn check_id(id: &str, what: &str) -> Result<(), ProviderError> {
+    let well_formed = !id.is_empty() && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if well_formed {
+        Ok(())
+    } else {
+        Err(ProviderError::Refused(format!(
+            "{id:?} is not a Stripe {what} id"
+        )))
     }
 }
 

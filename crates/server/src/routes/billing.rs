@@ -99,6 +99,11 @@ pub struct BillingView {
     /// The payment provider (`stripe`), or `null` when plans are changed
     /// by the operator.
     pub provider: Option<&'static str>,
+    /// The account pays through the provider: its portal changes the plan
+    /// and payment method (and a new checkout is refused).
+    pub portal: bool,
+    /// A provider subscription is running: plan changes go through the portal.
+    pub subscribed: bool,
 }
 
 pub async fn billing_view(state: &AppState, account: AccountId) -> ApiResult<BillingView> {
@@ -134,10 +139,12 @@ pub async fn billing_view(state: &AppState, account: AccountId) -> ApiResult<Bil
             .map(|p| PlanView::of(p, online))
             .collect(),
         plan: PlanView::of(&plan, online),
-        status: subscription.status,
+        status: subscription.status.clone(),
         cancel_at_period_end: subscription.cancel_at_period_end.0,
         renews_at: usage.resets_at(),
         provider: state.billing.as_ref().map(|b| b.name()),
+        portal: state.billing.is_some() && !subscription.customer.is_empty(),
+        subscribed: !subscription.subscription.is_empty(),
     })
 }
 
@@ -163,7 +170,7 @@ pub struct CheckoutInput {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CheckoutView {
-    /// The provider's hosted checkout page; send the owner there.
+    /// The provider's hosted page (checkout or portal); send the owner there.
     pub url: String,
 }
 
@@ -174,12 +181,7 @@ pub async fn start_checkout(
     account: AccountId,
     input: &CheckoutInput,
 ) -> ApiResult<String> {
-    let provider = state.billing.as_ref().ok_or_else(|| {
-        ApiError::new(
-            ErrorCode::BillingNotConfigured,
-            "Online payment is not set up here; the operator changes plans.",
-        )
-    })?;
+    let provider = configured(state)?;
     let plan = match state.store.plan(&input.plan).await {
         Ok(plan) => plan,
         Err(witzo_store::StoreError::NotFound) => {
@@ -208,6 +210,14 @@ pub async fn start_checkout(
     if subscription.plan == plan.id && subscription.status != "cancelled" {
         return Err(not_for_sale(&plan.id, "You are already on this plan."));
     }
+    // A second checkout would start a second subscription: changes to a
+    // running one go through the provider's portal.
+    if !subscription.subscription.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::SubscriptionExists,
+            "You already have a subscription; change its plan in the billing portal.",
+        ));
+    }
     let email = state.store.account_by_id(account).await?.email;
     let base = state.public_url.as_str().trim_end_matches('/');
     let success_url = format!("{base}/app/billing?notice=checkout_done");
@@ -223,6 +233,37 @@ pub async fn start_checkout(
     };
     let checkout = provider.checkout(&request).await.map_err(provider_error)?;
     Ok(checkout.url)
+}
+
+/// The provider's customer portal for the account (change plan, payment
+/// method, invoices).
+pub async fn open_portal(state: &AppState, account: AccountId) -> ApiResult<String> {
+    let provider = configured(state)?;
+    let customer = state.store.subscription(account).await?.customer;
+    if customer.is_empty() {
+        return Err(ApiError::new(
+            ErrorCode::NoBillingCustomer,
+            "There is no payment account yet: choose a plan first.",
+        ));
+    }
+    let return_url = format!(
+        "{}/app/billing",
+        state.public_url.as_str().trim_end_matches('/')
+    );
+    let page = provider
+        .portal(&customer, &return_url)
+        .await
+        .map_err(provider_error)?;
+    Ok(page.url)
+}
+
+fn configured(state: &AppState) -> ApiResult<&dyn billing::BillingProvider> {
+    state.billing.as_deref().ok_or_else(|| {
+        ApiError::new(
+            ErrorCode::BillingNotConfigured,
+            "Online payment is not set up here; the operator changes plans.",
+        )
+    })
 }
 
 fn not_for_sale(plan: &str, message: &str) -> ApiError {
@@ -252,6 +293,20 @@ pub async fn checkout(
     ApiJson(input): ApiJson<CheckoutInput>,
 ) -> ApiResult<Json<CheckoutView>> {
     let url = start_checkout(&state, owner.account, &input).await?;
+    Ok(Json(CheckoutView { url }))
+}
+
+/// Opens the provider's customer portal; answers the page to send the owner to.
+#[utoipa::path(post, path = "/api/billing/portal", tag = "billing",
+    responses((status = 200, body = CheckoutView),
+        (status = 409, description = "`billing_not_configured`, `no_billing_customer`", body = ErrorBody),
+        (status = 502, description = "`billing_provider_error`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn portal(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+) -> ApiResult<Json<CheckoutView>> {
+    let url = open_portal(&state, owner.account).await?;
     Ok(Json(CheckoutView { url }))
 }
 

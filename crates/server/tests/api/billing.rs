@@ -55,6 +55,19 @@ async fn fake_stripe() -> (SocketAddr, Received) {
             ),
         )
         .route(
+            "/v1/billing_portal/sessions",
+            post(
+                |State(r): State<Received>, headers: HeaderMap, body: String| async move {
+                    record(&r, "/v1/billing_portal/sessions".into(), &headers, &body).await;
+                    axum::Json(json!({
+                        "id": "bps_1",
+                        "object": "billing_portal.session",
+                        "url": "https://billing.stripe.com/p/session/bps_1"
+                    }))
+                },
+            ),
+        )
+        .route(
             "/v1/subscriptions/{id}",
             post(
                 |State(r): State<Received>,
@@ -251,6 +264,59 @@ async fn checkout_and_webhooks_drive_the_subscription(app: TestApp, received: Re
         sub("basic", "active", false)
     );
 
+    // A running subscription changes in Stripe's portal, never by a second checkout.
+    let again = app
+        .send_as(
+            &owner,
+            Method::POST,
+            "/api/billing/checkout",
+            Some(&json!({"plan": "standard"})),
+        )
+        .await;
+    assert_eq!(error_code(again, 409).await, "subscription_exists");
+    let portal = app
+        .send_as(&owner, Method::POST, "/api/billing/portal", None)
+        .await;
+    assert_eq!(portal.status().as_u16(), 200);
+    assert_eq!(
+        portal.json::<Value>().await.unwrap()["url"],
+        "https://billing.stripe.com/p/session/bps_1"
+    );
+    {
+        let calls = received.lock().unwrap();
+        let (path, auth, form) = calls.last().unwrap();
+        assert_eq!(path, "/v1/billing_portal/sessions");
+        assert_eq!(auth, &format!("Bearer {API_KEY}"));
+        assert_eq!(form[0], ("customer".to_owned(), "cus_1".to_owned()));
+        assert_eq!(form[1].0, "return_url");
+        assert!(form[1].1.ends_with("/app/billing"), "{form:?}");
+    }
+    let page = app
+        .get_as(&owner, "/app/billing")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("action=\"/app/billing/portal\""), "{page}");
+    assert!(!page.contains("action=\"/app/billing/checkout\""), "{page}");
+    let hosted = app
+        .client
+        .post(app.url("/app/billing/portal"))
+        .header("cookie", &owner.cookie)
+        .header("origin", app.origin())
+        .form(&[("csrf_token", owner.csrf.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(hosted.status().as_u16(), 200);
+    assert!(
+        hosted
+            .text()
+            .await
+            .unwrap()
+            .contains("href=\"https://billing.stripe.com/p/session/bps_1\"")
+    );
+
     // A plan change in Stripe's portal: the price names the plan.
     let updated = event(
         "evt_2",
@@ -432,6 +498,10 @@ async fn without_stripe_the_operator_changes_plans_and_cancellation_waits_for_th
             "/api/billing/checkout",
             Some(&json!({"plan": "basic"})),
         )
+        .await;
+    assert_eq!(error_code(response, 409).await, "billing_not_configured");
+    let response = app
+        .send_as(&owner, Method::POST, "/api/billing/portal", None)
         .await;
     assert_eq!(error_code(response, 409).await, "billing_not_configured");
     let response = app

@@ -28,6 +28,8 @@ struct BillingPage {
 #[template(path = "app/checkout.html")]
 struct CheckoutPage {
     layout: Layout,
+    heading: &'static str,
+    explain: &'static str,
     url: String,
 }
 
@@ -150,6 +152,34 @@ pub async fn checkout(
         let url = api::start_checkout(&state, owner.account, &input).await?;
         let page = CheckoutPage {
             layout: Layout::signed_in(&state, &owner, "billing").await?,
+            heading: "Checkout",
+            explain: "Payment happens on the payment provider's secure page. Your plan changes as soon as it confirms the payment.",
+            url,
+        };
+        Ok(render(&page)?.into_response())
+    }
+    .await;
+    or_page(&state, &owner, result).await
+}
+
+/// Opens the payment provider's portal (plan, payment method, invoices).
+#[utoipa::path(post, path = "/app/billing/portal", tag = "pages",
+    request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
+    responses((status = 200, description = "A page linking to the portal", content_type = "text/html"),
+        (status = 409, description = "The Billing page with `billing_not_configured` or `no_billing_customer`", content_type = "text/html")),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn portal(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiForm(form): ApiForm<CsrfForm>,
+) -> ApiResult<Response> {
+    let _ = form.csrf_token;
+    let result = async {
+        let url = api::open_portal(&state, owner.account).await?;
+        let page = CheckoutPage {
+            layout: Layout::signed_in(&state, &owner, "billing").await?,
+            heading: "Manage your subscription",
+            explain: "Change your plan, payment method or billing details on the payment provider's secure page; Witzo follows what you change there.",
             url,
         };
         Ok(render(&page)?.into_response())
