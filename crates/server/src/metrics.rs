@@ -1,5 +1,6 @@
-//! Prometheus metrics: requests by surface and status, and latency by
-//! surface. Exposed at `/metrics` only when configured (see `routes::ops`).
+//! Prometheus metrics: requests by surface and status, latency by surface,
+//! answers metered against plans, and payment webhooks by outcome. Exposed
+//! at `/metrics` only when configured (see `routes::ops`).
 
 use std::time::Duration;
 
@@ -23,12 +24,19 @@ struct SurfaceLabels {
     surface: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabels {
+    outcome: &'static str,
+}
+
 type HistogramFamily = Family<SurfaceLabels, Histogram, fn() -> Histogram>;
 
 pub struct Metrics {
     registry: Registry,
     requests: Family<RequestLabels, Counter>,
     latency: HistogramFamily,
+    conversations: Family<OutcomeLabels, Counter>,
+    webhooks: Family<OutcomeLabels, Counter>,
 }
 
 fn latency_histogram() -> Histogram {
@@ -47,10 +55,24 @@ impl Default for Metrics {
             "Time to answer HTTP requests",
             latency.clone(),
         );
+        let conversations = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "conversations",
+            "Visitor messages metered: taken from the allowance, or refused at the limit",
+            conversations.clone(),
+        );
+        let webhooks = Family::<OutcomeLabels, Counter>::default();
+        registry.register(
+            "billing_webhooks",
+            "Payment-provider webhooks by outcome",
+            webhooks.clone(),
+        );
         Self {
             registry,
             requests,
             latency,
+            conversations,
+            webhooks,
         }
     }
 }
@@ -64,6 +86,21 @@ impl Metrics {
         self.latency
             .get_or_create(&SurfaceLabels { surface })
             .observe(elapsed.as_secs_f64());
+    }
+
+    /// A message metered: `taken` from the allowance or `refused` at the limit.
+    pub fn conversation(&self, outcome: &'static str) {
+        self.conversations
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
+    }
+
+    /// A payment webhook: `applied`, `ignored`, `duplicate`,
+    /// `unknown_account`, `unknown_plan` or `refused`.
+    pub fn billing_webhook(&self, outcome: &'static str) {
+        self.webhooks
+            .get_or_create(&OutcomeLabels { outcome })
+            .inc();
     }
 
     /// The OpenMetrics text exposition.

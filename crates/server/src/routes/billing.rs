@@ -396,6 +396,7 @@ pub async fn webhook(
             WebhookError::Malformed(_) => ErrorCode::WebhookPayloadInvalid,
         };
         tracing::warn!(%err, provider = name, "refused a billing webhook");
+        state.metrics.billing_webhook("refused");
         ApiError::new(code, err.to_string())
     })?;
     let store = &state.store;
@@ -409,6 +410,7 @@ pub async fn webhook(
         .claim_billing_event(provider.name(), &verified.id, &verified.kind, now)
         .await?
     {
+        state.metrics.billing_webhook("duplicate");
         return Ok(ack("duplicate"));
     }
     match billing::apply(store, &verified.event, now).await {
@@ -423,6 +425,7 @@ pub async fn webhook(
                 outcome = outcome.as_str(),
                 "billing webhook"
             );
+            state.metrics.billing_webhook(outcome.as_str());
             Ok(ack(outcome.as_str()))
         }
         Err(err) => {

@@ -458,6 +458,17 @@ async fn checkout_and_webhooks_drive_the_subscription(app: TestApp, received: Re
         sub("free", "cancelled", false)
     );
     assert_eq!(deliver(&app, &deleted).await, "duplicate");
+
+    let metrics = app.state.metrics.render();
+    for line in [
+        "witzo_billing_webhooks_total{outcome=\"applied\"} 4",
+        "witzo_billing_webhooks_total{outcome=\"duplicate\"} 2",
+        "witzo_billing_webhooks_total{outcome=\"refused\"} 7",
+        "witzo_billing_webhooks_total{outcome=\"ignored\"} 1",
+        "witzo_billing_webhooks_total{outcome=\"unknown_account\"} 1",
+    ] {
+        assert!(metrics.contains(line), "{line} in {metrics}");
+    }
 }
 
 #[tokio::test]

@@ -87,6 +87,15 @@ async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
         .collect();
     assert_eq!((answered.len(), refused.len()), (10, 40), "{replies:?}");
     assert_eq!(store.usage(account.id).await.unwrap().used, 100);
+    let metrics = app.state.metrics.render();
+    assert!(
+        metrics.contains("witzo_conversations_total{outcome=\"taken\"} 10"),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains("witzo_conversations_total{outcome=\"refused\"} 40"),
+        "{metrics}"
+    );
     let reset_at = store.usage(account.id).await.unwrap().resets_at();
     for body in &refused {
         assert_eq!(body["code"], "conversation_limit_reached");

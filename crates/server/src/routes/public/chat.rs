@@ -121,7 +121,12 @@ fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, us
 async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<UsageView> {
     let plan = state.store.account_plan(account).await?;
     let limit = plan.conversations;
-    match state.store.take_conversation(account, limit).await? {
+    let taken = state.store.take_conversation(account, limit).await?;
+    state.metrics.conversation(match taken {
+        Taken::Granted(_) => "taken",
+        Taken::Refused(_) => "refused",
+    });
+    match taken {
         Taken::Granted(usage) => {
             if let Some(limit) = limit {
                 notify_owner(state, account, &plan.name, limit, usage);
