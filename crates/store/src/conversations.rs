@@ -308,6 +308,9 @@ impl Store {
 
     /// Stores a lead; past the account's `limit` of unlocked leads
     /// (`None`: unlimited) it is stored locked. Returns whether it is.
+    /// Leads of one account are counted and stored one at a time (SQLite
+    /// writes one transaction at a time; on PostgreSQL the account's row is
+    /// locked first), so concurrent leads never exceed the limit.
     pub async fn add_lead(
         &self,
         widget: WidgetId,
@@ -315,6 +318,16 @@ impl Store {
         limit: Option<i64>,
         now: i64,
     ) -> StoreResult<bool> {
+        let mut tx = self.pool().begin().await?;
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query(
+                "SELECT a.id FROM accounts a JOIN widgets w ON w.account_id = a.id \
+                 WHERE w.id = $1 FOR UPDATE OF a",
+            )
+            .bind(widget.get())
+            .execute(&mut *tx)
+            .await?;
+        }
         let (locked,): (i64,) = sqlx::query_as(
             "INSERT INTO leads (widget_id, conversation_id, visitor_id, name, email, phone, company, message, source, created_at, locked) \
              VALUES ($1, (SELECT id FROM conversations WHERE public_id = $2 AND widget_id = $1 AND visitor_id = $3), \
@@ -334,8 +347,9 @@ impl Store {
         .bind(lead.message)
         .bind(now)
         .bind(limit.unwrap_or(-1))
-        .fetch_one(self.pool())
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(locked != 0)
     }
 

@@ -127,15 +127,17 @@ store_test!(
 store_test!(
     each_provider_event_is_claimed_once_however_many_deliveries_race,
     |store: Store| async move {
-        let claims = (0..20).map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .claim_billing_event("stripe", "evt_1", "checkout.session.completed", 7)
-                    .await
-                    .unwrap()
+        let claims = (0..20)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .claim_billing_event("stripe", "evt_1", "checkout.session.completed", 7)
+                        .await
+                        .unwrap()
+                })
             })
-        });
+            .collect::<Vec<_>>();
         let mut won = 0;
         for claim in claims {
             won += usize::from(claim.await.unwrap());
@@ -216,3 +218,49 @@ store_test!(
         );
     }
 );
+
+/// Two leads at the limit at once on PostgreSQL: a second connection plays
+/// another request mid-way (account row locked, its lead inserted, not yet
+/// committed). `add_lead` must wait for it and then count its lead; without
+/// the lock it would count from a snapshot without it and store a second
+/// unlocked lead past the limit.
+#[tokio::test]
+async fn a_lead_added_while_another_is_being_stored_waits_and_counts_it() {
+    use sqlx::Connection;
+    let Some(db) = witzo_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    let store = db.store().await;
+    let ada = store
+        .create_account(&email("ada@example.com"), 1)
+        .await
+        .unwrap();
+    let shop = widget(&store, ada.id, "wk_1").await;
+    let mut other = sqlx::PgConnection::connect(db.url()).await.unwrap();
+    let mut tx = other.begin().await.unwrap();
+    sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+        .bind(ada.id.get())
+        .execute(&mut *tx)
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO leads (widget_id, visitor_id, source, created_at, locked) VALUES ($1, 'v_0', 'form', 1, 0)",
+    )
+    .bind(shop.get())
+    .execute(&mut *tx)
+    .await
+    .unwrap();
+    let adding = {
+        let store = store.clone();
+        tokio::spawn(async move { add_lead(&store, shop, Some(1)).await })
+    };
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tx.commit().await.unwrap();
+    assert!(
+        adding.await.unwrap(),
+        "the second lead is past the limit of 1"
+    );
+    let held = store.holdings(ada.id).await.unwrap();
+    assert_eq!((held.leads, held.leads_locked), (2, 1));
+    store.close().await;
+}

@@ -11,10 +11,14 @@ store_test!(
             .await
             .unwrap();
         store.set_usage(ada.id, 90).await.unwrap();
-        let takes = (0..50).map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move { store.take_conversation(ada.id, Some(100)).await.unwrap() })
-        });
+        let takes = (0..50)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(
+                    async move { store.take_conversation(ada.id, Some(100)).await.unwrap() },
+                )
+            })
+            .collect::<Vec<_>>();
         let mut granted = 0;
         let mut refused = 0;
         for take in takes {
@@ -72,15 +76,17 @@ store_test!(
             .create_account(&email("ada@example.com"), start)
             .await
             .unwrap();
-        let claims = (0..10).map(|_| {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .claim_notice(ada.id, Notice::Warning, start)
-                    .await
-                    .unwrap()
+        let claims = (0..10)
+            .map(|_| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    store
+                        .claim_notice(ada.id, Notice::Warning, start)
+                        .await
+                        .unwrap()
+                })
             })
-        });
+            .collect::<Vec<_>>();
         let mut won = 0;
         for claim in claims {
             won += i32::from(claim.await.unwrap());
