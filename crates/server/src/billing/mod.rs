@@ -60,12 +60,15 @@ pub struct Checkout {
 /// What a verified webhook says happened, in provider-neutral terms.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BillingEvent {
-    /// The owner paid on the checkout page.
+    /// The owner finished the checkout page.
     CheckoutCompleted {
         account: Option<i64>,
         customer: Option<String>,
         subscription: Option<String>,
         plan: Option<String>,
+        /// False while a delayed payment method has not paid yet: the ids
+        /// are remembered, the plan waits for the payment.
+        paid: bool,
     },
     /// A subscription's status, renewal or price changed.
     SubscriptionUpdated {
@@ -186,6 +189,8 @@ pub enum Outcome {
     UnknownAccount,
     /// The event names a plan (or price) Witzo does not sell.
     UnknownPlan,
+    /// Checkout finished with a payment still pending; no plan change yet.
+    AwaitingPayment,
 }
 
 impl Outcome {
@@ -195,6 +200,7 @@ impl Outcome {
             Self::Ignored => "ignored",
             Self::UnknownAccount => "unknown_account",
             Self::UnknownPlan => "unknown_plan",
+            Self::AwaitingPayment => "awaiting_payment",
         }
     }
 }
@@ -217,6 +223,7 @@ pub async fn apply(
             customer,
             subscription,
             plan,
+            paid,
         } => {
             let account = match account {
                 Some(id) => match store.account_by_id(AccountId::from_raw(*id)).await {
@@ -244,6 +251,9 @@ pub async fn apply(
                     now,
                 )
                 .await?;
+            if !paid {
+                return Ok((Outcome::AwaitingPayment, Some(account)));
+            }
             store
                 .change_plan(account, &plan, SubscriptionStatus::Active.as_str(), now)
                 .await?;

@@ -303,14 +303,22 @@ fn parse_event(body: &[u8]) -> Result<VerifiedEvent, WebhookError> {
         .ok_or_else(|| malformed("no data.object"))?;
     let string = |pointer: &str| object.pointer(pointer).and_then(Value::as_str);
     let event = match kind {
-        "checkout.session.completed" => BillingEvent::CheckoutCompleted {
-            account: string("/client_reference_id")
-                .and_then(|account| account.parse().ok())
-                .or_else(|| string("/metadata/account").and_then(|account| account.parse().ok())),
-            customer: id_of(object.get("customer")),
-            subscription: id_of(object.get("subscription")),
-            plan: string("/metadata/plan").map(str::to_owned),
-        },
+        // A delayed payment method (a bank debit) completes the session
+        // `unpaid`; `async_payment_succeeded` follows once the money is in.
+        "checkout.session.completed" | "checkout.session.async_payment_succeeded" => {
+            BillingEvent::CheckoutCompleted {
+                account: string("/client_reference_id")
+                    .and_then(|account| account.parse().ok())
+                    .or_else(|| {
+                        string("/metadata/account").and_then(|account| account.parse().ok())
+                    }),
+                customer: id_of(object.get("customer")),
+                subscription: id_of(object.get("subscription")),
+                plan: string("/metadata/plan").map(str::to_owned),
+                paid: kind == "checkout.session.async_payment_succeeded"
+                    || string("/payment_status") != Some("unpaid"),
+            }
+        }
         "customer.subscription.created" | "customer.subscription.updated" => {
             let status = string("/status").ok_or_else(|| malformed("no subscription status"))?;
             BillingEvent::SubscriptionUpdated {
@@ -463,6 +471,7 @@ mod tests {
                 customer: Some("cus_1".to_owned()),
                 subscription: Some("sub_1".to_owned()),
                 plan: Some("pro".to_owned()),
+                paid: true,
             }
         );
         let object = json!({
@@ -478,9 +487,23 @@ mod tests {
                 customer: None,
                 subscription: Some("sub_2".to_owned()),
                 plan: None,
+                paid: true,
             },
             "metadata.account without client_reference_id; null and expanded ids"
         );
+    }
+
+    #[test]
+    fn a_delayed_payment_completes_unpaid_and_is_paid_when_it_succeeds() {
+        let object = json!({"id": "cs_3", "client_reference_id": "9", "customer": "cus_9",
+                            "subscription": "sub_9", "payment_status": "unpaid",
+                            "metadata": {"plan": "basic"}});
+        let paid = |kind| match delivered(kind, object.clone()) {
+            BillingEvent::CheckoutCompleted { paid, .. } => paid,
+            other => panic!("{kind}: {other:?}"),
+        };
+        assert!(!paid("checkout.session.completed"));
+        assert!(paid("checkout.session.async_payment_succeeded"));
     }
 
     #[test]

@@ -363,8 +363,8 @@ pub async fn cancel(
 pub struct WebhookAck {
     pub received: bool,
     /// `applied`, `ignored` (a type Witzo does not act on), `duplicate`
-    /// (this event id was processed before), `unknown_account` or
-    /// `unknown_plan`.
+    /// (this event id was processed before), `unknown_account`,
+    /// `unknown_plan` or `awaiting_payment` (a delayed payment method).
     pub outcome: &'static str,
 }
 

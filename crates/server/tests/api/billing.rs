@@ -251,6 +251,20 @@ async fn checkout_and_webhooks_drive_the_subscription(app: TestApp, received: Re
         assert_eq!(error_code(response, 422).await, code, "{input}");
     }
 
+    // A bank debit completes the checkout unpaid: nothing is granted yet.
+    let unpaid = event(
+        "evt_0",
+        "checkout.session.completed",
+        json!({"id": "cs_test_0", "object": "checkout.session", "client_reference_id": id.to_string(),
+               "customer": "cus_1", "subscription": "sub_1", "payment_status": "unpaid",
+               "metadata": {"plan": "basic"}}),
+    );
+    assert_eq!(deliver(&app, &unpaid).await, "awaiting_payment");
+    assert_eq!(
+        subscription(&app, &owner).await,
+        sub("free", "active", false)
+    );
+
     // The payment is confirmed.
     let completed = event(
         "evt_1",
