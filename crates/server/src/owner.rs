@@ -206,6 +206,7 @@ pub struct EventView {
 
 fn describe(event: &AuditEvent) -> String {
     match (event.kind.as_str(), event.detail.as_str()) {
+        ("plan_changed", change) => return format!("Plan changed ({change})"),
         ("signed_in", "oidc") => "Signed in with an identity provider",
         ("signed_in", _) => "Signed in with an e-mailed code",
         ("sign_in_failed", _) => "A sign-in code was entered wrongly",
@@ -218,6 +219,8 @@ fn describe(event: &AuditEvent) -> String {
         ("widget_created", _) => "A widget was created",
         ("widget_key_regenerated", _) => "A widget key was regenerated",
         ("widget_deleted", _) => "A widget was deleted",
+        ("subscription_cancelled", _) => "Subscription set to end with the cycle",
+        ("subscription_resumed", _) => "Subscription kept",
         _ => "Account activity",
     }
     .to_owned()

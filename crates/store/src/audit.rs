@@ -19,6 +19,10 @@ pub enum AuditKind {
     WidgetCreated,
     WidgetKeyRegenerated,
     WidgetDeleted,
+    /// `detail`: `old→new` plan ids.
+    PlanChanged,
+    SubscriptionCancelled,
+    SubscriptionResumed,
 }
 
 impl AuditKind {
@@ -34,6 +38,9 @@ impl AuditKind {
             Self::WidgetCreated => "widget_created",
             Self::WidgetKeyRegenerated => "widget_key_regenerated",
             Self::WidgetDeleted => "widget_deleted",
+            Self::PlanChanged => "plan_changed",
+            Self::SubscriptionCancelled => "subscription_cancelled",
+            Self::SubscriptionResumed => "subscription_resumed",
         }
     }
 }

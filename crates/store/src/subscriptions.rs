@@ -46,6 +46,7 @@ impl Store {
         status: &str,
         now: i64,
     ) -> StoreResult<()> {
+        let before = self.subscription(account).await?.plan;
         let done = sqlx::query(
             "UPDATE accounts SET plan = $2, subscription_status = $3, cancel_at_period_end = 0, updated_at = $4 \
              WHERE id = $1 AND EXISTS (SELECT 1 FROM plans WHERE id = $2)",
@@ -59,7 +60,28 @@ impl Store {
         if done.rows_affected() == 0 {
             return Err(StoreError::NotFound);
         }
+        if before != plan {
+            self.record_plan_change(account, &before, plan, now).await?;
+        }
         self.apply_plan_limits(account).await
+    }
+
+    /// Notes a plan change in the account's security log.
+    pub(crate) async fn record_plan_change(
+        &self,
+        account: AccountId,
+        from: &str,
+        to: &str,
+        now: i64,
+    ) -> StoreResult<()> {
+        self.record_audit(
+            Some(account),
+            crate::audit::AuditKind::PlanChanged,
+            "",
+            &format!("{from}→{to}"),
+            now,
+        )
+        .await
     }
 
     /// Puts the account on `plan`, active (operators, and tests).

@@ -114,14 +114,15 @@ impl Store {
     /// instances at once, resets each cycle once. Returns how many.
     pub async fn reset_due_usage(&self, now: i64) -> StoreResult<u64> {
         // A month is at least 28 days: only those accounts can be due.
-        let candidates: Vec<(i64, i64, i64)> = sqlx::query_as(
-            "SELECT id, cycle_start, cancel_at_period_end FROM accounts WHERE cycle_start <= $1",
+        let candidates: Vec<(i64, i64, i64, String, String)> = sqlx::query_as(
+            "SELECT id, cycle_start, cancel_at_period_end, plan, billing_subscription FROM accounts \
+             WHERE cycle_start <= $1",
         )
         .bind(now - 28 * 86_400)
         .fetch_all(self.pool())
         .await?;
         let mut reset = 0;
-        for (id, start, cancelling) in candidates {
+        for (id, start, cancelling, plan, provider_subscription) in candidates {
             let mut next = start;
             while add_month(next) <= now {
                 next = add_month(next);
@@ -145,8 +146,13 @@ impl Store {
             .execute(self.pool())
             .await?
             .rows_affected();
-            if done == 1 && cancelling == 1 {
-                self.apply_plan_limits(AccountId::from_raw(id)).await?;
+            if done == 1 && cancelling == 1 && provider_subscription.is_empty() {
+                let account = AccountId::from_raw(id);
+                if plan != "free" {
+                    self.record_plan_change(account, &plan, "free", next)
+                        .await?;
+                }
+                self.apply_plan_limits(account).await?;
             }
             reset += done;
         }

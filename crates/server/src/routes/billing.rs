@@ -7,12 +7,13 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use witzo_store::audit::AuditKind;
 use witzo_store::domain::AccountId;
 use witzo_store::plans::Plan;
 
 use crate::billing::{self, CheckoutRequest, WebhookError};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiBytes, ApiJson, ApiPath, OwnerSession};
+use crate::extract::{ApiBytes, ApiJson, ApiPath, ClientIp, OwnerSession};
 use crate::state::AppState;
 
 /// A plan as owners compare them.
@@ -315,6 +316,7 @@ pub async fn portal(
 pub async fn cancel_at_period_end(
     state: &AppState,
     account: AccountId,
+    ip: ClientIp,
     cancel: bool,
 ) -> ApiResult<()> {
     let subscription = state.store.subscription(account).await?;
@@ -330,9 +332,25 @@ pub async fn cancel_at_period_end(
             .await
             .map_err(provider_error)?;
     }
+    let now = witzo_store::now();
     state
         .store
-        .set_cancel_at_period_end(account, cancel, witzo_store::now())
+        .set_cancel_at_period_end(account, cancel, now)
+        .await?;
+    let kind = if cancel {
+        AuditKind::SubscriptionCancelled
+    } else {
+        AuditKind::SubscriptionResumed
+    };
+    state
+        .store
+        .record_audit(
+            Some(account),
+            kind,
+            &ip.to_string(),
+            &subscription.plan,
+            now,
+        )
         .await?;
     Ok(())
 }
@@ -353,9 +371,10 @@ pub struct CancelInput {
 pub async fn cancel(
     State(state): State<AppState>,
     owner: OwnerSession,
+    ip: ClientIp,
     ApiJson(input): ApiJson<CancelInput>,
 ) -> ApiResult<Json<BillingView>> {
-    cancel_at_period_end(&state, owner.account, input.cancel_at_period_end).await?;
+    cancel_at_period_end(&state, owner.account, ip, input.cancel_at_period_end).await?;
     Ok(Json(billing_view(&state, owner.account).await?))
 }
 

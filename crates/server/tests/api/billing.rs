@@ -614,4 +614,26 @@ async fn without_stripe_the_operator_changes_plans_and_cancellation_waits_for_th
         subscription(&app, &owner).await,
         sub("free", "cancelled", false)
     );
+
+    // Each change is in the owner's security log, newest first.
+    let log: Vec<Value> = app
+        .get_as(&owner, "/api/me/security-log")
+        .await
+        .json()
+        .await
+        .unwrap();
+    let described: Vec<&str> = log
+        .iter()
+        .map(|e| e["description"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        described,
+        [
+            "Plan changed (basic→free)",
+            "Subscription set to end with the cycle",
+            "Subscription kept",
+            "Subscription set to end with the cycle",
+            "Plan changed (free→basic)",
+        ]
+    );
 }

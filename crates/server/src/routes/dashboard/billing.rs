@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiForm, ApiQuery, OwnerSession};
+use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
 use crate::routes::billing::{self as api, BillingView, CheckoutInput};
 use crate::routes::redirect;
 use crate::state::AppState;
@@ -197,10 +197,11 @@ pub async fn portal(
 pub async fn cancel(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
+    ip: ClientIp,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let result = api::cancel_at_period_end(&state, owner.account, true)
+    let result = api::cancel_at_period_end(&state, owner.account, ip, true)
         .await
         .map(|()| redirect("/app/billing?notice=cancelled", []));
     or_page(&state, &owner, result).await
@@ -214,10 +215,11 @@ pub async fn cancel(
 pub async fn resume(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
+    ip: ClientIp,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let result = api::cancel_at_period_end(&state, owner.account, false)
+    let result = api::cancel_at_period_end(&state, owner.account, ip, false)
         .await
         .map(|()| redirect("/app/billing?notice=resumed", []));
     or_page(&state, &owner, result).await
