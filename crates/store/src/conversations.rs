@@ -208,10 +208,7 @@ impl Store {
         .bind(visitor_id)
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// The newest conversations of one of the account's widgets.

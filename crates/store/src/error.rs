@@ -27,6 +27,16 @@ pub enum StoreError {
 pub type StoreResult<T> = Result<T, StoreError>;
 
 impl StoreError {
+    /// `Ok` when a statement touched a row; [`StoreError::NotFound`] when
+    /// it touched none (the row is missing or another tenant's).
+    pub(crate) fn found(rows_affected: u64) -> StoreResult<()> {
+        if rows_affected == 0 {
+            Err(StoreError::NotFound)
+        } else {
+            Ok(())
+        }
+    }
+
     /// Turns a unique-constraint violation into [`StoreError::Conflict`] on
     /// either backend; any other error passes through.
     pub(crate) fn on_unique(field: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {

@@ -140,10 +140,7 @@ impl Store {
         .bind(id.get())
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 }
 

@@ -217,9 +217,7 @@ impl Store {
         let done = bind_plan(sqlx::query(sql), plan)
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        StoreError::found(done.rows_affected())?;
         let accounts: Vec<(i64,)> = sqlx::query_as("SELECT id FROM accounts WHERE plan = $1")
             .bind(&plan.id)
             .fetch_all(self.pool())

@@ -127,10 +127,7 @@ impl Store {
             .bind(account.get())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// Ends every session of `account`; returns how many there were.

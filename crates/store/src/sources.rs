@@ -727,10 +727,7 @@ impl Store {
         .bind(account.get())
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     pub async fn job_cancel_requested(&self, id: JobId) -> StoreResult<bool> {

@@ -57,9 +57,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
+        StoreError::found(done.rows_affected())?;
         if before != plan {
             self.record_plan_change(account, &before, plan, now).await?;
         }
@@ -103,10 +101,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// Whether the subscription ends with the current cycle (the account
@@ -125,10 +120,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// Remembers the provider's customer and subscription ids.
@@ -148,10 +140,7 @@ impl Store {
         .bind(now)
         .execute(self.pool())
         .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// The account a provider subscription (or, failing that, customer)

@@ -102,10 +102,7 @@ impl Store {
             .bind(used.max(0))
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// Starts a new cycle, with usage 0, for every account whose cycle

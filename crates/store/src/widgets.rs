@@ -258,10 +258,7 @@ impl Store {
             .bind(account.get())
             .execute(self.pool())
             .await?;
-        if done.rows_affected() == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        StoreError::found(done.rows_affected())
     }
 
     /// Stores (or replaces) the widget's logo.
