@@ -105,6 +105,29 @@ async fn or_page(
     }
 }
 
+/// A page linking to the provider's hosted page at `url` (a link rather
+/// than a redirect, which the dashboard's `form-action 'self'` policy would
+/// block); the Billing page with the error when there is none.
+async fn hosted_page(
+    state: &AppState,
+    owner: &OwnerSession,
+    heading: &'static str,
+    explain: &'static str,
+    url: ApiResult<String>,
+) -> ApiResult<Response> {
+    let result = async {
+        let page = CheckoutPage {
+            layout: Layout::signed_in(state, owner, "billing").await?,
+            heading,
+            explain,
+            url: url?,
+        };
+        Ok(render(&page)?.into_response())
+    }
+    .await;
+    or_page(state, owner, result).await
+}
+
 fn is_provider(err: &ApiError) -> bool {
     err.code() == crate::error::ErrorCode::BillingProviderError
 }
@@ -129,9 +152,7 @@ pub struct UpgradeForm {
     csrf_token: String,
 }
 
-/// Starts an upgrade: a page that links to the provider's checkout (a
-/// link rather than a redirect, which the dashboard's `form-action 'self'`
-/// policy would block).
+/// Starts an upgrade: a page that links to the provider's checkout.
 #[utoipa::path(post, path = "/app/billing/checkout", tag = "pages",
     request_body(content = UpgradeForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "A page linking to the checkout", content_type = "text/html"),
@@ -148,18 +169,15 @@ pub async fn checkout(
         plan: form.plan,
         interval: form.interval.filter(|i| !i.is_empty()),
     };
-    let result = async {
-        let url = api::start_checkout(&state, owner.account, &input).await?;
-        let page = CheckoutPage {
-            layout: Layout::signed_in(&state, &owner, "billing").await?,
-            heading: "Checkout",
-            explain: "Payment happens on the payment provider's secure page. Your plan changes as soon as it confirms the payment.",
-            url,
-        };
-        Ok(render(&page)?.into_response())
-    }
-    .await;
-    or_page(&state, &owner, result).await
+    let url = api::start_checkout(&state, owner.account, &input).await;
+    hosted_page(
+        &state,
+        &owner,
+        "Checkout",
+        "Payment happens on the payment provider's secure page. Your plan changes as soon as it confirms the payment.",
+        url,
+    )
+    .await
 }
 
 /// Opens the payment provider's portal (plan, payment method, invoices).
@@ -174,18 +192,15 @@ pub async fn portal(
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let result = async {
-        let url = api::open_portal(&state, owner.account).await?;
-        let page = CheckoutPage {
-            layout: Layout::signed_in(&state, &owner, "billing").await?,
-            heading: "Manage your subscription",
-            explain: "Change your plan, payment method or billing details on the payment provider's secure page; Witzo follows what you change there.",
-            url,
-        };
-        Ok(render(&page)?.into_response())
-    }
-    .await;
-    or_page(&state, &owner, result).await
+    let url = api::open_portal(&state, owner.account).await;
+    hosted_page(
+        &state,
+        &owner,
+        "Manage your subscription",
+        "Change your plan, payment method or billing details on the payment provider's secure page; Witzo follows what you change there.",
+        url,
+    )
+    .await
 }
 
 /// Cancels the subscription at the end of the current cycle.
