@@ -1,10 +1,10 @@
 //! The offline answer: quote the passages' sentences that best match the
 //! question, with numbered citations.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::Source;
-use crate::lexical::tokens;
+use crate::relevance::{Expect, QueryTerms, term_set};
 
 /// A retrieved passage, in order of relevance (best first).
 #[derive(Debug, Clone, PartialEq)]
@@ -116,12 +116,30 @@ fn ends_sentence(line: &str, start: usize, dot: usize, after: &[(usize, char)]) 
     !next.is_some_and(char::is_lowercase)
 }
 
-struct Candidate<'a> {
+/// A quotable piece of a passage: a sentence, a list item (with its
+/// lead-in as context), or a lead-in quoted together with its list.
+struct Unit {
     passage: usize,
     position: usize,
-    text: &'a str,
+    /// What is quoted.
+    quote: String,
+    /// The quote's own terms.
     terms: HashSet<String>,
+    /// Terms of what it sits under (page title, headings, a list's lead-in).
+    context: HashSet<String>,
     words: usize,
+    /// Words of the sentence itself (a lead-in without its list).
+    own_words: usize,
+}
+
+struct Scored {
+    unit: Unit,
+    /// Share of the question the quote itself covers.
+    text_coverage: f32,
+    /// … together with its context.
+    coverage: f32,
+    /// Normalised similarity of meaning (0 without an embedder).
+    meaning: f32,
     score: f32,
 }
 
@@ -133,122 +151,278 @@ pub struct Semantic<'a> {
     pub floor: f32,
 }
 
-/// Picks up to `max_sentences` (at most 3) non-redundant sentences from
-/// `passages` that best match `question` and quotes them with citations.
-/// `None` when no sentence shares a content word with the question.
+/// How sentences are scored and when the best is good enough to quote,
+/// calibrated per embedder (`witzo bench answers`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rules {
+    /// Share of the question's weight (rarer terms weigh more) that the
+    /// quoted sentence with its headings must cover …
+    pub min_coverage: f32,
+    /// … unless its normalised similarity of meaning reaches this.
+    pub min_meaning: f32,
+    /// Share of a sentence's lexical score that comes from its coverage
+    /// with context (headings, lead-in) rather than from its own words.
+    pub context: f32,
+    /// Weight of meaning against lexical coverage.
+    pub meaning: f32,
+    /// Factor for a sentence without the kind of fact asked for.
+    pub missing_fact: f32,
+    /// Exponent of the penalty for sentences longer than [`BRIEF_WORDS`].
+    pub brevity: f32,
+    /// Share of the score that depends on the passage's rank.
+    pub rank: f32,
+}
+
+impl Default for Rules {
+    fn default() -> Self {
+        Self {
+            min_coverage: 0.5,
+            min_meaning: 0.5,
+            context: 0.4,
+            meaning: 1.0,
+            missing_fact: 0.4,
+            brevity: 0.3,
+            rank: 0.4,
+        }
+    }
+}
+
+/// Sentences up to this many words are not penalised for length.
+const BRIEF_WORDS: f32 = 25.0;
+
+/// Lead-ins longer than this are not repeated before each list item.
+const MAX_LEAD_IN_WORDS: usize = 20;
+
+/// Splits a passage into quotable units.
+fn units(p: usize, passage: &Passage, out: &mut Vec<Unit>) {
+    let mut headings: HashSet<String> = term_set(&passage.title);
+    for heading in &passage.heading_path {
+        headings.extend(term_set(heading));
+    }
+    let mut lead_in: Option<(String, usize)> = None;
+    let mut position = 0;
+    for block in passage.text.split("\n\n") {
+        let lines: Vec<&str> = block
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        let Some(first) = lines.first() else { continue };
+        if let Some(heading) = first.strip_prefix('#') {
+            headings.extend(term_set(heading));
+            lead_in = None;
+            continue;
+        }
+        let is_list = lines
+            .iter()
+            .all(|l| l.starts_with("- ") || l.starts_with("* "));
+        if !is_list {
+            let mut last = None;
+            for sentence in sentences(block) {
+                let quote = strip_list_marker(sentence).to_owned();
+                let terms = term_set(&quote);
+                if terms.is_empty() {
+                    continue;
+                }
+                last = Some(out.len());
+                let words = quote.split_whitespace().count();
+                out.push(Unit {
+                    passage: p,
+                    position,
+                    words,
+                    own_words: words,
+                    quote,
+                    terms,
+                    context: headings.clone(),
+                });
+                position += 1;
+            }
+            lead_in = last.and_then(|at| out.get(at).map(|u| (u.quote.clone(), at)));
+            continue;
+        }
+        let items: Vec<&str> = lines.iter().map(|l| strip_list_marker(l)).collect();
+        let mut context = headings.clone();
+        if let Some((lead, at)) = &lead_in {
+            context.extend(term_set(lead));
+            // The lead-in alone says what follows, not the fact: quote it
+            // with as many items as fit.
+            if let Some(unit) = out.get_mut(*at) {
+                let mut quote = unit.quote.clone();
+                let mut words = unit.words;
+                for (n, item) in items.iter().enumerate() {
+                    let item_words = item.split_whitespace().count();
+                    if words + item_words > MAX_ANSWER_WORDS {
+                        break;
+                    }
+                    quote.push_str(if n == 0 { " " } else { "; " });
+                    quote.push_str(item);
+                    words += item_words;
+                    unit.terms.extend(term_set(item));
+                }
+                unit.quote = quote;
+                unit.words = words;
+            }
+        }
+        let prefix = lead_in
+            .as_ref()
+            .map(|(lead, _)| lead.as_str())
+            .filter(|lead| {
+                lead.ends_with(':') && lead.split_whitespace().count() <= MAX_LEAD_IN_WORDS
+            });
+        for item in items {
+            let terms = term_set(item);
+            if terms.is_empty() {
+                continue;
+            }
+            let quote = match prefix {
+                Some(lead) => format!("{lead} {item}"),
+                None => item.to_owned(),
+            };
+            let words = quote.split_whitespace().count();
+            out.push(Unit {
+                passage: p,
+                position,
+                words,
+                own_words: words,
+                quote,
+                terms,
+                context: context.clone(),
+            });
+            position += 1;
+        }
+        lead_in = None;
+    }
+}
+
+/// Picks the sentences of `passages` that answer `question` and quotes
+/// them with citations; see [`answer_with`]. Terms weigh by their rarity
+/// among the passages' sentences; no semantic scoring.
 pub fn answer(
     question: &str,
     passages: &[Passage],
     max_sentences: usize,
 ) -> Option<ExtractiveAnswer> {
-    answer_with(question, passages, max_sentences, None)
+    let mut all = Vec::new();
+    for (p, passage) in passages.iter().enumerate() {
+        units(p, passage, &mut all);
+    }
+    let n = all.len() as f32;
+    let terms = QueryTerms::new(question, |term| {
+        let df = all.iter().filter(|u| u.terms.contains(term)).count() as f32;
+        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
+    });
+    let rules = Rules {
+        min_coverage: f32::EPSILON,
+        min_meaning: 1.0,
+        ..Rules::default()
+    };
+    answer_with(question, &terms, passages, max_sentences, None, rules)
 }
 
-/// [`answer`], where with `semantic` a sentence also scores by meaning: one
-/// that shares no word with the question (a paraphrase) can still be
-/// quoted when it is similar enough.
+/// Picks from `passages` the sentences that answer `question` — by the
+/// weighted share of the question's `terms` they (with their headings)
+/// cover, by meaning with `semantic`, by holding the kind of fact asked
+/// for (a price for "how much"), and by their passage's rank — and quotes
+/// them with citations. A second or third sentence is added only when it
+/// covers part of the question the first did not. `None` when the best
+/// evidence does not cover the question as `rules` require.
 pub fn answer_with(
     question: &str,
+    terms: &QueryTerms,
     passages: &[Passage],
     max_sentences: usize,
     semantic: Option<Semantic<'_>>,
+    rules: Rules,
 ) -> Option<ExtractiveAnswer> {
-    let wanted: HashSet<String> = tokens(question).into_iter().collect();
-    if wanted.is_empty() {
+    if terms.is_empty() {
         return None;
     }
-    let mut candidates = Vec::new();
+    let mut all = Vec::new();
     for (p, passage) in passages.iter().enumerate() {
-        for (position, sentence) in sentences(&passage.text).into_iter().enumerate() {
-            if sentence.starts_with('#') {
-                continue; // a heading line, not a statement
-            }
-            let text = strip_list_marker(sentence);
-            let terms: HashSet<String> = tokens(text).into_iter().collect();
-            if terms.is_empty() {
-                continue;
-            }
-            candidates.push(Candidate {
-                passage: p,
-                position,
-                text,
-                words: text.split_whitespace().count(),
-                terms,
-                score: 0.0,
-            });
-        }
+        units(p, passage, &mut all);
     }
-    // Rarity of each question term among the candidate sentences.
-    let n = candidates.len() as f32;
-    let df: HashMap<&str, f32> = wanted
-        .iter()
-        .map(|term| {
-            let count = candidates.iter().filter(|c| c.terms.contains(term)).count();
-            (term.as_str(), count as f32)
-        })
-        .collect();
-    let idf = |term: &str| {
-        let df = df.get(term).copied().unwrap_or(0.0);
-        (1.0 + (n - df + 0.5) / (df + 0.5)).ln()
-    };
-    let total: f32 = wanted.iter().map(|t| idf(t)).sum();
+    let expect = Expect::of(question);
     let best_passage = passages.iter().map(|p| p.score).fold(0f32, f32::max);
-    for candidate in &mut candidates {
-        let overlap: f32 = candidate
-            .terms
-            .iter()
-            .filter(|t| wanted.contains(*t))
-            .map(|t| idf(t))
-            .sum();
-        let weight = match passages.get(candidate.passage) {
-            Some(p) if best_passage > 0.0 => 0.5 + 0.5 * (p.score / best_passage).clamp(0.0, 1.0),
-            _ => 1.0,
-        };
-        let lexical = if total > 0.0 { overlap / total } else { 0.0 };
-        let meaning = semantic.as_ref().map_or(0.0, |s| {
-            let similarity = (s.similarity)(candidate.text);
-            ((similarity - s.floor) / (1.0 - s.floor).max(f32::EPSILON)).max(0.0)
-        });
-        candidate.score = (lexical + meaning) * weight;
-    }
-    candidates.retain(|c| c.score > 0.0);
-    candidates.sort_by(|a, b| {
+    let mut scored: Vec<Scored> = all
+        .into_iter()
+        .map(|unit| {
+            let text_coverage = terms.coverage(&unit.terms);
+            let with_context: HashSet<String> = unit.terms.union(&unit.context).cloned().collect();
+            let coverage = terms.coverage(&with_context);
+            let meaning = semantic.as_ref().map_or(0.0, |s| {
+                let similarity = (s.similarity)(&unit.quote);
+                ((similarity - s.floor) / (1.0 - s.floor).max(f32::EPSILON)).max(0.0)
+            });
+            let rank = match passages.get(unit.passage) {
+                Some(p) if best_passage > 0.0 => {
+                    1.0 - rules.rank + rules.rank * (p.score / best_passage).clamp(0.0, 1.0)
+                }
+                _ => 1.0,
+            };
+            let fact = if expect.found_in(&unit.quote) {
+                1.0
+            } else {
+                rules.missing_fact
+            };
+            // Of two sentences covering the same, the shorter is the more
+            // direct answer (a table row's own cell, not a row that
+            // mentions it in passing).
+            let brevity =
+                (BRIEF_WORDS / (unit.own_words as f32).max(BRIEF_WORDS)).powf(rules.brevity);
+            let lexical = (1.0 - rules.context) * text_coverage + rules.context * coverage;
+            let score = (lexical + rules.meaning * meaning) * fact * rank * brevity;
+            Scored {
+                unit,
+                text_coverage,
+                coverage,
+                meaning,
+                score,
+            }
+        })
+        .filter(|s| s.score > 0.0 && s.text_coverage + s.meaning > 0.0)
+        .collect();
+    scored.sort_by(|a, b| {
         b.score
             .total_cmp(&a.score)
-            .then(a.passage.cmp(&b.passage))
-            .then(a.position.cmp(&b.position))
+            .then(a.unit.passage.cmp(&b.unit.passage))
+            .then(a.unit.position.cmp(&b.unit.position))
     });
-    let best = candidates.first()?.score;
+    let best = scored.first()?;
+    if best.coverage < rules.min_coverage && best.meaning < rules.min_meaning {
+        return None;
+    }
     let limit = max_sentences.clamp(1, 3);
-    let mut chosen: Vec<&Candidate> = Vec::new();
-    let mut words = 0;
-    for candidate in &candidates {
-        if chosen.len() >= limit {
+    let best_score = best.score;
+    let mut covered: HashSet<String> = terms.covered(&best.unit.terms);
+    covered.extend(terms.covered(&best.unit.context));
+    let mut chosen: Vec<&Scored> = vec![best];
+    let mut words = best.unit.words;
+    for candidate in scored.iter().skip(1) {
+        if chosen.len() >= limit || terms.share(&covered) >= 0.99 {
             break;
         }
-        if !chosen.is_empty() {
-            if candidate.score < 0.5 * best || words + candidate.words > MAX_ANSWER_WORDS {
-                continue;
-            }
-            let redundant = chosen.iter().any(|c| {
-                let shared = c.terms.intersection(&candidate.terms).count();
-                let union = c.terms.union(&candidate.terms).count();
-                shared * 2 >= union
-            });
-            if redundant {
-                continue;
-            }
+        if candidate.score < 0.3 * best_score || words + candidate.unit.words > MAX_ANSWER_WORDS {
+            continue;
         }
-        words += candidate.words;
+        let new: HashSet<String> = terms
+            .covered(&candidate.unit.terms)
+            .difference(&covered)
+            .cloned()
+            .collect();
+        if terms.share(&new) < 0.15 {
+            continue;
+        }
+        covered.extend(new);
+        words += candidate.unit.words;
         chosen.push(candidate);
     }
-    chosen.sort_by_key(|c| (c.passage, c.position));
+    chosen.sort_by_key(|c| (c.unit.passage, c.unit.position));
 
     let mut sources: Vec<Source> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let mut parts = Vec::new();
     for candidate in chosen {
-        let passage = passages.get(candidate.passage)?;
+        let passage = passages.get(candidate.unit.passage)?;
         let key = passage
             .url
             .clone()
@@ -264,7 +438,7 @@ pub fn answer_with(
                 keys.len()
             }
         };
-        parts.push(format!("{} [{number}]", shorten(candidate.text)));
+        parts.push(format!("{} [{number}]", shorten(&candidate.unit.quote)));
     }
     Some(ExtractiveAnswer {
         text: parts.join(" "),
@@ -346,14 +520,12 @@ mod tests {
     }
 
     #[test]
-    fn quotes_the_matching_sentences_with_citations() {
+    fn quotes_the_sentence_that_answers_and_stops_when_the_question_is_covered() {
         let answer = answer("When do you open?", &fixture(), 2);
         assert_eq!(
             answer,
             Some(ExtractiveAnswer {
-                text: "We open at 9 am from Monday to Friday and close at 6 pm. [1] \
-                       On Saturdays we are open from 10 am to 2 pm. [1]"
-                    .to_owned(),
+                text: "We open at 9 am from Monday to Friday and close at 6 pm. [1]".to_owned(),
                 sources: vec![Source {
                     title: "Opening hours".to_owned(),
                     url: Some("https://example.com/hours".to_owned()),

@@ -351,6 +351,26 @@ impl LexicalIndex {
         self.terms.len()
     }
 
+    /// How informative `term` (an analysed token) is here: its IDF, or
+    /// the IDF of a term no document holds — the rarest possible.
+    pub fn idf(&self, term: &str) -> f32 {
+        match self.terms.get(term) {
+            Some(&id) => self.idf.get(id as usize).copied().unwrap_or(0.0),
+            None => self.unseen_idf(),
+        }
+    }
+
+    /// Whether any document holds `term` (an analysed token).
+    pub fn knows(&self, term: &str) -> bool {
+        self.terms.contains_key(term)
+    }
+
+    /// The IDF a term that no document holds would have.
+    pub fn unseen_idf(&self) -> f32 {
+        let n = self.doc_ids.len() as f32;
+        (1.0 + (n + 0.5) / 0.5).ln()
+    }
+
     /// Approximate heap size of the index in bytes.
     pub fn heap_bytes(&self) -> usize {
         let postings: usize = self

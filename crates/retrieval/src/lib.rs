@@ -12,7 +12,10 @@ pub mod extractive;
 pub mod hybrid;
 pub mod lexical;
 pub mod llm;
+pub mod relevance;
 pub mod remote_embed;
+pub mod smalltalk;
+pub mod thesaurus;
 pub mod vector;
 
 pub use chunk::{Chunk, chunk};
@@ -20,6 +23,7 @@ pub use extractive::{ExtractiveAnswer, Passage};
 pub use hybrid::{Fusion, fuse};
 pub use lexical::{Bm25Params, LexicalIndex, tokens};
 pub use llm::{LlmAnswerer, LlmConfig, LlmError};
+pub use relevance::{Expect, QueryTerms};
 pub use remote_embed::{RemoteEmbedError, RemoteEmbedder};
 pub use vector::VectorIndex;
 
@@ -41,6 +45,12 @@ pub struct Question {
     /// The conversation so far (oldest first, without this question),
     /// already cut to the configured window.
     pub history: Vec<Turn>,
+    /// The question's informative terms, weighted by their rarity in the
+    /// widget's knowledge (a follow-up's include the earlier question's).
+    pub terms: QueryTerms,
+    /// Whether the widget can open its lead form, so a reply may offer
+    /// to take contact details.
+    pub lead_form: bool,
 }
 
 /// One earlier message of the conversation.
@@ -121,6 +131,8 @@ mod tests {
             instructions: String::new(),
             passages: Vec::new(),
             history: Vec::new(),
+            terms: QueryTerms::default(),
+            lead_form: false,
         }
     }
 

@@ -161,6 +161,8 @@ fn question() -> Question {
                 text: "Ja, jeden Tag frisch [1].".to_owned(),
             },
         ],
+        terms: witzo_retrieval::QueryTerms::default(),
+        lead_form: false,
     }
 }
 

@@ -908,7 +908,7 @@ svg { display: block; fill: currentColor; flex: none; }
       this.conv.messages.push(answer);
       this.saveConversation();
       finish();
-      this.maybeShowLeadForm(false);
+      this.maybeShowLeadForm(view.offerLeadForm === true && this.conv.lead !== "dismissed");
     }
 
     onStreamEvent(view, name, data) {
@@ -927,6 +927,8 @@ svg { display: block; fill: currentColor; flex: none; }
         this.setSources(view, data.sources);
       } else if (name === "done") {
         if (typeof data.message_id === "string" && data.message_id) view.m.message_id = data.message_id;
+        // A refusal that offers to take contact details: the form opens.
+        view.offerLeadForm = data.offer_lead_form === true;
         view.el.dataset.state = "done";
         this.renderAnswerText(view);
         if (view.m.message_id) this.addFeedback(view);

@@ -18,7 +18,23 @@ fn renders_headings_lists_and_paragraphs() {
     assert_eq!(
         p.text,
         "# Welcome\n\nFresh bread every day.\n\n## Hours\n\n- Mon: 8-5\n- Tue: 8-6\n\n\
-         ###### Small\n\nRye 3 EUR"
+         ###### Small\n\n- Rye · 3 EUR"
+    );
+}
+
+#[test]
+fn table_rows_keep_their_header_row() {
+    let p = page(
+        "<body><h2>Tune-ups</h2><table><caption>Prices</caption>\
+         <thead><tr><th>Package</th><th>Includes</th><th>Price</th></tr></thead>\
+         <tbody><tr><td>Basic</td><td><p>Gears and</p><p>brakes</p></td><td>$79</td></tr>\
+         <tr><td>Pro</td><td></td><td>$129</td></tr></tbody></table>\
+         <table><tr><th>Mon</th><td>8–5</td></tr></table><p>After.</p></body>",
+    );
+    assert_eq!(
+        p.text,
+        "## Tune-ups\n\nPrices\n\n- Package: Basic · Includes: Gears and brakes · Price: $79\n\
+         - Package: Pro · Price: $129\n\n- Mon · 8–5\n\nAfter."
     );
 }
 

@@ -12,6 +12,8 @@ enum Kind {
     Paragraph,
     Heading(usize),
     Item,
+    /// A row of the n-th table, as `Header: value · Header: value`.
+    Row(usize),
 }
 
 /// Elements that start and end a block of text.
@@ -59,11 +61,52 @@ const BLOCK_TAGS: &[&str] = &[
     "br",
 ];
 
+/// A table being rendered: its header row and the row being read.
+#[derive(Default)]
+struct Table {
+    header: Vec<String>,
+    row: Vec<String>,
+    /// Whether every cell of the current row is a `th`.
+    row_all_th: bool,
+    /// The text of the cell being read, when inside one.
+    cell: Option<String>,
+}
+
+impl Table {
+    /// A finished row: the first row of header cells becomes the header;
+    /// any other row renders as `Header: value · Header: value`, so a
+    /// quoted row still says what each value is.
+    fn end_row(&mut self) -> Option<String> {
+        let row = std::mem::take(&mut self.row);
+        let all_th = std::mem::replace(&mut self.row_all_th, true);
+        if row.iter().all(String::is_empty) {
+            return None;
+        }
+        if all_th && self.header.is_empty() && row.len() > 1 {
+            self.header = row;
+            return None;
+        }
+        let cells: Vec<String> = row
+            .into_iter()
+            .enumerate()
+            .filter(|(_, cell)| !cell.is_empty())
+            .map(|(i, cell)| match self.header.get(i) {
+                Some(name) if !name.is_empty() && *name != cell => format!("{name}: {cell}"),
+                _ => cell,
+            })
+            .collect();
+        Some(cells.join(" · "))
+    }
+}
+
 /// Collects blocks while walking the tree.
 struct Renderer {
     blocks: Vec<(Kind, String)>,
     inline: String,
     kinds: Vec<Kind>,
+    tables: Vec<Table>,
+    /// Tables opened so far: rows of different tables are separate lists.
+    tables_seen: usize,
 }
 
 impl Renderer {
@@ -80,11 +123,88 @@ impl Renderer {
         }
     }
 
-    fn open(&mut self, name: &str) {
-        if name == "td" || name == "th" {
-            self.inline.push(' ');
+    /// Text goes to the open table cell, if any, else to the paragraph.
+    fn text(&mut self, text: &str) {
+        match self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+            Some(cell) => cell.push_str(text),
+            None => self.inline.push_str(text),
         }
-        if !BLOCK_TAGS.contains(&name) {
+    }
+
+    /// Table structure; `true` when `name` was handled as part of a table.
+    fn open_table_part(&mut self, name: &str) -> bool {
+        match name {
+            "table" => {
+                self.flush();
+                self.tables_seen += 1;
+                self.tables.push(Table {
+                    row_all_th: true,
+                    ..Table::default()
+                });
+                true
+            }
+            "tr" if !self.tables.is_empty() => true,
+            "td" | "th" => match self.tables.last_mut() {
+                Some(table) => {
+                    table.row_all_th &= name == "th";
+                    table.cell = Some(String::new());
+                    true
+                }
+                None => false,
+            },
+            // Blocks inside a cell stay in the cell.
+            _ => match self.tables.last_mut().and_then(|t| t.cell.as_mut()) {
+                Some(cell) => {
+                    cell.push(' ');
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    fn close_table_part(&mut self, name: &str) -> bool {
+        let Some(table) = self.tables.last_mut() else {
+            return false;
+        };
+        match name {
+            "table" => {
+                let row = table.end_row();
+                self.push_row(row);
+                self.tables.pop();
+                true
+            }
+            "tr" => {
+                let row = table.end_row();
+                self.push_row(row);
+                true
+            }
+            "td" | "th" => {
+                let cell = table.cell.take().unwrap_or_default();
+                table
+                    .row
+                    .push(cell.split_whitespace().collect::<Vec<_>>().join(" "));
+                true
+            }
+            _ => match table.cell.as_mut() {
+                Some(cell) => {
+                    cell.push(' ');
+                    true
+                }
+                None => false,
+            },
+        }
+    }
+
+    fn push_row(&mut self, row: Option<String>) {
+        if let Some(row) = row {
+            self.flush();
+            self.blocks.push((Kind::Row(self.tables_seen), row));
+        }
+    }
+
+    fn open(&mut self, name: &str) {
+        if self.open_table_part(name) || !BLOCK_TAGS.contains(&name) {
             return;
         }
         self.flush();
@@ -99,8 +219,8 @@ impl Renderer {
     }
 
     fn close(&mut self, name: &str) {
-        if name == "td" || name == "th" {
-            self.inline.push(' ');
+        if self.close_table_part(name) {
+            return;
         }
         if BLOCK_TAGS.contains(&name) {
             self.flush();
@@ -114,11 +234,12 @@ impl Renderer {
         let mut previous: Option<Kind> = None;
         for (kind, text) in self.blocks {
             if let Some(prev) = previous {
-                out.push_str(if prev == Kind::Item && kind == Kind::Item {
-                    "\n"
-                } else {
-                    "\n\n"
-                });
+                let same_list = match (prev, kind) {
+                    (Kind::Item, Kind::Item) => true,
+                    (Kind::Row(a), Kind::Row(b)) => a == b,
+                    _ => false,
+                };
+                out.push_str(if same_list { "\n" } else { "\n\n" });
             }
             match kind {
                 Kind::Paragraph => {}
@@ -126,7 +247,7 @@ impl Renderer {
                     out.push_str(&"#".repeat(level));
                     out.push(' ');
                 }
-                Kind::Item => out.push_str("- "),
+                Kind::Item | Kind::Row(_) => out.push_str("- "),
             }
             out.push_str(&text);
             previous = Some(kind);
@@ -142,6 +263,8 @@ pub(crate) fn render(root: NodeRef<'_, Node>) -> String {
         blocks: Vec::new(),
         inline: String::new(),
         kinds: Vec::new(),
+        tables: Vec::new(),
+        tables_seen: 0,
     };
     // The subtree being skipped, if any: everything until its closing edge.
     let mut skipping = None;
@@ -152,7 +275,7 @@ pub(crate) fn render(root: NodeRef<'_, Node>) -> String {
                     continue;
                 }
                 match node.value() {
-                    Node::Text(text) => renderer.inline.push_str(text),
+                    Node::Text(text) => renderer.text(text),
                     Node::Element(element) => {
                         if node != root && is_dropped(node, element) {
                             skipping = Some(node.id());

@@ -7,6 +7,7 @@ use std::time::Duration;
 use anyhow::Context;
 use secrecy::ExposeSecret;
 use witzo_embed::{Bert, Embedder, StaticEmbedder};
+use witzo_retrieval::extractive::Rules;
 use witzo_retrieval::{Fusion, RemoteEmbedder};
 
 use crate::config::{EmbeddingProvider, EmbeddingSettings};
@@ -18,29 +19,56 @@ use crate::config::{EmbeddingProvider, EmbeddingSettings};
 pub struct Calibration {
     /// Weight of the vector ranking in the hybrid fusion.
     pub dense_weight: f32,
-    /// Cosine similarity (question ↔ best chunk) below which the knowledge
-    /// is taken not to cover a question that no chunk matches word for
-    /// word: the highest threshold that still lets 95% of answerable
-    /// SciFact questions through.
+    /// Cosine similarity (question ↔ best chunk) from which the knowledge
+    /// is taken to cover a question even when its words do not.
     pub min_similarity: Option<f32>,
+    /// Cosine similarity below which a sentence's meaning counts for
+    /// nothing: the highest threshold that still lets 95% of answerable
+    /// SciFact questions through.
+    pub similarity_floor: f32,
+    /// Weighted share of a question's terms (rarer terms weigh more) that
+    /// the best passages must cover when none is similar enough.
+    pub min_coverage: f32,
+    /// When the extractive answer may quote a sentence.
+    pub rules: Rules,
 }
 
 fn calibration(model_id: &str) -> Calibration {
     match model_id {
-        // The static table adds little to BM25 in ranking (nDCG@10 0.684
-        // at 0.2 against 0.687 alone) but finds paraphrases BM25 cannot.
+        // Measured with `witzo bench answers` on the siteqa dev suite
+        // (figures in docs/ARCHITECTURE.md): the static table's sentence
+        // similarities are too noisy to rank sentences by (weight 0), but
+        // a very similar chunk (0.75) or sentence (0.69) still lets a
+        // question through that shares few words with the page.
         witzo_embed::BUILTIN_MODEL_ID => Calibration {
             dense_weight: 0.2,
-            min_similarity: Some(0.49),
+            min_similarity: Some(0.75),
+            similarity_floor: 0.49,
+            min_coverage: 0.5,
+            rules: Rules {
+                min_coverage: 0.5,
+                min_meaning: 0.4,
+                context: 1.0,
+                meaning: 0.0,
+                missing_fact: 0.4,
+                brevity: 0.3,
+                rank: 0.5,
+            },
         },
         "all-MiniLM-L6-v2" => Calibration {
             dense_weight: 0.4,
             min_similarity: Some(0.28),
+            similarity_floor: 0.28,
+            min_coverage: 0.5,
+            rules: Rules::default(),
         },
         // Unknown models: an even-handed fusion and no threshold.
         _ => Calibration {
             dense_weight: 0.4,
             min_similarity: None,
+            similarity_floor: 0.0,
+            min_coverage: 0.5,
+            rules: Rules::default(),
         },
     }
 }
@@ -202,7 +230,8 @@ mod tests {
     async fn the_builtin_embedder_needs_nothing_and_is_calibrated() {
         let embeddings = Embeddings::builtin().unwrap();
         assert_eq!(embeddings.model_id(), witzo_embed::BUILTIN_MODEL_ID);
-        assert_eq!(embeddings.calibration().min_similarity, Some(0.49));
+        assert_eq!(embeddings.calibration().min_similarity, Some(0.75));
+        assert_eq!(embeddings.calibration().similarity_floor, 0.49);
         let vectors = embeddings
             .embed(vec!["Opening hours".to_owned(), String::new()])
             .await

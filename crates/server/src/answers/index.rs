@@ -2,14 +2,15 @@
 //! BM25 + vectors), rebuilt when the widget's knowledge version moves,
 //! bounded in number and in bytes (least recently used out).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::extractive::Passage;
-use witzo_retrieval::lexical::{LexicalIndex, tokens};
-use witzo_retrieval::{Fusion, VectorIndex, fuse, vector};
+use witzo_retrieval::lexical::LexicalIndex;
+use witzo_retrieval::relevance::term_set;
+use witzo_retrieval::{Fusion, QueryTerms, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
 use witzo_store::sources::KnowledgeChunk;
 use witzo_store::{Store, StoreError, StoreResult};
@@ -53,6 +54,12 @@ pub struct Retrieved {
     pub passages: Vec<Passage>,
     /// Each passage's cosine similarity with the question, when known.
     pub similarities: Vec<Option<f32>>,
+    /// The question's informative terms, weighted by rarity here.
+    pub terms: QueryTerms,
+    /// How well the best passage covers the question: its weighted term
+    /// coverage and its cosine similarity (the relevance gate's inputs).
+    pub coverage: f32,
+    pub similarity: Option<f32>,
 }
 
 /// Passages a question retrieves at most, and from one page at most.
@@ -60,11 +67,6 @@ const TOP_K: usize = 6;
 const PER_PAGE: usize = 2;
 /// Candidates each retriever contributes to the fusion.
 const CANDIDATES: usize = 100;
-
-/// The words (stemmed, stopwords out) of `text`, once each.
-fn terms(text: &str) -> HashSet<String> {
-    tokens(text).into_iter().collect()
-}
 
 impl KnowledgeIndex {
     /// Builds the index of one version from its chunks and their vectors
@@ -124,29 +126,40 @@ impl KnowledgeIndex {
                 .sum::<usize>()
     }
 
+    /// The question's informative terms, each weighted by its rarity in
+    /// this knowledge (a term no chunk holds weighs the most).
+    pub fn query_terms(&self, question: &str) -> QueryTerms {
+        QueryTerms::new(question, |term| self.lexical.idf(term)).with_synonyms(
+            |term| self.lexical.knows(term),
+            |term| self.lexical.idf(term),
+        )
+    }
+
     /// The passages that best answer `question` (lexical and vector
     /// candidates fused, at most two per page), or none when the knowledge
-    /// does not cover it: the best chunk is less similar than the
-    /// embedder's calibrated threshold and no chunk holds every word of the
-    /// question.
+    /// does not cover it: no passage among the best covers enough of the
+    /// question's weighted terms, and none is similar enough in meaning
+    /// (the embedder's calibrated thresholds).
     pub fn search(&self, question: &str, embedded: Option<&[f32]>) -> Retrieved {
+        let terms = self.query_terms(question);
+        // Words the knowledge never uses are searched by their synonyms too.
+        let query = terms
+            .synonyms()
+            .fold(question.to_owned(), |query, synonym| query + " " + synonym);
         let lexical: Vec<(u32, f32)> = self
             .lexical
-            .search(question, CANDIDATES)
+            .search(&query, CANDIDATES)
             .into_iter()
             .filter(|(_, score)| *score > 0.0)
             .collect();
         let dense = embedded
             .map(|q| self.vectors.search(q, CANDIDATES))
             .unwrap_or_default();
-        if let (Some(min), Some(&(_, best))) = (self.calibration.min_similarity, dense.first())
-            && best < min
-            && !self.fully_covered(question, lexical.first().map(|h| h.0))
-        {
-            return Retrieved::default();
-        }
         let mut per_page: HashMap<i64, usize> = HashMap::new();
-        let mut retrieved = Retrieved::default();
+        let mut retrieved = Retrieved {
+            similarity: dense.first().map(|&(_, s)| s),
+            ..Retrieved::default()
+        };
         let fusion = Fusion::Weighted {
             dense_weight: self.calibration.dense_weight,
         };
@@ -162,6 +175,9 @@ impl KnowledgeIndex {
                 continue;
             }
             *seen += 1;
+            retrieved.coverage = retrieved
+                .coverage
+                .max(terms.coverage(&term_set(&chunk.indexed_text())));
             retrieved.passages.push(Passage {
                 title: chunk.title.clone(),
                 url: Some(chunk.url.clone()).filter(|u| u.starts_with("http")),
@@ -173,21 +189,16 @@ impl KnowledgeIndex {
                 .similarities
                 .push(embedded.and_then(|q| self.vectors.similarity(q, id)));
         }
-        retrieved
-    }
-
-    /// Whether chunk `id` holds every content word of the question (an
-    /// exact product name or code the embedder may not know).
-    fn fully_covered(&self, question: &str, id: Option<u32>) -> bool {
-        let Some(chunk) = id.and_then(|id| self.chunks.get(id as usize)) else {
-            return false;
-        };
-        let wanted = terms(question);
-        if wanted.is_empty() {
-            return false;
+        let similar = matches!(
+            (self.calibration.min_similarity, retrieved.similarity),
+            (Some(min), Some(best)) if best >= min
+        );
+        if !similar && retrieved.coverage < self.calibration.min_coverage {
+            retrieved.passages.clear();
+            retrieved.similarities.clear();
         }
-        let have = terms(&chunk.indexed_text());
-        wanted.is_subset(&have)
+        retrieved.terms = terms;
+        retrieved
     }
 }
 
@@ -351,6 +362,13 @@ mod tests {
 
     async fn index() -> (KnowledgeIndex, Embeddings) {
         let embeddings = Embeddings::builtin().unwrap();
+        let calibration = embeddings.calibration();
+        index_with(calibration).await
+    }
+
+    /// The fixture's index, with the relevance gate of `calibration`.
+    async fn index_with(calibration: Calibration) -> (KnowledgeIndex, Embeddings) {
+        let embeddings = Embeddings::builtin().unwrap();
         let mut rows = Vec::new();
         for (n, (title, text)) in PAGES.iter().enumerate() {
             for piece in chunk(title, text) {
@@ -371,7 +389,7 @@ mod tests {
             .collect();
         let vectors = embeddings.embed(texts).await.unwrap();
         (
-            KnowledgeIndex::build(1, rows, vectors, embeddings.calibration()),
+            KnowledgeIndex::build(1, rows, vectors, calibration),
             embeddings,
         )
     }
@@ -387,14 +405,37 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn a_paraphrase_sharing_no_word_with_its_page_still_finds_it() {
+    async fn a_paraphrase_sharing_no_word_with_its_page_is_found_by_meaning() {
         let question = "How long until my order arrives?";
-        let (index, _) = index().await;
+        // A gate as open as a stronger embedder's: the vectors rank.
+        let open = Calibration {
+            min_similarity: Some(0.3),
+            ..Embeddings::builtin().unwrap().calibration()
+        };
+        let (index, embeddings) = index_with(open).await;
         assert!(
             index.lexical.search(question, 5).is_empty(),
             "the question shares no word with any page"
         );
-        assert_eq!(top(question).await.as_deref(), Some("Shipping"));
+        let embedded = embeddings.embed_question(question).await;
+        let found = index.search(question, embedded.as_deref());
+        assert_eq!(
+            found.passages.first().map(|p| p.title.as_str()),
+            Some("Shipping")
+        );
+        assert_eq!(found.coverage, 0.0);
+    }
+
+    #[tokio::test]
+    async fn an_off_topic_question_sharing_one_word_with_a_page_is_refused() {
+        // "delivery" is on the Shipping page; the rest of the question is not.
+        let question = "Who won the pizza delivery championship in Naples?";
+        let (index, embeddings) = index().await;
+        assert!(!index.lexical.search(question, 5).is_empty());
+        let embedded = embeddings.embed_question(question).await;
+        let found = index.search(question, embedded.as_deref());
+        assert!(found.coverage < 0.5, "{}", found.coverage);
+        assert!(found.passages.is_empty());
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 
 pub mod embedding;
 pub mod index;
+pub mod respond;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,7 +16,7 @@ use witzo_retrieval::{LlmAnswerer, LlmConfig};
 use crate::config::LlmSettings;
 use embedding::Embeddings;
 
-use witzo_retrieval::extractive::{self, Passage};
+use witzo_retrieval::extractive;
 use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question};
 
 /// The default answerer: quotes the sentences of the retrieved passages
@@ -38,26 +39,37 @@ impl ExtractiveAnswerer {
 const MAX_SENTENCES: usize = 3;
 
 impl ExtractiveAnswerer {
-    fn dont_know(language: &str) -> &'static str {
-        match language.split(['-', '_']).next().unwrap_or_default() {
-            "de" => {
-                "Dazu habe ich auf dieser Website nichts gefunden. Ich möchte nichts erfinden – hinterlassen Sie gern Ihre Kontaktdaten, dann meldet sich jemand."
-            }
-            "fr" => {
-                "Je n'ai rien trouvé à ce sujet sur ce site. Je préfère ne rien inventer : laissez vos coordonnées et quelqu'un vous répondra."
-            }
-            "es" => {
-                "No he encontrado nada sobre eso en este sitio. Prefiero no inventar nada: deje sus datos de contacto y alguien le responderá."
-            }
-            _ => {
-                "I couldn't find that in this website's content, and I won't guess. Leave your contact details and someone will get back to you."
-            }
+    /// The honest refusal; it offers to take contact details only when
+    /// the widget can open its lead form (the widget then opens it).
+    fn dont_know(language: &str, lead_form: bool) -> String {
+        let (refusal, offer) = match language.split(['-', '_']).next().unwrap_or_default() {
+            "de" => (
+                "Dazu habe ich auf dieser Website nichts gefunden, und ich möchte nichts erfinden.",
+                " Hinterlassen Sie gern im Formular Ihre Kontaktdaten, dann meldet sich jemand.",
+            ),
+            "fr" => (
+                "Je n'ai rien trouvé à ce sujet sur ce site, et je préfère ne rien inventer.",
+                " Laissez vos coordonnées dans le formulaire et quelqu'un vous répondra.",
+            ),
+            "es" => (
+                "No he encontrado nada sobre eso en este sitio y prefiero no inventar nada.",
+                " Deje sus datos de contacto en el formulario y alguien le responderá.",
+            ),
+            _ => (
+                "I couldn't find that in this website's content, and I won't guess.",
+                " Leave your contact details in the form and someone will get back to you.",
+            ),
+        };
+        if lead_form {
+            format!("{refusal}{offer}")
+        } else {
+            refusal.to_owned()
         }
     }
 }
 
 /// Splits text into word-sized tokens for streaming (spaces kept).
-fn words(text: &str) -> Vec<AnswerEvent> {
+pub fn words(text: &str) -> Vec<AnswerEvent> {
     let mut tokens = Vec::new();
     let mut rest = text;
     while let Some(at) = rest.find(' ') {
@@ -72,28 +84,31 @@ fn words(text: &str) -> Vec<AnswerEvent> {
 
 impl Answerer for ExtractiveAnswerer {
     fn answer(&self, question: Question) -> AnswerStream {
-        let passages: Vec<Passage> = question.passages;
         let asked = self.sentences.embed_now(&question.text);
         let similarity = |sentence: &str| match (&asked, self.sentences.embed_now(sentence)) {
             (Some(q), Some(s)) => witzo_retrieval::vector::dot(q, &s),
             _ => 0.0,
         };
-        let semantic =
-            self.sentences
-                .calibration()
-                .min_similarity
-                .map(|floor| extractive::Semantic {
-                    similarity: &similarity,
-                    floor,
-                });
-        let found = extractive::answer_with(&question.text, &passages, MAX_SENTENCES, semantic);
+        let calibration = self.sentences.calibration();
+        let semantic = Some(extractive::Semantic {
+            similarity: &similarity,
+            floor: calibration.similarity_floor,
+        });
+        let found = extractive::answer_with(
+            &question.text,
+            &question.terms,
+            &question.passages,
+            MAX_SENTENCES,
+            semantic,
+            calibration.rules,
+        );
         let events = match found {
             Some(found) => {
                 let mut events = words(&found.text);
                 events.push(AnswerEvent::Sources(found.sources));
                 events
             }
-            None => words(Self::dont_know(&question.language)),
+            None => words(&Self::dont_know(&question.language, question.lead_form)),
         };
         Box::pin(futures_util::stream::iter(events))
     }

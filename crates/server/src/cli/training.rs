@@ -1,5 +1,6 @@
 //! `witzo ingest` and `witzo ask`: training and asking from the terminal.
 
+use crate::answers::respond;
 use std::path::PathBuf;
 
 use anyhow::Context;
@@ -117,53 +118,42 @@ pub(super) async fn ingest(
 }
 
 pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Result<()> {
-    use futures_util::StreamExt;
     let public_url = config.public_url_for(config.listen)?;
     let state = build_state(config, AppOptions::default(), public_url).await?;
-    let widget = state
-        .store
-        .widget_by_key(key)
+    let live = state
+        .widgets
+        .get(&state.store, key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
-    let settings = crate::widgets::settings::WidgetSettings::from_stored(&widget.settings);
-    let index = state.indexes.get(&state.store, widget.id).await?;
-    let embedded = state.indexes.embeddings().embed_question(question).await;
-    let retrieved = index.search(question, embedded.as_deref());
-    for (n, (passage, similarity)) in retrieved
+    let prepared = respond::prepare(&state, &live, question, Vec::new()).await?;
+    for (n, (passage, score)) in prepared
+        .question
         .passages
         .iter()
-        .zip(&retrieved.similarities)
+        .zip(&prepared.scores)
         .enumerate()
     {
         eprintln!(
             "retrieved {}: score {:.3} similarity {}  {}",
             n + 1,
-            passage.score,
-            similarity.map_or("-".to_owned(), |s| format!("{s:.3}")),
+            score.score,
+            score
+                .similarity
+                .map_or("-".to_owned(), |s| format!("{s:.3}")),
             passage.url.as_deref().unwrap_or(&passage.title)
         );
     }
-    let question = witzo_retrieval::Question {
-        text: question.to_owned(),
-        language: settings.language,
-        instructions: settings.instructions,
-        passages: retrieved.passages,
-        history: Vec::new(),
-    };
-    let answerer: std::sync::Arc<dyn witzo_retrieval::Answerer> = if index.is_empty() {
-        std::sync::Arc::new(witzo_retrieval::NoKnowledgeYet)
-    } else {
-        state.answerer.clone()
-    };
-    let mut events = answerer.answer(question);
-    let mut sources = Vec::new();
-    while let Some(event) = events.next().await {
-        match event {
-            witzo_retrieval::AnswerEvent::Token(token) => print!("{token}"),
-            witzo_retrieval::AnswerEvent::Sources(found) => sources = found,
-        }
+    if let Some(figures) = prepared.retrieved {
+        eprintln!(
+            "relevance: coverage {:.3} similarity {}",
+            figures.coverage,
+            figures
+                .similarity
+                .map_or("-".to_owned(), |s| format!("{s:.3}"))
+        );
     }
-    println!();
+    let (answer, sources) = respond::collect(prepared.answerer.as_ref(), prepared.question).await;
+    println!("{answer}");
     for (n, source) in sources.iter().enumerate() {
         println!(
             "[{}] {} {}",

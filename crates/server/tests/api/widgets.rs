@@ -358,7 +358,7 @@ async fn chat_streams_tokens_as_server_sent_events() {
         .post(app.url(&format!("/v1/chat?key={}", key(&widget))))
         .header("origin", SHOP)
         .header("accept", "text/event-stream")
-        .json(&chat_body("Hello?"))
+        .json(&chat_body("What are your opening hours?"))
         .send()
         .await
         .unwrap();

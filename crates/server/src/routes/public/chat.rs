@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use witzo_retrieval::{AnswerEvent, Answerer, NoKnowledgeYet, Question, Source, Turn};
+use witzo_retrieval::{AnswerEvent, Answerer, Question, Source, Turn};
 use witzo_store::conversations::{NewMessage, Visit};
 use witzo_store::domain::{
     AccountId, CleanText, EmailAddress, TextRules, is_public_id, random_public_id,
@@ -21,7 +21,7 @@ use witzo_store::domain::{
 use witzo_store::usage::{Notice, Taken, Usage};
 
 use super::{WidgetQuery, limit_visitor, page_url, visitor};
-use crate::answers::index::Retrieved;
+use crate::answers::respond::{self, Score};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -48,6 +48,9 @@ pub struct ChatReply {
     message_id: String,
     answer: String,
     sources: Vec<SourceView>,
+    /// The answer has no sources and the widget's lead form can take the
+    /// visitor's contact details: the widget opens it.
+    offer_lead_form: bool,
     usage: UsageView,
 }
 
@@ -252,44 +255,13 @@ pub async fn chat(
     store
         .add_message(conversation, &visitor_message, now)
         .await?;
-    // Retrieval: the widget's knowledge at its current version. A widget
-    // that has not been taught anything says so honestly.
-    let index = state.indexes.get(store, live.widget.id).await?;
-    let (answerer, retrieved): (Arc<dyn Answerer>, _) = if index.is_empty() {
-        (Arc::new(NoKnowledgeYet), Retrieved::default())
-    } else {
-        let embedded = state
-            .indexes
-            .embeddings()
-            .embed_question(message.as_str())
-            .await;
-        (
-            state.answerer.clone(),
-            index.search(message.as_str(), embedded.as_deref()),
-        )
-    };
-    // What retrieval scored, kept with the stored answer's sources.
-    let scores = retrieved
-        .passages
-        .iter()
-        .zip(&retrieved.similarities)
-        .map(|(p, similarity)| Score {
-            key: p.url.clone().unwrap_or_else(|| p.title.clone()),
-            score: p.score,
-            similarity: *similarity,
-        })
-        .collect();
-    let question = Question {
-        text: message.into_string(),
-        language: live.settings.language.clone(),
-        instructions: live.settings.instructions.clone(),
-        passages: retrieved.passages,
-        history,
-    };
+    let prepared = respond::prepare(&state, live, message.as_str(), history).await?;
+    let question = prepared.question;
     let answering = Answering {
         state: state.clone(),
-        answerer,
-        scores,
+        answerer: prepared.answerer,
+        scores: prepared.scores,
+        lead_form: respond::offers_lead_form(live),
         conversation,
         message_id: random_public_id("m_"),
         started: Instant::now(),
@@ -306,21 +278,14 @@ pub async fn chat(
     }
 }
 
-/// How retrieval scored one passage: fused rank score, and cosine
-/// similarity with the question when vectors were compared.
-struct Score {
-    /// The passage's source: URL, or title without one.
-    key: String,
-    score: f32,
-    similarity: Option<f32>,
-}
-
 /// One answer in progress: generated, sent, then stored with its latency.
 struct Answering {
     state: AppState,
     answerer: Arc<dyn Answerer>,
     /// Retrieval's scores of each passage.
     scores: Vec<Score>,
+    /// Whether the widget can open its lead form.
+    lead_form: bool,
     conversation: i64,
     message_id: String,
     started: Instant,
@@ -365,18 +330,12 @@ impl Answering {
     }
 
     async fn json(self, conversation_id: String, question: Question) -> ApiResult<Response> {
-        let (mut answer, mut sources) = (String::new(), Vec::new());
-        let mut events = self.answerer.answer(question);
-        while let Some(event) = events.next().await {
-            match event {
-                AnswerEvent::Token(token) => answer.push_str(&token),
-                AnswerEvent::Sources(found) => sources = found,
-            }
-        }
+        let (answer, sources) = respond::collect(self.answerer.as_ref(), question).await;
         self.store(&answer, &sources).await?;
         Ok(Json(ChatReply {
             conversation_id,
             message_id: self.message_id,
+            offer_lead_form: self.lead_form && sources.is_empty(),
             answer,
             sources: sources.into_iter().map(SourceView::from).collect(),
             usage: self.usage,
@@ -421,7 +380,12 @@ impl Answering {
             }
             match self.store(&answer, &sources).await {
                 Ok(latency_ms) => {
-                    let done = serde_json::json!({ "message_id": self.message_id, "latency_ms": latency_ms, "usage": self.usage });
+                    let done = serde_json::json!({
+                        "message_id": self.message_id,
+                        "latency_ms": latency_ms,
+                        "usage": self.usage,
+                        "offer_lead_form": self.lead_form && sources.is_empty(),
+                    });
                     send(json_event("done", &done)).await;
                 }
                 Err(err) => {

@@ -1,0 +1,387 @@
+//! What a question asks for: its informative terms, weighted by how rare
+//! they are in the knowledge, and the kind of fact that answers it (a
+//! price, a number, a time, a duration). Used to decide whether a passage
+//! or sentence covers the question, and which sentence holds the answer.
+
+use std::collections::HashSet;
+
+use crate::lexical::tokens;
+use crate::thesaurus;
+
+/// Words (as analysed tokens) that ask rather than inform: they say how a
+/// question is put, not what it is about, so they never count for or
+/// against coverage.
+const ASKING: &[&str] = &[
+    "also", "anyon", "anyth", "ask", "could", "ever", "get", "give", "go", "know", "let", "like",
+    "mani", "may", "mayb", "might", "much", "need", "one", "pleas", "realli", "say", "someon",
+    "someth", "still", "tell", "thing", "want", "way", "well", "would", "yes", "ok", "okay", "hi",
+    "hello", "thank", "thanks", "actual", "current", "exact", "possibl", "usual",
+];
+
+/// The question without "how long", "how much", "how many", "how often":
+/// their second word asks for a kind of fact (see [`Expect`]), it is not
+/// what the question is about.
+fn without_asking_phrases(question: &str) -> String {
+    let mut out = String::with_capacity(question.len());
+    let mut after_how = false;
+    for word in question.split_inclusive(|c: char| !c.is_alphanumeric()) {
+        let bare = word.trim_end_matches(|c: char| !c.is_alphanumeric());
+        let lower = bare.to_lowercase();
+        if after_how
+            && [
+                "long",
+                "much",
+                "many",
+                "often",
+                "soon",
+                "quickly",
+                "frequently",
+            ]
+            .contains(&lower.as_str())
+        {
+            out.push_str(&word[bare.len()..]);
+        } else {
+            out.push_str(word);
+        }
+        if !bare.is_empty() {
+            after_how = lower == "how";
+        }
+    }
+    out
+}
+
+/// The kind of fact a question asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// "How much …?", "What does … cost?", "What is the fee …?"
+    Price,
+    /// "How many …?", "How often …?"
+    Number,
+    /// "When …?", "What time …?", "… hours?"
+    Time,
+    /// "How long …?"
+    Duration,
+    /// Anything else.
+    Any,
+}
+
+impl Expect {
+    /// Reads the kind of fact from the question's wording.
+    pub fn of(question: &str) -> Self {
+        let q = question.to_lowercase();
+        let has = |words: &[&str]| words.iter().any(|w| contains_word(&q, w));
+        if has(&[
+            "how much", "cost", "costs", "price", "prices", "fee", "fees", "charge", "charges",
+        ]) {
+            Expect::Price
+        } else if has(&["how long", "how soon", "how quickly"]) {
+            Expect::Duration
+        } else if has(&[
+            "how many",
+            "how often",
+            "how frequently",
+            "what percentage",
+            "what percent",
+        ]) {
+            Expect::Number
+        } else if has(&[
+            "when",
+            "what time",
+            "hours",
+            "open",
+            "opening",
+            "close",
+            "closing",
+            "what day",
+            "which day",
+            "what days",
+        ]) {
+            Expect::Time
+        } else {
+            Expect::Any
+        }
+    }
+
+    /// Whether `text` holds a fact of this kind.
+    pub fn found_in(self, text: &str) -> bool {
+        let t = text.to_lowercase();
+        let digit = t.chars().any(|c| c.is_ascii_digit());
+        let has = |words: &[&str]| words.iter().any(|w| contains_word(&t, w));
+        match self {
+            Expect::Price => {
+                t.contains(['$', '€', '£', '¥', '%'])
+                    || has(&[
+                        "free",
+                        "no charge",
+                        "usd",
+                        "eur",
+                        "dollars",
+                        "euros",
+                        "included",
+                        "no extra",
+                    ])
+            }
+            Expect::Number => {
+                digit
+                    || has(&[
+                        "once",
+                        "twice",
+                        "every",
+                        "daily",
+                        "weekly",
+                        "monthly",
+                        "annually",
+                        "yearly",
+                        "one",
+                        "two",
+                        "three",
+                        "four",
+                        "five",
+                        "six",
+                        "ten",
+                        "unlimited",
+                    ])
+            }
+            Expect::Time => {
+                has(&[
+                    "am",
+                    "pm",
+                    "a.m",
+                    "p.m",
+                    "noon",
+                    "midnight",
+                    "monday",
+                    "tuesday",
+                    "wednesday",
+                    "thursday",
+                    "friday",
+                    "saturday",
+                    "sunday",
+                    "weekday",
+                    "weekdays",
+                    "weekend",
+                    "weekends",
+                    "daily",
+                    "closed",
+                    "open",
+                    "first",
+                    "every",
+                ]) || (digit && t.contains(':'))
+            }
+            Expect::Duration => {
+                digit
+                    && has(&[
+                        "minute", "minutes", "hour", "hours", "day", "days", "week", "weeks",
+                        "month", "months", "year", "years",
+                    ])
+                    || has(&["same day", "same-day", "while you wait", "overnight"])
+            }
+            Expect::Any => true,
+        }
+    }
+}
+
+/// Whether `word` occurs in `text` as whole words (both lowercase).
+fn contains_word(text: &str, word: &str) -> bool {
+    text.match_indices(word).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + word.len()..].chars().next();
+        !before.is_some_and(char::is_alphanumeric) && !after.is_some_and(char::is_alphanumeric)
+    })
+}
+
+/// Share of a term's weight that a synonym of it earns.
+const SYNONYM_CREDIT: f32 = 0.8;
+
+/// One informative term of a question.
+#[derive(Debug, Clone, PartialEq)]
+struct Term {
+    term: String,
+    weight: f32,
+    /// Synonyms the knowledge uses instead, with what each earns.
+    synonyms: Vec<(String, f32)>,
+}
+
+/// A question's informative terms with their weights.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct QueryTerms {
+    terms: Vec<Term>,
+    total: f32,
+}
+
+impl QueryTerms {
+    /// The question's terms (analysed, asking words out, once each),
+    /// weighted by `weight` (e.g. the term's IDF in the knowledge).
+    pub fn new(question: &str, weight: impl Fn(&str) -> f32) -> Self {
+        let mut terms: Vec<Term> = Vec::new();
+        for term in tokens(&without_asking_phrases(question)) {
+            if ASKING.contains(&term.as_str()) || terms.iter().any(|t| t.term == term) {
+                continue;
+            }
+            let weight = weight(&term).max(0.0);
+            terms.push(Term {
+                term,
+                weight,
+                synonyms: Vec::new(),
+            });
+        }
+        let total = terms.iter().map(|t| t.weight).sum();
+        Self { terms, total }
+    }
+
+    /// For each term the knowledge never uses (`known` says), the
+    /// WordNet synonyms it does use: each earns a share of the term's
+    /// weight, but never more than its own `weight` (a common synonym is
+    /// weak evidence).
+    pub fn with_synonyms(
+        mut self,
+        known: impl Fn(&str) -> bool,
+        weight: impl Fn(&str) -> f32,
+    ) -> Self {
+        for term in &mut self.terms {
+            if known(&term.term) {
+                continue;
+            }
+            term.synonyms = thesaurus::synonyms(&term.term)
+                .iter()
+                .filter(|s| known(s) && !ASKING.contains(&s.as_str()))
+                .map(|s| (s.clone(), SYNONYM_CREDIT * term.weight.min(weight(s))))
+                .collect();
+        }
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.terms.is_empty() || self.total <= 0.0
+    }
+
+    /// The terms and their weights.
+    pub fn terms(&self) -> impl Iterator<Item = (&str, f32)> {
+        self.terms.iter().map(|t| (t.term.as_str(), t.weight))
+    }
+
+    /// The synonyms found for the terms, to search with as well.
+    pub fn synonyms(&self) -> impl Iterator<Item = &str> {
+        self.terms
+            .iter()
+            .flat_map(|t| t.synonyms.iter().map(|(s, _)| s.as_str()))
+    }
+
+    /// What `have` earns for one term: its weight when it holds the term,
+    /// else the best of its synonyms'.
+    fn earned(term: &Term, have: &HashSet<String>) -> f32 {
+        if have.contains(&term.term) {
+            return term.weight;
+        }
+        term.synonyms
+            .iter()
+            .filter(|(s, _)| have.contains(s))
+            .map(|(_, w)| *w)
+            .fold(0.0, f32::max)
+    }
+
+    /// The share of the question's weight that `have` earns (0–1).
+    pub fn coverage(&self, have: &HashSet<String>) -> f32 {
+        if self.total <= 0.0 {
+            return 0.0;
+        }
+        let earned: f32 = self.terms.iter().map(|t| Self::earned(t, have)).sum();
+        earned / self.total
+    }
+
+    /// The question's terms `have` holds (or a synonym of).
+    pub fn covered(&self, have: &HashSet<String>) -> HashSet<String> {
+        self.terms
+            .iter()
+            .filter(|t| Self::earned(t, have) > 0.0)
+            .map(|t| t.term.clone())
+            .collect()
+    }
+
+    /// The weight share of `terms` (a subset of the question's terms).
+    pub fn share(&self, terms: &HashSet<String>) -> f32 {
+        if self.total <= 0.0 {
+            return 0.0;
+        }
+        let sum: f32 = self
+            .terms
+            .iter()
+            .filter(|t| terms.contains(&t.term))
+            .map(|t| t.weight)
+            .sum();
+        sum / self.total
+    }
+}
+
+/// The distinct analysed terms of `text`.
+pub fn term_set(text: &str) -> HashSet<String> {
+    tokens(text).into_iter().collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_what_kind_of_fact_a_question_wants() {
+        assert_eq!(Expect::of("How much is a Basic Tune-Up?"), Expect::Price);
+        assert_eq!(
+            Expect::of("What is the fee for missed appointments?"),
+            Expect::Price
+        );
+        assert_eq!(Expect::of("How long is the free trial?"), Expect::Duration);
+        assert_eq!(Expect::of("How often does the sync run?"), Expect::Number);
+        assert_eq!(
+            Expect::of("What are your winter opening hours?"),
+            Expect::Time
+        );
+        assert_eq!(Expect::of("Do you use silver fillings?"), Expect::Any);
+    }
+
+    #[test]
+    fn finds_the_fact_a_question_wants() {
+        assert!(Expect::Price.found_in("Package: Basic · Price: $79"));
+        assert!(!Expect::Price.found_in("Our tune-ups are thorough."));
+        assert!(Expect::Time.found_in("Tuesday 8:00 am – 7:00 pm"));
+        assert!(Expect::Duration.found_in("Most repairs are ready within 3–5 business days."));
+        assert!(!Expect::Duration.found_in("Ready soon."));
+        assert!(
+            !Expect::Time.found_in("Spam and ham"),
+            "am inside a word is not a time"
+        );
+    }
+
+    #[test]
+    fn weighs_coverage_by_rarity_and_ignores_asking_words() {
+        let weight = |t: &str| if t == "capit" { 5.0 } else { 1.0 };
+        let terms = QueryTerms::new("Can you tell me the capital of Canada, please?", weight);
+        assert_eq!(
+            terms.terms().map(|(t, _)| t).collect::<Vec<_>>(),
+            ["capit", "canada"]
+        );
+        let have = term_set("We ship to Canada.");
+        assert!((terms.coverage(&have) - 1.0 / 6.0).abs() < 1e-6);
+        let trial = QueryTerms::new("How long is the free trial?", |_| 1.0);
+        assert_eq!(
+            trial.terms().map(|(t, _)| t).collect::<Vec<_>>(),
+            ["free", "trial"]
+        );
+        let hire = QueryTerms::new("Can I hire a bicycle?", |_| 2.0).with_synonyms(
+            |t| ["rent", "bike", "bicycl", "take"].contains(&t),
+            |t| if t == "take" { 0.5 } else { 2.0 },
+        );
+        assert!(hire.synonyms().any(|s| s == "rent"));
+        // "bicycl" is known itself: no synonyms for it.
+        assert!(!hire.synonyms().any(|s| s == "bike"));
+        let rent = term_set("Rent a bicycle for a day.");
+        assert!((hire.coverage(&rent) - (0.8 * 2.0 + 2.0) / 4.0).abs() < 1e-6);
+        // A common synonym earns no more than its own weight.
+        let take = term_set("Take a bicycle.");
+        assert!((hire.coverage(&take) - (0.8 * 0.5 + 2.0) / 4.0).abs() < 1e-6);
+        let hair = QueryTerms::new("Do you cut long hair?", |_| 1.0);
+        assert_eq!(
+            hair.terms().map(|(t, _)| t).collect::<Vec<_>>(),
+            ["cut", "long", "hair"]
+        );
+    }
+}
