@@ -3,6 +3,7 @@
 //! fresh SQLite database (or PostgreSQL, where a test says so) per test.
 
 mod account;
+mod bench;
 mod billing;
 mod binary;
 mod browser;
