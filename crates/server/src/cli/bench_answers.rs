@@ -1,5 +1,5 @@
 //! `witzo bench answers`: answer quality as a website's visitors see it,
-//! measured exactly as `bench/siteqa/run.py` does (the same scoring and
+//! measured exactly as the siteqa benchmark's `run.py` does (the same scoring and
 //! the same lines), with the app in this process.
 //!
 //! For each site of the suite (`SUITE/sites/NAME/`, questions in
@@ -29,7 +29,7 @@ use witzo_store::domain::random_public_id;
 use super::admin::{create_account, create_widget, set_plan};
 use super::training::{Material, train};
 use crate::app::{AppOptions, Application};
-use crate::config::{Config, Environment};
+use crate::config::{BillingConfig, Config, Environment, MetricsConfig, OidcConfig, SmtpConfig};
 use score::{Reply, Tally, Verdict, result_line, score};
 use site::SiteServer;
 use suite::{Kind, Question};
@@ -176,17 +176,23 @@ async fn run_site(
     result
 }
 
-/// The loaded configuration in a sandbox for `site`: a fresh data
-/// directory and database, port 0, the crawler allowed the site's port only,
-/// public rate limits lifted.
+/// The loaded configuration (answers, crawler, jobs…) in a sandbox for one
+/// site: port 0, a fresh data directory, database and secret key, nothing
+/// mailed or billed, the crawler allowed the site's port only, public rate
+/// limits lifted.
 fn sandbox(config: &Config, data_dir: &Path, server: &SiteServer) -> anyhow::Result<Config> {
     let mut config = config.clone();
     config.environment = Environment::Development;
     config.listen = ([127, 0, 0, 1], 0).into();
     config.data_dir = data_dir.to_path_buf();
     config.database_url = None;
+    config.redis_url = None;
+    config.secret_key = None;
     config.public_url = None;
-    config.metrics.listen = None;
+    config.metrics = MetricsConfig::default();
+    config.smtp = SmtpConfig::default();
+    config.oidc = OidcConfig::default();
+    config.billing = BillingConfig::default();
     config.crawler.allow = vec![server.addr()];
     let limits = &mut config.limits;
     for limit in [

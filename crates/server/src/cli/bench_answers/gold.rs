@@ -1,5 +1,5 @@
 //! Whether a source is the question's gold page, compared as
-//! `bench/siteqa/run.py` compares them (Python's `urlsplit`, no other
+//! siteqa's `run.py` compares them (Python's `urlsplit`, no other
 //! normalisation).
 
 /// Whether `url` is the gold `page` of the site at `site_origin`; the home

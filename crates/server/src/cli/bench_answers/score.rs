@@ -1,4 +1,4 @@
-//! How a reply is scored, the same as `bench/siteqa/run.py` so that both
+//! How a reply is scored, the same as siteqa's `run.py` so that both
 //! print the same figures: a reply is *refused* when its `sources` list is
 //! empty; direct and paraphrase questions are correct when answered with
 //! one of their `expect` phrases, unanswerable and off-topic ones when
