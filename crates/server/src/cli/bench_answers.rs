@@ -91,15 +91,19 @@ pub(super) async fn answers(config: &Config, options: Options) -> anyhow::Result
         .with_context(|| format!("the suite {}", options.suite.display()))?;
     let questions = suite::load(&suite_dir.join("questions.jsonl"))?;
     let sites = suite::sites(&questions, &options.sites)?;
-    let client = reqwest::Client::builder()
-        .no_proxy()
-        .timeout(CHAT_TIMEOUT)
-        .build()?;
+    let bench = Bench {
+        config,
+        client: reqwest::Client::builder()
+            .no_proxy()
+            .timeout(CHAT_TIMEOUT)
+            .build()?,
+        suite_dir: &suite_dir,
+        verbose: options.verbose,
+    };
     let mut results = Vec::new();
     for site in sites {
         let asked: Vec<&Question> = questions.iter().filter(|q| q.site == site).collect();
-        let rows = run_site(config, &client, &suite_dir, &site, &asked, options.verbose).await?;
-        results.push(rows);
+        results.push(bench.site(&site, &asked).await?);
     }
     let mut all = Tally::default();
     let mut summary = Vec::new();
@@ -125,7 +129,7 @@ pub(super) async fn answers(config: &Config, options: Options) -> anyhow::Result
             summary: Ordered(summary),
             sites: results
                 .iter()
-                .map(|r| Trained {
+                .map(|r| Ingested {
                     site: &r.site,
                     ingest: &r.ingest,
                 })
@@ -137,43 +141,96 @@ pub(super) async fn answers(config: &Config, options: Options) -> anyhow::Result
     Ok(())
 }
 
-/// Serves the site, runs Witzo beside it, trains and asks; stops both.
-async fn run_site(
-    config: &Config,
-    client: &reqwest::Client,
-    suite_dir: &Path,
-    site: &str,
-    questions: &[&Question],
+/// One run over a suite's sites.
+struct Bench<'a> {
+    config: &'a Config,
+    client: reqwest::Client,
+    suite_dir: &'a Path,
     verbose: bool,
-) -> anyhow::Result<SiteResult> {
-    let mut parts = Path::new(site).components();
-    anyhow::ensure!(
-        matches!(
-            (parts.next(), parts.next()),
-            (Some(Component::Normal(_)), None)
-        ),
-        "the site {site:?} is not a folder name under sites/"
-    );
-    let root = suite_dir.join("sites").join(site);
-    anyhow::ensure!(
-        root.join("index.html").is_file(),
-        "{}/index.html missing",
-        root.display()
-    );
-    let server = SiteServer::start(root).await?;
-    let dir = tempfile::Builder::new().prefix("siteqa-").tempdir()?;
-    let result = with_witzo(
-        config,
-        client,
-        &server,
-        dir.path(),
-        site,
-        questions,
-        verbose,
-    )
-    .await;
-    server.stop().await;
-    result
+}
+
+impl Bench<'_> {
+    /// Serves the site, runs Witzo beside it, trains and asks; stops both.
+    async fn site(&self, site: &str, questions: &[&Question]) -> anyhow::Result<SiteResult> {
+        let mut parts = Path::new(site).components();
+        anyhow::ensure!(
+            matches!(
+                (parts.next(), parts.next()),
+                (Some(Component::Normal(_)), None)
+            ),
+            "the site {site:?} is not a folder name under sites/"
+        );
+        let root = self.suite_dir.join("sites").join(site);
+        anyhow::ensure!(
+            root.join("index.html").is_file(),
+            "{}/index.html missing",
+            root.display()
+        );
+        let server = SiteServer::start(root).await?;
+        let dir = tempfile::Builder::new().prefix("siteqa-").tempdir()?;
+        let result = self.with_witzo(&server, dir.path(), site, questions).await;
+        server.stop().await;
+        result
+    }
+
+    /// Runs Witzo beside the site: trains a widget on it and asks every question.
+    async fn with_witzo(
+        &self,
+        server: &SiteServer,
+        data_dir: &Path,
+        site: &str,
+        questions: &[&Question],
+    ) -> anyhow::Result<SiteResult> {
+        let config = sandbox(self.config, data_dir, server)?;
+        let app = Application::build(config, AppOptions::default()).await?;
+        let base = format!("http://{}", app.local_addr()?);
+        let state = app.state().clone();
+        let (stop, stopped) = oneshot::channel::<()>();
+        let running = tokio::spawn(app.run_until(async move {
+            stopped.await.ok();
+        }));
+        let result = async {
+            let store = &state.store;
+            let account = create_account(store, OWNER).await?;
+            set_plan(store, account.id, "enterprise").await?;
+            let key = create_widget(store, account.id, site, &[WIDGET_DOMAIN.to_owned()]).await?;
+            let origin = server.origin();
+            let training = Instant::now();
+            let website = Material::Website {
+                url: format!("{origin}/"),
+                depth: DEPTH,
+            };
+            let trained = train(&state, key.as_str(), website).await?;
+            if let Some(err) = trained.failure {
+                anyhow::bail!("[{site}] {}: {err}", trained.summary);
+            }
+            eprintln!(
+                "[{site}] {} ({:.1} s)",
+                trained.summary,
+                training.elapsed().as_secs_f64()
+            );
+            let mut rows = Vec::with_capacity(questions.len());
+            for q in questions {
+                let reply = chat(&self.client, &base, key.as_str(), &q.text).await?;
+                let row = row(q, reply, &origin);
+                if self.verbose {
+                    report_verdict(&row);
+                }
+                rows.push(row);
+            }
+            Ok(SiteResult {
+                site: site.to_owned(),
+                ingest: trained.summary,
+                rows,
+            })
+        }
+        .await;
+        stop.send(()).ok();
+        let stopped = running.await;
+        let result = result?;
+        stopped.context("the Witzo server task")??;
+        Ok(result)
+    }
 }
 
 /// The loaded configuration (answers, crawler, jobs…) in a sandbox for one
@@ -207,66 +264,6 @@ fn sandbox(config: &Config, data_dir: &Path, server: &SiteServer) -> anyhow::Res
     }
     config.check()?;
     Ok(config)
-}
-
-async fn with_witzo(
-    config: &Config,
-    client: &reqwest::Client,
-    server: &SiteServer,
-    data_dir: &Path,
-    site: &str,
-    questions: &[&Question],
-    verbose: bool,
-) -> anyhow::Result<SiteResult> {
-    let config = sandbox(config, data_dir, server)?;
-    let app = Application::build(config, AppOptions::default()).await?;
-    let base = format!("http://{}", app.local_addr()?);
-    let state = app.state().clone();
-    let (stop, stopped) = oneshot::channel::<()>();
-    let running = tokio::spawn(app.run_until(async move {
-        stopped.await.ok();
-    }));
-    let result = async {
-        let store = &state.store;
-        let account = create_account(store, OWNER).await?;
-        set_plan(store, account.id, "enterprise").await?;
-        let key = create_widget(store, account.id, site, &[WIDGET_DOMAIN.to_owned()]).await?;
-        let origin = server.origin();
-        let training = Instant::now();
-        let website = Material::Website {
-            url: format!("{origin}/"),
-            depth: DEPTH,
-        };
-        let trained = train(&state, key.as_str(), website).await?;
-        if let Some(err) = trained.failure {
-            anyhow::bail!("[{site}] {}: {err}", trained.summary);
-        }
-        eprintln!(
-            "[{site}] {} ({:.1} s)",
-            trained.summary,
-            training.elapsed().as_secs_f64()
-        );
-        let mut rows = Vec::with_capacity(questions.len());
-        for q in questions {
-            let reply = chat(client, &base, key.as_str(), &q.text).await?;
-            let row = row(q, reply, &origin);
-            if verbose {
-                report_verdict(&row);
-            }
-            rows.push(row);
-        }
-        Ok(SiteResult {
-            site: site.to_owned(),
-            ingest: trained.summary,
-            rows,
-        })
-    }
-    .await;
-    stop.send(()).ok();
-    let stopped = running.await;
-    let result = result?;
-    stopped.context("the Witzo server task")??;
-    Ok(result)
 }
 
 /// Asks `message` as a new visitor, the way the widget does.
@@ -366,12 +363,12 @@ struct Report<'a> {
     seconds: f64,
     /// Each site's line and `ALL`, in printed order.
     summary: Ordered,
-    sites: Vec<Trained<'a>>,
+    sites: Vec<Ingested<'a>>,
     questions: Vec<&'a Row>,
 }
 
 #[derive(Serialize)]
-struct Trained<'a> {
+struct Ingested<'a> {
     site: &'a str,
     ingest: &'a str,
 }
