@@ -3,7 +3,7 @@
 use crate::app::open_store;
 use crate::config::Config;
 use crate::format;
-use witzo_store::domain::{CleanText, EmailAddress, TextRules, WidgetKey};
+use witzo_store::domain::{AccountId, CleanText, EmailAddress, TextRules, WidgetKey};
 use witzo_store::widgets::WidgetFields;
 
 use super::{AccountCommand, AdminCommand, PlanChanges, PlanCommand, UsageCommand, WidgetCommand};
@@ -26,23 +26,12 @@ pub(super) async fn admin(config: Config, command: AdminCommand) -> anyhow::Resu
 async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
     match command {
         AccountCommand::Create { email } => {
-            let email = EmailAddress::parse(&email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
-            let account = match store.create_account(&email, witzo_store::now()).await {
-                Err(StoreError::Conflict(_)) => {
-                    anyhow::bail!("an account for {email} already exists")
-                }
-                other => other?,
-            };
+            let account = create_account(store, &email).await?;
             println!("created account {} for {}", account.id, account.email);
         }
         AccountCommand::SetPlan { account, plan } => {
             let account = account_by_email(store, &account).await?;
-            match store.set_plan(account.id, &plan, witzo_store::now()).await {
-                Err(StoreError::NotFound) => {
-                    anyhow::bail!("there is no plan {plan:?} (see `witzo admin plan list`)")
-                }
-                other => other?,
-            }
+            set_plan(store, account.id, &plan).await?;
             println!("{} is on the {plan} plan", account.email);
         }
         AccountCommand::Show { account } => {
@@ -117,6 +106,28 @@ async fn account(store: &Store, command: AccountCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Creates an account for `email` (`admin account create`).
+pub(super) async fn create_account(
+    store: &Store,
+    email: &str,
+) -> anyhow::Result<witzo_store::accounts::Account> {
+    let email = EmailAddress::parse(email).map_err(|e| anyhow::anyhow!("--email {e}"))?;
+    match store.create_account(&email, witzo_store::now()).await {
+        Err(StoreError::Conflict(_)) => anyhow::bail!("an account for {email} already exists"),
+        other => Ok(other?),
+    }
+}
+
+/// Puts `account` on `plan` at once (`admin account set-plan`).
+pub(super) async fn set_plan(store: &Store, account: AccountId, plan: &str) -> anyhow::Result<()> {
+    match store.set_plan(account, plan, witzo_store::now()).await {
+        Err(StoreError::NotFound) => {
+            anyhow::bail!("there is no plan {plan:?} (see `witzo admin plan list`)")
+        }
+        other => Ok(other?),
+    }
 }
 
 async fn usage(store: &Store, command: UsageCommand) -> anyhow::Result<()> {
@@ -278,28 +289,7 @@ async fn widget(store: &Store, command: WidgetCommand) -> anyhow::Result<()> {
             domains,
         } => {
             let account = account_by_email(store, &account).await?;
-            let name = CleanText::parse(
-                &name,
-                TextRules {
-                    max_chars: 80,
-                    multiline: false,
-                    required: true,
-                },
-            )
-            .map_err(|e| anyhow::anyhow!("--name {e}"))?;
-            let domains = parse_domains(&domains)
-                .map_err(|e| anyhow::anyhow!("--domain: {}", e.message()))?;
-            let settings = WidgetSettings::default().to_stored();
-            let fields = WidgetFields {
-                name: name.as_str(),
-                allowed_domains: &domains,
-                settings: &settings,
-            };
-            let key = WidgetKey::generate();
-            // Operators are not bound by the plan's widget count.
-            store
-                .create_widget(account.id, key.as_str(), &fields, None, witzo_store::now())
-                .await?;
+            let key = create_widget(store, account.id, &name, &domains).await?;
             println!("{key}");
         }
         WidgetCommand::List { account } => {
@@ -321,4 +311,37 @@ async fn widget(store: &Store, command: WidgetCommand) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// Creates a widget for `account` with default settings and returns its key
+/// (`admin widget create`). Operators are not bound by the plan's widget
+/// count.
+pub(super) async fn create_widget(
+    store: &Store,
+    account: AccountId,
+    name: &str,
+    domains: &[String],
+) -> anyhow::Result<WidgetKey> {
+    let name = CleanText::parse(
+        name,
+        TextRules {
+            max_chars: 80,
+            multiline: false,
+            required: true,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!("--name {e}"))?;
+    let domains =
+        parse_domains(domains).map_err(|e| anyhow::anyhow!("--domain: {}", e.message()))?;
+    let settings = WidgetSettings::default().to_stored();
+    let fields = WidgetFields {
+        name: name.as_str(),
+        allowed_domains: &domains,
+        settings: &settings,
+    };
+    let key = WidgetKey::generate();
+    store
+        .create_widget(account, key.as_str(), &fields, None, witzo_store::now())
+        .await?;
+    Ok(key)
 }

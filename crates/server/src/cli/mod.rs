@@ -12,6 +12,7 @@ use crate::telemetry;
 
 mod admin;
 mod bench;
+mod bench_answers;
 mod model;
 mod training;
 
@@ -123,6 +124,24 @@ enum BenchCommand {
         /// Chunk counts to measure.
         #[arg(long, value_delimiter = ',', default_value = "10000,100000")]
         chunks: Vec<usize>,
+    },
+    /// Answer quality as visitors see it (bench/siteqa): each site of a
+    /// suite served on loopback, crawled into a fresh widget, every
+    /// question asked through POST /v1/chat and scored; one line per site
+    /// and an ALL line.
+    Answers {
+        /// The suite: questions.jsonl and sites/NAME/.
+        #[arg(long, value_name = "DIR")]
+        suite: PathBuf,
+        /// Only this site (repeatable).
+        #[arg(long = "site", value_name = "NAME")]
+        sites: Vec<String>,
+        /// Write every question's answer, sources and verdict here.
+        #[arg(long, value_name = "OUT")]
+        json: Option<PathBuf>,
+        /// Print every question's verdict to stderr.
+        #[arg(short, long)]
+        verbose: bool,
     },
 }
 
@@ -342,7 +361,13 @@ pub fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    telemetry::init(config.log_format, &config.log_level);
+    // Benchmarks print their results on stdout.
+    let log_output = if matches!(cli.command, Command::Bench { .. }) {
+        telemetry::LogOutput::Stderr
+    } else {
+        telemetry::LogOutput::Stdout
+    };
+    telemetry::init(config.log_format, &config.log_level, log_output);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -378,6 +403,23 @@ pub fn main() -> ExitCode {
             Command::Bench {
                 command: BenchCommand::Index { beir, chunks },
             } => bench::index(&config, &beir, &chunks).await,
+            Command::Bench {
+                command:
+                    BenchCommand::Answers {
+                        suite,
+                        sites,
+                        json,
+                        verbose,
+                    },
+            } => {
+                let options = bench_answers::Options {
+                    suite,
+                    sites,
+                    json,
+                    verbose,
+                };
+                bench_answers::answers(&config, options).await
+            }
             Command::Model {
                 command: ModelCommand::Distill { from, out, dims },
             } => model::distill(&from, &out, dims),

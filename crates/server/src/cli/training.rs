@@ -1,17 +1,35 @@
 //! `witzo ingest` and `witzo ask`: training and asking from the terminal.
 
-use crate::answers::respond;
+use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
 
+use crate::answers::respond;
 use crate::app::{AppOptions, build_state};
 use crate::config::Config;
+use crate::state::AppState;
 use crate::training::service::{self, WebsiteInput};
 use crate::training::worker;
 
 fn api_error(err: crate::error::ApiError) -> anyhow::Error {
     anyhow::anyhow!("{}: {}", err.code().as_str(), err.message())
+}
+
+/// What a widget is trained from.
+pub(super) enum Material {
+    /// A website crawled from `url`, `depth` links deep.
+    Website { url: String, depth: u32 },
+    /// Documents uploaded from these paths.
+    Files(Vec<PathBuf>),
+}
+
+/// How a training job ended.
+pub(super) struct Trained {
+    /// `job N succeeded: 12 indexed, 0 unchanged, 1 skipped, 0 failed`.
+    pub summary: String,
+    /// Why the job failed, when it did.
+    pub failure: Option<String>,
 }
 
 pub(super) async fn ingest(
@@ -23,14 +41,36 @@ pub(super) async fn ingest(
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
     let state = build_state(config, AppOptions::default(), public_url).await?;
+    let material = match url {
+        Some(url) => Material::Website { url, depth },
+        None => Material::Files(files),
+    };
+    let trained = train(&state, key, material).await;
+    state.store.close().await;
+    let trained = trained?;
+    println!("{}", trained.summary);
+    if let Some(err) = trained.failure {
+        anyhow::bail!("the job failed: {err}");
+    }
+    Ok(())
+}
+
+/// Trains the widget whose key is `key` (what `witzo ingest` does): queues
+/// the job, runs due jobs in this process until it ends (workers elsewhere
+/// may take part), and shows its progress on a terminal.
+pub(super) async fn train(
+    state: &AppState,
+    key: &str,
+    material: Material,
+) -> anyhow::Result<Trained> {
     let widget = state
         .store
         .widget_by_key(key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
     let account = widget.account_id;
-    let job = match url {
-        Some(url) => {
+    let job = match material {
+        Material::Website { url, depth } => {
             let input = WebsiteInput {
                 url,
                 max_depth: depth,
@@ -38,12 +78,12 @@ pub(super) async fn ingest(
                 exclude_paths: Vec::new(),
                 rescrape_days: None,
             };
-            service::add_website(&state, account, widget.id, &input)
+            service::add_website(state, account, widget.id, &input)
                 .await
                 .map_err(api_error)?
                 .1
         }
-        None => {
+        Material::Files(files) => {
             let mut uploads = Vec::new();
             for path in &files {
                 let name = path
@@ -55,13 +95,14 @@ pub(super) async fn ingest(
                     std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
                 ));
             }
-            service::upload_documents(&state, account, widget.id, uploads)
+            service::upload_documents(state, account, widget.id, uploads)
                 .await
                 .map_err(api_error)?
                 .0
         }
     };
-    let reporter = {
+    // A line redrawn in place: only where someone watches it.
+    let reporter = std::io::stderr().is_terminal().then(|| {
         let state = state.clone();
         tokio::spawn(async move {
             loop {
@@ -88,21 +129,29 @@ pub(super) async fn ingest(
                 tokio::time::sleep(std::time::Duration::from_millis(300)).await;
             }
         })
-    };
-    let status = loop {
-        let view = state.store.job_of(account, job).await?;
+    });
+    let ended = loop {
+        let view = match state.store.job_of(account, job).await {
+            Ok(view) => view,
+            Err(err) => break Err(err),
+        };
         if matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled") {
-            break view;
+            break Ok(view);
         }
-        if !worker::run_next(&state).await? {
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        match worker::run_next(state).await {
+            Ok(true) => {}
+            Ok(false) => tokio::time::sleep(std::time::Duration::from_millis(200)).await,
+            Err(err) => break Err(err),
         }
     };
-    reporter.abort();
-    eprintln!();
+    if let Some(reporter) = reporter {
+        reporter.abort();
+        eprintln!();
+    }
+    let status = ended?;
     let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
     let n = |k: &str| p[k].as_u64().unwrap_or(0);
-    println!(
+    let summary = format!(
         "job {job} {}: {} indexed, {} unchanged, {} skipped, {} failed",
         status.status,
         n("indexed"),
@@ -110,11 +159,8 @@ pub(super) async fn ingest(
         n("skipped"),
         n("failed")
     );
-    state.store.close().await;
-    if status.status == "failed" {
-        anyhow::bail!("the job failed: {}", status.last_error.unwrap_or_default());
-    }
-    Ok(())
+    let failure = (status.status == "failed").then(|| status.last_error.unwrap_or_default());
+    Ok(Trained { summary, failure })
 }
 
 pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Result<()> {

@@ -4,6 +4,7 @@
 
 mod account;
 mod answers;
+mod bench;
 mod billing;
 mod binary;
 mod browser;
