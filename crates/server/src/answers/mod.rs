@@ -5,6 +5,7 @@
 
 pub mod embedding;
 pub mod index;
+pub mod qa;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -14,6 +14,8 @@ mod oidc;
 mod ops;
 mod plans;
 mod public;
+mod qa;
+mod qa_pages;
 mod sessions;
 mod sign_in;
 mod training;

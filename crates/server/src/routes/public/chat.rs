@@ -255,7 +255,11 @@ pub async fn chat(
     // Retrieval: the widget's knowledge at its current version. A widget
     // that has not been taught anything says so honestly.
     let index = state.indexes.get(store, live.widget.id).await?;
-    let (answerer, retrieved): (Arc<dyn Answerer>, _) = if index.is_empty() {
+    // An owner's correction that matches the question answers verbatim.
+    let corrected = crate::answers::qa::owner_answer(&state, live, message.as_str()).await?;
+    let (answerer, retrieved): (Arc<dyn Answerer>, _) = if let Some(corrected) = corrected {
+        (corrected, Retrieved::default())
+    } else if index.is_empty() {
         (Arc::new(NoKnowledgeYet), Retrieved::default())
     } else {
         let embedded = state
