@@ -15,6 +15,8 @@ mod ops;
 mod plans;
 mod public;
 mod qa;
+mod qa_browser;
+mod qa_csv;
 mod qa_pages;
 mod sessions;
 mod sign_in;
