@@ -135,7 +135,9 @@ impl QaMatcher {
     }
 
     /// The answer of the pair that best matches `question` (whose
-    /// [`content`] was embedded as `embedded`), if one is close enough.
+    /// [`content`] was embedded as `embedded`), if one is close enough. On
+    /// a tie the newest pair wins, so a later correction of the same
+    /// question replaces an earlier one.
     pub fn answer(&self, question: &str, embedded: Option<&[f32]>) -> Option<&str> {
         let (best, margin) = self
             .margins(question, embedded)
@@ -300,5 +302,16 @@ mod tests {
         assert_eq!(m.answer("What does a cleaning cost?", None), None);
         assert_eq!(m.answer("How do I book an appointment?", None), None);
         assert!(QaMatcher::build(1, Vec::new(), Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn the_newest_of_two_pairs_for_one_question_answers() {
+        let question = "Do you have parking?".to_owned();
+        let pairs = vec![
+            (question.clone(), "old".to_owned()),
+            (question.clone(), "new".to_owned()),
+        ];
+        let m = QaMatcher::build(1, pairs, Vec::new());
+        assert_eq!(m.answer(&question, None), Some("new"));
     }
 }
