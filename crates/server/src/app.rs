@@ -32,7 +32,7 @@ use crate::mail::Mailer;
 use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
-use crate::routes::{account, auth, billing, leads, ops, pages, public, sources, widgets};
+use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors};
 use crate::security::csrf::csrf_guard;
@@ -48,6 +48,8 @@ use witzo_retrieval::Answerer;
 
 /// Largest document upload: ten files of 10 MB and the multipart framing.
 const UPLOAD_BODY_BYTES: usize = 10 * 10 * 1024 * 1024 + 1024 * 1024;
+/// A Q&A import: a 1 MB file and the multipart framing.
+const QA_IMPORT_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
 /// A payment provider's event (Stripe's are a few KiB; subscriptions with
 /// many items grow).
 const WEBHOOK_BODY_BYTES: usize = 256 * 1024;
@@ -104,7 +106,12 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(dashboard::widgets::delete))
         .routes(routes!(dashboard::widgets::upload_logo))
         .routes(routes!(dashboard::widgets::remove_logo))
-        .routes(routes!(dashboard::widgets::conversation))
+        .routes(routes!(dashboard::conversations::page))
+        .routes(routes!(dashboard::conversations::correct))
+        .routes(routes!(dashboard::qa::page, dashboard::qa::add))
+        .routes(routes!(dashboard::qa::update))
+        .routes(routes!(dashboard::qa::delete))
+        .routes(routes!(dashboard::qa::import).layer(DefaultBodyLimit::max(QA_IMPORT_BODY_BYTES)))
         .routes(routes!(widgets::list, widgets::create))
         .routes(routes!(widgets::get, widgets::update, widgets::delete))
         .routes(routes!(widgets::regenerate_key))
@@ -121,6 +128,10 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(sources::delete_page))
         .routes(routes!(sources::job))
         .routes(routes!(sources::cancel))
+        .routes(routes!(qa::list, qa::add))
+        .routes(routes!(qa::update, qa::delete))
+        .routes(routes!(qa::export))
+        .routes(routes!(qa::import).layer(DefaultBodyLimit::max(QA_IMPORT_BODY_BYTES)))
         .routes(routes!(dashboard::sources::index))
         .routes(routes!(
             dashboard::sources::widget_sources,
@@ -281,6 +292,7 @@ pub async fn build_state(
             crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?,
             config.answers.index_memory_mb.saturating_mul(1024 * 1024),
         )),
+        corrections: Arc::default(),
         answerer,
         billing: crate::billing::from_config(&config.billing)?,
         metrics: Arc::new(Metrics::default()),

@@ -85,6 +85,11 @@ error_codes! {
     UnsupportedDocumentType => "unsupported_document_type", UNSUPPORTED_MEDIA_TYPE;
     DocumentTypeMismatch => "document_type_mismatch", UNSUPPORTED_MEDIA_TYPE;
     UrlNotAllowed => "url_not_allowed", UNPROCESSABLE_ENTITY;
+    InvalidEncoding => "invalid_encoding", UNPROCESSABLE_ENTITY;
+    InvalidCsv => "invalid_csv", UNPROCESSABLE_ENTITY;
+    InvalidColumns => "invalid_columns", UNPROCESSABLE_ENTITY;
+    InvalidCell => "invalid_cell", UNPROCESSABLE_ENTITY;
+    TooManyRows => "too_many_rows", UNPROCESSABLE_ENTITY;
     MessageTooLong => "message_too_long", UNPROCESSABLE_ENTITY;
     NotFound => "not_found", NOT_FOUND;
     MethodNotAllowed => "method_not_allowed", METHOD_NOT_ALLOWED;

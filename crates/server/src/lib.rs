@@ -18,6 +18,7 @@ pub mod mail;
 pub mod metrics;
 pub mod openapi;
 pub mod owner;
+pub mod qa;
 pub mod routes;
 pub mod security;
 pub mod state;

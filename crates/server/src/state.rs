@@ -6,6 +6,7 @@ use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
 use crate::answers::index::IndexCache;
+use crate::answers::qa::QaCache;
 use crate::assets::Assets;
 use crate::auth::oidc::OidcClient;
 use crate::billing::BillingProvider;
@@ -45,6 +46,8 @@ pub struct AppState {
     pub health: Arc<EmbedHealth>,
     /// Per-widget knowledge indexes, rebuilt when knowledge changes.
     pub indexes: Arc<IndexCache>,
+    /// Per-widget matchers of the owner's Q&A pairs, rebuilt likewise.
+    pub corrections: Arc<QaCache>,
     pub answerer: Arc<dyn Answerer>,
     /// The payment provider, when one is configured.
     pub billing: Option<Arc<dyn BillingProvider>>,

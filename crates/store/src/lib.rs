@@ -20,6 +20,7 @@ pub mod identities;
 pub mod jobs;
 pub mod login_codes;
 pub mod plans;
+pub mod qa;
 pub mod sessions;
 pub mod sources;
 pub mod subscriptions;

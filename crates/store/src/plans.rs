@@ -119,6 +119,7 @@ pub struct Holdings {
     /// Website pages holding knowledge, and how many of them are over the limit.
     pub pages: i64,
     pub pages_over_limit: i64,
+    /// Documents holding knowledge and Q&A pairs: they share a limit.
     pub documents: i64,
     pub documents_over_limit: i64,
     pub leads: i64,
@@ -152,10 +153,15 @@ impl Store {
                 .bind(account.get())
                 .fetch_one(self.pool())
                 .await?;
+        let (qa_pairs,): (i64,) =
+            sqlx::query_as("SELECT COUNT(*) FROM qa_pairs WHERE account_id = $1")
+                .bind(account.get())
+                .fetch_one(self.pool())
+                .await?;
         Ok(Holdings {
             pages,
             pages_over_limit,
-            documents,
+            documents: documents + qa_pairs,
             documents_over_limit,
             leads,
             leads_locked,

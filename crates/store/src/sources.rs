@@ -627,10 +627,13 @@ impl Store {
             .collect())
     }
 
-    /// Pages (or documents) of `account` that hold knowledge.
+    /// Pages (or documents) of `account` that hold knowledge. Documents
+    /// include the account's Q&A pairs: they share the plan's limit.
     pub async fn knowledge_count(&self, account: AccountId, kind: &str) -> StoreResult<i64> {
         let (n,): (i64,) = sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM pages WHERE account_id = $1 AND kind = $2 AND outcome IN {KNOWLEDGE}"
+            "SELECT COUNT(*) + CASE WHEN $2 = 'document' THEN \
+               (SELECT COUNT(*) FROM qa_pairs WHERE account_id = $1) ELSE 0 END \
+             FROM pages WHERE account_id = $1 AND kind = $2 AND outcome IN {KNOWLEDGE}"
         ))
         .bind(account.get())
         .bind(kind)
@@ -774,7 +777,9 @@ async fn enqueue_source_job(
     Ok(JobId::from_raw(id))
 }
 
-async fn bump_knowledge(
+/// Moves a widget's knowledge version on: every instance's cached index
+/// and Q&A matcher of it rebuild on their next question.
+pub(crate) async fn bump_knowledge(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     widget: WidgetId,
 ) -> StoreResult<()> {

@@ -5,6 +5,7 @@
 
 pub mod embedding;
 pub mod index;
+pub mod qa;
 pub mod respond;
 
 use std::sync::Arc;

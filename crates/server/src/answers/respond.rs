@@ -1,6 +1,7 @@
-//! From a visitor's message to what answers it: small talk is answered
-//! from the widget's settings; anything else is retrieved from the
-//! widget's knowledge (a follow-up together with the question before it)
+//! From a visitor's message to what answers it: an owner's correction
+//! that matches answers verbatim; small talk is answered from the
+//! widget's settings; anything else is retrieved from the widget's
+//! knowledge (a follow-up together with the question before it)
 //! and handed to the configured answerer. One path for the chat API and
 //! `witzo ask`.
 
@@ -115,6 +116,15 @@ pub async fn prepare(
         terms: QueryTerms::default(),
         lead_form,
     };
+    // The owner's own answer to a question like this one comes first.
+    if let Some(corrected) = super::qa::owner_answer(state, live, message).await? {
+        return Ok(Prepared {
+            answerer: corrected,
+            question,
+            scores: Vec::new(),
+            retrieved: None,
+        });
+    }
     if let Some(kind) = smalltalk::small_talk(message) {
         let persona = Persona {
             name: live.widget.name.clone(),

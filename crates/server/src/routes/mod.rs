@@ -9,6 +9,7 @@ pub mod leads;
 pub mod ops;
 pub mod pages;
 pub mod public;
+pub mod qa;
 pub mod sources;
 pub mod widgets;
 

@@ -20,7 +20,7 @@ const HOSTILE_CSS: &str = "div, button, span, input, p, ul, li, a, form, textare
     body { font: 40px serif; color: red; line-height: 5 } * { box-sizing: content-box }";
 
 /// Serves a host page that embeds the widget with `snippet`; returns its port.
-async fn host_site(snippet: String) -> u16 {
+pub async fn host_site(snippet: String) -> u16 {
     let page = format!(
         "<!doctype html><html><head><meta charset=\"utf-8\"><title>Shop</title><style>{HOSTILE_CSS}</style></head>\
          <body><h1>Our shop</h1><div>Products</div>{snippet}</body></html>"
@@ -40,7 +40,7 @@ async fn host_site(snippet: String) -> u16 {
 
 /// Runs `body` (JavaScript, with `root` bound to the widget's shadow root)
 /// until it returns something other than null, or fails after 15 s.
-async fn poll(browser: &Client, body: &str) -> Value {
+pub async fn poll(browser: &Client, body: &str) -> Value {
     let script = format!(
         "const host = document.querySelector('witzo-chat'); const root = host && host.shadowRoot; \
          if (!root) return null; {body}"

@@ -879,11 +879,24 @@ async fn another_accounts_widget_is_not_found_on_every_dashboard_route() {
     let bob = app.sign_in("bob@example.com").await;
     let id = widget["id"].as_i64().unwrap().to_string();
     let conversation = reply["conversation_id"].as_str().unwrap();
+    let qa = json!({"question": "Stolen?", "answer": "Stolen."});
+    let pair: Value = app
+        .send_as(
+            &ada,
+            Method::POST,
+            &format!("/api/widgets/{id}/qa"),
+            Some(&qa),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    let qa_id = pair["id"].as_i64().unwrap().to_string();
     let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     let mut checked = 0;
     for (path, operations) in doc["paths"].as_object().unwrap() {
         let concrete = if path.contains("/widgets/{id}") {
-            path.replace("{id}", &id)
+            path.replace("{id}", &id).replace("{qa_id}", &qa_id)
         } else if path.contains("/conversations/{id}") {
             path.replace("{id}", conversation)
         } else {
@@ -896,8 +909,31 @@ async fn another_accounts_widget_is_not_found_on_every_dashboard_route() {
                 .request(method.clone(), app.url(&concrete))
                 .header("cookie", &bob.cookie)
                 .header("x-csrf-token", &bob.csrf);
-            if method == Method::PUT {
+            let qa_form = format!("question=Stolen%3F&answer=Stolen.&csrf_token={}", bob.csrf);
+            if path.starts_with("/api/widgets/{id}/qa")
+                && (method == Method::PUT || path.ends_with("/qa"))
+            {
+                request = request.json(&qa);
+            } else if method == Method::PUT {
                 request = request.json(&json!({"name": "Stolen"}));
+            } else if method == Method::POST && path.ends_with("/qa/import") {
+                let part = reqwest::multipart::Part::bytes(b"question,answer\nq,a\n".to_vec())
+                    .file_name("qa.csv");
+                request = request.multipart(reqwest::multipart::Form::new().part("file", part));
+            } else if method == Method::POST
+                && path.starts_with("/app/widgets/{id}/qa")
+                && !path.ends_with("/delete")
+            {
+                request = request
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(qa_form);
+            } else if method == Method::POST && path.ends_with("/correct") {
+                request = request
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(format!(
+                        "message_id=m_x&answer=Stolen.&csrf_token={}",
+                        bob.csrf
+                    ));
             } else if method == Method::POST && path.ends_with("/logo") {
                 let part = reqwest::multipart::Part::bytes(b"\x89PNG\r\n\x1a\n".to_vec())
                     .file_name("l.png");
@@ -941,4 +977,11 @@ async fn another_accounts_widget_is_not_found_on_every_dashboard_route() {
         (still["name"].as_str(), still["key"].clone()),
         (Some("Shop chat"), widget["key"].clone())
     );
+    let pairs: Value = app
+        .get_as(&ada, &format!("/api/widgets/{id}/qa"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(pairs, json!([pair]), "Ada's Q&A unchanged");
 }

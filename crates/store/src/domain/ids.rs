@@ -48,3 +48,7 @@ typed_id!(
     /// The id of a knowledge source (a website or a widget's documents).
     SourceId
 );
+typed_id!(
+    /// The id of an owner's Q&A pair (a question and its corrected answer).
+    QaId
+);

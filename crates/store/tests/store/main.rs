@@ -8,6 +8,7 @@ mod identities;
 mod jobs;
 mod login_codes;
 mod plans;
+mod qa;
 mod sessions;
 mod sources;
 mod usage;

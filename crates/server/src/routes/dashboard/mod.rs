@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod billing;
+pub mod conversations;
 pub mod leads;
+pub mod qa;
 pub mod sign_in;
 pub mod sources;
 pub mod widgets;

@@ -1,12 +1,12 @@
 //! Widget pages: list and create, the first-run setup, settings with a live
 //! preview, embed snippet and health, key regeneration, logo, deletion, and
-//! conversations.
+//! the latest conversations.
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use witzo_store::conversations::{ConversationSummary, EmbedOrigin, Message};
+use witzo_store::conversations::{ConversationSummary, EmbedOrigin};
 use witzo_store::domain::{WebUrl, WidgetId};
 use witzo_store::widgets::Widget;
 
@@ -207,6 +207,8 @@ struct WidgetPage {
     health: Vec<(EmbedOrigin, String)>,
     conversations: Vec<(ConversationSummary, String)>,
     has_logo: bool,
+    /// Custom instructions are followed only when an LLM writes answers.
+    llm_configured: bool,
     notice: Option<&'static str>,
     error: Option<Alert>,
 }
@@ -271,6 +273,7 @@ async fn widget_page(
             })
             .collect(),
         has_logo: state.store.widget_logo_hash(widget.id).await?.is_some(),
+        llm_configured: state.config.answers.llm.base_url.is_some(),
         settings,
         widget,
         notice,
@@ -503,40 +506,4 @@ pub async fn remove_logo(
         &format!("/app/widgets/{id}?notice=logo_removed"),
         [],
     ))
-}
-
-#[derive(Template)]
-#[template(path = "app/conversation.html")]
-struct ConversationPage {
-    layout: Layout,
-    conversation: ConversationSummary,
-    widget_id: WidgetId,
-    started: String,
-    messages: Vec<(Message, String)>,
-}
-
-/// One conversation's transcript.
-#[utoipa::path(get, path = "/app/conversations/{id}", tag = "pages", params(("id" = String, Path)),
-    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "Not one of yours")))]
-pub async fn conversation(
-    State(state): State<AppState>,
-    PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Response> {
-    let (conversation, widget_id, messages) =
-        state.store.conversation_of(owner.account, &id).await?;
-    let page = ConversationPage {
-        layout: Layout::signed_in(&state, &owner, "conversations").await?,
-        started: format::utc_minute(conversation.created_at),
-        conversation,
-        widget_id,
-        messages: messages
-            .into_iter()
-            .map(|m| {
-                let at = format::utc_minute(m.created_at);
-                (m, at)
-            })
-            .collect(),
-    };
-    Ok(render(&page)?.into_response())
 }

@@ -1,0 +1,175 @@
+//! Q&A pairs (JSON API): the owner's corrections of a widget's answers,
+//! listed, added, edited, deleted, exported and imported as CSV. Every
+//! finder takes the owner; another account's widget or pair is 404.
+
+use axum::Json;
+use axum::extract::State;
+use axum::extract::multipart::MultipartError;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use witzo_store::domain::{QaId, WidgetId};
+use witzo_store::qa::QaPair;
+
+use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession};
+use crate::qa::sheet::MAX_IMPORT_BYTES;
+use crate::qa::{self, Imported, QaInput};
+use crate::state::AppState;
+
+/// A widget's Q&A pairs, oldest first.
+#[utoipa::path(get, path = "/api/widgets/{id}/qa", tag = "qa", params(("id" = i64, Path)),
+    responses((status = 200, body = Vec<QaPair>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Vec<QaPair>>> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    Ok(Json(state.store.qa_of(owner.account, widget.id).await?))
+}
+
+/// Adds a pair: visitors asking this question (or a paraphrase) get the
+/// answer verbatim. Pairs count against the plan's document limit.
+#[utoipa::path(post, path = "/api/widgets/{id}/qa", tag = "qa", params(("id" = i64, Path)), request_body = QaInput,
+    responses((status = 201, body = QaPair), (status = 403, description = "`plan_limit_documents`", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn add(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(input): ApiJson<QaInput>,
+) -> ApiResult<(StatusCode, Json<QaPair>)> {
+    let pair = input.parse()?;
+    let added = qa::add(&state, owner.account, WidgetId::from_raw(id), &pair).await?;
+    Ok((StatusCode::CREATED, Json(added)))
+}
+
+/// Rewrites a pair.
+#[utoipa::path(put, path = "/api/widgets/{id}/qa/{qa_id}", tag = "qa", params(("id" = i64, Path), ("qa_id" = i64, Path)),
+    request_body = QaInput,
+    responses((status = 200, body = QaPair), (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn update(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath((id, qa_id)): ApiPath<(i64, i64)>,
+    ApiJson(input): ApiJson<QaInput>,
+) -> ApiResult<Json<QaPair>> {
+    let pair = input.parse()?;
+    let (widget, qa_id) = (WidgetId::from_raw(id), QaId::from_raw(qa_id));
+    Ok(Json(
+        qa::update(&state, owner.account, widget, qa_id, &pair).await?,
+    ))
+}
+
+/// Deletes a pair.
+#[utoipa::path(delete, path = "/api/widgets/{id}/qa/{qa_id}", tag = "qa", params(("id" = i64, Path), ("qa_id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+pub async fn delete(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath((id, qa_id)): ApiPath<(i64, i64)>,
+) -> ApiResult<StatusCode> {
+    state
+        .store
+        .delete_qa(owner.account, WidgetId::from_raw(id), QaId::from_raw(qa_id))
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The pairs as a CSV file (`question,answer` and a header row). Cells a
+/// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
+/// tab or carriage return) are prefixed with `'`.
+#[utoipa::path(get, path = "/api/widgets/{id}/qa/export.csv", tag = "qa", params(("id" = i64, Path)),
+    responses((status = 200, description = "The CSV file", content_type = "text/csv"), (status = 404, body = ErrorBody)),
+    security(("session" = [])))]
+pub async fn export(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Response> {
+    let widget = state
+        .store
+        .widget_of(owner.account, WidgetId::from_raw(id))
+        .await?;
+    let pairs = state.store.qa_of(owner.account, widget.id).await?;
+    let file = qa::sheet::export(&pairs)?;
+    let disposition = format!("attachment; filename=\"qa-{}.csv\"", widget.id);
+    let mut response = file.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/csv; charset=utf-8"),
+    );
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    Ok(response)
+}
+
+fn too_large() -> ApiError {
+    ApiError::new(ErrorCode::PayloadTooLarge, "The file must be at most 1 MB.").field("file")
+}
+
+fn unreadable(err: &MultipartError) -> ApiError {
+    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        too_large()
+    } else {
+        ApiError::new(ErrorCode::ValidationFailed, err.body_text()).field("file")
+    }
+}
+
+/// Reads an import upload: the `file` part (at most 1 MB) and the
+/// optional `replace` part (`true` or `on`).
+pub async fn import_parts(mut multipart: axum::extract::Multipart) -> ApiResult<(Vec<u8>, bool)> {
+    let (mut file, mut replace) = (None, false);
+    while let Some(mut field) = multipart.next_field().await.map_err(|e| unreadable(&e))? {
+        match field.name() {
+            Some("file") => {
+                let mut bytes = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(&e))? {
+                    if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
+                        return Err(too_large());
+                    }
+                    bytes.extend_from_slice(&chunk);
+                }
+                file = Some(bytes);
+            }
+            Some("replace") => {
+                let value = field.text().await.map_err(|e| unreadable(&e))?;
+                replace = matches!(value.trim(), "true" | "on");
+            }
+            _ => {}
+        }
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::new(ErrorCode::MissingField, "Choose a CSV file to import.").field("file")
+    })?;
+    Ok((file, replace))
+}
+
+/// Imports pairs from a CSV file (multipart: `file`, ≤ 1 MB, columns
+/// `question,answer` with a header row; `replace=true` to make the file the
+/// widget's whole set). Any error imports nothing.
+#[utoipa::path(post, path = "/api/widgets/{id}/qa/import", tag = "qa", params(("id" = i64, Path)),
+    responses((status = 200, body = Imported), (status = 403, description = "`plan_limit_documents`", body = ErrorBody),
+        (status = 404, body = ErrorBody), (status = 413, description = "`payload_too_large`", body = ErrorBody),
+        (status = 422, description = "`invalid_encoding`, `invalid_csv`, `invalid_columns`, `invalid_cell`, `too_many_rows`", body = ErrorBody)),
+    security(("session" = []), ("csrf_token" = [])))]
+pub async fn import(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<i64>,
+    ApiMultipart(multipart): ApiMultipart,
+) -> ApiResult<Json<Imported>> {
+    let widget = WidgetId::from_raw(id);
+    state.store.widget_of(owner.account, widget).await?;
+    let (file, replace) = import_parts(multipart).await?;
+    Ok(Json(
+        qa::import(&state, owner.account, widget, &file, replace).await?,
+    ))
+}
