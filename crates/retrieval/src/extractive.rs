@@ -152,7 +152,8 @@ pub struct Semantic<'a> {
 }
 
 /// How sentences are scored and when the best is good enough to quote,
-/// calibrated per embedder (`witzo bench answers`).
+/// calibrated per embedder with `witzo bench answers` (see
+/// docs/ARCHITECTURE.md).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Rules {
     /// Share of the question's weight (rarer terms weigh more) that the
@@ -160,11 +161,6 @@ pub struct Rules {
     pub min_coverage: f32,
     /// … unless its normalised similarity of meaning reaches this.
     pub min_meaning: f32,
-    /// Share of a sentence's lexical score that comes from its coverage
-    /// with context (headings, lead-in) rather than from its own words.
-    pub context: f32,
-    /// Weight of meaning against lexical coverage.
-    pub meaning: f32,
     /// Factor for a sentence without the kind of fact asked for.
     pub missing_fact: f32,
     /// Exponent of the penalty for sentences longer than [`BRIEF_WORDS`].
@@ -174,15 +170,15 @@ pub struct Rules {
 }
 
 impl Default for Rules {
+    /// Calibrated on the siteqa dev suite with the built-in embedder; the
+    /// same figures came out best for all-MiniLM-L6-v2.
     fn default() -> Self {
         Self {
             min_coverage: 0.5,
-            min_meaning: 0.5,
-            context: 0.4,
-            meaning: 1.0,
+            min_meaning: 0.4,
             missing_fact: 0.4,
             brevity: 0.3,
-            rank: 0.4,
+            rank: 0.1,
         }
     }
 }
@@ -294,6 +290,20 @@ fn units(p: usize, passage: &Passage, out: &mut Vec<Unit>) {
     }
 }
 
+/// Every quotable sentence of `passages` (what [`Semantic`] is asked to
+/// score), once each.
+pub fn quotes(passages: &[Passage]) -> Vec<String> {
+    let mut all = Vec::new();
+    for (p, passage) in passages.iter().enumerate() {
+        units(p, passage, &mut all);
+    }
+    let mut seen = HashSet::new();
+    all.into_iter()
+        .map(|unit| unit.quote)
+        .filter(|quote| seen.insert(quote.clone()))
+        .collect()
+}
+
 /// Picks the sentences of `passages` that answer `question` and quotes
 /// them with citations; see [`answer_with`]. Terms weigh by their rarity
 /// among the passages' sentences; no semantic scoring.
@@ -313,7 +323,6 @@ pub fn answer(
     });
     let rules = Rules {
         min_coverage: f32::EPSILON,
-        min_meaning: 1.0,
         ..Rules::default()
     };
     answer_with(question, &terms, passages, max_sentences, None, rules)
@@ -369,17 +378,15 @@ pub fn answer_with(
             // mentions it in passing).
             let brevity =
                 (BRIEF_WORDS / (unit.own_words as f32).max(BRIEF_WORDS)).powf(rules.brevity);
-            let lexical = (1.0 - rules.context) * text_coverage + rules.context * coverage;
-            let score = (lexical + rules.meaning * meaning) * fact * rank * brevity;
             Scored {
+                score: coverage * fact * rank * brevity,
                 unit,
                 text_coverage,
                 coverage,
                 meaning,
-                score,
             }
         })
-        .filter(|s| s.score > 0.0 && s.text_coverage + s.meaning > 0.0)
+        .filter(|s| s.text_coverage > 0.0 || s.meaning > 0.0)
         .collect();
     scored.sort_by(|a, b| {
         b.score

@@ -193,6 +193,25 @@ fn contains_word(text: &str, word: &str) -> bool {
 /// Share of a term's weight that a synonym of it earns.
 const SYNONYM_CREDIT: f32 = 0.8;
 
+/// Share of a term's weight that a derived form of it earns.
+const DERIVED_CREDIT: f32 = 0.7;
+
+/// Endings that derive one analysed term from another.
+const DERIVATIONS: &[&str] = &[
+    "al", "er", "r", "or", "est", "ist", "ment", "ion", "ation", "ship", "ity", "ive", "ful", "y",
+    "ic",
+];
+
+/// Whether one of two analysed terms is the other plus a derivational
+/// ending (the stemmer keeps "rental" and "rent" apart).
+fn derived(a: &str, b: &str) -> bool {
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    short.len() >= 3
+        && long
+            .strip_prefix(short)
+            .is_some_and(|ending| DERIVATIONS.contains(&ending))
+}
+
 /// One informative term of a question.
 #[derive(Debug, Clone, PartialEq)]
 struct Term {
@@ -268,15 +287,23 @@ impl QueryTerms {
     }
 
     /// What `have` earns for one term: its weight when it holds the term,
-    /// else the best of its synonyms'.
+    /// else the best a synonym earns, a derived form ("rental" for
+    /// "rent", "older" for "old") earning part of either.
     fn earned(term: &Term, have: &HashSet<String>) -> f32 {
         if have.contains(&term.term) {
             return term.weight;
         }
-        term.synonyms
-            .iter()
-            .filter(|(s, _)| have.contains(s))
-            .map(|(_, w)| *w)
+        std::iter::once((&term.term, term.weight))
+            .chain(term.synonyms.iter().map(|(s, w)| (s, *w)))
+            .map(|(form, weight)| {
+                if have.contains(form) {
+                    weight
+                } else if have.iter().any(|h| derived(form, h)) {
+                    DERIVED_CREDIT * weight
+                } else {
+                    0.0
+                }
+            })
             .fold(0.0, f32::max)
     }
 
@@ -378,6 +405,15 @@ mod tests {
         // A common synonym earns no more than its own weight.
         let take = term_set("Take a bicycle.");
         assert!((hire.coverage(&take) - (0.8 * 0.5 + 2.0) / 4.0).abs() < 1e-6);
+        // A derived form earns part of the term.
+        let old = QueryTerms::new("old rent", |_| 1.0);
+        let rental = term_set("Renters must be 18 or older; the rental fee is $20.");
+        assert!(
+            (old.coverage(&rental) - 0.7).abs() < 1e-6,
+            "{}",
+            old.coverage(&rental)
+        );
+        assert!(!derived("car", "card"));
         let hair = QueryTerms::new("Do you cut long hair?", |_| 1.0);
         assert_eq!(
             hair.terms().map(|(t, _)| t).collect::<Vec<_>>(),

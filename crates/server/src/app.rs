@@ -262,9 +262,11 @@ pub async fn build_state(
     let keys = Arc::new(Keys::derive(&secret));
     let widgets = Arc::new(WidgetCache::default());
     let health = Arc::new(EmbedHealth::default());
+    let embeddings =
+        crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?;
     let answerer = match options.answerer {
         Some(answerer) => answerer,
-        None => crate::answers::from_config(&config.answers.llm)?,
+        None => crate::answers::from_config(&config.answers.llm, embeddings.clone())?,
     };
     let origins = options.origins.unwrap_or_else(|| {
         Arc::new(WidgetGate {
@@ -289,7 +291,7 @@ pub async fn build_state(
         widgets,
         health,
         indexes: Arc::new(crate::answers::index::IndexCache::new(
-            crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?,
+            embeddings,
             config.answers.index_memory_mb.saturating_mul(1024 * 1024),
         )),
         corrections: Arc::default(),

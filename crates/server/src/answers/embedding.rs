@@ -23,8 +23,9 @@ pub struct Calibration {
     /// is taken to cover a question even when its words do not.
     pub min_similarity: Option<f32>,
     /// Cosine similarity below which a sentence's meaning counts for
-    /// nothing: the highest threshold that still lets 95% of answerable
-    /// SciFact questions through.
+    /// nothing (the extractive rules' `min_meaning` is measured from it):
+    /// the highest threshold that still lets 95% of answerable SciFact
+    /// questions through.
     pub similarity_floor: f32,
     /// Weighted share of a question's terms (rarer terms weigh more) that
     /// the best passages must cover when none is similar enough.
@@ -35,31 +36,24 @@ pub struct Calibration {
 
 fn calibration(model_id: &str) -> Calibration {
     match model_id {
-        // Measured with `witzo bench answers` on the siteqa dev suite
-        // (figures in docs/ARCHITECTURE.md): the static table's sentence
-        // similarities are too noisy to rank sentences by (weight 0), but
-        // a very similar chunk (0.75) or sentence (0.69) still lets a
-        // question through that shares few words with the page.
+        // Gates measured with `witzo bench answers` on the siteqa dev
+        // suite (figures in docs/ARCHITECTURE.md): a question the words
+        // of no passage cover is answered only when a chunk is this
+        // similar (0.75) or a sentence is (0.49 + 0.4 · 0.51 ≈ 0.69).
         witzo_embed::BUILTIN_MODEL_ID => Calibration {
             dense_weight: 0.2,
             min_similarity: Some(0.75),
             similarity_floor: 0.49,
             min_coverage: 0.5,
-            rules: Rules {
-                min_coverage: 0.5,
-                min_meaning: 0.4,
-                context: 1.0,
-                meaning: 0.0,
-                missing_fact: 0.4,
-                brevity: 0.3,
-                rank: 0.5,
-            },
+            rules: Rules::default(),
         },
+        // Its similarities are lower on the whole: chunk 0.4, sentence
+        // 0.28 + 0.4 · 0.72 ≈ 0.57.
         "all-MiniLM-L6-v2" => Calibration {
             dense_weight: 0.4,
-            min_similarity: Some(0.28),
+            min_similarity: Some(0.4),
             similarity_floor: 0.28,
-            min_coverage: 0.5,
+            min_coverage: 0.6,
             rules: Rules::default(),
         },
         // Unknown models: an even-handed fusion and no threshold.
@@ -266,7 +260,7 @@ mod tests {
         };
         let embeddings = Embeddings::from_config(&settings).unwrap();
         assert_eq!(embeddings.model_id(), "all-MiniLM-L6-v2");
-        assert_eq!(embeddings.calibration().min_similarity, Some(0.28));
+        assert_eq!(embeddings.calibration().min_similarity, Some(0.4));
         assert_eq!(embeddings.embed_now("x"), None, "never on the request path");
         let q = embeddings
             .embed_question("The weather is lovely today.")

@@ -8,8 +8,11 @@ pub mod index;
 pub mod qa;
 pub mod respond;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+
+use futures_util::StreamExt;
 
 use secrecy::ExposeSecret;
 use witzo_retrieval::{LlmAnswerer, LlmConfig};
@@ -21,18 +24,17 @@ use witzo_retrieval::extractive;
 use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question};
 
 /// The default answerer: quotes the sentences of the retrieved passages
-/// that answer the question (by shared words, and by meaning with the
-/// built-in embedder, so paraphrases are answered too), with numbered
-/// sources; says plainly when the knowledge does not cover the question.
+/// that answer the question (by the weighted share of its words they
+/// cover, and by meaning with the configured embedder, so paraphrases are
+/// answered too), with numbered sources; says plainly when the knowledge
+/// does not cover the question.
 pub struct ExtractiveAnswerer {
     sentences: Embeddings,
 }
 
 impl ExtractiveAnswerer {
-    pub fn new() -> anyhow::Result<Self> {
-        Ok(Self {
-            sentences: Embeddings::builtin()?,
-        })
+    pub fn new(sentences: Embeddings) -> Self {
+        Self { sentences }
     }
 }
 
@@ -83,43 +85,80 @@ pub fn words(text: &str) -> Vec<AnswerEvent> {
     tokens
 }
 
+impl ExtractiveAnswerer {
+    /// The cosine similarity of the question with each quotable sentence
+    /// of its passages, embedded in one batch; empty if that failed.
+    async fn similarities(sentences: &Embeddings, question: &Question) -> HashMap<String, f32> {
+        let quotes = extractive::quotes(&question.passages);
+        if quotes.is_empty() {
+            return HashMap::new();
+        }
+        let mut texts = Vec::with_capacity(quotes.len() + 1);
+        texts.push(question.text.clone());
+        texts.extend(quotes.iter().cloned());
+        match sentences.embed(texts).await {
+            Ok(vectors) => {
+                let Some((asked, rest)) = vectors.split_first() else {
+                    return HashMap::new();
+                };
+                quotes
+                    .into_iter()
+                    .zip(rest)
+                    .map(|(quote, v)| {
+                        let similarity = witzo_retrieval::vector::dot(asked, v);
+                        (quote, similarity)
+                    })
+                    .collect()
+            }
+            Err(err) => {
+                tracing::warn!(error = %err, "could not embed the sentences; words alone choose");
+                HashMap::new()
+            }
+        }
+    }
+}
+
 impl Answerer for ExtractiveAnswerer {
     fn answer(&self, question: Question) -> AnswerStream {
-        let asked = self.sentences.embed_now(&question.text);
-        let similarity = |sentence: &str| match (&asked, self.sentences.embed_now(sentence)) {
-            (Some(q), Some(s)) => witzo_retrieval::vector::dot(q, &s),
-            _ => 0.0,
+        let sentences = self.sentences.clone();
+        let events = async move {
+            let similarities = Self::similarities(&sentences, &question).await;
+            let similarity = |quote: &str| similarities.get(quote).copied().unwrap_or(0.0);
+            let calibration = sentences.calibration();
+            let semantic = (!similarities.is_empty()).then_some(extractive::Semantic {
+                similarity: &similarity,
+                floor: calibration.similarity_floor,
+            });
+            let found = extractive::answer_with(
+                &question.text,
+                &question.terms,
+                &question.passages,
+                MAX_SENTENCES,
+                semantic,
+                calibration.rules,
+            );
+            let events = match found {
+                Some(found) => {
+                    let mut events = words(&found.text);
+                    events.push(AnswerEvent::Sources(found.sources));
+                    events
+                }
+                None => words(&Self::dont_know(&question.language, question.lead_form)),
+            };
+            futures_util::stream::iter(events)
         };
-        let calibration = self.sentences.calibration();
-        let semantic = Some(extractive::Semantic {
-            similarity: &similarity,
-            floor: calibration.similarity_floor,
-        });
-        let found = extractive::answer_with(
-            &question.text,
-            &question.terms,
-            &question.passages,
-            MAX_SENTENCES,
-            semantic,
-            calibration.rules,
-        );
-        let events = match found {
-            Some(found) => {
-                let mut events = words(&found.text);
-                events.push(AnswerEvent::Sources(found.sources));
-                events
-            }
-            None => words(&Self::dont_know(&question.language, question.lead_form)),
-        };
-        Box::pin(futures_util::stream::iter(events))
+        Box::pin(futures_util::stream::once(events).flatten())
     }
 }
 
 /// The configured answerer: an OpenAI-compatible LLM (falling back to the
 /// extractive answer on any failure) when `answers.llm.base_url` is set,
 /// else the extractive answer, offline.
-pub fn from_config(settings: &LlmSettings) -> anyhow::Result<Arc<dyn Answerer>> {
-    let extractive: Arc<dyn Answerer> = Arc::new(ExtractiveAnswerer::new()?);
+pub fn from_config(
+    settings: &LlmSettings,
+    embeddings: Embeddings,
+) -> anyhow::Result<Arc<dyn Answerer>> {
+    let extractive: Arc<dyn Answerer> = Arc::new(ExtractiveAnswerer::new(embeddings));
     let Some(base_url) = settings.base_url.clone() else {
         return Ok(extractive);
     };
