@@ -3,6 +3,8 @@
 
 use std::collections::HashSet;
 
+pub use crate::sentences::sentences;
+
 use crate::Source;
 use crate::relevance::{Expect, QueryTerms, term_set};
 
@@ -31,90 +33,6 @@ pub struct ExtractiveAnswer {
 
 /// Answers stay within about this many words.
 const MAX_ANSWER_WORDS: usize = 80;
-
-/// Words after which a period does not end a sentence (lowercase, without
-/// the final period).
-const ABBREVIATIONS: &[&str] = &[
-    "approx", "ca", "cf", "co", "dept", "dr", "e.g", "eg", "etc", "fig", "i.e", "ie", "inc", "jr",
-    "ltd", "mr", "mrs", "ms", "mt", "no", "nr", "p.m", "a.m", "prof", "sr", "st", "vs", "z.b",
-];
-
-fn is_terminator(c: char) -> bool {
-    matches!(c, '.' | '?' | '!' | '…')
-}
-
-fn is_closer(c: char) -> bool {
-    matches!(c, ')' | ']' | '"' | '\'' | '”' | '’' | '»' | '*' | '_')
-}
-
-/// Splits text into sentences: after `.`, `?`, `!` (and closing quotes or
-/// brackets) followed by whitespace, and at every line break. Periods of
-/// common abbreviations (e.g., i.e., Dr., Mr., …), initials and decimals do
-/// not end a sentence, nor does a period followed by a lowercase word.
-/// Returned slices are trimmed and never empty.
-pub fn sentences(text: &str) -> Vec<&str> {
-    let mut out = Vec::new();
-    for line in text.lines() {
-        let mut start = 0;
-        let chars: Vec<(usize, char)> = line.char_indices().collect();
-        let mut i = 0;
-        while i < chars.len() {
-            let (_, c) = chars[i];
-            if !is_terminator(c) {
-                i += 1;
-                continue;
-            }
-            let mut j = i + 1;
-            while j < chars.len() && (is_terminator(chars[j].1) || is_closer(chars[j].1)) {
-                j += 1;
-            }
-            let Some(&(end, next)) = chars.get(j) else {
-                break;
-            };
-            if !next.is_whitespace()
-                || (c == '.' && !ends_sentence(line, start, chars[i].0, &chars[j..]))
-            {
-                i = j;
-                continue;
-            }
-            push_trimmed(&mut out, &line[start..end]);
-            start = end;
-            i = j;
-        }
-        push_trimmed(&mut out, &line[start..]);
-    }
-    out
-}
-
-fn push_trimmed<'a>(out: &mut Vec<&'a str>, piece: &'a str) {
-    let piece = piece.trim();
-    if !piece.is_empty() {
-        out.push(piece);
-    }
-}
-
-/// Whether the period at byte `dot` of `line` (sentence begun at `start`)
-/// ends the sentence; `after` are the characters following it.
-fn ends_sentence(line: &str, start: usize, dot: usize, after: &[(usize, char)]) -> bool {
-    let before = &line[start..dot];
-    let word = before
-        .rsplit(char::is_whitespace)
-        .next()
-        .unwrap_or_default()
-        .trim_start_matches(['(', '[', '"', '\'', '“', '‘']);
-    let lower = word.to_lowercase();
-    if ABBREVIATIONS.contains(&lower.as_str()) {
-        return false;
-    }
-    let mut letters = word.chars();
-    if let (Some(first), None) = (letters.next(), letters.next())
-        && first.is_uppercase()
-    {
-        return false; // an initial, as in "J. Smith"
-    }
-    let next = after.iter().map(|&(_, c)| c).find(|c| !c.is_whitespace());
-    !next.is_some_and(char::is_lowercase)
-}
 
 /// A quotable piece of a passage: a sentence, a list item (with its
 /// lead-in as context), or a lead-in quoted together with its list.
@@ -474,30 +392,6 @@ fn shorten(sentence: &str) -> String {
 mod tests {
     use super::*;
 
-    #[test]
-    fn splits_sentences_but_not_abbreviations_or_decimals() {
-        assert_eq!(
-            sentences(
-                "Dr. Smith sees patients, e.g. on Mondays. The fee is 12.50 euros! Is that fair? \
-                 Yes.\nNext line without a stop\n\n- A list item. J. R. Tolkien wrote it. etc. and more."
-            ),
-            [
-                "Dr. Smith sees patients, e.g. on Mondays.",
-                "The fee is 12.50 euros!",
-                "Is that fair?",
-                "Yes.",
-                "Next line without a stop",
-                "- A list item.",
-                "J. R. Tolkien wrote it. etc. and more.",
-            ]
-        );
-        assert_eq!(
-            sentences("He said \"Stop.\" Then he left."),
-            ["He said \"Stop.\"", "Then he left."]
-        );
-        assert!(sentences("  \n ").is_empty());
-    }
-
     fn passage(title: &str, url: Option<&str>, text: &str, score: f32) -> Passage {
         Passage {
             title: title.to_owned(),
@@ -597,5 +491,103 @@ mod tests {
         );
         assert!(shorten(&long).ends_with("days within thirty …"));
         assert_eq!(answer.map(|a| a.sources.len()), Some(1));
+    }
+
+    fn page(title: &str, text: &str) -> Passage {
+        Passage {
+            title: title.to_owned(),
+            url: Some(format!("https://bikes.example/{}", title.to_lowercase())),
+            heading_path: vec![title.to_owned()],
+            text: text.to_owned(),
+            score: 1.0,
+        }
+    }
+
+    #[test]
+    fn a_price_question_quotes_the_row_with_the_price_not_the_sentence_repeating_its_words() {
+        let repairs = page(
+            "Repairs",
+            "Our tune-ups keep your bike riding like new, and a tune-up is the best thing you can do for it.\n\n\
+             ## Tune-up packages\n\n\
+             - Package: Basic Tune-Up · Price: $79\n\
+             - Package: Standard Tune-Up · Includes: everything in the Basic Tune-Up plus a full drivetrain clean · Price: $129",
+        );
+        let found = answer("How much is a Basic Tune-Up?", &[repairs], 3);
+        assert_eq!(
+            found.map(|a| a.text).as_deref(),
+            Some("Package: Basic Tune-Up · Price: $79 [1]")
+        );
+    }
+
+    #[test]
+    fn a_lead_in_is_quoted_with_its_list_and_an_item_with_its_lead_in() {
+        let insurance = page(
+            "Insurance",
+            "We work with most insurers.\n\n\
+             We are in network with these PPO plans:\n\n- Delta Dental\n- Cigna\n- Aetna",
+        );
+        let plans = answer("Which PPO plans are you in network with?", &[insurance], 1);
+        assert_eq!(
+            plans.map(|a| a.text).as_deref(),
+            Some("We are in network with these PPO plans: Delta Dental; Cigna; Aetna [1]")
+        );
+        // A list too long to quote whole: the item keeps its lead-in.
+        let mut items: Vec<String> = (1..=12)
+            .map(|n| format!("- Route {n} follows the river path for a few quiet miles"))
+            .collect();
+        items.push("- The Ridge loop climbs to the lighthouse".to_owned());
+        let rides = page(
+            "Rides",
+            &format!("Our guided rides:\n\n{}", items.join("\n")),
+        );
+        let ridge = answer("Does the Ridge loop go to the lighthouse?", &[rides], 1);
+        assert_eq!(
+            ridge.map(|a| a.text).as_deref(),
+            Some("Our guided rides: The Ridge loop climbs to the lighthouse [1]")
+        );
+    }
+
+    #[test]
+    fn the_right_page_with_the_wrong_sentence_first_still_quotes_the_answer() {
+        // The first sentence repeats the question's words; the heading
+        // says what the second one is about.
+        let about = page(
+            "About",
+            "Who started the company is a question we hear a lot at the counter.\n\n\
+             ## Our founder\n\nMaria Lopez opened the first shop in 2012 after ten years as a barista.",
+        );
+        let terms = QueryTerms::new("Who is the founder of the shop?", |_| 1.0);
+        let found = answer_with(
+            "Who is the founder of the shop?",
+            &terms,
+            &[about],
+            3,
+            None,
+            Rules::default(),
+        );
+        assert_eq!(
+            found.map(|a| a.text).as_deref(),
+            Some("Maria Lopez opened the first shop in 2012 after ten years as a barista. [1]")
+        );
+    }
+
+    #[test]
+    fn evidence_covering_too_little_of_the_question_is_not_quoted() {
+        let shipping = page(
+            "Shipping",
+            "We ship to the United States and Canada within five days.",
+        );
+        // "Canada" is there; "capital", the rarest part, is not.
+        let weight = |t: &str| if t == "capit" { 4.0 } else { 1.0 };
+        let terms = QueryTerms::new("What is the capital of Canada?", weight);
+        let found = answer_with(
+            "What is the capital of Canada?",
+            &terms,
+            &[shipping],
+            3,
+            None,
+            Rules::default(),
+        );
+        assert_eq!(found, None);
     }
 }

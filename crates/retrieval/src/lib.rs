@@ -14,6 +14,7 @@ pub mod lexical;
 pub mod llm;
 pub mod relevance;
 pub mod remote_embed;
+pub mod sentences;
 pub mod smalltalk;
 pub mod thesaurus;
 pub mod vector;

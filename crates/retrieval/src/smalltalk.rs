@@ -59,6 +59,8 @@ const THANKS: &[&str] = &[
     "thank",
     "thx",
     "ty",
+    "thnx",
+    "tysm",
     "cheers",
     "appreciate",
     "appreciated",
@@ -141,6 +143,9 @@ pub fn small_talk(message: &str) -> Option<SmallTalk> {
     if is_identity(&words, &text) {
         return Some(SmallTalk::Identity);
     }
+    if is_how_are_you(&text) {
+        return Some(SmallTalk::Greeting);
+    }
     let only_courtesy = words.iter().all(|w| {
         [GREETING, THANKS, GOODBYE, FILLER]
             .iter()
@@ -160,6 +165,36 @@ pub fn small_talk(message: &str) -> Option<SmallTalk> {
     }
 }
 
+/// "How are you?", "How's it going?", "Nice to meet you", alone or after
+/// a greeting.
+fn is_how_are_you(text: &str) -> bool {
+    const ASKS: &[&str] = &[
+        "how are you",
+        "how are you doing",
+        "how are you today",
+        "how are you doing today",
+        "how's it going",
+        "hows it going",
+        "how is it going",
+        "how do you do",
+        "nice to meet you",
+        "what's up",
+        "whats up",
+        "wie geht's",
+        "wie geht es dir",
+        "comment ça va",
+        "ça va",
+        "qué tal",
+        "cómo estás",
+    ];
+    let rest = text
+        .trim_start_matches(|c: char| !c.is_alphanumeric())
+        .split_once(' ')
+        .filter(|(first, _)| GREETING.contains(first))
+        .map_or(text, |(_, rest)| rest);
+    ASKS.iter().any(|ask| text == *ask || rest == *ask)
+}
+
 /// "Who are you?", "What are you?", "Is this an AI?", "Am I chatting
 /// with a real person?", "What's your name?", "Wer bist du?"
 fn is_identity(words: &[String], text: &str) -> bool {
@@ -168,6 +203,11 @@ fn is_identity(words: &[String], text: &str) -> bool {
         "what are you",
         "who is this",
         "are you real",
+        "who made you",
+        "who built you",
+        "who created you",
+        "what can you do",
+        "what do you do",
         "what is this",
         "who am i talking",
         "who am i chatting",
@@ -299,6 +339,14 @@ mod tests {
             ("Am I chatting with a real person?", SmallTalk::Identity),
             ("Who am I talking to?", SmallTalk::Identity),
             ("Wer bist du?", SmallTalk::Identity),
+            ("What's your name?", SmallTalk::Identity),
+            ("What can you do?", SmallTalk::Identity),
+            ("How are you?", SmallTalk::Greeting),
+            ("hi, how are you doing today?", SmallTalk::Greeting),
+            ("Nice to meet you", SmallTalk::Greeting),
+            ("Good night", SmallTalk::Goodbye),
+            ("great, thanks a lot", SmallTalk::Thanks),
+            ("thx", SmallTalk::Thanks),
             ("Can I talk to a human?", SmallTalk::Human),
             (
                 "I want to speak to someone from your staff",
@@ -316,6 +364,8 @@ mod tests {
             "hi, how much is a tune-up?",
             "Thanks, and when do you open on Saturday?",
             "Is this bike available in red?",
+            "How are your prices compared to others?",
+            "What can you do about a flat tire?",
             "Who wrote the novel 1984?",
             "What are your winter opening hours?",
             "Are you open on Sundays?",
