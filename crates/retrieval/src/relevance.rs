@@ -340,6 +340,16 @@ impl QueryTerms {
     }
 }
 
+impl crate::LexicalIndex {
+    /// A question's informative terms, each weighted by its rarity in this
+    /// index (a term no document holds weighs the most), with WordNet
+    /// synonyms for the words it never uses.
+    pub fn query_terms(&self, question: &str) -> QueryTerms {
+        QueryTerms::new(question, |term| self.idf(term))
+            .with_synonyms(|term| self.knows(term), |term| self.idf(term))
+    }
+}
+
 /// The distinct analysed terms of `text`.
 pub fn term_set(text: &str) -> HashSet<String> {
     tokens(text).into_iter().collect()

@@ -129,10 +129,7 @@ impl KnowledgeIndex {
     /// The question's informative terms, each weighted by its rarity in
     /// this knowledge (a term no chunk holds weighs the most).
     pub fn query_terms(&self, question: &str) -> QueryTerms {
-        QueryTerms::new(question, |term| self.lexical.idf(term)).with_synonyms(
-            |term| self.lexical.knows(term),
-            |term| self.lexical.idf(term),
-        )
+        self.lexical.query_terms(question)
     }
 
     /// The passages that best answer `question` (lexical and vector

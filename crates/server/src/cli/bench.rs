@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::Context;
 use witzo_retrieval::beir::{self, Dataset, Metrics, percentile};
 use witzo_retrieval::lexical::LexicalIndex;
+use witzo_retrieval::relevance::term_set;
 use witzo_retrieval::{Fusion, VectorIndex, fuse, vector};
 use witzo_store::sources::KnowledgeChunk;
 
@@ -248,6 +249,7 @@ async fn calibrate_threshold(dataset: &Dataset, prepared: &Prepared, embeddings:
             share(&off_topic, &|s| s < t)
         );
     }
+    gate(dataset, prepared, embeddings).await;
     let mut sorted = answerable.clone();
     sorted.sort_by(f32::total_cmp);
     let fifth = sorted.get(sorted.len() / 20).copied().unwrap_or_default();
@@ -257,6 +259,93 @@ async fn calibrate_threshold(dataset: &Dataset, prepared: &Prepared, embeddings:
         100.0 * share(&hard, &|s| s < fifth),
         100.0 * share(&off_topic, &|s| s < fifth)
     );
+}
+
+/// The relevance gate the answer path applies (`answers/index.rs`): a
+/// question is answered when the best of its passages covers enough of
+/// its weighted terms or is similar enough. Answerable questions are
+/// judged on their best-ranked gold document, hard unanswerable ones on
+/// the best-ranked other document, off-topic ones on their best six.
+async fn gate(dataset: &Dataset, prepared: &Prepared, embeddings: &Embeddings) {
+    let calibration = embeddings.calibration();
+    // (coverage, similarity) of each question's judged document.
+    let mut answerable: Vec<(f32, Option<f32>)> = Vec::new();
+    let mut hard: Vec<(f32, Option<f32>)> = Vec::new();
+    let mut off_topic: Vec<(f32, Option<f32>)> = Vec::new();
+    let text = |i: u32| {
+        dataset
+            .corpus
+            .get(i as usize)
+            .map(|d| term_set(&format!("{} {}", d.title, d.text)))
+            .unwrap_or_default()
+    };
+    for query in &dataset.queries {
+        let Some(judged) = dataset.qrels.get(&query.id) else {
+            continue;
+        };
+        let terms = prepared.lexical.query_terms(&query.text);
+        let ranked = prepared.hybrid(&query.text, embeddings.fusion());
+        let vector = prepared.questions.get(&query.text);
+        let similarity = |i: u32| vector.and_then(|v| prepared.vectors.similarity(v, i));
+        let is_gold = |i: u32| {
+            dataset
+                .corpus
+                .get(i as usize)
+                .and_then(|d| judged.get(&d.id))
+                .is_some_and(|grade| *grade > 0)
+        };
+        if let Some(&(gold, _)) = ranked.iter().find(|(i, _)| is_gold(*i)) {
+            answerable.push((terms.coverage(&text(gold)), similarity(gold)));
+        }
+        if let Some(&(other, _)) = ranked.iter().find(|(i, _)| !is_gold(*i)) {
+            hard.push((terms.coverage(&text(other)), similarity(other)));
+        }
+    }
+    for question in OFF_TOPIC {
+        let terms = prepared.lexical.query_terms(question);
+        let vector = embeddings.embed_question(question).await;
+        let lexical = prepared.lexical.search(question, 6);
+        let dense = vector
+            .as_ref()
+            .map(|v| prepared.vectors.search(v, 6))
+            .unwrap_or_default();
+        let best_coverage = lexical
+            .iter()
+            .chain(&dense)
+            .map(|&(i, _)| terms.coverage(&text(i)))
+            .fold(0.0, f32::max);
+        let best_similarity = dense.first().map(|&(_, s)| s);
+        off_topic.push((best_coverage, best_similarity));
+    }
+    let share = |scores: &[(f32, Option<f32>)], coverage: f32, answered: bool| {
+        let passes = |&&(c, s): &&(f32, Option<f32>)| {
+            c >= coverage
+                || matches!((calibration.min_similarity, s), (Some(min), Some(s)) if s >= min)
+        };
+        let n = scores.iter().filter(|s| passes(s) == answered).count();
+        n as f64 / scores.len().max(1) as f64
+    };
+    println!(
+        "answer gate: coverage >= c or similarity >= {}",
+        calibration
+            .min_similarity
+            .map_or("-".to_owned(), |s| format!("{s:.2}"))
+    );
+    println!("        c  answered(answerable)  refused(hard)  refused(off-topic)");
+    for step in 4..=12 {
+        let c = 0.05 * step as f32;
+        let marker = if (c - calibration.min_coverage).abs() < 1e-3 {
+            " <- calibrated"
+        } else {
+            ""
+        };
+        println!(
+            "{c:>9.2}  {:>20.3}  {:>13.3}  {:>18.3}{marker}",
+            share(&answerable, c, true),
+            share(&hard, c, false),
+            share(&off_topic, c, false)
+        );
+    }
 }
 
 /// Synthetic widgets of `sizes` chunks (SciFact abstracts, cycled), their
