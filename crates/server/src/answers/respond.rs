@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use witzo_retrieval::smalltalk::{self, Persona};
+use witzo_retrieval::smalltalk::{self, Persona, SmallTalk};
 use witzo_retrieval::{
     AnswerEvent, AnswerStream, Answerer, NoKnowledgeYet, QueryTerms, Question, Turn,
 };
@@ -36,6 +36,10 @@ pub struct Prepared {
     pub scores: Vec<Score>,
     /// What retrieval measured, for `witzo ask`.
     pub retrieved: Option<RetrievalFigures>,
+    /// Whether an answer without sources should open the widget's lead
+    /// form: a refusal, or a visitor asking for a person, on a widget
+    /// that has one — never a greeting.
+    pub offer_lead_form: bool,
 }
 
 /// The relevance gate's inputs for one question.
@@ -54,8 +58,8 @@ impl Answerer for Reply {
     }
 }
 
-/// Whether a reply without sources should open the widget's lead form.
-pub fn offers_lead_form(live: &LiveWidget) -> bool {
+/// Whether the widget has a lead form to open.
+fn has_lead_form(live: &LiveWidget) -> bool {
     live.settings.lead_form.enabled && !live.settings.lead_form.fields.is_empty()
 }
 
@@ -106,7 +110,7 @@ pub async fn prepare(
     history: Vec<Turn>,
 ) -> StoreResult<Prepared> {
     let settings = &live.settings;
-    let lead_form = offers_lead_form(live);
+    let lead_form = has_lead_form(live);
     let mut question = Question {
         text: message.to_owned(),
         language: settings.language.clone(),
@@ -123,6 +127,7 @@ pub async fn prepare(
             question,
             scores: Vec::new(),
             retrieved: None,
+            offer_lead_form: false,
         });
     }
     if let Some(kind) = smalltalk::small_talk(message) {
@@ -136,6 +141,7 @@ pub async fn prepare(
             question,
             scores: Vec::new(),
             retrieved: None,
+            offer_lead_form: lead_form && kind == SmallTalk::Human,
         });
     }
     let index = state.indexes.get(&state.store, live.widget.id).await?;
@@ -145,6 +151,7 @@ pub async fn prepare(
             question,
             scores: Vec::new(),
             retrieved: None,
+            offer_lead_form: lead_form,
         });
     }
     let query = retrieval_text(message, &question.history);
@@ -175,6 +182,7 @@ pub async fn prepare(
             coverage,
             similarity,
         }),
+        offer_lead_form: lead_form,
     })
 }
 

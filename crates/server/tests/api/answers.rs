@@ -188,16 +188,16 @@ async fn a_follow_up_is_answered_with_the_previous_question_in_mind() {
     assert_eq!(shop.source_paths(&alone), Vec::<String>::new(), "{alone}");
 }
 
-#[tokio::test]
-async fn a_refusal_offers_the_lead_form_only_when_the_widget_has_one() {
+/// A coffee-shop widget allowing `domains`, trained, with the lead form on.
+pub async fn trained_widget_with_lead_form(domains: &[&str]) -> (TestApp, Value) {
     let addr = start_site(coffee_shop()).await;
     let app = app_for(addr).await;
     let owner = app.sign_in("maria@example.com").await;
-    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let widget = app.create_widget(&owner, domains).await;
     let id = widget["id"].as_i64().unwrap();
     let (_, job) = add_site(&app, &owner, id, &format!("http://{addr}/")).await;
     assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
-    let settings = json!({"name": "Shop chat", "allowed_domains": ["shop.example.com"],
+    let settings = json!({"name": "Shop chat", "allowed_domains": domains,
         "settings": {"lead_form": {"enabled": true, "fields": ["name", "email"], "after_messages": 5}}});
     let updated = app
         .send_as(
@@ -208,14 +208,25 @@ async fn a_refusal_offers_the_lead_form_only_when_the_widget_has_one() {
         )
         .await;
     assert_eq!(updated.status().as_u16(), 200);
+    (app, widget)
+}
+
+#[tokio::test]
+async fn a_refusal_offers_the_lead_form_only_when_the_widget_has_one() {
+    let (app, widget) = trained_widget_with_lead_form(&["shop.example.com"]).await;
     let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
-    let body = json!({"visitor_id": visitor(), "message": "What is the capital of Canada?"});
-    let reply: Value = app
-        .public(Method::POST, &path, Some(SHOP), Some(&body))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let ask = |message: &str| {
+        let body = json!({"visitor_id": visitor(), "message": message});
+        let (app, path) = (&app, path.clone());
+        async move {
+            app.public(Method::POST, &path, Some(SHOP), Some(&body))
+                .await
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let reply = ask("What is the capital of Canada?").await;
     assert_eq!(reply["sources"], json!([]));
     assert_eq!(reply["offer_lead_form"], true);
     assert!(
@@ -224,13 +235,15 @@ async fn a_refusal_offers_the_lead_form_only_when_the_widget_has_one() {
         "{reply}"
     );
     // An answer with sources offers nothing.
-    let body = json!({"visitor_id": visitor(), "message": "How much is an espresso?"});
-    let priced: Value = app
-        .public(Method::POST, &path, Some(SHOP), Some(&body))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let priced = ask("How much is an espresso?").await;
     assert!(answer(&priced).contains("$3.00"), "{priced}");
     assert_eq!(priced["offer_lead_form"], false);
+    // A greeting has no sources either, but opens nothing.
+    let hi = ask("hello").await;
+    assert_eq!(hi["sources"], json!([]));
+    assert_eq!(hi["offer_lead_form"], false);
+    // Asking for a person is answered with the form.
+    let human = ask("Can I speak to a real person?").await;
+    assert_eq!(human["offer_lead_form"], true);
+    assert!(answer(&human).contains("in the form"), "{human}");
 }

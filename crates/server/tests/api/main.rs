@@ -4,6 +4,7 @@
 
 mod account;
 mod answers;
+mod answers_browser;
 mod bench;
 mod billing;
 mod binary;

@@ -261,7 +261,7 @@ pub async fn chat(
         state: state.clone(),
         answerer: prepared.answerer,
         scores: prepared.scores,
-        lead_form: respond::offers_lead_form(live),
+        offer_lead_form: prepared.offer_lead_form,
         conversation,
         message_id: random_public_id("m_"),
         started: Instant::now(),
@@ -284,8 +284,8 @@ struct Answering {
     answerer: Arc<dyn Answerer>,
     /// Retrieval's scores of each passage.
     scores: Vec<Score>,
-    /// Whether the widget can open its lead form.
-    lead_form: bool,
+    /// Whether a reply without sources opens the widget's lead form.
+    offer_lead_form: bool,
     conversation: i64,
     message_id: String,
     started: Instant,
@@ -335,7 +335,7 @@ impl Answering {
         Ok(Json(ChatReply {
             conversation_id,
             message_id: self.message_id,
-            offer_lead_form: self.lead_form && sources.is_empty(),
+            offer_lead_form: self.offer_lead_form && sources.is_empty(),
             answer,
             sources: sources.into_iter().map(SourceView::from).collect(),
             usage: self.usage,
@@ -384,7 +384,7 @@ impl Answering {
                         "message_id": self.message_id,
                         "latency_ms": latency_ms,
                         "usage": self.usage,
-                        "offer_lead_form": self.lead_form && sources.is_empty(),
+                        "offer_lead_form": self.offer_lead_form && sources.is_empty(),
                     });
                     send(json_event("done", &done)).await;
                 }
