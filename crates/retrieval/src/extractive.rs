@@ -96,7 +96,7 @@ impl Default for Rules {
             min_meaning: 0.4,
             missing_fact: 0.4,
             brevity: 0.3,
-            rank: 0.1,
+            rank: 0.0,
         }
     }
 }
@@ -314,6 +314,11 @@ pub fn answer_with(
     });
     let best = scored.first()?;
     if best.coverage < rules.min_coverage && best.meaning < rules.min_meaning {
+        return None;
+    }
+    // A question for a price (a time, a duration, a number) is not
+    // answered by a sentence without one.
+    if !expect.found_in(&best.unit.quote) {
         return None;
     }
     let limit = max_sentences.clamp(1, 3);

@@ -9,7 +9,7 @@ use std::time::Instant;
 use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::extractive::Passage;
 use witzo_retrieval::lexical::LexicalIndex;
-use witzo_retrieval::relevance::term_set;
+use witzo_retrieval::relevance::{fact_words, term_set};
 use witzo_retrieval::{Fusion, QueryTerms, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
 use witzo_store::sources::KnowledgeChunk;
@@ -27,13 +27,15 @@ struct ChunkMeta {
 }
 
 impl ChunkMeta {
-    /// What BM25 indexes: title, headings and text.
+    /// What BM25 indexes: title, headings, text, and words naming the
+    /// kinds of fact the text holds ("phone" for a phone number).
     fn indexed_text(&self) -> String {
         format!(
-            "{} {} {}",
+            "{} {} {} {}",
             self.title,
             self.heading_path.join(" "),
-            self.text
+            self.text,
+            fact_words(&self.text).join(" ")
         )
     }
 }
