@@ -83,8 +83,6 @@ pub struct Rules {
     pub missing_fact: f32,
     /// Exponent of the penalty for sentences longer than [`BRIEF_WORDS`].
     pub brevity: f32,
-    /// Share of the score that depends on the passage's rank.
-    pub rank: f32,
 }
 
 impl Default for Rules {
@@ -96,7 +94,6 @@ impl Default for Rules {
             min_meaning: 0.4,
             missing_fact: 0.4,
             brevity: 0.3,
-            rank: 0.0,
         }
     }
 }
@@ -248,11 +245,12 @@ pub fn answer(
 
 /// Picks from `passages` the sentences that answer `question` — by the
 /// weighted share of the question's `terms` they (with their headings)
-/// cover, by meaning with `semantic`, by holding the kind of fact asked
-/// for (a price for "how much"), and by their passage's rank — and quotes
-/// them with citations. A second or third sentence is added only when it
-/// covers part of the question the first did not. `None` when the best
-/// evidence does not cover the question as `rules` require.
+/// cover, by holding the kind of fact asked for (a price for "how
+/// much"), and by brevity; equal scores go to the better-ranked passage —
+/// and quotes them with citations. A second or third sentence is added
+/// only when it covers part of the question the first did not. `None`
+/// when the best sentence does not cover enough of the question (or come
+/// close enough in meaning, with `semantic`), or lacks the fact asked for.
 pub fn answer_with(
     question: &str,
     terms: &QueryTerms,
@@ -269,7 +267,6 @@ pub fn answer_with(
         units(p, passage, &mut all);
     }
     let expect = Expect::of(question);
-    let best_passage = passages.iter().map(|p| p.score).fold(0f32, f32::max);
     let mut scored: Vec<Scored> = all
         .into_iter()
         .map(|unit| {
@@ -280,12 +277,6 @@ pub fn answer_with(
                 let similarity = (s.similarity)(&unit.quote);
                 ((similarity - s.floor) / (1.0 - s.floor).max(f32::EPSILON)).max(0.0)
             });
-            let rank = match passages.get(unit.passage) {
-                Some(p) if best_passage > 0.0 => {
-                    1.0 - rules.rank + rules.rank * (p.score / best_passage).clamp(0.0, 1.0)
-                }
-                _ => 1.0,
-            };
             let fact = if expect.found_in(&unit.quote) {
                 1.0
             } else {
@@ -297,7 +288,7 @@ pub fn answer_with(
             let brevity =
                 (BRIEF_WORDS / (unit.own_words as f32).max(BRIEF_WORDS)).powf(rules.brevity);
             Scored {
-                score: coverage * fact * rank * brevity,
+                score: coverage * fact * brevity,
                 unit,
                 text_coverage,
                 coverage,
