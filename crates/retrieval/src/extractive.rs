@@ -48,6 +48,8 @@ struct Unit {
     words: usize,
     /// Words of the sentence itself (a lead-in without its list).
     own_words: usize,
+    /// For a list item or table row: which list of the passage.
+    list: Option<usize>,
 }
 
 struct Scored {
@@ -98,6 +100,9 @@ impl Default for Rules {
     }
 }
 
+/// How much a table row's first cell covering the question counts.
+const ROW_KEY: f32 = 0.1;
+
 /// Sentences up to this many words are not penalised for length.
 const BRIEF_WORDS: f32 = 25.0;
 
@@ -112,7 +117,7 @@ fn units(p: usize, passage: &Passage, out: &mut Vec<Unit>) {
     }
     let mut lead_in: Option<(String, usize)> = None;
     let mut position = 0;
-    for block in passage.text.split("\n\n") {
+    for (block_index, block) in passage.text.split("\n\n").enumerate() {
         let lines: Vec<&str> = block
             .lines()
             .map(str::trim)
@@ -142,6 +147,7 @@ fn units(p: usize, passage: &Passage, out: &mut Vec<Unit>) {
                     position,
                     words,
                     own_words: words,
+                    list: None,
                     quote,
                     terms,
                     context: headings.clone(),
@@ -195,6 +201,7 @@ fn units(p: usize, passage: &Passage, out: &mut Vec<Unit>) {
                 position,
                 words,
                 own_words: words,
+                list: Some(block_index),
                 quote,
                 terms,
                 context: context.clone(),
@@ -287,15 +294,24 @@ pub fn answer_with(
             // mentions it in passing).
             let brevity =
                 (BRIEF_WORDS / (unit.own_words as f32).max(BRIEF_WORDS)).powf(rules.brevity);
+            // A table row is about what its first cell names: of two rows
+            // mentioning a "Basic Tune-Up", the one whose key it is wins.
+            let key = match (unit.list, unit.quote.split_once(" · ")) {
+                (Some(_), Some((first, _))) => 1.0 + ROW_KEY * terms.coverage(&term_set(first)),
+                _ => 1.0,
+            };
             Scored {
-                score: coverage * fact * brevity,
+                score: coverage * fact * brevity * key,
                 unit,
                 text_coverage,
                 coverage,
                 meaning,
             }
         })
-        .filter(|s| s.text_coverage > 0.0 || s.meaning > 0.0)
+        // A sentence must say something of the question itself; a list
+        // item or table row may owe it all to its heading ("Opening
+        // hours" over "Saturday · closed").
+        .filter(|s| s.unit.list.is_some() || s.text_coverage > 0.0 || s.meaning > 0.0)
         .collect();
     scored.sort_by(|a, b| {
         b.score
@@ -318,7 +334,31 @@ pub fn answer_with(
     covered.extend(terms.covered(&best.unit.context));
     let mut chosen: Vec<&Scored> = vec![best];
     let mut words = best.unit.words;
+    // Rows of the same list that answer just as well (a week's opening
+    // hours, one row per day) are quoted together.
+    if best.unit.list.is_some() {
+        let mut siblings: Vec<&Scored> = scored
+            .iter()
+            .skip(1)
+            .filter(|c| {
+                c.unit.passage == best.unit.passage
+                    && c.unit.list == best.unit.list
+                    && c.score >= 0.99 * best_score
+            })
+            .collect();
+        siblings.sort_by_key(|c| c.unit.position);
+        for sibling in siblings {
+            if words + sibling.unit.words > MAX_ANSWER_WORDS {
+                break;
+            }
+            words += sibling.unit.words;
+            chosen.push(sibling);
+        }
+    }
     for candidate in scored.iter().skip(1) {
+        if chosen.iter().any(|c| std::ptr::eq(*c, candidate)) {
+            continue;
+        }
         if chosen.len() >= limit || terms.share(&covered) >= 0.99 {
             break;
         }
@@ -339,11 +379,23 @@ pub fn answer_with(
     }
     chosen.sort_by_key(|c| (c.unit.passage, c.unit.position));
 
+    // Rows of one list are quoted as one part: "a; b; c [1]".
+    let mut groups: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut previous: Option<(usize, Option<usize>)> = None;
+    for candidate in chosen {
+        let key = (candidate.unit.passage, candidate.unit.list);
+        let quote = shorten(&candidate.unit.quote);
+        match groups.last_mut() {
+            Some((_, quotes)) if key.1.is_some() && previous == Some(key) => quotes.push(quote),
+            _ => groups.push((candidate.unit.passage, vec![quote])),
+        }
+        previous = Some(key);
+    }
     let mut sources: Vec<Source> = Vec::new();
     let mut keys: Vec<String> = Vec::new();
     let mut parts = Vec::new();
-    for candidate in chosen {
-        let passage = passages.get(candidate.unit.passage)?;
+    for (at, quotes) in groups {
+        let passage = passages.get(at)?;
         let key = passage
             .url
             .clone()
@@ -359,7 +411,19 @@ pub fn answer_with(
                 keys.len()
             }
         };
-        parts.push(format!("{} [{number}]", shorten(&candidate.unit.quote)));
+        let mut text = String::new();
+        for quote in quotes {
+            if !text.is_empty() {
+                // Rows run on with "; ", whole sentences with a space.
+                text.push_str(if text.ends_with(['.', '!', '?']) {
+                    " "
+                } else {
+                    "; "
+                });
+            }
+            text.push_str(&quote);
+        }
+        parts.push(format!("{text} [{number}]"));
     }
     Some(ExtractiveAnswer {
         text: parts.join(" "),
@@ -540,6 +604,20 @@ mod tests {
         assert_eq!(
             ridge.map(|a| a.text).as_deref(),
             Some("Our guided rides: The Ridge loop climbs to the lighthouse [1]")
+        );
+    }
+
+    #[test]
+    fn rows_that_answer_equally_are_quoted_together() {
+        let contact = page(
+            "Contact",
+            "Call us any time.\n\n## Opening hours\n\n\
+             - Monday · 8:00 am – 5:00 pm\n- Tuesday · 8:00 am – 7:00 pm\n- Saturday · closed",
+        );
+        let found = answer("What are your opening hours?", &[contact], 3);
+        assert_eq!(
+            found.map(|a| a.text).as_deref(),
+            Some("Monday · 8:00 am – 5:00 pm; Tuesday · 8:00 am – 7:00 pm; Saturday · closed [1]")
         );
     }
 
