@@ -6,7 +6,9 @@ use std::collections::HashSet;
 pub use crate::sentences::sentences;
 
 use crate::Source;
-use crate::relevance::{Expect, QueryTerms, term_set};
+use crate::facts::Expect;
+use crate::quotable::{Unit, units};
+use crate::relevance::{QueryTerms, term_set};
 
 /// A retrieved passage, in order of relevance (best first).
 #[derive(Debug, Clone, PartialEq)]
@@ -32,25 +34,7 @@ pub struct ExtractiveAnswer {
 }
 
 /// Answers stay within about this many words.
-const MAX_ANSWER_WORDS: usize = 80;
-
-/// A quotable piece of a passage: a sentence, a list item (with its
-/// lead-in as context), or a lead-in quoted together with its list.
-struct Unit {
-    passage: usize,
-    position: usize,
-    /// What is quoted.
-    quote: String,
-    /// The quote's own terms.
-    terms: HashSet<String>,
-    /// Terms of what it sits under (page title, headings, a list's lead-in).
-    context: HashSet<String>,
-    words: usize,
-    /// Words of the sentence itself (a lead-in without its list).
-    own_words: usize,
-    /// For a list item or table row: which list of the passage.
-    list: Option<usize>,
-}
+pub(crate) const MAX_ANSWER_WORDS: usize = 80;
 
 struct Scored {
     unit: Unit,
@@ -105,112 +89,6 @@ const ROW_KEY: f32 = 0.1;
 
 /// Sentences up to this many words are not penalised for length.
 const BRIEF_WORDS: f32 = 25.0;
-
-/// Lead-ins longer than this are not repeated before each list item.
-const MAX_LEAD_IN_WORDS: usize = 20;
-
-/// Splits a passage into quotable units.
-fn units(p: usize, passage: &Passage, out: &mut Vec<Unit>) {
-    let mut headings: HashSet<String> = term_set(&passage.title);
-    for heading in &passage.heading_path {
-        headings.extend(term_set(heading));
-    }
-    let mut lead_in: Option<(String, usize)> = None;
-    let mut position = 0;
-    for (block_index, block) in passage.text.split("\n\n").enumerate() {
-        let lines: Vec<&str> = block
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .collect();
-        let Some(first) = lines.first() else { continue };
-        if let Some(heading) = first.strip_prefix('#') {
-            headings.extend(term_set(heading));
-            lead_in = None;
-            continue;
-        }
-        let is_list = lines
-            .iter()
-            .all(|l| l.starts_with("- ") || l.starts_with("* "));
-        if !is_list {
-            let mut last = None;
-            for sentence in sentences(block) {
-                let quote = strip_list_marker(sentence).to_owned();
-                let terms = term_set(&quote);
-                if terms.is_empty() {
-                    continue;
-                }
-                last = Some(out.len());
-                let words = quote.split_whitespace().count();
-                out.push(Unit {
-                    passage: p,
-                    position,
-                    words,
-                    own_words: words,
-                    list: None,
-                    quote,
-                    terms,
-                    context: headings.clone(),
-                });
-                position += 1;
-            }
-            lead_in = last.and_then(|at| out.get(at).map(|u| (u.quote.clone(), at)));
-            continue;
-        }
-        let items: Vec<&str> = lines.iter().map(|l| strip_list_marker(l)).collect();
-        let mut context = headings.clone();
-        if let Some((lead, at)) = &lead_in {
-            context.extend(term_set(lead));
-            // The lead-in alone says what follows, not the fact: quote it
-            // with as many items as fit.
-            if let Some(unit) = out.get_mut(*at) {
-                let mut quote = unit.quote.clone();
-                let mut words = unit.words;
-                for (n, item) in items.iter().enumerate() {
-                    let item_words = item.split_whitespace().count();
-                    if words + item_words > MAX_ANSWER_WORDS {
-                        break;
-                    }
-                    quote.push_str(if n == 0 { " " } else { "; " });
-                    quote.push_str(item);
-                    words += item_words;
-                    unit.terms.extend(term_set(item));
-                }
-                unit.quote = quote;
-                unit.words = words;
-            }
-        }
-        let prefix = lead_in
-            .as_ref()
-            .map(|(lead, _)| lead.as_str())
-            .filter(|lead| {
-                lead.ends_with(':') && lead.split_whitespace().count() <= MAX_LEAD_IN_WORDS
-            });
-        for item in items {
-            let terms = term_set(item);
-            if terms.is_empty() {
-                continue;
-            }
-            let quote = match prefix {
-                Some(lead) => format!("{lead} {item}"),
-                None => item.to_owned(),
-            };
-            let words = quote.split_whitespace().count();
-            out.push(Unit {
-                passage: p,
-                position,
-                words,
-                own_words: words,
-                list: Some(block_index),
-                quote,
-                terms,
-                context: context.clone(),
-            });
-            position += 1;
-        }
-        lead_in = None;
-    }
-}
 
 /// Every quotable sentence of `passages` (what [`Semantic`] is asked to
 /// score), once each.
@@ -429,14 +307,6 @@ pub fn answer_with(
         text: parts.join(" "),
         sources,
     })
-}
-
-fn strip_list_marker(sentence: &str) -> &str {
-    sentence
-        .strip_prefix("- ")
-        .or_else(|| sentence.strip_prefix("* "))
-        .unwrap_or(sentence)
-        .trim()
 }
 
 /// Cuts an overlong sentence at a word boundary.

@@ -9,9 +9,11 @@
 pub mod beir;
 pub mod chunk;
 pub mod extractive;
+pub mod facts;
 pub mod hybrid;
 pub mod lexical;
 pub mod llm;
+mod quotable;
 pub mod relevance;
 pub mod remote_embed;
 pub mod sentences;
@@ -21,10 +23,11 @@ pub mod vector;
 
 pub use chunk::{Chunk, chunk};
 pub use extractive::{ExtractiveAnswer, Passage};
+pub use facts::Expect;
 pub use hybrid::{Fusion, fuse};
 pub use lexical::{Bm25Params, LexicalIndex, tokens};
 pub use llm::{LlmAnswerer, LlmConfig, LlmError};
-pub use relevance::{Expect, QueryTerms};
+pub use relevance::QueryTerms;
 pub use remote_embed::{RemoteEmbedError, RemoteEmbedder};
 pub use vector::VectorIndex;
 

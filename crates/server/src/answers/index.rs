@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::extractive::Passage;
+use witzo_retrieval::facts::fact_words;
 use witzo_retrieval::lexical::LexicalIndex;
-use witzo_retrieval::relevance::{fact_words, term_set};
+use witzo_retrieval::relevance::term_set;
 use witzo_retrieval::{Fusion, QueryTerms, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
 use witzo_store::sources::KnowledgeChunk;
