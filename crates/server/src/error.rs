@@ -245,6 +245,14 @@ impl From<StoreError> for ApiError {
                 ErrorCode::RateLimited,
                 "Too many requests. Please slow down.",
             ),
+            StoreError::Busy(err) => {
+                tracing::warn!(%err, "the database stayed busy; the client is asked to retry");
+                Self::new(
+                    ErrorCode::Unavailable,
+                    "The service is busy right now. Please try again shortly.",
+                )
+                .retry_after(1)
+            }
             other => Self::internal(other),
         }
     }
@@ -293,6 +301,19 @@ mod tests {
     use std::collections::HashSet;
 
     use super::*;
+
+    #[test]
+    fn a_busy_database_answers_503_with_retry_after_not_500() {
+        let response = ApiError::from(StoreError::Busy(sqlx::Error::PoolTimedOut)).into_response();
+        assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(
+            response
+                .headers()
+                .get(axum::http::header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok()),
+            Some("1")
+        );
+    }
 
     #[test]
     fn codes_are_unique_snake_case() {

@@ -125,7 +125,7 @@ impl Store {
     /// explicitly the codes sent to its address. Records an
     /// `account_deleted` event that keeps no personal data.
     pub async fn delete_account(&self, id: AccountId, now: i64) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let email: Option<(String,)> =
             sqlx::query_as("DELETE FROM accounts WHERE id = $1 RETURNING email")
                 .bind(id.get())

@@ -315,7 +315,7 @@ impl Store {
         limit: Option<i64>,
         now: i64,
     ) -> StoreResult<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend() == crate::Backend::Postgres {
             sqlx::query(
                 "SELECT a.id FROM accounts a JOIN widgets w ON w.account_id = a.id \

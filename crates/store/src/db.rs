@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{AnyPool, Executor};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
 use crate::{StoreError, StoreResult};
 
@@ -90,6 +90,18 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// Begins a transaction that may write. On SQLite it takes the write
+    /// lock at once (`BEGIN IMMEDIATE`), waiting up to the busy timeout for
+    /// it: a deferred transaction that reads and then writes fails with
+    /// `SQLITE_BUSY_SNAPSHOT` instead of waiting whenever another
+    /// connection wrote in between, which the busy timeout cannot cover.
+    pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 
     /// Closes every connection; used on shutdown so SQLite checkpoints its WAL.

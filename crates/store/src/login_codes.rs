@@ -51,7 +51,7 @@ impl Store {
         rules: CodeRules,
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
             // Serialises issuers of one address, so the hourly count is exact.
             sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")

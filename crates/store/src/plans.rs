@@ -253,7 +253,7 @@ impl Store {
     /// clear. Nothing is deleted. Idempotent.
     pub async fn apply_plan_limits(&self, account: AccountId) -> StoreResult<()> {
         let plan = self.account_plan(account).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (kind, limit) in [("page", plan.pages), ("document", plan.documents)] {
             match limit {
                 None => {

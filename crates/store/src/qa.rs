@@ -116,7 +116,7 @@ impl Store {
         pair: &QaText,
         now: i64,
     ) -> StoreResult<QaPair> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         owned_widget(&mut tx, account, widget).await?;
         let added = insert(&mut tx, account, widget, pair, now).await?;
         bump_knowledge(&mut tx, widget).await?;
@@ -133,7 +133,7 @@ impl Store {
         pair: &QaText,
         now: i64,
     ) -> StoreResult<QaPair> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let sql = format!(
             "UPDATE qa_pairs SET question = $1, answer = $2, updated_at = $3 \
              WHERE id = $4 AND account_id = $5 AND widget_id = $6 RETURNING {COLUMNS}"
@@ -160,7 +160,7 @@ impl Store {
         widget: WidgetId,
         id: QaId,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
             "DELETE FROM qa_pairs WHERE id = $1 AND account_id = $2 AND widget_id = $3",
         )
@@ -186,7 +186,7 @@ impl Store {
         replace: bool,
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         owned_widget(&mut tx, account, widget).await?;
         if replace {
             sqlx::query("DELETE FROM qa_pairs WHERE account_id = $1 AND widget_id = $2")

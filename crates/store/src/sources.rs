@@ -152,7 +152,7 @@ impl Store {
         site: &NewWebsite<'_>,
         now: i64,
     ) -> StoreResult<(Source, JobId)> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let owned: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
                 .bind(widget.get())
@@ -225,7 +225,7 @@ impl Store {
         files: &[(String, Vec<u8>)],
         now: i64,
     ) -> StoreResult<JobId> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         for (name, bytes) in files {
             let (page,): (i64,) = sqlx::query_as(
                 "INSERT INTO pages (source_id, widget_id, account_id, kind, url, outcome, reason, updated_at) \
@@ -307,7 +307,7 @@ impl Store {
         kind: &str,
         now: i64,
     ) -> StoreResult<JobId> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let owned: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM sources WHERE id = $1 AND account_id = $2")
                 .bind(id.get())
@@ -395,7 +395,7 @@ impl Store {
     /// Deletes a source and its pages; its knowledge leaves answers at once.
     pub async fn delete_source(&self, account: AccountId, id: SourceId) -> StoreResult<()> {
         let source = self.source_of(account, id).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         sqlx::query("DELETE FROM sources WHERE id = $1 AND account_id = $2")
             .bind(id.get())
             .bind(account.get())
@@ -423,7 +423,7 @@ impl Store {
 
     /// Deletes one page or document; its knowledge leaves answers at once.
     pub async fn delete_page(&self, account: AccountId, page: i64) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let widget: Option<(i64,)> = sqlx::query_as(
             "DELETE FROM pages WHERE id = $1 AND account_id = $2 RETURNING widget_id",
         )
@@ -461,7 +461,7 @@ impl Store {
         outcome: &PageOutcome<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let base = "INSERT INTO pages (source_id, widget_id, account_id, kind, url, title, lang, text, content_hash, etag, \
              last_modified, outcome, reason, seen_run, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) \
              ON CONFLICT (source_id, url) DO UPDATE SET ";
@@ -565,7 +565,7 @@ impl Store {
         run: JobId,
         remove_unseen: bool,
     ) -> StoreResult<u64> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         let removed = if remove_unseen {
             sqlx::query(
                 "DELETE FROM pages WHERE source_id = $1 AND kind = 'page' AND seen_run <> $2",

@@ -73,7 +73,7 @@ impl Store {
         max_widgets: Option<i64>,
         now: i64,
     ) -> StoreResult<Widget> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.begin_write().await?;
         match self.backend() {
             Backend::Postgres => {
                 sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")

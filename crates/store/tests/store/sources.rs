@@ -417,3 +417,50 @@ store_test!(
         assert_eq!(live_texts(&store, &widget).await, ["newer A"]);
     }
 );
+
+store_test!(
+    sources_added_while_training_writes_never_fail_on_a_busy_database,
+    |store: Store| async move {
+        let (ada, widget) = ada_with_widget(&store).await;
+        let (source, run) = store
+            .create_website(ada.id, widget.id, &SITE, 100)
+            .await
+            .unwrap();
+        // Training writes page after page while the owner adds sources:
+        // every add reads (the widget, the plan) and then writes.
+        let writer = {
+            let store = store.clone();
+            let source = source.clone();
+            tokio::spawn(async move {
+                for n in 0..60 {
+                    let url = format!("https://shop.example.com/p{n}");
+                    store
+                        .record_page(&source, run, "page", &url, &indexed("Page", "h"), 101)
+                        .await
+                        .unwrap();
+                }
+            })
+        };
+        let adds: Vec<_> = (0..30)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let site = NewWebsite {
+                        url: Box::leak(format!("https://s{n}.example.com/").into_boxed_str()),
+                        ..SITE
+                    };
+                    store.create_website(ada.id, widget.id, &site, 102).await
+                })
+            })
+            .collect();
+        let mut failures = Vec::new();
+        for add in adds {
+            if let Err(err) = add.await.unwrap() {
+                failures.push(err.to_string());
+            }
+        }
+        writer.await.unwrap();
+        assert_eq!(failures, Vec::<String>::new());
+        assert_eq!(store.sources_of(ada.id, widget.id).await.unwrap().len(), 31);
+    }
+);
