@@ -132,6 +132,7 @@ pub async fn sign_in_with_code(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct OidcStart {
     /// Passed to the provider to preselect an account.
@@ -187,6 +188,7 @@ pub async fn oidc_start(
 }
 
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct OidcCallback {
     code: Option<String>,
     state: Option<String>,

@@ -174,6 +174,34 @@ async fn the_openapi_document_lists_every_route() {
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
 }
 
+#[tokio::test]
+async fn every_published_path_parameter_is_in_its_path_and_query_parameters_are_query() {
+    let app = spawn_app().await;
+    let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
+    let mut misplaced = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, operation) in item.as_object().unwrap() {
+            for parameter in operation["parameters"].as_array().into_iter().flatten() {
+                let name = parameter["name"].as_str().unwrap();
+                if parameter["in"] == "path" && !path.contains(&format!("{{{name}}}")) {
+                    misplaced.push(format!("{method} {path} {name}"));
+                }
+            }
+        }
+    }
+    assert_eq!(misplaced, Vec::<String>::new());
+    let key = doc["paths"]["/v1/chat"]["post"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "key")
+        .unwrap();
+    assert_eq!(
+        (key["in"].as_str(), key["required"].as_bool()),
+        (Some("query"), Some(true))
+    );
+}
+
 fn layered(routes: Router<witzo_server::state::AppState>, app: &crate::helpers::TestApp) -> Router {
     with_global_layers(routes, app.state.clone())
 }

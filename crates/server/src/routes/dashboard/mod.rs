@@ -79,6 +79,7 @@ pub struct CsrfForm {
 
 /// `?notice=` after a redirect: a key the page maps to a fixed message.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct NoticeQuery {
     pub notice: Option<String>,

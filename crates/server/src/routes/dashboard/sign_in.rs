@@ -57,6 +57,7 @@ struct CodePage {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct SignInQuery {
     /// An error code to explain (after a failed OpenID sign-in).

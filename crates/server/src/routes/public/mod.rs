@@ -27,6 +27,7 @@ pub async fn health() -> Json<Health> {
 
 /// How public widget calls name their widget.
 #[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WidgetQuery {
     /// The widget's public key (`wk_…`).
     #[allow(dead_code)]
