@@ -274,6 +274,7 @@ pub async fn build_state(
             cache: widgets.clone(),
             keys: keys.clone(),
             health: health.clone(),
+            dashboard_origin: public_url.origin().ascii_serialization().into(),
         })
     });
     Ok(AppState {

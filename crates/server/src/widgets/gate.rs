@@ -35,6 +35,9 @@ pub struct WidgetGate {
     pub cache: Arc<WidgetCache>,
     pub keys: Arc<Keys>,
     pub health: Arc<EmbedHealth>,
+    /// The dashboard's own origin: the only page a preview token may be
+    /// used from (besides a request without an Origin).
+    pub dashboard_origin: Arc<str>,
 }
 
 /// The widget key a public request names, if any.
@@ -103,6 +106,20 @@ impl WidgetGate {
             .ok_or_else(invalid)?;
         let now = witzo_store::now();
         if let Some(token) = query_param(&parts.uri, "preview") {
+            // A leaked token must not turn the origin check off for other
+            // sites: previews come from the dashboard only.
+            if origin
+                .as_deref()
+                .is_some_and(|o| !o.eq_ignore_ascii_case(&self.dashboard_origin))
+            {
+                return Err(Refusal {
+                    error: ApiError::new(
+                        ErrorCode::OriginNotAllowed,
+                        "A preview can only be used from the dashboard.",
+                    ),
+                    readable: false,
+                });
+            }
             if !self.keys.preview_token_valid(key.as_str(), &token, now) {
                 return Err(readable(
                     ErrorCode::PreviewTokenInvalid,

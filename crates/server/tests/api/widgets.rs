@@ -263,11 +263,52 @@ async fn a_widget_without_domains_answers_nowhere_but_the_preview() {
         .public(
             Method::GET,
             &format!("{}?preview={other}", config_path(&widget)),
-            Some(SHOP),
+            None,
             None,
         )
         .await;
-    refused(wrong, 403, "preview_token_invalid", Some(SHOP)).await;
+    refused(wrong, 403, "preview_token_invalid", None).await;
+}
+
+#[tokio::test]
+async fn a_preview_token_works_only_from_the_dashboard_and_its_chats_are_not_metered() {
+    let (app, owner, widget) = app_with_widget(&["shop.example.com"]).await;
+    let token = app
+        .state
+        .keys
+        .preview_token(&key(&widget), witzo_store::now() + 60);
+    let chat = format!("/v1/chat?key={}&preview={token}", key(&widget));
+    let body = chat_body("What are your opening hours?");
+    // A leaked token used from another site: refused, unreadable.
+    for origin in [SHOP, "https://evil.example"] {
+        let leaked = app
+            .public(Method::POST, &chat, Some(origin), Some(&body))
+            .await;
+        refused(leaked, 403, "origin_not_allowed", None).await;
+    }
+    let before = app.state.store.usage(owner.account).await.unwrap().used;
+    // From the dashboard's own origin, or with no Origin: answered.
+    let dashboard = app.url("/").trim_end_matches('/').to_owned();
+    for origin in [Some(dashboard.as_str()), None] {
+        let answered = app.public(Method::POST, &chat, origin, Some(&body)).await;
+        assert_eq!(answered.status().as_u16(), 200, "{origin:?}");
+    }
+    let after = app.state.store.usage(owner.account).await.unwrap().used;
+    assert_eq!(after, before, "previews take nothing from the allowance");
+    // The same question from the widget's site is metered.
+    let visited = app
+        .public(
+            Method::POST,
+            &format!("/v1/chat?key={}", key(&widget)),
+            Some(SHOP),
+            Some(&body),
+        )
+        .await;
+    assert_eq!(visited.status().as_u16(), 200);
+    assert_eq!(
+        app.state.store.usage(owner.account).await.unwrap().used,
+        before + 1
+    );
 }
 
 #[tokio::test]

@@ -118,6 +118,26 @@ fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, us
     });
 }
 
+impl UsageView {
+    fn of(usage: Usage, limit: Option<i64>) -> Self {
+        Self {
+            remaining: limit.map(|limit| (limit - usage.used).max(0)),
+            reset_at: usage.resets_at(),
+            warning: limit
+                .filter(|&limit| plans::nearly_used(usage.used, limit))
+                .map(|limit| format!("{} of {limit} conversations used this month", usage.used)),
+        }
+    }
+}
+
+/// The owner trying their widget in the dashboard's preview: answered
+/// without taking from the allowance.
+async fn preview_usage(state: &AppState, account: AccountId) -> ApiResult<UsageView> {
+    let plan = state.store.account_plan(account).await?;
+    let usage = state.store.usage(account).await?;
+    Ok(UsageView::of(usage, plan.conversations))
+}
+
 /// Takes one conversation from the owner's monthly allowance — after the
 /// key, origin and rate checks, before anything is generated or stored —
 /// in one atomic statement; at the limit, a 403 with the figures.
@@ -134,15 +154,7 @@ async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<Us
             if let Some(limit) = limit {
                 notify_owner(state, account, &plan.name, limit, usage);
             }
-            let remaining = limit.map(|limit| (limit - usage.used).max(0));
-            let warning = limit
-                .filter(|&limit| plans::nearly_used(usage.used, limit))
-                .map(|limit| format!("{} of {limit} conversations used this month", usage.used));
-            Ok(UsageView {
-                remaining,
-                reset_at: usage.resets_at(),
-                warning,
-            })
+            Ok(UsageView::of(usage, limit))
         }
         Taken::Refused(usage) => Err(ApiError::new(
             ErrorCode::ConversationLimitReached,
@@ -212,7 +224,12 @@ pub async fn chat(
         .field("conversation_id"));
     }
     limit_visitor(&state, &widget, visitor_id)?;
-    let usage = take_conversation(&state, widget.live.widget.account_id).await?;
+    let account = widget.live.widget.account_id;
+    let usage = if widget.preview {
+        preview_usage(&state, account).await?
+    } else {
+        take_conversation(&state, account).await?
+    };
     let now = witzo_store::now();
     let page = page_url(request.page_url.as_deref());
     let visit = Visit {
