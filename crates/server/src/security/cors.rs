@@ -27,9 +27,12 @@ pub struct Refusal {
 }
 
 /// Decides whether a public request may proceed (it may attach what it
-/// resolved, such as the widget, to `parts.extensions`).
+/// resolved, such as the widget, to `parts.extensions`), and whether the
+/// calling page may read the response (`Ok(true)`: a widget was resolved
+/// for its origin); `Ok(false)` passes without CORS headers (scripts and
+/// images, which load without CORS).
 pub trait OriginPolicy: Send + Sync {
-    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<(), Refusal>>;
+    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<bool, Refusal>>;
 }
 
 const ALLOWED_METHODS: &str = "GET, POST";
@@ -59,8 +62,17 @@ pub async fn public_cors(State(state): State<AppState>, req: Request, next: Next
     };
     let (mut response, allow) = match decision {
         Err(refusal) => (refusal.error.into_response(), refusal.readable),
-        Ok(()) if preflight => (preflight_response(), true),
-        Ok(()) => (next.run(Request::from_parts(parts, body)).await, true),
+        Ok(true) if preflight => (preflight_response(), true),
+        // Nothing here may be called across origins: no preflight passes.
+        Ok(false) if preflight => (
+            ApiError::new(
+                ErrorCode::OriginNotAllowed,
+                "This origin may not call this endpoint.",
+            )
+            .into_response(),
+            false,
+        ),
+        Ok(readable) => (next.run(Request::from_parts(parts, body)).await, readable),
     };
     let headers = response.headers_mut();
     headers.insert(header::VARY, HeaderValue::from_static(VARY));

@@ -161,12 +161,13 @@ impl WidgetGate {
 }
 
 impl OriginPolicy for WidgetGate {
-    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<(), Refusal>> {
+    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<bool, Refusal>> {
         Box::pin(async move {
-            if let Some(widget) = self.resolve(parts).await? {
-                parts.extensions.insert(widget);
-            }
-            Ok(())
+            let Some(widget) = self.resolve(parts).await? else {
+                return Ok(false);
+            };
+            parts.extensions.insert(widget);
+            Ok(true)
         })
     }
 }

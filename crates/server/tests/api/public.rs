@@ -11,14 +11,14 @@ use crate::helpers::{error_code, header, spawn_app, spawn_app_with};
 struct OneOrigin(&'static str);
 
 impl OriginPolicy for OneOrigin {
-    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<(), Refusal>> {
+    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<bool, Refusal>> {
         Box::pin(async move {
             match parts.headers.get("origin").map(|o| o.to_str().unwrap()) {
                 Some(origin) if origin != self.0 => Err(Refusal {
                     error: ApiError::new(ErrorCode::OriginNotAllowed, "no"),
                     readable: false,
                 }),
-                _ => Ok(()),
+                _ => Ok(true),
             }
         })
     }

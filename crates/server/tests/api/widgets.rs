@@ -312,6 +312,42 @@ async fn a_preview_token_works_only_from_the_dashboard_and_its_chats_are_not_met
 }
 
 #[tokio::test]
+async fn scripts_and_logos_answer_no_preflight_and_no_cors_to_any_origin() {
+    let (app, _, widget) = app_with_widget(&["shop.example.com"]).await;
+    for path in [
+        "/widget.js".to_owned(),
+        format!("/embed/{}.js", key(&widget)),
+        format!("/embed/{}/logo", key(&widget)),
+    ] {
+        for origin in [SHOP, "https://evil.example"] {
+            let preflight = app
+                .client
+                .request(Method::OPTIONS, app.url(&path))
+                .header("origin", origin)
+                .header("access-control-request-method", "GET")
+                .send()
+                .await
+                .unwrap();
+            refused(preflight, 403, "origin_not_allowed", None).await;
+        }
+        // The script itself loads (a plain <script> sends no Origin), and
+        // a request that names an origin is not made readable for it.
+        let script = app
+            .client
+            .get(app.url(&path))
+            .header("origin", "https://evil.example")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(
+            header(&script, "access-control-allow-origin"),
+            None,
+            "{path}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn preflights_are_answered_for_allowed_origins_only() {
     let (app, _, widget) = app_with_widget(&["shop.example.com"]).await;
     let path = format!("/v1/chat?key={}", key(&widget));
