@@ -57,13 +57,57 @@ pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// The host of an `Origin` header value (`https://shop.example.com:8443`).
+/// The host of an `Origin` header value, accepted only as browsers
+/// serialise it: `http` or `https`, `://`, a lower-case host (letters,
+/// digits, dots, dashes; or a bracketed IPv6 literal), and a port only when
+/// it is not the scheme's default — no path, trailing slash, fragment,
+/// user-info, percent-encoding, upper case, trailing dot or port 0.
 pub fn origin_host(origin: &str) -> Option<String> {
-    let url = url::Url::parse(origin).ok()?;
-    if !matches!(url.scheme(), "http" | "https") || url.path() != "/" || url.query().is_some() {
+    let (scheme, rest) = origin.split_once("://")?;
+    let default_port = match scheme {
+        "https" => 443,
+        "http" => 80,
+        _ => return None,
+    };
+    let (host, port) = match rest.strip_prefix('[') {
+        Some(v6) => {
+            let (address, after) = v6.split_once(']')?;
+            let valid = !address.is_empty()
+                && address.chars().all(|c| c.is_ascii_hexdigit() || c == ':')
+                && !address.chars().any(|c| c.is_ascii_uppercase());
+            if !valid {
+                return None;
+            }
+            (&rest[..address.len() + 2], after.strip_prefix(':'))
+        }
+        None => match rest.split_once(':') {
+            Some((host, port)) => (host, Some(port)),
+            None => (rest, None),
+        },
+    };
+    if rest.starts_with('[') && port.is_none() && rest.len() != host.len() {
+        return None; // something other than ":port" after the brackets
+    }
+    let plain = |h: &str| {
+        !h.is_empty()
+            && !h.ends_with('.')
+            && !h.starts_with('.')
+            && h.chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '.' || c == '-')
+    };
+    if !host.starts_with('[') && !plain(host) {
         return None;
     }
-    url.host_str().map(str::to_owned)
+    if let Some(port) = port {
+        let valid = !port.is_empty()
+            && !port.starts_with('0')
+            && port.chars().all(|c| c.is_ascii_digit())
+            && port.parse::<u16>().is_ok_and(|p| p != default_port);
+        if !valid {
+            return None;
+        }
+    }
+    Some(host.to_owned())
 }
 
 fn readable(code: ErrorCode, message: &str) -> Refusal {
@@ -213,17 +257,41 @@ mod tests {
     }
 
     #[test]
-    fn origin_hosts_are_parsed_strictly() {
-        assert_eq!(
-            origin_host("https://Shop.Example.com:8443").as_deref(),
-            Some("shop.example.com")
-        );
-        assert_eq!(
-            origin_host("https://EXAMPLE.com.").as_deref(),
-            Some("example.com.")
-        );
-        assert_eq!(origin_host("null"), None);
-        assert_eq!(origin_host("file://"), None);
-        assert_eq!(origin_host("https://example.com/path"), None);
+    fn origins_are_accepted_only_as_browsers_send_them() {
+        for (origin, host) in [
+            ("https://shop.example.com", "shop.example.com"),
+            ("https://shop.example.com:8443", "shop.example.com"),
+            ("http://localhost:3000", "localhost"),
+            ("http://127.0.0.1:8080", "127.0.0.1"),
+            ("http://[::1]:8080", "[::1]"),
+            ("https://xn--bcher-kva.example", "xn--bcher-kva.example"),
+        ] {
+            assert_eq!(origin_host(origin).as_deref(), Some(host), "{origin}");
+        }
+        for origin in [
+            "HTTPS://EXAMPLE.COM",
+            "https://Shop.Example.com",
+            "https://example.com/",
+            "https://example.com/path",
+            "https://example.com#x",
+            "https://example.com?q",
+            "https://user@example.com",
+            "https://exa%6Dple.com",
+            "https://example.com.",
+            "https://example.com:0",
+            "https://example.com:443",
+            "http://example.com:80",
+            "https://example.com:08443",
+            "https://example.com:65536",
+            "https://example.com:",
+            "https://",
+            "ftp://example.com",
+            "null",
+            "file://",
+            "https://[::1]x",
+            "https://[]",
+        ] {
+            assert_eq!(origin_host(origin), None, "{origin}");
+        }
     }
 }
