@@ -359,33 +359,41 @@ impl Application {
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> anyhow::Result<()> {
         let state = self.state;
-        let grace = Duration::from_secs(state.config.limits.shutdown_grace_secs);
+        let limits = &state.config.limits;
+        let grace = Duration::from_secs(limits.shutdown_grace_secs);
+        let connection_limits = crate::listener::ConnectionLimits {
+            header_read_timeout: Duration::from_secs(limits.header_read_timeout_secs),
+            max_connections: limits.max_connections,
+            max_per_ip: limits.max_connections_per_ip,
+        };
         let (stopping_tx, mut stopping_rx) = tokio::sync::watch::channel(false);
         if let Some(listener) = self.metrics_listener {
             let metrics = Router::new()
                 .route("/metrics", get(separate_metrics))
                 .with_state(state.clone());
             let mut stop = stopping_rx.clone();
-            tokio::spawn(async move {
-                let serve = axum::serve(listener, metrics).with_graceful_shutdown(async move {
-                    stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(())
-                });
-                if let Err(err) = serve.await {
-                    tracing::error!(%err, "metrics listener failed");
-                }
-            });
+            tokio::spawn(crate::listener::serve(
+                listener,
+                metrics,
+                connection_limits,
+                async move { stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(()) },
+            ));
         }
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
         let flusher = tokio::spawn(flush_embed_health(state.clone()));
         let workers = crate::training::worker::spawn(&state);
-        let app = router(state.clone()).into_make_service_with_connect_info::<SocketAddr>();
-        let server = axum::serve(self.listener, app).with_graceful_shutdown(async move {
-            shutdown.await;
-            tracing::info!("shutting down: no new connections, finishing requests in flight");
-            stopping_tx.send_replace(true);
-        });
+        let server = crate::listener::serve(
+            self.listener,
+            router(state.clone()),
+            connection_limits,
+            async move {
+                shutdown.await;
+                tracing::info!("shutting down: no new connections, finishing requests in flight");
+                stopping_tx.send_replace(true);
+            },
+        );
         let result = tokio::select! {
-            result = server.into_future() => result.context("serving HTTP"),
+            () = server => Ok(()),
             () = async {
                 stopping_rx.wait_for(|s| *s).await.ok();
                 tokio::time::sleep(grace).await;

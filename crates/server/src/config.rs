@@ -349,6 +349,13 @@ pub struct Limits {
     pub database_connections: u32,
     /// How long shutdown waits for in-flight requests.
     pub shutdown_grace_secs: u64,
+    /// A request's headers must arrive within this many seconds; a
+    /// keep-alive connection left idle this long is closed.
+    pub header_read_timeout_secs: u64,
+    /// Open connections this process accepts at most.
+    pub max_connections: usize,
+    /// Open connections one client IP address may hold at most.
+    pub max_connections_per_ip: usize,
 }
 
 impl Default for Limits {
@@ -364,6 +371,9 @@ impl Default for Limits {
             visitor_burst: 8,
             database_connections: 10,
             shutdown_grace_secs: 20,
+            header_read_timeout_secs: 10,
+            max_connections: 4096,
+            max_connections_per_ip: 256,
         }
     }
 }
@@ -505,6 +515,16 @@ impl Config {
                         .to_owned(),
                 );
             }
+        }
+        let limits = &self.limits;
+        if limits.header_read_timeout_secs == 0
+            || limits.max_connections == 0
+            || limits.max_connections_per_ip == 0
+        {
+            problems.push(
+                "limits.header_read_timeout_secs, limits.max_connections and limits.max_connections_per_ip must be at least 1"
+                    .to_owned(),
+            );
         }
         let embeddings = &self.answers.embeddings;
         match embeddings.provider {

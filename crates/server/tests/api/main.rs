@@ -9,6 +9,7 @@ mod bench;
 mod billing;
 mod binary;
 mod browser;
+mod connections;
 mod csrf;
 mod headers;
 mod helpers;
