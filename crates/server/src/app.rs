@@ -212,16 +212,18 @@ pub fn router(state: AppState) -> Router {
 
 /// The layers every route gets. Surface-specific controls (CSRF for the
 /// dashboard; CORS and the per-IP limit for the public API) choose by path
-/// themselves, so they also cover routes added later and unknown paths.
-/// From the inside out: JSON fallbacks for unknown paths and methods, the
-/// body limit, CSRF, CORS with the widget gate, the public rate limit, panic capture, the request
-/// context (id, timeout, logging, metrics) and the security headers.
+/// themselves, so they also cover routes added later. From the inside out:
+/// CSRF on every routed request (a method a route does not declare is
+/// answered `405` with `Allow` before it: nothing runs for it), JSON
+/// fallbacks for unknown paths and methods, the body limit, CORS with the
+/// widget gate, the public rate limit, panic capture, the request context
+/// (id, timeout, logging, metrics) and the security headers.
 pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
+        .route_layer(from_fn_with_state(state.clone(), csrf_guard))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
-        .layer(from_fn_with_state(state.clone(), csrf_guard))
         .layer(from_fn_with_state(state.clone(), public_cors))
         .layer(from_fn_with_state(state.clone(), public_ip_limit))
         .layer(CatchPanicLayer::custom(panic_response))

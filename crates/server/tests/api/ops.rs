@@ -133,19 +133,35 @@ async fn unknown_paths_and_methods_answer_json_errors() {
         .await
         .unwrap();
     assert_eq!(error_code(response, 405).await, "method_not_allowed");
-    // On the dashboard the CSRF check comes first, then routing.
-    let owner = app.sign_in("ada@example.com").await;
-    let refused = app.client.delete(app.url("/healthz")).send().await.unwrap();
-    assert_eq!(error_code(refused, 403).await, "csrf_token_missing");
-    let response = app
+    // A method no route declares is a 405 with Allow, before the CSRF
+    // check (nothing would run for it), on every surface.
+    for (method, path, allow) in [
+        (reqwest::Method::DELETE, "/healthz", "GET,HEAD"),
+        (reqwest::Method::PUT, "/api/me/sign-out", "POST"),
+        (reqwest::Method::PATCH, "/v1/health", "GET,HEAD"),
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), app.url(path))
+            .send()
+            .await
+            .unwrap();
+        let allowed = response
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .map(|v| v.replace(' ', ""));
+        assert_eq!(allowed.as_deref(), Some(allow), "{method} {path}");
+        assert_eq!(error_code(response, 405).await, "method_not_allowed");
+    }
+    // A declared unsafe method is still CSRF-checked first.
+    let refused = app
         .client
-        .delete(app.url("/healthz"))
-        .header("cookie", &owner.cookie)
-        .header("x-csrf-token", &owner.csrf)
+        .post(app.url("/api/me/sign-out"))
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(response, 405).await, "method_not_allowed");
+    assert_eq!(error_code(refused, 403).await, "csrf_token_missing");
 }
 
 #[tokio::test]
