@@ -22,9 +22,9 @@ pub struct LiveWidget {
 }
 
 impl LiveWidget {
-    /// Whether a page on `host` may use the widget.
-    pub fn allows_host(&self, host: &str) -> bool {
-        self.domains.iter().any(|d| d.matches(host))
+    /// Whether a page of this origin (scheme and host) may use the widget.
+    pub fn allows_origin(&self, https: bool, host: &str) -> bool {
+        self.domains.iter().any(|d| d.allows(https, host))
     }
 }
 

@@ -182,7 +182,9 @@ impl WidgetGate {
                 "This request must come from a web page (Origin).",
             )
         })?;
-        let allowed = origin_host(&origin).is_some_and(|host| live.allows_host(&host));
+        // origin_host accepts only http:// and https://.
+        let https = origin.starts_with("https://");
+        let allowed = origin_host(&origin).is_some_and(|host| live.allows_origin(https, &host));
         if !allowed {
             self.health.record(live.widget.id, &origin, false);
             return Err(readable(

@@ -483,7 +483,7 @@ fn operators_create_and_list_widgets() {
         "--name",
         "X",
         "--domain",
-        "https://x.example",
+        "ftp://x.example",
     ]);
     assert!(!bad.status.success());
     let nobody = run(&[

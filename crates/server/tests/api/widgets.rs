@@ -165,15 +165,18 @@ async fn an_inactive_widget_is_refused() {
 
 #[tokio::test]
 async fn origins_are_matched_exactly_or_by_wildcard_without_look_alikes() {
-    let (app, owner, widget) = app_with_widget(&["*.example.com", "EXAMPLE.org"]).await;
+    let (app, owner, widget) =
+        app_with_widget(&["*.example.com", "EXAMPLE.org", "http://legacy.example.net"]).await;
     assert_eq!(
         widget["allowed_domains"],
-        json!(["*.example.com", "example.org"])
+        json!(["*.example.com", "example.org", "http://legacy.example.net"])
     );
     for origin in [
         "https://shop.example.com",
-        "http://a.b.example.com:8080",
+        "https://a.b.example.com:8443",
         "https://example.org",
+        "http://legacy.example.net",
+        "https://legacy.example.net",
     ] {
         let response = app
             .public(Method::GET, &config_path(&widget), Some(origin), None)
@@ -194,6 +197,10 @@ async fn origins_are_matched_exactly_or_by_wildcard_without_look_alikes() {
         "https://example.org.evil.com",
         "ftp://shop.example.com",
         "https://shop.example.com/path",
+        // Plain http only where the owner opted in.
+        "http://shop.example.com",
+        "http://a.b.example.com:8080",
+        "http://example.org",
         // No browser sends these spellings of an allowed origin.
         "https://EXAMPLE.org",
         "HTTPS://SHOP.EXAMPLE.COM",
@@ -868,7 +875,7 @@ async fn allowed_domains_are_validated_with_clear_errors() {
     let app = spawn_app().await;
     let owner = app.sign_in("ada@example.com").await;
     for domain in [
-        "https://shop.example.com",
+        "ftp://shop.example.com",
         "shop.example.com:8080",
         "shop.example.com/path",
         "*.com",
@@ -886,11 +893,24 @@ async fn allowed_domains_are_validated_with_clear_errors() {
         );
     }
     let widget = app
-        .create_widget(&owner, &["Bücher.DE", "*.Example.com."])
+        .create_widget(
+            &owner,
+            &[
+                "Bücher.DE",
+                "*.Example.com.",
+                "https://a.example",
+                "HTTP://legacy.example",
+            ],
+        )
         .await;
     assert_eq!(
         widget["allowed_domains"],
-        json!(["xn--bcher-kva.de", "*.example.com"])
+        json!([
+            "xn--bcher-kva.de",
+            "*.example.com",
+            "a.example",
+            "http://legacy.example"
+        ])
     );
 }
 
@@ -1067,4 +1087,31 @@ async fn another_accounts_widget_is_not_found_on_every_dashboard_route() {
         .await
         .unwrap();
     assert_eq!(pairs, json!([pair]), "Ada's Q&A unchanged");
+}
+
+#[tokio::test]
+async fn a_plain_http_page_is_refused_and_the_owner_is_told_how_to_allow_it() {
+    let (app, owner, widget) = app_with_widget(&["shop.example.com"]).await;
+    let http = "http://shop.example.com";
+    refused(
+        app.public(Method::GET, &config_path(&widget), Some(http), None)
+            .await,
+        403,
+        "widget_domain_not_allowed",
+        Some(http),
+    )
+    .await;
+    let id = widget["id"].as_i64().unwrap();
+    let page = app
+        .get_as(&owner, &format!("/app/widgets/{id}"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(
+            "A plain-http page: write http://shop.example.com in the allowed domains to allow it."
+        ),
+        "the embed health explains the refusal"
+    );
 }

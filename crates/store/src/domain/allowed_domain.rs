@@ -3,13 +3,16 @@ use std::fmt;
 use super::InvalidValue;
 
 /// Where a widget may answer: an exact host (`shop.example.com`) or a
-/// wildcard (`*.example.com`: any subdomain, not the apex). Stored
-/// lower-case, IDN labels as punycode, without scheme, port, path,
+/// wildcard (`*.example.com`: any subdomain, not the apex), on `https`
+/// pages only unless written with `http://` (an explicit opt-in for
+/// plain-http pages; `localhost` and `127.0.0.1` answer on any scheme).
+/// Stored lower-case, IDN labels as punycode, without port, path,
 /// user-info or trailing dot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AllowedDomain {
     host: String,
     wildcard: bool,
+    http: bool,
 }
 
 impl AllowedDomain {
@@ -19,8 +22,13 @@ impl AllowedDomain {
         if raw.is_empty() {
             return refuse("is empty");
         }
+        let (http, raw) = match (raw.strip_prefix("http://"), raw.strip_prefix("https://")) {
+            (Some(rest), _) => (true, rest.to_owned()),
+            (_, Some(rest)) => (false, rest.to_owned()),
+            _ => (false, raw.clone()),
+        };
         if raw.contains("://") {
-            return refuse("must be a host name without http:// or https://");
+            return refuse("may only start with http:// (to allow plain-http pages) or https://");
         }
         if raw.contains('/') || raw.contains('?') || raw.contains('#') {
             return refuse("must be a host name without a path");
@@ -62,7 +70,18 @@ impl AllowedDomain {
         if wildcard && !host.contains('.') {
             return refuse("is too broad: a wildcard needs a domain such as *.example.com");
         }
-        Ok(Self { host, wildcard })
+        Ok(Self {
+            host,
+            wildcard,
+            http,
+        })
+    }
+
+    /// Whether a page of this origin (scheme and host, as a browser sends
+    /// them in `Origin`) may use the widget.
+    pub fn allows(&self, https: bool, host: &str) -> bool {
+        let local = host == "localhost" || host == "127.0.0.1" || host.ends_with(".localhost");
+        self.matches(host) && (https || self.http || local)
     }
 
     /// Whether a page on `host` (as a browser sends it in `Origin`) matches.
@@ -79,6 +98,9 @@ impl AllowedDomain {
 
 impl fmt::Display for AllowedDomain {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.http {
+            f.write_str("http://")?;
+        }
         if self.wildcard {
             write!(f, "*.{}", self.host)
         } else {
@@ -102,12 +124,27 @@ mod tests {
         assert_eq!(parse("bücher.de"), "xn--bcher-kva.de");
         assert_eq!(parse("localhost"), "localhost");
         assert_eq!(parse("127.0.0.1"), "127.0.0.1");
+        assert_eq!(parse("https://Shop.example.com"), "shop.example.com");
+        assert_eq!(parse("HTTP://*.example.com"), "http://*.example.com");
+    }
+
+    #[test]
+    fn pages_must_be_https_unless_http_is_opted_in_or_local() {
+        let secure = AllowedDomain::parse("example.com").unwrap();
+        assert!(secure.allows(true, "example.com"));
+        assert!(!secure.allows(false, "example.com"));
+        let legacy = AllowedDomain::parse("http://example.com").unwrap();
+        assert!(legacy.allows(false, "example.com") && legacy.allows(true, "example.com"));
+        assert!(!legacy.allows(false, "www.example.com"));
+        let local = AllowedDomain::parse("localhost").unwrap();
+        assert!(local.allows(false, "localhost"));
     }
 
     #[test]
     fn refuses_schemes_ports_paths_userinfo_and_bad_wildcards() {
         for raw in [
-            "https://example.com",
+            "ftp://example.com",
+            "https://http://example.com",
             "example.com:8080",
             "example.com/shop",
             "user@example.com",

@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use witzo_store::conversations::{ConversationSummary, EmbedOrigin};
-use witzo_store::domain::{WebUrl, WidgetId};
+use witzo_store::domain::{AllowedDomain, WebUrl, WidgetId};
 use witzo_store::widgets::Widget;
 
 use super::sign_in::Alert;
@@ -160,10 +160,18 @@ pub async fn finish_setup(
     ApiForm(form): ApiForm<SetupForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
+    // The website's host; a plain-http website opts its domain in to http.
     let website_host = WebUrl::parse(&form.website)
         .ok()
         .and_then(|url| url::Url::parse(url.as_str()).ok())
-        .and_then(|url| url.host_str().map(str::to_owned));
+        .and_then(|url| {
+            let host = url.host_str()?;
+            Some(if url.scheme() == "http" {
+                format!("http://{host}")
+            } else {
+                host.to_owned()
+            })
+        });
     let domain = match (form.domain.trim(), website_host) {
         ("", Some(host)) => host,
         (domain, _) => domain.to_owned(),
@@ -204,7 +212,9 @@ struct WidgetPage {
     snippet: String,
     preview_token: String,
     widget_js: String,
-    health: Vec<(EmbedOrigin, String)>,
+    /// Each origin, when it was last seen, and what to do if it was
+    /// refused only for being plain http.
+    health: Vec<(EmbedOrigin, String, Option<String>)>,
     conversations: Vec<(ConversationSummary, String)>,
     has_logo: bool,
     /// Custom instructions are followed only when an LLM writes answers.
@@ -262,7 +272,8 @@ async fn widget_page(
             .into_iter()
             .map(|h| {
                 let at = format::utc_minute(h.last_seen);
-                (h, at)
+                let hint = http_hint(&widget, &h);
+                (h, at, hint)
             })
             .collect(),
         conversations: conversations
@@ -280,6 +291,22 @@ async fn widget_page(
         error,
     };
     Ok(render(&page)?.into_response())
+}
+
+/// For a plain-http page refused although its host is allowed on https:
+/// how to allow it.
+fn http_hint(widget: &Widget, seen: &EmbedOrigin) -> Option<String> {
+    if seen.allowed == 1 || !seen.origin.starts_with("http://") {
+        return None;
+    }
+    let host = crate::widgets::gate::origin_host(&seen.origin)?;
+    widget
+        .domains()
+        .filter_map(|d| AllowedDomain::parse(d).ok())
+        .any(|d| d.allows(true, &host))
+        .then(|| {
+            format!("A plain-http page: write http://{host} in the allowed domains to allow it.")
+        })
 }
 
 /// A widget: settings, preview, snippet, embed health, conversations.
