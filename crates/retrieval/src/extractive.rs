@@ -77,7 +77,7 @@ impl Default for Rules {
     fn default() -> Self {
         Self {
             min_coverage: 0.5,
-            min_meaning: 0.4,
+            min_meaning: 0.5,
             missing_fact: 0.4,
             brevity: 0.3,
         }

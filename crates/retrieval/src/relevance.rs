@@ -17,6 +17,8 @@ const ASKING: &[&str] = &[
     "mani", "may", "mayb", "might", "much", "need", "one", "per", "pleas", "realli", "say",
     "someon", "someth", "still", "tell", "thing", "want", "way", "well", "would", "yes", "ok",
     "okay", "hi", "hello", "thank", "thanks", "actual", "current", "exact", "possibl", "usual",
+    // "Do you serve / sell / offer / carry X?": the question is about X.
+    "serv", "sell", "offer", "provid", "carri", "stock",
 ];
 
 /// The question without "how long", "how much", "how many", "how often":
@@ -53,6 +55,13 @@ fn without_asking_phrases(question: &str) -> String {
 
 /// Analysed words that ask for a price.
 const PRICE_WORDS: &[&str] = &["cost", "price", "fee", "charg", "pay"];
+
+/// How much more than the rarest word a word the knowledge never uses
+/// weighs: the site not saying it at all is strong evidence that the
+/// question is about something else (measured: with it, "What is the
+/// population of Austin, Texas?" is no longer answered from a page naming
+/// the company's Austin office).
+const UNSEEN_WEIGHT: f32 = 1.5;
 
 /// Share of a term's weight that a synonym of it earns.
 const SYNONYM_CREDIT: f32 = 0.45;
@@ -219,7 +228,14 @@ impl crate::LexicalIndex {
     /// index (a term no document holds weighs the most), with WordNet
     /// synonyms for the words it never uses.
     pub fn query_terms(&self, question: &str) -> QueryTerms {
-        QueryTerms::new(question, |term| self.idf(term))
+        let weight = |term: &str| {
+            if self.knows(term) {
+                self.idf(term)
+            } else {
+                UNSEEN_WEIGHT * self.unseen_idf()
+            }
+        };
+        QueryTerms::new(question, weight)
             .with_synonyms(|term| self.knows(term), |term| self.idf(term))
     }
 }
