@@ -191,7 +191,7 @@ async fn the_openapi_document_lists_every_route() {
 }
 
 #[tokio::test]
-async fn every_published_path_parameter_is_in_its_path_and_query_parameters_are_query() {
+async fn the_openapi_document_places_parameters_and_constrains_ids_as_validation_does() {
     let app = spawn_app().await;
     let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     let mut misplaced = Vec::new();
@@ -216,6 +216,21 @@ async fn every_published_path_parameter_is_in_its_path_and_query_parameters_are_
         (key["in"].as_str(), key["required"].as_bool()),
         (Some("query"), Some(true))
     );
+    // Request schemas are as strict as validation.
+    let chat = &doc["components"]["schemas"]["ChatRequest"];
+    assert_eq!(
+        chat["properties"]["visitor_id"]["pattern"],
+        "^v_[0-9a-f]{32}$"
+    );
+    assert_eq!(chat["properties"]["message"]["maxLength"], 2000);
+    assert_eq!(chat["additionalProperties"], false);
+    for schema in ["FeedbackRequest", "ContactRequest", "EventRequest"] {
+        assert_eq!(
+            doc["components"]["schemas"][schema]["properties"]["visitor_id"]["pattern"],
+            "^v_[0-9a-f]{32}$",
+            "{schema}"
+        );
+    }
 }
 
 fn layered(routes: Router<witzo_server::state::AppState>, app: &crate::helpers::TestApp) -> Router {

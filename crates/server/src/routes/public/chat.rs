@@ -34,10 +34,13 @@ pub const MAX_MESSAGE_CHARS: usize = 2000;
 #[serde(deny_unknown_fields)]
 pub struct ChatRequest {
     /// `v_` + 32 hex digits, random per visitor and widget.
+    #[schema(pattern = "^v_[0-9a-f]{32}$")]
     visitor_id: String,
     /// `c_` + 32 hex digits, to continue a conversation.
+    #[schema(pattern = "^c_[0-9a-f]{32}$")]
     conversation_id: Option<String>,
     /// Up to 2,000 characters.
+    #[schema(min_length = 1, max_length = 2000)]
     message: String,
     page_url: Option<String>,
 }

@@ -25,8 +25,10 @@ pub enum Rating {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct FeedbackRequest {
+    #[schema(pattern = "^v_[0-9a-f]{32}$")]
     visitor_id: String,
     /// The answer's `message_id` (`m_…`).
+    #[schema(pattern = "^m_[0-9a-f]{32}$")]
     message_id: String,
     rating: Rating,
     /// Up to 500 characters.
@@ -79,7 +81,9 @@ pub async fn feedback(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
+    #[schema(pattern = "^v_[0-9a-f]{32}$")]
     visitor_id: String,
+    #[schema(pattern = "^c_[0-9a-f]{32}$")]
     conversation_id: Option<String>,
     name: Option<String>,
     email: Option<String>,
@@ -186,6 +190,7 @@ pub enum EventKind {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRequest {
+    #[schema(pattern = "^v_[0-9a-f]{32}$")]
     visitor_id: String,
     kind: EventKind,
     page_url: Option<String>,
