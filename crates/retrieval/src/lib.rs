@@ -109,17 +109,42 @@ impl NoKnowledgeYet {
 
 impl Answerer for NoKnowledgeYet {
     fn answer(&self, question: Question) -> AnswerStream {
-        let text = Self::text(&question.language);
         // Word by word, so the widget's streaming path is exercised for real.
-        let mut tokens = Vec::new();
-        let mut rest = text;
-        while let Some(at) = rest.find(' ') {
-            tokens.push(AnswerEvent::Token(rest[..=at].to_owned()));
-            rest = &rest[at + 1..];
-        }
-        tokens.push(AnswerEvent::Token(rest.to_owned()));
-        Box::pin(futures_util::stream::iter(tokens))
+        Box::pin(futures_util::stream::iter(words(Self::text(
+            &question.language,
+        ))))
     }
+}
+
+/// A reply known in advance (small talk, an owner's own answer), streamed
+/// word by word, then its sources if it has any.
+pub struct FixedAnswer {
+    pub text: String,
+    pub sources: Vec<Source>,
+}
+
+impl Answerer for FixedAnswer {
+    fn answer(&self, _question: Question) -> AnswerStream {
+        let mut events = words(&self.text);
+        if !self.sources.is_empty() {
+            events.push(AnswerEvent::Sources(self.sources.clone()));
+        }
+        Box::pin(futures_util::stream::iter(events))
+    }
+}
+
+/// Splits text into word-sized tokens for streaming (spaces kept).
+pub fn words(text: &str) -> Vec<AnswerEvent> {
+    let mut tokens = Vec::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(' ') {
+        tokens.push(AnswerEvent::Token(rest[..=at].to_owned()));
+        rest = &rest[at + 1..];
+    }
+    if !rest.is_empty() {
+        tokens.push(AnswerEvent::Token(rest.to_owned()));
+    }
+    tokens
 }
 
 #[cfg(test)]

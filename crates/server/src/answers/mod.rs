@@ -21,7 +21,7 @@ use crate::config::LlmSettings;
 use embedding::Embeddings;
 
 use witzo_retrieval::extractive;
-use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question};
+use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question, words};
 
 /// The default answerer: quotes the sentences of the retrieved passages
 /// that answer the question (by the weighted share of its words they
@@ -69,20 +69,6 @@ impl ExtractiveAnswerer {
             refusal.to_owned()
         }
     }
-}
-
-/// Splits text into word-sized tokens for streaming (spaces kept).
-pub fn words(text: &str) -> Vec<AnswerEvent> {
-    let mut tokens = Vec::new();
-    let mut rest = text;
-    while let Some(at) = rest.find(' ') {
-        tokens.push(AnswerEvent::Token(rest[..=at].to_owned()));
-        rest = &rest[at + 1..];
-    }
-    if !rest.is_empty() {
-        tokens.push(AnswerEvent::Token(rest.to_owned()));
-    }
-    tokens
 }
 
 impl ExtractiveAnswerer {

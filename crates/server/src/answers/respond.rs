@@ -9,12 +9,11 @@ use std::sync::Arc;
 
 use witzo_retrieval::smalltalk::{self, Persona, SmallTalk};
 use witzo_retrieval::{
-    AnswerEvent, AnswerStream, Answerer, NoKnowledgeYet, QueryTerms, Question, Turn,
+    AnswerEvent, Answerer, FixedAnswer, NoKnowledgeYet, QueryTerms, Question, Turn,
 };
 use witzo_store::StoreResult;
 
 use super::index::Retrieved;
-use super::words;
 use crate::state::AppState;
 use crate::widgets::cache::LiveWidget;
 
@@ -47,15 +46,6 @@ pub struct Prepared {
 pub struct RetrievalFigures {
     pub coverage: f32,
     pub similarity: Option<f32>,
-}
-
-/// A fixed reply without sources (small talk).
-struct Reply(String);
-
-impl Answerer for Reply {
-    fn answer(&self, _question: Question) -> AnswerStream {
-        Box::pin(futures_util::stream::iter(words(&self.0)))
-    }
 }
 
 /// Whether the widget has a lead form to open.
@@ -137,7 +127,10 @@ pub async fn prepare(
             lead_form,
         };
         return Ok(Prepared {
-            answerer: Arc::new(Reply(smalltalk::reply(kind, &persona, &settings.language))),
+            answerer: Arc::new(FixedAnswer {
+                text: smalltalk::reply(kind, &persona, &settings.language),
+                sources: Vec::new(),
+            }),
             question,
             scores: Vec::new(),
             retrieved: None,

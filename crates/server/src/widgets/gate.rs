@@ -57,12 +57,18 @@ pub fn query_param(uri: &Uri, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// The host of an `Origin` header value, accepted only as browsers
-/// serialise it: `http` or `https`, `://`, a lower-case host (letters,
+/// A page's origin: its scheme and host.
+#[derive(Debug, PartialEq, Eq)]
+pub struct PageOrigin {
+    pub https: bool,
+    pub host: String,
+}
+
+/// An `Origin` header value, accepted only as browsers serialise it: `http` or `https`, `://`, a lower-case host (letters,
 /// digits, dots, dashes; or a bracketed IPv6 literal), and a port only when
 /// it is not the scheme's default — no path, trailing slash, fragment,
 /// user-info, percent-encoding, upper case, trailing dot or port 0.
-pub fn origin_host(origin: &str) -> Option<String> {
+pub fn parse_origin(origin: &str) -> Option<PageOrigin> {
     let (scheme, rest) = origin.split_once("://")?;
     let default_port = match scheme {
         "https" => 443,
@@ -107,7 +113,10 @@ pub fn origin_host(origin: &str) -> Option<String> {
             return None;
         }
     }
-    Some(host.to_owned())
+    Some(PageOrigin {
+        https: scheme == "https",
+        host: host.to_owned(),
+    })
 }
 
 fn readable(code: ErrorCode, message: &str) -> Refusal {
@@ -182,9 +191,8 @@ impl WidgetGate {
                 "This request must come from a web page (Origin).",
             )
         })?;
-        // origin_host accepts only http:// and https://.
-        let https = origin.starts_with("https://");
-        let allowed = origin_host(&origin).is_some_and(|host| live.allows_origin(https, &host));
+        let allowed =
+            parse_origin(&origin).is_some_and(|page| live.allows_origin(page.https, &page.host));
         if !allowed {
             self.health.record(live.widget.id, &origin, false);
             return Err(readable(
@@ -268,7 +276,12 @@ mod tests {
             ("http://[::1]:8080", "[::1]"),
             ("https://xn--bcher-kva.example", "xn--bcher-kva.example"),
         ] {
-            assert_eq!(origin_host(origin).as_deref(), Some(host), "{origin}");
+            let page = parse_origin(origin).map(|page| (page.https, page.host));
+            assert_eq!(
+                page,
+                Some((origin.starts_with("https:"), host.to_owned())),
+                "{origin}"
+            );
         }
         for origin in [
             "HTTPS://EXAMPLE.COM",
@@ -293,7 +306,7 @@ mod tests {
             "https://[::1]x",
             "https://[]",
         ] {
-            assert_eq!(origin_host(origin), None, "{origin}");
+            assert_eq!(parse_origin(origin), None, "{origin}");
         }
     }
 }

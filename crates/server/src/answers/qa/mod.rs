@@ -8,7 +8,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question, Source};
+use witzo_retrieval::{Answerer, FixedAnswer, Source};
 use witzo_store::domain::WidgetId;
 use witzo_store::{Store, StoreResult};
 
@@ -16,23 +16,6 @@ use super::embedding::Embeddings;
 use crate::widgets::cache::LiveWidget;
 use crate::widgets::settings::WidgetSettings;
 use matcher::{QaMatcher, content};
-
-/// The owner's answer, given as it was written, with one source: the business.
-struct OwnerAnswer {
-    answer: String,
-    source: String,
-}
-
-impl Answerer for OwnerAnswer {
-    fn answer(&self, _question: Question) -> AnswerStream {
-        let mut events = super::words(&self.answer);
-        events.push(AnswerEvent::Sources(vec![Source {
-            title: self.source.clone(),
-            url: None,
-        }]));
-        Box::pin(futures_util::stream::iter(events))
-    }
-}
 
 /// Most widgets whose matcher is kept in memory.
 const MAX_WIDGETS: usize = 256;
@@ -122,8 +105,11 @@ pub async fn owner_answer(
     } else {
         title
     };
-    Ok(Some(Arc::new(OwnerAnswer {
-        answer: answer.to_owned(),
-        source: format!("Answer from {name}"),
+    Ok(Some(Arc::new(FixedAnswer {
+        text: answer.to_owned(),
+        sources: vec![Source {
+            title: format!("Answer from {name}"),
+            url: None,
+        }],
     })))
 }

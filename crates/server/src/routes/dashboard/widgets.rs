@@ -296,10 +296,11 @@ async fn widget_page(
 /// For a plain-http page refused although its host is allowed on https:
 /// how to allow it.
 fn http_hint(widget: &Widget, seen: &EmbedOrigin) -> Option<String> {
-    if seen.allowed == 1 || !seen.origin.starts_with("http://") {
+    let page = crate::widgets::gate::parse_origin(&seen.origin)?;
+    if seen.allowed == 1 || page.https {
         return None;
     }
-    let host = crate::widgets::gate::origin_host(&seen.origin)?;
+    let host = page.host;
     widget
         .domains()
         .filter_map(|d| AllowedDomain::parse(d).ok())
