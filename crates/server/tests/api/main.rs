@@ -29,5 +29,6 @@ mod usage;
 mod validation;
 mod widget_browser;
 mod widget_naughty;
+mod widget_origins;
 mod widget_pages;
 mod widgets;
