@@ -215,7 +215,8 @@ pub fn router(state: AppState) -> Router {
 /// themselves, so they also cover routes added later. From the inside out:
 /// CSRF on every routed request (a method a route does not declare is
 /// answered `405` with `Allow` before it: nothing runs for it), JSON
-/// fallbacks for unknown paths and methods, the body limit, CORS with the
+/// fallbacks for unknown paths and methods, errors on dashboard pages
+/// shown as pages, the body limit, CORS with the
 /// widget gate, the public rate limit, panic capture, the request context
 /// (id, timeout, logging, metrics) and the security headers.
 pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
@@ -223,6 +224,7 @@ pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), csrf_guard))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
+        .layer(from_fn_with_state(state.clone(), dashboard::page_errors))
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
         .layer(from_fn_with_state(state.clone(), public_cors))
         .layer(from_fn_with_state(state.clone(), public_ip_limit))

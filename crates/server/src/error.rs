@@ -137,6 +137,14 @@ pub struct ApiError {
     details: Option<Box<serde_json::Map<String, serde_json::Value>>>,
 }
 
+/// What an error response told the client, kept beside its JSON body so a
+/// layer can show the same error as an HTML page (the dashboard's forms).
+#[derive(Debug, Clone)]
+pub struct ErrorShown {
+    pub code: ErrorCode,
+    pub message: String,
+}
+
 /// The internal cause of a 5xx, left for the request middleware to log.
 #[derive(Debug, Clone)]
 pub struct ErrorCause(pub String);
@@ -277,6 +285,10 @@ impl IntoResponse for ApiError {
         } else {
             self.message
         };
+        let shown = ErrorShown {
+            code: self.code,
+            message: message.clone(),
+        };
         let body = ErrorBody {
             code: self.code.as_str(),
             message,
@@ -289,6 +301,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
         }
+        response.extensions_mut().insert(shown);
         if let Some(cause) = self.cause {
             response.extensions_mut().insert(ErrorCause(cause));
         }

@@ -3,6 +3,10 @@
 //! connection left idle), and caps on open connections per process and
 //! per client IP, so slow or idle clients cannot hold the server's file
 //! descriptors. Connections still open at shutdown get to finish.
+//!
+//! HTTP/1.1 is served, and HTTP/2 to clients that open with its preface
+//! (prior knowledge, as a proxy speaking h2c does), with a cap on
+//! concurrent streams and keep-alive pings that drop dead peers.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -12,11 +16,11 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Router;
-use hyper::server::conn::http1;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper::server::conn::{http1, http2};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpStream};
 use tower::Service;
 
 /// How connections are limited (`limits.*` in the configuration).
@@ -62,6 +66,30 @@ impl Drop for Counted {
     }
 }
 
+/// Streams one HTTP/2 connection may run at once.
+const H2_MAX_STREAMS: u32 = 100;
+/// The most header bytes one HTTP/2 request may carry.
+const H2_MAX_HEADER_BYTES: u32 = 64 * 1024;
+/// How an HTTP/2 connection opens; no HTTP/1 request line starts like it.
+const H2_PREFACE: &[u8] = b"PRI * HTTP/2.0";
+
+/// Whether the client opened with HTTP/2's preface, read without consuming
+/// it; waits for enough bytes to tell (the caller bounds the wait).
+async fn speaks_http2(stream: &TcpStream) -> std::io::Result<bool> {
+    let mut first = [0u8; H2_PREFACE.len()];
+    loop {
+        let seen = stream.peek(&mut first).await?;
+        if seen == 0 {
+            return Err(std::io::ErrorKind::UnexpectedEof.into());
+        }
+        if seen == first.len() || first[..seen] != H2_PREFACE[..seen] {
+            return Ok(first == H2_PREFACE);
+        }
+        // A prefix of the preface so far: wait for the rest.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
 /// the open connections to finish (the caller bounds that wait).
 pub async fn serve(
@@ -74,10 +102,15 @@ pub async fn serve(
     let total = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
     let per_ip = Arc::new(PerIp::default());
     let graceful = GracefulShutdown::new();
-    let mut builder = http1::Builder::new();
-    builder
-        .timer(TokioTimer::new())
+    let mut h1 = http1::Builder::new();
+    h1.timer(TokioTimer::new())
         .header_read_timeout(limits.header_read_timeout);
+    let mut h2 = http2::Builder::new(TokioExecutor::new());
+    h2.timer(TokioTimer::new())
+        .max_concurrent_streams(H2_MAX_STREAMS)
+        .max_header_list_size(H2_MAX_HEADER_BYTES)
+        .keep_alive_interval(Some(limits.header_read_timeout))
+        .keep_alive_timeout(limits.header_read_timeout);
     tokio::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -118,11 +151,23 @@ pub async fn serve(
             _total: permit,
         };
         let Ok(service) = make.call(peer).await.map_err(|never: Infallible| never);
-        let connection =
-            builder.serve_connection(TokioIo::new(stream), TowerToHyperService::new(service));
-        let connection = graceful.watch(connection);
+        let service = TowerToHyperService::new(service);
+        let (h1, h2, watcher) = (h1.clone(), h2.clone(), graceful.watcher());
+        let deadline = limits.header_read_timeout;
         tokio::spawn(async move {
-            if let Err(err) = connection.await {
+            let ended = match tokio::time::timeout(deadline, speaks_http2(&stream)).await {
+                Ok(Ok(false)) => {
+                    let connection = h1.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+                Ok(Ok(true)) => {
+                    let connection = h2.serve_connection(TokioIo::new(stream), service);
+                    watcher.watch(connection).await
+                }
+                // Nothing sent within the header deadline, or a dead socket.
+                Ok(Err(_)) | Err(_) => Ok(()),
+            };
+            if let Err(err) = ended {
                 tracing::debug!(%err, "connection ended with an error");
             }
             drop(counted);

@@ -97,17 +97,43 @@ impl Store {
     /// it: a deferred transaction that reads and then writes fails with
     /// `SQLITE_BUSY_SNAPSHOT` instead of waiting whenever another
     /// connection wrote in between, which the busy timeout cannot cover.
+    ///
+    /// A lock still held past the busy timeout, or a pool with no free
+    /// connection, is retried [`WRITE_ATTEMPTS`] times with a doubling,
+    /// jittered pause before it reaches the caller as [`StoreError::Busy`].
     pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
-        Ok(match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        })
+        let mut pause = Duration::from_millis(25);
+        let mut attempt = 1;
+        loop {
+            let begun = match self.backend {
+                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+                Backend::Postgres => self.pool.begin().await,
+            };
+            match begun.map_err(StoreError::from) {
+                Err(StoreError::Busy(err)) if attempt < WRITE_ATTEMPTS => {
+                    tracing::debug!(attempt, error = %err, "write lock busy; retrying");
+                    tokio::time::sleep(pause + jitter(pause)).await;
+                    pause *= 2;
+                    attempt += 1;
+                }
+                other => return other,
+            }
+        }
     }
 
     /// Closes every connection; used on shutdown so SQLite checkpoints its WAL.
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// How many times [`Store::begin_write`] tries to take the write lock.
+const WRITE_ATTEMPTS: u32 = 4;
+
+/// Up to half of `pause` at random, so writers that collided do not retry
+/// in step.
+fn jitter(pause: Duration) -> Duration {
+    pause.mul_f64(rand::random::<f64>() / 2.0)
 }
 
 /// Makes sure the directory of a `sqlite://` file exists.

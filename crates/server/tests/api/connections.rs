@@ -131,3 +131,58 @@ async fn one_address_holds_only_so_many_connections_and_others_still_get_in() {
         "{answer:?}"
     );
 }
+
+#[tokio::test]
+async fn a_client_that_sends_nothing_is_disconnected() {
+    let app = app_with(1, 256).await;
+    let mut silent = TcpStream::connect(app.addr).await.unwrap();
+    let answer = closed_within(&mut silent, Duration::from_secs(10)).await;
+    assert_eq!(answer.as_deref(), Some(""), "still open after 10 s");
+}
+
+/// The settings the server announces in its first HTTP/2 frame.
+async fn http2_settings(addr: SocketAddr) -> Vec<(u16, u32)> {
+    let mut stream = TcpStream::connect(addr).await.unwrap();
+    // The client preface, then an empty SETTINGS frame.
+    stream
+        .write_all(b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0")
+        .await
+        .unwrap();
+    let mut head = [0u8; 9];
+    stream.read_exact(&mut head).await.unwrap();
+    assert_eq!(head[3], 0x4, "the server's first frame is SETTINGS");
+    let length = u32::from_be_bytes([0, head[0], head[1], head[2]]) as usize;
+    let mut payload = vec![0u8; length];
+    stream.read_exact(&mut payload).await.unwrap();
+    payload
+        .chunks_exact(6)
+        .map(|s| {
+            (
+                u16::from_be_bytes([s[0], s[1]]),
+                u32::from_be_bytes([s[2], s[3], s[4], s[5]]),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn http2_with_prior_knowledge_is_served_with_a_stream_cap() {
+    let app = app_with(30, 256).await;
+    let settings = http2_settings(app.addr).await;
+    // SETTINGS_MAX_CONCURRENT_STREAMS (3) and SETTINGS_MAX_HEADER_LIST_SIZE (6).
+    assert!(settings.contains(&(0x3, 100)), "{settings:?}");
+    assert!(settings.contains(&(0x6, 64 * 1024)), "{settings:?}");
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .unwrap();
+    let requests = (0..20).map(|_| client.get(app.url("/healthz")).send());
+    for response in futures_util::future::join_all(requests).await {
+        let response = response.unwrap();
+        assert_eq!(response.version(), reqwest::Version::HTTP_2);
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    // HTTP/1.1 on the same listener is unaffected.
+    let plain = app.get("/healthz").await;
+    assert_eq!(plain.version(), reqwest::Version::HTTP_11);
+}

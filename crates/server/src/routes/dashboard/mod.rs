@@ -11,13 +11,16 @@ pub mod sources;
 pub mod widgets;
 
 use askama::Template;
-use axum::extract::{FromRequestParts, State};
+use axum::body::Body;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::redirect;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode, ErrorShown};
 use crate::extract::OwnerSession;
 use crate::state::AppState;
 
@@ -233,4 +236,75 @@ pub async fn section(
         title,
         coming,
     })
+}
+
+#[derive(Template)]
+#[template(path = "app/error.html")]
+struct ErrorPage {
+    layout: Layout,
+    status: u16,
+    code: &'static str,
+    message: String,
+    back: String,
+}
+
+/// Dashboard pages and forms are read by people, not programs: an error
+/// answered on `/app…` (a refused form, a bad path, a missing CSRF token,
+/// an unknown method) becomes a page with the same status and message and
+/// a way back, instead of the JSON the API gives.
+pub async fn page_errors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if !is_page(req.uri().path()) {
+        return next.run(req).await;
+    }
+    let back = back_link(req.headers());
+    let response = next.run(req).await;
+    let Some(shown) = response.extensions().get::<ErrorShown>().cloned() else {
+        return response;
+    };
+    let (mut parts, _json) = response.into_parts();
+    let page = ErrorPage {
+        layout: Layout::new(&state, String::new(), String::new(), ""),
+        status: parts.status.as_u16(),
+        code: shown.code.as_str(),
+        message: shown.message,
+        back,
+    };
+    match page.render() {
+        Ok(html) => {
+            parts.headers.remove(header::CONTENT_LENGTH);
+            parts.headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            Response::from_parts(parts, Body::from(html))
+        }
+        Err(err) => ApiError::internal(err).into_response(),
+    }
+}
+
+fn is_page(path: &str) -> bool {
+    path == "/app" || path.starts_with("/app/")
+}
+
+/// The dashboard page the request came from (same host, under `/app`),
+/// or the overview.
+fn back_link(headers: &HeaderMap) -> String {
+    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
+    headers
+        .get(header::REFERER)
+        .and_then(|r| r.to_str().ok())
+        .and_then(|r| url::Url::parse(r).ok())
+        .filter(|url| {
+            let authority = match (url.host_str(), url.port()) {
+                (Some(h), Some(p)) => format!("{h}:{p}"),
+                (Some(h), None) => h.to_owned(),
+                _ => return false,
+            };
+            host == Some(authority.as_str()) && is_page(url.path())
+        })
+        .map(|url| match url.query() {
+            Some(query) => format!("{}?{query}", url.path()),
+            None => url.path().to_owned(),
+        })
+        .unwrap_or_else(|| "/app".to_owned())
 }
