@@ -2,28 +2,180 @@
 //! claimed atomically by one worker, retried with back-off, and recovered
 //! when a worker dies mid-job (its lease runs out).
 
-use crate::domain::JobId;
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{JobId, SourceId};
 use crate::{Backend, Store, StoreError, StoreResult};
 
+/// What a job does, with what it needs: the only shape a job is written in
+/// (`kind` and JSON `payload` columns) and read back in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Task {
+    /// Crawls a website source (a re-crawl processes only changed pages).
+    Crawl(SourceId),
+    /// Extracts a document source's files that are not extracted yet.
+    Extract(SourceId),
+    /// Extracts every file of a document source again.
+    Reextract(SourceId),
+}
+
+/// The payload of the jobs that work on one source.
+#[derive(Serialize, Deserialize)]
+struct SourcePayload {
+    source_id: i64,
+}
+
+impl Task {
+    /// The `kind` column's value.
+    pub fn kind(self) -> &'static str {
+        match self {
+            Task::Crawl(_) => "crawl",
+            Task::Extract(_) => "extract",
+            Task::Reextract(_) => "reextract",
+        }
+    }
+
+    /// The source the job works on, if it works on one.
+    pub fn source(self) -> Option<SourceId> {
+        match self {
+            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => Some(id),
+        }
+    }
+
+    /// The `payload` column's value.
+    fn payload(self) -> String {
+        let payload = match self {
+            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => SourcePayload {
+                source_id: id.get(),
+            },
+        };
+        serde_json::to_string(&payload).unwrap_or_default()
+    }
+
+    /// Reads a stored job back; `Err` names what is wrong with the row.
+    fn parse(kind: &str, payload: &str) -> Result<Self, String> {
+        let source = || {
+            serde_json::from_str::<SourcePayload>(payload)
+                .map(|p| SourceId::from_raw(p.source_id))
+                .map_err(|e| format!("unreadable {kind} payload: {e}"))
+        };
+        match kind {
+            "crawl" => source().map(Task::Crawl),
+            "extract" => source().map(Task::Extract),
+            "reextract" => source().map(Task::Reextract),
+            other => Err(format!("unknown job kind {other:?}")),
+        }
+    }
+}
+
+/// Where a job stands (the `status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum JobStatus {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 5] = [
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    /// Whether the job has ended (it will not run again).
+    pub fn ended(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+}
+
+impl TryFrom<String> for JobStatus {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        JobStatus::ALL
+            .into_iter()
+            .find(|status| status.as_str() == value)
+            .ok_or_else(|| format!("unknown job status {value:?}"))
+    }
+}
+
+impl std::fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// A claimed job, ready to run.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
-    #[sqlx(try_from = "i64")]
     pub id: JobId,
-    pub kind: String,
-    pub payload: String,
+    pub task: Task,
     /// Attempts so far, this one included.
     pub attempts: i64,
     pub max_attempts: i64,
 }
 
+/// A claimed row, before its task is read.
+#[derive(sqlx::FromRow)]
+struct JobRow {
+    id: i64,
+    kind: String,
+    payload: String,
+    attempts: i64,
+    max_attempts: i64,
+}
+
 /// Where a job stands.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct JobState {
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     pub attempts: i64,
     pub run_at: i64,
     pub last_error: Option<String>,
+}
+
+/// Writes a job row; the one place `kind` and `payload` are written.
+pub(crate) async fn insert_job<'c>(
+    executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
+    task: Task,
+    max_attempts: i64,
+    run_at: i64,
+    now: i64,
+) -> StoreResult<JobId> {
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at, source_id) \
+         VALUES ($1, $2, $3, $4, $5, $5, $6) RETURNING id",
+    )
+    .bind(task.kind())
+    .bind(task.payload())
+    .bind(max_attempts.max(1))
+    .bind(run_at)
+    .bind(now)
+    .bind(task.source().map(SourceId::get))
+    .fetch_one(executor)
+    .await?;
+    Ok(JobId::from_raw(id))
 }
 
 /// The longest wait between two attempts.
@@ -48,27 +200,15 @@ const CLAIM_POSTGRES: &str = "UPDATE jobs SET status = 'running', attempts = att
      RETURNING id, kind, payload, attempts, max_attempts";
 
 impl Store {
-    /// Queues a job of `kind` to run at `run_at` or later.
+    /// Queues `task` to run at `run_at` or later.
     pub async fn enqueue_job(
         &self,
-        kind: &str,
-        payload: &str,
+        task: Task,
         run_at: i64,
         max_attempts: i64,
         now: i64,
     ) -> StoreResult<JobId> {
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $5) RETURNING id",
-        )
-        .bind(kind)
-        .bind(payload)
-        .bind(max_attempts.max(1))
-        .bind(run_at)
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        Ok(JobId::from_raw(id))
+        insert_job(self.pool(), task, max_attempts, run_at, now).await
     }
 
     /// Takes the next due job for `lease_secs`, or `None`. At most one caller
@@ -86,25 +226,48 @@ impl Store {
             Backend::Sqlite => CLAIM_SQLITE,
             Backend::Postgres => CLAIM_POSTGRES,
         };
-        Ok(sqlx::query_as(sql)
-            .bind(now)
-            .bind(lease_secs)
-            .fetch_optional(self.pool())
-            .await?)
+        loop {
+            let row: Option<JobRow> = sqlx::query_as(sql)
+                .bind(now)
+                .bind(lease_secs)
+                .fetch_optional(self.pool())
+                .await?;
+            let Some(row) = row else {
+                return Ok(None);
+            };
+            let id = JobId::from_raw(row.id);
+            match Task::parse(&row.kind, &row.payload) {
+                Ok(task) => {
+                    return Ok(Some(Job {
+                        id,
+                        task,
+                        attempts: row.attempts,
+                        max_attempts: row.max_attempts,
+                    }));
+                }
+                // A row no worker can run (written by a newer version, or
+                // damaged) fails at once instead of blocking the queue.
+                Err(why) => {
+                    tracing::warn!(job.id = %id, %why, "unreadable job failed");
+                    self.finish(id, JobStatus::Failed, Some(&why), now, now)
+                        .await?;
+                }
+            }
+        }
     }
 
     /// Marks a claimed job done.
     pub async fn complete_job(&self, id: JobId, now: i64) -> StoreResult<()> {
-        self.finish(id, "succeeded", None, now, now).await
+        self.finish(id, JobStatus::Succeeded, None, now, now).await
     }
 
     /// Records a failed attempt: the job is queued again after a back-off,
     /// or marked failed once its attempts are used up. Returns the new state.
     pub async fn fail_job(&self, job: &Job, error: &str, now: i64) -> StoreResult<JobState> {
         let status = if job.attempts >= job.max_attempts {
-            "failed"
+            JobStatus::Failed
         } else {
-            "queued"
+            JobStatus::Queued
         };
         let run_at = now + backoff_secs(job.attempts);
         self.finish(job.id, status, Some(error), run_at, now)
@@ -124,7 +287,7 @@ impl Store {
     async fn finish(
         &self,
         id: JobId,
-        status: &str,
+        status: JobStatus,
         error: Option<&str>,
         run_at: i64,
         now: i64,
@@ -133,7 +296,7 @@ impl Store {
             "UPDATE jobs SET status = $1, last_error = $2, run_at = $3, locked_until = NULL, updated_at = $4 \
              WHERE id = $5 AND status = 'running'",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(run_at)
         .bind(now)

@@ -6,7 +6,11 @@
 use serde::Serialize;
 
 use crate::domain::{AccountId, JobId, SourceId, WidgetId};
+use crate::jobs::{JobStatus, Task, insert_job};
 use crate::{Store, StoreError, StoreResult};
+
+/// Attempts a crawl or extraction gets before it is failed.
+const SOURCE_JOB_ATTEMPTS: i64 = 5;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -128,7 +132,8 @@ pub struct KnowledgeChunk {
 pub struct JobView {
     pub id: i64,
     pub kind: String,
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: JobStatus,
     pub attempts: i64,
     /// JSON: stage, done, total, current.
     pub progress: String,
@@ -179,7 +184,7 @@ impl Store {
             .bind(now)
             .fetch_one(&mut *tx)
             .await?;
-        let job = enqueue_source_job(&mut tx, source.id, "crawl", now).await?;
+        let job = enqueue_source_job(&mut tx, Task::Crawl(source.id), now).await?;
         tx.commit().await?;
         Ok((source, job))
     }
@@ -248,7 +253,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         }
-        let job = enqueue_source_job(&mut tx, source.id, "extract", now).await?;
+        let job = enqueue_source_job(&mut tx, Task::Extract(source.id), now).await?;
         tx.commit().await?;
         Ok(job)
     }
@@ -298,15 +303,15 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
-    /// Queues work on a source (`crawl` or `extract`), unless work is already
-    /// queued or running for it: then that job is returned.
+    /// Queues `task` on a source of `account`, unless the same work is
+    /// already queued or running for it: then that job is returned.
     pub async fn queue_source_job(
         &self,
         account: AccountId,
-        id: SourceId,
-        kind: &str,
+        task: Task,
         now: i64,
     ) -> StoreResult<JobId> {
+        let id = task.source().ok_or(StoreError::NotFound)?;
         let mut tx = self.begin_write().await?;
         let owned: Option<(i64,)> =
             sqlx::query_as("SELECT id FROM sources WHERE id = $1 AND account_id = $2")
@@ -317,7 +322,7 @@ impl Store {
         if owned.is_none() {
             return Err(StoreError::NotFound);
         }
-        let job = enqueue_source_job(&mut tx, id, kind, now).await?;
+        let job = enqueue_source_job(&mut tx, task, now).await?;
         tx.commit().await?;
         Ok(job)
     }
@@ -382,8 +387,7 @@ impl Store {
             jobs.push(
                 self.queue_source_job(
                     AccountId::from_raw(account),
-                    SourceId::from_raw(source),
-                    "crawl",
+                    Task::Crawl(SourceId::from_raw(source)),
                     now,
                 )
                 .await?,
@@ -742,39 +746,31 @@ impl Store {
     }
 }
 
+/// Queues `task` on its source, unless a job of the same kind is already
+/// queued or running for it: then that job is returned.
 async fn enqueue_source_job(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
-    source: SourceId,
-    kind: &str,
+    task: Task,
     now: i64,
 ) -> StoreResult<JobId> {
+    let source = task.source().ok_or(StoreError::NotFound)?;
     let active: Option<(i64,)> = sqlx::query_as(
         "SELECT id FROM jobs WHERE source_id = $1 AND kind = $2 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
     )
     .bind(source.get())
-    .bind(kind)
+    .bind(task.kind())
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((id,)) = active {
         return Ok(JobId::from_raw(id));
     }
-    let payload = format!("{{\"source_id\":{}}}", source.get());
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO jobs (kind, payload, max_attempts, run_at, created_at, updated_at, source_id) \
-         VALUES ($1, $2, 5, $3, $3, $3, $4) RETURNING id",
-    )
-    .bind(kind)
-    .bind(payload)
-    .bind(now)
-    .bind(source.get())
-    .fetch_one(&mut **tx)
-    .await?;
+    let id = insert_job(&mut **tx, task, SOURCE_JOB_ATTEMPTS, now, now).await?;
     sqlx::query("UPDATE sources SET status = 'queued', updated_at = $1 WHERE id = $2")
         .bind(now)
         .bind(source.get())
         .execute(&mut **tx)
         .await?;
-    Ok(JobId::from_raw(id))
+    Ok(id)
 }
 
 /// Moves a widget's knowledge version on: every instance's cached index

@@ -135,7 +135,7 @@ pub(super) async fn train(
             Ok(view) => view,
             Err(err) => break Err(err),
         };
-        if matches!(view.status.as_str(), "succeeded" | "failed" | "cancelled") {
+        if view.status.ended() {
             break Ok(view);
         }
         match worker::run_next(state).await {
@@ -159,7 +159,8 @@ pub(super) async fn train(
         n("skipped"),
         n("failed")
     );
-    let failure = (status.status == "failed").then(|| status.last_error.unwrap_or_default());
+    let failure = (status.status == witzo_store::jobs::JobStatus::Failed)
+        .then(|| status.last_error.unwrap_or_default());
     Ok(Trained { summary, failure })
 }
 

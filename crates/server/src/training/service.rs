@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 use witzo_extract::{DocumentKind, ExtractError};
 use witzo_ingest::{AddressClass, classify};
 use witzo_store::domain::{AccountId, JobId, SourceId, WebUrl, WidgetId};
+use witzo_store::jobs::Task;
 use witzo_store::sources::{NewWebsite, Source};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -237,14 +238,14 @@ pub async fn upload_documents(
 /// re-processed) or re-extracts every document.
 pub async fn retrain(state: &AppState, account: AccountId, id: SourceId) -> ApiResult<JobId> {
     let source = state.store.source_of(account, id).await?;
-    let kind = if source.kind == "website" {
-        "crawl"
+    let task = if source.kind == "website" {
+        Task::Crawl(id)
     } else {
-        "reextract"
+        Task::Reextract(id)
     };
     Ok(state
         .store
-        .queue_source_job(account, id, kind, witzo_store::now())
+        .queue_source_job(account, task, witzo_store::now())
         .await?)
 }
 

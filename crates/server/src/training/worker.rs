@@ -4,19 +4,12 @@
 
 use std::time::Duration;
 
-use serde::Deserialize;
 use tracing::Instrument;
-use witzo_store::domain::SourceId;
-use witzo_store::jobs::Job;
+use witzo_store::jobs::{Job, Task};
 use witzo_store::{StoreError, StoreResult};
 
 use super::{crawl, documents};
 use crate::state::AppState;
-
-#[derive(Deserialize)]
-struct SourcePayload {
-    source_id: i64,
-}
 
 /// How a job ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -42,7 +35,7 @@ pub async fn run_next(state: &AppState) -> StoreResult<bool> {
     let Some(job) = state.store.claim_job(lease, witzo_store::now()).await? else {
         return Ok(false);
     };
-    let span = tracing::info_span!("job", job.id = %job.id, job.kind = %job.kind, job.attempt = job.attempts);
+    let span = tracing::info_span!("job", job.id = %job.id, job.kind = job.task.kind(), job.attempt = job.attempts);
     let result = run(state, &job).instrument(span.clone()).await;
     let now = witzo_store::now();
     let _entered = span.enter();
@@ -64,23 +57,22 @@ pub async fn run_next(state: &AppState) -> StoreResult<bool> {
 }
 
 async fn run(state: &AppState, job: &Job) -> Result<JobEnd, JobError> {
-    let payload: SourcePayload = serde_json::from_str(&job.payload)
-        .map_err(|e| JobError::Invalid(format!("payload: {e}")))?;
-    let source = match state
-        .store
-        .source_by_id(SourceId::from_raw(payload.source_id))
-        .await
-    {
+    let Some(id) = job.task.source() else {
+        return Err(JobError::Invalid(format!(
+            "{} has no source",
+            job.task.kind()
+        )));
+    };
+    let source = match state.store.source_by_id(id).await {
         Ok(source) => source,
         // The source was deleted after the job was queued: nothing to do.
         Err(StoreError::NotFound) => return Ok(JobEnd::Done),
         Err(err) => return Err(err.into()),
     };
-    match job.kind.as_str() {
-        "crawl" => crawl::run(state, job, &source).await,
-        "extract" => documents::run(state, job, &source, false).await,
-        "reextract" => documents::run(state, job, &source, true).await,
-        other => Err(JobError::Invalid(format!("unknown job kind {other}"))),
+    match job.task {
+        Task::Crawl(_) => crawl::run(state, job, &source).await,
+        Task::Extract(_) => documents::run(state, job, &source, false).await,
+        Task::Reextract(_) => documents::run(state, job, &source, true).await,
     }
 }
 

@@ -1,26 +1,41 @@
 use std::collections::HashSet;
 
 use witzo_store::Store;
+use witzo_store::domain::SourceId;
+use witzo_store::jobs::{JobStatus, Task};
 
 use crate::store_test;
+
+/// `n` real sources (jobs point at them), with no job queued yet.
+async fn sources(store: &Store, n: usize) -> Vec<SourceId> {
+    let (ada, widget) = crate::sources::ada_with_widget(store).await;
+    let mut ids = Vec::new();
+    for _ in 0..n {
+        let (source, _) = store
+            .create_website(ada.id, widget.id, &crate::sources::SITE, 0)
+            .await
+            .unwrap();
+        ids.push(source.id);
+    }
+    store
+        .execute_for_test("DELETE FROM jobs WHERE $1 = $1", "")
+        .await;
+    ids
+}
 
 store_test!(
     a_due_job_is_claimed_once_and_completed,
     |store: Store| async move {
+        let source = sources(&store, 1).await[0];
         let id = store
-            .enqueue_job("crawl", r#"{"source":1}"#, 100, 3, 90)
+            .enqueue_job(Task::Crawl(source), 100, 3, 90)
             .await
             .unwrap();
         assert_eq!(store.claim_job(30, 99).await.unwrap(), None, "not due yet");
         let job = store.claim_job(30, 100).await.unwrap().unwrap();
         assert_eq!(
-            (
-                job.id,
-                job.kind.as_str(),
-                job.payload.as_str(),
-                job.attempts
-            ),
-            (id, "crawl", r#"{"source":1}"#, 1)
+            (job.id, job.task, job.attempts),
+            (id, Task::Crawl(source), 1)
         );
         assert_eq!(
             store.claim_job(30, 101).await.unwrap(),
@@ -28,7 +43,10 @@ store_test!(
             "leased to its worker"
         );
         store.complete_job(id, 102).await.unwrap();
-        assert_eq!(store.job_state(id).await.unwrap().status, "succeeded");
+        assert_eq!(
+            store.job_state(id).await.unwrap().status,
+            JobStatus::Succeeded
+        );
         assert_eq!(store.claim_job(30, 1_000).await.unwrap(), None);
     }
 );
@@ -36,9 +54,9 @@ store_test!(
 store_test!(
     concurrent_workers_never_claim_the_same_job,
     |store: Store| async move {
-        for n in 0..10 {
+        for source in sources(&store, 10).await {
             store
-                .enqueue_job("k", &n.to_string(), 0, 1, 0)
+                .enqueue_job(Task::Extract(source), 0, 1, 0)
                 .await
                 .unwrap();
         }
@@ -64,19 +82,23 @@ store_test!(
 store_test!(
     a_failed_job_is_retried_with_backoff_until_it_runs_out_of_attempts,
     |store: Store| async move {
-        let id = store.enqueue_job("k", "{}", 0, 2, 0).await.unwrap();
+        let source = sources(&store, 1).await[0];
+        let id = store
+            .enqueue_job(Task::Reextract(source), 0, 2, 0)
+            .await
+            .unwrap();
         let first = store.claim_job(60, 0).await.unwrap().unwrap();
         let state = store.fail_job(&first, "timeout", 5).await.unwrap();
         assert_eq!(
-            (state.status.as_str(), state.attempts, state.run_at),
-            ("queued", 1, 15)
+            (state.status, state.attempts, state.run_at),
+            (JobStatus::Queued, 1, 15)
         );
         assert_eq!(state.last_error.as_deref(), Some("timeout"));
         assert_eq!(store.claim_job(60, 14).await.unwrap(), None);
         let second = store.claim_job(60, 15).await.unwrap().unwrap();
         assert_eq!((second.id, second.attempts), (id, 2));
         let state = store.fail_job(&second, "timeout again", 20).await.unwrap();
-        assert_eq!((state.status.as_str(), state.attempts), ("failed", 2));
+        assert_eq!((state.status, state.attempts), (JobStatus::Failed, 2));
         assert_eq!(store.claim_job(60, 100_000).await.unwrap(), None);
     }
 );
@@ -84,7 +106,11 @@ store_test!(
 store_test!(
     a_job_whose_worker_died_is_claimed_again_after_its_lease,
     |store: Store| async move {
-        let id = store.enqueue_job("k", "{}", 0, 2, 0).await.unwrap();
+        let source = sources(&store, 1).await[0];
+        let id = store
+            .enqueue_job(Task::Reextract(source), 0, 2, 0)
+            .await
+            .unwrap();
         store.claim_job(60, 0).await.unwrap().unwrap();
         assert_eq!(store.claim_job(60, 59).await.unwrap(), None);
         let again = store.claim_job(60, 61).await.unwrap().unwrap();
@@ -93,8 +119,50 @@ store_test!(
         assert_eq!(store.claim_job(60, 200).await.unwrap(), None);
         let state = store.job_state(id).await.unwrap();
         assert_eq!(
-            (state.status.as_str(), state.last_error.as_deref()),
-            ("failed", Some("worker lease expired"))
+            (state.status, state.last_error.as_deref()),
+            (JobStatus::Failed, Some("worker lease expired"))
         );
+    }
+);
+
+store_test!(
+    a_job_row_no_worker_can_read_is_failed_and_the_next_one_claimed,
+    |store: Store| async move {
+        let ids = sources(&store, 2).await;
+        let good = store
+            .enqueue_job(Task::Crawl(ids[0]), 0, 3, 0)
+            .await
+            .unwrap();
+        let bad = store
+            .enqueue_job(Task::Crawl(ids[1]), 0, 3, 0)
+            .await
+            .unwrap();
+        let damage = |id: witzo_store::domain::JobId, kind: &str, payload: &str| {
+            format!(
+                "UPDATE jobs SET kind = '{kind}', payload = '{payload}' WHERE id = {} AND $1 = $1",
+                id.get()
+            )
+        };
+        let damaged = [
+            damage(bad, "teleport", "{}"),
+            damage(good, "crawl", r#"{"source_id":"x"}"#),
+        ];
+        for sql in damaged {
+            assert_eq!(store.execute_for_test(&sql, "").await, 1);
+        }
+        assert_eq!(store.claim_job(60, 1).await.unwrap(), None);
+        for (id, why) in [
+            (
+                good,
+                "unreadable crawl payload: invalid type: string \"x\", expected i64 at line 1 column 16",
+            ),
+            (bad, "unknown job kind \"teleport\""),
+        ] {
+            let state = store.job_state(id).await.unwrap();
+            assert_eq!(
+                (state.status, state.last_error.as_deref()),
+                (JobStatus::Failed, Some(why))
+            );
+        }
     }
 );

@@ -1,13 +1,14 @@
 use witzo_store::Store;
 use witzo_store::accounts::Account;
 use witzo_store::domain::JobId;
+use witzo_store::jobs::{JobStatus, Task};
 use witzo_store::sources::{NewChunk, NewWebsite, PageOutcome};
 use witzo_store::widgets::{Widget, WidgetFields};
 
 use crate::{email, store_test};
 
 /// An account and one widget of it, the owner of every source below.
-async fn ada_with_widget(store: &Store) -> (Account, Widget) {
+pub async fn ada_with_widget(store: &Store) -> (Account, Widget) {
     let ada = store
         .create_account(&email("ada@example.com"), 1)
         .await
@@ -24,7 +25,7 @@ async fn ada_with_widget(store: &Store) -> (Account, Widget) {
     (ada, widget)
 }
 
-const SITE: NewWebsite<'static> = NewWebsite {
+pub const SITE: NewWebsite<'static> = NewWebsite {
     url: "https://shop.example.com/",
     max_depth: 3,
     include_paths: "",
@@ -105,15 +106,18 @@ store_test!(
         ));
         assert_eq!(
             store
-                .queue_source_job(ada.id, source.id, "crawl", 101)
+                .queue_source_job(ada.id, Task::Crawl(source.id), 101)
                 .await
                 .unwrap(),
             job,
             "one active crawl per source"
         );
         let claimed = store.claim_job(60, 100).await.unwrap().unwrap();
-        assert_eq!((claimed.id, claimed.kind.as_str()), (job, "crawl"));
-        assert_eq!(store.job_of(ada.id, job).await.unwrap().status, "running");
+        assert_eq!((claimed.id, claimed.task), (job, Task::Crawl(source.id)));
+        assert_eq!(
+            store.job_of(ada.id, job).await.unwrap().status,
+            JobStatus::Running
+        );
         assert!(store.job_of(bob.id, job).await.is_err());
     }
 );
@@ -326,7 +330,7 @@ store_test!(
             .unwrap();
         assert_eq!(
             store.job_of(ada.id, queued[0]).await.unwrap().status,
-            "cancelled"
+            JobStatus::Cancelled
         );
     }
 );

@@ -253,10 +253,7 @@ pub async fn source(
         .await?;
     let job = state.store.latest_job(source.id).await?;
     let pages = state.store.pages_of(owner.account, source.id).await?;
-    let active_job = job
-        .as_ref()
-        .filter(|j| j.status == "queued" || j.status == "running")
-        .map(|j| j.id);
+    let active_job = job.as_ref().filter(|j| !j.status.ended()).map(|j| j.id);
     let page = SourcePage {
         layout: Layout::signed_in(&state, &owner, "sources").await?,
         line: SourceLine {
