@@ -635,11 +635,15 @@ async fn a_crawl_killed_midway_is_finished_by_the_next_start_without_duplicates(
     let job = witzo_store::domain::JobId::from_raw(1);
     loop {
         let state = store.job_state(job).await.unwrap();
-        if state.status == "succeeded" {
+        if state.status == witzo_store::jobs::JobStatus::Succeeded {
             assert_eq!(state.attempts, 2, "taken over after the lease ran out");
             break;
         }
-        assert_ne!(state.status, "failed", "{state:?}");
+        assert_ne!(
+            state.status,
+            witzo_store::jobs::JobStatus::Failed,
+            "{state:?}"
+        );
         assert!(
             Instant::now() < deadline,
             "the job was never finished: {state:?}"
