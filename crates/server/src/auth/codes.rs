@@ -102,7 +102,13 @@ pub async fn request(
     }
     state
         .mailer
-        .send_code(email, &code, auth.code_ttl_minutes)
+        .send(
+            email,
+            &crate::mail::messages::Code {
+                code: &code,
+                minutes: auth.code_ttl_minutes,
+            },
+        )
         .await
         .map_err(|err| ApiError::new(ErrorCode::EmailUnavailable, "").with_cause(err))
 }

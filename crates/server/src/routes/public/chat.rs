@@ -24,6 +24,7 @@ use super::{WidgetQuery, limit_visitor, page_url, visitor};
 use crate::answers::respond::{self, Score};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
+use crate::mail::messages::UsageNotice;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
 use crate::widgets::plans;
@@ -92,27 +93,14 @@ fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, us
             let owner = store.account_by_id(account).await?;
             let email = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let renews = crate::format::utc_minute(usage.resets_at());
-            let (subject, text) = match notice {
-                Notice::Warning => (
-                    "Witzo: 90 % of this month's conversations used",
-                    format!(
-                        "Your assistants have answered {} of the {limit} conversations your {plan} plan includes this month.\n\
-                         At {limit} they stop answering until {renews} UTC. Upgrade in the dashboard to keep them answering.\n",
-                        usage.used
-                    ),
-                ),
-                Notice::Exhausted => (
-                    "Witzo: this month's conversations are used up",
-                    format!(
-                        "Your assistants have answered all {limit} conversations your {plan} plan includes this month.\n\
-                         They answer again from {renews} UTC, or at once after an upgrade in the dashboard.\n"
-                    ),
-                ),
+            let email_notice = UsageNotice {
+                used: usage.used,
+                limit,
+                plan: &plan,
+                renews: &renews,
+                exhausted: notice == Notice::Exhausted,
             };
-            state
-                .mailer
-                .send_usage_notice(&email, subject, &text)
-                .await?;
+            state.mailer.send(&email, &email_notice).await?;
             anyhow::Ok(())
         };
         if let Err(err) = sent.await {

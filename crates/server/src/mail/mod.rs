@@ -1,15 +1,18 @@
 //! Outgoing e-mail: SMTP through `lettre` when `smtp.url` is configured; in
 //! development without SMTP, messages are printed to the log with a banner
-//! (production refuses to start without SMTP, see `config.rs`).
+//! (production refuses to start without SMTP, see `config.rs`). What each
+//! e-mail says lives in [`messages`].
+
+pub mod messages;
 
 use std::time::Duration;
 
-use askama::Template;
 use lettre::message::{Mailbox, MultiPart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use secrecy::ExposeSecret;
 use witzo_store::domain::EmailAddress;
 
+use self::messages::Email;
 use crate::config::SmtpConfig;
 
 #[derive(Debug, thiserror::Error)]
@@ -31,14 +34,6 @@ pub enum Mailer {
     Log,
 }
 
-/// A one-time code e-mail: the code and its validity, nothing else.
-#[derive(Template)]
-#[template(path = "email/code.html")]
-struct CodeHtml<'a> {
-    code: &'a str,
-    minutes: u64,
-}
-
 impl Mailer {
     pub fn from_config(config: &SmtpConfig) -> Result<Self, MailError> {
         let Some(url) = &config.url else {
@@ -55,16 +50,13 @@ impl Mailer {
         Ok(Self::Smtp { transport, from })
     }
 
-    /// Tells an owner how much of the monthly allowance is used.
-    pub async fn send_usage_notice(
-        &self,
-        to: &EmailAddress,
-        subject: &str,
-        text: &str,
-    ) -> Result<(), MailError> {
+    /// Sends `email` to `to`, as plain text and HTML.
+    pub async fn send(&self, to: &EmailAddress, email: &impl Email) -> Result<(), MailError> {
+        let subject = email.subject();
+        let text = email.text()?;
         match self {
             Self::Log => {
-                log_message(to, subject, text);
+                log_message(to, &subject, &text);
                 Ok(())
             }
             Self::Smtp { transport, from } => {
@@ -72,36 +64,7 @@ impl Mailer {
                     .from(from.clone())
                     .to(mailbox(to)?)
                     .subject(subject)
-                    .body(text.to_owned())
-                    .map_err(|e| MailError::Build(e.to_string()))?;
-                deliver(transport, message).await
-            }
-        }
-    }
-
-    /// Sends a one-time code to `to`.
-    pub async fn send_code(
-        &self,
-        to: &EmailAddress,
-        code: &str,
-        minutes: u64,
-    ) -> Result<(), MailError> {
-        let subject = "Your Witzo code";
-        let text = format!("Your Witzo code is {code}\n\nIt is valid for {minutes} minutes.\n");
-        match self {
-            Self::Log => {
-                log_message(to, subject, &text);
-                Ok(())
-            }
-            Self::Smtp { transport, from } => {
-                let html = CodeHtml { code, minutes }
-                    .render()
-                    .map_err(|e| MailError::Build(e.to_string()))?;
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(mailbox(to)?)
-                    .subject(subject)
-                    .multipart(MultiPart::alternative_plain_html(text, html))
+                    .multipart(MultiPart::alternative_plain_html(text, email.html()?))
                     .map_err(|e| MailError::Build(e.to_string()))?;
                 deliver(transport, message).await
             }
@@ -112,7 +75,7 @@ impl Mailer {
 fn log_message(to: &EmailAddress, subject: &str, text: &str) {
     tracing::warn!(
         "\n========== DEVELOPMENT E-MAIL (no smtp.url configured) ==========\n\
-         To: {to}\nSubject: {subject}\n\n{text}\
+         To: {to}\nSubject: {subject}\n\n{text}\n\
          =================================================================="
     );
 }
