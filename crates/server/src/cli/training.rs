@@ -179,7 +179,8 @@ pub(super) async fn train(
     };
     if let Some(reporter) = reporter {
         reporter.abort();
-        eprintln!();
+        // The outcome follows on stdout; the progress line goes.
+        eprint!("\r\x1b[2K");
     }
     let status = ended?;
     let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
