@@ -234,3 +234,52 @@ fn logs_are_coloured_only_on_a_terminal_and_never_with_no_color() {
     assert_eq!(piped.code, 1, "{piped:?}");
     assert!(!has_colour(&piped.stderr) && !piped.stderr.contains('\x1b'));
 }
+
+on_both_databases!(
+    serve_writes_nothing_on_stdout_and_its_logs_on_stderr,
+    serve_logs_on_stderr
+);
+async fn serve_logs_on_stderr(w: Workdir) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = w
+        .command()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let healthz = format!("http://127.0.0.1:{port}/healthz");
+    while reqwest::get(&healthz).await.is_err() {
+        assert!(child.try_wait().unwrap().is_none(), "witzo exited early");
+        assert!(std::time::Instant::now() < deadline, "never healthy");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let output = child.wait_with_output().unwrap();
+    let run = Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8(output.stdout).unwrap(),
+        stderr: String::from_utf8(output.stderr).unwrap(),
+    };
+    assert_eq!((run.code, run.stdout.as_str()), (0, ""), "{run:?}");
+    let logs = run.log_lines();
+    let applied = format!(
+        " INFO applied {} migration(s) database={} applied={}",
+        w.migrations(),
+        w.backend(),
+        w.migrations()
+    );
+    assert!(logs[0].ends_with(&applied), "{run:?}");
+    assert!(logs[1].contains(" INFO witzo is serving "), "{run:?}");
+    assert!(
+        !run.stderr.contains('\x1b') && !run.stderr.contains("already exists"),
+        "{run:?}"
+    );
+}
