@@ -1,3 +1,4 @@
+use std::collections::HashSet;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -68,14 +69,30 @@ impl Store {
         Ok(Self { pool, backend })
     }
 
-    /// Applies every embedded migration of this backend that has not run yet.
-    pub async fn migrate(&self) -> StoreResult<()> {
+    /// Applies every embedded migration of this backend that has not run yet
+    /// and returns how many that was (0: the schema was up to date), so the
+    /// caller can say so in one line.
+    pub async fn migrate(&self) -> StoreResult<usize> {
+        use sqlx::migrate::Migrate;
         let migrator = match self.backend {
             Backend::Sqlite => &SQLITE_MIGRATIONS,
             Backend::Postgres => &POSTGRES_MIGRATIONS,
         };
+        let applied: HashSet<i64> = {
+            let mut conn = self.pool.acquire().await?;
+            conn.ensure_migrations_table().await?;
+            conn.list_applied_migrations()
+                .await?
+                .into_iter()
+                .map(|m| m.version)
+                .collect()
+        };
+        let pending = migrator
+            .iter()
+            .filter(|m| m.migration_type.is_up_migration() && !applied.contains(&m.version))
+            .count();
         migrator.run(&self.pool).await?;
-        Ok(())
+        Ok(pending)
     }
 
     /// Answers whether the database can be reached right now.

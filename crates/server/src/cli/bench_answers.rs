@@ -27,10 +27,11 @@ use tokio::sync::oneshot;
 use witzo_store::domain::random_public_id;
 
 use super::admin::{create_account, create_widget, set_plan};
+use super::output::Format;
 use super::training::{Material, train};
 use crate::app::{AppOptions, Application};
 use crate::config::{BillingConfig, Config, Environment, MetricsConfig, OidcConfig, SmtpConfig};
-use score::{Reply, Tally, Verdict, result_line, score};
+use score::{Figures, Reply, Tally, Verdict, result_line, score};
 use site::SiteServer;
 use suite::{Kind, Question};
 
@@ -49,12 +50,24 @@ pub(super) struct Options {
     /// Only these sites (all when empty).
     pub sites: Vec<String>,
     /// Where to write every question's answer, sources and verdict.
-    pub json: Option<PathBuf>,
+    pub report: Option<PathBuf>,
     /// Print every verdict to stderr.
     pub verbose: bool,
+    /// How the result lines are printed.
+    pub format: Format,
 }
 
-/// One question's outcome, as `run.py` writes it with `--json`.
+/// A result line with `--json`: one per site, then `ALL`.
+#[derive(Serialize)]
+struct ResultLine<'a> {
+    site: &'a str,
+    /// The training job's summary; null on the `ALL` line.
+    ingest: Option<&'a str>,
+    #[serde(flatten)]
+    figures: Figures,
+}
+
+/// One question's outcome, as `run.py` writes it with `--json` (our `--report`).
 #[derive(Serialize)]
 struct Row {
     site: String,
@@ -113,12 +126,26 @@ pub(super) async fn answers(config: &Config, options: Options) -> anyhow::Result
             tally.add(row.kind, &row.verdict);
             all.add(row.kind, &row.verdict);
         }
-        println!("{}", result_line(&result.site, &tally));
+        let line = ResultLine {
+            site: &result.site,
+            ingest: Some(&result.ingest),
+            figures: tally.figures(),
+        };
+        options.format.print(&line, |_| {
+            format!("{}\n", result_line(&result.site, &tally))
+        })?;
         summary.push((result.site.clone(), tally.line()));
     }
-    println!("{}", result_line("ALL", &all));
+    let line = ResultLine {
+        site: "ALL",
+        ingest: None,
+        figures: all.figures(),
+    };
+    options
+        .format
+        .print(&line, |_| format!("{}\n", result_line("ALL", &all)))?;
     summary.push(("ALL".to_owned(), all.line()));
-    if let Some(out) = &options.json {
+    if let Some(out) = &options.report {
         let report = Report {
             suite: suite_dir.display().to_string(),
             binary: std::env::current_exe()
@@ -191,7 +218,8 @@ impl Bench<'_> {
         }));
         let result = async {
             let store = &state.store;
-            let account = create_account(store, OWNER).await?;
+            let owner = witzo_store::domain::EmailAddress::parse(OWNER)?;
+            let account = create_account(store, &owner).await?;
             set_plan(store, account.id, "enterprise").await?;
             let key = create_widget(store, account.id, site, &[WIDGET_DOMAIN.to_owned()]).await?;
             let origin = server.origin();
@@ -201,12 +229,13 @@ impl Bench<'_> {
                 depth: DEPTH,
             };
             let trained = train(&state, key.as_str(), website).await?;
-            if let Some(err) = trained.failure {
-                anyhow::bail!("[{site}] {}: {err}", trained.summary);
+            if let Some(err) = &trained.error {
+                anyhow::bail!("[{site}] {}: {err}", trained.summary());
             }
+            // Progress of the benchmark, not a log line: shown at any log level.
             eprintln!(
                 "[{site}] {} ({:.1} s)",
-                trained.summary,
+                trained.summary(),
                 training.elapsed().as_secs_f64()
             );
             let mut rows = Vec::with_capacity(questions.len());
@@ -220,7 +249,7 @@ impl Bench<'_> {
             }
             Ok(SiteResult {
                 site: site.to_owned(),
-                ingest: trained.summary,
+                ingest: trained.summary(),
                 rows,
             })
         }
@@ -354,7 +383,7 @@ fn report_verdict(row: &Row) {
     );
 }
 
-/// The `--json` file, with `run.py`'s fields.
+/// The `--report` file, with the fields of `run.py --json`.
 #[derive(Serialize)]
 struct Report<'a> {
     suite: String,

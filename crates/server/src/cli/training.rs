@@ -1,10 +1,15 @@
 //! `witzo ingest` and `witzo ask`: training and asking from the terminal.
+//! The job's outcome and the answer are the results (standard output, or
+//! JSON with `--json`); progress and retrieval details go to standard error.
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
+use serde::Serialize;
+use witzo_store::jobs::JobStatus;
 
+use super::output::Format;
 use crate::answers::respond;
 use crate::app::{AppOptions, build_state};
 use crate::config::Config;
@@ -24,12 +29,39 @@ pub(super) enum Material {
     Files(Vec<PathBuf>),
 }
 
-/// How a training job ended.
+/// How a training job ended: `ingest --json` prints it.
+#[derive(Debug, Serialize)]
 pub(super) struct Trained {
-    /// `job N succeeded: 12 indexed, 0 unchanged, 1 skipped, 0 failed`.
-    pub summary: String,
+    pub job: i64,
+    /// `succeeded`, `failed` or `cancelled`.
+    pub status: JobStatus,
+    /// Pages or documents whose knowledge was (re)built.
+    pub indexed: u64,
+    /// Pages unchanged since the last crawl.
+    pub unchanged: u64,
+    /// Pages skipped (not HTML, robots.txt, over the plan's limit…).
+    pub skipped: u64,
+    pub failed: u64,
     /// Why the job failed, when it did.
-    pub failure: Option<String>,
+    pub error: Option<String>,
+}
+
+impl Trained {
+    /// `job N succeeded: 12 indexed, 0 unchanged, 1 skipped, 0 failed`.
+    pub fn summary(&self) -> String {
+        format!(
+            "job {} {}: {} indexed, {} unchanged, {} skipped, {} failed",
+            self.job, self.status, self.indexed, self.unchanged, self.skipped, self.failed
+        )
+    }
+}
+
+/// `ask --json`: the answer and its numbered sources, as `POST /v1/chat`
+/// gives them.
+#[derive(Serialize)]
+struct Answered {
+    answer: String,
+    sources: Vec<witzo_retrieval::Source>,
 }
 
 pub(super) async fn ingest(
@@ -38,6 +70,7 @@ pub(super) async fn ingest(
     url: Option<String>,
     files: Vec<PathBuf>,
     depth: u32,
+    format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
     let state = build_state(config, AppOptions::default(), public_url).await?;
@@ -48,11 +81,12 @@ pub(super) async fn ingest(
     let trained = train(&state, key, material).await;
     state.store.close().await;
     let trained = trained?;
-    println!("{}", trained.summary);
-    if let Some(err) = trained.failure {
-        anyhow::bail!("the job failed: {err}");
+    format.print(&trained, |t| format!("{}\n", t.summary()))?;
+    match (trained.status, &trained.error) {
+        (JobStatus::Succeeded, _) => Ok(()),
+        (_, Some(err)) => anyhow::bail!("the job failed: {err}"),
+        (status, None) => anyhow::bail!("the job ended {status}"),
     }
-    Ok(())
 }
 
 /// Trains the widget whose key is `key` (what `witzo ingest` does): queues
@@ -146,33 +180,56 @@ pub(super) async fn train(
     };
     if let Some(reporter) = reporter {
         reporter.abort();
-        eprintln!();
+        // The outcome follows on stdout; the progress line goes.
+        eprint!("\r\x1b[2K");
     }
     let status = ended?;
     let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
     let n = |k: &str| p[k].as_u64().unwrap_or(0);
-    let summary = format!(
-        "job {job} {}: {} indexed, {} unchanged, {} skipped, {} failed",
-        status.status,
-        n("indexed"),
-        n("unchanged"),
-        n("skipped"),
-        n("failed")
-    );
-    let failure = (status.status == witzo_store::jobs::JobStatus::Failed)
-        .then(|| status.last_error.unwrap_or_default());
-    Ok(Trained { summary, failure })
+    Ok(Trained {
+        job: job.get(),
+        indexed: n("indexed"),
+        unchanged: n("unchanged"),
+        skipped: n("skipped"),
+        failed: n("failed"),
+        error: (status.status == JobStatus::Failed).then(|| status.last_error.unwrap_or_default()),
+        status: status.status,
+    })
 }
 
-pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Result<()> {
+pub(super) async fn ask(
+    config: Config,
+    key: &str,
+    question: &str,
+    format: Format,
+) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
     let state = build_state(config, AppOptions::default(), public_url).await?;
+    let answered = answer(&state, key, question).await;
+    state.store.close().await;
+    format.print(&answered?, |a| {
+        let mut text = format!("{}\n", a.answer);
+        for (n, source) in a.sources.iter().enumerate() {
+            let url = source.url.as_deref().map(|u| format!(" {u}"));
+            text.push_str(&format!(
+                "[{}] {}{}\n",
+                n + 1,
+                source.title,
+                url.unwrap_or_default()
+            ));
+        }
+        text
+    })
+}
+
+/// Answers `question` as the widget would, logging what was retrieved.
+async fn answer(state: &AppState, key: &str, question: &str) -> anyhow::Result<Answered> {
     let live = state
         .widgets
         .get(&state.store, key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
-    let prepared = respond::prepare(&state, &live, question, Vec::new()).await?;
+    let prepared = respond::prepare(state, &live, question, Vec::new()).await?;
     for (n, (passage, score)) in prepared
         .question
         .passages
@@ -180,35 +237,25 @@ pub(super) async fn ask(config: Config, key: &str, question: &str) -> anyhow::Re
         .zip(&prepared.scores)
         .enumerate()
     {
-        eprintln!(
-            "retrieved {}: score {:.3} similarity {}  {}",
-            n + 1,
-            score.score,
-            score
+        tracing::info!(
+            rank = n + 1,
+            score = format!("{:.3}", score.score),
+            similarity = score
                 .similarity
                 .map_or("-".to_owned(), |s| format!("{s:.3}")),
-            passage.url.as_deref().unwrap_or(&passage.title)
+            source = passage.url.as_deref().unwrap_or(&passage.title),
+            "retrieved"
         );
     }
     if let Some(figures) = prepared.retrieved {
-        eprintln!(
-            "relevance: coverage {:.3} similarity {}",
-            figures.coverage,
-            figures
+        tracing::info!(
+            coverage = format!("{:.3}", figures.coverage),
+            similarity = figures
                 .similarity
-                .map_or("-".to_owned(), |s| format!("{s:.3}"))
+                .map_or("-".to_owned(), |s| format!("{s:.3}")),
+            "relevance"
         );
     }
     let (answer, sources) = respond::collect(prepared.answerer.as_ref(), prepared.question).await;
-    println!("{answer}");
-    for (n, source) in sources.iter().enumerate() {
-        println!(
-            "[{}] {} {}",
-            n + 1,
-            source.title,
-            source.url.as_deref().unwrap_or_default()
-        );
-    }
-    state.store.close().await;
-    Ok(())
+    Ok(Answered { answer, sources })
 }

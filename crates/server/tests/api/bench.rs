@@ -48,7 +48,7 @@ fn bench_answers_prints_a_line_per_site_and_an_all_line_scored_like_run_py() {
             "answers",
             "--suite",
             suite.to_str().unwrap(),
-            "--json",
+            "--report",
             json.to_str().unwrap(),
             "-v",
         ],
@@ -139,4 +139,77 @@ fn bench_answers_names_the_line_of_an_invalid_question_before_serving_anything()
         "{stderr}"
     );
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn bench_answers_json_prints_one_object_per_site_and_one_for_all() {
+    let dir = tempfile::tempdir().unwrap();
+    let suite = suite();
+
+    let out = witzo(
+        dir.path(),
+        &[
+            "bench",
+            "answers",
+            "--suite",
+            suite.to_str().unwrap(),
+            "--json",
+        ],
+    );
+
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(!stderr.contains('\x1b') && !stderr.is_empty(), "{stderr}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{stdout}");
+    let (site, all) = (&lines[0], &lines[1]);
+    assert_eq!(site["site"], "bakery");
+    assert_eq!(
+        site["ingest"],
+        "job 1 succeeded: 3 indexed, 0 unchanged, 1 skipped, 0 failed"
+    );
+    assert_eq!(all["site"], "ALL");
+    assert_eq!(all["ingest"], Value::Null);
+    let figures = |line: &Value| {
+        let mut line = line.clone();
+        let object = line.as_object_mut().unwrap();
+        object.remove("site");
+        object.remove("ingest");
+        line
+    };
+    assert_eq!(figures(site), figures(all), "one site: ALL is its figures");
+    let asked: Vec<&Value> = [
+        "direct",
+        "paraphrase",
+        "unanswerable",
+        "offtopic",
+        "smalltalk",
+    ]
+    .iter()
+    .map(|kind| &site[kind]["asked"])
+    .collect();
+    assert_eq!(asked, [2, 1, 1, 1, 1]);
+    assert_eq!(site["direct"]["correct"], 2, "{stdout}");
+    assert_eq!(site["offtopic"]["correct"], 1, "{stdout}");
+    let correct: u64 = [
+        "direct",
+        "paraphrase",
+        "unanswerable",
+        "offtopic",
+        "smalltalk",
+    ]
+    .iter()
+    .map(|kind| site[kind]["correct"].as_u64().unwrap())
+    .sum();
+    assert_eq!(
+        site["total"],
+        serde_json::json!({"correct": correct, "asked": 6})
+    );
+    assert_eq!(site["percent"].as_f64(), Some(100.0 * correct as f64 / 6.0));
+    assert_eq!(site["gold_source"]["answerable"], 3);
+    assert_eq!(site.as_object().unwrap().len(), 10, "{stdout}");
 }

@@ -9,6 +9,7 @@ mod bench;
 mod billing;
 mod binary;
 mod browser;
+mod cli;
 mod concurrency;
 mod connections;
 mod csrf;

@@ -50,7 +50,7 @@ pub fn email(raw: &str) -> witzo_store::domain::EmailAddress {
 store_test!(
     migrations_can_run_twice,
     |store: witzo_store::Store| async move {
-        store.migrate().await.unwrap();
+        assert_eq!(store.migrate().await.unwrap(), 0, "nothing left to apply");
         store.ping().await.unwrap();
     }
 );

@@ -149,16 +149,18 @@ impl Tally {
         self.gold += usize::from(verdict.gold_source == Some(true));
     }
 
-    /// `direct 7/10  paraphrase 2/10  …  total 12/40 (30.0%)  gold-source@sources 13/20`.
-    pub fn line(&self) -> String {
-        let mut parts: Vec<String> = Kind::ALL
-            .iter()
-            .zip(self.correct.iter().zip(&self.asked))
-            .map(|(kind, (correct, asked))| format!("{} {correct}/{asked}", kind.as_str()))
-            .collect();
+    /// The figures of the tally, as `bench answers --json` prints them.
+    pub fn figures(&self) -> Figures {
+        let of = |kind: Kind| {
+            let i = Kind::ALL.iter().position(|k| *k == kind).unwrap_or(0);
+            Fraction {
+                correct: self.correct[i],
+                asked: self.asked[i],
+            }
+        };
         let correct: usize = self.correct.iter().sum();
         let asked: usize = self.asked.iter().sum();
-        let pct = if asked == 0 {
+        let percent = if asked == 0 {
             0.0
         } else {
             100.0 * correct as f64 / asked as f64
@@ -168,10 +170,67 @@ impl Tally {
             .zip(&self.asked)
             .filter_map(|(kind, asked)| kind.answerable().then_some(asked))
             .sum();
-        parts.push(format!("total {correct}/{asked} ({pct:.1}%)"));
-        parts.push(format!("gold-source@sources {}/{answerable}", self.gold));
+        Figures {
+            direct: of(Kind::Direct),
+            paraphrase: of(Kind::Paraphrase),
+            unanswerable: of(Kind::Unanswerable),
+            offtopic: of(Kind::Offtopic),
+            smalltalk: of(Kind::Smalltalk),
+            total: Fraction { correct, asked },
+            percent,
+            gold_source: GoldSources {
+                found: self.gold,
+                answerable,
+            },
+        }
+    }
+
+    /// `direct 7/10  paraphrase 2/10  …  total 12/40 (30.0%)  gold-source@sources 13/20`.
+    pub fn line(&self) -> String {
+        let f = self.figures();
+        let mut parts: Vec<String> = Kind::ALL
+            .iter()
+            .zip(self.correct.iter().zip(&self.asked))
+            .map(|(kind, (correct, asked))| format!("{} {correct}/{asked}", kind.as_str()))
+            .collect();
+        parts.push(format!(
+            "total {}/{} ({:.1}%)",
+            f.total.correct, f.total.asked, f.percent
+        ));
+        parts.push(format!(
+            "gold-source@sources {}/{}",
+            f.gold_source.found, f.gold_source.answerable
+        ));
         parts.join("  ")
     }
+}
+
+/// Correct answers out of questions asked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Fraction {
+    pub correct: usize,
+    pub asked: usize,
+}
+
+/// Answerable questions whose gold page was among the sources.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GoldSources {
+    pub found: usize,
+    pub answerable: usize,
+}
+
+/// A tally's figures: per kind, in total (and as a percentage), and the
+/// gold sources.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Figures {
+    pub direct: Fraction,
+    pub paraphrase: Fraction,
+    pub unanswerable: Fraction,
+    pub offtopic: Fraction,
+    pub smalltalk: Fraction,
+    pub total: Fraction,
+    pub percent: f64,
+    pub gold_source: GoldSources,
 }
 
 /// One result line: the name left-aligned in 14 characters, then the tally.
