@@ -40,7 +40,7 @@ use crate::security::headers::security_headers;
 use crate::security::keys::Keys;
 use crate::security::rate_limit::{LocalRateLimiter, RateLimiter, public_ip_limit};
 use crate::security::request::{panic_response, request_context};
-use crate::state::AppState;
+use crate::state::{AppState, Core};
 use crate::widgets::cache::WidgetCache;
 use crate::widgets::gate::WidgetGate;
 use crate::widgets::health::EmbedHealth;
@@ -245,17 +245,46 @@ async fn method_not_allowed() -> ApiError {
     )
 }
 
-/// Everything a request or a job needs, for Witzo reached at `public_url`:
-/// opens and migrates the database, derives keys, prepares mail and OpenID.
+/// What the product needs whatever the door, for Witzo reached at
+/// `public_url`: opens and migrates the database, prepares mail, the
+/// embedder, the answerer and the knowledge caches.
+pub async fn build_core(
+    config: Config,
+    answerer: Option<Arc<dyn Answerer>>,
+    public_url: url::Url,
+) -> anyhow::Result<Core> {
+    let store = open_store(&config).await?;
+    let mailer = Mailer::from_config(&config.smtp)?;
+    let embeddings =
+        crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?;
+    let answerer = match answerer {
+        Some(answerer) => answerer,
+        None => crate::answers::from_config(&config.answers.llm, embeddings.clone())?,
+    };
+    Ok(Core {
+        public_url: Arc::new(public_url),
+        widgets: Arc::new(WidgetCache::default()),
+        indexes: Arc::new(crate::answers::index::IndexCache::new(
+            embeddings,
+            config.answers.index_memory_mb.saturating_mul(1024 * 1024),
+        )),
+        corrections: Arc::default(),
+        answerer,
+        mailer: Arc::new(mailer),
+        store,
+        config: Arc::new(config),
+    })
+}
+
+/// Everything a request needs: the [`Core`], plus keys, cookies, the rate
+/// limiter, the origin gate, OpenID and billing.
 pub async fn build_state(
     config: Config,
     options: AppOptions,
     public_url: url::Url,
 ) -> anyhow::Result<AppState> {
     let secret = config.resolve_secret_key()?;
-    let store = open_store(&config).await?;
     let https = public_url.scheme() == "https";
-    let mailer = Mailer::from_config(&config.smtp)?;
     let oidc = OidcClient::from_config(&config.oidc, &public_url).map(Arc::new);
     let session_lifetime = SessionLifetime {
         idle_secs: i64::try_from(config.session.idle_timeout_minutes.saturating_mul(60))
@@ -263,28 +292,23 @@ pub async fn build_state(
         absolute_secs: i64::try_from(config.session.absolute_timeout_hours.saturating_mul(3600))
             .unwrap_or(i64::MAX),
     };
+    let billing = crate::billing::from_config(&config.billing)?;
+    let public_origin: Arc<str> = public_url.origin().ascii_serialization().into();
+    let core = build_core(config, options.answerer, public_url).await?;
     let keys = Arc::new(Keys::derive(&secret));
-    let widgets = Arc::new(WidgetCache::default());
     let health = Arc::new(EmbedHealth::default());
-    let embeddings =
-        crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?;
-    let answerer = match options.answerer {
-        Some(answerer) => answerer,
-        None => crate::answers::from_config(&config.answers.llm, embeddings.clone())?,
-    };
     let origins = options.origins.unwrap_or_else(|| {
         Arc::new(WidgetGate {
-            store: store.clone(),
-            cache: widgets.clone(),
+            store: core.store.clone(),
+            cache: core.widgets.clone(),
             keys: keys.clone(),
             health: health.clone(),
-            dashboard_origin: public_url.origin().ascii_serialization().into(),
+            dashboard_origin: public_origin.clone(),
         })
     });
     Ok(AppState {
         keys,
-        public_origin: public_url.origin().ascii_serialization().into(),
-        public_url: Arc::new(public_url),
+        public_origin,
         https,
         cookies: CookiePolicy {
             secure: https,
@@ -293,21 +317,12 @@ pub async fn build_state(
         session_lifetime,
         limiter: options.limiter,
         origins,
-        widgets,
         health,
-        indexes: Arc::new(crate::answers::index::IndexCache::new(
-            embeddings,
-            config.answers.index_memory_mb.saturating_mul(1024 * 1024),
-        )),
-        corrections: Arc::default(),
-        answerer,
-        billing: crate::billing::from_config(&config.billing)?,
+        billing,
         metrics: Arc::new(Metrics::default()),
         assets: Arc::new(Assets::default()),
-        mailer: Arc::new(mailer),
         oidc,
-        store,
-        config: Arc::new(config),
+        core,
     })
 }
 

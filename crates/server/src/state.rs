@@ -20,14 +20,30 @@ use crate::security::rate_limit::RateLimiter;
 use crate::widgets::cache::WidgetCache;
 use crate::widgets::health::EmbedHealth;
 
-/// Everything a request may need, built once at start-up. Cheap to clone.
+/// What the product's behaviour needs whatever door it is reached through
+/// (HTTP, the worker, the CLI): configuration, the database, mail and the
+/// knowledge caches. Built once at start-up. Cheap to clone.
 #[derive(Clone)]
-pub struct AppState {
+pub struct Core {
     pub config: Arc<Config>,
     pub store: Store,
-    pub keys: Arc<Keys>,
     /// The public URL, as Witzo is reached by browsers.
     pub public_url: Arc<Url>,
+    pub mailer: Arc<Mailer>,
+    pub widgets: Arc<WidgetCache>,
+    /// Per-widget knowledge indexes, rebuilt when knowledge changes.
+    pub indexes: Arc<IndexCache>,
+    /// Per-widget matchers of the owner's Q&A pairs, rebuilt likewise.
+    pub corrections: Arc<QaCache>,
+    pub answerer: Arc<dyn Answerer>,
+}
+
+/// Everything a request may need: the [`Core`] (reached through `Deref`,
+/// so `state.store` reads as before) and what only the HTTP surfaces use.
+#[derive(Clone)]
+pub struct AppState {
+    pub core: Core,
+    pub keys: Arc<Keys>,
     /// Its origin (`scheme://host[:port]`), for same-origin checks.
     pub public_origin: Arc<str>,
     /// Served over https (directly or behind a TLS-terminating proxy).
@@ -38,17 +54,18 @@ pub struct AppState {
     pub origins: Arc<dyn OriginPolicy>,
     pub metrics: Arc<Metrics>,
     pub assets: Arc<Assets>,
-    pub mailer: Arc<Mailer>,
     /// OpenID Connect sign-in, when configured.
     pub oidc: Option<Arc<OidcClient>>,
-    pub widgets: Arc<WidgetCache>,
     /// Embed health counted in memory, flushed in batches.
     pub health: Arc<EmbedHealth>,
-    /// Per-widget knowledge indexes, rebuilt when knowledge changes.
-    pub indexes: Arc<IndexCache>,
-    /// Per-widget matchers of the owner's Q&A pairs, rebuilt likewise.
-    pub corrections: Arc<QaCache>,
-    pub answerer: Arc<dyn Answerer>,
     /// The payment provider, when one is configured.
     pub billing: Option<Arc<dyn BillingProvider>>,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Core;
+
+    fn deref(&self) -> &Core {
+        &self.core
+    }
 }

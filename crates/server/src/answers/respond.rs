@@ -14,7 +14,7 @@ use witzo_retrieval::{
 use witzo_store::StoreResult;
 
 use super::index::Retrieved;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::widgets::cache::LiveWidget;
 
 /// How retrieval scored one passage: fused rank score, and cosine
@@ -94,7 +94,7 @@ fn retrieval_text(message: &str, history: &[Turn]) -> String {
 /// Prepares the answer to `message` from the widget `live`, with the
 /// conversation so far.
 pub async fn prepare(
-    state: &AppState,
+    state: &Core,
     live: &LiveWidget,
     message: &str,
     history: Vec<Turn>,

@@ -12,7 +12,7 @@ use clap::Parser;
 use secrecy::ExposeSecret;
 use witzo_store::Store;
 
-use crate::app::{AppOptions, Application, build_state, shutdown_signal};
+use crate::app::{AppOptions, Application, build_core, shutdown_signal};
 use crate::config::{Config, LogFormat, Overrides};
 use crate::telemetry;
 
@@ -179,14 +179,14 @@ async fn run_worker(config: Config) -> anyhow::Result<()> {
     let workers = config.jobs.workers.max(1);
     let mut config = config;
     config.jobs.workers = workers;
-    let state = build_state(config, AppOptions::default(), public_url).await?;
-    let handles = worker::spawn(&state);
+    let core = build_core(config, None, public_url).await?;
+    let handles = worker::spawn(&core);
     tracing::info!(workers, "witzo worker is running");
     shutdown_signal().await;
     tracing::info!("worker stopping; unfinished jobs are taken over when their lease runs out");
     for handle in handles {
         handle.abort();
     }
-    state.store.close().await;
+    core.store.close().await;
     Ok(())
 }

@@ -11,9 +11,9 @@ use witzo_store::jobs::JobStatus;
 
 use super::output::Format;
 use crate::answers::respond;
-use crate::app::{AppOptions, build_state};
+use crate::app::build_core;
 use crate::config::Config;
-use crate::state::AppState;
+use crate::state::Core;
 use crate::training::service::{self, WebsiteInput};
 use crate::training::worker;
 
@@ -73,7 +73,7 @@ pub(super) async fn ingest(
     format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
-    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let state = build_core(config, None, public_url).await?;
     let material = match url {
         Some(url) => Material::Website { url, depth },
         None => Material::Files(files),
@@ -92,11 +92,7 @@ pub(super) async fn ingest(
 /// Trains the widget whose key is `key` (what `witzo ingest` does): queues
 /// the job, runs due jobs in this process until it ends (workers elsewhere
 /// may take part), and shows its progress on a terminal.
-pub(super) async fn train(
-    state: &AppState,
-    key: &str,
-    material: Material,
-) -> anyhow::Result<Trained> {
+pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow::Result<Trained> {
     let widget = state
         .store
         .widget_by_key(key)
@@ -204,7 +200,7 @@ pub(super) async fn ask(
     format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
-    let state = build_state(config, AppOptions::default(), public_url).await?;
+    let state = build_core(config, None, public_url).await?;
     let answered = answer(&state, key, question).await;
     state.store.close().await;
     format.print(&answered?, |a| {
@@ -223,7 +219,7 @@ pub(super) async fn ask(
 }
 
 /// Answers `question` as the widget would, logging what was retrieved.
-async fn answer(state: &AppState, key: &str, question: &str) -> anyhow::Result<Answered> {
+async fn answer(state: &Core, key: &str, question: &str) -> anyhow::Result<Answered> {
     let live = state
         .widgets
         .get(&state.store, key)

@@ -18,13 +18,13 @@ use witzo_store::sources::{PageOutcome, Source};
 use super::worker::{JobEnd, JobError, knowledge_limit};
 use super::{Progress, chunk_and_embed};
 use crate::format;
-use crate::state::AppState;
+use crate::state::Core;
 
 /// Pages a crawl may index when the plan sets no limit.
 const UNLIMITED_PAGES: usize = 10_000;
 
 /// The fetcher policy for crawling owners' websites.
-pub fn fetch_policy(state: &AppState) -> FetchPolicy {
+pub fn fetch_policy(state: &Core) -> FetchPolicy {
     let crawler = &state.config.crawler;
     FetchPolicy {
         allow: crawler.allow.clone(),
@@ -39,7 +39,7 @@ pub fn fetch_policy(state: &AppState) -> FetchPolicy {
     }
 }
 
-pub async fn run(state: &AppState, job: &Job, source: &Source) -> Result<JobEnd, JobError> {
+pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, JobError> {
     let account = state.store.source_account(source.id).await?;
     let start =
         Url::parse(&source.url).map_err(|e| JobError::Invalid(format!("start URL: {e}")))?;
@@ -133,7 +133,7 @@ enum Admit {
 }
 
 struct StoreSink<'a> {
-    state: &'a AppState,
+    state: &'a Core,
     source: &'a Source,
     account: AccountId,
     run: JobId,

@@ -9,15 +9,10 @@ use witzo_store::sources::{PageOutcome, Source};
 
 use super::worker::{JobEnd, JobError, knowledge_limit};
 use super::{Progress, chunk_and_embed};
-use crate::state::AppState;
+use crate::state::Core;
 
 /// Extracts the waiting documents, or with `all` every document (retraining).
-pub async fn run(
-    state: &AppState,
-    job: &Job,
-    source: &Source,
-    all: bool,
-) -> Result<JobEnd, JobError> {
+pub async fn run(state: &Core, job: &Job, source: &Source, all: bool) -> Result<JobEnd, JobError> {
     let store = &state.store;
     let account = store.source_account(source.id).await?;
     let (limit, plan) = knowledge_limit(state, account, "document").await?;

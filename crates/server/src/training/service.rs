@@ -12,7 +12,7 @@ use witzo_store::jobs::Task;
 use witzo_store::sources::{NewWebsite, Source};
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::state::AppState;
+use crate::state::Core;
 use crate::widgets::plans::{Capped, check_limit};
 use witzo_store::plans::Plan;
 
@@ -89,7 +89,7 @@ fn schedule(plan: &Plan, days: Option<u32>) -> ApiResult<Option<i64>> {
 /// Refuses, at once, start URLs the crawler would refuse anyway: IP
 /// literals that are not public, and ports other than 80/443 (unless the
 /// development-only `crawler.allow` names them).
-fn crawlable(state: &AppState, url: &url::Url) -> ApiResult<()> {
+fn crawlable(state: &Core, url: &url::Url) -> ApiResult<()> {
     let port = url.port_or_known_default().unwrap_or(0);
     let allowed = |ip: IpAddr| {
         state
@@ -122,7 +122,7 @@ fn crawlable(state: &AppState, url: &url::Url) -> ApiResult<()> {
     Ok(())
 }
 
-async fn plan_gate(state: &AppState, account: AccountId, kind: &str, adding: i64) -> ApiResult<()> {
+async fn plan_gate(state: &Core, account: AccountId, kind: &str, adding: i64) -> ApiResult<()> {
     let plan = state.store.account_plan(account).await?;
     let used = state.store.knowledge_count(account, kind).await?;
     let what = if kind == "page" {
@@ -134,7 +134,7 @@ async fn plan_gate(state: &AppState, account: AccountId, kind: &str, adding: i64
 }
 
 pub async fn add_website(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     widget: WidgetId,
     input: &WebsiteInput,
@@ -187,7 +187,7 @@ fn file_name(raw: &str) -> String {
 /// Checks and stores an upload (1–10 files, ≤ 10 MB each, type by magic
 /// bytes and extension) and queues its extraction.
 pub async fn upload_documents(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     widget: WidgetId,
     files: Vec<(String, Vec<u8>)>,
@@ -236,7 +236,7 @@ pub async fn upload_documents(
 
 /// Retrains one source: re-crawls a website (only changed pages are
 /// re-processed) or re-extracts every document.
-pub async fn retrain(state: &AppState, account: AccountId, id: SourceId) -> ApiResult<JobId> {
+pub async fn retrain(state: &Core, account: AccountId, id: SourceId) -> ApiResult<JobId> {
     let source = state.store.source_of(account, id).await?;
     let task = if source.kind == "website" {
         Task::Crawl(id)
@@ -251,7 +251,7 @@ pub async fn retrain(state: &AppState, account: AccountId, id: SourceId) -> ApiR
 
 /// Retrains every source of a widget.
 pub async fn retrain_all(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     widget: WidgetId,
 ) -> ApiResult<Vec<JobId>> {
@@ -264,7 +264,7 @@ pub async fn retrain_all(
 }
 
 pub async fn set_schedule(
-    state: &AppState,
+    state: &Core,
     account: AccountId,
     id: SourceId,
     days: Option<u32>,

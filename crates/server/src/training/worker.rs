@@ -9,7 +9,7 @@ use witzo_store::jobs::{Job, Task};
 use witzo_store::{StoreError, StoreResult};
 
 use super::{crawl, documents};
-use crate::state::AppState;
+use crate::state::Core;
 
 /// How a job ended.
 #[derive(Debug, PartialEq, Eq)]
@@ -30,7 +30,7 @@ pub enum JobError {
 }
 
 /// Runs the next due job, if any. Returns whether there was one.
-pub async fn run_next(state: &AppState) -> StoreResult<bool> {
+pub async fn run_next(state: &Core) -> StoreResult<bool> {
     let lease = i64::try_from(state.config.jobs.lease_secs).unwrap_or(120);
     let Some(job) = state.store.claim_job(lease, witzo_store::now()).await? else {
         return Ok(false);
@@ -56,7 +56,7 @@ pub async fn run_next(state: &AppState) -> StoreResult<bool> {
     Ok(true)
 }
 
-async fn run(state: &AppState, job: &Job) -> Result<JobEnd, JobError> {
+async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
     let Some(id) = job.task.source() else {
         return Err(JobError::Invalid(format!(
             "{} has no source",
@@ -78,7 +78,7 @@ async fn run(state: &AppState, job: &Job) -> Result<JobEnd, JobError> {
 
 /// Starts `jobs.workers` workers and, every minute, the re-scrape
 /// scheduler and the monthly usage reset (both safe on every instance).
-pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
+pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
     let poll = Duration::from_millis(state.config.jobs.poll_millis.max(10));
     let mut handles: Vec<_> = (0..state.config.jobs.workers)
         .map(|n| {
@@ -122,7 +122,7 @@ pub fn spawn(state: &AppState) -> Vec<tokio::task::JoinHandle<()>> {
 
 /// Queues the websites due for their automatic re-scrape, on plans that
 /// allow it; safe to run on every instance.
-pub async fn schedule_rescrapes(state: &AppState) -> StoreResult<usize> {
+pub async fn schedule_rescrapes(state: &Core) -> StoreResult<usize> {
     let jobs = state.store.queue_due_rescrapes(witzo_store::now()).await?;
     if !jobs.is_empty() {
         tracing::info!(jobs = jobs.len(), "queued automatic re-scrapes");
@@ -133,7 +133,7 @@ pub async fn schedule_rescrapes(state: &AppState) -> StoreResult<usize> {
 /// The plan limit of `kind` (`page` or `document`) for `account`'s plan,
 /// and the plan's name.
 pub async fn knowledge_limit(
-    state: &AppState,
+    state: &Core,
     account: witzo_store::domain::AccountId,
     kind: &str,
 ) -> StoreResult<(Option<i64>, String)> {

@@ -144,9 +144,20 @@ impl TestApp {
     }
 }
 
-/// Reads an error response's `code`, asserting the status first.
+/// Reads an error response's `code`, asserting the status first: from the
+/// JSON body, or from the error page dashboard pages (`/app…`) answer.
 pub async fn error_code(response: Response, status: u16) -> String {
     assert_eq!(response.status().as_u16(), status, "unexpected status");
+    if header(&response, "content-type").is_some_and(|t| t.starts_with("text/html")) {
+        let page = response.text().await.unwrap();
+        let marker = "role=\"alert\" class=\"error\" data-code=\"";
+        let start = page.find(marker).expect("an error page") + marker.len();
+        return page[start..]
+            .split('"')
+            .next()
+            .unwrap_or_default()
+            .to_owned();
+    }
     let body: Value = response.json().await.unwrap();
     assert!(body["message"].is_string(), "error without message: {body}");
     body["code"].as_str().unwrap().to_owned()

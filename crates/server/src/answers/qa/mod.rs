@@ -82,7 +82,7 @@ impl QaCache {
 /// The owner's answer to `question` when one of the widget's pairs matches
 /// it, as an answerer for the chat path (stored and metered like any answer).
 pub async fn owner_answer(
-    state: &crate::state::AppState,
+    state: &crate::state::Core,
     live: &LiveWidget,
     question: &str,
 ) -> StoreResult<Option<Arc<dyn Answerer>>> {
