@@ -106,8 +106,10 @@ async fn serve(behaviour: Behaviour) -> (Arc<Server>, url::Url) {
 fn config(base_url: url::Url) -> LlmConfig {
     LlmConfig {
         api_key: Some("sk-test-123".to_owned()),
-        timeout: Duration::from_secs(2),
-        first_token_timeout: Duration::from_millis(300),
+        // Generous enough that a loaded CI machine streams the first token
+        // in time; the timeout tests below wait for these.
+        timeout: Duration::from_secs(3),
+        first_token_timeout: Duration::from_millis(800),
         ..LlmConfig::new(base_url, "test-model")
     }
 }
@@ -378,8 +380,8 @@ async fn silent_server_falls_back_after_the_first_token_timeout() {
     let (text, _, _) = collect(&answerer(base), question()).await;
     let took = started.elapsed();
     assert_eq!(text, FALLBACK);
-    assert!(took >= Duration::from_millis(250), "took {took:?}");
-    assert!(took < Duration::from_millis(1500), "took {took:?}");
+    assert!(took >= Duration::from_millis(750), "took {took:?}");
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
     assert_eq!(server.requests.load(Ordering::SeqCst), 1);
 }
 
@@ -392,7 +394,7 @@ async fn headers_without_any_token_fall_back_after_the_first_token_timeout() {
     .await;
     let started = Instant::now();
     assert_eq!(collect(&answerer(base), question()).await.0, FALLBACK);
-    assert!(started.elapsed() < Duration::from_millis(1500));
+    assert!(started.elapsed() < Duration::from_millis(2500));
 }
 
 #[tokio::test]
@@ -403,7 +405,7 @@ async fn a_stall_after_two_tokens_ends_cleanly_with_sources() {
         stall: true,
     })
     .await;
-    let answerer = answerer(base); // timeout 2 s
+    let answerer = answerer(base); // timeout 3 s
     let started = Instant::now();
     let (text, sources, tokens) = collect(&answerer, question()).await;
     let took = started.elapsed();
@@ -413,7 +415,7 @@ async fn a_stall_after_two_tokens_ends_cleanly_with_sources() {
     assert_eq!(sources.len(), 1);
     assert_eq!(sources[0].len(), 2);
     assert_eq!(sources[0][1], prices());
-    assert!(took < Duration::from_millis(3000), "took {took:?}");
+    assert!(took < Duration::from_millis(4500), "took {took:?}");
 }
 
 #[tokio::test]

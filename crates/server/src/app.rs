@@ -295,7 +295,7 @@ pub async fn build_state(
     let billing = crate::billing::from_config(&config.billing)?;
     let public_origin: Arc<str> = public_url.origin().ascii_serialization().into();
     let core = build_core(config, options.answerer, public_url).await?;
-    let keys = Arc::new(Keys::derive(&secret));
+    let keys = Arc::new(Keys::derive(&secret).context("deriving keys from the secret key")?);
     let health = Arc::new(EmbedHealth::default());
     let origins = options.origins.unwrap_or_else(|| {
         Arc::new(WidgetGate {

@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{AccountId, WidgetId};
+use crate::domain::{AccountId, Role, WidgetId};
 use crate::{Store, StoreError, StoreResult};
 
 /// A conversation, as the owner lists it.
@@ -26,7 +26,8 @@ pub struct ConversationSummary {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Message {
     pub public_id: String,
-    pub role: String,
+    #[sqlx(try_from = "String")]
+    pub role: Role,
     pub body: String,
     /// JSON array of `{title, url}`.
     pub sources: String,
@@ -49,7 +50,7 @@ pub struct Visit<'a> {
 #[derive(Debug, Clone)]
 pub struct NewMessage<'a> {
     pub public_id: &'a str,
-    pub role: &'a str,
+    pub role: Role,
     pub body: &'a str,
     pub sources: &'a str,
     pub latency_ms: Option<i64>,
@@ -159,7 +160,7 @@ impl Store {
         )
         .bind(conversation)
         .bind(message.public_id)
-        .bind(message.role)
+        .bind(message.role.as_str())
         .bind(message.body)
         .bind(message.sources)
         .bind(message.latency_ms)
@@ -175,16 +176,23 @@ impl Store {
         &self,
         conversation: i64,
         limit: i64,
-    ) -> StoreResult<Vec<(String, String)>> {
-        let mut recent: Vec<(String, String)> = sqlx::query_as(
+    ) -> StoreResult<Vec<(Role, String)>> {
+        let recent: Vec<(String, String)> = sqlx::query_as(
             "SELECT role, body FROM messages WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2",
         )
         .bind(conversation)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
-        recent.reverse();
-        Ok(recent)
+        recent
+            .into_iter()
+            .rev()
+            .map(|(role, body)| {
+                let role = Role::try_from(role)
+                    .map_err(|e| StoreError::Database(sqlx::Error::Decode(e.into())))?;
+                Ok((role, body))
+            })
+            .collect()
     }
 
     /// Rates an answer of this widget given to this visitor; anything else is

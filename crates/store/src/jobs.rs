@@ -4,6 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
+pub use crate::domain::JobStatus;
 use crate::domain::{JobId, SourceId};
 use crate::{Backend, Store, StoreError, StoreResult};
 
@@ -65,63 +66,6 @@ impl Task {
             "reextract" => source().map(Task::Reextract),
             other => Err(format!("unknown job kind {other:?}")),
         }
-    }
-}
-
-/// Where a job stands (the `status` column).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[serde(rename_all = "snake_case")]
-pub enum JobStatus {
-    Queued,
-    Running,
-    Succeeded,
-    Failed,
-    Cancelled,
-}
-
-impl JobStatus {
-    pub const ALL: [JobStatus; 5] = [
-        JobStatus::Queued,
-        JobStatus::Running,
-        JobStatus::Succeeded,
-        JobStatus::Failed,
-        JobStatus::Cancelled,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            JobStatus::Queued => "queued",
-            JobStatus::Running => "running",
-            JobStatus::Succeeded => "succeeded",
-            JobStatus::Failed => "failed",
-            JobStatus::Cancelled => "cancelled",
-        }
-    }
-
-    /// Whether the job has ended (it will not run again).
-    pub fn ended(self) -> bool {
-        matches!(
-            self,
-            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
-        )
-    }
-}
-
-impl TryFrom<String> for JobStatus {
-    type Error = String;
-
-    fn try_from(value: String) -> Result<Self, String> {
-        JobStatus::ALL
-            .into_iter()
-            .find(|status| status.as_str() == value)
-            .ok_or_else(|| format!("unknown job status {value:?}"))
-    }
-}
-
-impl std::fmt::Display for JobStatus {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
     }
 }
 

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{AccountId, JobId, SourceId, WidgetId};
+use crate::domain::{AccountId, JobId, PageStatus, SourceId, SourceStatus, WidgetId};
 use crate::jobs::{JobStatus, Task, insert_job};
 use crate::{Store, StoreError, StoreResult};
 
@@ -35,8 +35,8 @@ pub struct Source {
     /// Automatic re-scrape every 7, 15 or 30 days, or never.
     pub rescrape_days: Option<i64>,
     pub next_rescrape_at: Option<i64>,
-    /// `queued`, `running`, `ready` or `failed`.
-    pub status: String,
+    #[sqlx(try_from = "String")]
+    pub status: SourceStatus,
     pub last_error: String,
     pub created_at: i64,
     pub updated_at: i64,
@@ -60,7 +60,8 @@ pub struct PageRow {
     pub kind: String,
     pub url: String,
     pub title: String,
-    pub outcome: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: PageStatus,
     pub reason: String,
     pub chars: i64,
     pub updated_at: i64,
@@ -98,7 +99,8 @@ pub enum PageOutcome<'a> {
     /// Skipped or failed, with the owner-readable reason. Any knowledge the
     /// page had is removed.
     NoKnowledge {
-        outcome: &'a str,
+        /// `Skipped` or `Failed`.
+        outcome: PageStatus,
         reason: &'a str,
     },
 }
@@ -330,14 +332,14 @@ impl Store {
     pub async fn set_source_status(
         &self,
         id: SourceId,
-        status: &str,
+        status: SourceStatus,
         error: &str,
         now: i64,
     ) -> StoreResult<()> {
         sqlx::query(
             "UPDATE sources SET status = $1, last_error = $2, updated_at = $3 WHERE id = $4",
         )
-        .bind(status)
+        .bind(status.as_str())
         .bind(error)
         .bind(now)
         .bind(id.get())
@@ -507,7 +509,7 @@ impl Store {
                     "{base} text = '', content_hash = '', etag = '', last_modified = '', outcome = excluded.outcome, \
                          reason = excluded.reason, seen_run = excluded.seen_run, updated_at = excluded.updated_at{returning}"
                 ),
-                ["", "", "", "", "", "", outcome, reason],
+                ["", "", "", "", "", "", outcome.as_str(), reason],
             ),
         };
         let mut query = sqlx::query_as::<_, (i64,)>(&sql)

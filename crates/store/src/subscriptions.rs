@@ -4,16 +4,15 @@
 
 use serde::Serialize;
 
-use crate::domain::AccountId;
+use crate::domain::{AccountId, SubscriptionStatus};
 use crate::{Store, StoreError, StoreResult};
 
 /// The subscription as stored on the account.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 pub struct Subscription {
     pub plan: String,
-    /// `active`, `past_due` or `cancelled`.
-    #[sqlx(rename = "subscription_status")]
-    pub status: String,
+    #[sqlx(rename = "subscription_status", try_from = "String")]
+    pub status: SubscriptionStatus,
     #[sqlx(try_from = "i64")]
     pub cancel_at_period_end: crate::widgets::Flag,
     /// The payment provider's customer and subscription ids ('' if none).
@@ -43,7 +42,7 @@ impl Store {
         &self,
         account: AccountId,
         plan: &str,
-        status: &str,
+        status: SubscriptionStatus,
         now: i64,
     ) -> StoreResult<()> {
         let before = self.subscription(account).await?.plan;
@@ -53,7 +52,7 @@ impl Store {
         )
         .bind(account.get())
         .bind(plan)
-        .bind(status)
+        .bind(status.as_str())
         .bind(now)
         .execute(self.pool())
         .await?;
@@ -84,20 +83,21 @@ impl Store {
 
     /// Puts the account on `plan`, active (operators, and tests).
     pub async fn set_plan(&self, account: AccountId, plan: &str, now: i64) -> StoreResult<()> {
-        self.change_plan(account, plan, "active", now).await
+        self.change_plan(account, plan, SubscriptionStatus::Active, now)
+            .await
     }
 
     pub async fn set_subscription_status(
         &self,
         account: AccountId,
-        status: &str,
+        status: SubscriptionStatus,
         now: i64,
     ) -> StoreResult<()> {
         let done = sqlx::query(
             "UPDATE accounts SET subscription_status = $2, updated_at = $3 WHERE id = $1",
         )
         .bind(account.get())
-        .bind(status)
+        .bind(status.as_str())
         .bind(now)
         .execute(self.pool())
         .await?;

@@ -15,25 +15,7 @@ use witzo_store::{Store, StoreResult};
 
 use crate::config::BillingConfig;
 
-/// A subscription's standing, as the dashboard shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SubscriptionStatus {
-    Active,
-    /// A payment failed; the provider is retrying. Service continues.
-    PastDue,
-    /// Ended; the account is on the Free plan.
-    Cancelled,
-}
-
-impl SubscriptionStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Active => "active",
-            Self::PastDue => "past_due",
-            Self::Cancelled => "cancelled",
-        }
-    }
-}
+pub use witzo_store::domain::SubscriptionStatus;
 
 /// What the owner is buying.
 #[derive(Debug, Clone)]
@@ -255,7 +237,7 @@ pub async fn apply(
                 return Ok((Outcome::AwaitingPayment, Some(account)));
             }
             store
-                .change_plan(account, &plan, SubscriptionStatus::Active.as_str(), now)
+                .change_plan(account, &plan, SubscriptionStatus::Active, now)
                 .await?;
             Ok((Outcome::Applied, Some(account)))
         }
@@ -274,9 +256,7 @@ pub async fn apply(
                 return Ok((Outcome::UnknownAccount, None));
             };
             if *status == SubscriptionStatus::Cancelled {
-                store
-                    .change_plan(account, FREE_PLAN, status.as_str(), now)
-                    .await?;
+                store.change_plan(account, FREE_PLAN, *status, now).await?;
                 return Ok((Outcome::Applied, Some(account)));
             }
             let by_price = match price {
@@ -290,9 +270,7 @@ pub async fn apply(
             let Some(target) = target else {
                 return Ok((Outcome::UnknownPlan, Some(account)));
             };
-            store
-                .change_plan(account, &target, status.as_str(), now)
-                .await?;
+            store.change_plan(account, &target, *status, now).await?;
             store
                 .set_cancel_at_period_end(account, *cancel_at_period_end, now)
                 .await?;
@@ -309,12 +287,7 @@ pub async fn apply(
                 return Ok((Outcome::UnknownAccount, None));
             };
             store
-                .change_plan(
-                    account,
-                    FREE_PLAN,
-                    SubscriptionStatus::Cancelled.as_str(),
-                    now,
-                )
+                .change_plan(account, FREE_PLAN, SubscriptionStatus::Cancelled, now)
                 .await?;
             let customer = store.subscription(account).await?.customer;
             store.link_billing(account, &customer, "", now).await?;
@@ -331,7 +304,7 @@ pub async fn apply(
                 return Ok((Outcome::UnknownAccount, None));
             };
             store
-                .set_subscription_status(account, SubscriptionStatus::PastDue.as_str(), now)
+                .set_subscription_status(account, SubscriptionStatus::PastDue, now)
                 .await?;
             Ok((Outcome::Applied, Some(account)))
         }

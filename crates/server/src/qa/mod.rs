@@ -7,7 +7,7 @@ pub mod sheet;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use witzo_store::domain::{AccountId, QA_QUESTION_MAX_CHARS, QaId, QaText, WidgetId};
+use witzo_store::domain::{AccountId, QA_QUESTION_MAX_CHARS, QaId, QaText, Role, WidgetId};
 use witzo_store::qa::QaPair;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -116,12 +116,12 @@ pub async fn correct(
     let (_, widget, messages) = state.store.conversation_of(account, conversation).await?;
     let at = messages
         .iter()
-        .position(|m| m.public_id == message && m.role == "assistant")
+        .position(|m| m.public_id == message && m.role == Role::Assistant)
         .ok_or_else(ApiError::not_found)?;
     let asked = messages[..at]
         .iter()
         .rev()
-        .find(|m| m.role == "visitor")
+        .find(|m| m.role == Role::Visitor)
         .ok_or_else(|| {
             ApiError::new(
                 ErrorCode::ValidationFailed,

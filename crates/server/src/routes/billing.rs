@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use witzo_store::audit::AuditKind;
-use witzo_store::domain::AccountId;
+use witzo_store::domain::{AccountId, SubscriptionStatus};
 use witzo_store::plans::Plan;
 
 use crate::billing::{self, CheckoutRequest, WebhookError};
@@ -90,7 +90,7 @@ impl Meter {
 pub struct BillingView {
     pub plan: PlanView,
     /// `active`, `past_due` or `cancelled`.
-    pub status: String,
+    pub status: SubscriptionStatus,
     /// The subscription ends (the account moves to Free) at `renews_at`.
     pub cancel_at_period_end: bool,
     /// When this cycle ends and the allowance renews (unix seconds).
@@ -140,7 +140,7 @@ pub async fn billing_view(state: &AppState, account: AccountId) -> ApiResult<Bil
             .map(|p| PlanView::of(p, online))
             .collect(),
         plan: PlanView::of(&plan, online),
-        status: subscription.status.clone(),
+        status: subscription.status,
         cancel_at_period_end: subscription.cancel_at_period_end.0,
         renews_at: usage.resets_at(),
         provider: state.billing.as_ref().map(|b| b.name()),
@@ -208,7 +208,7 @@ pub async fn start_checkout(
         ));
     }
     let subscription = state.store.subscription(account).await?;
-    if subscription.plan == plan.id && subscription.status != "cancelled" {
+    if subscription.plan == plan.id && subscription.status != SubscriptionStatus::Cancelled {
         return Err(not_for_sale(&plan.id, "You are already on this plan."));
     }
     // A second checkout would start a second subscription: changes to a

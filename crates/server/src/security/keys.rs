@@ -8,10 +8,11 @@ use subtle::ConstantTimeEq;
 
 type HmacSha256 = Hmac<Sha256>;
 
+/// One HMAC-SHA256 key per purpose, each ready to sign.
 pub struct Keys {
-    csrf: [u8; 32],
-    login_code: [u8; 32],
-    preview: [u8; 32],
+    csrf: HmacSha256,
+    login_code: HmacSha256,
+    preview: HmacSha256,
 }
 
 impl std::fmt::Debug for Keys {
@@ -20,21 +21,26 @@ impl std::fmt::Debug for Keys {
     }
 }
 
-fn mac(key: &[u8], message: &[u8]) -> [u8; 32] {
-    // HMAC accepts keys of any length, so this cannot fail.
-    let mut mac = <HmacSha256 as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
-    mac.update(message);
-    mac.finalize().into_bytes().into()
+/// `key`'s HMAC of `message`.
+fn mac(key: &HmacSha256, message: &[u8]) -> [u8; 32] {
+    key.clone()
+        .chain_update(message)
+        .finalize()
+        .into_bytes()
+        .into()
 }
 
 impl Keys {
-    pub fn derive(secret: &SecretString) -> Self {
-        let secret = secret.expose_secret().as_bytes();
-        Self {
-            csrf: mac(secret, b"witzo/csrf/v1"),
-            login_code: mac(secret, b"witzo/login-code/v1"),
-            preview: mac(secret, b"witzo/widget-preview/v1"),
-        }
+    /// Derives each purpose's key from the secret (as the HMAC of the
+    /// purpose's label under it).
+    pub fn derive(secret: &SecretString) -> Result<Self, hmac::digest::InvalidLength> {
+        let master = HmacSha256::new_from_slice(secret.expose_secret().as_bytes())?;
+        let key = |label: &[u8]| HmacSha256::new_from_slice(&mac(&master, label));
+        Ok(Self {
+            csrf: key(b"witzo/csrf/v1")?,
+            login_code: key(b"witzo/login-code/v1")?,
+            preview: key(b"witzo/widget-preview/v1")?,
+        })
     }
 
     /// The synchronizer token for `binding` (a session's stored hash, or a
@@ -94,8 +100,8 @@ mod tests {
 
     #[test]
     fn csrf_tokens_are_bound_to_the_session_and_the_key() {
-        let keys = Keys::derive(&SecretString::from("k".repeat(32)));
-        let other = Keys::derive(&SecretString::from("j".repeat(32)));
+        let keys = Keys::derive(&SecretString::from("k".repeat(32))).unwrap();
+        let other = Keys::derive(&SecretString::from("j".repeat(32))).unwrap();
         let token = keys.csrf_token("session-a");
         assert!(keys.csrf_token_matches("session-a", &token));
         assert!(!keys.csrf_token_matches("session-b", &token));
@@ -105,7 +111,7 @@ mod tests {
 
     #[test]
     fn preview_tokens_are_bound_to_the_key_and_expire() {
-        let keys = Keys::derive(&SecretString::from("k".repeat(32)));
+        let keys = Keys::derive(&SecretString::from("k".repeat(32))).unwrap();
         let token = keys.preview_token("wk_a", 100);
         assert!(keys.preview_token_valid("wk_a", &token, 99));
         assert!(!keys.preview_token_valid("wk_a", &token, 100));
@@ -116,7 +122,7 @@ mod tests {
 
     #[test]
     fn login_code_hashes_depend_on_purpose_address_and_code() {
-        let keys = Keys::derive(&SecretString::from("k".repeat(32)));
+        let keys = Keys::derive(&SecretString::from("k".repeat(32))).unwrap();
         let base = keys.login_code_hash("sign_in", "a@example.com", "123456");
         assert_eq!(
             base,

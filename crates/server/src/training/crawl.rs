@@ -11,7 +11,7 @@ use witzo_ingest::{
     CrawlConfig, CrawlSink, FetchPolicy, Fetcher, Flow, Known, Outcome, PageReport, Validators,
     crawl,
 };
-use witzo_store::domain::{AccountId, JobId};
+use witzo_store::domain::{AccountId, JobId, PageStatus, SourceStatus};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
@@ -58,7 +58,7 @@ pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, Job
     let now = witzo_store::now();
     state
         .store
-        .set_source_status(source.id, "running", "", now)
+        .set_source_status(source.id, SourceStatus::Running, "", now)
         .await?;
     let mut sink = StoreSink {
         state,
@@ -82,7 +82,7 @@ pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, Job
             .store
             .set_source_status(
                 source.id,
-                "failed",
+                SourceStatus::Failed,
                 "Storing the crawl failed; it will be retried.",
                 witzo_store::now(),
             )
@@ -114,7 +114,7 @@ pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, Job
         .await?;
     state
         .store
-        .set_source_status(source.id, "ready", &note, now)
+        .set_source_status(source.id, SourceStatus::Ready, &note, now)
         .await?;
     Ok(end)
 }
@@ -205,7 +205,7 @@ impl StoreSink<'_> {
                     self.record(
                         &url,
                         &PageOutcome::NoKnowledge {
-                            outcome: "skipped",
+                            outcome: PageStatus::Skipped,
                             reason: &reason,
                         },
                     )
@@ -245,7 +245,7 @@ impl StoreSink<'_> {
                 self.record(
                     &url,
                     &PageOutcome::NoKnowledge {
-                        outcome: "skipped",
+                        outcome: PageStatus::Skipped,
                         reason,
                     },
                 )
@@ -256,7 +256,7 @@ impl StoreSink<'_> {
                 self.record(
                     &url,
                     &PageOutcome::NoKnowledge {
-                        outcome: "failed",
+                        outcome: PageStatus::Failed,
                         reason: &reason,
                     },
                 )

@@ -4,6 +4,7 @@
 
 use sha2::{Digest, Sha256};
 use witzo_extract::{Limits, detect, extract_async};
+use witzo_store::domain::{PageStatus, SourceStatus};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
@@ -45,13 +46,13 @@ pub async fn run(state: &Core, job: &Job, source: &Source, all: bool) -> Result<
                 limit.unwrap_or_default()
             );
             progress.skipped += 1;
-            Err(("skipped", reason))
+            Err((PageStatus::Skipped, reason))
         } else {
             match detect(&name, &bytes) {
-                Err(err) => Err(("failed", err.message())),
+                Err(err) => Err((PageStatus::Failed, err.message())),
                 Ok(kind) => match extract_async(kind, bytes, Limits::default()).await {
                     Ok(extracted) => Ok(extracted),
-                    Err(err) => Err(("failed", err.message())),
+                    Err(err) => Err((PageStatus::Failed, err.message())),
                 },
             }
         };
@@ -91,7 +92,7 @@ pub async fn run(state: &Core, job: &Job, source: &Source, all: bool) -> Result<
                         now,
                     )
                     .await?;
-                if outcome == "failed" {
+                if outcome == PageStatus::Failed {
                     progress.failed += 1;
                 }
             }
@@ -105,6 +106,8 @@ pub async fn run(state: &Core, job: &Job, source: &Source, all: bool) -> Result<
     store
         .set_job_progress(job.id, &progress.to_json(), now, now)
         .await?;
-    store.set_source_status(source.id, "ready", "", now).await?;
+    store
+        .set_source_status(source.id, SourceStatus::Ready, "", now)
+        .await?;
     Ok(JobEnd::Done)
 }

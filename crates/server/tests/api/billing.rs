@@ -151,7 +151,7 @@ async fn billing(app: &TestApp, owner: &Owner) -> Value {
 /// (plan, status, cancel_at_period_end) as the account stores them.
 async fn subscription(app: &TestApp, owner: &Owner) -> (String, String, bool) {
     let s = app.state.store.subscription(owner.account).await.unwrap();
-    (s.plan, s.status, s.cancel_at_period_end.0)
+    (s.plan, s.status.to_string(), s.cancel_at_period_end.0)
 }
 
 fn sub(plan: &str, status: &str, cancelling: bool) -> (String, String, bool) {

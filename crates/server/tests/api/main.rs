@@ -13,6 +13,7 @@ mod cli;
 mod concurrency;
 mod connections;
 mod csrf;
+mod docs;
 mod headers;
 mod helpers;
 mod mailbox;

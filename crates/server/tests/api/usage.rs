@@ -5,6 +5,7 @@
 use serde_json::{Value, json};
 use witzo_server::app::AppOptions;
 use witzo_store::domain::EmailAddress;
+use witzo_store::domain::SubscriptionStatus;
 
 use crate::helpers::{TestApp, spawn_app_with, unlimited_rates, visitor};
 
@@ -314,12 +315,12 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
     );
     // A failed payment and a pending cancellation show on the Overview too.
     store
-        .set_subscription_status(owner.account, "past_due", 2)
+        .set_subscription_status(owner.account, SubscriptionStatus::PastDue, 2)
         .await
         .unwrap();
     assert!(page().await.contains("data-status=\"past_due\""));
     store
-        .set_subscription_status(owner.account, "active", 3)
+        .set_subscription_status(owner.account, SubscriptionStatus::Active, 3)
         .await
         .unwrap();
     store

@@ -1,6 +1,7 @@
 use witzo_store::Store;
 use witzo_store::accounts::Account;
 use witzo_store::domain::JobId;
+use witzo_store::domain::PageStatus;
 use witzo_store::jobs::{JobStatus, Task};
 use witzo_store::sources::{NewChunk, NewWebsite, PageOutcome};
 use witzo_store::widgets::{Widget, WidgetFields};
@@ -148,7 +149,7 @@ store_test!(
                 "page",
                 "https://shop.example.com/x",
                 &PageOutcome::NoKnowledge {
-                    outcome: "skipped",
+                    outcome: PageStatus::Skipped,
                     reason: "robots",
                 },
                 101,
@@ -195,7 +196,7 @@ store_test!(
                 "page",
                 "https://shop.example.com/a",
                 &PageOutcome::NoKnowledge {
-                    outcome: "failed",
+                    outcome: PageStatus::Failed,
                     reason: "HTTP 404",
                 },
                 200,

@@ -1,4 +1,5 @@
 use witzo_store::conversations::{NewMessage, Visit};
+use witzo_store::domain::Role;
 use witzo_store::widgets::{Logo, WidgetFields};
 use witzo_store::{Store, StoreError};
 
@@ -178,25 +179,23 @@ store_test!(
             latency_ms: Some(5),
         };
         store
-            .add_message(id, &message("m_1", "visitor", "Hello?"), 20)
+            .add_message(id, &message("m_1", Role::Visitor, "Hello?"), 20)
             .await
             .unwrap();
         store
-            .add_message(id, &message("m_2", "assistant", "Hi."), 21)
+            .add_message(id, &message("m_2", Role::Assistant, "Hi."), 21)
             .await
             .unwrap();
         store
-            .add_message(id, &message("m_3", "visitor", "Prices?"), 21)
+            .add_message(id, &message("m_3", Role::Visitor, "Prices?"), 21)
             .await
             .unwrap();
-        let pairs = |list: &[(&str, &str)]| -> Vec<(String, String)> {
-            list.iter()
-                .map(|(r, b)| ((*r).to_owned(), (*b).to_owned()))
-                .collect()
+        let pairs = |list: &[(Role, &str)]| -> Vec<(Role, String)> {
+            list.iter().map(|(r, b)| (*r, (*b).to_owned())).collect()
         };
         assert_eq!(
             store.recent_messages(id, 2).await.unwrap(),
-            pairs(&[("assistant", "Hi."), ("visitor", "Prices?")]),
+            pairs(&[(Role::Assistant, "Hi."), (Role::Visitor, "Prices?")]),
             "the newest two, oldest first"
         );
         // The same visitor continues it; another visitor cannot.
@@ -346,7 +345,7 @@ store_test!(
                 id,
                 &NewMessage {
                     public_id: "m_1",
-                    role: "visitor",
+                    role: Role::Visitor,
                     body: "x",
                     sources: "[]",
                     latency_ms: None,

@@ -41,7 +41,7 @@ struct AccountShow {
     account: AccountView,
     plan: PlanRef,
     /// `active`, `past_due` or `cancelled`.
-    status: String,
+    status: witzo_store::domain::SubscriptionStatus,
     cancel_at_period_end: bool,
     /// Unix seconds the conversation allowance is renewed.
     renews_at: i64,

@@ -136,8 +136,7 @@ struct UsageMeter {
     plan: String,
     /// When the allowance renews (UTC, to the minute).
     renews: String,
-    /// The subscription's status (`active`, `past_due`, `cancelled`).
-    status: String,
+    status: witzo_store::domain::SubscriptionStatus,
     /// The subscription ends with this cycle.
     cancelling: bool,
 }

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use witzo_retrieval::{AnswerEvent, Answerer, Question, Source, Turn};
 use witzo_store::conversations::{NewMessage, Visit};
 use witzo_store::domain::{
-    AccountId, CleanText, EmailAddress, TextRules, is_public_id, random_public_id,
+    AccountId, CleanText, EmailAddress, Role, TextRules, is_public_id, random_public_id,
 };
 use witzo_store::usage::{Notice, Taken, Usage};
 
@@ -249,13 +249,13 @@ pub async fn chat(
         .await?
         .into_iter()
         .map(|(role, text)| Turn {
-            visitor: role == "visitor",
+            visitor: role == Role::Visitor,
             text,
         })
         .collect();
     let visitor_message = NewMessage {
         public_id: &random_public_id("m_"),
-        role: "visitor",
+        role: Role::Visitor,
         body: message.as_str(),
         sources: "[]",
         latency_ms: None,
@@ -325,7 +325,7 @@ impl Answering {
         let sources = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
         let message = NewMessage {
             public_id: &self.message_id,
-            role: "assistant",
+            role: Role::Assistant,
             body: answer,
             sources: &sources,
             latency_ms: Some(latency_ms),

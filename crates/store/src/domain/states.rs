@@ -1,0 +1,136 @@
+//! The states rows move through, each stored as a fixed lowercase string
+//! and parsed where rows are read, so code matches on variants instead of
+//! comparing strings.
+
+/// An enum whose variants are stored as the given strings: `as_str`,
+/// `TryFrom<String>` (for `#[sqlx(try_from = "String")]`), `Display`, and
+/// serde as the same strings.
+macro_rules! stored_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)+ }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+        #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        pub enum $name {
+            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+        }
+
+        impl $name {
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text,)+
+                }
+            }
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+
+            fn try_from(value: String) -> Result<Self, String> {
+                Self::ALL
+                    .iter()
+                    .copied()
+                    .find(|state| state.as_str() == value)
+                    .ok_or_else(|| format!("unknown {} {value:?}", stringify!($name)))
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+stored_enum!(
+    /// Where a background job stands.
+    JobStatus {
+        Queued => "queued",
+        Running => "running",
+        Succeeded => "succeeded",
+        Failed => "failed",
+        Cancelled => "cancelled",
+    }
+);
+
+impl JobStatus {
+    /// Whether the job has ended (it will not run again).
+    pub fn ended(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Failed | JobStatus::Cancelled
+        )
+    }
+}
+
+stored_enum!(
+    /// Where a knowledge source stands.
+    SourceStatus {
+        /// Work on it is queued.
+        Queued => "queued",
+        Running => "running",
+        /// Its last run finished.
+        Ready => "ready",
+        Failed => "failed",
+    }
+);
+
+stored_enum!(
+    /// What became of a page or document in its last run.
+    PageStatus {
+        /// A document waiting for its extraction.
+        Queued => "queued",
+        /// Its knowledge was (re)built.
+        Indexed => "indexed",
+        /// Unchanged since the run before; its knowledge stays.
+        Unchanged => "unchanged",
+        /// Not used (not HTML, robots.txt, over the plan's limit…).
+        Skipped => "skipped",
+        Failed => "failed",
+    }
+);
+
+stored_enum!(
+    /// An account's subscription.
+    SubscriptionStatus {
+        Active => "active",
+        /// A payment failed; the provider is retrying. Service continues.
+        PastDue => "past_due",
+        /// Ended; the account is on the Free plan.
+        Cancelled => "cancelled",
+    }
+);
+
+stored_enum!(
+    /// Who wrote a message of a conversation.
+    Role {
+        Visitor => "visitor",
+        Assistant => "assistant",
+    }
+);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn states_read_back_as_they_are_stored_and_refuse_others() {
+        for status in JobStatus::ALL {
+            assert_eq!(JobStatus::try_from(status.as_str().to_owned()), Ok(*status));
+        }
+        assert_eq!(
+            SubscriptionStatus::try_from("past_due".to_owned()),
+            Ok(SubscriptionStatus::PastDue)
+        );
+        assert_eq!(
+            PageStatus::try_from("Indexed".to_owned()),
+            Err("unknown PageStatus \"Indexed\"".to_owned())
+        );
+        assert_eq!(
+            serde_json::to_string(&SourceStatus::Ready).unwrap(),
+            "\"ready\""
+        );
+    }
+}
