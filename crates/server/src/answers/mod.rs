@@ -7,6 +7,7 @@ pub mod embedding;
 pub mod index;
 pub mod qa;
 pub mod respond;
+pub mod turn;
 
 use std::collections::HashMap;
 use std::sync::Arc;

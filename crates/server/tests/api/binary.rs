@@ -111,7 +111,8 @@ async fn environment_overrides_the_file_and_flags_override_both() {
         .spawn()
         .unwrap();
     wait_healthy(env_port, &mut from_env).await;
-    assert!(terminate(&mut from_env).success());
+    let status = terminate(&mut from_env);
+    assert!(status.success(), "{status}: {:?}", streams(&mut from_env));
 
     let mut from_flag = witzo(dir.path())
         .env("WITZO_LISTEN", format!("127.0.0.1:{env_port}"))
@@ -119,7 +120,8 @@ async fn environment_overrides_the_file_and_flags_override_both() {
         .spawn()
         .unwrap();
     wait_healthy(flag_port, &mut from_flag).await;
-    assert!(terminate(&mut from_flag).success());
+    let status = terminate(&mut from_flag);
+    assert!(status.success(), "{status}: {:?}", streams(&mut from_flag));
 }
 
 #[test]

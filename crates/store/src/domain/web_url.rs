@@ -31,6 +31,18 @@ impl WebUrl {
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+
+    /// The page a widget reported being on, as stored beside a visit:
+    /// without query or fragment (they may carry visitors' tokens), at most
+    /// 500 characters; empty when `raw` is missing or not a web URL.
+    pub fn page_of(raw: Option<&str>) -> String {
+        let Some(mut url) = raw.and_then(|raw| Self::parse(raw).ok()) else {
+            return String::new();
+        };
+        url.0.set_query(None);
+        url.0.set_fragment(None);
+        url.0.as_str().chars().take(500).collect()
+    }
 }
 
 impl fmt::Display for WebUrl {

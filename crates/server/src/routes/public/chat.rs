@@ -13,21 +13,17 @@ use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use utoipa::ToSchema;
 
-use witzo_retrieval::{AnswerEvent, Answerer, Question, Source, Turn};
-use witzo_store::conversations::{NewMessage, Visit};
-use witzo_store::domain::{
-    AccountId, CleanText, EmailAddress, Role, TextRules, is_public_id, random_public_id,
-};
-use witzo_store::usage::{Notice, Taken, Usage};
+use witzo_retrieval::{AnswerEvent, Answerer, Question, Source};
+use witzo_store::conversations::NewMessage;
+use witzo_store::domain::{CleanText, Role, TextRules, is_public_id, random_public_id};
 
-use super::{WidgetQuery, limit_visitor, page_url, visitor};
+use super::{WidgetQuery, limit_visitor, visitor};
 use crate::answers::respond::{self, Score};
+use crate::answers::turn::{self, ChatInput, Turn, UsageView};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
-use crate::mail::messages::UsageNotice;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
-use crate::widgets::plans;
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 
@@ -46,6 +42,41 @@ pub struct ChatRequest {
     page_url: Option<String>,
 }
 
+impl ChatRequest {
+    /// The request's fields, validated as the schema above states them.
+    fn checked(&self) -> ApiResult<ChatInput<'_>> {
+        let visitor_id = visitor(&self.visitor_id)?;
+        let rules = TextRules {
+            max_chars: MAX_MESSAGE_CHARS,
+            multiline: true,
+            required: true,
+        };
+        let message = CleanText::parse(&self.message, rules).map_err(|e| {
+            let code = if self.message.chars().count() > MAX_MESSAGE_CHARS {
+                ErrorCode::MessageTooLong
+            } else {
+                ErrorCode::ValidationFailed
+            };
+            ApiError::new(code, format!("message {e}")).field("message")
+        })?;
+        if let Some(id) = &self.conversation_id
+            && !is_public_id(id, "c_")
+        {
+            return Err(ApiError::new(
+                ErrorCode::ValidationFailed,
+                "conversation_id must be c_ and 32 hex digits",
+            )
+            .field("conversation_id"));
+        }
+        Ok(ChatInput {
+            visitor_id,
+            conversation_id: self.conversation_id.as_deref(),
+            message,
+            page_url: self.page_url.as_deref(),
+        })
+    }
+}
+
 #[derive(Serialize, ToSchema)]
 pub struct ChatReply {
     conversation_id: String,
@@ -56,110 +87,6 @@ pub struct ChatReply {
     /// visitor's contact details: the widget opens it.
     offer_lead_form: bool,
     usage: UsageView,
-}
-
-/// The owner's monthly allowance after this answer.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct UsageView {
-    /// Answers left this cycle; absent when unlimited.
-    remaining: Option<i64>,
-    /// Unix seconds the allowance renews.
-    reset_at: i64,
-    /// Present from 90 % of the allowance on.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    warning: Option<String>,
-}
-
-/// E-mails the owner, in the background, when this answer reached 90 % or
-/// 100 % of the allowance — each once per cycle (claimed atomically).
-fn notify_owner(state: &AppState, account: AccountId, plan: &str, limit: i64, usage: Usage) {
-    let notice = if usage.used >= limit {
-        Notice::Exhausted
-    } else if plans::nearly_used(usage.used, limit) {
-        Notice::Warning
-    } else {
-        return;
-    };
-    let (state, plan) = (state.clone(), plan.to_owned());
-    tokio::spawn(async move {
-        let store = &state.store;
-        let sent = async {
-            if !store
-                .claim_notice(account, notice, usage.cycle_start)
-                .await?
-            {
-                return Ok(());
-            }
-            let owner = store.account_by_id(account).await?;
-            let email = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("{e}"))?;
-            let renews = crate::format::utc_minute(usage.resets_at());
-            let email_notice = UsageNotice {
-                used: usage.used,
-                limit,
-                plan: &plan,
-                renews: &renews,
-                exhausted: notice == Notice::Exhausted,
-            };
-            state.mailer.send(&email, &email_notice).await?;
-            anyhow::Ok(())
-        };
-        if let Err(err) = sent.await {
-            tracing::warn!(%err, "could not send a usage notice");
-        }
-    });
-}
-
-impl UsageView {
-    fn of(usage: Usage, limit: Option<i64>) -> Self {
-        Self {
-            remaining: limit.map(|limit| (limit - usage.used).max(0)),
-            reset_at: usage.resets_at(),
-            warning: limit
-                .filter(|&limit| plans::nearly_used(usage.used, limit))
-                .map(|limit| format!("{} of {limit} conversations used this month", usage.used)),
-        }
-    }
-}
-
-/// The owner trying their widget in the dashboard's preview: answered
-/// without taking from the allowance.
-async fn preview_usage(state: &AppState, account: AccountId) -> ApiResult<UsageView> {
-    let plan = state.store.account_plan(account).await?;
-    let usage = state.store.usage(account).await?;
-    Ok(UsageView::of(usage, plan.conversations))
-}
-
-/// Takes one conversation from the owner's monthly allowance — after the
-/// key, origin and rate checks, before anything is generated or stored —
-/// in one atomic statement; at the limit, a 403 with the figures.
-async fn take_conversation(state: &AppState, account: AccountId) -> ApiResult<UsageView> {
-    let plan = state.store.account_plan(account).await?;
-    let limit = plan.conversations;
-    let taken = state.store.take_conversation(account, limit).await?;
-    state.metrics.conversation(match taken {
-        Taken::Granted(_) => "taken",
-        Taken::Refused(_) => "refused",
-    });
-    match taken {
-        Taken::Granted(usage) => {
-            if let Some(limit) = limit {
-                notify_owner(state, account, &plan.name, limit, usage);
-            }
-            Ok(UsageView::of(usage, limit))
-        }
-        Taken::Refused(usage) => Err(ApiError::new(
-            ErrorCode::ConversationLimitReached,
-            "This assistant has answered all the questions its plan allows this month.",
-        )
-        .details(serde_json::json!({
-            "used": usage.used,
-            "limit": limit,
-            "plan": plan.id,
-            "reset_at": usage.resets_at(),
-            // The widget then offers the lead form instead (paid plans).
-            "lead_form": plan.features.lead_form_fallback.0,
-        }))),
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -191,90 +118,12 @@ pub async fn chat(
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> ApiResult<Response> {
-    let visitor_id = visitor(&request.visitor_id)?;
-    let rules = TextRules {
-        max_chars: MAX_MESSAGE_CHARS,
-        multiline: true,
-        required: true,
-    };
-    let message = CleanText::parse(&request.message, rules).map_err(|e| {
-        let code = if request.message.chars().count() > MAX_MESSAGE_CHARS {
-            ErrorCode::MessageTooLong
-        } else {
-            ErrorCode::ValidationFailed
-        };
-        ApiError::new(code, format!("message {e}")).field("message")
-    })?;
-    if let Some(id) = &request.conversation_id
-        && !is_public_id(id, "c_")
-    {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "conversation_id must be c_ and 32 hex digits",
-        )
-        .field("conversation_id"));
-    }
-    limit_visitor(&state, &widget, visitor_id)?;
-    let account = widget.live.widget.account_id;
-    let usage = if widget.preview {
-        preview_usage(&state, account).await?
-    } else {
-        take_conversation(&state, account).await?
-    };
-    let now = witzo_store::now();
-    let page = page_url(request.page_url.as_deref());
-    let visit = Visit {
-        visitor_id,
-        origin: &widget.origin,
-        page_url: &page,
-        preview: widget.preview,
-    };
-    let live = &widget.live;
-    let store = &state.store;
-    let (conversation, conversation_id) = store
-        .open_conversation(
-            live.widget.id,
-            request.conversation_id.as_deref(),
-            &random_public_id("c_"),
-            &visit,
-            now,
-        )
-        .await?;
-    // The conversation so far, for an LLM answer, before this message.
-    let history = store
-        .recent_messages(
-            conversation,
-            i64::from(state.config.answers.history_messages),
-        )
-        .await?
-        .into_iter()
-        .map(|(role, text)| Turn {
-            visitor: role == Role::Visitor,
-            text,
-        })
-        .collect();
-    let visitor_message = NewMessage {
-        public_id: &random_public_id("m_"),
-        role: Role::Visitor,
-        body: message.as_str(),
-        sources: "[]",
-        latency_ms: None,
-    };
-    store
-        .add_message(conversation, &visitor_message, now)
-        .await?;
-    let prepared = respond::prepare(&state, live, message.as_str(), history).await?;
-    let question = prepared.question;
-    let answering = Answering {
-        state: state.clone(),
-        answerer: prepared.answerer,
-        scores: prepared.scores,
-        offer_lead_form: prepared.offer_lead_form,
-        conversation,
-        message_id: random_public_id("m_"),
-        started: Instant::now(),
-        usage,
-    };
+    let input = request.checked()?;
+    limit_visitor(&state, &widget, input.visitor_id)?;
+    let turn = turn::begin(&state, &widget, &input).await?;
+    let conversation_id = turn.conversation_id.clone();
+    let question = turn.question.clone();
+    let answering = Answering::from(state, turn);
     let streamed = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -301,6 +150,19 @@ struct Answering {
 }
 
 impl Answering {
+    fn from(state: AppState, turn: Turn) -> Self {
+        Self {
+            state,
+            answerer: turn.answerer,
+            scores: turn.scores,
+            offer_lead_form: turn.offer_lead_form,
+            conversation: turn.conversation,
+            message_id: random_public_id("m_"),
+            started: Instant::now(),
+            usage: turn.usage,
+        }
+    }
+
     /// Stores the answer; returns its latency.
     async fn store(&self, answer: &str, sources: &[Source]) -> Result<i64, ApiError> {
         let latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);

@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use witzo_store::domain::{CleanText, TextRules, WebUrl, is_public_id};
+use witzo_store::domain::{CleanText, TextRules, is_public_id};
 
 use super::ops::Health;
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
@@ -124,16 +124,6 @@ fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiR
 
 /// A page URL as stored: http(s) only, without query or fragment (they
 /// can carry visitors' personal data), at most 500 characters.
-fn page_url(raw: Option<&str>) -> String {
-    let Some(url) = raw.and_then(|raw| WebUrl::parse(raw).ok()) else {
-        return String::new();
-    };
-    let mut url = url::Url::parse(url.as_str()).unwrap_or_else(|_| unreachable!("WebUrl is a URL"));
-    url.set_query(None);
-    url.set_fragment(None);
-    url.as_str().chars().take(500).collect()
-}
-
 fn text(field: &str, raw: Option<&str>, rules: TextRules) -> ApiResult<String> {
     CleanText::parse(raw.unwrap_or_default(), rules)
         .map(CleanText::into_string)

@@ -7,9 +7,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use witzo_store::conversations::{NewLead, Visit};
-use witzo_store::domain::{EmailAddress, TextRules, is_public_id};
+use witzo_store::domain::{EmailAddress, TextRules, WebUrl, is_public_id};
 
-use super::{WidgetQuery, limit_visitor, page_url, text, visitor};
+use super::{WidgetQuery, limit_visitor, text, visitor};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
@@ -212,7 +212,7 @@ pub async fn events(
         EventKind::WidgetLoaded => "widget_loaded",
         EventKind::Opened => "opened",
     };
-    let page = page_url(request.page_url.as_deref());
+    let page = WebUrl::page_of(request.page_url.as_deref());
     let visit = Visit {
         visitor_id,
         origin: &widget.origin,
