@@ -187,6 +187,35 @@ impl Outcome {
     }
 }
 
+/// Processes a verified event of `provider` once: claims its id, applies
+/// it and records the outcome; on a failure the claim is released so the
+/// provider's retry processes it. `None`: the event was processed before.
+pub async fn receive(
+    store: &Store,
+    provider: &str,
+    verified: &VerifiedEvent,
+    now: i64,
+) -> StoreResult<Option<Outcome>> {
+    if !store
+        .claim_billing_event(provider, &verified.id, &verified.kind, now)
+        .await?
+    {
+        return Ok(None);
+    }
+    match apply(store, &verified.event, now).await {
+        Ok((outcome, account)) => {
+            store
+                .finish_billing_event(provider, &verified.id, account, outcome.as_str())
+                .await?;
+            Ok(Some(outcome))
+        }
+        Err(err) => {
+            store.release_billing_event(provider, &verified.id).await?;
+            Err(err)
+        }
+    }
+}
+
 /// The plan every ended subscription falls back to.
 pub const FREE_PLAN: &str = "free";
 

@@ -418,41 +418,19 @@ pub async fn webhook(
         state.metrics.billing_webhook("refused");
         ApiError::new(code, err.to_string())
     })?;
-    let store = &state.store;
-    let ack = |outcome| {
-        Json(WebhookAck {
-            received: true,
-            outcome,
-        })
-    };
-    if !store
-        .claim_billing_event(provider.name(), &verified.id, &verified.kind, now)
+    let outcome = billing::receive(&state.store, provider.name(), &verified, now)
         .await?
-    {
-        state.metrics.billing_webhook("duplicate");
-        return Ok(ack("duplicate"));
-    }
-    match billing::apply(store, &verified.event, now).await {
-        Ok((outcome, account)) => {
-            store
-                .finish_billing_event(provider.name(), &verified.id, account, outcome.as_str())
-                .await?;
-            tracing::info!(
-                provider = name,
-                event = verified.id,
-                kind = verified.kind,
-                outcome = outcome.as_str(),
-                "billing webhook"
-            );
-            state.metrics.billing_webhook(outcome.as_str());
-            Ok(ack(outcome.as_str()))
-        }
-        Err(err) => {
-            // Unclaimed again, so the provider's retry processes it.
-            store
-                .release_billing_event(provider.name(), &verified.id)
-                .await?;
-            Err(err.into())
-        }
-    }
+        .map_or("duplicate", billing::Outcome::as_str);
+    tracing::info!(
+        provider = name,
+        event = verified.id,
+        kind = verified.kind,
+        outcome,
+        "billing webhook"
+    );
+    state.metrics.billing_webhook(outcome);
+    Ok(Json(WebhookAck {
+        received: true,
+        outcome,
+    }))
 }

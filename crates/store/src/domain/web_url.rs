@@ -32,6 +32,18 @@ impl WebUrl {
         self.0.as_str()
     }
 
+    /// The allowed-domain entry for a widget on this website: its host, or
+    /// `http://host` when the website is plain http (which must be opted
+    /// in to).
+    pub fn allowed_domain(&self) -> String {
+        let host = self.0.host_str().unwrap_or_default();
+        if self.0.scheme() == "http" {
+            format!("http://{host}")
+        } else {
+            host.to_owned()
+        }
+    }
+
     /// The page a widget reported being on, as stored beside a visit:
     /// without query or fragment (they may carry visitors' tokens), at most
     /// 500 characters; empty when `raw` is missing or not a web URL.
@@ -54,6 +66,22 @@ impl fmt::Display for WebUrl {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_website_gives_its_allowed_domain_and_pages_lose_query_and_fragment() {
+        let domain = |raw: &str| WebUrl::parse(raw).unwrap().allowed_domain();
+        assert_eq!(domain("https://Shop.Example.com/about"), "shop.example.com");
+        assert_eq!(
+            domain("http://shop.example.com:8080/"),
+            "http://shop.example.com"
+        );
+        assert_eq!(
+            WebUrl::page_of(Some("https://shop.example.com/p?token=x#top")),
+            "https://shop.example.com/p"
+        );
+        assert_eq!(WebUrl::page_of(Some("javascript:alert(1)")), "");
+        assert_eq!(WebUrl::page_of(None), "");
+    }
 
     #[test]
     fn accepts_http_and_https_urls() {

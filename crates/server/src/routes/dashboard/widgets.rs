@@ -160,21 +160,12 @@ pub async fn finish_setup(
     ApiForm(form): ApiForm<SetupForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    // The website's host; a plain-http website opts its domain in to http.
-    let website_host = WebUrl::parse(&form.website)
-        .ok()
-        .and_then(|url| url::Url::parse(url.as_str()).ok())
-        .and_then(|url| {
-            let host = url.host_str()?;
-            Some(if url.scheme() == "http" {
-                format!("http://{host}")
-            } else {
-                host.to_owned()
-            })
-        });
-    let domain = match (form.domain.trim(), website_host) {
-        ("", Some(host)) => host,
-        (domain, _) => domain.to_owned(),
+    // The domain typed, or else the website's (a plain-http one opted in).
+    let domain = match form.domain.trim() {
+        "" => WebUrl::parse(&form.website)
+            .map(|url| url.allowed_domain())
+            .unwrap_or_default(),
+        typed => typed.to_owned(),
     };
     let input = WidgetInput {
         name: form.name.clone(),
