@@ -1,7 +1,7 @@
 //! Chat widgets, owned by an account. Every finder that a dashboard route
 //! uses takes the owner, so another account's widget id is `NotFound`.
 
-use crate::domain::{AccountId, WidgetId};
+use crate::domain::{AccountId, WidgetId, WidgetKey};
 use crate::{Backend, Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
@@ -140,20 +140,20 @@ impl Store {
     }
 
     /// The widget a public key names, if any.
-    pub async fn widget_by_key(&self, key: &str) -> StoreResult<Option<Widget>> {
+    pub async fn widget_by_key(&self, key: &WidgetKey) -> StoreResult<Option<Widget>> {
         let sql = format!("SELECT {COLUMNS} FROM widgets WHERE public_key = $1");
         Ok(sqlx::query_as(&sql)
-            .bind(key)
+            .bind(key.as_str())
             .fetch_optional(self.pool())
             .await?)
     }
 
     /// `updated_at` of the widget a key names: a cheap check that a cached
     /// copy is still current (a regenerated or deleted key has none).
-    pub async fn widget_stamp(&self, key: &str) -> StoreResult<Option<i64>> {
+    pub async fn widget_stamp(&self, key: &WidgetKey) -> StoreResult<Option<i64>> {
         let row: Option<(i64,)> =
             sqlx::query_as("SELECT updated_at FROM widgets WHERE public_key = $1")
-                .bind(key)
+                .bind(key.as_str())
                 .fetch_optional(self.pool())
                 .await?;
         Ok(row.map(|(stamp,)| stamp))

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use serde::Serialize;
+use witzo_store::domain::WidgetKey;
 use witzo_store::jobs::JobStatus;
 
 use super::output::Format;
@@ -93,9 +94,10 @@ pub(super) async fn ingest(
 /// the job, runs due jobs in this process until it ends (workers elsewhere
 /// may take part), and shows its progress on a terminal.
 pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow::Result<Trained> {
+    let key = widget_key(key)?;
     let widget = state
         .store
-        .widget_by_key(key)
+        .widget_by_key(&key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
     let account = widget.account_id;
@@ -218,11 +220,16 @@ pub(super) async fn ask(
     })
 }
 
+fn widget_key(raw: &str) -> anyhow::Result<WidgetKey> {
+    WidgetKey::parse(raw).map_err(|e| anyhow::anyhow!("{raw:?} {e}"))
+}
+
 /// Answers `question` as the widget would, logging what was retrieved.
 async fn answer(state: &Core, key: &str, question: &str) -> anyhow::Result<Answered> {
+    let key = widget_key(key)?;
     let live = state
         .widgets
-        .get(&state.store, key)
+        .get(&state.store, &key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
     let prepared = respond::prepare(state, &live, question, Vec::new()).await?;

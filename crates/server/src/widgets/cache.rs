@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
-use witzo_store::domain::AllowedDomain;
+use witzo_store::domain::{AllowedDomain, WidgetKey};
 use witzo_store::widgets::Widget;
 use witzo_store::{Store, StoreResult};
 
@@ -33,11 +33,15 @@ const MAX_ENTRIES: usize = 10_000;
 
 #[derive(Default)]
 pub struct WidgetCache {
-    entries: RwLock<HashMap<String, Arc<LiveWidget>>>,
+    entries: RwLock<HashMap<WidgetKey, Arc<LiveWidget>>>,
 }
 
 impl WidgetCache {
-    pub async fn get(&self, store: &Store, key: &str) -> StoreResult<Option<Arc<LiveWidget>>> {
+    pub async fn get(
+        &self,
+        store: &Store,
+        key: &WidgetKey,
+    ) -> StoreResult<Option<Arc<LiveWidget>>> {
         let Some(stamp) = store.widget_stamp(key).await? else {
             self.write().remove(key);
             return Ok(None);
@@ -65,17 +69,17 @@ impl WidgetCache {
         if entries.len() >= MAX_ENTRIES {
             entries.clear();
         }
-        entries.insert(key.to_owned(), live.clone());
+        entries.insert(key.clone(), live.clone());
         Ok(Some(live))
     }
 
-    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<String, Arc<LiveWidget>>> {
+    fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<WidgetKey, Arc<LiveWidget>>> {
         self.entries
             .read()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<String, Arc<LiveWidget>>> {
+    fn write(&self) -> std::sync::RwLockWriteGuard<'_, HashMap<WidgetKey, Arc<LiveWidget>>> {
         self.entries
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

@@ -150,7 +150,7 @@ impl WidgetGate {
         let key = WidgetKey::parse(&key).map_err(|_| invalid())?;
         let live = self
             .cache
-            .get(&self.store, key.as_str())
+            .get(&self.store, &key)
             .await
             .map_err(|err| Refusal {
                 error: err.into(),

@@ -1,5 +1,5 @@
 use witzo_store::conversations::{NewMessage, Visit};
-use witzo_store::domain::Role;
+use witzo_store::domain::{Role, WidgetKey};
 use witzo_store::widgets::{Logo, WidgetFields};
 use witzo_store::{Store, StoreError};
 
@@ -65,11 +65,12 @@ store_test!(
             .create_account(&email("ada@example.com"), 1)
             .await
             .unwrap();
+        let (old, new) = (WidgetKey::generate(), WidgetKey::generate());
         let widget = store
-            .create_widget(ada.id, "wk_old", &fields("Shop", &[]), None, 10)
+            .create_widget(ada.id, old.as_str(), &fields("Shop", &[]), None, 10)
             .await
             .unwrap();
-        assert_eq!(store.widget_stamp("wk_old").await.unwrap(), Some(10));
+        assert_eq!(store.widget_stamp(&old).await.unwrap(), Some(10));
         let off = store
             .set_widget_active(ada.id, widget.id, false, 10)
             .await
@@ -77,14 +78,14 @@ store_test!(
         assert!(!off.is_active());
         assert_eq!(off.updated_at, 11, "moves even within the same second");
         let renewed = store
-            .regenerate_widget_key(ada.id, widget.id, "wk_new", 12)
+            .regenerate_widget_key(ada.id, widget.id, new.as_str(), 12)
             .await
             .unwrap();
-        assert_eq!(renewed.public_key, "wk_new");
-        assert_eq!(store.widget_by_key("wk_old").await.unwrap(), None);
-        assert_eq!(store.widget_stamp("wk_old").await.unwrap(), None);
+        assert_eq!(renewed.public_key, new.as_str());
+        assert_eq!(store.widget_by_key(&old).await.unwrap(), None);
+        assert_eq!(store.widget_stamp(&old).await.unwrap(), None);
         assert_eq!(
-            store.widget_by_key("wk_new").await.unwrap().map(|w| w.id),
+            store.widget_by_key(&new).await.unwrap().map(|w| w.id),
             Some(widget.id)
         );
         let other = store
@@ -92,7 +93,7 @@ store_test!(
             .await
             .unwrap();
         let clash = store
-            .regenerate_widget_key(ada.id, other.id, "wk_new", 14)
+            .regenerate_widget_key(ada.id, other.id, new.as_str(), 14)
             .await;
         assert!(matches!(clash, Err(StoreError::Conflict(_))), "{clash:?}");
     }

@@ -51,7 +51,7 @@ pub(super) async fn widget(
             let account = account_by_email(store, &account).await?;
             let key = create_widget(store, account.id, &name, &domains).await?;
             let widget = store
-                .widget_by_key(key.as_str())
+                .widget_by_key(&key)
                 .await?
                 .ok_or_else(|| anyhow::anyhow!("the new widget {key} cannot be read back"))?;
             // The key alone, so that `KEY=$(witzo admin widget create …)` works.

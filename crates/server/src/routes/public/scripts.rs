@@ -58,12 +58,7 @@ pub async fn loader(
         .ok_or_else(|| {
             ApiError::new(ErrorCode::WidgetKeyInvalid, "This widget key is not valid.")
         })?;
-    if state
-        .widgets
-        .get(&state.store, key.as_str())
-        .await?
-        .is_none()
-    {
+    if state.widgets.get(&state.store, &key).await?.is_none() {
         return Err(ApiError::new(
             ErrorCode::WidgetKeyInvalid,
             "This widget key is not valid.",
@@ -94,7 +89,7 @@ pub async fn logo(
     let key = WidgetKey::parse(&key).map_err(|_| ApiError::not_found())?;
     let live = state
         .widgets
-        .get(&state.store, key.as_str())
+        .get(&state.store, &key)
         .await?
         .ok_or_else(ApiError::not_found)?;
     let logo = state
