@@ -34,17 +34,16 @@ async fn the_config_is_served_to_an_allowed_origin_with_cors_and_recorded() {
 #[tokio::test]
 async fn unknown_and_malformed_keys_are_widget_key_invalid() {
     let (app, _, _) = app_with_widget(&["shop.example.com"]).await;
-    let unknown = format!("/v1/widgets/wk_{}/config", "0".repeat(32));
+    let unknown = format!("wk_{}", "0".repeat(32));
     refused(
-        app.public(Method::GET, &unknown, Some(SHOP), None).await,
+        app.config(&unknown).from(SHOP).send().await,
         404,
         "widget_key_invalid",
         Some(SHOP),
     )
     .await;
     refused(
-        app.public(Method::GET, "/v1/widgets/nope/config", Some(SHOP), None)
-            .await,
+        app.config("nope").from(SHOP).send().await,
         404,
         "widget_key_invalid",
         Some(SHOP),

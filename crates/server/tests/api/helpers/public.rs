@@ -98,19 +98,6 @@ impl TestApp {
         let path = format!("/v1/widgets/{}/config", widget.public_key());
         self.public_call(Method::GET, path, None)
     }
-
-    /// A public API call from a page at `origin` (none: no `Origin` header).
-    pub async fn public(
-        &self,
-        method: Method,
-        path: &str,
-        origin: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut call = self.public_call(method, path.to_owned(), body.cloned());
-        call.origin = origin.map(str::to_owned);
-        call.send().await
-    }
 }
 
 impl PublicCall<'_> {
