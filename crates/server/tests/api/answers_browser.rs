@@ -5,14 +5,13 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::answers::trained_widget_with_lead_form;
-use crate::browser::Driver;
-use crate::widget_browser::{host_site, poll};
+use crate::helpers::chromium::{Driver, host_site, poll};
+use crate::helpers::trained_widget_with_lead_form;
 
 #[tokio::test]
 async fn a_refusal_opens_the_lead_form_and_a_greeting_does_not() {
     let (_app, widget) = trained_widget_with_lead_form(&["localhost"]).await;
-    let port = host_site(widget["embed_snippet"].as_str().unwrap().to_owned()).await;
+    let port = host_site(widget.embed_snippet.clone()).await;
     let driver = Driver::start().await;
     let browser = driver.browser().await;
     browser

@@ -5,18 +5,14 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 use witzo_server::app::AppOptions;
 use witzo_server::config::Config;
 use witzo_store::domain::WidgetId;
 
-use crate::helpers::{spawn_app_with, unlimited_rates, visitor};
-use crate::training::{add_site, shop, start_site};
-
-const SHOP: &str = "https://shop.example.com";
+use crate::helpers::{SHOP, shop, spawn_app_with, start_site, unlimited_rates, visitor};
 /// Writes of each kind (source, widget edit, lead) sent during the crawl.
 const EACH: usize = 200;
 /// Requests in flight at once, under the listener's per-address cap.
@@ -44,15 +40,10 @@ async fn writes_during_a_crawl(database_url: Option<String>) {
     )
     .await;
     let owner = app.sign_in("ada@example.com").await;
-    app.state
-        .store
-        .set_plan(owner.account, "enterprise", witzo_store::now())
-        .await
-        .unwrap();
+    app.set_plan(&owner, "enterprise").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let id = widget["id"].as_i64().unwrap();
-    let key = widget["key"].as_str().unwrap().to_owned();
-    let (crawled, crawl) = add_site(&app, &owner, id, &format!("http://{site}/")).await;
+    let id = widget.id;
+    let (crawled, crawl) = app.add_site(&owner, id, &format!("http://{site}/")).await;
 
     let app = Arc::new(app);
     let owner = Arc::new(owner);
@@ -60,25 +51,21 @@ async fn writes_during_a_crawl(database_url: Option<String>) {
     let mut writes = JoinSet::new();
     for i in 0..EACH * 3 {
         let kind = [Write::Source, Write::WidgetEdit, Write::Lead][i % 3];
-        let (app, owner, gate, key) = (app.clone(), owner.clone(), gate.clone(), key.clone());
+        let (app, owner, gate, widget) = (app.clone(), owner.clone(), gate.clone(), widget.clone());
         writes.spawn(async move {
             let _slot = gate.acquire().await.unwrap();
             let response = match kind {
                 Write::Source => {
                     let body = json!({"url": format!("http://{site}/solo/{i}"), "max_depth": 0});
-                    let path = format!("/api/widgets/{id}/sources");
-                    app.send_as(&owner, Method::POST, &path, Some(&body)).await
+                    app.add_source(&owner, id, &body).await
                 }
                 Write::WidgetEdit => {
                     let body = json!({"name": format!("Shop {i}"), "allowed_domains": ["shop.example.com"]});
-                    let path = format!("/api/widgets/{id}");
-                    app.send_as(&owner, Method::PUT, &path, Some(&body)).await
+                    app.update_widget(&owner, id, &body).await
                 }
                 Write::Lead => {
                     let body = json!({"visitor_id": visitor(), "email": format!("lead{i}@example.com")});
-                    let path = format!("/v1/contact?key={key}");
-                    app.public(Method::POST, &path, Some(SHOP), Some(&body))
-                        .await
+                    app.contact(&widget, body).from(SHOP).send().await
                 }
             };
             (i, kind, response.status().as_u16())
@@ -108,13 +95,8 @@ async fn writes_during_a_crawl(database_url: Option<String>) {
         "every write accepted"
     );
 
-    let listed: Value = app
-        .get_as(&owner, &format!("/api/widgets/{id}/sources"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(listed.as_array().unwrap().len(), EACH + 1, "{listed}");
+    let listed = app.sources(&owner, id).await;
+    assert_eq!(listed.len(), EACH + 1, "{listed:?}");
     assert_eq!(
         app.state
             .store
@@ -123,28 +105,18 @@ async fn writes_during_a_crawl(database_url: Option<String>) {
             .unwrap(),
         EACH as i64
     );
-    let stored: Value = app
-        .get_as(&owner, &format!("/api/widgets/{id}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let name = stored["name"].as_str().unwrap().to_owned();
+    let name = app.widget(&owner, id).await.name;
     assert!(accepted_names.contains(&name), "{name}");
 
-    let job = crate::training::wait_job(&app, &owner, crawl).await;
-    assert_eq!(job["status"], "succeeded", "{job}");
-    let detail: Value = app
-        .get_as(&owner, &format!("/api/sources/{crawled}"))
+    // The crawl ran in the background all along.
+    let job = app.wait_job(&owner, crawl).await;
+    assert_eq!(job.status, "succeeded", "{job:?}");
+    let indexed = app
+        .source(&owner, crawled)
         .await
-        .json()
-        .await
-        .unwrap();
-    let indexed = detail["pages"]
-        .as_array()
-        .unwrap()
+        .pages
         .iter()
-        .filter(|page| page["outcome"] == "indexed")
+        .filter(|page| page.outcome == "indexed")
         .count();
     assert_eq!(indexed, 501, "the home page and its 500 products");
 }

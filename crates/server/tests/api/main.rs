@@ -1,12 +1,17 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Integration tests: the real application on port 0 over real HTTP, with a
 //! fresh SQLite database (or PostgreSQL, where a test says so) per test.
+//!
+//! A module per behaviour; what several of them need lives in `helpers/`
+//! (the `TestApp`, typed views, the local doubles), never in another test
+//! module.
 
 mod account;
 mod answers;
 mod answers_browser;
 mod bench;
 mod billing;
+mod billing_operator;
 mod binary;
 mod browser;
 mod cli;
@@ -16,7 +21,7 @@ mod csrf;
 mod docs;
 mod headers;
 mod helpers;
-mod mailbox;
+mod knowledge_versions;
 mod oidc;
 mod ops;
 mod page_errors;
@@ -29,9 +34,12 @@ mod qa_pages;
 mod sessions;
 mod sign_in;
 mod training;
+mod training_answers;
+mod training_documents;
 mod usage;
 mod validation;
 mod widget_browser;
+mod widget_chat;
 mod widget_naughty;
 mod widget_origins;
 mod widget_pages;

@@ -4,8 +4,8 @@
 
 use reqwest::{Method, Response};
 
+use crate::helpers::pages::hidden_csrf;
 use crate::helpers::{header, spawn_app_with_mail};
-use crate::sign_in::hidden_csrf;
 
 /// The status, the error code shown on the page, and its back link.
 async fn page_error(response: Response) -> (u16, String, String) {

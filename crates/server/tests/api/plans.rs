@@ -7,19 +7,16 @@ use serde_json::{Value, json};
 use witzo_server::app::AppOptions;
 use witzo_store::domain::WidgetId;
 
-use crate::helpers::{TestApp, error_code, spawn_app_with, unlimited_rates, visitor};
-use crate::training::{Site, add_site, shop, start_site, upload, wait_job};
+use crate::helpers::{
+    Owner, SHOP, Site, TestApp, Widget, error, error_code, no_workers, shop, spawn_app,
+    spawn_app_with, start_site, unlimited_rates, visitor,
+};
 
 #[tokio::test]
 async fn the_plans_are_seeded_with_the_product_defaults() {
-    let app = spawn_app_with(|_| {}, AppOptions::default()).await;
+    let app = spawn_app().await;
     let owner = app.sign_in("ada@example.com").await;
-    let view: Value = app
-        .get_as(&owner, "/api/billing")
-        .await
-        .json()
-        .await
-        .unwrap();
+    let view = app.billing(&owner).await;
     let plans: Vec<Value> = view["plans"]
         .as_array()
         .unwrap()
@@ -94,17 +91,8 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
 }
 
 /// (used, limit, over_limit) of each meter, by name.
-async fn meters(
-    app: &TestApp,
-    owner: &crate::helpers::Owner,
-) -> Vec<(String, Value, Value, Value)> {
-    let view: Value = app
-        .get_as(owner, "/api/billing")
-        .await
-        .json()
-        .await
-        .unwrap();
-    view["meters"]
+async fn meters(app: &TestApp, owner: &Owner) -> Vec<(String, Value, Value, Value)> {
+    app.billing(owner).await["meters"]
         .as_array()
         .unwrap()
         .iter()
@@ -123,43 +111,21 @@ fn meter(name: &str, used: i64, limit: Option<i64>, over: i64) -> (String, Value
     (name.to_owned(), json!(used), json!(limit), json!(over))
 }
 
-async fn lead(app: &TestApp, key: &str, n: usize) {
-    let response = app
-        .public(
-            Method::POST,
-            &format!("/v1/contact?key={key}"),
-            Some("https://shop.example.com"),
-            Some(
-                &json!({"visitor_id": visitor(), "name": format!("Lead {n}"),
-                         "email": format!("lead{n}@example.org")}),
-            ),
-        )
-        .await;
-    assert_eq!(response.status().as_u16(), 201);
+async fn lead(app: &TestApp, widget: &Widget, n: usize) {
+    let body = json!({"visitor_id": visitor(), "name": format!("Lead {n}"),
+                      "email": format!("lead{n}@example.org")});
+    assert_eq!(app.contact(widget, body).from(SHOP).status().await, 201);
 }
 
 /// Every page of `source` as (url, holds knowledge, over the limit).
-async fn pages(
-    app: &TestApp,
-    owner: &crate::helpers::Owner,
-    source: i64,
-) -> Vec<(String, bool, bool)> {
-    let detail: Value = app
-        .get_as(owner, &format!("/api/sources/{source}"))
+async fn pages(app: &TestApp, owner: &Owner, source: i64) -> Vec<(String, bool, bool)> {
+    app.source(owner, source)
         .await
-        .json()
-        .await
-        .unwrap();
-    detail["pages"]
-        .as_array()
-        .unwrap()
-        .iter()
+        .pages
+        .into_iter()
         .map(|p| {
-            (
-                p["url"].as_str().unwrap().to_owned(),
-                matches!(p["outcome"].as_str(), Some("indexed" | "unchanged")),
-                p["over_limit"].as_bool().unwrap(),
-            )
+            let knows = matches!(p.outcome.as_str(), "indexed" | "unchanged");
+            (p.url, knows, p.over_limit)
         })
         .collect()
 }
@@ -183,8 +149,7 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
     let app = spawn_app_with(
         move |c| {
             c.crawler.allow = vec![addr];
-            c.jobs.poll_millis = 50;
-            c.jobs.lease_secs = 5;
+            no_workers(c);
             unlimited_rates(c);
         },
         AppOptions::default(),
@@ -192,17 +157,12 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
     .await;
     let owner = app.sign_in("ada@example.com").await;
     let store = &app.state.store;
-    store
-        .set_plan(owner.account, "enterprise", witzo_store::now())
-        .await
-        .unwrap();
+    app.set_plan(&owner, "enterprise").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let (id, key) = (
-        widget["id"].as_i64().unwrap(),
-        widget["key"].as_str().unwrap().to_owned(),
-    );
-    let (website, job) = add_site(&app, &owner, id, &format!("http://{addr}/")).await;
-    assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
+    let id = widget.id;
+    let (website, job) = app.add_site(&owner, id, &format!("http://{addr}/")).await;
+    app.drain_jobs().await;
+    assert_eq!(app.job(&owner, job).await.status, "succeeded");
     let files: Vec<(&'static str, Vec<u8>)> = [
         "a.txt", "b.txt", "c.txt", "d.txt", "e.txt", "f.txt", "g.txt", "h.txt",
     ]
@@ -214,25 +174,13 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
         )
     })
     .collect();
-    let uploaded: Value = upload(&app, &owner, id, files)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        wait_job(&app, &owner, uploaded["job_id"].as_i64().unwrap()).await["status"],
-        "succeeded"
-    );
+    let uploaded = app.upload_documents(&owner, id, files).await;
+    app.drain_jobs().await;
+    assert_eq!(app.job(&owner, uploaded.job_id).await.status, "succeeded");
     for n in 1..=12 {
-        lead(&app, &key, n).await;
+        lead(&app, &widget, n).await;
     }
-    let chunks_before = store
-        .knowledge_of(WidgetId::from_raw(id))
-        .await
-        .unwrap()
-        .len();
+    let chunks_before = app.knowledge(id).await.len();
     assert_eq!(
         meters(&app, &owner).await[1..4],
         [
@@ -243,10 +191,7 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
     );
 
     // The downgrade.
-    store
-        .set_plan(owner.account, "free", witzo_store::now())
-        .await
-        .unwrap();
+    app.set_plan(&owner, "free").await;
     assert_eq!(
         meters(&app, &owner).await[1..4],
         [
@@ -264,59 +209,32 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
         "the oldest 15 stay within the limit"
     );
     assert_eq!(
-        store
-            .knowledge_of(WidgetId::from_raw(id))
-            .await
-            .unwrap()
-            .len(),
+        app.knowledge(id).await.len(),
         chunks_before,
         "every chunk still answers"
     );
     let source_page = app
-        .get_as(&owner, &format!("/app/sources/{website}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .page_as(&owner, &format!("/app/sources/{website}"))
+        .await;
     assert_eq!(source_page.matches("data-over-limit=\"1\"").count(), 25);
 
     // Chat keeps answering, from the pages over the limit too.
-    let reply: Value = app
-        .public(
-            Method::POST,
-            &format!("/v1/chat?key={key}"),
-            Some("https://shop.example.com"),
-            Some(&json!({"visitor_id": visitor(), "message": "Tell me about Product 39"})),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let reply = app
+        .chat(&widget, "Tell me about Product 39")
+        .from(SHOP)
+        .reply()
+        .await;
     assert!(
-        reply["sources"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["url"].as_str().is_some_and(|u| u.ends_with("/p39"))),
-        "{reply}"
+        reply.urls().iter().any(|u| u.ends_with("/p39")),
+        "{reply:?}"
     );
 
     // Re-training re-processes only what is within the limit.
     edition(&site, 39, "smoky");
-    let retrain = app
-        .send_as(
-            &owner,
-            Method::POST,
-            &format!("/api/sources/{website}/retrain"),
-            None,
-        )
-        .await;
-    assert_eq!(retrain.status().as_u16(), 202);
-    let job = retrain.json::<Value>().await.unwrap()["job_id"]
-        .as_i64()
-        .unwrap();
-    assert_eq!(wait_job(&app, &owner, job).await["status"], "succeeded");
-    let knowledge = store.knowledge_of(WidgetId::from_raw(id)).await.unwrap();
+    let job = app.retrain(&owner, website).await;
+    app.drain_jobs().await;
+    assert_eq!(app.job(&owner, job).await.status, "succeeded");
+    let knowledge = app.knowledge(id).await;
     let text_of = |path: &str| {
         knowledge
             .iter()
@@ -343,20 +261,11 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
         .into_iter()
         .find(|s| s.kind == "documents")
         .unwrap();
-    let retrain = app
-        .send_as(
-            &owner,
-            Method::POST,
-            &format!("/api/sources/{}/retrain", documents.id.get()),
-            None,
-        )
-        .await;
-    let job = retrain.json::<Value>().await.unwrap()["job_id"]
-        .as_i64()
-        .unwrap();
-    let done = wait_job(&app, &owner, job).await;
-    assert_eq!(done["status"], "succeeded");
-    let progress: Value = serde_json::from_str(done["progress"].as_str().unwrap()).unwrap();
+    let job = app.retrain(&owner, documents.id.get()).await;
+    app.drain_jobs().await;
+    let done = app.job(&owner, job).await;
+    assert_eq!(done.status, "succeeded");
+    let progress = done.progress();
     assert_eq!(
         (&progress["total"], &progress["indexed"]),
         (&json!(4), &json!(4)),
@@ -383,62 +292,49 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
 
     // New pages and documents are refused, with the figures and the plan that lifts it.
     let more = app
-        .send_as(
-            &owner,
-            Method::POST,
-            &format!("/api/widgets/{id}/sources"),
-            Some(&json!({"url": format!("http://{addr}/other")})),
-        )
+        .add_source(&owner, id, &json!({"url": format!("http://{addr}/other")}))
         .await;
-    assert_eq!(more.status().as_u16(), 403);
-    let body: Value = more.json().await.unwrap();
+    let body = error(more, 403).await;
     assert_eq!(
         (
-            &body["code"],
-            &body["used"],
-            &body["limit"],
-            &body["plan"],
-            &body["upgrade_to"]
+            body.code.as_str(),
+            body.used,
+            body.limit,
+            body.plan.as_deref(),
+            body.upgrade_to.as_deref()
         ),
         (
-            &json!("plan_limit_pages"),
-            &json!(40),
-            &json!(15),
-            &json!("free"),
-            &json!("standard")
+            "plan_limit_pages",
+            Some(40),
+            Some(15),
+            Some("free"),
+            Some("standard")
         )
     );
-    let refused = upload(&app, &owner, id, vec![("i.txt", b"More notes.".to_vec())])
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(refused.status().as_u16(), 403);
-    let body: Value = refused.json().await.unwrap();
+    let refused = app
+        .upload(&owner, id, vec![("i.txt", b"More notes.".to_vec())])
+        .await;
+    let body = error(refused, 403).await;
     assert_eq!(
         (
-            &body["code"],
-            &body["used"],
-            &body["limit"],
-            &body["upgrade_to"]
+            body.code.as_str(),
+            body.used,
+            body.limit,
+            body.upgrade_to.as_deref()
         ),
-        (
-            &json!("plan_limit_documents"),
-            &json!(8),
-            &json!(4),
-            &json!("basic")
-        )
+        ("plan_limit_documents", Some(8), Some(4), Some("basic"))
     );
     // A new lead is kept, locked.
-    lead(&app, &key, 13).await;
+    lead(&app, &widget, 13).await;
     assert_eq!(
         meters(&app, &owner).await[3],
         meter("leads", 13, Some(3), 10)
     );
     // Locked leads are listed without their details; the oldest three show.
-    let listed: Vec<Value> = app.get_as(&owner, "/api/leads").await.json().await.unwrap();
+    let listed = app.leads(&owner).await;
     let visible: Vec<&str> = listed
         .iter()
-        .filter_map(|l| l["contact"]["email"].as_str())
+        .filter_map(|l| l.contact.as_ref()?.email.as_deref())
         .collect();
     assert_eq!(
         visible,
@@ -452,10 +348,10 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
     assert!(
         listed
             .iter()
-            .filter(|l| l["locked"] == true)
-            .all(|l| l["contact"].is_null())
+            .filter(|l| l.locked)
+            .all(|l| l.contact.is_none())
     );
-    let page = app.get_as(&owner, "/app/leads").await.text().await.unwrap();
+    let page = app.page_as(&owner, "/app/leads").await;
     assert_eq!(page.matches("data-locked-lead=\"1\"").count(), 10);
     assert!(
         !page.contains("lead13@example.org"),
@@ -464,10 +360,7 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
     assert!(page.contains("lead1@example.org"));
 
     // An upgrade lifts every mark at once.
-    store
-        .set_plan(owner.account, "enterprise", witzo_store::now())
-        .await
-        .unwrap();
+    app.set_plan(&owner, "enterprise").await;
     assert_eq!(
         meters(&app, &owner).await[1..4],
         [
@@ -476,7 +369,7 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
             meter("leads", 13, None, 0),
         ]
     );
-    let page = app.get_as(&owner, "/app/leads").await.text().await.unwrap();
+    let page = app.page_as(&owner, "/app/leads").await;
     assert!(
         page.contains("lead13@example.org"),
         "an upgrade shows every lead"

@@ -4,91 +4,21 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{Owner, TestApp, error_code, spawn_app, visitor};
-
-pub const SHOP: &str = "https://shop.example.com";
-
-/// An app, Ada signed in, and her widget (allowed on shop.example.com).
-pub async fn ada_with_widget() -> (TestApp, Owner, Value) {
-    let app = spawn_app().await;
-    let ada = app.sign_in("ada@example.com").await;
-    let widget = app.create_widget(&ada, &["shop.example.com"]).await;
-    (app, ada, widget)
-}
-
-pub fn id(widget: &Value) -> i64 {
-    widget["id"].as_i64().unwrap()
-}
-
-pub async fn add_pair(
-    app: &TestApp,
-    owner: &Owner,
-    widget: i64,
-    question: &str,
-    answer: &str,
-) -> reqwest::Response {
-    let body = json!({"question": question, "answer": answer});
-    app.send_as(
-        owner,
-        Method::POST,
-        &format!("/api/widgets/{widget}/qa"),
-        Some(&body),
-    )
-    .await
-}
-
-pub async fn pairs(app: &TestApp, owner: &Owner, widget: i64) -> Vec<Value> {
-    app.get_as(owner, &format!("/api/widgets/{widget}/qa"))
-        .await
-        .json()
-        .await
-        .unwrap()
-}
-
-/// A visitor's question to the widget, from the shop's pages.
-pub async fn ask(app: &TestApp, widget: &Value, message: &str) -> Value {
-    let body = json!({"visitor_id": visitor(), "message": message});
-    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
-    let response = app
-        .public(Method::POST, &path, Some(SHOP), Some(&body))
-        .await;
-    assert_eq!(response.status().as_u16(), 200);
-    response.json().await.unwrap()
-}
-
-pub fn import(
-    app: &TestApp,
-    owner: &Owner,
-    widget: i64,
-    file: Vec<u8>,
-    replace: bool,
-) -> reqwest::RequestBuilder {
-    let mut form = reqwest::multipart::Form::new().part(
-        "file",
-        reqwest::multipart::Part::bytes(file).file_name("qa.csv"),
-    );
-    if replace {
-        form = form.text("replace", "true");
-    }
-    app.client
-        .post(app.url(&format!("/api/widgets/{widget}/qa/import")))
-        .header("cookie", &owner.cookie)
-        .header("x-csrf-token", &owner.csrf)
-        .multipart(form)
-}
+use crate::helpers::views::Cited;
+use crate::helpers::{SHOP, app_with_widget, error, error_code};
 
 #[tokio::test]
 async fn owners_add_list_edit_and_delete_their_answers() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
-    let added = add_pair(
-        &app,
-        &ada,
-        w,
-        "  How much is a teeth cleaning? ",
-        "80 EUR.\r\nBook online.",
-    )
-    .await;
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
+    let added = app
+        .add_pair(
+            &ada,
+            w,
+            "  How much is a teeth cleaning? ",
+            "80 EUR.\r\nBook online.",
+        )
+        .await;
     assert_eq!(added.status().as_u16(), 201);
     let added: Value = added.json().await.unwrap();
     assert_eq!(
@@ -105,7 +35,7 @@ async fn owners_add_list_edit_and_delete_their_answers() {
     );
     assert!(added.get("account_id").is_none(), "{added}");
     let qa = added["id"].as_i64().unwrap();
-    assert_eq!(pairs(&app, &ada, w).await, std::slice::from_ref(&added));
+    assert_eq!(app.pairs(&ada, w).await, std::slice::from_ref(&added));
 
     let path = format!("/api/widgets/{w}/qa/{qa}");
     let edited: Value = app
@@ -136,14 +66,13 @@ async fn owners_add_list_edit_and_delete_their_answers() {
         ),
     ] {
         let refused = app.send_as(&ada, Method::PUT, &path, Some(&body)).await;
-        assert_eq!(refused.status().as_u16(), 422);
-        let error: Value = refused.json().await.unwrap();
+        let refused = error(refused, 422).await;
         assert_eq!(
-            (error["code"].as_str(), error["field"].as_str()),
-            (Some("validation_failed"), Some(field))
+            (refused.code.as_str(), refused.field.as_deref()),
+            ("validation_failed", Some(field))
         );
     }
-    let unknown = add_pair(&app, &ada, w, "q", "a").await;
+    let unknown = app.add_pair(&ada, w, "q", "a").await;
     assert_eq!(unknown.status().as_u16(), 201);
     let extra = json!({"question": "q", "answer": "a", "account_id": 1});
     let refused = app
@@ -167,59 +96,41 @@ async fn owners_add_list_edit_and_delete_their_answers() {
         error_code(app.send_as(&ada, Method::DELETE, &path, None).await, 404).await,
         "not_found"
     );
-    assert_eq!(pairs(&app, &ada, w).await.len(), 1);
+    assert_eq!(app.pairs(&ada, w).await.len(), 1);
 }
 
 #[tokio::test]
 async fn a_paraphrase_gets_the_owners_answer_verbatim_with_one_source() {
-    let (app, ada, widget) = ada_with_widget().await;
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
     let answer =
         "A cleaning costs 80 EUR (40 with insurance).\n\nBook at https://shop.example.com/book";
-    add_pair(
-        &app,
-        &ada,
-        id(&widget),
-        "How much is a teeth cleaning?",
-        answer,
-    )
-    .await;
+    app.add_pair(&ada, widget.id, "How much is a teeth cleaning?", answer)
+        .await;
 
-    let reply = ask(&app, &widget, "What does a cleaning cost?").await;
-    assert_eq!(reply["answer"], answer);
+    let reply = app
+        .chat(&widget, "What does a cleaning cost?")
+        .from(SHOP)
+        .reply()
+        .await;
+    assert_eq!(reply.answer, answer);
     assert_eq!(
-        reply["sources"],
-        json!([{"title": "Answer from Shop chat", "url": null}])
+        reply.sources,
+        [Cited {
+            title: "Answer from Shop chat".to_owned(),
+            url: None
+        }]
     );
-    assert_eq!(reply["usage"]["remaining"], 99, "metered like any answer");
-    let transcript: Value = app
-        .get_as(
-            &ada,
-            &format!(
-                "/api/conversations/{}",
-                reply["conversation_id"].as_str().unwrap()
-            ),
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
-    let messages = transcript["messages"].as_array().unwrap();
-    assert_eq!(
-        (messages.len(), messages[1]["body"].as_str()),
-        (2, Some(answer))
-    );
+    assert_eq!(reply.usage.remaining, Some(99), "metered like any answer");
+    let messages = app.transcript(&ada, &reply.conversation_id).await.messages;
+    assert_eq!((messages.len(), messages[1].body.as_str()), (2, answer));
 
     // Streamed, the same words arrive as tokens, then the one source.
-    let body = json!({"visitor_id": visitor(), "message": "how much is a TEETH cleaning"});
     let stream = app
-        .client
-        .post(app.url(&format!("/v1/chat?key={}", widget["key"].as_str().unwrap())))
-        .header("origin", SHOP)
-        .header("accept", "text/event-stream")
-        .json(&body)
+        .chat(&widget, "how much is a TEETH cleaning")
+        .from(SHOP)
+        .streamed()
         .send()
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();
@@ -239,38 +150,34 @@ async fn a_paraphrase_gets_the_owners_answer_verbatim_with_one_source() {
 
 #[tokio::test]
 async fn a_question_that_only_shares_a_word_gets_the_normal_answer() {
-    let (app, ada, widget) = ada_with_widget().await;
-    add_pair(
-        &app,
-        &ada,
-        id(&widget),
-        "How much is a teeth cleaning?",
-        "80 EUR.",
-    )
-    .await;
-    let reply = ask(&app, &widget, "Do you sell cleaning products?").await;
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    app.add_pair(&ada, widget.id, "How much is a teeth cleaning?", "80 EUR.")
+        .await;
+    let reply = app
+        .chat(&widget, "Do you sell cleaning products?")
+        .from(SHOP)
+        .reply()
+        .await;
     assert!(
-        reply["answer"]
-            .as_str()
-            .unwrap()
-            .starts_with("I don't have any knowledge yet"),
-        "{reply}"
+        reply.answer.starts_with("I don't have any knowledge yet"),
+        "{reply:?}"
     );
-    assert_eq!(reply["sources"], json!([]));
+    assert!(reply.sources.is_empty(), "{reply:?}");
 }
 
 #[tokio::test]
 async fn every_qa_route_is_not_found_for_another_accounts_widget_or_pair() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
-    let pair: Value = add_pair(&app, &ada, w, "Ada's?", "Ada's.")
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
+    let pair: Value = app
+        .add_pair(&ada, w, "Ada's?", "Ada's.")
         .await
         .json()
         .await
         .unwrap();
     let qa = pair["id"].as_i64().unwrap();
     let bob = app.sign_in("bob@example.com").await;
-    let bobs = id(&app.create_widget(&bob, &["bob.example.com"]).await);
+    let bobs = app.create_widget(&bob, &["bob.example.com"]).await.id;
     let body = json!({"question": "Stolen?", "answer": "Stolen."});
     for widget in [w, bobs] {
         // Ada's pair through her widget, and through Bob's own widget.
@@ -301,52 +208,44 @@ async fn every_qa_route_is_not_found_for_another_accounts_widget_or_pair() {
             "{method} {path}"
         );
     }
-    let stolen = import(
-        &app,
-        &bob,
-        w,
-        b"question,answer\nStolen?,Stolen.\n".to_vec(),
-        true,
-    )
-    .send()
-    .await
-    .unwrap();
+    let stolen = app
+        .import_qa(
+            &bob,
+            w,
+            b"question,answer\nStolen?,Stolen.\n".to_vec(),
+            true,
+        )
+        .await;
     assert_eq!(error_code(stolen, 404).await, "not_found");
-    assert_eq!(
-        pairs(&app, &ada, w).await,
-        [pair],
-        "Ada's answers unchanged"
-    );
-    assert!(pairs(&app, &bob, bobs).await.is_empty());
+    assert_eq!(app.pairs(&ada, w).await, [pair], "Ada's answers unchanged");
+    assert!(app.pairs(&bob, bobs).await.is_empty());
 }
 
 #[tokio::test]
 async fn pairs_count_against_the_plans_document_limit() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
     // The Free plan allows 4 documents.
     for n in 0..4 {
         assert_eq!(
-            add_pair(&app, &ada, w, &format!("Question {n}?"), "Answer.")
+            app.add_pair(&ada, w, &format!("Question {n}?"), "Answer.")
                 .await
                 .status()
                 .as_u16(),
             201
         );
     }
-    let over = add_pair(&app, &ada, w, "One more?", "No.").await;
-    assert_eq!(over.status().as_u16(), 403);
-    let body: Value = over.json().await.unwrap();
+    let over = error(app.add_pair(&ada, w, "One more?", "No.").await, 403).await;
     assert_eq!(
         (
-            body["code"].as_str(),
-            body["used"].as_i64(),
-            body["limit"].as_i64(),
-            body["plan"].as_str(),
-            body["upgrade_to"].as_str()
+            over.code.as_str(),
+            over.used,
+            over.limit,
+            over.plan.as_deref(),
+            over.upgrade_to.as_deref()
         ),
         (
-            Some("plan_limit_documents"),
+            "plan_limit_documents",
             Some(4),
             Some(4),
             Some("free"),
@@ -354,32 +253,26 @@ async fn pairs_count_against_the_plans_document_limit() {
         )
     );
     let file = b"question,answer\nOne more?,No.\n".to_vec();
-    let refused = import(&app, &ada, w, file.clone(), false)
-        .send()
-        .await
-        .unwrap();
+    let refused = app.import_qa(&ada, w, file.clone(), false).await;
     assert_eq!(error_code(refused, 403).await, "plan_limit_documents");
-    let upload = crate::training::upload(
-        &app,
-        &ada,
-        w,
-        vec![("faq.txt", b"We open at nine.".to_vec())],
-    );
-    let refused: Value = upload.send().await.unwrap().json().await.unwrap();
+    let upload = app
+        .upload(&ada, w, vec![("faq.txt", b"We open at nine.".to_vec())])
+        .await;
+    let refused = error(upload, 403).await;
     assert_eq!(
-        (refused["code"].as_str(), refused["used"].as_i64()),
-        (Some("plan_limit_documents"), Some(4))
+        (refused.code.as_str(), refused.used),
+        ("plan_limit_documents", Some(4))
     );
-    assert_eq!(pairs(&app, &ada, w).await.len(), 4);
+    assert_eq!(app.pairs(&ada, w).await.len(), 4);
 
     // Replacing the four with a file of four fits.
     let four = b"question,answer\nA?,A.\nB?,B.\nC?,C.\nD?,D.\n".to_vec();
-    let replaced = import(&app, &ada, w, four, true).send().await.unwrap();
+    let replaced = app.import_qa(&ada, w, four, true).await;
     assert_eq!(
         replaced.json::<Value>().await.unwrap(),
         json!({"imported": 4, "total": 4})
     );
-    let billing: Value = app.get_as(&ada, "/api/billing").await.json().await.unwrap();
+    let billing = app.billing(&ada).await;
     let documents = billing["meters"]
         .as_array()
         .unwrap()

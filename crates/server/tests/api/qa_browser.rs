@@ -3,13 +3,11 @@
 //! words.
 
 use fantoccini::Locator;
-use serde_json::{Value, json};
+use serde_json::json;
 use witzo_server::app::AppOptions;
 
-use crate::browser::{Driver, wait_for_text};
-use crate::helpers::spawn_app_with;
-use crate::qa::id;
-use crate::widget_browser::{host_site, poll};
+use crate::helpers::chromium::{Driver, host_site, poll, wait_for_text};
+use crate::helpers::{no_workers, spawn_app_with};
 
 /// Sends `message` in the embedded widget and returns the text of the
 /// assistant's `nth` finished answer.
@@ -29,20 +27,16 @@ async fn say(browser: &fantoccini::Client, message: &str, nth: usize) -> String 
 
 #[tokio::test]
 async fn an_owner_corrects_an_answer_in_the_transcript_and_the_next_visitor_gets_it() {
-    let app = spawn_app_with(|c| c.jobs.poll_millis = 50, AppOptions::default()).await;
+    let app = spawn_app_with(no_workers, AppOptions::default()).await;
     let ada = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&ada, &["localhost"]).await;
     let faq = b"Opening hours\n\nWe open at nine every weekday and close at six.".to_vec();
-    let uploaded: Value = crate::training::upload(&app, &ada, id(&widget), vec![("faq.txt", faq)])
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = crate::training::wait_job(&app, &ada, uploaded["job_id"].as_i64().unwrap()).await;
-    assert_eq!(job["status"], "succeeded");
-    let port = host_site(widget["embed_snippet"].as_str().unwrap().to_owned()).await;
+    let uploaded = app
+        .upload_documents(&ada, widget.id, vec![("faq.txt", faq)])
+        .await;
+    app.drain_jobs().await;
+    assert_eq!(app.job(&ada, uploaded.job_id).await.status, "succeeded");
+    let port = host_site(widget.embed_snippet.clone()).await;
     let driver = Driver::start().await;
     let browser = driver.browser().await;
 
@@ -57,13 +51,8 @@ async fn an_owner_corrects_an_answer_in_the_transcript_and_the_next_visitor_gets
     assert!(!first.contains("80 EUR"), "{first}");
 
     // The owner corrects that answer in the transcript.
-    let list: Vec<Value> = app
-        .get_as(&ada, &format!("/api/widgets/{}/conversations", id(&widget)))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let conversation = list[0]["public_id"].as_str().unwrap();
+    let list = app.conversations(&ada, widget.id).await;
+    let conversation = &list[0].public_id;
     browser.goto(&app.url("/app/sign-in")).await.unwrap();
     let token = ada.cookie.split_once('=').unwrap().1.to_owned();
     let cookie = format!(
@@ -127,12 +116,7 @@ async fn an_owner_corrects_an_answer_in_the_transcript_and_the_next_visitor_gets
         answer.contains("Answer from Shop chat"),
         "the one source: {answer}"
     );
-    let list: Vec<Value> = app
-        .get_as(&ada, &format!("/api/widgets/{}/conversations", id(&widget)))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.conversations(&ada, widget.id).await;
     assert_eq!(list.len(), 2, "a new visitor's conversation");
     browser.close().await.unwrap();
 }

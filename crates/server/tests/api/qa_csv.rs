@@ -3,27 +3,26 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::error_code;
-use crate::qa::{ada_with_widget, add_pair, id, import, pairs};
+use crate::helpers::{ErrorBody, app_with_widget, error_code, header};
 
 #[tokio::test]
 async fn csv_import_keeps_formula_cells_as_text_and_export_escapes_them() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
     let file = "question,answer\n\
         =HYPERLINK(\"http://evil.example\"),+1 call us\n\
         -2 discount?,@SUM(A1)\n\
         \"Multi-line, quoted?\",\"Yes,\nit works\"\n";
-    let imported = import(&app, &ada, w, file.as_bytes().to_vec(), false)
-        .send()
-        .await
-        .unwrap();
+    let imported = app
+        .import_qa(&ada, w, file.as_bytes().to_vec(), false)
+        .await;
     assert_eq!(imported.status().as_u16(), 200);
     assert_eq!(
         imported.json::<Value>().await.unwrap(),
         json!({"imported": 3, "total": 3})
     );
-    let stored: Vec<(String, String)> = pairs(&app, &ada, w)
+    let stored: Vec<(String, String)> = app
+        .pairs(&ada, w)
         .await
         .iter()
         .map(|p| {
@@ -57,11 +56,11 @@ async fn csv_import_keeps_formula_cells_as_text_and_export_escapes_them() {
         .await;
     assert_eq!(export.status().as_u16(), 200);
     assert_eq!(
-        crate::helpers::header(&export, "content-type"),
+        header(&export, "content-type"),
         Some("text/csv; charset=utf-8")
     );
     assert_eq!(
-        crate::helpers::header(&export, "content-disposition"),
+        header(&export, "content-disposition"),
         Some(format!("attachment; filename=\"qa-{w}.csv\"").as_str())
     );
     let text = export.text().await.unwrap();
@@ -73,15 +72,13 @@ async fn csv_import_keeps_formula_cells_as_text_and_export_escapes_them() {
          \"Multi-line, quoted?\",\"Yes,\nit works\"\n"
     );
     // The exported file imports back to the same pairs.
-    let again = import(&app, &ada, w, text.into_bytes(), true)
-        .send()
-        .await
-        .unwrap();
+    let again = app.import_qa(&ada, w, text.into_bytes(), true).await;
     assert_eq!(
         again.json::<Value>().await.unwrap(),
         json!({"imported": 3, "total": 3})
     );
-    let round: Vec<String> = pairs(&app, &ada, w)
+    let round: Vec<String> = app
+        .pairs(&ada, w)
         .await
         .iter()
         .map(|p| p["question"].as_str().unwrap().to_owned())
@@ -94,14 +91,14 @@ async fn csv_import_keeps_formula_cells_as_text_and_export_escapes_them() {
 
 #[tokio::test]
 async fn a_bad_import_is_refused_whole_and_imports_nothing() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
-    add_pair(&app, &ada, w, "Kept?", "Kept.").await;
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
+    app.add_pair(&ada, w, "Kept?", "Kept.").await;
     let (app, ada) = (&app, &ada);
     let refused = |file: Vec<u8>, replace: bool| async move {
-        let response = import(app, ada, w, file, replace).send().await.unwrap();
+        let response = app.import_qa(ada, w, file, replace).await;
         let status = response.status().as_u16();
-        let body: Value = response.json().await.unwrap();
+        let body: ErrorBody = response.json().await.unwrap();
         (status, body)
     };
 
@@ -111,16 +108,16 @@ async fn a_bad_import_is_refused_whole_and_imports_nothing() {
     }
     let (status, body) = refused(huge, true).await;
     assert_eq!(
-        (status, body["code"].as_str()),
-        (413, Some("payload_too_large")),
-        "{body}"
+        (status, body.code.as_str()),
+        (413, "payload_too_large"),
+        "{body:?}"
     );
 
     let (status, body) = refused(b"question,answer\nfine,fine\ncaf\xe9,bad\n".to_vec(), true).await;
     assert_eq!(
-        (status, body["code"].as_str()),
-        (422, Some("invalid_encoding")),
-        "{body}"
+        (status, body.code.as_str()),
+        (422, "invalid_encoding"),
+        "{body:?}"
     );
 
     for wrong in [
@@ -131,54 +128,42 @@ async fn a_bad_import_is_refused_whole_and_imports_nothing() {
     ] {
         let (status, body) = refused(wrong.as_bytes().to_vec(), true).await;
         assert_eq!(
-            (status, body["code"].as_str()),
-            (422, Some("invalid_columns")),
-            "{wrong}: {body}"
+            (status, body.code.as_str()),
+            (422, "invalid_columns"),
+            "{wrong}: {body:?}"
         );
     }
     let (status, body) = refused(b"question,answer\nfine,fine\nshort row\n".to_vec(), true).await;
     assert_eq!(
-        (status, body["code"].as_str(), body["row"].as_i64()),
-        (422, Some("invalid_columns"), Some(3))
+        (status, body.code.as_str(), body.row),
+        (422, "invalid_columns", Some(3))
     );
 
     let (status, body) = refused(b"question,answer\nfine,fine\nempty,\n".to_vec(), true).await;
     assert_eq!(
-        (
-            status,
-            body["code"].as_str(),
-            body["row"].as_i64(),
-            body["column"].as_str()
-        ),
-        (422, Some("invalid_cell"), Some(3), Some("answer"))
+        (status, body.code.as_str(), body.row, body.column.as_deref()),
+        (422, "invalid_cell", Some(3), Some("answer"))
     );
-    assert_eq!(body["message"], "Row 3: answer must not be empty.");
+    assert_eq!(body.message, "Row 3: answer must not be empty.");
     let long = format!(
         "question,answer\nfine,fine\nfine,fine\n{},a\n",
         "q".repeat(501)
     );
     let (status, body) = refused(long.into_bytes(), false).await;
     assert_eq!(
-        (
-            status,
-            body["code"].as_str(),
-            body["row"].as_i64(),
-            body["column"].as_str()
-        ),
-        (422, Some("invalid_cell"), Some(4), Some("question"))
+        (status, body.code.as_str(), body.row, body.column.as_deref()),
+        (422, "invalid_cell", Some(4), Some("question"))
     );
     let missing = app
-        .client
-        .post(app.url(&format!("/api/widgets/{w}/qa/import")))
-        .header("cookie", &ada.cookie)
-        .header("x-csrf-token", &ada.csrf)
-        .multipart(reqwest::multipart::Form::new().text("replace", "true"))
-        .send()
-        .await
-        .unwrap();
+        .post_multipart(
+            ada,
+            &format!("/api/widgets/{w}/qa/import"),
+            reqwest::multipart::Form::new().text("replace", "true"),
+        )
+        .await;
     assert_eq!(error_code(missing, 422).await, "missing_field");
 
-    let left = pairs(app, ada, w).await;
+    let left = app.pairs(ada, w).await;
     assert_eq!(
         (left.len(), left[0]["question"].as_str()),
         (1, Some("Kept?")),

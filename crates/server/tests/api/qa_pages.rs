@@ -1,34 +1,14 @@
 //! The Q&A dashboard: the page's forms, "Correct this answer" in a
 //! transcript, and the custom-instructions note.
 
-use serde_json::Value;
 use witzo_server::app::AppOptions;
 
-use crate::helpers::{Owner, TestApp, header, spawn_app_with};
-use crate::qa::{ada_with_widget, ask, id, pairs};
-
-/// `POST path` as `owner` with a form body (the CSRF token added).
-async fn form(
-    app: &TestApp,
-    owner: &Owner,
-    path: &str,
-    fields: &[(&str, &str)],
-) -> reqwest::Response {
-    let mut fields = fields.to_vec();
-    fields.push(("csrf_token", &owner.csrf));
-    app.client
-        .post(app.url(path))
-        .header("cookie", &owner.cookie)
-        .form(&fields)
-        .send()
-        .await
-        .unwrap()
-}
+use crate::helpers::{SHOP, app_with_widget, header, spawn_app_with};
 
 #[tokio::test]
 async fn the_qa_page_adds_edits_deletes_and_imports_through_its_forms() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
     let page = format!("/app/widgets/{w}/qa");
     let html = app
         .get_as(&ada, &format!("/app/widgets/{w}"))
@@ -41,16 +21,16 @@ async fn the_qa_page_adds_edits_deletes_and_imports_through_its_forms() {
         "linked from the widget's page"
     );
 
-    let added = form(
-        &app,
-        &ada,
-        &page,
-        &[
-            ("question", "Parking?"),
-            ("answer", "<script>alert(1)</script> Behind the shop."),
-        ],
-    )
-    .await;
+    let added = app
+        .post_form(
+            &ada,
+            &page,
+            &[
+                ("question", "Parking?"),
+                ("answer", "<script>alert(1)</script> Behind the shop."),
+            ],
+        )
+        .await;
     assert_eq!(added.status().as_u16(), 303);
     assert_eq!(
         header(&added, "location"),
@@ -66,13 +46,9 @@ async fn the_qa_page_adds_edits_deletes_and_imports_through_its_forms() {
     assert!(!html.contains("<script>alert(1)"), "escaped");
     assert!(html.contains("Visitors asking this now get your answer."));
 
-    let refused = form(
-        &app,
-        &ada,
-        &page,
-        &[("question", "Kept draft?"), ("answer", " ")],
-    )
-    .await;
+    let refused = app
+        .post_form(&ada, &page, &[("question", "Kept draft?"), ("answer", " ")])
+        .await;
     assert_eq!(refused.status().as_u16(), 422);
     let html = refused.text().await.unwrap();
     assert!(
@@ -80,23 +56,23 @@ async fn the_qa_page_adds_edits_deletes_and_imports_through_its_forms() {
         "{html}"
     );
 
-    let qa = pairs(&app, &ada, w).await[0]["id"].as_i64().unwrap();
-    let edited = form(
-        &app,
-        &ada,
-        &format!("{page}/{qa}"),
-        &[
-            ("question", "Parking?"),
-            ("answer", "Free, behind the shop."),
-        ],
-    )
-    .await;
+    let qa = app.pairs(&ada, w).await[0]["id"].as_i64().unwrap();
+    let edited = app
+        .post_form(
+            &ada,
+            &format!("{page}/{qa}"),
+            &[
+                ("question", "Parking?"),
+                ("answer", "Free, behind the shop."),
+            ],
+        )
+        .await;
     assert_eq!(
         header(&edited, "location"),
         Some(format!("{page}?notice=saved").as_str())
     );
     assert_eq!(
-        pairs(&app, &ada, w).await[0]["answer"],
+        app.pairs(&ada, w).await[0]["answer"],
         "Free, behind the shop."
     );
 
@@ -137,60 +113,54 @@ async fn the_qa_page_adds_edits_deletes_and_imports_through_its_forms() {
             .contains("Row 3: answer must not be empty.")
     );
     assert_eq!(
-        pairs(&app, &ada, w).await.len(),
+        app.pairs(&ada, w).await.len(),
         2,
         "nothing imported, nothing replaced"
     );
 
-    let deleted = form(&app, &ada, &format!("{page}/{qa}/delete"), &[]).await;
+    let deleted = app
+        .post_form(&ada, &format!("{page}/{qa}/delete"), &[])
+        .await;
     assert_eq!(
         header(&deleted, "location"),
         Some(format!("{page}?notice=deleted").as_str())
     );
-    assert_eq!(pairs(&app, &ada, w).await.len(), 1);
-    let missing = form(
-        &app,
-        &ada,
-        &format!("{page}/{qa}"),
-        &[("question", "q"), ("answer", "a")],
-    )
-    .await;
+    assert_eq!(app.pairs(&ada, w).await.len(), 1);
+    let missing = app
+        .post_form(
+            &ada,
+            &format!("{page}/{qa}"),
+            &[("question", "q"), ("answer", "a")],
+        )
+        .await;
     assert_eq!(missing.status().as_u16(), 404);
 }
 
 #[tokio::test]
 async fn correcting_an_answer_in_a_transcript_stores_the_visitor_question_as_a_pair() {
-    let (app, ada, widget) = ada_with_widget().await;
-    let w = id(&widget);
-    let reply = ask(&app, &widget, "How much is a teeth cleaning?").await;
-    let conversation = reply["conversation_id"].as_str().unwrap();
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
+    let w = widget.id;
+    let reply = app
+        .chat(&widget, "How much is a teeth cleaning?")
+        .from(SHOP)
+        .reply()
+        .await;
+    let conversation = &reply.conversation_id;
     let page = format!("/app/conversations/{conversation}");
-    let html = app.get_as(&ada, &page).await.text().await.unwrap();
+    let html = app.page_as(&ada, &page).await;
     assert_eq!(
         html.matches("Correct this answer").count(),
         1,
         "one per assistant message"
     );
-    let transcript: Value = app
-        .get_as(&ada, &format!("/api/conversations/{conversation}"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    let visitor = transcript["messages"][0]["public_id"]
-        .as_str()
-        .unwrap()
-        .to_owned();
-    let answer = reply["message_id"].as_str().unwrap();
+    let transcript = app.transcript(&ada, conversation).await;
+    let visitor = transcript.messages[0].public_id.clone();
+    let answer = reply.message_id.as_str();
 
     let correct = format!("{page}/correct");
-    let refused = form(
-        &app,
-        &ada,
-        &correct,
-        &[("message_id", answer), ("answer", "")],
-    )
-    .await;
+    let refused = app
+        .post_form(&ada, &correct, &[("message_id", answer), ("answer", "")])
+        .await;
     assert_eq!(refused.status().as_u16(), 422);
     assert!(
         refused
@@ -199,41 +169,41 @@ async fn correcting_an_answer_in_a_transcript_stores_the_visitor_question_as_a_p
             .unwrap()
             .contains("data-code=\"validation_failed\"")
     );
-    let not_an_answer = form(
-        &app,
-        &ada,
-        &correct,
-        &[("message_id", &visitor), ("answer", "80 EUR.")],
-    )
-    .await;
+    let not_an_answer = app
+        .post_form(
+            &ada,
+            &correct,
+            &[("message_id", &visitor), ("answer", "80 EUR.")],
+        )
+        .await;
     assert_eq!(not_an_answer.status().as_u16(), 404);
     let bob = app.sign_in("bob@example.com").await;
-    let stolen = form(
-        &app,
-        &bob,
-        &correct,
-        &[("message_id", answer), ("answer", "Stolen.")],
-    )
-    .await;
+    let stolen = app
+        .post_form(
+            &bob,
+            &correct,
+            &[("message_id", answer), ("answer", "Stolen.")],
+        )
+        .await;
     assert_eq!(stolen.status().as_u16(), 404);
-    assert!(pairs(&app, &ada, w).await.is_empty());
+    assert!(app.pairs(&ada, w).await.is_empty());
 
-    let saved = form(
-        &app,
-        &ada,
-        &correct,
-        &[
-            ("message_id", answer),
-            ("answer", "A cleaning costs 80 EUR."),
-        ],
-    )
-    .await;
+    let saved = app
+        .post_form(
+            &ada,
+            &correct,
+            &[
+                ("message_id", answer),
+                ("answer", "A cleaning costs 80 EUR."),
+            ],
+        )
+        .await;
     assert_eq!(saved.status().as_u16(), 303);
     assert_eq!(
         header(&saved, "location"),
         Some(format!("{page}?notice=corrected").as_str())
     );
-    let stored = pairs(&app, &ada, w).await;
+    let stored = app.pairs(&ada, w).await;
     assert_eq!(
         (
             stored.len(),
@@ -246,25 +216,20 @@ async fn correcting_an_answer_in_a_transcript_stores_the_visitor_question_as_a_p
             Some("A cleaning costs 80 EUR.")
         )
     );
-    assert_eq!(
-        ask(&app, &widget, "What does a cleaning cost?").await["answer"],
-        "A cleaning costs 80 EUR."
-    );
+    let corrected = app
+        .chat(&widget, "What does a cleaning cost?")
+        .from(SHOP)
+        .reply()
+        .await;
+    assert_eq!(corrected.answer, "A cleaning costs 80 EUR.");
 }
 
 #[tokio::test]
 async fn the_custom_instructions_note_shows_only_while_no_llm_is_configured() {
-    let (app, ada, widget) = ada_with_widget().await;
+    let (app, ada, widget) = app_with_widget(&["shop.example.com"]).await;
     let note = "Only followed when an LLM is configured";
-    let page = format!("/app/widgets/{}", id(&widget));
-    assert!(
-        app.get_as(&ada, &page)
-            .await
-            .text()
-            .await
-            .unwrap()
-            .contains(note)
-    );
+    let page = format!("/app/widgets/{}", widget.id);
+    assert!(app.page_as(&ada, &page).await.contains(note));
 
     let with_llm = spawn_app_with(
         |c| c.answers.llm.base_url = Some(url::Url::parse("http://127.0.0.1:9/v1/").unwrap()),
@@ -274,10 +239,7 @@ async fn the_custom_instructions_note_shows_only_while_no_llm_is_configured() {
     let ada = with_llm.sign_in("ada@example.com").await;
     let widget = with_llm.create_widget(&ada, &["shop.example.com"]).await;
     let html = with_llm
-        .get_as(&ada, &format!("/app/widgets/{}", id(&widget)))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .page_as(&ada, &format!("/app/widgets/{}", widget.id))
+        .await;
     assert!(html.contains("Custom instructions for the assistant") && !html.contains(note));
 }

@@ -1,5 +1,7 @@
 use serde_json::Value;
 
+use crate::helpers::mailbox::code_in;
+use crate::helpers::pages::hidden_csrf;
 use crate::helpers::{browser, error_code, header, spawn_app_with_mail};
 
 #[tokio::test]
@@ -15,7 +17,7 @@ async fn the_right_code_signs_in_and_creates_the_account_on_first_use() {
         message.contains("multipart/alternative"),
         "plain text and HTML: {message}"
     );
-    let code = crate::mailbox::code_in(&message);
+    let code = code_in(&message);
 
     let response = app.verify_code(&client, "ada@example.com", &code).await;
     assert_eq!(response.status().as_u16(), 200);
@@ -292,11 +294,4 @@ async fn signed_out_pages_redirect_to_sign_in() {
             "{path}"
         );
     }
-}
-
-/// The value of the first hidden `csrf_token` input of a page.
-pub fn hidden_csrf(html: &str) -> String {
-    let marker = r#"name="csrf_token" value=""#;
-    let at = html.find(marker).expect("a csrf_token field") + marker.len();
-    html[at..].split('"').next().unwrap().to_owned()
 }

@@ -7,7 +7,10 @@ use witzo_server::app::AppOptions;
 use witzo_store::domain::EmailAddress;
 use witzo_store::domain::SubscriptionStatus;
 
-use crate::helpers::{TestApp, spawn_app_with, unlimited_rates, visitor};
+use crate::helpers::{
+    SHOP, TestApp, error_code, no_workers, spawn_app, spawn_app_with, spawn_app_with_mail,
+    unlimited_rates, visitor,
+};
 
 async fn app_without_rate_limits(database: Option<String>) -> TestApp {
     spawn_app_with(
@@ -23,19 +26,13 @@ async fn app_without_rate_limits(database: Option<String>) -> TestApp {
 }
 
 async fn chat(app: &TestApp, key: &str, origin: &str) -> reqwest::Response {
-    app.client
-        .post(app.url(&format!("/v1/chat?key={key}")))
-        .header("origin", origin)
-        .json(&json!({"visitor_id": visitor(), "message": "When do you open?"}))
-        .send()
-        .await
-        .unwrap()
+    app.chat(key, "When do you open?").from(origin).send().await
 }
 
 async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let key = widget["key"].as_str().unwrap().to_owned();
+    let key = widget.key;
     let store = &app.state.store;
     let account = store
         .account_by_email(&EmailAddress::parse("ada@example.com").unwrap())
@@ -46,14 +43,10 @@ async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
 
     // Refused before the allowance: unknown key, foreign origin.
     assert_eq!(
-        chat(
-            &app,
-            "wk_00000000000000000000000000000000",
-            "https://shop.example.com"
-        )
-        .await
-        .status()
-        .as_u16(),
+        chat(&app, "wk_00000000000000000000000000000000", SHOP)
+            .await
+            .status()
+            .as_u16(),
         404
     );
     assert_eq!(
@@ -68,7 +61,7 @@ async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
     let requests = (0..50).map(|_| {
         let (app, key) = (&app, key.clone());
         async move {
-            let response = chat(app, &key, "https://shop.example.com").await;
+            let response = chat(app, &key, SHOP).await;
             (
                 response.status().as_u16(),
                 response.json::<Value>().await.unwrap(),
@@ -128,7 +121,7 @@ async fn fifty_concurrent_chats_with_ten_left(app: TestApp) {
 
     // An upgrade applies at once.
     store.set_plan(account.id, "basic", 1).await.unwrap();
-    let upgraded = chat(&app, &key, "https://shop.example.com").await;
+    let upgraded = chat(&app, &key, SHOP).await;
     assert_eq!(upgraded.status().as_u16(), 200);
     let body: Value = upgraded.json().await.unwrap();
     assert_eq!(body["usage"]["remaining"], 899);
@@ -162,7 +155,7 @@ impl witzo_retrieval::Answerer for FailingAnswerer {
 #[tokio::test]
 async fn a_generation_that_fails_after_the_reservation_still_counts() {
     let app = spawn_app_with(
-        |_| {},
+        no_workers,
         AppOptions {
             answerer: Some(std::sync::Arc::new(FailingAnswerer)),
             ..AppOptions::default()
@@ -171,22 +164,11 @@ async fn a_generation_that_fails_after_the_reservation_still_counts() {
     .await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let key = widget["key"].as_str().unwrap();
-    let id = widget["id"].as_i64().unwrap();
     // Knowledge, so the configured (failing) answerer is the one asked.
     let files = vec![("hours.txt", b"Opening hours\n\nWe open at nine.".to_vec())];
-    let uploaded: Value = crate::training::upload(&app, &owner, id, files)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let job = uploaded["job_id"].as_i64().unwrap();
-    assert_eq!(
-        crate::training::wait_job(&app, &owner, job).await["status"],
-        "succeeded"
-    );
+    let uploaded = app.upload_documents(&owner, widget.id, files).await;
+    app.drain_jobs().await;
+    assert_eq!(app.job(&owner, uploaded.job_id).await.status, "succeeded");
     let account = app
         .state
         .store
@@ -194,19 +176,21 @@ async fn a_generation_that_fails_after_the_reservation_still_counts() {
         .await
         .unwrap()
         .unwrap();
-    let response = chat(&app, key, "https://shop.example.com").await;
-    assert_eq!(response.status().as_u16(), 200);
-    let body: Value = response.json().await.unwrap();
-    assert_eq!(body["answer"], "");
+    let reply = app
+        .chat(&widget, "When do you open?")
+        .from(SHOP)
+        .reply()
+        .await;
+    assert_eq!(reply.answer, "");
     assert_eq!(app.state.store.usage(account.id).await.unwrap().used, 1);
 }
 
 #[tokio::test]
 async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
-    let (app, mailbox) = crate::helpers::spawn_app_with_mail(unlimited_rates).await;
+    let (app, mailbox) = spawn_app_with_mail(unlimited_rates).await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let key = widget["key"].as_str().unwrap();
+    let key = widget.key.as_str();
     let store = &app.state.store;
     store.set_usage(owner.account, 88).await.unwrap(); // Free: 100
     let subjects = || -> Vec<String> {
@@ -221,13 +205,7 @@ async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
     };
     for _ in 0..3 {
         // 89 (nothing), 90 (the warning), 91 (nothing more)
-        assert_eq!(
-            chat(&app, key, "https://shop.example.com")
-                .await
-                .status()
-                .as_u16(),
-            200
-        );
+        assert_eq!(chat(&app, key, SHOP).await.status().as_u16(), 200);
     }
     let warning = mailbox.wait_for("ada@example.com", 1).await;
     assert!(
@@ -235,34 +213,16 @@ async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
         "{warning}"
     );
     store.set_usage(owner.account, 99).await.unwrap();
-    assert_eq!(
-        chat(&app, key, "https://shop.example.com")
-            .await
-            .status()
-            .as_u16(),
-        200
-    );
+    assert_eq!(chat(&app, key, SHOP).await.status().as_u16(), 200);
     let exhausted = mailbox.wait_for("ada@example.com", 2).await;
     assert!(exhausted.contains("all 100 conversations"), "{exhausted}");
     for _ in 0..2 {
-        assert_eq!(
-            chat(&app, key, "https://shop.example.com")
-                .await
-                .status()
-                .as_u16(),
-            403
-        );
+        assert_eq!(chat(&app, key, SHOP).await.status().as_u16(), 403);
     }
     // Support lowers the usage within the same cycle: no second e-mails.
     store.set_usage(owner.account, 95).await.unwrap();
     for _ in 0..5 {
-        assert_eq!(
-            chat(&app, key, "https://shop.example.com")
-                .await
-                .status()
-                .as_u16(),
-            200
-        );
+        assert_eq!(chat(&app, key, SHOP).await.status().as_u16(), 200);
     }
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
     assert_eq!(
@@ -276,7 +236,7 @@ async fn the_owner_is_emailed_at_90_and_100_percent_once_per_cycle() {
 
 #[tokio::test]
 async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
-    let app = spawn_app_with(|_| {}, AppOptions::default()).await;
+    let app = spawn_app().await;
     let owner = app.sign_in("ada@example.com").await;
     app.create_widget(&owner, &["shop.example.com"]).await;
     let store = &app.state.store;
@@ -347,28 +307,13 @@ async fn rate_limited_and_invalid_requests_are_not_counted() {
     .await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
     let ada = visitor();
-    let send = |message: String| {
-        let (app, path, ada) = (&app, path.clone(), ada.clone());
-        async move {
-            app.client
-                .post(app.url(&path))
-                .header("origin", "https://shop.example.com")
-                .json(&json!({"visitor_id": ada, "message": message}))
-                .send()
-                .await
-                .unwrap()
-        }
-    };
-    let too_long = send("x".repeat(5_000)).await;
-    assert_eq!(
-        crate::helpers::error_code(too_long, 422).await,
-        "message_too_long"
-    );
+    let send = |message: &str| app.chat(&widget, message).visitor(&ada).from(SHOP).send();
+    let too_long = send(&"x".repeat(5_000)).await;
+    assert_eq!(error_code(too_long, 422).await, "message_too_long");
     let mut statuses = Vec::new();
     for _ in 0..6 {
-        statuses.push(send("When do you open?".to_owned()).await.status().as_u16());
+        statuses.push(send("When do you open?").await.status().as_u16());
     }
     assert_eq!(statuses, [200, 200, 200, 429, 429, 429]);
     let usage = app.state.store.usage(owner.account).await.unwrap();

@@ -3,65 +3,20 @@
 //! replies; refused on a page whose origin is not allowed; never executing
 //! text it displays.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use axum::Router;
-use axum::response::Html;
-use axum::routing::get;
-use fantoccini::Client;
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use witzo_store::domain::WidgetId;
 
-use crate::browser::Driver;
-use crate::helpers::spawn_app;
-
-const HOSTILE_CSS: &str = "div, button, span, input, p, ul, li, a, form, textarea { display: none !important; font-size: 80px !important } \
-    body { font: 40px serif; color: red; line-height: 5 } * { box-sizing: content-box }";
-
-/// Serves a host page that embeds the widget with `snippet`; returns its port.
-pub async fn host_site(snippet: String) -> u16 {
-    let page = format!(
-        "<!doctype html><html><head><meta charset=\"utf-8\"><title>Shop</title><style>{HOSTILE_CSS}</style></head>\
-         <body><h1>Our shop</h1><div>Products</div>{snippet}</body></html>"
-    );
-    let app = Router::new().route(
-        "/",
-        get(move || {
-            let page = page.clone();
-            async move { Html(page) }
-        }),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
-    port
-}
-
-/// Runs `body` (JavaScript, with `root` bound to the widget's shadow root)
-/// until it returns something other than null, or fails after 15 s.
-pub async fn poll(browser: &Client, body: &str) -> Value {
-    let script = format!(
-        "const host = document.querySelector('witzo-chat'); const root = host && host.shadowRoot; \
-         if (!root) return null; {body}"
-    );
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        let value = browser.execute(&script, vec![]).await.unwrap();
-        if !value.is_null() {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for: {body}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
+use crate::helpers::chromium::{Driver, host_site, poll, wait_for_text};
+use crate::helpers::{spawn_app, spawn_app_with_mail};
 
 #[tokio::test]
 async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused() {
     let app = spawn_app().await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["localhost"]).await;
-    let id = widget["id"].as_i64().unwrap();
+    let id = widget.id;
     let hostile_settings = json!({
         "name": "Shop chat",
         "allowed_domains": ["localhost"],
@@ -71,16 +26,9 @@ async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused
             "suggested_questions": ["<b onmouseover=window.__pwned=4>What do you sell?</b>"]
         }
     });
-    let saved = app
-        .send_as(
-            &owner,
-            Method::PUT,
-            &format!("/api/widgets/{id}"),
-            Some(&hostile_settings),
-        )
-        .await;
+    let saved = app.update_widget(&owner, id, &hostile_settings).await;
     assert_eq!(saved.status().as_u16(), 200);
-    let port = host_site(widget["embed_snippet"].as_str().unwrap().to_owned()).await;
+    let port = host_site(widget.embed_snippet.clone()).await;
     let driver = Driver::start().await;
     let browser = driver.browser().await;
 
@@ -150,14 +98,9 @@ async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused
     .unwrap();
 
     // The conversation reached the dashboard.
-    let list: Vec<Value> = app
-        .get_as(&owner, &format!("/api/widgets/{id}/conversations"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let list = app.conversations(&owner, id).await;
     assert_eq!(list.len(), 1);
-    assert_eq!(list[0]["origin"], format!("http://localhost:{port}"));
+    assert_eq!(list[0].origin, format!("http://localhost:{port}"));
 
     // A site that is not allowed: http://127.0.0.1:{port}
     browser
@@ -204,7 +147,7 @@ async fn a_visitor_chats_through_the_embedded_widget_and_other_sites_are_refused
 
 #[tokio::test]
 async fn the_dashboard_preview_chats_under_the_dashboard_csp() {
-    let (app, mailbox) = crate::helpers::spawn_app_with_mail(|_| {}).await;
+    let (app, mailbox) = spawn_app_with_mail(|_| {}).await;
     let driver = Driver::start().await;
     let browser = driver.browser().await;
     browser.goto(&app.url("/app/sign-in")).await.unwrap();
@@ -217,11 +160,11 @@ async fn the_dashboard_preview_chats_under_the_dashboard_csp() {
         }
     };
     fill("#email", "ada@example.com".to_owned()).await;
-    crate::browser::wait_for_text(&browser, "Check your e-mail").await;
+    wait_for_text(&browser, "Check your e-mail").await;
     fill("#code", mailbox.code("ada@example.com", 1).await).await;
-    crate::browser::wait_for_text(&browser, "Set up your chat widget").await;
+    wait_for_text(&browser, "Set up your chat widget").await;
     fill("#website", "https://shop.example.com".to_owned()).await;
-    crate::browser::wait_for_text(&browser, "Your widget is ready.").await;
+    wait_for_text(&browser, "Your widget is ready.").await;
     // The preview (no allowed origin needed: a signed preview token).
     poll(
         &browser,
@@ -271,7 +214,7 @@ async fn the_limit_notice_shows_and_paid_plans_offer_the_lead_form_instead() {
     let widget = app.create_widget(&owner, &["localhost"]).await;
     // The Free plan's 100 conversations this month are all used.
     app.state.store.set_usage(owner.account, 100).await.unwrap();
-    let port = host_site(widget["embed_snippet"].as_str().unwrap().to_owned()).await;
+    let port = host_site(widget.embed_snippet.clone()).await;
     let driver = Driver::start().await;
     let browser = driver.browser().await;
     browser

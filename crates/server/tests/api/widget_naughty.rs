@@ -2,14 +2,12 @@
 //! each widget setting: stored exactly as normalised or refused with a 4xx —
 //! never a 5xx — and shown escaped in the dashboard.
 
-use reqwest::Method;
-use serde_json::{Value, json};
+use serde_json::json;
 use witzo_server::app::AppOptions;
 use witzo_store::domain::{CleanText, TextRules};
 
-use crate::helpers::{spawn_app_with, unlimited_rates, visitor};
-
-const SHOP: &str = "https://shop.example.com";
+use crate::helpers::views::ChatReply;
+use crate::helpers::{SHOP, spawn_app_with, unlimited_rates};
 
 #[tokio::test]
 async fn naughty_chat_messages_are_stored_normalised_or_refused_and_shown_escaped() {
@@ -29,7 +27,6 @@ async fn naughty_chat_messages_are_stored_normalised_or_refused_and_shown_escape
         .await
         .unwrap();
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let path = format!("/v1/chat?key={}", widget["key"].as_str().unwrap());
     let rules = TextRules {
         max_chars: 2000,
         multiline: true,
@@ -37,34 +34,19 @@ async fn naughty_chat_messages_are_stored_normalised_or_refused_and_shown_escape
     };
     let mut stored = 0;
     for raw in naughty_strings::BLNS {
-        let body = json!({"visitor_id": visitor(), "message": raw});
-        let response = app
-            .public(Method::POST, &path, Some(SHOP), Some(&body))
-            .await;
+        let response = app.chat(&widget, raw).from(SHOP).send().await;
         let status = response.status().as_u16();
         match CleanText::parse(raw, rules) {
             Ok(expected) => {
                 assert_eq!(status, 200, "{raw:?}");
-                let reply: Value = response.json().await.unwrap();
-                let id = reply["conversation_id"].as_str().unwrap();
-                let transcript: Value = app
-                    .get_as(&owner, &format!("/api/conversations/{id}"))
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    transcript["messages"][0]["body"],
-                    expected.as_str(),
-                    "{raw:?}"
-                );
+                let reply: ChatReply = response.json().await.unwrap();
+                let id = &reply.conversation_id;
+                let transcript = app.transcript(&owner, id).await;
+                assert_eq!(transcript.messages[0].body, expected.as_str(), "{raw:?}");
                 if expected.as_str().contains('<') {
                     let html = app
-                        .get_as(&owner, &format!("/app/conversations/{id}"))
-                        .await
-                        .text()
-                        .await
-                        .unwrap();
+                        .page_as(&owner, &format!("/app/conversations/{id}"))
+                        .await;
                     assert!(
                         !html.contains(expected.as_str()),
                         "unescaped in the dashboard: {raw:?}"
@@ -83,7 +65,7 @@ async fn naughty_settings_are_stored_normalised_or_refused_and_shown_escaped() {
     let app = spawn_app_with(unlimited_rates, AppOptions::default()).await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let id = widget["id"].as_i64().unwrap();
+    let id = widget.id;
     let fields = [
         "title",
         "welcome_message",
@@ -102,14 +84,7 @@ async fn naughty_settings_are_stored_normalised_or_refused_and_shown_escaped() {
                 json!(raw)
             };
             let body = json!({"name": raw, "allowed_domains": ["shop.example.com"], "settings": {field: value}});
-            let response = app
-                .send_as(
-                    &owner,
-                    Method::PUT,
-                    &format!("/api/widgets/{id}"),
-                    Some(&body),
-                )
-                .await;
+            let response = app.update_widget(&owner, id, &body).await;
             let status = response.status().as_u16();
             assert!(
                 status == 200 || (400..500).contains(&status),
@@ -117,36 +92,16 @@ async fn naughty_settings_are_stored_normalised_or_refused_and_shown_escaped() {
             );
             outcomes[usize::from(status == 200)] += 1;
             if status == 200 && raw.contains('<') {
-                let html = app
-                    .get_as(&owner, &format!("/app/widgets/{id}"))
-                    .await
-                    .text()
-                    .await
-                    .unwrap();
-                let stored: Value = app
-                    .get_as(&owner, &format!("/api/widgets/{id}"))
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
-                let shown = stored["settings"][field]
+                let html = app.page_as(&owner, &format!("/app/widgets/{id}")).await;
+                let stored = app.widget(&owner, id).await;
+                let shown = stored.settings[field]
                     .as_str()
                     .map(str::to_owned)
                     .unwrap_or_default();
                 if shown.contains('<') {
                     assert!(!html.contains(&shown), "unescaped {field}: {raw:?}");
                 }
-                let config: Value = app
-                    .public(
-                        Method::GET,
-                        &format!("/v1/widgets/{}/config", widget["key"].as_str().unwrap()),
-                        Some(SHOP),
-                        None,
-                    )
-                    .await
-                    .json()
-                    .await
-                    .unwrap();
+                let config = app.config(&widget).from(SHOP).json().await;
                 assert!(config.is_object());
             }
         }

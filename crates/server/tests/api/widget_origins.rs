@@ -5,15 +5,12 @@
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use crate::helpers::{header, spawn_app};
-use crate::widgets::{SHOP, app_with_widget, chat_body, config_path, key, refused};
+use crate::helpers::{SHOP, app_with_widget, error, header, refused, spawn_app, visitor};
 
 #[tokio::test]
 async fn the_config_is_served_to_an_allowed_origin_with_cors_and_recorded() {
     let (app, owner, widget) = app_with_widget(&["shop.example.com"]).await;
-    let response = app
-        .public(Method::GET, &config_path(&widget), Some(SHOP), None)
-        .await;
+    let response = app.config(&widget).from(SHOP).send().await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(header(&response, "access-control-allow-origin"), Some(SHOP));
     assert_eq!(
@@ -28,48 +25,31 @@ async fn the_config_is_served_to_an_allowed_origin_with_cors_and_recorded() {
     let config: Value = response.json().await.unwrap();
     assert_eq!(
         (config["key"].as_str(), config["title"].as_str()),
-        (Some(key(&widget).as_str()), Some("Chat with us"))
+        (Some(widget.key.as_str()), Some("Chat with us"))
     );
-    let id = widget["id"].as_i64().unwrap();
-    let health: Vec<Value> = app
-        .get_as(&owner, &format!("/api/widgets/{id}/embed-health"))
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(
-        (health[0]["origin"].as_str(), health[0]["allowed"].as_i64()),
-        (Some(SHOP), Some(1))
-    );
+    let health = app.embed_health(&owner, widget.id).await;
+    assert_eq!((health[0].origin.as_str(), health[0].allowed), (SHOP, 1));
 }
 
 #[tokio::test]
 async fn unknown_and_malformed_keys_are_widget_key_invalid() {
     let (app, _, _) = app_with_widget(&["shop.example.com"]).await;
-    let unknown = format!("/v1/widgets/wk_{}/config", "0".repeat(32));
+    let unknown = format!("wk_{}", "0".repeat(32));
     refused(
-        app.public(Method::GET, &unknown, Some(SHOP), None).await,
+        app.config(&unknown).from(SHOP).send().await,
         404,
         "widget_key_invalid",
         Some(SHOP),
     )
     .await;
     refused(
-        app.public(Method::GET, "/v1/widgets/nope/config", Some(SHOP), None)
-            .await,
+        app.config("nope").from(SHOP).send().await,
         404,
         "widget_key_invalid",
         Some(SHOP),
     )
     .await;
-    let chat = app
-        .public(
-            Method::POST,
-            "/v1/chat?key=wk_x",
-            Some(SHOP),
-            Some(&chat_body("hi")),
-        )
-        .await;
+    let chat = app.chat("wk_x", "hi").from(SHOP).send().await;
     refused(chat, 404, "widget_key_invalid", Some(SHOP)).await;
 }
 
@@ -77,53 +57,37 @@ async fn unknown_and_malformed_keys_are_widget_key_invalid() {
 async fn a_missing_or_null_origin_is_refused() {
     let (app, _, widget) = app_with_widget(&["shop.example.com"]).await;
     refused(
-        app.public(Method::GET, &config_path(&widget), None, None)
-            .await,
+        app.config(&widget).send().await,
         403,
         "origin_missing",
         None,
     )
     .await;
     refused(
-        app.public(Method::GET, &config_path(&widget), Some("null"), None)
-            .await,
+        app.config(&widget).from("null").send().await,
         403,
         "origin_missing",
         Some("null"),
     )
     .await;
-    let chat = app
-        .public(
-            Method::POST,
-            &format!("/v1/chat?key={}", key(&widget)),
-            None,
-            Some(&chat_body("hi")),
-        )
-        .await;
+    let chat = app.chat(&widget, "hi").send().await;
     refused(chat, 403, "origin_missing", None).await;
 }
 
 #[tokio::test]
 async fn an_inactive_widget_is_refused() {
     let (app, owner, widget) = app_with_widget(&["shop.example.com"]).await;
-    let id = widget["id"].as_i64().unwrap();
     let body =
         json!({"name": "Shop chat", "allowed_domains": ["shop.example.com"], "active": false});
     assert_eq!(
-        app.send_as(
-            &owner,
-            Method::PUT,
-            &format!("/api/widgets/{id}"),
-            Some(&body)
-        )
-        .await
-        .status()
-        .as_u16(),
+        app.update_widget(&owner, widget.id, &body)
+            .await
+            .status()
+            .as_u16(),
         200
     );
     refused(
-        app.public(Method::GET, &config_path(&widget), Some(SHOP), None)
-            .await,
+        app.config(&widget).from(SHOP).send().await,
         403,
         "widget_inactive",
         Some(SHOP),
@@ -136,8 +100,8 @@ async fn origins_are_matched_exactly_or_by_wildcard_without_look_alikes() {
     let (app, owner, widget) =
         app_with_widget(&["*.example.com", "EXAMPLE.org", "http://legacy.example.net"]).await;
     assert_eq!(
-        widget["allowed_domains"],
-        json!(["*.example.com", "example.org", "http://legacy.example.net"])
+        widget.allowed_domains,
+        ["*.example.com", "example.org", "http://legacy.example.net"]
     );
     for origin in [
         "https://shop.example.com",
@@ -146,9 +110,7 @@ async fn origins_are_matched_exactly_or_by_wildcard_without_look_alikes() {
         "http://legacy.example.net",
         "https://legacy.example.net",
     ] {
-        let response = app
-            .public(Method::GET, &config_path(&widget), Some(origin), None)
-            .await;
+        let response = app.config(&widget).from(origin).send().await;
         assert_eq!(response.status().as_u16(), 200, "{origin}");
         assert_eq!(
             header(&response, "access-control-allow-origin"),
@@ -177,34 +139,22 @@ async fn origins_are_matched_exactly_or_by_wildcard_without_look_alikes() {
         "https://sh%6Fp.example.com",
         "https://shop.example.com:0",
     ] {
-        let response = app
-            .public(Method::GET, &config_path(&widget), Some(origin), None)
-            .await;
+        let response = app.config(&widget).from(origin).send().await;
         refused(response, 403, "widget_domain_not_allowed", Some(origin)).await;
     }
-    let id = widget["id"].as_i64().unwrap();
-    let health: Vec<Value> = app
-        .get_as(&owner, &format!("/api/widgets/{id}/embed-health"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let health = app.embed_health(&owner, widget.id).await;
     let evil = health
         .iter()
-        .find(|o| o["origin"] == "https://evil-example.com")
+        .find(|o| o.origin == "https://evil-example.com")
         .unwrap();
-    assert_eq!(
-        (evil["allowed"].as_i64(), evil["hits"].as_i64()),
-        (Some(0), Some(1))
-    );
+    assert_eq!((evil.allowed, evil.hits), (0, 1));
 }
 
 #[tokio::test]
 async fn a_widget_without_domains_answers_nowhere_but_the_preview() {
     let (app, _, widget) = app_with_widget(&[]).await;
     refused(
-        app.public(Method::GET, &config_path(&widget), Some(SHOP), None)
-            .await,
+        app.config(&widget).from(SHOP).send().await,
         403,
         "widget_domain_not_allowed",
         Some(SHOP),
@@ -213,41 +163,20 @@ async fn a_widget_without_domains_answers_nowhere_but_the_preview() {
     let token = app
         .state
         .keys
-        .preview_token(&key(&widget), witzo_store::now() + 60);
-    let preview = app
-        .public(
-            Method::GET,
-            &format!("{}?preview={token}", config_path(&widget)),
-            None,
-            None,
-        )
-        .await;
+        .preview_token(&widget.key, witzo_store::now() + 60);
+    let preview = app.config(&widget).preview(&token).send().await;
     assert_eq!(preview.status().as_u16(), 200);
     let expired = app
         .state
         .keys
-        .preview_token(&key(&widget), witzo_store::now() - 1);
-    let old = app
-        .public(
-            Method::GET,
-            &format!("{}?preview={expired}", config_path(&widget)),
-            None,
-            None,
-        )
-        .await;
+        .preview_token(&widget.key, witzo_store::now() - 1);
+    let old = app.config(&widget).preview(&expired).send().await;
     refused(old, 403, "preview_token_invalid", None).await;
     let other = app
         .state
         .keys
         .preview_token(&format!("wk_{}", "1".repeat(32)), witzo_store::now() + 60);
-    let wrong = app
-        .public(
-            Method::GET,
-            &format!("{}?preview={other}", config_path(&widget)),
-            None,
-            None,
-        )
-        .await;
+    let wrong = app.config(&widget).preview(&other).send().await;
     refused(wrong, 403, "preview_token_invalid", None).await;
 }
 
@@ -257,35 +186,32 @@ async fn a_preview_token_works_only_from_the_dashboard_and_its_chats_are_not_met
     let token = app
         .state
         .keys
-        .preview_token(&key(&widget), witzo_store::now() + 60);
-    let chat = format!("/v1/chat?key={}&preview={token}", key(&widget));
-    let body = chat_body("What are your opening hours?");
+        .preview_token(&widget.key, witzo_store::now() + 60);
+    let asker = visitor();
+    let ask = || {
+        app.chat(&widget, "What are your opening hours?")
+            .visitor(&asker)
+    };
     // A leaked token used from another site: refused, unreadable.
     for origin in [SHOP, "https://evil.example"] {
-        let leaked = app
-            .public(Method::POST, &chat, Some(origin), Some(&body))
-            .await;
+        let leaked = ask().preview(&token).from(origin).send().await;
         refused(leaked, 403, "origin_not_allowed", None).await;
     }
     let before = app.state.store.usage(owner.account).await.unwrap().used;
     // From the dashboard's own origin, or with no Origin: answered.
     let dashboard = app.url("/").trim_end_matches('/').to_owned();
     for origin in [Some(dashboard.as_str()), None] {
-        let answered = app.public(Method::POST, &chat, origin, Some(&body)).await;
-        assert_eq!(answered.status().as_u16(), 200, "{origin:?}");
+        let call = ask().preview(&token);
+        let call = match origin {
+            Some(origin) => call.from(origin),
+            None => call,
+        };
+        assert_eq!(call.status().await, 200, "{origin:?}");
     }
     let after = app.state.store.usage(owner.account).await.unwrap().used;
     assert_eq!(after, before, "previews take nothing from the allowance");
     // The same question from the widget's site is metered.
-    let visited = app
-        .public(
-            Method::POST,
-            &format!("/v1/chat?key={}", key(&widget)),
-            Some(SHOP),
-            Some(&body),
-        )
-        .await;
-    assert_eq!(visited.status().as_u16(), 200);
+    assert_eq!(ask().from(SHOP).status().await, 200);
     assert_eq!(
         app.state.store.usage(owner.account).await.unwrap().used,
         before + 1
@@ -297,8 +223,8 @@ async fn scripts_and_logos_answer_no_preflight_and_no_cors_to_any_origin() {
     let (app, _, widget) = app_with_widget(&["shop.example.com"]).await;
     for path in [
         "/widget.js".to_owned(),
-        format!("/embed/{}.js", key(&widget)),
-        format!("/embed/{}/logo", key(&widget)),
+        format!("/embed/{}.js", widget.key),
+        format!("/embed/{}/logo", widget.key),
     ] {
         for origin in [SHOP, "https://evil.example"] {
             let preflight = app
@@ -331,7 +257,7 @@ async fn scripts_and_logos_answer_no_preflight_and_no_cors_to_any_origin() {
 #[tokio::test]
 async fn preflights_are_answered_for_allowed_origins_only() {
     let (app, _, widget) = app_with_widget(&["shop.example.com"]).await;
-    let path = format!("/v1/chat?key={}", key(&widget));
+    let path = format!("/v1/chat?key={}", widget.key);
     let preflight = |origin: &'static str| {
         app.client
             .request(Method::OPTIONS, app.url(&path))
@@ -379,11 +305,11 @@ async fn allowed_domains_are_validated_with_clear_errors() {
         let response = app
             .send_as(&owner, Method::POST, "/api/widgets", Some(&body))
             .await;
-        assert_eq!(response.status().as_u16(), 422, "{domain}");
-        let error: Value = response.json().await.unwrap();
+        let error = error(response, 422).await;
         assert_eq!(
-            (error["code"].as_str(), error["field"].as_str()),
-            (Some("validation_failed"), Some("allowed_domains"))
+            (error.code.as_str(), error.field.as_deref()),
+            ("validation_failed", Some("allowed_domains")),
+            "{domain}"
         );
     }
     let widget = app
@@ -398,13 +324,13 @@ async fn allowed_domains_are_validated_with_clear_errors() {
         )
         .await;
     assert_eq!(
-        widget["allowed_domains"],
-        json!([
+        widget.allowed_domains,
+        [
             "xn--bcher-kva.de",
             "*.example.com",
             "a.example",
             "http://legacy.example"
-        ])
+        ]
     );
 }
 
@@ -413,20 +339,15 @@ async fn a_plain_http_page_is_refused_and_the_owner_is_told_how_to_allow_it() {
     let (app, owner, widget) = app_with_widget(&["shop.example.com"]).await;
     let http = "http://shop.example.com";
     refused(
-        app.public(Method::GET, &config_path(&widget), Some(http), None)
-            .await,
+        app.config(&widget).from(http).send().await,
         403,
         "widget_domain_not_allowed",
         Some(http),
     )
     .await;
-    let id = widget["id"].as_i64().unwrap();
     let page = app
-        .get_as(&owner, &format!("/app/widgets/{id}"))
-        .await
-        .text()
-        .await
-        .unwrap();
+        .page_as(&owner, &format!("/app/widgets/{}", widget.id))
+        .await;
     assert!(
         page.contains(
             "A plain-http page: write http://shop.example.com in the allowed domains to allow it."

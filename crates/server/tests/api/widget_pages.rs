@@ -2,8 +2,8 @@
 //! JavaScript would: setup on first sign-in, the widget page, key
 //! regeneration, logo upload and deletion through forms.
 
+use crate::helpers::pages::hidden_csrf;
 use crate::helpers::{header, spawn_app_with_mail};
-use crate::sign_in::hidden_csrf;
 
 #[tokio::test]
 async fn the_first_sign_in_sets_up_a_widget_and_its_page_embeds_a_preview() {

@@ -1,3 +1,27 @@
+//! What the tests share, so that no test module imports another: the app on
+//! port 0 ([`TestApp`]) with one method per endpoint family, typed views of
+//! its JSON answers, and the local doubles it runs against (websites, an
+//! SMTP server, Stripe, a browser).
+//!
+//! - [`public`]: the widget's public API as a builder,
+//!   `app.chat(&widget, "hi").from(SHOP).reply()`.
+//! - [`owner`]: the owner's JSON API (widgets, conversations, Q&A, leads).
+//! - [`training`]: sources, documents and jobs, with [`TestApp::drain_jobs`].
+//! - [`auth`]: sign-in through the real code flow.
+//! - [`views`]: typed responses (widget, source, job, chat reply, error).
+//! - [`site`], [`mailbox`], [`billing`], [`chromium`]: the doubles.
+
+pub mod auth;
+pub mod billing;
+pub mod chromium;
+pub mod mailbox;
+pub mod owner;
+pub mod pages;
+pub mod public;
+pub mod site;
+pub mod training;
+pub mod views;
+
 use std::net::SocketAddr;
 
 use reqwest::{Client, Response};
@@ -8,6 +32,11 @@ use witzo_server::config::Config;
 use witzo_server::state::AppState;
 use witzo_store::domain::{AccountId, EmailAddress};
 use witzo_store::sessions::ClientMeta;
+
+pub use auth::{browser, spawn_app_with_mail};
+pub use public::{SHOP, refused, visitor};
+pub use site::{Site, shop, start_site};
+pub use views::{ErrorBody, Widget};
 
 pub struct TestApp {
     pub addr: SocketAddr,
@@ -66,6 +95,72 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config), options: AppOpt
     }
 }
 
+/// An app, Ada signed in, and her widget allowed on `domains`.
+pub async fn app_with_widget(domains: &[&str]) -> (TestApp, Owner, Widget) {
+    let app = spawn_app().await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, domains).await;
+    (app, owner, widget)
+}
+
+/// No background worker: jobs stay queued until the test runs them with
+/// [`TestApp::drain_jobs`].
+pub fn no_workers(c: &mut Config) {
+    c.jobs.workers = 0;
+}
+
+/// An app that may crawl the local site at `addr`, without a background
+/// worker (the test drains the jobs).
+pub async fn app_crawling(addr: SocketAddr) -> TestApp {
+    spawn_app_with(
+        move |c| {
+            c.crawler.allow = vec![addr];
+            no_workers(c);
+        },
+        AppOptions::default(),
+    )
+    .await
+}
+
+/// The coffee shop's website (see [`site::coffee_shop`]) trained into a
+/// widget of Maria's allowed on `domains`.
+pub struct TrainedShop {
+    pub app: TestApp,
+    pub owner: Owner,
+    pub widget: Widget,
+    /// The site's origin, `http://127.0.0.1:port`.
+    pub origin: String,
+}
+
+pub async fn trained_coffee_shop(domains: &[&str]) -> TrainedShop {
+    let addr = start_site(site::coffee_shop()).await;
+    let app = app_crawling(addr).await;
+    let owner = app.sign_in("maria@example.com").await;
+    let widget = app.create_widget(&owner, domains).await;
+    let origin = format!("http://{addr}");
+    let (_, job) = app.add_site(&owner, widget.id, &format!("{origin}/")).await;
+    app.drain_jobs().await;
+    assert_eq!(app.job(&owner, job).await.status, "succeeded");
+    TrainedShop {
+        app,
+        owner,
+        widget,
+        origin,
+    }
+}
+
+/// The trained coffee shop with the widget's lead form on.
+pub async fn trained_widget_with_lead_form(domains: &[&str]) -> (TestApp, Widget) {
+    let TrainedShop {
+        app, owner, widget, ..
+    } = trained_coffee_shop(domains).await;
+    let settings = serde_json::json!({"name": "Shop chat", "allowed_domains": domains,
+        "settings": {"lead_form": {"enabled": true, "fields": ["name", "email"], "after_messages": 5}}});
+    let updated = app.update_widget(&owner, widget.id, &settings).await;
+    assert_eq!(updated.status().as_u16(), 200);
+    (app, widget)
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
@@ -92,6 +187,49 @@ impl TestApp {
         self.client
             .get(self.url(path))
             .header("cookie", &owner.cookie)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// `GET path` as `owner`, asserting 200, read as `T`.
+    pub async fn get_json<T: serde::de::DeserializeOwned>(&self, owner: &Owner, path: &str) -> T {
+        let response = self.get_as(owner, path).await;
+        assert_eq!(response.status().as_u16(), 200, "GET {path}");
+        response.json().await.unwrap()
+    }
+
+    /// `method path` as `owner` with a JSON body and their CSRF token.
+    pub async fn send_as(
+        &self,
+        owner: &Owner,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Response {
+        let mut request = self
+            .client
+            .request(method, self.url(path))
+            .header("cookie", &owner.cookie)
+            .header("x-csrf-token", &owner.csrf);
+        if let Some(body) = body {
+            request = request.json(body);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// A multipart `POST path` as `owner`, with their CSRF token.
+    pub async fn post_multipart(
+        &self,
+        owner: &Owner,
+        path: &str,
+        form: reqwest::multipart::Form,
+    ) -> Response {
+        self.client
+            .post(self.url(path))
+            .header("cookie", &owner.cookie)
+            .header("x-csrf-token", &owner.csrf)
+            .multipart(form)
             .send()
             .await
             .unwrap()
@@ -131,16 +269,13 @@ impl TestApp {
         }
     }
 
-    /// `PUT /api/me/profile` as `owner`, with a valid CSRF token.
-    pub async fn put_profile(&self, owner: &Owner, body: &Value) -> Response {
-        self.client
-            .put(self.url("/api/me/profile"))
-            .header("cookie", &owner.cookie)
-            .header("x-csrf-token", &owner.csrf)
-            .json(body)
-            .send()
+    /// Puts `owner`'s account on `plan` (as the operator would).
+    pub async fn set_plan(&self, owner: &Owner, plan: &str) {
+        self.state
+            .store
+            .set_plan(owner.account, plan, witzo_store::now())
             .await
-            .unwrap()
+            .unwrap();
     }
 }
 
@@ -158,9 +293,13 @@ pub async fn error_code(response: Response, status: u16) -> String {
             .unwrap_or_default()
             .to_owned();
     }
-    let body: Value = response.json().await.unwrap();
-    assert!(body["message"].is_string(), "error without message: {body}");
-    body["code"].as_str().unwrap().to_owned()
+    error(response, status).await.code
+}
+
+/// Reads a JSON error body, asserting the status first.
+pub async fn error(response: Response, status: u16) -> ErrorBody {
+    assert_eq!(response.status().as_u16(), status, "unexpected status");
+    response.json().await.unwrap()
 }
 
 pub fn header<'a>(response: &'a Response, name: &str) -> Option<&'a str> {
@@ -179,150 +318,4 @@ pub fn unlimited_rates(c: &mut Config) {
     c.limits.widget_burst = 100_000;
     c.limits.public_per_ip_per_minute = 100_000;
     c.limits.public_per_ip_burst = 100_000;
-}
-
-/// An app whose codes go out through a real SMTP server.
-pub async fn spawn_app_with_mail(
-    configure: impl FnOnce(&mut Config),
-) -> (TestApp, crate::mailbox::Mailbox) {
-    let mailbox = crate::mailbox::Mailbox::start().await;
-    let url = mailbox.url();
-    let app = spawn_app_with(
-        move |c| {
-            c.smtp.url = Some(url.into());
-            configure(c);
-        },
-        AppOptions::default(),
-    )
-    .await;
-    (app, mailbox)
-}
-
-/// A browser-like client: keeps cookies, follows no redirects.
-pub fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
-}
-
-impl TestApp {
-    /// A CSRF token for `client` (bound to its session or pre-session cookie).
-    pub async fn csrf(&self, client: &Client) -> String {
-        let body: Value = client
-            .get(self.url("/api/auth/csrf"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["csrf_token"].as_str().unwrap().to_owned()
-    }
-
-    /// `POST path` with a JSON body and the client's CSRF token.
-    pub async fn post_json(&self, client: &Client, path: &str, body: &Value) -> Response {
-        let csrf = self.csrf(client).await;
-        client
-            .post(self.url(path))
-            .header("x-csrf-token", csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
-    }
-
-    pub async fn request_code(&self, client: &Client, email: &str) -> Response {
-        self.post_json(
-            client,
-            "/api/auth/email-code",
-            &serde_json::json!({ "email": email }),
-        )
-        .await
-    }
-
-    pub async fn verify_code(&self, client: &Client, email: &str, code: &str) -> Response {
-        self.post_json(
-            client,
-            "/api/auth/email-code/verify",
-            &serde_json::json!({ "email": email, "code": code }),
-        )
-        .await
-    }
-
-    /// Signs `client` in through the real code flow, reading the code from the mailbox.
-    pub async fn sign_in_by_email(
-        &self,
-        client: &Client,
-        mailbox: &crate::mailbox::Mailbox,
-        email: &str,
-    ) {
-        let before = mailbox.messages().len();
-        assert_eq!(
-            self.request_code(client, email).await.status().as_u16(),
-            202
-        );
-        let code = crate::mailbox::code_in(&mailbox.wait_for_count(before + 1).await);
-        assert_eq!(
-            self.verify_code(client, email, &code)
-                .await
-                .status()
-                .as_u16(),
-            200
-        );
-    }
-}
-
-impl TestApp {
-    /// `method path` as `owner` with a JSON body and their CSRF token.
-    pub async fn send_as(
-        &self,
-        owner: &Owner,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut request = self
-            .client
-            .request(method, self.url(path))
-            .header("cookie", &owner.cookie)
-            .header("x-csrf-token", &owner.csrf);
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.unwrap()
-    }
-
-    /// Creates a widget for `owner` through the API; returns its view.
-    pub async fn create_widget(&self, owner: &Owner, domains: &[&str]) -> Value {
-        let body = serde_json::json!({ "name": "Shop chat", "allowed_domains": domains });
-        let response = self
-            .send_as(owner, reqwest::Method::POST, "/api/widgets", Some(&body))
-            .await;
-        assert_eq!(response.status().as_u16(), 201);
-        response.json().await.unwrap()
-    }
-
-    /// A public API call from a page at `origin` (none: no `Origin` header).
-    pub async fn public(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        origin: Option<&str>,
-        body: Option<&Value>,
-    ) -> Response {
-        let mut request = self.client.request(method, self.url(path));
-        if let Some(origin) = origin {
-            request = request.header("origin", origin);
-        }
-        if let Some(body) = body {
-            request = request.json(body);
-        }
-        request.send().await.unwrap()
-    }
-}
-
-pub fn visitor() -> String {
-    witzo_store::domain::random_public_id("v_")
 }

@@ -1,0 +1,105 @@
+//! The owner's JSON API, one method per call: widgets, their conversations,
+//! Q&A pairs and leads. Each takes the signed-in [`Owner`].
+
+use reqwest::{Method, Response};
+use serde_json::{Value, json};
+
+use super::views::{Conversation, EmbedOrigin, Lead, Transcript, Widget};
+use super::{Owner, TestApp};
+
+impl TestApp {
+    /// Creates a widget for `owner` through the API; returns its view.
+    pub async fn create_widget(&self, owner: &Owner, domains: &[&str]) -> Widget {
+        let body = json!({ "name": "Shop chat", "allowed_domains": domains });
+        let response = self
+            .send_as(owner, Method::POST, "/api/widgets", Some(&body))
+            .await;
+        assert_eq!(response.status().as_u16(), 201);
+        response.json().await.unwrap()
+    }
+
+    /// `GET /api/widgets/{id}`.
+    pub async fn widget(&self, owner: &Owner, id: i64) -> Widget {
+        self.get_json(owner, &format!("/api/widgets/{id}")).await
+    }
+
+    /// `PUT /api/widgets/{id}` with `body` (name, domains, settings…).
+    pub async fn update_widget(&self, owner: &Owner, id: i64, body: &Value) -> Response {
+        let path = format!("/api/widgets/{id}");
+        self.send_as(owner, Method::PUT, &path, Some(body)).await
+    }
+
+    /// `POST /api/widgets/{id}/regenerate-key`; returns the renewed view.
+    pub async fn regenerate_key(&self, owner: &Owner, id: i64) -> Widget {
+        let path = format!("/api/widgets/{id}/regenerate-key");
+        let response = self.send_as(owner, Method::POST, &path, None).await;
+        assert_eq!(response.status().as_u16(), 200);
+        response.json().await.unwrap()
+    }
+
+    /// Where the widget was embedded and whether it was allowed there.
+    pub async fn embed_health(&self, owner: &Owner, widget: i64) -> Vec<EmbedOrigin> {
+        self.get_json(owner, &format!("/api/widgets/{widget}/embed-health"))
+            .await
+    }
+
+    /// The widget's conversations, newest first.
+    pub async fn conversations(&self, owner: &Owner, widget: i64) -> Vec<Conversation> {
+        self.get_json(owner, &format!("/api/widgets/{widget}/conversations"))
+            .await
+    }
+
+    /// One conversation with its messages.
+    pub async fn transcript(&self, owner: &Owner, conversation: &str) -> Transcript {
+        self.get_json(owner, &format!("/api/conversations/{conversation}"))
+            .await
+    }
+
+    /// `POST /api/widgets/{widget}/qa`: a question and the owner's answer.
+    pub async fn add_pair(
+        &self,
+        owner: &Owner,
+        widget: i64,
+        question: &str,
+        answer: &str,
+    ) -> Response {
+        let body = json!({"question": question, "answer": answer});
+        let path = format!("/api/widgets/{widget}/qa");
+        self.send_as(owner, Method::POST, &path, Some(&body)).await
+    }
+
+    /// The widget's Q&A pairs, exactly as listed.
+    pub async fn pairs(&self, owner: &Owner, widget: i64) -> Vec<Value> {
+        self.get_json(owner, &format!("/api/widgets/{widget}/qa"))
+            .await
+    }
+
+    /// `POST /api/widgets/{widget}/qa/import` with `file` as `qa.csv`.
+    pub async fn import_qa(
+        &self,
+        owner: &Owner,
+        widget: i64,
+        file: Vec<u8>,
+        replace: bool,
+    ) -> Response {
+        let mut form = reqwest::multipart::Form::new().part(
+            "file",
+            reqwest::multipart::Part::bytes(file).file_name("qa.csv"),
+        );
+        if replace {
+            form = form.text("replace", "true");
+        }
+        let path = format!("/api/widgets/{widget}/qa/import");
+        self.post_multipart(owner, &path, form).await
+    }
+
+    /// Every lead of the owner, newest first.
+    pub async fn leads(&self, owner: &Owner) -> Vec<Lead> {
+        self.get_json(owner, "/api/leads").await
+    }
+
+    /// `GET /api/billing`: the plan, its meters and what is for sale.
+    pub async fn billing(&self, owner: &Owner) -> Value {
+        self.get_json(owner, "/api/billing").await
+    }
+}
