@@ -1,5 +1,5 @@
-//! The architecture document names files by path; a path that no longer
-//! exists means the map is out of date.
+//! The documents name files by path; a path that no longer exists means
+//! the map is out of date.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 const OUTSIDE: &[&str] = &[
     // The operator's configuration file, created next to the binary.
     "witzo.toml",
+    "./witzo.toml",
     // siteqa's own runner, in the shared benchmark folder.
     "run.py",
 ];
@@ -49,30 +50,40 @@ fn named_paths(markdown: &str) -> Vec<String> {
         .collect()
 }
 
+/// The documents checked, and how many files each names at least.
+const DOCUMENTS: &[(&str, usize)] = &[
+    ("docs/ARCHITECTURE.md", 40),
+    ("docs/SECURITY.md", 40),
+    ("docs/DEPLOY.md", 0),
+    ("docs/CONFIG.md", 0),
+    ("README.md", 0),
+];
+
 #[test]
-fn every_file_the_architecture_document_names_exists() {
+fn every_file_the_documents_name_exists() {
     let root = repository();
     let mut all = Vec::new();
     files(&root, &root, &mut all);
-    let document = std::fs::read_to_string(root.join("docs/ARCHITECTURE.md")).unwrap();
-    let named = named_paths(&document);
-    assert!(named.len() > 40, "the document names files: {named:?}");
-    let missing: Vec<&String> = named
-        .iter()
-        .filter(|name| !OUTSIDE.contains(&name.as_str()))
-        .filter(|name| {
+    let mut missing = Vec::new();
+    for (document, at_least) in DOCUMENTS {
+        let text = std::fs::read_to_string(root.join(document)).unwrap();
+        let named = named_paths(&text);
+        assert!(
+            named.len() >= *at_least,
+            "{document} names files: {named:?}"
+        );
+        for name in named.into_iter().filter(|n| !OUTSIDE.contains(&n.as_str())) {
             // `{a,b}` lists several files in one span.
-            expand(name).iter().any(|one| {
-                !all.iter()
+            let exists = expand(&name).iter().all(|one| {
+                all.iter()
                     .any(|file| file == one || file.ends_with(&format!("/{one}")))
-            })
-        })
-        .collect();
-    assert_eq!(
-        missing,
-        Vec::<&String>::new(),
-        "named in docs/ARCHITECTURE.md but missing"
-    );
+            });
+            if !exists {
+                missing.push(format!("{document}: {name}"));
+            }
+        }
+    }
+    assert_eq!(missing, Vec::<String>::new(), "named but missing");
 }
 
 /// `tests/api/{a,b}.rs` → `tests/api/a.rs`, `tests/api/b.rs`.
