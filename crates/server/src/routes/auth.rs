@@ -9,16 +9,15 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use witzo_store::domain::EmailAddress;
-use witzo_store::identities::PendingOidcLogin;
 use witzo_store::login_codes::CodePurpose;
 
 use super::account::AccountView;
 use super::{redirect, with_cookies};
 use crate::auth::oidc::OidcError;
-use crate::auth::{SignInMethod, codes, start_session};
+use crate::auth::{self, SignInMethod, codes, start_session};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
-use crate::security::cookie::{CookieKind, OIDC_MAX_AGE_SECS, random_value};
+use crate::security::cookie::CookieKind;
 use crate::security::csrf::pre_session_token;
 use crate::security::keys::{constant_time_eq, sha256_hex};
 use crate::state::AppState;
@@ -158,33 +157,13 @@ pub async fn oidc_start(
         return sign_in_error(ErrorCode::RateLimited);
     }
     let hint = query.login_hint.filter(|h| h.len() <= 320);
-    let authorization = match client.begin(hint.as_deref()).await {
-        Ok(authorization) => authorization,
-        Err(err) => {
-            tracing::warn!(%err, "OpenID sign-in could not start");
-            return sign_in_error(ErrorCode::OidcUnavailable);
-        }
-    };
-    let browser = random_value();
-    let now = witzo_store::now();
-    let pending = PendingOidcLogin {
-        browser_hash: sha256_hex(&browser),
-        nonce: authorization.nonce,
-        pkce_verifier: authorization.pkce_verifier,
-        expires_at: now + OIDC_MAX_AGE_SECS,
-    };
-    if let Err(err) = state
-        .store
-        .save_oidc_login(&sha256_hex(&authorization.state), &pending, now)
-        .await
-    {
-        tracing::error!(%err, "could not store a pending OpenID sign-in");
-        return sign_in_error(ErrorCode::OidcUnavailable);
+    match auth::begin_oidc(&state.store, &client, hint.as_deref()).await {
+        Ok((url, browser)) => redirect(
+            url.as_str(),
+            state.cookies.issue(CookieKind::OidcBrowser, &browser),
+        ),
+        Err(code) => sign_in_error(code),
     }
-    redirect(
-        authorization.url.as_str(),
-        state.cookies.issue(CookieKind::OidcBrowser, &browser),
-    )
 }
 
 #[derive(Deserialize, IntoParams)]

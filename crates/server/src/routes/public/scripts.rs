@@ -66,16 +66,22 @@ pub async fn loader(
     }
     let api = state.public_url.as_str().trim_end_matches('/');
     let src = format!("{api}/widget.js?v={}", state.assets.widget.hash);
+    let body = loader_script(&src, &key, api);
+    Ok(script(body, "public, max-age=300"))
+}
+
+/// The loader: adds the widget's script to the page with its key and API
+/// address, each written as a JSON string literal.
+fn loader_script(src: &str, key: &WidgetKey, api: &str) -> String {
     let js = |value: &str| serde_json::to_string(value).unwrap_or_else(|_| "\"\"".to_owned());
-    let body = format!(
+    format!(
         "(function () {{\n  var s = document.createElement(\"script\");\n  s.src = {};\n  s.async = true;\n  \
          s.setAttribute(\"data-witzo-key\", {});\n  s.setAttribute(\"data-witzo-api\", {});\n  \
          (document.head || document.documentElement).appendChild(s);\n}})();\n",
-        js(&src),
+        js(src),
         js(key.as_str()),
         js(api)
-    );
-    Ok(script(body, "public, max-age=300"))
+    )
 }
 
 /// A widget's logo, served from our origin.

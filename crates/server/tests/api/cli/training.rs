@@ -85,6 +85,9 @@ on_both_databases!(
     ingest_and_ask_fail_with_exit_1_and_the_reason_on_stderr,
     ingest_and_ask_fail_with_the_reason_on_stderr
 );
+/// A well-formed key no widget has.
+const UNKNOWN_KEY: &str = "wk_00000000000000000000000000000000";
+
 async fn ingest_and_ask_fail_with_the_reason_on_stderr(w: Workdir) {
     let key = widget(&w);
     for (args, reason) in [
@@ -92,7 +95,7 @@ async fn ingest_and_ask_fail_with_the_reason_on_stderr(w: Workdir) {
             vec![
                 "ingest", "--widget", "wk_nope", "--file", "faq.txt", "--json",
             ],
-            "no widget has the key wk_nope",
+            "\"wk_nope\" is not a widget key",
         ),
         (
             vec![
@@ -106,8 +109,8 @@ async fn ingest_and_ask_fail_with_the_reason_on_stderr(w: Workdir) {
             "reading missing.txt: No such file or directory (os error 2)",
         ),
         (
-            vec!["ask", "--widget", "wk_nope", "Hello?", "--json"],
-            "no widget has the key wk_nope",
+            vec!["ask", "--widget", UNKNOWN_KEY, "Hello?", "--json"],
+            "no widget has the key wk_00000000000000000000000000000000",
         ),
     ] {
         let run = w.run(&args);
