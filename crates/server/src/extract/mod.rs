@@ -4,6 +4,7 @@
 
 mod body;
 mod client;
+pub mod multipart;
 mod session;
 
 pub use body::{ApiBytes, ApiForm, ApiJson, ApiMultipart, ApiPath, ApiQuery};

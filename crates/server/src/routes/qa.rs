@@ -4,15 +4,13 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::extract::multipart::MultipartError;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use witzo_store::domain::{QaId, WidgetId};
 use witzo_store::qa::QaPair;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession};
-use crate::qa::sheet::MAX_IMPORT_BYTES;
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession, multipart};
 use crate::qa::{self, Imported, QaInput};
 use crate::state::AppState;
 
@@ -111,47 +109,6 @@ pub async fn export(
     Ok(response)
 }
 
-fn too_large() -> ApiError {
-    ApiError::new(ErrorCode::PayloadTooLarge, "The file must be at most 1 MB.").field("file")
-}
-
-fn unreadable(err: &MultipartError) -> ApiError {
-    if err.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large()
-    } else {
-        ApiError::new(ErrorCode::ValidationFailed, err.body_text()).field("file")
-    }
-}
-
-/// Reads an import upload: the `file` part (at most 1 MB) and the
-/// optional `replace` part (`true` or `on`).
-pub async fn import_parts(mut multipart: axum::extract::Multipart) -> ApiResult<(Vec<u8>, bool)> {
-    let (mut file, mut replace) = (None, false);
-    while let Some(mut field) = multipart.next_field().await.map_err(|e| unreadable(&e))? {
-        match field.name() {
-            Some("file") => {
-                let mut bytes = Vec::new();
-                while let Some(chunk) = field.chunk().await.map_err(|e| unreadable(&e))? {
-                    if bytes.len() + chunk.len() > MAX_IMPORT_BYTES {
-                        return Err(too_large());
-                    }
-                    bytes.extend_from_slice(&chunk);
-                }
-                file = Some(bytes);
-            }
-            Some("replace") => {
-                let value = field.text().await.map_err(|e| unreadable(&e))?;
-                replace = matches!(value.trim(), "true" | "on");
-            }
-            _ => {}
-        }
-    }
-    let file = file.ok_or_else(|| {
-        ApiError::new(ErrorCode::MissingField, "Choose a CSV file to import.").field("file")
-    })?;
-    Ok((file, replace))
-}
-
 /// Imports pairs from a CSV file (multipart: `file`, ≤ 1 MB, columns
 /// `question,answer` with a header row; `replace=true` to make the file the
 /// widget's whole set). Any error imports nothing.
@@ -168,7 +125,7 @@ pub async fn import(
 ) -> ApiResult<Json<Imported>> {
     let widget = WidgetId::from_raw(id);
     state.store.widget_of(owner.account, widget).await?;
-    let (file, replace) = import_parts(multipart).await?;
+    let (file, replace) = multipart::qa_import(multipart).await?;
     Ok(Json(
         qa::import(&state, owner.account, widget, &file, replace).await?,
     ))

@@ -10,10 +10,11 @@ use utoipa::ToSchema;
 use witzo_store::domain::{JobId, SourceId, WidgetId};
 use witzo_store::sources::{JobView, PageRow, Source};
 
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::multipart;
 use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession};
 use crate::state::AppState;
-use crate::training::service::{self, MAX_FILE_BYTES, WebsiteInput};
+use crate::training::service::{self, WebsiteInput};
 
 #[derive(Serialize, ToSchema)]
 pub struct Queued {
@@ -43,40 +44,6 @@ pub async fn add_website(
     ))
 }
 
-/// Reads every `files` part of a multipart upload, each capped at 10 MB.
-pub async fn file_parts(
-    mut multipart: axum::extract::Multipart,
-) -> ApiResult<Vec<(String, Vec<u8>)>> {
-    let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why).field("files");
-    let mut files = Vec::new();
-    while let Some(mut field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| bad(e.body_text()))?
-    {
-        if field.name() != Some("files") {
-            continue;
-        }
-        let name = field.file_name().unwrap_or_default().to_owned();
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.chunk().await.map_err(|e| bad(e.body_text()))? {
-            if bytes.len() + chunk.len() > MAX_FILE_BYTES {
-                return Err(ApiError::new(
-                    ErrorCode::PayloadTooLarge,
-                    format!("{name}: files must be at most 10 MB."),
-                )
-                .field("files"));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        files.push((name, bytes));
-        if files.len() > service::MAX_FILES {
-            break;
-        }
-    }
-    Ok(files)
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Uploaded {
     job_id: i64,
@@ -99,7 +66,7 @@ pub async fn upload(
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     let widget = WidgetId::from_raw(id);
     state.store.widget_of(owner.account, widget).await?;
-    let files = file_parts(multipart).await?;
+    let files = multipart::documents(multipart).await?;
     let (job, accepted) = service::upload_documents(&state, owner.account, widget, files).await?;
     let files = accepted.into_iter().map(|(name, _)| name).collect();
     Ok((

@@ -2,7 +2,7 @@
 //! owner and finds widgets by owner + id: another account's id is 404.
 
 use axum::Json;
-use axum::extract::{Multipart, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -10,8 +10,8 @@ use witzo_store::conversations::{ConversationSummary, EmbedOrigin, Message};
 use witzo_store::domain::WidgetId;
 use witzo_store::widgets::Widget;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ClientIp, OwnerSession};
+use crate::error::{ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ClientIp, OwnerSession, multipart};
 use crate::state::AppState;
 use crate::widgets::service::{self, WidgetInput};
 use crate::widgets::settings::WidgetSettings;
@@ -134,32 +134,6 @@ pub async fn regenerate_key(
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
-/// Reads the `logo` part of a multipart upload (at most 256 KiB).
-pub async fn logo_part(mut multipart: Multipart) -> ApiResult<Vec<u8>> {
-    let bad = |why: String| ApiError::new(ErrorCode::ValidationFailed, why).field("logo");
-    while let Some(field) = multipart
-        .next_field()
-        .await
-        .map_err(|e| bad(e.body_text()))?
-    {
-        if field.name() == Some("logo") {
-            let bytes = field.bytes().await.map_err(|e| {
-                if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                    ApiError::new(
-                        ErrorCode::PayloadTooLarge,
-                        "The logo must be at most 256 KB.",
-                    )
-                    .field("logo")
-                } else {
-                    bad(e.body_text())
-                }
-            })?;
-            return Ok(bytes.to_vec());
-        }
-    }
-    Err(bad("Choose an image to upload.".to_owned()))
-}
-
 /// Uploads the widget's logo (multipart field `logo`: PNG, JPEG, GIF or
 /// WebP, at most 256 KiB; send the CSRF token as `X-CSRF-Token`).
 #[utoipa::path(post, path = "/api/widgets/{id}/logo", tag = "widgets", params(("id" = i64, Path)),
@@ -171,7 +145,7 @@ pub async fn upload_logo(
     ApiPath(id): ApiPath<i64>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Json<WidgetView>> {
-    let bytes = logo_part(multipart).await?;
+    let bytes = multipart::logo(multipart).await?;
     let widget = service::set_logo(&state, &owner, WidgetId::from_raw(id), bytes).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }

@@ -14,7 +14,6 @@ use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, OwnerSession};
 use crate::qa::{self, QaInput};
-use crate::routes::qa::import_parts;
 use crate::routes::redirect;
 use crate::state::AppState;
 
@@ -218,7 +217,7 @@ pub async fn import(
         .store
         .widget_of(owner.account, WidgetId::from_raw(id))
         .await?;
-    let result = match import_parts(multipart).await {
+    let result = match crate::extract::multipart::qa_import(multipart).await {
         Ok((file, replace)) => qa::import(&state, owner.account, widget.id, &file, replace).await,
         Err(err) => Err(err),
     };

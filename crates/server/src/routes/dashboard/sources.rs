@@ -15,7 +15,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, OwnerSession};
 use crate::format;
 use crate::routes::redirect;
-use crate::routes::sources::file_parts;
 use crate::state::AppState;
 use crate::training::service::{self, WebsiteInput};
 
@@ -215,7 +214,7 @@ pub async fn upload(
         .store
         .widget_of(owner.account, WidgetId::from_raw(id))
         .await?;
-    let result = match file_parts(multipart).await {
+    let result = match crate::extract::multipart::documents(multipart).await {
         Ok(files) => service::upload_documents(&state, owner.account, widget.id, files).await,
         Err(err) => Err(err),
     };

@@ -16,7 +16,6 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, ClientIp, OwnerSession};
 use crate::format;
 use crate::routes::redirect;
-use crate::routes::widgets::logo_part;
 use crate::state::AppState;
 use crate::widgets::service::{self, WidgetInput};
 use crate::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
@@ -492,7 +491,7 @@ pub async fn upload_logo(
 ) -> ApiResult<Response> {
     let id = WidgetId::from_raw(id);
     let widget = state.store.widget_of(owner.account, id).await?;
-    let result = match logo_part(multipart).await {
+    let result = match crate::extract::multipart::logo(multipart).await {
         Ok(bytes) => service::set_logo(&state, &owner, id, bytes).await,
         Err(err) => Err(err),
     };
