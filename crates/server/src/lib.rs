@@ -14,6 +14,7 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod format;
+pub mod leads;
 pub mod listener;
 pub mod mail;
 pub mod metrics;

@@ -7,6 +7,8 @@
 use std::time::Duration;
 
 use rand::Rng;
+use serde::Serialize;
+use utoipa::ToSchema;
 use witzo_store::StoreError;
 use witzo_store::audit::AuditKind;
 use witzo_store::domain::EmailAddress;
@@ -173,4 +175,21 @@ pub async fn verify(
         ));
     }
     Ok(())
+}
+
+/// What a code request answers (the same whether or not the address has
+/// an account).
+#[derive(Serialize, ToSchema)]
+pub struct CodeSent {
+    /// Always `sent`, whether or not the address has an account.
+    status: &'static str,
+    expires_in_secs: u64,
+}
+
+/// The answer to a code request.
+pub fn code_sent(state: &AppState) -> CodeSent {
+    CodeSent {
+        status: "sent",
+        expires_in_secs: state.config.auth.code_ttl_minutes * 60,
+    }
 }

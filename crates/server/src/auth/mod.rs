@@ -10,9 +10,15 @@ pub use session::{SignInMethod, end_session_cookie, start_session, user_agent};
 use witzo_store::Store;
 use witzo_store::identities::PendingOidcLogin;
 
-use crate::error::ErrorCode;
+use axum::http::HeaderMap;
+use witzo_store::domain::EmailAddress;
+use witzo_store::login_codes::CodePurpose;
+
+use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::extract::ClientIp;
 use crate::security::cookie::{OIDC_MAX_AGE_SECS, random_value};
 use crate::security::keys::sha256_hex;
+use crate::state::AppState;
 
 /// Begins an OpenID sign-in: the provider URL to send the browser to, and
 /// the random value of the cookie that binds the sign-in to this browser.
@@ -43,4 +49,29 @@ pub async fn begin_oidc(
             ErrorCode::OidcUnavailable
         })?;
     Ok((authorization.url, browser))
+}
+
+/// An e-mail address as typed into a sign-in form, checked.
+pub fn parse_email(raw: &str) -> ApiResult<EmailAddress> {
+    EmailAddress::parse(raw).map_err(|e| {
+        ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
+    })
+}
+
+/// Verifies a sign-in code, then finds or creates the account and starts a
+/// session. Shared by the JSON API and the HTML form.
+pub async fn sign_in_with_code(
+    state: &AppState,
+    email: &EmailAddress,
+    code: &str,
+    ip: ClientIp,
+    headers: &HeaderMap,
+) -> ApiResult<(witzo_store::accounts::Account, Vec<axum::http::HeaderValue>)> {
+    codes::verify(state, email, code, CodePurpose::SignIn, ip).await?;
+    let (account, _) = state
+        .store
+        .find_or_create_account(email, witzo_store::now())
+        .await?;
+    let cookies = start_session(state, account.id, headers, ip, SignInMethod::EmailCode).await?;
+    Ok((account, cookies))
 }

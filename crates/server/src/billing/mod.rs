@@ -3,6 +3,7 @@
 //! plan or status change that arrived in a verified event. Stripe is the
 //! one provider today ([`stripe`]); another implements [`BillingProvider`].
 
+pub mod owner;
 pub mod stripe;
 
 use std::sync::Arc;

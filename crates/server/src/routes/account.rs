@@ -10,11 +10,11 @@ use utoipa::ToSchema;
 use witzo_store::accounts::Account;
 
 use super::with_cookies;
+use crate::auth::codes::{CodeSent, code_sent};
 use crate::auth::end_session_cookie;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ClientIp, OwnerSession};
 use crate::owner::{self, EventView, ProfileRequest, SessionView};
-use crate::routes::auth::{CodeSent, code_sent};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]

@@ -13,8 +13,9 @@ use witzo_store::login_codes::CodePurpose;
 
 use super::account::AccountView;
 use super::{redirect, with_cookies};
+use crate::auth::codes::{CodeSent, code_sent};
 use crate::auth::oidc::OidcError;
-use crate::auth::{self, SignInMethod, codes, start_session};
+use crate::auth::{self, SignInMethod, codes, parse_email, sign_in_with_code, start_session};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
 use crate::security::cookie::CookieKind;
@@ -23,12 +24,6 @@ use crate::security::keys::{constant_time_eq, sha256_hex};
 use crate::state::AppState;
 
 /// Parses an e-mail address field.
-pub fn parse_email(raw: &str) -> ApiResult<EmailAddress> {
-    EmailAddress::parse(raw).map_err(|e| {
-        ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
-    })
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct CsrfToken {
     /// Send as `X-CSRF-Token` on state-changing requests.
@@ -51,20 +46,6 @@ pub async fn csrf(State(state): State<AppState>, headers: HeaderMap) -> Response
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
     email: String,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct CodeSent {
-    /// Always `sent`, whether or not the address has an account.
-    status: &'static str,
-    expires_in_secs: u64,
-}
-
-pub fn code_sent(state: &AppState) -> CodeSent {
-    CodeSent {
-        status: "sent",
-        expires_in_secs: state.config.auth.code_ttl_minutes * 60,
-    }
 }
 
 /// E-mails a 6-digit sign-in code. The answer is the same for every valid
@@ -110,24 +91,6 @@ pub async fn verify_code(
         Json(AccountView::from(account)).into_response(),
         cookies,
     ))
-}
-
-/// Verifies a sign-in code, then finds or creates the account and starts a
-/// session. Shared by the JSON API and the HTML form.
-pub async fn sign_in_with_code(
-    state: &AppState,
-    email: &EmailAddress,
-    code: &str,
-    ip: ClientIp,
-    headers: &HeaderMap,
-) -> ApiResult<(witzo_store::accounts::Account, Vec<axum::http::HeaderValue>)> {
-    codes::verify(state, email, code, CodePurpose::SignIn, ip).await?;
-    let (account, _) = state
-        .store
-        .find_or_create_account(email, witzo_store::now())
-        .await?;
-    let cookies = start_session(state, account.id, headers, ip, SignInMethod::EmailCode).await?;
-    Ok((account, cookies))
 }
 
 #[derive(Deserialize, IntoParams)]

@@ -1,75 +1,12 @@
-//! Leads: the contact details visitors left, newest first. Leads past the
-//! plan's limit are kept but locked: listed without their details until an
-//! upgrade.
+//! `GET /api/leads`: the owner's leads (see [`crate::leads`]).
 
 use axum::Json;
 use axum::extract::State;
-use serde::Serialize;
-use utoipa::ToSchema;
-use witzo_store::conversations::LeadRow;
-use witzo_store::domain::AccountId;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::OwnerSession;
+use crate::leads::{LeadView, leads_of};
 use crate::state::AppState;
-
-/// How many leads the list shows.
-const SHOWN: i64 = 500;
-
-/// Contact details of an unlocked lead.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Contact {
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-    pub message: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct LeadView {
-    pub id: i64,
-    pub widget_id: i64,
-    pub widget: String,
-    /// `form` or `chat`.
-    pub source: String,
-    pub created_at: i64,
-    /// Past the plan's leads: kept, details shown after an upgrade.
-    pub locked: bool,
-    /// `null` while locked.
-    pub contact: Option<Contact>,
-}
-
-impl From<LeadRow> for LeadView {
-    fn from(row: LeadRow) -> Self {
-        let locked = row.locked.0;
-        Self {
-            id: row.id,
-            widget_id: row.widget_id,
-            widget: row.widget_name,
-            source: row.source,
-            created_at: row.created_at,
-            locked,
-            contact: (!locked).then_some(Contact {
-                name: row.name,
-                email: row.email,
-                phone: row.phone,
-                company: row.company,
-                message: row.message,
-            }),
-        }
-    }
-}
-
-pub async fn leads_of(state: &AppState, account: AccountId) -> ApiResult<Vec<LeadView>> {
-    Ok(state
-        .store
-        .leads_of(account, SHOWN)
-        .await?
-        .into_iter()
-        .map(LeadView::from)
-        .collect())
-}
 
 /// The signed-in owner's leads across their widgets, newest first (500).
 #[utoipa::path(get, path = "/api/leads", tag = "leads",

@@ -8,9 +8,9 @@ use serde::Deserialize;
 
 use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
+use crate::billing::owner::{self as api, BillingView, CheckoutInput};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
-use crate::routes::billing::{self as api, BillingView, CheckoutInput};
 use crate::routes::redirect;
 use crate::state::AppState;
 

@@ -7,7 +7,7 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Layout, PageOwner, render};
 use crate::error::ApiResult;
-use crate::routes::leads::{LeadView, leads_of};
+use crate::leads::{LeadView, leads_of};
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -9,10 +9,10 @@ use serde::Deserialize;
 
 use super::{CsrfForm, Layout, PageOwner, render, with_status};
 use crate::auth::codes;
+use crate::auth::{parse_email, sign_in_with_code};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
 use crate::owner;
-use crate::routes::auth::{parse_email, sign_in_with_code};
 use crate::routes::{redirect, with_cookies};
 use crate::security::csrf::pre_session_token;
 use crate::state::AppState;
