@@ -1,9 +1,11 @@
 //! The real `witzo` binary, started as an operator would.
 
-use std::net::TcpListener;
+use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+use crate::helpers::free_address;
 
 fn witzo(dir: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_witzo"));
@@ -17,24 +19,12 @@ fn witzo(dir: &Path) -> Command {
     command
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// Polls `/healthz` until it answers 200.
-async fn wait_healthy(port: u16, child: &mut Child) {
+async fn wait_healthy(addr: SocketAddr, child: &mut Child) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let client = reqwest::Client::new();
     loop {
-        if let Ok(response) = client
-            .get(format!("http://127.0.0.1:{port}/healthz"))
-            .send()
-            .await
-        {
+        if let Ok(response) = client.get(format!("http://{addr}/healthz")).send().await {
             assert_eq!(response.status().as_u16(), 200);
             return;
         }
@@ -66,12 +56,12 @@ fn streams(child: &mut Child) -> (String, String) {
 #[tokio::test]
 async fn serve_starts_on_an_empty_directory_and_stops_gracefully_on_sigterm() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let addr = free_address();
     let mut child = witzo(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", &addr.to_string()])
         .spawn()
         .unwrap();
-    wait_healthy(port, &mut child).await;
+    wait_healthy(addr, &mut child).await;
     assert!(dir.path().join("data/witzo.db").exists());
     let key = dir.path().join("data/secret.key");
     assert_eq!(std::fs::read_to_string(&key).unwrap().len(), 64);
@@ -98,28 +88,28 @@ async fn serve_starts_on_an_empty_directory_and_stops_gracefully_on_sigterm() {
 #[tokio::test]
 async fn environment_overrides_the_file_and_flags_override_both() {
     let dir = tempfile::tempdir().unwrap();
-    let (file_port, env_port, flag_port) = (free_port(), free_port(), free_port());
+    let (file_addr, env_addr, flag_addr) = (free_address(), free_address(), free_address());
     std::fs::write(
         dir.path().join("witzo.toml"),
-        format!("listen = \"127.0.0.1:{file_port}\"\n"),
+        format!("listen = \"{file_addr}\"\n"),
     )
     .unwrap();
 
     let mut from_env = witzo(dir.path())
-        .env("WITZO_LISTEN", format!("127.0.0.1:{env_port}"))
+        .env("WITZO_LISTEN", env_addr.to_string())
         .arg("serve")
         .spawn()
         .unwrap();
-    wait_healthy(env_port, &mut from_env).await;
+    wait_healthy(env_addr, &mut from_env).await;
     let status = terminate(&mut from_env);
     assert!(status.success(), "{status}: {:?}", streams(&mut from_env));
 
     let mut from_flag = witzo(dir.path())
-        .env("WITZO_LISTEN", format!("127.0.0.1:{env_port}"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{flag_port}")])
+        .env("WITZO_LISTEN", env_addr.to_string())
+        .args(["serve", "--listen", &flag_addr.to_string()])
         .spawn()
         .unwrap();
-    wait_healthy(flag_port, &mut from_flag).await;
+    wait_healthy(flag_addr, &mut from_flag).await;
     let status = terminate(&mut from_flag);
     assert!(status.success(), "{status}: {:?}", streams(&mut from_flag));
 }
@@ -202,17 +192,17 @@ fn migrate_creates_and_migrates_the_database() {
 #[tokio::test]
 async fn without_smtp_development_prints_the_code_to_the_log() {
     let dir = tempfile::tempdir().unwrap();
-    let port = free_port();
+    let addr = free_address();
     let mut child = witzo(dir.path())
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", &addr.to_string()])
         .spawn()
         .unwrap();
-    wait_healthy(port, &mut child).await;
+    wait_healthy(addr, &mut child).await;
     let client = reqwest::Client::builder()
         .cookie_store(true)
         .build()
         .unwrap();
-    let base = format!("http://127.0.0.1:{port}");
+    let base = format!("http://{addr}");
     let csrf: serde_json::Value = client
         .get(format!("{base}/api/auth/csrf"))
         .send()

@@ -240,18 +240,14 @@ on_both_databases!(
     serve_logs_on_stderr
 );
 async fn serve_logs_on_stderr(w: Workdir) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let addr = crate::helpers::free_address();
     let mut child = w
         .command()
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .args(["serve", "--listen", &addr.to_string()])
         .spawn()
         .unwrap();
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-    let healthz = format!("http://127.0.0.1:{port}/healthz");
+    let healthz = format!("http://{addr}/healthz");
     while reqwest::get(&healthz).await.is_err() {
         assert!(child.try_wait().unwrap().is_none(), "witzo exited early");
         assert!(std::time::Instant::now() < deadline, "never healthy");

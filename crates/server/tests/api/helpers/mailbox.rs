@@ -8,24 +8,20 @@ use std::time::{Duration, Instant};
 pub struct Mailbox {
     child: Child,
     dir: tempfile::TempDir,
-    pub port: u16,
+    pub addr: std::net::SocketAddr,
 }
 
 impl Mailbox {
     pub async fn start() -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        let addr = super::free_address();
         let child = Command::new("python3")
             .args([
                 "-m",
                 "aiosmtpd",
                 "-n",
                 "-l",
-                &format!("127.0.0.1:{port}"),
+                &addr.to_string(),
                 "-c",
                 "aiosmtpd.handlers.Mailbox",
             ])
@@ -36,18 +32,15 @@ impl Mailbox {
             .spawn()
             .expect("python3 -m aiosmtpd (pip install aiosmtpd)");
         let deadline = Instant::now() + Duration::from_secs(20);
-        while tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .is_err()
-        {
+        while tokio::net::TcpStream::connect(addr).await.is_err() {
             assert!(Instant::now() < deadline, "aiosmtpd did not start");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
-        Self { child, dir, port }
+        Self { child, dir, addr }
     }
 
     pub fn url(&self) -> String {
-        format!("smtp://127.0.0.1:{}", self.port)
+        format!("smtp://{}", self.addr)
     }
 
     fn new_dir(&self) -> PathBuf {

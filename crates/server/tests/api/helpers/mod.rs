@@ -319,3 +319,16 @@ pub fn unlimited_rates(c: &mut Config) {
     c.limits.public_per_ip_per_minute = 100_000;
     c.limits.public_per_ip_burst = 100_000;
 }
+
+/// An address a separate process (a `witzo` binary, the SMTP or OpenID
+/// peer) can listen on: a free port on a random address of 127.0.0.0/8
+/// other than 127.0.0.1. The port is free when chosen but not held, so
+/// another test could take it before the process binds; on its own
+/// address of the 16 million, no other test will.
+pub fn free_address() -> SocketAddr {
+    let [a, b, c]: [u8; 3] = rand::random();
+    let ip = std::net::Ipv4Addr::new(127, a.max(1), b, c.clamp(2, 254));
+    std::net::TcpListener::bind((ip, 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("a free loopback port")
+}
