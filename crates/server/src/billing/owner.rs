@@ -75,11 +75,7 @@ pub struct Meter {
 impl Meter {
     /// Whole percent used (0 when unlimited), for the page's bar.
     pub fn percent(&self) -> i64 {
-        match self.limit {
-            Some(limit) if limit > 0 => (self.used * 100 / limit).clamp(0, 100),
-            Some(_) => 100,
-            None => 0,
-        }
+        crate::widgets::plans::percent_used(self.used, self.limit)
     }
 }
 

@@ -164,6 +164,17 @@ async fn serve(config: Config) -> anyhow::Result<()> {
         ?environment,
         "witzo is serving"
     );
+    let dashboard = state
+        .public_url
+        .join("app")
+        .map_or_else(|_| "/app".to_owned(), String::from);
+    if state.config.smtp.url.is_some() {
+        tracing::info!("open {dashboard} to sign in");
+    } else {
+        tracing::info!(
+            "open {dashboard} to sign in; without smtp.url, sign-in codes are written to this log"
+        );
+    }
     if let Some(addr) = app.metrics_addr() {
         tracing::info!(%addr, "metrics on a separate listener");
     }

@@ -59,7 +59,7 @@ pub struct UsageNotice<'a> {
     pub used: i64,
     pub limit: i64,
     pub plan: &'a str,
-    /// When the allowance renews, UTC to the minute.
+    /// When the allowance renews, UTC to the minute (`… UTC`).
     pub renews: &'a str,
     pub exhausted: bool,
 }
@@ -117,7 +117,7 @@ mod tests {
             used: 90,
             limit: 100,
             plan: "Basic <b>",
-            renews: "2026-12-01 00:00",
+            renews: "2026-12-01 00:00 UTC",
             exhausted,
         };
         assert_eq!(

@@ -12,6 +12,16 @@ pub fn nearly_used(used: i64, limit: i64) -> bool {
     used * 10 >= limit * 9
 }
 
+/// Whole percent of `limit` used, 0–100 (0 when unlimited), for meters:
+/// the dashboard's turn amber from 90 and red at 100.
+pub fn percent_used(used: i64, limit: Option<i64>) -> i64 {
+    match limit {
+        Some(limit) if limit > 0 => (used * 100 / limit).clamp(0, 100),
+        Some(_) => 100,
+        None => 0,
+    }
+}
+
 /// The smallest plan above `current` that allows `needed` of `what`.
 pub async fn lifting_plan(
     store: &Store,

@@ -295,3 +295,19 @@ async fn signed_out_pages_redirect_to_sign_in() {
         );
     }
 }
+
+#[tokio::test]
+async fn the_home_page_says_what_witzo_is_and_leads_to_sign_in() {
+    let app = crate::helpers::spawn_app().await;
+    let home = app.get("/").await;
+    assert_eq!(home.status().as_u16(), 200);
+    let html = home.text().await.unwrap();
+    assert!(
+        html.contains(r#"<a class="button" href="/app/sign-in">Sign in</a>"#),
+        "{html}"
+    );
+    assert!(html.contains("How it works"), "{html}");
+    assert!(!html.contains("being built"), "{html}");
+    let sign_in = app.get("/app/sign-in").await;
+    assert_eq!(sign_in.status().as_u16(), 200);
+}

@@ -252,14 +252,24 @@ async fn the_overview_shows_the_meter_and_warns_from_90_percent() {
         "{calm}"
     );
     assert!(!calm.contains("role=\"status\"") && !calm.contains("role=\"alert\""));
+    // The meter turns amber from 90 % and red at 100 % (low/high regions),
+    // and dates carry their zone once.
+    let meter = r#"<meter min="0" max="100" low="90" high="99.99" optimum="0" value="12">"#;
+    assert!(calm.contains(meter), "{calm}");
+    assert!(
+        calm.contains(" UTC.") && !calm.contains("UTC UTC"),
+        "{calm}"
+    );
     store.set_usage(owner.account, 92).await.unwrap();
     let warned = page().await;
     assert!(
         warned.contains("used 90 % or more of this month"),
         "{warned}"
     );
+    assert!(warned.contains(r#"optimum="0" value="92">"#), "{warned}");
     store.set_usage(owner.account, 100).await.unwrap();
     let stopped = page().await;
+    assert!(stopped.contains(r#"optimum="0" value="100">"#), "{stopped}");
     assert!(
         stopped.contains("have answered all the conversations your Free plan includes"),
         "{stopped}"

@@ -162,6 +162,10 @@ impl UsageMeter {
             .is_some_and(|limit| crate::widgets::plans::nearly_used(self.used, limit))
     }
 
+    fn percent(&self) -> i64 {
+        crate::widgets::plans::percent_used(self.used, self.limit)
+    }
+
     fn used_up(&self) -> bool {
         self.limit.is_some_and(|limit| self.used >= limit)
     }

@@ -274,6 +274,13 @@ async fn serve_logs_on_stderr(w: Workdir) {
     );
     assert!(logs[0].ends_with(&applied), "{run:?}");
     assert!(logs[1].contains(" INFO witzo is serving "), "{run:?}");
+    // Where to go next, and (without SMTP) where sign-in codes appear.
+    assert!(
+        logs[2].ends_with(&format!(
+            " INFO open http://{addr}/app to sign in; without smtp.url, sign-in codes are written to this log"
+        )),
+        "{run:?}"
+    );
     assert!(
         !run.stderr.contains('\x1b') && !run.stderr.contains("already exists"),
         "{run:?}"
