@@ -267,6 +267,9 @@ pub(super) enum WidgetCommand {
         /// An allowed domain (repeatable): `shop.example.com` or `*.example.com`.
         #[arg(long = "domain", value_parser = parse_domain)]
         domains: Vec<String>,
+        /// Create it even beyond the account's plan's widget limit.
+        #[arg(long)]
+        force: bool,
     },
     /// List an account's widgets.
     #[command(

@@ -221,7 +221,8 @@ impl Bench<'_> {
             let owner = witzo_store::domain::EmailAddress::parse(OWNER)?;
             let account = create_account(store, &owner).await?;
             set_plan(store, account.id, "enterprise").await?;
-            let key = create_widget(store, account.id, site, &[WIDGET_DOMAIN.to_owned()]).await?;
+            let key =
+                create_widget(store, account.id, site, &[WIDGET_DOMAIN.to_owned()], true).await?;
             let origin = server.origin();
             let training = Instant::now();
             let website = Material::Website {

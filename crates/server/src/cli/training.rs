@@ -103,17 +103,24 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
     let account = widget.account_id;
     let job = match material {
         Material::Website { url, depth } => {
-            let input = WebsiteInput {
-                url,
-                max_depth: depth,
-                include_paths: Vec::new(),
-                exclude_paths: Vec::new(),
-                rescrape_days: None,
-            };
-            service::add_website(state, account, widget.id, &input)
-                .await
-                .map_err(api_error)?
-                .1
+            // A website that is already a source is re-scraped, not added twice.
+            if let Some(existing) = website_source(state, &widget, &url).await? {
+                service::retrain(state, account, existing)
+                    .await
+                    .map_err(api_error)?
+            } else {
+                let input = WebsiteInput {
+                    url,
+                    max_depth: depth,
+                    include_paths: Vec::new(),
+                    exclude_paths: Vec::new(),
+                    rescrape_days: None,
+                };
+                service::add_website(state, account, widget.id, &input)
+                    .await
+                    .map_err(api_error)?
+                    .1
+            }
         }
         Material::Files(files) => {
             let mut uploads = Vec::new();
@@ -218,6 +225,22 @@ pub(super) async fn ask(
         }
         text
     })
+}
+
+/// The widget's website source that starts at `url`, if there is one.
+async fn website_source(
+    state: &Core,
+    widget: &witzo_store::widgets::Widget,
+    url: &str,
+) -> anyhow::Result<Option<witzo_store::domain::SourceId>> {
+    let Ok(url) = witzo_store::domain::WebUrl::parse(url) else {
+        return Ok(None);
+    };
+    let sources = state.store.sources_of(widget.account_id, widget.id).await?;
+    Ok(sources
+        .into_iter()
+        .find(|s| s.kind == "website" && s.url == url.as_str())
+        .map(|s| s.id))
 }
 
 fn widget_key(raw: &str) -> anyhow::Result<WidgetKey> {

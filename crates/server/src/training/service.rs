@@ -11,6 +11,7 @@ use witzo_store::domain::{AccountId, JobId, SourceId, WebUrl, WidgetId};
 use witzo_store::jobs::Task;
 use witzo_store::sources::{NewWebsite, Source};
 
+use crate::config::Environment;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::Core;
 use crate::widgets::plans::{Capped, check_limit};
@@ -104,9 +105,18 @@ fn crawlable(state: &Core, url: &url::Url) -> ApiResult<()> {
         _ => None,
     };
     let refused = |why: &str| {
+        // In development the fix is a setting away: say which.
+        let hint = match (state.config.environment, host_ip) {
+            (Environment::Development, Some(ip)) => format!(
+                " To crawl a local test site, allow its address with crawler.allow \
+                 (WITZO_CRAWLER__ALLOW='[\"{}\"]').",
+                SocketAddr::new(ip, port)
+            ),
+            _ => String::new(),
+        };
         Err(ApiError::new(
             ErrorCode::UrlNotAllowed,
-            format!("This address cannot be crawled: {why}."),
+            format!("This address cannot be crawled: {why}.{hint}"),
         )
         .field("url"))
     };

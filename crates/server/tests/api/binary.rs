@@ -378,3 +378,96 @@ async fn a_crawl_killed_midway_is_finished_by_the_next_start_without_duplicates(
     );
     store.close().await;
 }
+
+// Multi-threaded: the site keeps serving while the test waits on the binary.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ingesting_a_website_twice_rescrapes_its_source_and_a_local_one_names_the_setting() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = slow_site(2, Duration::ZERO).await;
+    let allowed = [("WITZO_CRAWLER__ALLOW", format!("[\"{site}\"]"))];
+    let run = |args: &[&str], env: &[(&str, String)]| {
+        witzo(dir.path())
+            .envs(env.iter().cloned())
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    run(
+        &["admin", "account", "create", "--email", "ops@example.com"],
+        &[],
+    );
+    let created = run(
+        &[
+            "admin",
+            "widget",
+            "create",
+            "--account",
+            "ops@example.com",
+            "--name",
+            "Shop",
+        ],
+        &[],
+    );
+    let key = String::from_utf8(created.stdout).unwrap().trim().to_owned();
+    let url = format!("http://{site}/");
+    let ingest = [
+        "ingest",
+        "--widget",
+        key.as_str(),
+        "--url",
+        url.as_str(),
+        "--json",
+    ];
+
+    let refused = run(&ingest, &[]);
+    assert_eq!(refused.status.code(), Some(1));
+    let reason = String::from_utf8(refused.stderr).unwrap();
+    assert!(
+        reason.contains(&format!(
+            "allow its address with crawler.allow (WITZO_CRAWLER__ALLOW='[\"{site}\"]')"
+        )),
+        "{reason}"
+    );
+
+    // The first run indexes the home page and its two pages; the second
+    // re-scrapes the same source and finds them unchanged.
+    for (indexed, unchanged) in [(3, 0), (0, 3)] {
+        let trained = run(&ingest, &allowed);
+        assert!(trained.status.success(), "{trained:?}");
+        let report: serde_json::Value = serde_json::from_slice(&trained.stdout).unwrap();
+        assert_eq!(
+            (
+                &report["status"],
+                &report["indexed"],
+                &report["unchanged"],
+                &report["failed"]
+            ),
+            (
+                &serde_json::json!("succeeded"),
+                &serde_json::json!(indexed),
+                &serde_json::json!(unchanged),
+                &serde_json::json!(0)
+            ),
+            "{report}"
+        );
+    }
+    let store = witzo_store::Store::connect(
+        &format!("sqlite://{}", dir.path().join("data/witzo.db").display()),
+        1,
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        store
+            .count_for_test("SELECT COUNT(*) FROM sources WHERE id >= $1", 1)
+            .await,
+        1,
+        "one source, crawled twice"
+    );
+    assert_eq!(
+        store
+            .count_for_test("SELECT COUNT(*) FROM jobs WHERE source_id = $1", 1)
+            .await,
+        2
+    );
+}

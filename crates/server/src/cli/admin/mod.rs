@@ -14,6 +14,7 @@ use super::args::AdminCommand;
 use super::output::Format;
 use crate::app::open_store;
 use crate::config::Config;
+use crate::widgets::plans::{Capped, limit_error};
 use crate::widgets::service::parse_domains;
 use crate::widgets::settings::WidgetSettings;
 
@@ -67,11 +68,14 @@ async fn account_by_email(
 /// Creates a widget for `account` with default settings and returns its key
 /// (`admin widget create`). Operators are not bound by the plan's widget
 /// count.
+/// Creates a widget for `account`: within its plan's widget limit, unless
+/// `force` (an operator's deliberate exception).
 pub(super) async fn create_widget(
     store: &Store,
     account: AccountId,
     name: &str,
     domains: &[String],
+    force: bool,
 ) -> anyhow::Result<WidgetKey> {
     let name = CleanText::parse(
         name,
@@ -91,8 +95,26 @@ pub(super) async fn create_widget(
         settings: &settings,
     };
     let key = WidgetKey::generate();
-    store
-        .create_widget(account, key.as_str(), &fields, None, witzo_store::now())
-        .await?;
-    Ok(key)
+    let plan = store.account_plan(account).await?;
+    let limit = if force { None } else { plan.widgets };
+    match store
+        .create_widget(account, key.as_str(), &fields, limit, witzo_store::now())
+        .await
+    {
+        Ok(_) => Ok(key),
+        Err(StoreError::TooMany) => {
+            let used = i64::try_from(store.widgets_of(account).await?.len()).unwrap_or(i64::MAX);
+            let refusal = limit_error(
+                store,
+                &plan,
+                Capped::Widgets,
+                used,
+                limit.unwrap_or_default(),
+            )
+            .await
+            .map_err(|e| anyhow::anyhow!("{}", e.message()))?;
+            anyhow::bail!("{} Give --force to create it anyway.", refusal.message())
+        }
+        Err(err) => Err(err.into()),
+    }
 }

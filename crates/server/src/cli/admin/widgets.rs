@@ -47,9 +47,10 @@ pub(super) async fn widget(
             account,
             name,
             domains,
+            force,
         } => {
             let account = account_by_email(store, &account).await?;
-            let key = create_widget(store, account.id, &name, &domains).await?;
+            let key = create_widget(store, account.id, &name, &domains, force).await?;
             let widget = store
                 .widget_by_key(&key)
                 .await?

@@ -389,7 +389,7 @@ async fn create_and_list_widgets(w: Workdir) {
         "{created:?}"
     );
     assert_eq!(created.stderr, "");
-    let second = w.json(&[
+    let shop = [
         "admin",
         "widget",
         "create",
@@ -399,7 +399,22 @@ async fn create_and_list_widgets(w: Workdir) {
         "Shop",
         "--domain",
         "SHOP.example.com",
-    ]);
+    ];
+    // The Free plan's one widget is taken: refused, unless forced.
+    let refused = w.run(&shop);
+    assert_eq!(
+        (refused.code, refused.stdout.as_str()),
+        (1, ""),
+        "{refused:?}"
+    );
+    assert!(
+        refused.stderr.trim_end().ends_with(
+            " ERROR Your Free plan allows 1 widget; 1 is in use. The Standard plan allows more. Give --force to create it anyway."
+        ),
+        "{refused:?}"
+    );
+    let forced: Vec<&str> = shop.iter().copied().chain(["--force"]).collect();
+    let second = w.json(&forced);
     let second_key = second["key"].as_str().unwrap().to_owned();
     assert!(second_key.starts_with("wk_") && second_key.len() == 35);
     assert_eq!(
