@@ -178,7 +178,10 @@ pub async fn finish_setup(
     };
     let input = WidgetInput {
         name: form.name.clone(),
-        allowed_domains: vec![domain.clone()],
+        allowed_domains: Some(domain.clone())
+            .filter(|d| !d.is_empty())
+            .into_iter()
+            .collect(),
         settings: WidgetSettings::default(),
         active: true,
     };
