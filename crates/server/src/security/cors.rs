@@ -48,12 +48,21 @@ fn is_preflight(req: &Request) -> bool {
 }
 
 /// Answers the public surface's preflights, before routing (no route
-/// declares `OPTIONS`).
+/// declares `OPTIONS`), and marks every public response as varying with
+/// the `Origin` (unknown paths and methods included).
 pub async fn public_preflight(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    if Surface::of(req.uri().path()) != Surface::Public || !is_preflight(&req) {
+    if Surface::of(req.uri().path()) != Surface::Public {
         return next.run(req).await;
     }
-    gate(&state, req, next, true).await
+    let mut response = if is_preflight(&req) {
+        gate(&state, req, next, true).await
+    } else {
+        next.run(req).await
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static(VARY));
+    response
 }
 
 /// Puts the public surface's requests through the policy and adds
