@@ -16,7 +16,7 @@ use axum::routing::get;
 use secrecy::ExposeSecret;
 use tokio::net::TcpListener;
 use tower_http::catch_panic::CatchPanicLayer;
-use utoipa::{Modify, OpenApi};
+use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::router::UtoipaMethodRouterExt;
 use utoipa_axum::routes;
@@ -30,7 +30,7 @@ use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::mail::Mailer;
 use crate::metrics::Metrics;
-use crate::openapi::{ApiDoc, Contract};
+use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
 use crate::security::cookie::CookiePolicy;
@@ -190,9 +190,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(pages::asset));
-    let (routes, mut openapi) = dashboard.merge(public).merge(ops).split_for_parts();
-    Contract.modify(&mut openapi);
-    let openapi_json: Arc<str> = openapi.to_json().unwrap_or_default().into();
+    let (routes, openapi) = dashboard.merge(public).merge(ops).split_for_parts();
+    let openapi_json: Arc<str> = crate::openapi::document(openapi).unwrap_or_default().into();
     let routes = routes.route(
         "/api/openapi.json",
         get(move || {

@@ -21,44 +21,65 @@ use crate::security::headers::Surface;
 /// security requirement and every error response it can give.
 pub struct Contract;
 
-/// Rules across the fields of a request type, which its derived schema
-/// cannot state; each is defined next to the validation that enforces it.
-const CROSS_FIELD_RULES: [(&str, fn() -> Schema); 2] = [
-    (
-        "ContactRequest",
-        crate::routes::public::ContactRequest::schema_rule,
-    ),
-    ("LeadForm", crate::widgets::settings::LeadForm::schema_rule),
-];
-
 impl Modify for Contract {
     fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
-        if let Some(components) = openapi.components.as_mut() {
-            for (name, rule) in CROSS_FIELD_RULES {
-                if let Some(RefOr::T(schema)) = components.schemas.remove(name) {
-                    let both = AllOfBuilder::new().item(schema).item(rule()).build();
-                    components
-                        .schemas
-                        .insert(name.to_owned(), RefOr::T(Schema::AllOf(both)));
+        let mut ids: BTreeMap<String, usize> = BTreeMap::new();
+        for item in openapi.paths.paths.values() {
+            for (_, operation) in operations(item) {
+                if let Some(id) = &operation.operation_id {
+                    *ids.entry(id.clone()).or_default() += 1;
                 }
             }
         }
         for (path, item) in openapi.paths.paths.iter_mut() {
-            let operations = [
-                (false, item.get.as_mut()),
-                (false, item.head.as_mut()),
-                (true, item.post.as_mut()),
-                (true, item.put.as_mut()),
-                (true, item.patch.as_mut()),
-                (true, item.delete.as_mut()),
+            let methods = [
+                ("get", item.get.as_mut()),
+                ("head", item.head.as_mut()),
+                ("post", item.post.as_mut()),
+                ("put", item.put.as_mut()),
+                ("patch", item.patch.as_mut()),
+                ("delete", item.delete.as_mut()),
             ];
-            for (unsafe_method, operation) in operations {
-                if let Some(operation) = operation {
-                    complete(path, unsafe_method, operation);
+            for (method, operation) in methods {
+                let Some(operation) = operation else { continue };
+                // Handlers are named for their module (`cancel`, `delete`):
+                // an id two of them share is made unique from the route.
+                let shared = operation
+                    .operation_id
+                    .as_ref()
+                    .is_some_and(|id| ids.get(id).copied().unwrap_or(0) > 1);
+                if shared {
+                    operation.operation_id = Some(route_id(method, path));
                 }
+                complete(path, method != "get" && method != "head", operation);
             }
         }
     }
+}
+
+fn operations(
+    item: &utoipa::openapi::PathItem,
+) -> impl Iterator<Item = (&'static str, &Operation)> {
+    [
+        ("get", item.get.as_ref()),
+        ("head", item.head.as_ref()),
+        ("post", item.post.as_ref()),
+        ("put", item.put.as_ref()),
+        ("patch", item.patch.as_ref()),
+        ("delete", item.delete.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(method, operation)| operation.map(|o| (method, o)))
+}
+
+/// `post_api_jobs_id_cancel` for `POST /api/jobs/{id}/cancel`.
+fn route_id(method: &str, path: &str) -> String {
+    let words: Vec<String> = path
+        .split(|c: char| !c.is_ascii_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_ascii_lowercase)
+        .collect();
+    format!("{method}_{}", words.join("_"))
 }
 
 /// Who calls an operation: it decides the security requirement and the
@@ -156,6 +177,7 @@ fn integer_path(operation: &Operation) -> bool {
 fn mounted_codes(path: &str, unsafe_method: bool, operation: &Operation) -> Vec<ErrorCode> {
     use ErrorCode::*;
     let caller = Caller::of(path, operation);
+    let page = is_page(path);
     // The request middleware and the panic guard, for every route.
     let mut codes = vec![RequestTimeout, Unavailable, Internal];
     match caller {
@@ -170,7 +192,9 @@ fn mounted_codes(path: &str, unsafe_method: bool, operation: &Operation) -> Vec<
         ]),
         Caller::PublicApi => codes.extend([RateLimited, OriginNotAllowed]),
         Caller::Script => codes.push(RateLimited),
-        Caller::Owner => codes.extend([Unauthenticated, SessionExpired]),
+        // A page sends a browser without a session to sign in instead (303).
+        Caller::Owner if !page => codes.extend([Unauthenticated, SessionExpired]),
+        Caller::Owner => {}
         Caller::Anonymous => {}
     }
     if unsafe_method && Surface::of(path) == Surface::Dashboard {
@@ -250,8 +274,8 @@ fn complete(path: &str, unsafe_method: bool, operation: &mut Operation) {
             .or_default()
             .insert(code.as_str());
     }
-    let html = path == "/" || path == "/app" || path.starts_with("/app/");
-    if caller == Caller::Owner && html {
+    let page = is_page(path);
+    if caller == Caller::Owner && page {
         operation
             .responses
             .responses
@@ -269,13 +293,18 @@ fn complete(path: &str, unsafe_method: bool, operation: &mut Operation) {
             .entry(status.to_string())
             .or_insert_with(|| RefOr::T(Response::new("")));
         if let RefOr::T(response) = entry {
-            describe_error(response, status, &codes, html);
+            describe_error(response, status, &codes, page);
         }
     }
 }
 
+/// A dashboard page (HTML) rather than the JSON API.
+fn is_page(path: &str) -> bool {
+    path == "/app" || path.starts_with("/app/")
+}
+
 fn set_security(path: &str, caller: Caller, unsafe_method: bool, operation: &mut Operation) {
-    let page = path == "/app" || path.starts_with("/app/");
+    let page = is_page(path);
     let requirement = |names: &[&str]| {
         names
             .iter()
@@ -319,10 +348,12 @@ fn default_description(status: u16) -> &'static str {
     }
 }
 
-/// Gives an error response its description with the list of codes, the
-/// `ErrorBody` schema narrowed to them (HTML pages may instead answer with
-/// the page showing the error), and `Retry-After` where it applies.
-fn describe_error(response: &mut Response, status: u16, codes: &BTreeSet<&str>, html: bool) {
+/// Gives an error response its description with the list of codes, its
+/// body and `Retry-After` where it applies. The body is `ErrorBody` narrowed
+/// to those codes; a dashboard page (`/app…`) shows the error as a page
+/// instead (`dashboard::page_errors`), except a timeout or a panic, which
+/// the outer layers answer as JSON.
+fn describe_error(response: &mut Response, status: u16, codes: &BTreeSet<&str>, page: bool) {
     let listed = codes
         .iter()
         .map(|c| format!("`{c}`"))
@@ -334,24 +365,27 @@ fn describe_error(response: &mut Response, status: u16, codes: &BTreeSet<&str>, 
         response.description.trim().to_owned()
     };
     response.description = format!("{intro}\n\nCodes: {listed}.");
-    let code = ObjectBuilder::new()
-        .schema_type(Type::String)
-        .enum_values(Some(codes.iter().copied()));
-    let schema = AllOfBuilder::new()
-        .item(Ref::from_schema_name("ErrorBody"))
-        .item(ObjectBuilder::new().property("code", code).required("code"))
-        .build();
-    response.content.insert(
-        "application/json".to_owned(),
-        ContentBuilder::new()
-            .schema(Some(RefOr::T(Schema::AllOf(schema))))
-            .build(),
-    );
-    if html {
+    response.content.clear();
+    if page {
         response.content.insert(
             "text/html".to_owned(),
             ContentBuilder::new()
                 .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+                .build(),
+        );
+    }
+    if !page || matches!(status, 500 | 503) {
+        let code = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(codes.iter().copied()));
+        let schema = AllOfBuilder::new()
+            .item(Ref::from_schema_name("ErrorBody"))
+            .item(ObjectBuilder::new().property("code", code).required("code"))
+            .build();
+        response.content.insert(
+            "application/json".to_owned(),
+            ContentBuilder::new()
+                .schema(Some(RefOr::T(Schema::AllOf(schema))))
                 .build(),
         );
     }

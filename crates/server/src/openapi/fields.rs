@@ -6,9 +6,7 @@
 //! Patterns stay within what ECMA-262, Python and Rust regexes read alike:
 //! character classes with explicit ranges, no `\s`, `\d` or lookaround.
 
-use utoipa::openapi::schema::{
-    AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema, SchemaType, Type,
-};
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
 
 use witzo_store::domain::CountryCode;
 
@@ -21,6 +19,10 @@ pub const NON_BLANK: &str =
 /// Whitespace as `str::trim` removes it (Unicode `White_Space`).
 const WHITESPACE: &str =
     "\\t-\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
+
+/// Whitespace within a line (all of it but the newline).
+const INLINE_SPACE: &str =
+    "\\t\\x0b\\x0c\\r \\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000";
 
 /// A DNS label (letters, digits, inner hyphens, at most 63).
 const LABEL: &str = "[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
@@ -52,6 +54,13 @@ pub fn required_text<const MAX: usize>() -> ObjectBuilder {
         .min_length(Some(1))
         .max_length(Some(MAX))
         .pattern(Some(NON_BLANK))
+}
+
+/// An e-mailed 6-digit code (spaces anywhere are ignored).
+pub fn code() -> ObjectBuilder {
+    string().pattern(Some(format!(
+        "^[{WHITESPACE}]*(?:[0-9][{WHITESPACE}]*){{6}}$"
+    )))
 }
 
 /// An e-mail address (`EmailAddress`: a dot-atom local part and a domain
@@ -161,15 +170,14 @@ pub fn nullable_phone() -> ObjectBuilder {
 
 /// A rule across fields: at least one of `names` is a string (present and
 /// not `null`).
-pub fn any_string(names: &[&str]) -> Schema {
-    let any = names.iter().fold(AnyOfBuilder::new(), |any, name| {
-        any.item(
-            ObjectBuilder::new()
-                .required(*name)
-                .property(*name, string()),
-        )
-    });
-    Schema::AnyOf(any.build())
+pub fn any_string(names: &[&str]) -> serde_json::Value {
+    let branches: Vec<serde_json::Value> = names
+        .iter()
+        .map(|name| {
+            serde_json::json!({"required": [name], "properties": {*name: {"type": "string"}}})
+        })
+        .collect();
+    serde_json::json!({ "anyOf": branches })
 }
 
 /// An uploaded file (a multipart part).
@@ -187,16 +195,99 @@ pub fn files() -> ArrayBuilder {
         .items(file())
 }
 
-/// Hosts a widget may answer on (`AllowedDomain`): `shop.example.com`,
-/// `*.example.com`, optionally `http://` (plain-http pages) or `https://`.
+/// A host a widget may answer on (`AllowedDomain`): `shop.example.com`,
+/// `*.example.com` (a wildcard needs two labels), optionally after
+/// `http://` (plain-http pages) or `https://`; at most `labels` labels
+/// before the last, when given. Not anchored.
+fn allowed_domain(labels: Option<usize>) -> String {
+    let (any, some) = match labels {
+        Some(max) => (format!("{{0,{max}}}"), format!("{{1,{max}}}")),
+        None => ("*".to_owned(), "+".to_owned()),
+    };
+    let host = format!("(?:{LABEL}\\.){any}{TOP_LABEL}");
+    let wildcard = format!("\\*\\.(?:{LABEL}\\.){some}{TOP_LABEL}");
+    format!("(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:{wildcard}|{host})\\.?")
+}
+
+/// Hosts a widget may answer on: at most 50 of at most 253 characters.
 pub fn allowed_domains() -> ArrayBuilder {
-    let host = format!("(?:{LABEL}\\.)*{TOP_LABEL}");
-    let wildcard = format!("\\*\\.(?:{LABEL}\\.)+{TOP_LABEL}");
-    ArrayBuilder::new()
-        .max_items(Some(50))
-        .items(string().max_length(Some(253)).pattern(Some(format!(
-            "^(?:[Hh][Tt][Tt][Pp][Ss]?://)?(?:{wildcard}|{host})\\.?$"
-        ))))
+    ArrayBuilder::new().max_items(Some(50)).items(
+        string()
+            .max_length(Some(253))
+            .pattern(Some(format!("^{}$", allowed_domain(None)))),
+    )
+}
+
+/// A textarea (form field) of one `item` per line, at most `max` of them;
+/// blank lines and whitespace around an item are ignored, as
+/// `format::lines` reads it.
+fn lines_of(item: &str, max: usize) -> ObjectBuilder {
+    let space = format!("[{INLINE_SPACE}]*");
+    string().pattern(Some(format!(
+        "^(?:{space}\\n)*(?:{space}(?:{item}){space}(?:\\n|$)(?:{space}\\n)*){{0,{max}}}{space}$"
+    )))
+}
+
+/// Allowed domains, one per line (at most two labels before the last,
+/// so that each stays within 253 characters).
+pub fn domain_lines() -> ObjectBuilder {
+    lines_of(&allowed_domain(Some(2)), 50)
+}
+
+/// One allowed domain in a form field, or blank for none.
+pub fn domain_or_blank() -> ObjectBuilder {
+    string().max_length(Some(253)).pattern(Some(format!(
+        "^[{WHITESPACE}]*(?:{})?[{WHITESPACE}]*$",
+        allowed_domain(None)
+    )))
+}
+
+/// Crawl path prefixes, one per line.
+pub fn path_lines() -> ObjectBuilder {
+    lines_of("/[^\\x00-\\x1f\\x7f-\\x9f]{0,199}", 20)
+}
+
+/// Suggested questions, one per line.
+pub fn question_lines() -> ObjectBuilder {
+    lines_of("[^\\n]{1,120}", 5)
+}
+
+/// A whole number in a form field as Rust parses it after trimming (`+7`,
+/// `007`) that `number` matches (without leading zeros); blank allowed
+/// when `optional`.
+fn number_text(number: &str, optional: bool) -> ObjectBuilder {
+    let value = format!("\\+?0*(?:{number})");
+    let value = if optional {
+        format!("(?:{value})?")
+    } else {
+        value
+    };
+    string().pattern(Some(format!("^[{WHITESPACE}]*{value}[{WHITESPACE}]*$")))
+}
+
+/// The form's auto-open delay: 1 to 600 seconds, or blank for never.
+pub fn auto_open_text() -> ObjectBuilder {
+    number_text("[1-9][0-9]?|[1-5][0-9]{2}|600", true)
+}
+
+/// The form's "show the lead form after" count: 1 to 50 messages.
+pub fn lead_after_text() -> ObjectBuilder {
+    number_text("[1-9]|[1-4][0-9]|50", false)
+}
+
+/// The form's crawl depth: 0 to 10.
+pub fn max_depth_text() -> ObjectBuilder {
+    number_text("[0-9]|10", false)
+}
+
+/// The form's re-scrape choice: `7`, `15`, `30`, or empty for never.
+pub fn rescrape_days_text() -> ObjectBuilder {
+    string().enum_values(Some(["", "7", "15", "30"]))
+}
+
+/// The form's billing interval: `month`, `year`, or empty for a month.
+pub fn interval_text() -> ObjectBuilder {
+    string().enum_values(Some(["", "month", "year"]))
 }
 
 /// Path prefixes of a crawl: each starts with `/`, at most 200 characters
@@ -211,8 +302,7 @@ pub fn paths() -> ArrayBuilder {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
+    /// The ranges `NON_BLANK` (and `WHITESPACE`, within them) spell.
     #[test]
     fn the_non_blank_class_is_whitespace_and_controls_as_rust_reads_them() {
         let class = |c: char| c.is_whitespace() || c.is_control();

@@ -33,6 +33,44 @@ use crate::error::ErrorBody;
 )]
 pub struct ApiDoc;
 
+/// Rules across the fields of a request type, which a derived schema cannot
+/// state (and utoipa's builders lack `not` and `const`), as JSON Schema;
+/// each is defined next to the validation that enforces it.
+type Rule = fn() -> serde_json::Value;
+
+const CROSS_FIELD_RULES: [(&str, Rule); 3] = [
+    (
+        "ContactRequest",
+        crate::routes::public::ContactRequest::schema_rule,
+    ),
+    ("LeadForm", crate::widgets::settings::LeadForm::schema_rule),
+    (
+        "SettingsForm",
+        crate::routes::dashboard::widgets::SettingsForm::schema_rule,
+    ),
+];
+
+/// The served document: the routes' annotations completed by [`Contract`],
+/// and each request type with its rules across fields (`allOf`).
+pub fn document(mut openapi: utoipa::openapi::OpenApi) -> serde_json::Result<String> {
+    Contract.modify(&mut openapi);
+    let mut json = serde_json::to_value(&openapi)?;
+    if let Some(schemas) = json
+        .pointer_mut("/components/schemas")
+        .and_then(serde_json::Value::as_object_mut)
+    {
+        for (name, rule) in CROSS_FIELD_RULES {
+            if let Some(schema) = schemas.remove(name) {
+                schemas.insert(
+                    name.to_owned(),
+                    serde_json::json!({ "allOf": [schema, rule()] }),
+                );
+            }
+        }
+    }
+    serde_json::to_string(&json)
+}
+
 /// The security schemes' names.
 const SESSION: &str = "session";
 const PRE_SESSION: &str = "pre_session";

@@ -158,6 +158,7 @@ pub async fn request_deletion_code(
 #[serde(deny_unknown_fields)]
 pub struct DeleteRequest {
     /// The code from the confirmation e-mail.
+    #[schema(schema_with = crate::openapi::fields::code)]
     code: String,
 }
 

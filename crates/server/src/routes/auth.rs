@@ -91,6 +91,7 @@ pub struct VerifyRequest {
     #[schema(schema_with = crate::openapi::fields::email)]
     email: String,
     /// The 6-digit code from the e-mail.
+    #[schema(schema_with = crate::openapi::fields::code)]
     code: String,
 }
 

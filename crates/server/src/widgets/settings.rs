@@ -39,12 +39,11 @@ pub struct LeadForm {
 impl LeadForm {
     /// The rule across fields the document adds to the derived schema: a
     /// form that is on names at least one field.
-    pub fn schema_rule() -> utoipa::openapi::schema::Schema {
-        use utoipa::openapi::schema::{AnyOfBuilder, ArrayBuilder, ObjectBuilder, Schema};
-        let off = ObjectBuilder::new()
-            .property("enabled", ObjectBuilder::new().enum_values(Some([false])));
-        let some = ObjectBuilder::new().property("fields", ArrayBuilder::new().min_items(Some(1)));
-        Schema::AnyOf(AnyOfBuilder::new().item(off).item(some).build())
+    pub fn schema_rule() -> serde_json::Value {
+        serde_json::json!({"anyOf": [
+            {"properties": {"enabled": {"const": false}}},
+            {"properties": {"fields": {"minItems": 1}}},
+        ]})
     }
 }
 
