@@ -17,6 +17,7 @@ mod headers;
 mod helpers;
 mod mailbox;
 mod oidc;
+mod openapi;
 mod ops;
 mod page_errors;
 mod plans;
