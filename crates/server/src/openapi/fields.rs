@@ -79,10 +79,10 @@ pub fn nullable_email() -> ObjectBuilder {
 }
 
 /// An `http`/`https` URL as owners type it: a host name (not an IP
-/// address), an optional port, then path, query and fragment in printable
-/// ASCII. Not anchored.
+/// address), an optional port, then path, query and fragment without
+/// spaces or control characters. Not anchored.
 fn web_url(port: &str) -> String {
-    format!("[Hh][Tt][Tt][Pp][Ss]?://(?:{LABEL}\\.)*{TOP_LABEL}{port}(?:[/?#][!-~]*)?")
+    format!("[Hh][Tt][Tt][Pp][Ss]?://(?:{LABEL}\\.)*{TOP_LABEL}{port}(?:[/?#]{NON_BLANK}*)?")
 }
 
 /// A website (`WebUrl`, after trimming), or blank for none.

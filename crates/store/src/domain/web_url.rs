@@ -16,6 +16,11 @@ impl WebUrl {
         if raw.len() > 2048 {
             return Err(InvalidValue::new("must be at most 2048 characters"));
         }
+        // URL parsing would drop tabs and newlines and encode spaces: an
+        // address with any inside is not one that was meant.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidValue::new("must not contain spaces"));
+        }
         let url = url::Url::parse(raw).map_err(|_| InvalidValue::new("is not a valid URL"))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(InvalidValue::new("must start with http:// or https://"));
@@ -83,6 +88,8 @@ mod tests {
             "https://exa_mple.com",
             "https://example.com./",
             "https://-example.com",
+            "https://example.com/a b",
+            "https://exa\tmple.com/",
         ] {
             assert!(WebUrl::parse(raw).is_err(), "{raw:?} was accepted");
         }
