@@ -34,7 +34,7 @@ use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
 use crate::security::cookie::CookiePolicy;
-use crate::security::cors::{OriginPolicy, public_cors};
+use crate::security::cors::{OriginPolicy, public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
 use crate::security::keys::Keys;
@@ -191,7 +191,7 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::metrics))
         .routes(routes!(pages::asset));
     let (routes, openapi) = dashboard.merge(public).merge(ops).split_for_parts();
-    let openapi_json: Arc<str> = openapi.to_json().unwrap_or_default().into();
+    let openapi_json: Arc<str> = crate::openapi::document(openapi).unwrap_or_default().into();
     let routes = routes.route(
         "/api/openapi.json",
         get(move || {
@@ -213,20 +213,21 @@ pub fn router(state: AppState) -> Router {
 /// The layers every route gets. Surface-specific controls (CSRF for the
 /// dashboard; CORS and the per-IP limit for the public API) choose by path
 /// themselves, so they also cover routes added later. From the inside out:
-/// CSRF on every routed request (a method a route does not declare is
-/// answered `405` with `Allow` before it: nothing runs for it), JSON
-/// fallbacks for unknown paths and methods, errors on dashboard pages
-/// shown as pages, the body limit, CORS with the
-/// widget gate, the public rate limit, panic capture, the request context
+/// CSRF and the widget gate (CORS) on every routed request (a method a route
+/// does not declare is answered `405` with `Allow` before them: nothing runs
+/// for it), JSON fallbacks for unknown paths and methods, errors on
+/// dashboard pages shown as pages, the body limit, the public surface's
+/// preflights, the public rate limit, panic capture, the request context
 /// (id, timeout, logging, metrics) and the security headers.
 pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .route_layer(from_fn_with_state(state.clone(), csrf_guard))
+        .route_layer(from_fn_with_state(state.clone(), public_cors))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), dashboard::page_errors))
         .layer(DefaultBodyLimit::max(state.config.limits.json_body_bytes))
-        .layer(from_fn_with_state(state.clone(), public_cors))
+        .layer(from_fn_with_state(state.clone(), public_preflight))
         .layer(from_fn_with_state(state.clone(), public_ip_limit))
         .layer(CatchPanicLayer::custom(panic_response))
         .layer(from_fn_with_state(state.clone(), request_context))

@@ -110,7 +110,8 @@ error_codes! {
     Internal => "internal_error", INTERNAL_SERVER_ERROR;
 }
 
-/// The body of every error response.
+/// The body of every error response. Some errors add figures that explain
+/// them next to these fields (e.g. `used`, `limit`, `plan`).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorBody {
     /// Stable, machine-readable snake_case code.
@@ -119,10 +120,11 @@ pub struct ErrorBody {
     pub message: String,
     /// The request field the error is about, when there is one.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String)]
     pub field: Option<String>,
     /// Figures that explain the error (e.g. `used`, `limit`, `plan`).
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<Object>)]
+    #[schema(ignore)]
     pub details: Option<serde_json::Map<String, serde_json::Value>>,
 }
 

@@ -28,12 +28,16 @@ pub const PROFILE_TEXT: TextRules = TextRules {
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     /// Up to 100 characters.
+    #[schema(schema_with = crate::openapi::fields::text::<100>)]
     pub name: String,
     /// Up to 100 characters.
+    #[schema(schema_with = crate::openapi::fields::text::<100>)]
     pub company: String,
     /// An http(s) URL, or empty.
+    #[schema(schema_with = crate::openapi::fields::web_url_or_empty)]
     pub website: String,
     /// ISO 3166-1 alpha-2 code (`DE`), or empty.
+    #[schema(schema_with = crate::openapi::fields::country_or_empty)]
     pub country: String,
 }
 

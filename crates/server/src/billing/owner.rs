@@ -149,6 +149,7 @@ pub struct CheckoutInput {
     pub plan: String,
     /// `month` (default) or `year` (ten months' price).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::interval)]
     pub interval: Option<String>,
 }
 

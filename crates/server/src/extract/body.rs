@@ -3,6 +3,7 @@ use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use bytes::Bytes;
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -141,23 +142,17 @@ pub(crate) fn body_rejection(rejection: BytesRejection) -> ApiError {
 }
 
 /// Parses JSON, mapping serde's errors to precise codes and the field path.
+/// Numbers are read as JSON Schema reads them: `43.0` is the integer 43.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut de).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            serde_json::error::Category::Data => {
-                classify_data_error(&strip_position(&inner.to_string()), &path)
-            }
-            _ => ApiError::new(
-                ErrorCode::InvalidJson,
-                format!(
-                    "The body is not valid JSON: {}",
-                    strip_position(&inner.to_string())
-                ),
+    let mut value = serde_json::Value::deserialize(&mut de).map_err(|err| {
+        ApiError::new(
+            ErrorCode::InvalidJson,
+            format!(
+                "The body is not valid JSON: {}",
+                strip_position(&err.to_string())
             ),
-        }
+        )
     })?;
     de.end().map_err(|_| {
         ApiError::new(
@@ -165,7 +160,33 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
             "The body has trailing characters after the JSON value.",
         )
     })?;
-    Ok(value)
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|err| {
+        let path = err.path().to_string();
+        classify_data_error(&err.into_inner().to_string(), &path)
+    })
+}
+
+/// Rewrites every number with a zero fractional part (`3.0`, `-0.0`, `1e2`)
+/// that fits an integer as that integer.
+fn integral_floats_as_integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(number) if number.is_f64() => {
+            let float = number.as_f64().unwrap_or(f64::NAN);
+            // 2^63: the first float past i64, and every integral float below
+            // it is exact in an i64.
+            const LIMIT: f64 = 9_223_372_036_854_775_808.0;
+            if float.fract() == 0.0 && float.abs() < LIMIT {
+                #[allow(clippy::cast_possible_truncation)]
+                let integer = float as i64;
+                *number = integer.into();
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
 }
 
 fn parse_urlencoded<T: DeserializeOwned>(bytes: &[u8], malformed: ErrorCode) -> ApiResult<T> {
@@ -174,7 +195,9 @@ fn parse_urlencoded<T: DeserializeOwned>(bytes: &[u8], malformed: ErrorCode) -> 
         let path = err.path().to_string();
         let message = err.into_inner().to_string();
         let classified = classify_data_error(&message, &path);
-        if classified.code() == ErrorCode::ValidationFailed && message.starts_with("invalid") {
+        // A value that does not parse, or a parameter given twice.
+        let unreadable = message.starts_with("invalid") || message.starts_with("duplicate field");
+        if classified.code() == ErrorCode::ValidationFailed && unreadable {
             ApiError::new(malformed, message)
         } else {
             classified
@@ -248,7 +271,6 @@ mod tests {
 
     #[derive(Debug, Deserialize)]
     #[serde(deny_unknown_fields)]
-    #[allow(dead_code)]
     struct Inner {
         count: u8,
     }
@@ -282,5 +304,18 @@ mod tests {
             code_and_field(r#"{"name":"a","inner":{"count":300}}"#).0,
             "validation_failed"
         );
+        assert_eq!(
+            code_and_field(r#"{"name":"a","inner":{"count":1.5}}"#),
+            ("invalid_type", Some("inner.count".into()))
+        );
+    }
+
+    #[test]
+    fn integral_numbers_are_integers_however_they_are_written() {
+        for raw in ["3", "3.0", "30e-1", "0.3e1"] {
+            let body = format!(r#"{{"name":"a","inner":{{"count":{raw}}}}}"#);
+            let parsed = parse_json::<Body>(body.as_bytes()).unwrap();
+            assert_eq!(parsed.inner.count, 3, "{raw}");
+        }
     }
 }

@@ -18,9 +18,11 @@ use crate::widgets::plans::{Capped, check_limit};
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QaInput {
-    /// Up to 500 characters.
+    /// Up to 500 characters, not blank.
+    #[schema(schema_with = crate::openapi::fields::required_text::<500>)]
     pub question: String,
-    /// Given verbatim; up to 4,000 characters.
+    /// Given verbatim; up to 4,000 characters, not blank.
+    #[schema(schema_with = crate::openapi::fields::required_text::<4000>)]
     pub answer: String,
 }
 

@@ -64,11 +64,7 @@ pub async fn me(State(state): State<AppState>, owner: OwnerSession) -> ApiResult
 
 /// Replaces the owner's profile.
 #[utoipa::path(put, path = "/api/me/profile", tag = "account", request_body = ProfileRequest,
-    responses(
-        (status = 200, body = AccountView),
-        (status = 401, body = ErrorBody), (status = 403, description = "CSRF check failed", body = ErrorBody),
-        (status = 422, description = "A field is missing, unknown or invalid", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, body = AccountView)))]
 pub async fn update_profile(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -81,9 +77,7 @@ pub async fn update_profile(
 
 /// Ends the current session and clears its cookie.
 #[utoipa::path(post, path = "/api/me/sign-out", tag = "account", responses(
-    (status = 204, description = "Signed out"),
-    (status = 401, body = ErrorBody), (status = 403, description = "CSRF check failed", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    (status = 204, description = "Signed out")))]
 pub async fn sign_out(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -98,8 +92,7 @@ pub async fn sign_out(
 
 /// The owner's active sessions, most recently used first.
 #[utoipa::path(get, path = "/api/me/sessions", tag = "account", responses(
-    (status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)),
-    security(("session" = [])))]
+    (status = 200, body = Vec<SessionView>), (status = 401, body = ErrorBody)))]
 pub async fn sessions(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -109,9 +102,8 @@ pub async fn sessions(
 
 /// Ends one of the owner's sessions; it is refused from its next request on.
 #[utoipa::path(delete, path = "/api/me/sessions/{id}", tag = "account",
-    params(("id" = String, Path, description = "The session's `id` from the list")),
-    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    params(("id" = String, Path, description = "The session's `id` from the list", pattern = "^[0-9a-f]{24}$")),
+    responses((status = 204, description = "Revoked"), (status = 404, body = ErrorBody)))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -125,8 +117,7 @@ pub async fn revoke_session(
 
 /// Ends every session of the owner, this one included.
 #[utoipa::path(post, path = "/api/me/sessions/revoke-all", tag = "account",
-    responses((status = 204, description = "Signed out everywhere"), (status = 401, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Signed out everywhere"), (status = 401, body = ErrorBody)))]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -141,8 +132,7 @@ pub async fn sign_out_everywhere(
 
 /// The account's security log, newest first (at most 50 entries).
 #[utoipa::path(get, path = "/api/me/security-log", tag = "account",
-    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody)),
-    security(("session" = [])))]
+    responses((status = 200, body = Vec<EventView>), (status = 401, body = ErrorBody)))]
 pub async fn security_log(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -152,8 +142,9 @@ pub async fn security_log(
 
 /// E-mails a code that confirms deleting the account.
 #[utoipa::path(post, path = "/api/me/delete-code", tag = "account",
-    responses((status = 202, body = CodeSent), (status = 429, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 202, body = CodeSent),
+        (status = 429, description = "`too_many_codes` (for the address) or `rate_limited` (for the network)"),
+        (status = 503, description = "`email_unavailable`: the e-mail could not be sent")))]
 pub async fn request_deletion_code(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -167,13 +158,15 @@ pub async fn request_deletion_code(
 #[serde(deny_unknown_fields)]
 pub struct DeleteRequest {
     /// The code from the confirmation e-mail.
+    #[schema(schema_with = crate::openapi::fields::code)]
     code: String,
 }
 
 /// Deletes the account and everything it owns, and ends all its sessions.
 #[utoipa::path(post, path = "/api/me/delete", tag = "account", request_body = DeleteRequest,
-    responses((status = 204, description = "Deleted"), (status = 400, description = "`code_invalid` or `code_expired`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Deleted"),
+        (status = 400, description = "`code_invalid` or `code_expired`"),
+        (status = 429, description = "`rate_limited`: too many attempts from the network")))]
 pub async fn delete_account(
     State(state): State<AppState>,
     owner: OwnerSession,

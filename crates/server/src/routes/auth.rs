@@ -16,7 +16,7 @@ use super::{redirect, with_cookies};
 use crate::auth::codes::{CodeSent, code_sent};
 use crate::auth::oidc::OidcError;
 use crate::auth::{self, SignInMethod, codes, parse_email, sign_in_with_code, start_session};
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
 use crate::security::cookie::CookieKind;
 use crate::security::csrf::pre_session_token;
@@ -45,6 +45,7 @@ pub async fn csrf(State(state): State<AppState>, headers: HeaderMap) -> Response
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
+    #[schema(schema_with = crate::openapi::fields::email)]
     email: String,
 }
 
@@ -52,9 +53,8 @@ pub struct CodeRequest {
 /// address, with or without an account.
 #[utoipa::path(post, path = "/api/auth/email-code", tag = "auth", request_body = CodeRequest, responses(
     (status = 202, body = CodeSent),
-    (status = 422, body = ErrorBody),
-    (status = 429, description = "`too_many_codes` (per address) or `rate_limited` (per IP)", body = ErrorBody)),
-    security(("csrf_token" = [])))]
+    (status = 429, description = "`too_many_codes` (for the address) or `rate_limited` (for the network)"),
+    (status = 503, description = "`email_unavailable`: the e-mail could not be sent")))]
 pub async fn request_code(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -68,16 +68,18 @@ pub async fn request_code(
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
+    #[schema(schema_with = crate::openapi::fields::email)]
     email: String,
+    /// The 6-digit code from the e-mail.
+    #[schema(schema_with = crate::openapi::fields::code)]
     code: String,
 }
 
 /// Checks the code and signs in (creating the account on first sign-in).
 #[utoipa::path(post, path = "/api/auth/email-code/verify", tag = "auth", request_body = VerifyRequest, responses(
     (status = 200, description = "Signed in; the session cookie is set", body = AccountView),
-    (status = 400, description = "`code_invalid` or `code_expired`", body = ErrorBody),
-    (status = 429, body = ErrorBody)),
-    security(("csrf_token" = [])))]
+    (status = 400, description = "`code_invalid` or `code_expired`"),
+    (status = 429, description = "`rate_limited`: too many attempts from the network")))]
 pub async fn verify_code(
     State(state): State<AppState>,
     ip: ClientIp,
@@ -144,7 +146,7 @@ pub async fn oidc_callback(
     State(state): State<AppState>,
     ip: ClientIp,
     headers: HeaderMap,
-    axum::extract::Query(query): axum::extract::Query<OidcCallback>,
+    ApiQuery(query): ApiQuery<OidcCallback>,
 ) -> Response {
     match finish_oidc(&state, ip, &headers, query).await {
         Ok(cookies) => redirect("/app", cookies),

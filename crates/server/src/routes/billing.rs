@@ -35,10 +35,9 @@ pub struct CheckoutView {
 /// Starts a checkout for a plan; answers the page to send the owner to.
 #[utoipa::path(post, path = "/api/billing/checkout", tag = "billing", request_body = CheckoutInput,
     responses((status = 200, body = CheckoutView),
-        (status = 409, description = "`billing_not_configured`", body = ErrorBody),
-        (status = 422, description = "`plan_not_for_sale`", body = ErrorBody),
-        (status = 502, description = "`billing_provider_error`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 409, description = "`billing_not_configured`, or `subscription_exists` (change it in the portal)"),
+        (status = 422, description = "`plan_not_for_sale`"),
+        (status = 502, description = "`billing_provider_error`", body = ErrorBody)))]
 pub async fn checkout(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -52,8 +51,7 @@ pub async fn checkout(
 #[utoipa::path(post, path = "/api/billing/portal", tag = "billing",
     responses((status = 200, body = CheckoutView),
         (status = 409, description = "`billing_not_configured`, `no_billing_customer`", body = ErrorBody),
-        (status = 502, description = "`billing_provider_error`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 502, description = "`billing_provider_error`", body = ErrorBody)))]
 pub async fn portal(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -73,8 +71,7 @@ pub struct CancelInput {
 #[utoipa::path(put, path = "/api/billing/cancel", tag = "billing", request_body = CancelInput,
     responses((status = 200, body = BillingView),
         (status = 409, description = "`nothing_to_cancel`", body = ErrorBody),
-        (status = 502, description = "`billing_provider_error`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 502, description = "`billing_provider_error`", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     owner: OwnerSession,

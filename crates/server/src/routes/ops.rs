@@ -28,7 +28,7 @@ pub async fn healthz() -> Json<Health> {
 /// The process is up and its database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
     (status = 200, description = "Ready to serve", body = Health),
-    (status = 503, description = "The database cannot be reached", body = ErrorBody)))]
+    (status = 503, description = "`service_unavailable`: the database cannot be reached", body = ErrorBody)))]
 pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
     state.store.ping().await.map_err(|err| {
         ApiError::new(ErrorCode::Unavailable, "").with_cause(format!("readiness: {err}"))
@@ -39,9 +39,9 @@ pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
 /// Prometheus metrics. Served here only when `metrics.token` is configured,
 /// to requests bearing it; `metrics.listen` serves them on a separate address.
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses(
-    (status = 200, description = "OpenMetrics text", content_type = "text/plain"),
-    (status = 401, description = "Missing or wrong bearer token", body = ErrorBody),
-    (status = 404, description = "Metrics are not enabled on this listener", body = ErrorBody)),
+    (status = 200, description = "OpenMetrics text", content_type = "application/openmetrics-text"),
+    (status = 401, description = "`unauthenticated`: missing or wrong bearer token", body = ErrorBody),
+    (status = 404, description = "`not_found`: metrics are not enabled on this listener", body = ErrorBody)),
     security(("metrics_token" = [])))]
 pub async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> ApiResult<Response> {
     let Some(token) = &state.config.metrics.token else {

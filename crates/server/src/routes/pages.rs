@@ -28,7 +28,8 @@ pub async fn home(State(state): State<AppState>) -> ApiResult<Html<String>> {
 /// A content-hashed static asset, cached for a year.
 #[utoipa::path(get, path = "/static/{file}", tag = "pages",
     params(("file" = String, Path, description = "Hashed asset name")),
-    responses((status = 200, description = "The asset"), (status = 404, description = "No such asset")))]
+    responses((status = 200, description = "The asset (CSS, JavaScript)", content((String = "text/css"), (String = "text/javascript"))),
+        (status = 404, description = "`not_found`: no such asset")))]
 pub async fn asset(
     State(state): State<AppState>,
     ApiPath(file): ApiPath<String>,

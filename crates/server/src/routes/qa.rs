@@ -16,7 +16,7 @@ use crate::state::AppState;
 
 /// A widget's Q&A pairs, oldest first.
 #[utoipa::path(get, path = "/api/widgets/{id}/qa", tag = "qa", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<QaPair>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = Vec<QaPair>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -33,8 +33,7 @@ pub async fn list(
 /// answer verbatim. Pairs count against the plan's document limit.
 #[utoipa::path(post, path = "/api/widgets/{id}/qa", tag = "qa", params(("id" = i64, Path)), request_body = QaInput,
     responses((status = 201, body = QaPair), (status = 403, description = "`plan_limit_documents`", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -49,8 +48,7 @@ pub async fn add(
 /// Rewrites a pair.
 #[utoipa::path(put, path = "/api/widgets/{id}/qa/{qa_id}", tag = "qa", params(("id" = i64, Path), ("qa_id" = i64, Path)),
     request_body = QaInput,
-    responses((status = 200, body = QaPair), (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, body = QaPair), (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -66,7 +64,7 @@ pub async fn update(
 
 /// Deletes a pair.
 #[utoipa::path(delete, path = "/api/widgets/{id}/qa/{qa_id}", tag = "qa", params(("id" = i64, Path), ("qa_id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -83,8 +81,7 @@ pub async fn delete(
 /// spreadsheet would run as a formula (starting with `=`, `+`, `-`, `@`,
 /// tab or carriage return) are prefixed with `'`.
 #[utoipa::path(get, path = "/api/widgets/{id}/qa/export.csv", tag = "qa", params(("id" = i64, Path)),
-    responses((status = 200, description = "The CSV file", content_type = "text/csv"), (status = 404, body = ErrorBody)),
-    security(("session" = [])))]
+    responses((status = 200, description = "The CSV file", content_type = "text/csv"), (status = 404, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -109,14 +106,26 @@ pub async fn export(
     Ok(response)
 }
 
+/// A Q&A import.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct QaImport {
+    /// A UTF-8 CSV file of at most 1 MB: a `question,answer` header row,
+    /// then one pair per row.
+    #[schema(schema_with = crate::openapi::fields::file)]
+    file: Vec<u8>,
+    /// `true` (or `on`): the file becomes the widget's whole set.
+    replace: Option<bool>,
+}
+
 /// Imports pairs from a CSV file (multipart: `file`, ≤ 1 MB, columns
 /// `question,answer` with a header row; `replace=true` to make the file the
 /// widget's whole set). Any error imports nothing.
 #[utoipa::path(post, path = "/api/widgets/{id}/qa/import", tag = "qa", params(("id" = i64, Path)),
-    responses((status = 200, body = Imported), (status = 403, description = "`plan_limit_documents`", body = ErrorBody),
-        (status = 404, body = ErrorBody), (status = 413, description = "`payload_too_large`", body = ErrorBody),
-        (status = 422, description = "`invalid_encoding`, `invalid_csv`, `invalid_columns`, `invalid_cell`, `too_many_rows`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    request_body(content = QaImport, content_type = "multipart/form-data"),
+    responses((status = 200, body = Imported), (status = 403, description = "`plan_limit_documents`"),
+        (status = 413, description = "`payload_too_large`: over 1 MB"),
+        (status = 422, description = "`missing_field`, `invalid_encoding`, `invalid_csv`, `invalid_columns`, `invalid_cell`, `too_many_rows`")))]
 pub async fn import(
     State(state): State<AppState>,
     owner: OwnerSession,

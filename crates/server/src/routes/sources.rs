@@ -24,9 +24,9 @@ pub struct Queued {
 
 /// Adds a website to a widget and queues its crawl.
 #[utoipa::path(post, path = "/api/widgets/{id}/sources", tag = "sources", params(("id" = i64, Path)), request_body = WebsiteInput,
-    responses((status = 202, body = Queued), (status = 403, description = "`plan_limit_pages`, `plan_limit_auto_rescrape`", body = ErrorBody),
-        (status = 422, description = "`validation_failed`, `url_not_allowed`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 202, body = Queued),
+        (status = 403, description = "Over the plan: `plan_limit_pages`, `plan_limit_auto_rescrape`"),
+        (status = 422, description = "`url_not_allowed`: an IP address that is not public, or a port other than 80 and 443")))]
 pub async fn add_website(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -51,13 +51,24 @@ pub struct Uploaded {
     files: Vec<String>,
 }
 
+/// A document upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct DocumentsUpload {
+    /// PDF, DOC, DOCX, XLS, XLSX, CSV, TXT or MD files, each with a name,
+    /// at most 10 MB each.
+    #[schema(schema_with = crate::openapi::fields::files)]
+    files: Vec<Vec<u8>>,
+}
+
 /// Uploads documents (multipart `files`: PDF, DOC, DOCX, XLS, XLSX, CSV,
 /// TXT, MD; ≤ 10 files, ≤ 10 MB each) and queues their extraction.
 #[utoipa::path(post, path = "/api/widgets/{id}/documents", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 202, body = Uploaded), (status = 403, description = "`plan_limit_documents`", body = ErrorBody),
-        (status = 413, body = ErrorBody), (status = 415, description = "`unsupported_document_type`, `document_type_mismatch`", body = ErrorBody),
-        (status = 422, description = "`too_many_files`", body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    request_body(content = DocumentsUpload, content_type = "multipart/form-data"),
+    responses((status = 202, body = Uploaded), (status = 403, description = "`plan_limit_documents`"),
+        (status = 413, description = "`payload_too_large`: a file over 10 MB"),
+        (status = 415, description = "`unsupported_document_type`, `document_type_mismatch`"),
+        (status = 422, description = "`too_many_files`: none, or more than 10")))]
 pub async fn upload(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -87,7 +98,7 @@ pub struct SourceView {
 
 /// A widget's sources with their newest jobs.
 #[utoipa::path(get, path = "/api/widgets/{id}/sources", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<SourceView>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = Vec<SourceView>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -115,7 +126,7 @@ pub struct SourceDetail {
 
 /// One source with its pages (or documents) and their outcomes.
 #[utoipa::path(get, path = "/api/sources/{id}", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 200, body = SourceDetail), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = SourceDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -132,7 +143,7 @@ pub async fn get(
 
 /// Retrains a source: re-crawls (changed pages only) or re-extracts.
 #[utoipa::path(post, path = "/api/sources/{id}/retrain", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 202, body = Queued), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 202, body = Queued), (status = 404, body = ErrorBody)))]
 pub async fn retrain(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -155,7 +166,7 @@ pub struct QueuedMany {
 
 /// Retrains every source of a widget.
 #[utoipa::path(post, path = "/api/widgets/{id}/retrain", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 202, body = QueuedMany), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 202, body = QueuedMany), (status = 404, body = ErrorBody)))]
 pub async fn retrain_all(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -174,13 +185,14 @@ pub async fn retrain_all(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// 7, 15 or 30, or null for never.
+    #[schema(schema_with = crate::openapi::fields::rescrape_days)]
     rescrape_days: Option<u32>,
 }
 
 /// Sets a website's automatic re-scrape.
 #[utoipa::path(put, path = "/api/sources/{id}/schedule", tag = "sources", params(("id" = i64, Path)), request_body = ScheduleInput,
-    responses((status = 200, body = Source), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, body = Source),
+        (status = 403, description = "`plan_limit_auto_rescrape`: automatic re-scrapes need a paid plan")))]
 pub async fn schedule(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -200,7 +212,7 @@ pub async fn schedule(
 
 /// Deletes a source; its knowledge leaves answers at once.
 #[utoipa::path(delete, path = "/api/sources/{id}", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -215,7 +227,7 @@ pub async fn delete(
 
 /// Deletes one page or document; its knowledge leaves answers at once.
 #[utoipa::path(delete, path = "/api/pages/{id}", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete_page(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -227,7 +239,7 @@ pub async fn delete_page(
 
 /// A job's status and progress (stage, pages done, current URL).
 #[utoipa::path(get, path = "/api/jobs/{id}", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
 pub async fn job(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -243,7 +255,7 @@ pub async fn job(
 
 /// Cancels a queued or running job (a running crawl stops after its current page).
 #[utoipa::path(post, path = "/api/jobs/{id}/cancel", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 204, description = "Cancelling"), (status = 404, body = ErrorBody)), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Cancelling"), (status = 404, body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     owner: OwnerSession,

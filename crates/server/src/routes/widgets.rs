@@ -48,7 +48,7 @@ impl WidgetView {
 
 /// The owner's widgets.
 #[utoipa::path(get, path = "/api/widgets", tag = "widgets",
-    responses((status = 200, body = Vec<WidgetView>), (status = 401, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = Vec<WidgetView>), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -64,9 +64,8 @@ pub async fn list(
 
 /// Creates a widget (within the plan's widget count).
 #[utoipa::path(post, path = "/api/widgets", tag = "widgets", request_body = WidgetInput,
-    responses((status = 201, body = WidgetView), (status = 403, description = "`plan_limit_widgets`, `plan_limit_white_label`, CSRF", body = ErrorBody),
-        (status = 422, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 201, body = WidgetView),
+        (status = 403, description = "Over the plan: `plan_limit_widgets`, or `plan_limit_white_label` to hide the branding")))]
 pub async fn create(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -79,7 +78,7 @@ pub async fn create(
 
 /// One of the owner's widgets.
 #[utoipa::path(get, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -94,8 +93,8 @@ pub async fn get(
 
 /// Replaces a widget's name, domains, settings and active state.
 #[utoipa::path(put, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)), request_body = WidgetInput,
-    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, body = WidgetView),
+        (status = 403, description = "`plan_limit_white_label`: hiding the branding needs a white-label plan")))]
 pub async fn update(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -108,8 +107,7 @@ pub async fn update(
 
 /// Deletes a widget and everything it owns.
 #[utoipa::path(delete, path = "/api/widgets/{id}", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -122,8 +120,7 @@ pub async fn delete(
 
 /// Gives the widget a new key; the old one is refused from the next request on.
 #[utoipa::path(post, path = "/api/widgets/{id}/regenerate-key", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)))]
 pub async fn regenerate_key(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -134,11 +131,23 @@ pub async fn regenerate_key(
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
+/// A logo upload.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+pub struct LogoUpload {
+    /// PNG, JPEG, GIF or WebP, at most 256 KiB.
+    #[schema(schema_with = crate::openapi::fields::file)]
+    logo: Vec<u8>,
+}
+
 /// Uploads the widget's logo (multipart field `logo`: PNG, JPEG, GIF or
 /// WebP, at most 256 KiB; send the CSRF token as `X-CSRF-Token`).
 #[utoipa::path(post, path = "/api/widgets/{id}/logo", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 200, body = WidgetView), (status = 413, body = ErrorBody), (status = 415, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    request_body(content = LogoUpload, content_type = "multipart/form-data"),
+    responses((status = 200, body = WidgetView),
+        (status = 404, description = "`not_found`: no such widget of yours"),
+        (status = 413, description = "`payload_too_large`: over 256 KiB"),
+        (status = 415, description = "`unsupported_media_type`: not a PNG, JPEG, GIF or WebP image")))]
 pub async fn upload_logo(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -152,8 +161,7 @@ pub async fn upload_logo(
 
 /// Removes the widget's logo.
 #[utoipa::path(delete, path = "/api/widgets/{id}/logo", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)))]
 pub async fn remove_logo(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -165,7 +173,7 @@ pub async fn remove_logo(
 
 /// Where the widget is embedded: allowed origins with last use, refused ones with counts.
 #[utoipa::path(get, path = "/api/widgets/{id}/embed-health", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<EmbedOrigin>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = Vec<EmbedOrigin>), (status = 404, body = ErrorBody)))]
 pub async fn embed_health(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -186,7 +194,7 @@ pub async fn embed_health(
 
 /// The widget's newest conversations (at most 100).
 #[utoipa::path(get, path = "/api/widgets/{id}/conversations", tag = "widgets", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<ConversationSummary>), (status = 404, body = ErrorBody)), security(("session" = [])))]
+    responses((status = 200, body = Vec<ConversationSummary>), (status = 404, body = ErrorBody)))]
 pub async fn conversations(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -211,8 +219,8 @@ pub struct ConversationView {
 }
 
 /// One conversation with its messages.
-#[utoipa::path(get, path = "/api/conversations/{id}", tag = "widgets", params(("id" = String, Path, description = "`c_…`")),
-    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)), security(("session" = [])))]
+#[utoipa::path(get, path = "/api/conversations/{id}", tag = "widgets", params(("id" = String, Path, description = "`c_…`", pattern = "^c_[0-9a-f]{32}$")),
+    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
 pub async fn conversation(
     State(state): State<AppState>,
     owner: OwnerSession,

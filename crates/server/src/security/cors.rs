@@ -40,17 +40,44 @@ const ALLOWED_HEADERS: &str = "content-type, accept";
 const PREFLIGHT_MAX_AGE: &str = "600";
 const VARY: &str = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers";
 
-/// Answers preflights and adds `Access-Control-Allow-Origin` (never
-/// credentials) when the policy lets the request through.
-pub async fn public_cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+fn is_preflight(req: &Request) -> bool {
+    req.method() == Method::OPTIONS
+        && req
+            .headers()
+            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD)
+}
+
+/// Answers the public surface's preflights, before routing (no route
+/// declares `OPTIONS`), and marks every public response as varying with
+/// the `Origin` (unknown paths and methods included).
+pub async fn public_preflight(State(state): State<AppState>, req: Request, next: Next) -> Response {
     if Surface::of(req.uri().path()) != Surface::Public {
         return next.run(req).await;
     }
+    let mut response = if is_preflight(&req) {
+        gate(&state, req, next, true).await
+    } else {
+        next.run(req).await
+    };
+    response
+        .headers_mut()
+        .insert(header::VARY, HeaderValue::from_static(VARY));
+    response
+}
+
+/// Puts the public surface's requests through the policy and adds
+/// `Access-Control-Allow-Origin` (never credentials) when it lets them
+/// through. A route layer: a method the route does not declare is answered
+/// `405` with `Allow` before this runs.
+pub async fn public_cors(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if Surface::of(req.uri().path()) != Surface::Public || is_preflight(&req) {
+        return next.run(req).await;
+    }
+    gate(&state, req, next, false).await
+}
+
+async fn gate(state: &AppState, req: Request, next: Next, preflight: bool) -> Response {
     let origin = request_origin(req.headers());
-    let preflight = req.method() == Method::OPTIONS
-        && req
-            .headers()
-            .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
     let (mut parts, body) = req.into_parts();
     let decision = if preflight && origin.is_none() {
         Err(Refusal {

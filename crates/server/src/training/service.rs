@@ -24,18 +24,23 @@ pub const MAX_FILE_BYTES: usize = 10 * 1024 * 1024;
 #[serde(deny_unknown_fields)]
 pub struct WebsiteInput {
     /// Where the crawl starts (http or https).
+    #[schema(schema_with = crate::openapi::fields::crawl_url)]
     pub url: String,
     /// Link depth from the start page, 0–10 (default 3).
     #[serde(default = "default_depth")]
+    #[schema(maximum = 10)]
     pub max_depth: u32,
     /// Only crawl paths starting with one of these (empty: all).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::paths)]
     pub include_paths: Vec<String>,
     /// Never crawl paths starting with one of these.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::paths)]
     pub exclude_paths: Vec<String>,
     /// Re-scrape automatically every 7, 15 or 30 days (plans that allow it).
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::rescrape_days)]
     pub rescrape_days: Option<u32>,
 }
 
@@ -47,25 +52,23 @@ fn invalid(field: &str, message: impl Into<String>) -> ApiError {
     ApiError::new(ErrorCode::ValidationFailed, message).field(field)
 }
 
+/// Path prefixes, one per entry: each starts with `/`, at most 200
+/// characters without control characters; at most 20. (Forms drop their
+/// blank lines before.)
 fn paths(field: &str, raw: &[String]) -> ApiResult<String> {
-    let cleaned: Vec<&str> = raw
-        .iter()
-        .map(|p| p.trim())
-        .filter(|p| !p.is_empty())
-        .collect();
-    if cleaned.len() > 20 {
+    if raw.len() > 20 {
         return Err(invalid(field, format!("{field} may list at most 20 paths")));
     }
-    if let Some(bad) = cleaned
+    if let Some(bad) = raw
         .iter()
-        .find(|p| !p.starts_with('/') || p.len() > 200 || p.chars().any(char::is_control))
+        .find(|p| !p.starts_with('/') || p.chars().count() > 200 || p.chars().any(char::is_control))
     {
         return Err(invalid(
             field,
-            format!("{field}: {bad:?} must be a path starting with /"),
+            format!("{field}: {bad:?} must be a path starting with / (at most 200 characters)"),
         ));
     }
-    Ok(cleaned.join("\n"))
+    Ok(raw.join("\n"))
 }
 
 fn schedule(plan: &Plan, days: Option<u32>) -> ApiResult<Option<i64>> {

@@ -23,11 +23,13 @@ pub const MAX_DOMAINS: usize = 50;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WidgetInput {
-    /// Up to 80 characters.
+    /// Up to 80 characters, not blank.
+    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
     pub name: String,
     /// Hosts (`shop.example.com`) or wildcards (`*.example.com`); empty means
     /// the widget answers only in the dashboard preview.
     #[serde(default)]
+    #[schema(schema_with = crate::openapi::fields::allowed_domains)]
     pub allowed_domains: Vec<String>,
     #[serde(default)]
     pub settings: WidgetSettings,
@@ -46,26 +48,33 @@ struct Checked {
     settings: String,
 }
 
-/// Parses one allowed domain per entry (blank entries ignored).
+/// Longest allowed-domain entry, in characters as sent (a host name has at
+/// most 253).
+const MAX_DOMAIN_CHARS: usize = 253;
+
+/// Parses one allowed domain per entry; every entry must be one (forms drop
+/// their blank lines before), at most [`MAX_DOMAINS`] entries.
 pub fn parse_domains(raw: &[String]) -> ApiResult<Vec<String>> {
+    let invalid =
+        |why: String| ApiError::new(ErrorCode::ValidationFailed, why).field("allowed_domains");
+    if raw.len() > MAX_DOMAINS {
+        return Err(invalid(format!(
+            "allowed_domains may list at most {MAX_DOMAINS} domains"
+        )));
+    }
     let mut domains: Vec<String> = Vec::new();
-    for entry in raw.iter().map(|d| d.trim()).filter(|d| !d.is_empty()) {
+    for entry in raw {
+        if entry.chars().count() > MAX_DOMAIN_CHARS {
+            return Err(invalid(format!(
+                "allowed_domains: each domain must be at most {MAX_DOMAIN_CHARS} characters"
+            )));
+        }
         let domain = AllowedDomain::parse(entry)
-            .map_err(|e| {
-                ApiError::new(ErrorCode::ValidationFailed, format!("allowed_domains: {e}"))
-                    .field("allowed_domains")
-            })?
+            .map_err(|e| invalid(format!("allowed_domains: {e}")))?
             .to_string();
         if !domains.contains(&domain) {
             domains.push(domain);
         }
-    }
-    if domains.len() > MAX_DOMAINS {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            format!("allowed_domains may list at most {MAX_DOMAINS} domains"),
-        )
-        .field("allowed_domains"));
     }
     Ok(domains)
 }

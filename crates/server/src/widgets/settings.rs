@@ -29,9 +29,22 @@ pub enum LeadField {
 #[serde(deny_unknown_fields)]
 pub struct LeadForm {
     pub enabled: bool,
+    /// At least one when the form is on.
     pub fields: Vec<LeadField>,
     /// Show the form after this many visitor messages (1–50).
+    #[schema(minimum = 1, maximum = 50)]
     pub after_messages: u32,
+}
+
+impl LeadForm {
+    /// The rule across fields the document adds to the derived schema: a
+    /// form that is on names at least one field.
+    pub fn schema_rule() -> serde_json::Value {
+        serde_json::json!({"anyOf": [
+            {"properties": {"enabled": {"const": false}}},
+            {"properties": {"fields": {"minItems": 1}}},
+        ]})
+    }
 }
 
 impl Default for LeadForm {
@@ -48,21 +61,29 @@ impl Default for LeadForm {
 #[serde(deny_unknown_fields, default)]
 pub struct WidgetSettings {
     /// `#rrggbb`.
+    #[schema(schema_with = crate::openapi::fields::color)]
     pub primary_color: String,
-    /// Up to 60 characters.
+    /// Up to 60 characters, not blank.
+    #[schema(schema_with = crate::openapi::fields::required_text::<60>)]
     pub title: String,
     /// Up to 500 characters; shown as the first message.
+    #[schema(schema_with = crate::openapi::fields::text::<500>)]
     pub welcome_message: String,
     /// Up to 80 characters.
+    #[schema(schema_with = crate::openapi::fields::text::<80>)]
     pub placeholder: String,
     pub position: Position,
     /// Open the chat by itself after this many seconds (1–600), or never.
+    #[schema(minimum = 1, maximum = 600)]
     pub auto_open_secs: Option<u32>,
     /// Up to 5, each up to 120 characters.
+    #[schema(schema_with = crate::openapi::fields::questions)]
     pub suggested_questions: Vec<String>,
     /// BCP 47 language tag, e.g. `en` or `de-AT`.
+    #[schema(schema_with = crate::openapi::fields::language)]
     pub language: String,
     /// Up to 2,000 characters of guidance for the assistant.
+    #[schema(schema_with = crate::openapi::fields::text::<2000>)]
     pub instructions: String,
     pub lead_form: LeadForm,
     /// "Powered by Witzo"; only white-label plans may turn it off.

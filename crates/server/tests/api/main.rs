@@ -23,6 +23,7 @@ mod headers;
 mod helpers;
 mod knowledge_versions;
 mod oidc;
+mod openapi;
 mod ops;
 mod page_errors;
 mod plans;

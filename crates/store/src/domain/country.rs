@@ -8,6 +8,11 @@ const ISO_3166_ALPHA2: &str = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ B
 pub struct CountryCode(String);
 
 impl CountryCode {
+    /// Every assigned code, upper-case (for documents that list them).
+    pub fn all() -> impl Iterator<Item = &'static str> {
+        ISO_3166_ALPHA2.split(' ')
+    }
+
     pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
         let code = raw.trim().to_ascii_uppercase();
         let known = code.len() == 2 && ISO_3166_ALPHA2.split(' ').any(|c| c == code);

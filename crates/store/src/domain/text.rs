@@ -5,7 +5,11 @@ use super::InvalidValue;
 /// How a free-text field is cleaned and bounded.
 #[derive(Debug, Clone, Copy)]
 pub struct TextRules {
-    /// Longest accepted value, in characters, after normalisation.
+    /// Longest accepted value, in characters (Unicode scalar values) as
+    /// sent: the cap a client can check before sending, and the `maxLength`
+    /// the API document states. Normalising only removes or composes
+    /// characters (a few rare ones decompose), so the stored text stays
+    /// about as long.
     pub max_chars: usize,
     /// Keep newlines and tabs (a message body) or fold them into spaces (a name).
     pub multiline: bool,
@@ -15,22 +19,23 @@ pub struct TextRules {
 
 /// Text that has been normalised: Unicode NFC, control characters removed
 /// (newline and tab kept for multi-line fields, `\r\n` folded to `\n`),
-/// trimmed, and within its length cap.
+/// trimmed, and sent within its length cap. A required value must hold a
+/// character that is neither whitespace nor a control character.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CleanText(String);
 
 impl CleanText {
     pub fn parse(raw: &str, rules: TextRules) -> Result<Self, InvalidValue> {
-        let clean = normalize(raw, rules.multiline);
-        if rules.required && clean.is_empty() {
-            return Err(InvalidValue::new("must not be empty"));
-        }
-        let chars = clean.chars().count();
+        let chars = raw.chars().count();
         if chars > rules.max_chars {
             return Err(InvalidValue::new(format!(
                 "must be at most {} characters (got {chars})",
                 rules.max_chars
             )));
+        }
+        let clean = normalize(raw, rules.multiline);
+        if rules.required && clean.is_empty() {
+            return Err(InvalidValue::new("must not be empty"));
         }
         Ok(Self(clean))
     }
@@ -96,6 +101,14 @@ mod tests {
         assert!(CleanText::parse("ééééééééé", LINE).is_ok());
         let err = CleanText::parse("ééééééééééé", LINE).unwrap_err();
         assert_eq!(err.message, "must be at most 10 characters (got 11)");
+    }
+
+    #[test]
+    fn counts_the_cap_on_the_text_as_sent() {
+        // Ten characters once the controls are removed, eleven as sent.
+        let err = CleanText::parse("abcde\u{0}fghij", LINE).unwrap_err();
+        assert_eq!(err.message, "must be at most 10 characters (got 11)");
+        assert!(CleanText::parse(" abcdefghi", LINE).is_ok());
     }
 
     #[test]

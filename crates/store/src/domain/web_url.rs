@@ -3,7 +3,10 @@ use std::fmt;
 use super::InvalidValue;
 
 /// An absolute `http`/`https` URL with a host and no credentials, at most
-/// 2,048 characters, as an owner would type their website.
+/// 2,048 characters, as an owner would type their website. The host is an
+/// IP address or a DNS name (labels of letters, digits and inner hyphens;
+/// international names as the URL parser converts them to punycode), not
+/// whatever else URL parsing lets through (`*`, `_`, `!`, a trailing dot).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WebUrl(url::Url);
 
@@ -13,12 +16,30 @@ impl WebUrl {
         if raw.len() > 2048 {
             return Err(InvalidValue::new("must be at most 2048 characters"));
         }
+        // URL parsing would drop tabs and newlines and encode spaces: an
+        // address with any inside is not one that was meant.
+        if raw.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(InvalidValue::new("must not contain spaces"));
+        }
         let url = url::Url::parse(raw).map_err(|_| InvalidValue::new("is not a valid URL"))?;
         if !matches!(url.scheme(), "http" | "https") {
             return Err(InvalidValue::new("must start with http:// or https://"));
         }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(InvalidValue::new("must name a host"));
+        let dns_name = |host: &str| {
+            host.split('.').all(|label| {
+                !label.is_empty()
+                    && label.len() <= 63
+                    && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+            })
+        };
+        match url.host() {
+            None => return Err(InvalidValue::new("must name a host")),
+            Some(url::Host::Domain(host)) if !dns_name(host) => {
+                return Err(InvalidValue::new("must name a valid host"));
+            }
+            Some(_) => {}
         }
         if !url.username().is_empty() || url.password().is_some() {
             return Err(InvalidValue::new(
@@ -103,6 +124,12 @@ mod tests {
             "https://user:pw@example.com",
             "example.com",
             "https://",
+            "https://example.com*/",
+            "https://exa_mple.com",
+            "https://example.com./",
+            "https://-example.com",
+            "https://example.com/a b",
+            "https://exa\tmple.com/",
         ] {
             assert!(WebUrl::parse(raw).is_err(), "{raw:?} was accepted");
         }

@@ -74,9 +74,13 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileForm {
+    #[schema(schema_with = crate::openapi::fields::text::<100>)]
     name: String,
+    #[schema(schema_with = crate::openapi::fields::text::<100>)]
     company: String,
+    #[schema(schema_with = crate::openapi::fields::web_url_or_empty)]
     website: String,
+    #[schema(schema_with = crate::openapi::fields::country_or_empty)]
     country: String,
     csrf_token: String,
 }
@@ -84,8 +88,7 @@ pub struct ProfileForm {
 /// Saves the profile form.
 #[utoipa::path(post, path = "/app/account/profile", tag = "pages",
     request_body(content = ProfileForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Saved"), (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Saved"), (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn save_profile(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -111,10 +114,9 @@ pub async fn save_profile(
 
 /// Signs one session out.
 #[utoipa::path(post, path = "/app/account/sessions/{id}/revoke", tag = "pages",
-    params(("id" = String, Path, description = "The session's handle")),
+    params(("id" = String, Path, description = "The session's handle", pattern = "^[0-9a-f]{24}$")),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the Account page, or to sign-in when it was this session")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Back to the Account page, or to sign-in when it was this session")))]
 pub async fn revoke_session(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -135,8 +137,7 @@ pub async fn revoke_session(
 /// Signs out on every device.
 #[utoipa::path(post, path = "/app/account/sessions/revoke-all", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the sign-in page")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "To the sign-in page")))]
 pub async fn sign_out_everywhere(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -167,8 +168,9 @@ async fn delete_page(
 /// Sends the code that confirms deleting the account.
 #[utoipa::path(post, path = "/app/account/delete/code", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "The confirmation page", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 200, description = "The confirmation page", content_type = "text/html"),
+        (status = 429, description = "`too_many_codes` (for the address) or `rate_limited` (for the network)"),
+        (status = 503, description = "`email_unavailable`: the e-mail could not be sent")))]
 pub async fn request_deletion(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -189,6 +191,7 @@ pub async fn request_deletion(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteForm {
+    #[schema(schema_with = crate::openapi::fields::code)]
     code: String,
     csrf_token: String,
 }
@@ -196,8 +199,8 @@ pub struct DeleteForm {
 /// Deletes the account once the e-mailed code confirms it.
 #[utoipa::path(post, path = "/app/account/delete", tag = "pages",
     request_body(content = DeleteForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Deleted, to the sign-in page"), (status = 400, description = "The confirmation page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Deleted, to the sign-in page"), (status = 400, description = "The confirmation page with `code_invalid` or `code_expired`", content_type = "text/html"),
+        (status = 429, description = "`rate_limited`: too many attempts from the network")))]
 pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

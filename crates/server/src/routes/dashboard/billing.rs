@@ -148,6 +148,7 @@ pub async fn page(
 #[serde(deny_unknown_fields)]
 pub struct UpgradeForm {
     plan: String,
+    #[schema(schema_with = crate::openapi::fields::interval_text)]
     interval: Option<String>,
     csrf_token: String,
 }
@@ -156,9 +157,9 @@ pub struct UpgradeForm {
 #[utoipa::path(post, path = "/app/billing/checkout", tag = "pages",
     request_body(content = UpgradeForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "A page linking to the checkout", content_type = "text/html"),
-        (status = 409, description = "The Billing page with `billing_not_configured`", content_type = "text/html"),
-        (status = 422, description = "The Billing page with `plan_not_for_sale`", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 409, description = "The Billing page with `billing_not_configured` or `subscription_exists`", content_type = "text/html"),
+        (status = 422, description = "The Billing page with `plan_not_for_sale`", content_type = "text/html"),
+        (status = 502, description = "`billing_provider_error`", content_type = "text/html")))]
 pub async fn checkout(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -184,8 +185,8 @@ pub async fn checkout(
 #[utoipa::path(post, path = "/app/billing/portal", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 200, description = "A page linking to the portal", content_type = "text/html"),
-        (status = 409, description = "The Billing page with `billing_not_configured` or `no_billing_customer`", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 409, description = "The Billing page with `billing_not_configured` or `no_billing_customer`", content_type = "text/html"),
+        (status = 502, description = "`billing_provider_error`", content_type = "text/html")))]
 pub async fn portal(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -207,8 +208,8 @@ pub async fn portal(
 #[utoipa::path(post, path = "/app/billing/cancel", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Back to the Billing page"),
-        (status = 409, description = "The Billing page with `nothing_to_cancel`", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 409, description = "The Billing page with `nothing_to_cancel`", content_type = "text/html"),
+        (status = 502, description = "`billing_provider_error`", content_type = "text/html")))]
 pub async fn cancel(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -225,8 +226,9 @@ pub async fn cancel(
 /// Takes a pending cancellation back.
 #[utoipa::path(post, path = "/app/billing/resume", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the Billing page")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Back to the Billing page"),
+        (status = 409, description = "The Billing page with `nothing_to_cancel`", content_type = "text/html"),
+        (status = 502, description = "`billing_provider_error`", content_type = "text/html")))]
 pub async fn resume(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

@@ -56,7 +56,7 @@ async fn conversation_page(
 }
 
 /// One conversation's transcript.
-#[utoipa::path(get, path = "/app/conversations/{id}", tag = "pages", params(("id" = String, Path), NoticeQuery),
+#[utoipa::path(get, path = "/app/conversations/{id}", tag = "pages", params(("id" = String, Path, pattern = "^c_[0-9a-f]{32}$"), NoticeQuery),
     responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "Not one of yours")))]
 pub async fn page(
     State(state): State<AppState>,
@@ -77,19 +77,20 @@ pub async fn page(
 #[serde(deny_unknown_fields)]
 pub struct CorrectionForm {
     /// The assistant message being corrected.
+    #[schema(pattern = "^m_[0-9a-f]{32}$")]
     message_id: String,
     /// The right answer, up to 4,000 characters.
+    #[schema(schema_with = crate::openapi::fields::required_text::<4000>)]
     answer: String,
     csrf_token: String,
 }
 
 /// "Correct this answer": stores the owner's answer as a Q&A pair whose
 /// question is the visitor message before the corrected one.
-#[utoipa::path(post, path = "/app/conversations/{id}/correct", tag = "pages", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/app/conversations/{id}/correct", tag = "pages", params(("id" = String, Path, pattern = "^c_[0-9a-f]{32}$")),
     request_body(content = CorrectionForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Saved"), (status = 403, description = "The page with the plan's limit", content_type = "text/html"),
-        (status = 404, description = "Not one of yours"), (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Saved"), (status = 403, description = "The page with `plan_limit_documents`", content_type = "text/html"),
+        (status = 404, description = "Not one of yours"), (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn correct(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

@@ -112,7 +112,9 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QaForm {
+    #[schema(schema_with = crate::openapi::fields::required_text::<500>)]
     question: String,
+    #[schema(schema_with = crate::openapi::fields::required_text::<4000>)]
     answer: String,
     csrf_token: String,
 }
@@ -130,9 +132,8 @@ impl QaForm {
 /// Adds a pair.
 #[utoipa::path(post, path = "/app/widgets/{id}/qa", tag = "pages", params(("id" = i64, Path)),
     request_body(content = QaForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Added"), (status = 403, description = "The page with the plan's limit", content_type = "text/html"),
-        (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Added"), (status = 403, description = "The page with `plan_limit_documents`", content_type = "text/html"),
+        (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn add(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -155,8 +156,7 @@ pub async fn add(
 #[utoipa::path(post, path = "/app/widgets/{id}/qa/{qa_id}", tag = "pages", params(("id" = i64, Path), ("qa_id" = i64, Path)),
     request_body(content = QaForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Saved"), (status = 404, description = "Not one of yours"),
-        (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+        (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn update(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -182,8 +182,7 @@ pub async fn update(
 /// Deletes a pair.
 #[utoipa::path(post, path = "/app/widgets/{id}/qa/{qa_id}/delete", tag = "pages", params(("id" = i64, Path), ("qa_id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Deleted"), (status = 404, description = "Not one of yours")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Deleted"), (status = 404, description = "Not one of yours")))]
 pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -203,10 +202,12 @@ pub async fn delete(
 }
 
 /// Imports a CSV file (multipart; the CSRF token travels in the action URL).
-#[utoipa::path(post, path = "/app/widgets/{id}/qa/import", tag = "pages", params(("id" = i64, Path), ("csrf_token" = String, Query)),
-    responses((status = 303, description = "Imported"), (status = 413, description = "The page with the error", content_type = "text/html"),
-        (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+#[utoipa::path(post, path = "/app/widgets/{id}/qa/import", tag = "pages", params(("id" = i64, Path), ("csrf_token" = Option<String>, Query, description = "The CSRF token, when no `X-CSRF-Token` header is sent (HTML forms)")),
+    request_body(content = crate::routes::qa::QaImport, content_type = "multipart/form-data"),
+    responses((status = 303, description = "Imported"),
+        (status = 403, description = "The page with `plan_limit_documents`", content_type = "text/html"),
+        (status = 413, description = "The page with `payload_too_large`", content_type = "text/html"),
+        (status = 422, description = "The page with `missing_field`, `invalid_encoding`, `invalid_csv`, `invalid_columns`, `invalid_cell` or `too_many_rows`", content_type = "text/html")))]
 pub async fn import(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

@@ -130,6 +130,7 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailForm {
+    #[schema(schema_with = crate::openapi::fields::email)]
     email: String,
     csrf_token: String,
 }
@@ -137,8 +138,9 @@ pub struct EmailForm {
 /// Sends a sign-in code and shows the code entry form.
 #[utoipa::path(post, path = "/app/sign-in", tag = "pages",
     request_body(content = EmailForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 200, description = "The code entry page", content_type = "text/html")),
-    security(("csrf_token" = [])))]
+    responses((status = 200, description = "The code entry page", content_type = "text/html"),
+        (status = 429, description = "The page with `too_many_codes` (for the address) or `rate_limited` (for the network)", content_type = "text/html"),
+        (status = 503, description = "`email_unavailable`: the e-mail could not be sent")))]
 pub async fn request_code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -185,7 +187,9 @@ fn code_page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeForm {
+    #[schema(schema_with = crate::openapi::fields::email)]
     email: String,
+    #[schema(schema_with = crate::openapi::fields::code)]
     code: String,
     csrf_token: String,
 }
@@ -193,8 +197,8 @@ pub struct CodeForm {
 /// Checks the code; signs in and goes to the dashboard.
 #[utoipa::path(post, path = "/app/sign-in/verify", tag = "pages",
     request_body(content = CodeForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Signed in, to /app"), (status = 400, description = "The code page with the error", content_type = "text/html")),
-    security(("csrf_token" = [])))]
+    responses((status = 303, description = "Signed in, to /app"), (status = 400, description = "The code page with `code_invalid` or `code_expired`", content_type = "text/html"),
+        (status = 429, description = "The code page with `rate_limited`", content_type = "text/html")))]
 pub async fn verify_code(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -219,8 +223,7 @@ pub async fn verify_code(
 /// Signs out of this browser.
 #[utoipa::path(post, path = "/app/sign-out", tag = "pages",
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the sign-in page")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "To the sign-in page")))]
 pub async fn sign_out(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

@@ -147,19 +147,40 @@ pub async fn widget_sources(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebsiteForm {
+    #[schema(schema_with = crate::openapi::fields::crawl_url)]
     url: String,
+    #[schema(schema_with = crate::openapi::fields::max_depth_text)]
     max_depth: String,
+    #[schema(schema_with = crate::openapi::fields::path_lines)]
     include_paths: String,
+    #[schema(schema_with = crate::openapi::fields::path_lines)]
     exclude_paths: String,
+    #[schema(schema_with = crate::openapi::fields::rescrape_days_text)]
     rescrape_days: String,
     csrf_token: String,
+}
+
+/// The re-scrape choice of a form: empty for never, else 7, 15 or 30.
+fn rescrape_days(raw: &str) -> ApiResult<Option<u32>> {
+    match raw {
+        "" => Ok(None),
+        "7" => Ok(Some(7)),
+        "15" => Ok(Some(15)),
+        "30" => Ok(Some(30)),
+        _ => Err(ApiError::new(
+            crate::error::ErrorCode::ValidationFailed,
+            "rescrape_days must be 7, 15 or 30, or empty",
+        )
+        .field("rescrape_days")),
+    }
 }
 
 /// Adds a website.
 #[utoipa::path(post, path = "/app/widgets/{id}/sources", tag = "pages", params(("id" = i64, Path)),
     request_body(content = WebsiteForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Queued"), (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Queued"),
+        (status = 403, description = "The page with `plan_limit_pages` or `plan_limit_auto_rescrape`", content_type = "text/html"),
+        (status = 422, description = "The page with the error, `url_not_allowed` for an address the crawler refuses", content_type = "text/html")))]
 pub async fn add_website(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -171,12 +192,16 @@ pub async fn add_website(
         .store
         .widget_of(owner.account, WidgetId::from_raw(id))
         .await?;
+    let rescrape = match rescrape_days(&form.rescrape_days) {
+        Ok(days) => days,
+        Err(err) => return fail(&state, &owner, widget, err).await,
+    };
     let input = WebsiteInput {
         url: form.url,
         max_depth: form.max_depth.trim().parse().unwrap_or(99),
         include_paths: format::lines(&form.include_paths),
         exclude_paths: format::lines(&form.exclude_paths),
-        rescrape_days: form.rescrape_days.trim().parse().ok(),
+        rescrape_days: rescrape,
     };
     match service::add_website(&state, owner.account, widget.id, &input).await {
         Ok(_) => Ok(redirect(
@@ -201,9 +226,13 @@ async fn fail(
 }
 
 /// Uploads documents (multipart; the CSRF token travels in the action URL).
-#[utoipa::path(post, path = "/app/widgets/{id}/documents", tag = "pages", params(("id" = i64, Path), ("csrf_token" = String, Query)),
-    responses((status = 303, description = "Queued"), (status = 415, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+#[utoipa::path(post, path = "/app/widgets/{id}/documents", tag = "pages", params(("id" = i64, Path), ("csrf_token" = Option<String>, Query, description = "The CSRF token, when no `X-CSRF-Token` header is sent (HTML forms)")),
+    request_body(content = crate::routes::sources::DocumentsUpload, content_type = "multipart/form-data"),
+    responses((status = 303, description = "Queued"),
+        (status = 403, description = "The page with `plan_limit_documents`", content_type = "text/html"),
+        (status = 413, description = "The page with `payload_too_large`: a file over 10 MB", content_type = "text/html"),
+        (status = 415, description = "The page with `unsupported_document_type` or `document_type_mismatch`", content_type = "text/html"),
+        (status = 422, description = "The page with `too_many_files`", content_type = "text/html")))]
 pub async fn upload(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -276,7 +305,7 @@ pub async fn source(
 /// Retrains the source.
 #[utoipa::path(post, path = "/app/sources/{id}/retrain", tag = "pages", params(("id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Queued")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Queued")))]
 pub async fn retrain(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -292,6 +321,7 @@ pub async fn retrain(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleForm {
     /// 7, 15, 30, or empty for never.
+    #[schema(schema_with = crate::openapi::fields::rescrape_days_text)]
     rescrape_days: String,
     csrf_token: String,
 }
@@ -299,7 +329,8 @@ pub struct ScheduleForm {
 /// Sets the automatic re-scrape.
 #[utoipa::path(post, path = "/app/sources/{id}/schedule", tag = "pages", params(("id" = i64, Path)),
     request_body(content = ScheduleForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Saved")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Saved"),
+        (status = 403, description = "The page with `plan_limit_auto_rescrape`", content_type = "text/html")))]
 pub async fn schedule(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -307,7 +338,7 @@ pub async fn schedule(
     ApiForm(form): ApiForm<ScheduleForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let days = form.rescrape_days.trim().parse().ok();
+    let days = rescrape_days(&form.rescrape_days)?;
     service::set_schedule(&state, owner.account, SourceId::from_raw(id), days).await?;
     Ok(redirect(&format!("/app/sources/{id}?notice=scheduled"), []))
 }
@@ -315,7 +346,7 @@ pub async fn schedule(
 /// Deletes the source.
 #[utoipa::path(post, path = "/app/sources/{id}/delete", tag = "pages", params(("id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Deleted")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Deleted")))]
 pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -337,7 +368,7 @@ pub async fn delete(
 /// Deletes one page or document.
 #[utoipa::path(post, path = "/app/pages/{id}/delete", tag = "pages", params(("id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Deleted")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Deleted")))]
 pub async fn delete_page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

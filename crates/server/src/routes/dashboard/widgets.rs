@@ -72,8 +72,10 @@ pub async fn list(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateForm {
+    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
     name: String,
     /// One host per line.
+    #[schema(schema_with = crate::openapi::fields::domain_lines)]
     allowed_domains: String,
     csrf_token: String,
 }
@@ -81,8 +83,9 @@ pub struct CreateForm {
 /// Creates a widget from the list page.
 #[utoipa::path(post, path = "/app/widgets", tag = "pages",
     request_body(content = CreateForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the new widget"), (status = 422, description = "The list with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "To the new widget"),
+        (status = 403, description = "The list with `plan_limit_widgets`", content_type = "text/html"),
+        (status = 422, description = "The list with the error", content_type = "text/html")))]
 pub async fn create(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -139,10 +142,13 @@ pub async fn setup(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupForm {
+    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
     name: String,
-    /// The owner's website, e.g. `https://shop.example.com`.
+    /// The owner's website, e.g. `https://shop.example.com` (ignored when
+    /// it is not a website address).
     website: String,
     /// Where the widget may answer; defaults to the website's host.
+    #[schema(schema_with = crate::openapi::fields::domain_or_blank)]
     domain: String,
     csrf_token: String,
 }
@@ -150,8 +156,9 @@ pub struct SetupForm {
 /// Finishes the setup: creates the first widget.
 #[utoipa::path(post, path = "/app/setup", tag = "pages",
     request_body(content = SetupForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the new widget"), (status = 422, description = "The form with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "To the new widget"),
+        (status = 403, description = "The form with `plan_limit_widgets`", content_type = "text/html"),
+        (status = 422, description = "The form with the error", content_type = "text/html")))]
 pub async fn finish_setup(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -168,7 +175,10 @@ pub async fn finish_setup(
     };
     let input = WidgetInput {
         name: form.name.clone(),
-        allowed_domains: vec![domain.clone()],
+        allowed_domains: Some(domain.clone())
+            .filter(|d| !d.is_empty())
+            .into_iter()
+            .collect(),
         settings: WidgetSettings::default(),
         active: true,
     };
@@ -328,17 +338,27 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsForm {
+    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
     name: String,
+    #[schema(schema_with = crate::openapi::fields::domain_lines)]
     allowed_domains: String,
     active: Option<String>,
+    #[schema(schema_with = crate::openapi::fields::required_text::<60>)]
     title: String,
+    #[schema(schema_with = crate::openapi::fields::text::<500>)]
     welcome_message: String,
+    #[schema(schema_with = crate::openapi::fields::text::<80>)]
     placeholder: String,
+    #[schema(schema_with = crate::openapi::fields::color)]
     primary_color: String,
     position: Position,
+    #[schema(schema_with = crate::openapi::fields::auto_open_text)]
     auto_open_secs: String,
+    #[schema(schema_with = crate::openapi::fields::question_lines)]
     suggested_questions: String,
+    #[schema(schema_with = crate::openapi::fields::language)]
     language: String,
+    #[schema(schema_with = crate::openapi::fields::text::<2000>)]
     instructions: String,
     lead_enabled: Option<String>,
     lead_name: Option<String>,
@@ -346,12 +366,27 @@ pub struct SettingsForm {
     lead_phone: Option<String>,
     lead_company: Option<String>,
     lead_message: Option<String>,
+    #[schema(schema_with = crate::openapi::fields::lead_after_text)]
     lead_after: String,
     show_branding: Option<String>,
     csrf_token: String,
 }
 
 impl SettingsForm {
+    /// The rule across fields the document adds to the derived schema: a
+    /// lead form that is on names at least one field (checkboxes are sent
+    /// only when ticked).
+    pub fn schema_rule() -> serde_json::Value {
+        serde_json::json!({"anyOf": [
+            {"not": {"required": ["lead_enabled"]}},
+            {"required": ["lead_name"]},
+            {"required": ["lead_email"]},
+            {"required": ["lead_phone"]},
+            {"required": ["lead_company"]},
+            {"required": ["lead_message"]},
+        ]})
+    }
+
     fn input(self) -> Result<WidgetInput, ApiError> {
         let number = |field: &str, raw: &str| -> Result<Option<u32>, ApiError> {
             let raw = raw.trim();
@@ -405,8 +440,9 @@ impl SettingsForm {
 /// Saves the settings form.
 #[utoipa::path(post, path = "/app/widgets/{id}", tag = "pages", params(("id" = i64, Path)),
     request_body(content = SettingsForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Saved"), (status = 422, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Saved"),
+        (status = 403, description = "The page with `plan_limit_white_label` (hiding the branding)", content_type = "text/html"),
+        (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn save(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -447,7 +483,7 @@ pub async fn save(
 /// Gives the widget a new key.
 #[utoipa::path(post, path = "/app/widgets/{id}/regenerate-key", tag = "pages", params(("id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the widget")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Back to the widget")))]
 pub async fn regenerate_key(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -466,7 +502,7 @@ pub async fn regenerate_key(
 /// Deletes the widget.
 #[utoipa::path(post, path = "/app/widgets/{id}/delete", tag = "pages", params(("id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the widget list")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "To the widget list")))]
 pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -480,9 +516,11 @@ pub async fn delete(
 }
 
 /// Uploads a logo (multipart; the CSRF token travels in the action URL).
-#[utoipa::path(post, path = "/app/widgets/{id}/logo", tag = "pages", params(("id" = i64, Path), ("csrf_token" = String, Query)),
-    responses((status = 303, description = "Back to the widget"), (status = 415, description = "The page with the error", content_type = "text/html")),
-    security(("session" = []), ("csrf_token" = [])))]
+#[utoipa::path(post, path = "/app/widgets/{id}/logo", tag = "pages", params(("id" = i64, Path), ("csrf_token" = Option<String>, Query, description = "The CSRF token, when no `X-CSRF-Token` header is sent (HTML forms)")),
+    request_body(content = crate::routes::widgets::LogoUpload, content_type = "multipart/form-data"),
+    responses((status = 303, description = "Back to the widget"),
+        (status = 413, description = "The page with `payload_too_large`: over 256 KiB", content_type = "text/html"),
+        (status = 415, description = "The page with `unsupported_media_type`: not a PNG, JPEG, GIF or WebP image", content_type = "text/html")))]
 pub async fn upload_logo(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -511,7 +549,7 @@ pub async fn upload_logo(
 /// Removes the logo.
 #[utoipa::path(post, path = "/app/widgets/{id}/logo/remove", tag = "pages", params(("id" = i64, Path)),
     request_body(content = CsrfForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Back to the widget")), security(("session" = []), ("csrf_token" = [])))]
+    responses((status = 303, description = "Back to the widget")))]
 pub async fn remove_logo(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,

@@ -20,7 +20,7 @@ use witzo_store::domain::{CleanText, Role, TextRules, is_public_id, random_publi
 use super::{WidgetQuery, limit_visitor, visitor};
 use crate::answers::respond::{self, Score};
 use crate::answers::turn::{self, ChatInput, Turn, UsageView};
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
@@ -36,8 +36,8 @@ pub struct ChatRequest {
     /// `c_` + 32 hex digits, to continue a conversation.
     #[schema(pattern = "^c_[0-9a-f]{32}$")]
     conversation_id: Option<String>,
-    /// Up to 2,000 characters.
-    #[schema(min_length = 1, max_length = 2000)]
+    /// Up to 2,000 characters, not blank.
+    #[schema(schema_with = crate::openapi::fields::required_text::<2000>)]
     message: String,
     page_url: Option<String>,
 }
@@ -108,10 +108,12 @@ impl From<Source> for SourceView {
 /// a stream of `meta`, `token`…, `sources`, `done` (or `error`) events.
 #[utoipa::path(post, path = "/v1/chat", tag = "public", params(WidgetQuery), request_body = ChatRequest,
     responses(
-        (status = 200, description = "The answer (JSON or text/event-stream)", body = ChatReply),
-        (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-        (status = 422, description = "`message_too_long`, `validation_failed`, …", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 200, description = "The answer: JSON, or with `Accept: text/event-stream` the events \
+            `meta`, `token`…, `sources` and `done` (or `error`)",
+            content((ChatReply = "application/json"), (String = "text/event-stream"))),
+        (status = 403, description = "`conversation_limit_reached`: the plan's conversations are used up this month \
+            (with `used`, `limit`, `plan`, `reset_at`, `lead_form`)"),
+        (status = 422, description = "`message_too_long`: over 2,000 characters")))]
 pub async fn chat(
     State(state): State<AppState>,
     widget: PublicWidget,

@@ -10,7 +10,7 @@ use utoipa::{IntoParams, ToSchema};
 use witzo_store::domain::{CleanText, TextRules, is_public_id};
 
 use super::ops::Health;
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::security::rate_limit::Quota;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
@@ -19,8 +19,7 @@ use crate::widgets::settings::{LeadForm, Position};
 /// The public API is reachable (used by the widget to tell "offline" apart).
 #[utoipa::path(get, path = "/v1/health", tag = "public", responses(
     (status = 200, description = "Reachable", body = Health),
-    (status = 403, description = "A browser origin that may not call the API", body = ErrorBody),
-    (status = 429, description = "Rate limited (see Retry-After)", body = ErrorBody)))]
+    (status = 403, description = "A browser origin: nothing here is called across origins")))]
 pub async fn health() -> Json<Health> {
     super::ops::healthz().await
 }
@@ -31,6 +30,7 @@ pub async fn health() -> Json<Health> {
 pub struct WidgetQuery {
     /// The widget's public key (`wk_…`).
     #[allow(dead_code)]
+    #[param(pattern = "^wk_[0-9a-f]{32}$")]
     key: String,
     /// A dashboard preview token, instead of an allowed `Origin`.
     #[allow(dead_code)]
@@ -57,12 +57,11 @@ pub struct PublicConfig {
 /// The widget's public configuration. Records the calling origin for the
 /// owner's embed health.
 #[utoipa::path(get, path = "/v1/widgets/{key}/config", tag = "public",
-    params(("key" = String, Path, description = "The widget's public key"), ("preview" = Option<String>, Query, description = "Dashboard preview token")),
+    params(("key" = String, Path, description = "The widget's public key", pattern = "^wk_[0-9a-f]{32}$"), ("preview" = Option<String>, Query, description = "Dashboard preview token")),
     responses(
         (status = 200, body = PublicConfig),
-        (status = 403, description = "`origin_missing`, `widget_domain_not_allowed`, `widget_inactive`", body = ErrorBody),
-        (status = 404, description = "`widget_key_invalid`", body = ErrorBody),
-        (status = 429, body = ErrorBody)))]
+        (status = 403, description = "The page's origin may not use this widget, or it is switched off"),
+        (status = 404, description = "No live widget has this key")))]
 pub async fn config(
     State(state): State<AppState>,
     widget: PublicWidget,

@@ -6,7 +6,7 @@ use axum::response::{IntoResponse, Response};
 
 use witzo_store::domain::WidgetKey;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiPath;
 use crate::state::AppState;
 use crate::widgets::gate::query_param;
@@ -47,7 +47,8 @@ pub async fn widget_js(State(state): State<AppState>, uri: axum::http::Uri) -> R
 /// widget for this key from this server.
 #[utoipa::path(get, path = "/embed/{file}", tag = "public",
     params(("file" = String, Path, description = "`{key}.js`")),
-    responses((status = 200, description = "JavaScript", content_type = "text/javascript"), (status = 404, description = "Unknown key")))]
+    responses((status = 200, description = "JavaScript", content_type = "text/javascript"),
+        (status = 404, description = "`widget_key_invalid`: no live widget has this key")))]
 pub async fn loader(
     State(state): State<AppState>,
     ApiPath(file): ApiPath<String>,
@@ -87,7 +88,9 @@ fn loader_script(src: &str, key: &WidgetKey, api: &str) -> String {
 /// A widget's logo, served from our origin.
 #[utoipa::path(get, path = "/embed/{key}/logo", tag = "public",
     params(("key" = String, Path, description = "The widget's public key")),
-    responses((status = 200, description = "The image"), (status = 404, body = ErrorBody)))]
+    responses((status = 200, description = "The image",
+            content((String = "image/png"), (String = "image/jpeg"), (String = "image/gif"), (String = "image/webp"))),
+        (status = 404, description = "`not_found`: no such widget, or it has no logo")))]
 pub async fn logo(
     State(state): State<AppState>,
     ApiPath(key): ApiPath<String>,

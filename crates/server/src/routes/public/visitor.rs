@@ -10,8 +10,9 @@ use witzo_store::conversations::{NewLead, Visit};
 use witzo_store::domain::{EmailAddress, TextRules, WebUrl, is_public_id};
 
 use super::{WidgetQuery, limit_visitor, text, visitor};
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiJson;
+use crate::openapi::fields;
 use crate::state::AppState;
 use crate::widgets::gate::PublicWidget;
 
@@ -32,12 +33,14 @@ pub struct FeedbackRequest {
     message_id: String,
     rating: Rating,
     /// Up to 500 characters.
+    #[schema(schema_with = fields::nullable_text::<500>)]
     reason: Option<String>,
 }
 
 /// Rates an answer (thumbs up or down, with an optional reason).
 #[utoipa::path(post, path = "/v1/feedback", tag = "public", params(WidgetQuery), request_body = FeedbackRequest,
-    responses((status = 204, description = "Recorded"), (status = 404, description = "No such answer for this visitor", body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Recorded"),
+        (status = 404, description = "`not_found`: no such answer in this visitor's conversations")))]
 pub async fn feedback(
     State(state): State<AppState>,
     widget: PublicWidget,
@@ -78,18 +81,48 @@ pub async fn feedback(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Contact details: an e-mail address or a phone number (or both), each
+/// field absent or `null` when not given.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ContactRequest {
     #[schema(pattern = "^v_[0-9a-f]{32}$")]
     visitor_id: String,
+    /// The conversation the visitor had, if any.
     #[schema(pattern = "^c_[0-9a-f]{32}$")]
     conversation_id: Option<String>,
+    #[schema(schema_with = fields::nullable_text::<100>)]
     name: Option<String>,
+    #[schema(schema_with = fields::nullable_email)]
     email: Option<String>,
+    #[schema(schema_with = fields::nullable_phone)]
     phone: Option<String>,
+    #[schema(schema_with = fields::nullable_text::<100>)]
     company: Option<String>,
+    #[schema(schema_with = fields::nullable_text::<2000>)]
     message: Option<String>,
+}
+
+impl ContactRequest {
+    /// The rule across fields the document adds to the derived schema.
+    pub fn schema_rule() -> serde_json::Value {
+        fields::any_string(&["email", "phone"])
+    }
+}
+
+/// A phone number as the lead form takes it (see [`fields::nullable_phone`]).
+fn phone(raw: &str) -> ApiResult<String> {
+    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
+    let valid =
+        raw.chars().count() <= 40 && raw.chars().all(allowed) && raw.chars().any(|c| c != ' ');
+    if !valid {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "phone may hold digits, spaces and + - ( ) . only, at most 40 characters",
+        )
+        .field("phone"));
+    }
+    Ok(raw.trim().to_owned())
 }
 
 #[derive(Serialize, ToSchema)]
@@ -99,7 +132,7 @@ pub struct Received {
 
 /// The widget's lead form: contact details a visitor chooses to leave.
 #[utoipa::path(post, path = "/v1/contact", tag = "public", params(WidgetQuery), request_body = ContactRequest,
-    responses((status = 201, body = Received), (status = 422, body = ErrorBody), (status = 429, body = ErrorBody)))]
+    responses((status = 201, body = Received)))]
 pub async fn contact(
     State(state): State<AppState>,
     widget: PublicWidget,
@@ -122,12 +155,7 @@ pub async fn contact(
             required: false,
         },
     )?;
-    let email = match request
-        .email
-        .as_deref()
-        .map(str::trim)
-        .filter(|e| !e.is_empty())
-    {
+    let email = match request.email.as_deref() {
         Some(raw) => EmailAddress::parse(raw)
             .map_err(|e| {
                 ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
@@ -135,17 +163,8 @@ pub async fn contact(
             .to_string(),
         None => String::new(),
     };
-    let phone = text("phone", request.phone.as_deref(), line(40))?;
-    if !phone
-        .chars()
-        .all(|c| c.is_ascii_digit() || " +-().".contains(c))
-    {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "phone may hold digits, spaces and + - ( ) . only",
-        )
-        .field("phone"));
-    }
+    let phone = request.phone.as_deref().map(phone).transpose()?;
+    let phone = phone.unwrap_or_default();
     if email.is_empty() && phone.is_empty() {
         return Err(ApiError::new(
             ErrorCode::ValidationFailed,
@@ -153,10 +172,14 @@ pub async fn contact(
         )
         .field("email"));
     }
-    let conversation = request
-        .conversation_id
-        .as_deref()
-        .filter(|c| is_public_id(c, "c_"));
+    let conversation = request.conversation_id.as_deref();
+    if conversation.is_some_and(|c| !is_public_id(c, "c_")) {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "conversation_id must be c_ and 32 hex digits",
+        )
+        .field("conversation_id"));
+    }
     limit_visitor(&state, &widget, visitor_id)?;
     let lead = NewLead {
         visitor_id,
@@ -198,7 +221,7 @@ pub struct EventRequest {
 
 /// Widget loads and opens, for analytics (preview events are not recorded).
 #[utoipa::path(post, path = "/v1/events", tag = "public", params(WidgetQuery), request_body = EventRequest,
-    responses((status = 204, description = "Recorded"), (status = 422, body = ErrorBody)))]
+    responses((status = 204, description = "Recorded")))]
 pub async fn events(
     State(state): State<AppState>,
     widget: PublicWidget,
