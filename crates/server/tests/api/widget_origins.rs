@@ -300,6 +300,7 @@ async fn allowed_domains_are_validated_with_clear_errors() {
         "shop.example.com/path",
         "*.com",
         "user@example.com",
+        "Bücher.DE",
     ] {
         let body = json!({"name": "Shop", "allowed_domains": [domain]});
         let response = app
@@ -316,7 +317,7 @@ async fn allowed_domains_are_validated_with_clear_errors() {
         .create_widget(
             &owner,
             &[
-                "Bücher.DE",
+                "XN--bcher-kva.DE",
                 "*.Example.com.",
                 "https://a.example",
                 "HTTP://legacy.example",

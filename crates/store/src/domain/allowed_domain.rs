@@ -51,6 +51,12 @@ impl AllowedDomain {
             return refuse("may only start with \"*.\" as a wildcard");
         }
         let host = match url::Host::parse(rest) {
+            // An international name is written as browsers send it in
+            // `Origin` (its xn-- form), so what the owner typed is what
+            // is matched, and what the API document describes.
+            Ok(url::Host::Domain(domain)) if !rest.is_ascii() => {
+                return refuse(&format!("must be written as {domain:?} (its xn-- form)"));
+            }
             Ok(url::Host::Domain(domain)) => domain,
             Ok(url::Host::Ipv4(ip)) if !wildcard => ip.to_string(),
             Ok(_) => return refuse("is not a host name this widget can be embedded on"),
@@ -121,7 +127,11 @@ mod tests {
     fn normalises_case_idn_and_trailing_dots() {
         assert_eq!(parse(" Shop.EXAMPLE.com "), "shop.example.com");
         assert_eq!(parse("*.Example.com."), "*.example.com");
-        assert_eq!(parse("bücher.de"), "xn--bcher-kva.de");
+        assert_eq!(parse("xn--BCHER-kva.de"), "xn--bcher-kva.de");
+        assert_eq!(
+            AllowedDomain::parse("bücher.de").map_err(|e| e.message),
+            Err("\"bücher.de\" must be written as \"xn--bcher-kva.de\" (its xn-- form)".to_owned())
+        );
         assert_eq!(parse("localhost"), "localhost");
         assert_eq!(parse("127.0.0.1"), "127.0.0.1");
         assert_eq!(parse("https://Shop.example.com"), "shop.example.com");

@@ -8,10 +8,14 @@
 macro_rules! stored_enum {
     ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident => $text:literal,)+ }) => {
         $(#[$doc])*
+        // Stored strings are the variants in snake_case, so serde (and the
+        // OpenAPI schema, which reads serde's attributes) say the same;
+        // a test checks every variant.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant,)+
+            $($(#[$vdoc])* $variant,)+
         }
 
         impl $name {
@@ -128,9 +132,21 @@ mod tests {
             PageStatus::try_from("Indexed".to_owned()),
             Err("unknown PageStatus \"Indexed\"".to_owned())
         );
-        assert_eq!(
-            serde_json::to_string(&SourceStatus::Ready).unwrap(),
-            "\"ready\""
-        );
+        let serialised = |value: serde_json::Value| value.as_str().unwrap_or_default().to_owned();
+        for status in JobStatus::ALL {
+            assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for status in SourceStatus::ALL {
+            assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for status in PageStatus::ALL {
+            assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for status in SubscriptionStatus::ALL {
+            assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for role in Role::ALL {
+            assert_eq!(serialised(serde_json::json!(role)), role.as_str());
+        }
     }
 }
