@@ -40,7 +40,7 @@ use crate::security::headers::security_headers;
 use crate::security::keys::Keys;
 use crate::security::rate_limit::{LocalRateLimiter, RateLimiter, public_ip_limit};
 use crate::security::request::{panic_response, request_context};
-use crate::state::{AppState, Core};
+use crate::state::{AppState, Core, HttpState};
 use crate::widgets::cache::WidgetCache;
 use crate::widgets::gate::WidgetGate;
 use crate::widgets::health::EmbedHealth;
@@ -307,7 +307,7 @@ pub async fn build_state(
             dashboard_origin: public_origin.clone(),
         })
     });
-    Ok(AppState {
+    Ok(AppState::new(HttpState {
         keys,
         public_origin,
         https,
@@ -324,7 +324,7 @@ pub async fn build_state(
         assets: Arc::new(Assets::default()),
         oidc,
         core,
-    })
+    }))
 }
 
 /// A bound, ready-to-run Witzo server.
