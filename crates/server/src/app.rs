@@ -24,26 +24,28 @@ use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
 use crate::assets::Assets;
-use crate::auth::oidc::OidcClient;
-use crate::config::Config;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
-use crate::mail::Mailer;
-use crate::metrics::Metrics;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
+use crate::routes::public::gate::WidgetGate;
 use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
-use crate::security::keys::Keys;
-use crate::security::rate_limit::{LocalRateLimiter, RateLimiter, public_ip_limit};
+use crate::security::rate_limit::public_ip_limit;
 use crate::security::request::{panic_response, request_context};
-use crate::state::{AppState, Core, HttpState};
-use crate::widgets::cache::WidgetCache;
-use crate::widgets::gate::WidgetGate;
-use crate::widgets::health::EmbedHealth;
+use crate::state::{AppState, HttpState};
+use witzo_app::auth::oidc::OidcClient;
+use witzo_app::config::Config;
+use witzo_app::core::Core;
+use witzo_app::keys::Keys;
+use witzo_app::limits::{LocalRateLimiter, RateLimiter};
+use witzo_app::mail::Mailer;
+use witzo_app::metrics::Metrics;
+use witzo_app::widgets::cache::WidgetCache;
+use witzo_app::widgets::health::EmbedHealth;
 use witzo_retrieval::Answerer;
 
 /// Largest document upload: ten files of 10 MB and the multipart framing.
@@ -248,43 +250,50 @@ async fn method_not_allowed() -> ApiError {
 
 /// What the product needs whatever the door, for Witzo reached at
 /// `public_url`: opens and migrates the database, prepares mail, the
-/// embedder, the answerer and the knowledge caches.
+/// embedder, the answerer, keys, billing and the knowledge caches.
 pub async fn build_core(
     config: Config,
     answerer: Option<Arc<dyn Answerer>>,
+    limiter: Arc<dyn RateLimiter>,
     public_url: url::Url,
 ) -> anyhow::Result<Core> {
+    let secret = config.resolve_secret_key()?;
+    let keys = Arc::new(Keys::derive(&secret).context("deriving keys from the secret key")?);
+    let billing = witzo_app::billing::from_config(&config.billing)?;
     let store = open_store(&config).await?;
     let mailer = Mailer::from_config(&config.smtp)?;
     let embeddings =
-        crate::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?;
+        witzo_app::answers::embedding::Embeddings::from_config(&config.answers.embeddings)?;
     let answerer = match answerer {
         Some(answerer) => answerer,
-        None => crate::answers::from_config(&config.answers.llm, embeddings.clone())?,
+        None => witzo_app::answers::from_config(&config.answers.llm, embeddings.clone())?,
     };
     Ok(Core {
         public_url: Arc::new(public_url),
         widgets: Arc::new(WidgetCache::default()),
-        indexes: Arc::new(crate::answers::index::IndexCache::new(
+        indexes: Arc::new(witzo_app::answers::index::IndexCache::new(
             embeddings,
             config.answers.index_memory_mb.saturating_mul(1024 * 1024),
         )),
         corrections: Arc::default(),
         answerer,
         mailer: Arc::new(mailer),
+        keys,
+        limiter,
+        metrics: Arc::new(Metrics::default()),
+        billing,
         store,
         config: Arc::new(config),
     })
 }
 
-/// Everything a request needs: the [`Core`], plus keys, cookies, the rate
-/// limiter, the origin gate, OpenID and billing.
+/// Everything a request needs: the [`Core`], plus cookies, the origin gate
+/// and OpenID.
 pub async fn build_state(
     config: Config,
     options: AppOptions,
     public_url: url::Url,
 ) -> anyhow::Result<AppState> {
-    let secret = config.resolve_secret_key()?;
     let https = public_url.scheme() == "https";
     let oidc = OidcClient::from_config(&config.oidc, &public_url).map(Arc::new);
     let session_lifetime = SessionLifetime {
@@ -293,22 +302,19 @@ pub async fn build_state(
         absolute_secs: i64::try_from(config.session.absolute_timeout_hours.saturating_mul(3600))
             .unwrap_or(i64::MAX),
     };
-    let billing = crate::billing::from_config(&config.billing)?;
     let public_origin: Arc<str> = public_url.origin().ascii_serialization().into();
-    let core = build_core(config, options.answerer, public_url).await?;
-    let keys = Arc::new(Keys::derive(&secret).context("deriving keys from the secret key")?);
+    let core = build_core(config, options.answerer, options.limiter, public_url).await?;
     let health = Arc::new(EmbedHealth::default());
     let origins = options.origins.unwrap_or_else(|| {
         Arc::new(WidgetGate {
             store: core.store.clone(),
             cache: core.widgets.clone(),
-            keys: keys.clone(),
+            keys: core.keys.clone(),
             health: health.clone(),
             dashboard_origin: public_origin.clone(),
         })
     });
     Ok(AppState::new(HttpState {
-        keys,
         public_origin,
         https,
         cookies: CookiePolicy {
@@ -316,11 +322,8 @@ pub async fn build_state(
             session_max_age_secs: session_lifetime.absolute_secs,
         },
         session_lifetime,
-        limiter: options.limiter,
         origins,
         health,
-        billing,
-        metrics: Arc::new(Metrics::default()),
         assets: Arc::new(Assets::default()),
         oidc,
         core,
@@ -401,7 +404,7 @@ impl Application {
         }
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
         let flusher = tokio::spawn(flush_embed_health(state.clone()));
-        let workers = crate::training::worker::spawn(&state);
+        let workers = witzo_app::training::worker::spawn(&state);
         let server = crate::listener::serve(
             self.listener,
             router(state.clone()),

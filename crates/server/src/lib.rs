@@ -4,26 +4,16 @@
 //! Tests and embedders build the app with [`app::Application::build`] on
 //! port 0 and drive it over real HTTP.
 
-pub mod answers;
 pub mod app;
 pub mod assets;
 pub mod auth;
-pub mod billing;
 pub mod cli;
-pub mod config;
 pub mod error;
 pub mod extract;
-pub mod format;
-pub mod leads;
 pub mod listener;
-pub mod mail;
-pub mod metrics;
 pub mod openapi;
 pub mod owner;
-pub mod qa;
 pub mod routes;
 pub mod security;
 pub mod state;
 pub mod telemetry;
-pub mod training;
-pub mod widgets;

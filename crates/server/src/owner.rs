@@ -10,11 +10,11 @@ use witzo_store::domain::{CleanText, CountryCode, EmailAddress, InvalidValue, Te
 use witzo_store::login_codes::CodePurpose;
 use witzo_store::sessions::Session;
 
-use crate::auth::codes;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ClientIp, OwnerSession};
-use crate::format;
 use crate::state::AppState;
+use witzo_app::auth::codes;
+use witzo_app::format;
 
 /// Rules for the one-line profile fields (name, company).
 pub const PROFILE_TEXT: TextRules = TextRules {
@@ -28,16 +28,16 @@ pub const PROFILE_TEXT: TextRules = TextRules {
 #[serde(deny_unknown_fields)]
 pub struct ProfileRequest {
     /// Up to 100 characters.
-    #[schema(schema_with = crate::openapi::fields::text::<100>)]
+    #[schema(schema_with = witzo_app::fields::text::<100>)]
     pub name: String,
     /// Up to 100 characters.
-    #[schema(schema_with = crate::openapi::fields::text::<100>)]
+    #[schema(schema_with = witzo_app::fields::text::<100>)]
     pub company: String,
     /// An http(s) URL, or empty.
-    #[schema(schema_with = crate::openapi::fields::web_url_or_empty)]
+    #[schema(schema_with = witzo_app::fields::web_url_or_empty)]
     pub website: String,
     /// ISO 3166-1 alpha-2 code (`DE`), or empty.
-    #[schema(schema_with = crate::openapi::fields::country_or_empty)]
+    #[schema(schema_with = witzo_app::fields::country_or_empty)]
     pub country: String,
 }
 
@@ -257,7 +257,7 @@ pub async fn request_deletion_code(
     ip: ClientIp,
 ) -> ApiResult<()> {
     let email = owner_email(state, owner).await?;
-    codes::request(state, &email, CodePurpose::DeleteAccount, ip).await
+    Ok(codes::request(state, &email, CodePurpose::DeleteAccount, ip.0).await?)
 }
 
 /// Deletes the account and everything it owns, once `code` confirms it.
@@ -268,7 +268,7 @@ pub async fn delete_account(
     code: &str,
 ) -> ApiResult<()> {
     let email = owner_email(state, owner).await?;
-    codes::verify(state, &email, code, CodePurpose::DeleteAccount, ip).await?;
+    codes::verify(state, &email, code, CodePurpose::DeleteAccount, ip.0).await?;
     state
         .store
         .delete_account(owner.account, witzo_store::now())

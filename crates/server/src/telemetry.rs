@@ -12,7 +12,7 @@ use std::io::{IsTerminal, Write};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
-use crate::config::LogFormat;
+use witzo_app::config::LogFormat;
 
 /// Where PostgreSQL's notices (`relation "_sqlx_migrations" already exists,
 /// skipping`, raised by every start) are logged: sqlx logs them at INFO.

@@ -5,7 +5,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{AccountId, JobId, PageStatus, SourceId, SourceStatus, WidgetId};
+use crate::domain::{AccountId, JobId, PageId, PageStatus, SourceId, SourceStatus, WidgetId};
 use crate::jobs::{JobStatus, Task, insert_job};
 use crate::{Store, StoreError, StoreResult};
 
@@ -428,12 +428,12 @@ impl Store {
     }
 
     /// Deletes one page or document; its knowledge leaves answers at once.
-    pub async fn delete_page(&self, account: AccountId, page: i64) -> StoreResult<()> {
+    pub async fn delete_page(&self, account: AccountId, page: PageId) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
         let widget: Option<(i64,)> = sqlx::query_as(
             "DELETE FROM pages WHERE id = $1 AND account_id = $2 RETURNING widget_id",
         )
-        .bind(page)
+        .bind(page.get())
         .bind(account.get())
         .fetch_optional(&mut *tx)
         .await?;

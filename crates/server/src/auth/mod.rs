@@ -1,8 +1,6 @@
 //! Signing owners in: e-mailed one-time codes, OpenID Connect, and starting
 //! a session (with rotation) once either has proven who the owner is.
 
-pub mod codes;
-pub mod oidc;
 mod session;
 
 pub use session::{SignInMethod, end_session_cookie, start_session, user_agent};
@@ -17,8 +15,9 @@ use witzo_store::login_codes::CodePurpose;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ClientIp;
 use crate::security::cookie::{OIDC_MAX_AGE_SECS, random_value};
-use crate::security::keys::sha256_hex;
 use crate::state::AppState;
+use witzo_app::auth::{codes, oidc};
+use witzo_app::keys::sha256_hex;
 
 /// Begins an OpenID sign-in: the provider URL to send the browser to, and
 /// the random value of the cookie that binds the sign-in to this browser.
@@ -67,7 +66,7 @@ pub async fn sign_in_with_code(
     ip: ClientIp,
     headers: &HeaderMap,
 ) -> ApiResult<(witzo_store::accounts::Account, Vec<axum::http::HeaderValue>)> {
-    codes::verify(state, email, code, CodePurpose::SignIn, ip).await?;
+    codes::verify(state, email, code, CodePurpose::SignIn, ip.0).await?;
     let (account, _) = state
         .store
         .find_or_create_account(email, witzo_store::now())

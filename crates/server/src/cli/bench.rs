@@ -16,8 +16,8 @@ use witzo_retrieval::{Fusion, VectorIndex, fuse};
 
 use super::bench_calibration;
 use super::output::Format;
-use crate::answers::embedding::Embeddings;
-use crate::config::Config;
+use witzo_app::answers::embedding::Embeddings;
+use witzo_app::config::Config;
 
 /// Candidates each retriever contributes, as in answering.
 const CANDIDATES: usize = 100;

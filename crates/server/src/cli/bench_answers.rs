@@ -30,10 +30,12 @@ use super::admin::{create_account, create_widget, set_plan};
 use super::output::Format;
 use super::training::{Material, train};
 use crate::app::{AppOptions, Application};
-use crate::config::{BillingConfig, Config, Environment, MetricsConfig, OidcConfig, SmtpConfig};
 use score::{Figures, Reply, Tally, Verdict, result_line, score};
 use site::SiteServer;
 use suite::{Kind, Question};
+use witzo_app::config::{
+    BillingConfig, Config, Environment, MetricsConfig, OidcConfig, SmtpConfig,
+};
 
 /// The domain the widget allows; questions come from its origin.
 const WIDGET_DOMAIN: &str = "shop.example.com";

@@ -12,7 +12,7 @@ use witzo_retrieval::relevance::term_set;
 
 use super::bench::Prepared;
 use super::output::Format;
-use crate::answers::embedding::Embeddings;
+use witzo_app::answers::embedding::Embeddings;
 
 /// Shares of questions answered or refused at one threshold.
 #[derive(Serialize)]

@@ -12,9 +12,9 @@ use witzo_retrieval::vector;
 use witzo_store::sources::KnowledgeChunk;
 
 use super::output::Format;
-use crate::answers::embedding::Embeddings;
-use crate::answers::index::KnowledgeIndex;
-use crate::config::Config;
+use witzo_app::answers::embedding::Embeddings;
+use witzo_app::answers::index::KnowledgeIndex;
+use witzo_app::config::Config;
 
 /// How fast the corpus was embedded.
 #[derive(Serialize)]

@@ -6,6 +6,7 @@
 //! 2 usage (an invalid command line, argument value or configuration).
 
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -13,8 +14,8 @@ use secrecy::ExposeSecret;
 use witzo_store::Store;
 
 use crate::app::{AppOptions, Application, build_core, shutdown_signal};
-use crate::config::{Config, LogFormat, Overrides};
 use crate::telemetry;
+use witzo_app::config::{Config, LogFormat, Overrides};
 
 mod admin;
 mod args;
@@ -26,10 +27,11 @@ mod model;
 mod output;
 mod training;
 
-use crate::training::worker;
 use admin::admin;
 use args::{BenchCommand, Cli, Command, LogFormatArg, ModelCommand};
 use training::{ask, ingest};
+use witzo_app::limits::LocalRateLimiter;
+use witzo_app::training::worker;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
@@ -190,7 +192,13 @@ async fn run_worker(config: Config) -> anyhow::Result<()> {
     let workers = config.jobs.workers.max(1);
     let mut config = config;
     config.jobs.workers = workers;
-    let core = build_core(config, None, public_url).await?;
+    let core = build_core(
+        config,
+        None,
+        Arc::new(LocalRateLimiter::default()),
+        public_url,
+    )
+    .await?;
     let handles = worker::spawn(&core);
     tracing::info!(workers, "witzo worker is running");
     shutdown_signal().await;

@@ -4,6 +4,7 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Serialize;
@@ -11,14 +12,15 @@ use witzo_store::domain::WidgetKey;
 use witzo_store::jobs::JobStatus;
 
 use super::output::Format;
-use crate::answers::respond;
 use crate::app::build_core;
-use crate::config::Config;
-use crate::state::Core;
-use crate::training::service::{self, WebsiteInput};
-use crate::training::worker;
+use witzo_app::answers::respond;
+use witzo_app::config::Config;
+use witzo_app::core::Core;
+use witzo_app::limits::LocalRateLimiter;
+use witzo_app::training::service::{self, WebsiteInput};
+use witzo_app::training::worker;
 
-fn api_error(err: crate::error::ApiError) -> anyhow::Error {
+fn api_error(err: witzo_app::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}: {}", err.code().as_str(), err.message())
 }
 
@@ -74,7 +76,13 @@ pub(super) async fn ingest(
     format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
-    let state = build_core(config, None, public_url).await?;
+    let state = build_core(
+        config,
+        None,
+        Arc::new(LocalRateLimiter::default()),
+        public_url,
+    )
+    .await?;
     let material = match url {
         Some(url) => Material::Website { url, depth },
         None => Material::Files(files),
@@ -209,7 +217,13 @@ pub(super) async fn ask(
     format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
-    let state = build_core(config, None, public_url).await?;
+    let state = build_core(
+        config,
+        None,
+        Arc::new(LocalRateLimiter::default()),
+        public_url,
+    )
+    .await?;
     let answered = answer(&state, key, question).await;
     state.store.close().await;
     format.print(&answered?, |a| {

@@ -24,15 +24,15 @@ struct UploadRules {
 /// Documents to train on: up to 10 `files` of 10 MB.
 const DOCUMENTS: UploadRules = UploadRules {
     field: "files",
-    max_bytes: crate::training::service::MAX_FILE_BYTES,
-    max_files: crate::training::service::MAX_FILES,
+    max_bytes: witzo_app::training::service::MAX_FILE_BYTES,
+    max_files: witzo_app::training::service::MAX_FILES,
     too_large: "files must be at most 10 MB.",
 };
 
 /// A widget's logo: one `logo` image of 256 KiB.
 const LOGO: UploadRules = UploadRules {
     field: "logo",
-    max_bytes: crate::widgets::logo::MAX_LOGO_BYTES,
+    max_bytes: witzo_app::widgets::logo::MAX_LOGO_BYTES,
     max_files: 1,
     too_large: "The logo must be at most 256 KB.",
 };
@@ -40,7 +40,7 @@ const LOGO: UploadRules = UploadRules {
 /// A Q&A import: one CSV `file` of 1 MB (and a `replace` flag).
 const QA_IMPORT: UploadRules = UploadRules {
     field: "file",
-    max_bytes: crate::qa::sheet::MAX_IMPORT_BYTES,
+    max_bytes: witzo_app::qa::sheet::MAX_IMPORT_BYTES,
     max_files: 1,
     too_large: "The file must be at most 1 MB.",
 };

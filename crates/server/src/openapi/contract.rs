@@ -270,7 +270,7 @@ fn complete(path: &str, unsafe_method: bool, operation: &mut Operation) {
             .chain(mounted_codes(path, unsafe_method, operation))
     {
         by_status
-            .entry(code.status().as_u16())
+            .entry(code.status())
             .or_default()
             .insert(code.as_str());
     }

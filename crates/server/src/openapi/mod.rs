@@ -13,7 +13,6 @@
 //! its description too, so a client (and the contract tests) can rely on it.
 
 mod contract;
-pub mod fields;
 
 pub use contract::Contract;
 
@@ -43,7 +42,10 @@ const CROSS_FIELD_RULES: [(&str, Rule); 3] = [
         "ContactRequest",
         crate::routes::public::ContactRequest::schema_rule,
     ),
-    ("LeadForm", crate::widgets::settings::LeadForm::schema_rule),
+    (
+        "LeadForm",
+        witzo_app::widgets::settings::LeadForm::schema_rule,
+    ),
     (
         "SettingsForm",
         crate::routes::dashboard::widgets::SettingsForm::schema_rule,

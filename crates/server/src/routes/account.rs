@@ -10,12 +10,12 @@ use utoipa::ToSchema;
 use witzo_store::accounts::Account;
 
 use super::with_cookies;
-use crate::auth::codes::{CodeSent, code_sent};
 use crate::auth::end_session_cookie;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ClientIp, OwnerSession};
 use crate::owner::{self, EventView, ProfileRequest, SessionView};
 use crate::state::AppState;
+use witzo_app::auth::codes::{CodeSent, code_sent};
 
 #[derive(Serialize, ToSchema)]
 pub struct AccountView {
@@ -158,7 +158,7 @@ pub async fn request_deletion_code(
 #[serde(deny_unknown_fields)]
 pub struct DeleteRequest {
     /// The code from the confirmation e-mail.
-    #[schema(schema_with = crate::openapi::fields::code)]
+    #[schema(schema_with = witzo_app::fields::code)]
     code: String,
 }
 

@@ -13,15 +13,16 @@ use witzo_store::login_codes::CodePurpose;
 
 use super::account::AccountView;
 use super::{redirect, with_cookies};
-use crate::auth::codes::{CodeSent, code_sent};
-use crate::auth::oidc::OidcError;
-use crate::auth::{self, SignInMethod, codes, parse_email, sign_in_with_code, start_session};
+use crate::auth::{self, SignInMethod, parse_email, sign_in_with_code, start_session};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
 use crate::security::cookie::CookieKind;
 use crate::security::csrf::pre_session_token;
-use crate::security::keys::{constant_time_eq, sha256_hex};
 use crate::state::AppState;
+use witzo_app::auth::codes;
+use witzo_app::auth::codes::{CodeSent, code_sent};
+use witzo_app::auth::oidc::OidcError;
+use witzo_app::keys::{constant_time_eq, sha256_hex};
 
 /// Parses an e-mail address field.
 #[derive(Serialize, ToSchema)]
@@ -45,7 +46,7 @@ pub async fn csrf(State(state): State<AppState>, headers: HeaderMap) -> Response
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeRequest {
-    #[schema(schema_with = crate::openapi::fields::email)]
+    #[schema(schema_with = witzo_app::fields::email)]
     email: String,
 }
 
@@ -61,17 +62,17 @@ pub async fn request_code(
     ApiJson(request): ApiJson<CodeRequest>,
 ) -> ApiResult<(StatusCode, Json<CodeSent>)> {
     let email = parse_email(&request.email)?;
-    codes::request(&state, &email, CodePurpose::SignIn, ip).await?;
+    codes::request(&state, &email, CodePurpose::SignIn, ip.0).await?;
     Ok((StatusCode::ACCEPTED, Json(code_sent(&state))))
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct VerifyRequest {
-    #[schema(schema_with = crate::openapi::fields::email)]
+    #[schema(schema_with = witzo_app::fields::email)]
     email: String,
     /// The 6-digit code from the e-mail.
-    #[schema(schema_with = crate::openapi::fields::code)]
+    #[schema(schema_with = witzo_app::fields::code)]
     code: String,
 }
 
@@ -118,7 +119,7 @@ pub async fn oidc_start(
     let Some(client) = state.oidc.clone() else {
         return sign_in_error(ErrorCode::OidcDisabled);
     };
-    if codes::limit_sign_in_attempts(&state, ip).is_err() {
+    if codes::limit_sign_in_attempts(&state, ip.0).is_err() {
         return sign_in_error(ErrorCode::RateLimited);
     }
     let hint = query.login_hint.filter(|h| h.len() <= 320);

@@ -8,13 +8,13 @@ use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::billing::owner::{
-    BillingView, CheckoutInput, billing_view, cancel_at_period_end, open_portal, start_checkout,
-};
-use crate::billing::{self, WebhookError};
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiBytes, ApiJson, ApiPath, ClientIp, OwnerSession};
 use crate::state::AppState;
+use witzo_app::billing;
+use witzo_app::billing::owner::{
+    BillingView, CheckoutInput, billing_view, cancel_at_period_end, open_portal, start_checkout,
+};
 
 /// The signed-in owner's plan, subscription status and usage meters.
 #[utoipa::path(get, path = "/api/billing", tag = "billing",
@@ -78,7 +78,7 @@ pub async fn cancel(
     ip: ClientIp,
     ApiJson(input): ApiJson<CancelInput>,
 ) -> ApiResult<Json<BillingView>> {
-    cancel_at_period_end(&state, owner.account, ip, input.cancel_at_period_end).await?;
+    cancel_at_period_end(&state, owner.account, ip.0, input.cancel_at_period_end).await?;
     Ok(Json(billing_view(&state, owner.account).await?))
 }
 
@@ -105,34 +105,7 @@ pub async fn webhook(
     headers: HeaderMap,
     ApiBytes(body): ApiBytes,
 ) -> ApiResult<Json<WebhookAck>> {
-    let provider = state
-        .billing
-        .as_ref()
-        .filter(|p| p.name() == name)
-        .ok_or_else(ApiError::not_found)?;
-    let now = witzo_store::now();
-    let verified = provider.verify(&headers, &body, now).map_err(|err| {
-        let code = match err {
-            WebhookError::MissingSignature => ErrorCode::WebhookSignatureMissing,
-            WebhookError::BadSignature => ErrorCode::WebhookSignatureInvalid,
-            WebhookError::StaleTimestamp => ErrorCode::WebhookTimestampStale,
-            WebhookError::Malformed(_) => ErrorCode::WebhookPayloadInvalid,
-        };
-        tracing::warn!(%err, provider = name, "refused a billing webhook");
-        state.metrics.billing_webhook("refused");
-        ApiError::new(code, err.to_string())
-    })?;
-    let outcome = billing::receive(&state.store, provider.name(), &verified, now)
-        .await?
-        .map_or("duplicate", billing::Outcome::as_str);
-    tracing::info!(
-        provider = name,
-        event = verified.id,
-        kind = verified.kind,
-        outcome,
-        "billing webhook"
-    );
-    state.metrics.billing_webhook(outcome);
+    let outcome = billing::webhook(&state, &name, &headers, &body).await?;
     Ok(Json(WebhookAck {
         received: true,
         outcome,

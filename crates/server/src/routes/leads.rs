@@ -1,12 +1,12 @@
-//! `GET /api/leads`: the owner's leads (see [`crate::leads`]).
+//! `GET /api/leads`: the owner's leads (see [`witzo_app::leads`]).
 
 use axum::Json;
 use axum::extract::State;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::OwnerSession;
-use crate::leads::{LeadView, leads_of};
 use crate::state::AppState;
+use witzo_app::leads::{LeadView, leads_of};
 
 /// The signed-in owner's leads across their widgets, newest first (500).
 #[utoipa::path(get, path = "/api/leads", tag = "leads",

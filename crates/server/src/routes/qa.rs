@@ -11,8 +11,8 @@ use witzo_store::qa::QaPair;
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession, multipart};
-use crate::qa::{self, Imported, QaInput};
 use crate::state::AppState;
+use witzo_app::qa::{self, Imported, QaInput};
 
 /// A widget's Q&A pairs, oldest first.
 #[utoipa::path(get, path = "/api/widgets/{id}/qa", tag = "qa", params(("id" = i64, Path)),
@@ -20,12 +20,9 @@ use crate::state::AppState;
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<Vec<QaPair>>> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     Ok(Json(state.store.qa_of(owner.account, widget.id).await?))
 }
 
@@ -37,11 +34,11 @@ pub async fn list(
 pub async fn add(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiJson(input): ApiJson<QaInput>,
 ) -> ApiResult<(StatusCode, Json<QaPair>)> {
     let pair = input.parse()?;
-    let added = qa::add(&state, owner.account, WidgetId::from_raw(id), &pair).await?;
+    let added = qa::add(&state, owner.account, id, &pair).await?;
     Ok((StatusCode::CREATED, Json(added)))
 }
 
@@ -52,11 +49,11 @@ pub async fn add(
 pub async fn update(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath((id, qa_id)): ApiPath<(i64, i64)>,
+    ApiPath((id, qa_id)): ApiPath<(WidgetId, QaId)>,
     ApiJson(input): ApiJson<QaInput>,
 ) -> ApiResult<Json<QaPair>> {
     let pair = input.parse()?;
-    let (widget, qa_id) = (WidgetId::from_raw(id), QaId::from_raw(qa_id));
+    let (widget, qa_id) = (id, qa_id);
     Ok(Json(
         qa::update(&state, owner.account, widget, qa_id, &pair).await?,
     ))
@@ -68,12 +65,9 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath((id, qa_id)): ApiPath<(i64, i64)>,
+    ApiPath((id, qa_id)): ApiPath<(WidgetId, QaId)>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_qa(owner.account, WidgetId::from_raw(id), QaId::from_raw(qa_id))
-        .await?;
+    state.store.delete_qa(owner.account, id, qa_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -85,12 +79,9 @@ pub async fn delete(
 pub async fn export(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     let pairs = state.store.qa_of(owner.account, widget.id).await?;
     let file = qa::sheet::export(&pairs)?;
     let disposition = format!("attachment; filename=\"qa-{}.csv\"", widget.id);
@@ -112,7 +103,7 @@ pub async fn export(
 pub struct QaImport {
     /// A UTF-8 CSV file of at most 1 MB: a `question,answer` header row,
     /// then one pair per row.
-    #[schema(schema_with = crate::openapi::fields::file)]
+    #[schema(schema_with = witzo_app::fields::file)]
     file: Vec<u8>,
     /// `true` (or `on`): the file becomes the widget's whole set.
     replace: Option<bool>,
@@ -129,10 +120,10 @@ pub struct QaImport {
 pub async fn import(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Json<Imported>> {
-    let widget = WidgetId::from_raw(id);
+    let widget = id;
     state.store.widget_of(owner.account, widget).await?;
     let (file, replace) = multipart::qa_import(multipart).await?;
     Ok(Json(

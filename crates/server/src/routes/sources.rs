@@ -7,14 +7,14 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use witzo_store::domain::{JobId, SourceId, WidgetId};
+use witzo_store::domain::{JobId, PageId, SourceId, WidgetId};
 use witzo_store::sources::{JobView, PageRow, Source};
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::multipart;
 use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession};
 use crate::state::AppState;
-use crate::training::service::{self, WebsiteInput};
+use witzo_app::training::service::{self, WebsiteInput};
 
 #[derive(Serialize, ToSchema)]
 pub struct Queued {
@@ -30,11 +30,10 @@ pub struct Queued {
 pub async fn add_website(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiJson(input): ApiJson<WebsiteInput>,
 ) -> ApiResult<(StatusCode, Json<Queued>)> {
-    let (source, job) =
-        service::add_website(&state, owner.account, WidgetId::from_raw(id), &input).await?;
+    let (source, job) = service::add_website(&state, owner.account, id, &input).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Queued {
@@ -57,7 +56,7 @@ pub struct Uploaded {
 pub struct DocumentsUpload {
     /// PDF, DOC, DOCX, XLS, XLSX, CSV, TXT or MD files, each with a name,
     /// at most 10 MB each.
-    #[schema(schema_with = crate::openapi::fields::files)]
+    #[schema(schema_with = witzo_app::fields::files)]
     files: Vec<Vec<u8>>,
 }
 
@@ -72,10 +71,10 @@ pub struct DocumentsUpload {
 pub async fn upload(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
-    let widget = WidgetId::from_raw(id);
+    let widget = id;
     state.store.widget_of(owner.account, widget).await?;
     let files = multipart::documents(multipart).await?;
     let (job, accepted) = service::upload_documents(&state, owner.account, widget, files).await?;
@@ -102,12 +101,9 @@ pub struct SourceView {
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<Vec<SourceView>>> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     let mut views = Vec::new();
     for source in state.store.sources_of(owner.account, widget.id).await? {
         let job = state.store.latest_job(source.id).await?;
@@ -130,12 +126,9 @@ pub struct SourceDetail {
 pub async fn get(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> ApiResult<Json<SourceDetail>> {
-    let source = state
-        .store
-        .source_of(owner.account, SourceId::from_raw(id))
-        .await?;
+    let source = state.store.source_of(owner.account, id).await?;
     let job = state.store.latest_job(source.id).await?;
     let pages = state.store.pages_of(owner.account, source.id).await?;
     Ok(Json(SourceDetail { source, job, pages }))
@@ -147,9 +140,9 @@ pub async fn get(
 pub async fn retrain(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> ApiResult<(StatusCode, Json<Queued>)> {
-    let job = service::retrain(&state, owner.account, SourceId::from_raw(id)).await?;
+    let job = service::retrain(&state, owner.account, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Queued {
@@ -170,9 +163,9 @@ pub struct QueuedMany {
 pub async fn retrain_all(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<(StatusCode, Json<QueuedMany>)> {
-    let jobs = service::retrain_all(&state, owner.account, WidgetId::from_raw(id)).await?;
+    let jobs = service::retrain_all(&state, owner.account, id).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(QueuedMany {
@@ -185,7 +178,7 @@ pub async fn retrain_all(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleInput {
     /// 7, 15 or 30, or null for never.
-    #[schema(schema_with = crate::openapi::fields::rescrape_days)]
+    #[schema(schema_with = witzo_app::fields::rescrape_days)]
     rescrape_days: Option<u32>,
 }
 
@@ -196,17 +189,11 @@ pub struct ScheduleInput {
 pub async fn schedule(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiJson(input): ApiJson<ScheduleInput>,
 ) -> ApiResult<Json<Source>> {
     Ok(Json(
-        service::set_schedule(
-            &state,
-            owner.account,
-            SourceId::from_raw(id),
-            input.rescrape_days,
-        )
-        .await?,
+        service::set_schedule(&state, owner.account, id, input.rescrape_days).await?,
     ))
 }
 
@@ -216,12 +203,9 @@ pub async fn schedule(
 pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .delete_source(owner.account, SourceId::from_raw(id))
-        .await?;
+    state.store.delete_source(owner.account, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -231,7 +215,7 @@ pub async fn delete(
 pub async fn delete_page(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PageId>,
 ) -> ApiResult<StatusCode> {
     state.store.delete_page(owner.account, id).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -243,14 +227,9 @@ pub async fn delete_page(
 pub async fn job(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<JobId>,
 ) -> ApiResult<Json<JobView>> {
-    Ok(Json(
-        state
-            .store
-            .job_of(owner.account, JobId::from_raw(id))
-            .await?,
-    ))
+    Ok(Json(state.store.job_of(owner.account, id).await?))
 }
 
 /// Cancels a queued or running job (a running crawl stops after its current page).
@@ -259,11 +238,11 @@ pub async fn job(
 pub async fn cancel(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<JobId>,
 ) -> ApiResult<StatusCode> {
     state
         .store
-        .cancel_job(owner.account, JobId::from_raw(id), witzo_store::now())
+        .cancel_job(owner.account, id, witzo_store::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

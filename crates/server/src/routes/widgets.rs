@@ -13,8 +13,8 @@ use witzo_store::widgets::Widget;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiMultipart, ApiPath, ClientIp, OwnerSession, multipart};
 use crate::state::AppState;
-use crate::widgets::service::{self, WidgetInput};
-use crate::widgets::settings::WidgetSettings;
+use witzo_app::widgets::service::{self, WidgetInput};
+use witzo_app::widgets::settings::WidgetSettings;
 
 #[derive(Serialize, ToSchema)]
 pub struct WidgetView {
@@ -72,7 +72,7 @@ pub async fn create(
     ip: ClientIp,
     ApiJson(input): ApiJson<WidgetInput>,
 ) -> ApiResult<(StatusCode, Json<WidgetView>)> {
-    let widget = service::create(&state, &owner, ip, &input).await?;
+    let widget = service::create(&state, owner.account, ip.0, &input).await?;
     Ok((StatusCode::CREATED, Json(WidgetView::new(&state, widget))))
 }
 
@@ -82,12 +82,9 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<WidgetView>> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
@@ -98,10 +95,10 @@ pub async fn get(
 pub async fn update(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiJson(input): ApiJson<WidgetInput>,
 ) -> ApiResult<Json<WidgetView>> {
-    let widget = service::update(&state, &owner, WidgetId::from_raw(id), &input).await?;
+    let widget = service::update(&state, owner.account, id, &input).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
@@ -112,9 +109,9 @@ pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,
     ip: ClientIp,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<StatusCode> {
-    service::delete(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    service::delete(&state, owner.account, ip.0, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -125,9 +122,9 @@ pub async fn regenerate_key(
     State(state): State<AppState>,
     owner: OwnerSession,
     ip: ClientIp,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<WidgetView>> {
-    let widget = service::regenerate_key(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    let widget = service::regenerate_key(&state, owner.account, ip.0, id).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
@@ -136,7 +133,7 @@ pub async fn regenerate_key(
 #[allow(dead_code)]
 pub struct LogoUpload {
     /// PNG, JPEG, GIF or WebP, at most 256 KiB.
-    #[schema(schema_with = crate::openapi::fields::file)]
+    #[schema(schema_with = witzo_app::fields::file)]
     logo: Vec<u8>,
 }
 
@@ -151,11 +148,11 @@ pub struct LogoUpload {
 pub async fn upload_logo(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Json<WidgetView>> {
     let bytes = multipart::logo(multipart).await?;
-    let widget = service::set_logo(&state, &owner, WidgetId::from_raw(id), bytes).await?;
+    let widget = service::set_logo(&state, owner.account, id, bytes).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
@@ -165,9 +162,9 @@ pub async fn upload_logo(
 pub async fn remove_logo(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<WidgetView>> {
-    let widget = service::remove_logo(&state, &owner, WidgetId::from_raw(id)).await?;
+    let widget = service::remove_logo(&state, owner.account, id).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
 
@@ -177,12 +174,9 @@ pub async fn remove_logo(
 pub async fn embed_health(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<Vec<EmbedOrigin>>> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     state.health.flush(&state.store).await?;
     Ok(Json(
         state
@@ -198,12 +192,9 @@ pub async fn embed_health(
 pub async fn conversations(
     State(state): State<AppState>,
     owner: OwnerSession,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<Vec<ConversationSummary>>> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     Ok(Json(
         state
             .store

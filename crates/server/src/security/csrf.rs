@@ -15,8 +15,8 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::OwnerSession;
 use crate::security::cookie::{CookieKind, random_value};
 use crate::security::headers::Surface;
-use crate::security::keys::sha256_hex;
 use crate::state::AppState;
+use witzo_app::keys::sha256_hex;
 
 pub const HEADER: &str = "x-csrf-token";
 pub const FORM_FIELD: &str = "csrf_token";

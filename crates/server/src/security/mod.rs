@@ -6,6 +6,5 @@ pub mod cookie;
 pub mod cors;
 pub mod csrf;
 pub mod headers;
-pub mod keys;
 pub mod rate_limit;
 pub mod request;

@@ -1,11 +1,7 @@
-//! Rate limiting with the generic cell rate algorithm (GCRA): each key keeps
-//! one timestamp, its "theoretical arrival time". The trait lets a shared
-//! (Redis) implementation replace the in-process one for several instances.
+//! The public surface's per-IP rate limit, on the limiter of
+//! [`witzo_app::limits`].
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
 use axum::extract::{Request, State};
 use axum::middleware::Next;
@@ -16,88 +12,7 @@ use crate::extract::ClientIp;
 use crate::security::cors::{allow_origin, request_origin};
 use crate::security::headers::Surface;
 use crate::state::AppState;
-
-/// How many requests a key may make: `burst` at once, refilled at one per
-/// `period / per_period`.
-#[derive(Debug, Clone, Copy)]
-pub struct Quota {
-    pub per_period: u32,
-    pub period: Duration,
-    pub burst: u32,
-}
-
-impl Quota {
-    pub fn per_minute(per_minute: u32, burst: u32) -> Self {
-        Self {
-            per_period: per_minute.max(1),
-            period: Duration::from_secs(60),
-            burst: burst.max(1),
-        }
-    }
-
-    fn interval(self) -> Duration {
-        self.period / self.per_period
-    }
-}
-
-/// A refusal: try again after this long.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RetryAfter(pub Duration);
-
-impl RetryAfter {
-    /// Whole seconds, rounded up, at least one (for the `Retry-After` header).
-    pub fn secs(self) -> u64 {
-        self.0.as_secs() + u64::from(self.0.subsec_nanos() > 0)
-    }
-}
-
-pub trait RateLimiter: Send + Sync {
-    /// Counts one request for `key`, or refuses it.
-    fn check(&self, key: &str, quota: Quota) -> Result<(), RetryAfter>;
-}
-
-/// GCRA state in this process's memory. Idle keys are swept out once the map
-/// grows past `sweep_at`, so memory stays bounded by active keys.
-pub struct LocalRateLimiter {
-    cells: Mutex<HashMap<String, Instant>>,
-    sweep_at: usize,
-}
-
-impl Default for LocalRateLimiter {
-    fn default() -> Self {
-        Self {
-            cells: Mutex::new(HashMap::new()),
-            sweep_at: 100_000,
-        }
-    }
-}
-
-impl LocalRateLimiter {
-    fn check_at(&self, key: &str, quota: Quota, now: Instant) -> Result<(), RetryAfter> {
-        let interval = quota.interval();
-        let tolerance = interval * quota.burst.saturating_sub(1);
-        let mut cells = self
-            .cells
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        if cells.len() >= self.sweep_at {
-            cells.retain(|_, tat| *tat > now);
-        }
-        let tat = cells.get(key).copied().unwrap_or(now).max(now);
-        let allowed_at = tat.checked_sub(tolerance).unwrap_or(now);
-        if now < allowed_at {
-            return Err(RetryAfter(allowed_at - now));
-        }
-        cells.insert(key.to_owned(), tat + interval);
-        Ok(())
-    }
-}
-
-impl RateLimiter for LocalRateLimiter {
-    fn check(&self, key: &str, quota: Quota) -> Result<(), RetryAfter> {
-        self.check_at(key, quota, Instant::now())
-    }
-}
+use witzo_app::limits::Quota;
 
 /// The per-IP limit of the public surface: `429 rate_limited` with
 /// `Retry-After` once an address exceeds its quota. IPv6 clients are limited
@@ -149,67 +64,13 @@ fn ip_key(ip: IpAddr) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
     #[test]
     fn ipv6_clients_share_their_64_and_mapped_ipv4_is_ipv4() {
         let key = |s: &str| ip_key(s.parse().unwrap());
         assert_eq!(key("2001:db8:1:2:aaaa::1"), key("2001:db8:1:2:bbbb::9"));
         assert_ne!(key("2001:db8:1:2::1"), key("2001:db8:1:3::1"));
         assert_eq!(key("::ffff:203.0.113.7"), "203.0.113.7");
-    }
-
-    use super::*;
-
-    #[test]
-    fn allows_a_burst_then_refuses_until_a_cell_refills() {
-        let limiter = LocalRateLimiter::default();
-        let quota = Quota::per_minute(60, 3);
-        let start = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(limiter.check_at("ip", quota, start), Ok(()));
-        }
-        let refused = limiter.check_at("ip", quota, start).unwrap_err();
-        assert_eq!(refused, RetryAfter(Duration::from_secs(1)));
-        assert_eq!(refused.secs(), 1);
-        assert_eq!(
-            limiter.check_at("ip", quota, start + Duration::from_secs(1)),
-            Ok(())
-        );
-        assert!(
-            limiter
-                .check_at("ip", quota, start + Duration::from_secs(1))
-                .is_err()
-        );
-    }
-
-    #[test]
-    fn keys_are_limited_independently() {
-        let limiter = LocalRateLimiter::default();
-        let quota = Quota::per_minute(1, 1);
-        let now = Instant::now();
-        assert!(limiter.check_at("a", quota, now).is_ok());
-        assert!(limiter.check_at("a", quota, now).is_err());
-        assert!(limiter.check_at("b", quota, now).is_ok());
-    }
-
-    #[test]
-    fn idle_keys_are_swept_when_the_map_is_full() {
-        let limiter = LocalRateLimiter {
-            cells: Mutex::new(HashMap::new()),
-            sweep_at: 2,
-        };
-        let quota = Quota::per_minute(60, 1);
-        let now = Instant::now();
-        limiter.check_at("a", quota, now).unwrap();
-        limiter.check_at("b", quota, now).unwrap();
-        limiter
-            .check_at("c", quota, now + Duration::from_secs(5))
-            .unwrap();
-        assert_eq!(limiter.cells.lock().unwrap().len(), 1);
-    }
-
-    #[test]
-    fn retry_after_rounds_up_to_whole_seconds() {
-        assert_eq!(RetryAfter(Duration::from_millis(1)).secs(), 1);
-        assert_eq!(RetryAfter(Duration::from_millis(2001)).secs(), 3);
     }
 }

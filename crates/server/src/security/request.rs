@@ -54,7 +54,9 @@ pub async fn request_context(
             tracing::debug!(status = status.as_u16(), elapsed_ms, "request");
         }
     });
-    state.metrics.observe(surface, status.as_u16(), elapsed);
+    state
+        .metrics
+        .observe(surface.as_str(), status.as_u16(), elapsed);
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }

@@ -8,8 +8,8 @@ use std::sync::Arc;
 use serde_json::json;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use witzo_app::config::Config;
 use witzo_server::app::AppOptions;
-use witzo_server::config::Config;
 use witzo_store::domain::WidgetId;
 
 use crate::helpers::{SHOP, shop, spawn_app_with, start_site, unlimited_rates, visitor};

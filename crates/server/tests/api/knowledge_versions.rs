@@ -25,7 +25,7 @@ async fn two_instances_on_one_postgresql_database_answer_from_the_same_knowledge
     // No background workers: instance a's jobs are drained in the test.
     let on_postgres = || {
         let url = url.clone();
-        move |c: &mut witzo_server::config::Config| {
+        move |c: &mut witzo_app::config::Config| {
             c.database_url = Some(url.into());
             c.jobs.workers = 0;
         }

@@ -10,9 +10,9 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::Client;
 use serde_json::{Value, json};
+use witzo_app::auth::oidc::{OidcClient, OidcError};
+use witzo_app::config::OidcConfig;
 use witzo_server::app::AppOptions;
-use witzo_server::auth::oidc::{OidcClient, OidcError};
-use witzo_server::config::OidcConfig;
 
 use crate::helpers::{TestApp, browser, header, spawn_app_with};
 
@@ -307,7 +307,7 @@ async fn a_replayed_code_is_refused() {
 /// An `OidcClient` as the app builds it, for validating tokens directly.
 fn client_for(issuer: &str, id: &str, secret: &str) -> OidcClient {
     let config = OidcConfig {
-        issuer: issuer.parse().unwrap(),
+        issuer: issuer.to_owned(),
         client_id: Some(id.to_owned()),
         client_secret: Some(secret.to_owned().into()),
         display_name: "Test".to_owned(),

@@ -86,10 +86,10 @@ async fn metrics_need_the_configured_bearer_token() {
 #[tokio::test]
 async fn metrics_can_be_served_on_a_separate_listener_without_a_token() {
     let dir = tempfile::tempdir().unwrap();
-    let config = witzo_server::config::Config {
+    let config = witzo_app::config::Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         data_dir: dir.path().to_path_buf(),
-        metrics: witzo_server::config::MetricsConfig {
+        metrics: witzo_app::config::MetricsConfig {
             token: None,
             listen: Some("127.0.0.1:0".parse().unwrap()),
         },

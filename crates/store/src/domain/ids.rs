@@ -49,6 +49,10 @@ typed_id!(
     SourceId
 );
 typed_id!(
+    /// The id of one crawled page or uploaded document.
+    PageId
+);
+typed_id!(
     /// The id of an owner's Q&A pair (a question and its corrected answer).
     QaId
 );

@@ -1,7 +1,7 @@
 use witzo_store::Store;
 use witzo_store::accounts::Account;
-use witzo_store::domain::JobId;
 use witzo_store::domain::PageStatus;
+use witzo_store::domain::{JobId, PageId};
 use witzo_store::jobs::{JobStatus, Task};
 use witzo_store::sources::{NewChunk, NewWebsite, PageOutcome};
 use witzo_store::widgets::{Widget, WidgetFields};
@@ -267,7 +267,10 @@ store_test!(
         store.finish_run(&source, job, false).await.unwrap();
         assert_eq!(live_texts(&store, &widget).await, ["hello"]);
         let page = store.pages_of(ada.id, source.id).await.unwrap()[0].id;
-        store.delete_page(ada.id, page).await.unwrap();
+        store
+            .delete_page(ada.id, PageId::from_raw(page))
+            .await
+            .unwrap();
         assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 0);
         assert!(live_texts(&store, &widget).await.is_empty());
         store.delete_source(ada.id, source.id).await.unwrap();
@@ -418,7 +421,10 @@ store_test!(
             .into_iter()
             .find(|p| p.url == b)
             .unwrap();
-        store.delete_page(ada.id, page_b.id).await.unwrap();
+        store
+            .delete_page(ada.id, PageId::from_raw(page_b.id))
+            .await
+            .unwrap();
         assert_eq!(live_texts(&store, &widget).await, ["newer A"]);
     }
 );

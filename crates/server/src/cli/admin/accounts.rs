@@ -9,7 +9,7 @@ use witzo_store::accounts::Account;
 use super::{account_by_email, create_account, set_plan};
 use crate::cli::args::{AccountCommand, UsageCommand};
 use crate::cli::output::{Format, limit_text};
-use crate::format;
+use witzo_app::format;
 
 /// An account, as `create`, `set-plan` and `list` print it with `--json`.
 #[derive(Serialize)]

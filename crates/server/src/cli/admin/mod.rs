@@ -13,10 +13,10 @@ use witzo_store::{Store, StoreError};
 use super::args::AdminCommand;
 use super::output::Format;
 use crate::app::open_store;
-use crate::config::Config;
-use crate::widgets::plans::{Capped, limit_error};
-use crate::widgets::service::parse_domains;
-use crate::widgets::settings::WidgetSettings;
+use witzo_app::config::Config;
+use witzo_app::widgets::plans::{Capped, limit_error};
+use witzo_app::widgets::service::parse_domains;
+use witzo_app::widgets::settings::WidgetSettings;
 
 pub(super) async fn admin(
     config: Config,

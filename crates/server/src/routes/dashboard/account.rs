@@ -74,13 +74,13 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ProfileForm {
-    #[schema(schema_with = crate::openapi::fields::text::<100>)]
+    #[schema(schema_with = witzo_app::fields::text::<100>)]
     name: String,
-    #[schema(schema_with = crate::openapi::fields::text::<100>)]
+    #[schema(schema_with = witzo_app::fields::text::<100>)]
     company: String,
-    #[schema(schema_with = crate::openapi::fields::web_url_or_empty)]
+    #[schema(schema_with = witzo_app::fields::web_url_or_empty)]
     website: String,
-    #[schema(schema_with = crate::openapi::fields::country_or_empty)]
+    #[schema(schema_with = witzo_app::fields::country_or_empty)]
     country: String,
     csrf_token: String,
 }
@@ -104,7 +104,7 @@ pub async fn save_profile(
     };
     match owner::update_profile(&state, &owner, ip, &request).await {
         Ok(_) => Ok(redirect("/app/account?notice=profile_saved", [])),
-        Err(err) if err.code().status().is_client_error() => {
+        Err(err) if err.code().is_client_error() => {
             let page = account_page(&state, &owner, None, Some(Alert::from(&err))).await?;
             Ok(with_status(page, &err))
         }
@@ -180,7 +180,7 @@ pub async fn request_deletion(
     let _ = form.csrf_token;
     match owner::request_deletion_code(&state, &owner, ip).await {
         Ok(()) => delete_page(&state, &owner, None).await,
-        Err(err) if err.code().status().is_client_error() => {
+        Err(err) if err.code().is_client_error() => {
             let page = account_page(&state, &owner, None, Some(Alert::from(&err))).await?;
             Ok(with_status(page, &err))
         }
@@ -191,7 +191,7 @@ pub async fn request_deletion(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DeleteForm {
-    #[schema(schema_with = crate::openapi::fields::code)]
+    #[schema(schema_with = witzo_app::fields::code)]
     code: String,
     csrf_token: String,
 }
@@ -213,7 +213,7 @@ pub async fn delete(
             "/app/sign-in?notice=account_deleted",
             end_session_cookie(&state),
         )),
-        Err(err) if err.code().status().is_client_error() => {
+        Err(err) if err.code().is_client_error() => {
             let page = delete_page(&state, &owner, Some(Alert::from(&err))).await?;
             Ok(with_status(page, &err))
         }

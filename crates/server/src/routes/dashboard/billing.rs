@@ -8,11 +8,11 @@ use serde::Deserialize;
 
 use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
-use crate::billing::owner::{self as api, BillingView, CheckoutInput};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, AppResult};
 use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
 use crate::routes::redirect;
 use crate::state::AppState;
+use witzo_app::billing::owner::{self as api, BillingView, CheckoutInput};
 
 #[derive(Template)]
 #[template(path = "app/billing.html")]
@@ -82,7 +82,7 @@ async fn billing_page(
     let billing = api::billing_view(state, owner.account).await?;
     let page = BillingPage {
         layout: Layout::signed_in(state, owner, "billing").await?,
-        renews: crate::format::utc_minute(billing.renews_at),
+        renews: witzo_app::format::utc_minute(billing.renews_at),
         billing,
         notice,
         error,
@@ -97,7 +97,7 @@ async fn or_page(
     result: ApiResult<Response>,
 ) -> ApiResult<Response> {
     match result {
-        Err(err) if err.code().status().is_client_error() || is_provider(&err) => {
+        Err(err) if err.code().is_client_error() || is_provider(&err) => {
             let page = billing_page(state, owner, None, Some(Alert::from(&err))).await?;
             Ok(with_status(page, &err))
         }
@@ -113,7 +113,7 @@ async fn hosted_page(
     owner: &OwnerSession,
     heading: &'static str,
     explain: &'static str,
-    url: ApiResult<String>,
+    url: AppResult<String>,
 ) -> ApiResult<Response> {
     let result = async {
         let page = CheckoutPage {
@@ -148,7 +148,7 @@ pub async fn page(
 #[serde(deny_unknown_fields)]
 pub struct UpgradeForm {
     plan: String,
-    #[schema(schema_with = crate::openapi::fields::interval_text)]
+    #[schema(schema_with = witzo_app::fields::interval_text)]
     interval: Option<String>,
     csrf_token: String,
 }
@@ -217,9 +217,10 @@ pub async fn cancel(
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let result = api::cancel_at_period_end(&state, owner.account, ip, true)
+    let result = api::cancel_at_period_end(&state, owner.account, ip.0, true)
         .await
-        .map(|()| redirect("/app/billing?notice=cancelled", []));
+        .map(|()| redirect("/app/billing?notice=cancelled", []))
+        .map_err(ApiError::from);
     or_page(&state, &owner, result).await
 }
 
@@ -236,8 +237,9 @@ pub async fn resume(
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let result = api::cancel_at_period_end(&state, owner.account, ip, false)
+    let result = api::cancel_at_period_end(&state, owner.account, ip.0, false)
         .await
-        .map(|()| redirect("/app/billing?notice=resumed", []));
+        .map(|()| redirect("/app/billing?notice=resumed", []))
+        .map_err(ApiError::from);
     or_page(&state, &owner, result).await
 }

@@ -12,9 +12,9 @@ use super::sign_in::Alert;
 use super::{Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiResult, ErrorCode};
 use crate::extract::{ApiForm, ApiPath, ApiQuery, OwnerSession};
-use crate::format;
 use crate::routes::redirect;
 use crate::state::AppState;
+use witzo_app::format;
 
 #[derive(Template)]
 #[template(path = "app/conversation.html")]
@@ -80,7 +80,7 @@ pub struct CorrectionForm {
     #[schema(pattern = "^m_[0-9a-f]{32}$")]
     message_id: String,
     /// The right answer, up to 4,000 characters.
-    #[schema(schema_with = crate::openapi::fields::required_text::<4000>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<4000>)]
     answer: String,
     csrf_token: String,
 }
@@ -99,17 +99,17 @@ pub async fn correct(
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let result =
-        crate::qa::correct(&state, owner.account, &id, &form.message_id, &form.answer).await;
+        witzo_app::qa::correct(&state, owner.account, &id, &form.message_id, &form.answer).await;
     match result {
         Ok(_) => Ok(redirect(
             &format!("/app/conversations/{id}?notice=corrected"),
             [],
         )),
-        Err(err) if err.code().status().is_client_error() && err.code() != ErrorCode::NotFound => {
+        Err(err) if err.code().is_client_error() && err.code() != ErrorCode::NotFound => {
             let page =
                 conversation_page(&state, &owner, &id, None, Some(Alert::from(&err))).await?;
             Ok(with_status(page, &err))
         }
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }

@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 
 use super::{Layout, PageOwner, render};
 use crate::error::ApiResult;
-use crate::leads::{LeadView, leads_of};
 use crate::state::AppState;
+use witzo_app::leads::{LeadView, leads_of};
 
 #[derive(Template)]
 #[template(path = "app/leads.html")]
@@ -21,7 +21,7 @@ struct LeadsPage {
 
 impl LeadsPage {
     fn when(&self, at: &i64) -> String {
-        crate::format::utc_minute(*at)
+        witzo_app::format::utc_minute(*at)
     }
 }
 

@@ -20,7 +20,7 @@ use axum::response::{Html, IntoResponse, Response};
 use serde::Deserialize;
 
 use super::redirect;
-use crate::error::{ApiError, ApiResult, ErrorCode, ErrorShown};
+use crate::error::{ApiError, ApiResult, AppError, ErrorCode, ErrorShown};
 use crate::extract::OwnerSession;
 use crate::state::AppState;
 
@@ -89,8 +89,8 @@ pub struct NoticeQuery {
 }
 
 /// A page re-rendered with an error, answered with that error's status.
-pub fn with_status(mut response: Response, err: &ApiError) -> Response {
-    *response.status_mut() = err.code().status();
+pub fn with_status(mut response: Response, err: &AppError) -> Response {
+    *response.status_mut() = crate::error::status_of(err.code());
     response
 }
 
@@ -149,7 +149,7 @@ impl UsageMeter {
         Ok(Self {
             used: usage.used,
             limit: plan.conversations,
-            renews: crate::format::utc_minute(usage.resets_at()),
+            renews: witzo_app::format::utc_minute(usage.resets_at()),
             plan: plan.name,
             status: subscription.status,
             cancelling: subscription.cancel_at_period_end.0,
@@ -159,11 +159,11 @@ impl UsageMeter {
     /// From 90 % on: the owner is warned.
     fn nearly_used(&self) -> bool {
         self.limit
-            .is_some_and(|limit| crate::widgets::plans::nearly_used(self.used, limit))
+            .is_some_and(|limit| witzo_app::widgets::plans::nearly_used(self.used, limit))
     }
 
     fn percent(&self) -> i64 {
-        crate::widgets::plans::percent_used(self.used, self.limit)
+        witzo_app::widgets::plans::percent_used(self.used, self.limit)
     }
 
     fn used_up(&self) -> bool {

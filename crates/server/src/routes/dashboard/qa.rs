@@ -11,11 +11,11 @@ use witzo_store::widgets::Widget;
 
 use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
-use crate::error::{ApiError, ApiResult};
+use crate::error::{ApiError, ApiResult, AppError, AppResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, OwnerSession};
-use crate::qa::{self, QaInput};
 use crate::routes::redirect;
 use crate::state::AppState;
+use witzo_app::qa::{self, QaInput};
 
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
@@ -45,7 +45,7 @@ async fn qa_page(
     owner: &OwnerSession,
     widget: Widget,
     notice: Option<&'static str>,
-    error: Option<(&ApiError, QaInput)>,
+    error: Option<(&AppError, QaInput)>,
 ) -> ApiResult<Response> {
     let (error, draft) = match error {
         Some((err, draft)) => (Some(Alert::from(err)), draft),
@@ -69,7 +69,7 @@ async fn outcome<T>(
     state: &AppState,
     owner: &OwnerSession,
     widget: Widget,
-    result: ApiResult<T>,
+    result: AppResult<T>,
     notice: &str,
     draft: QaInput,
 ) -> ApiResult<Response> {
@@ -78,11 +78,11 @@ async fn outcome<T>(
             &format!("/app/widgets/{}/qa?notice={notice}", widget.id),
             [],
         )),
-        Err(err) if err.code().status().is_client_error() => Ok(with_status(
+        Err(err) if err.code().is_client_error() => Ok(with_status(
             qa_page(state, owner, widget, None, Some((&err, draft))).await?,
             &err,
         )),
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -92,13 +92,10 @@ async fn outcome<T>(
 pub async fn page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     qa_page(
         &state,
         &owner,
@@ -112,9 +109,9 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QaForm {
-    #[schema(schema_with = crate::openapi::fields::required_text::<500>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<500>)]
     question: String,
-    #[schema(schema_with = crate::openapi::fields::required_text::<4000>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<4000>)]
     answer: String,
     csrf_token: String,
 }
@@ -137,13 +134,10 @@ impl QaForm {
 pub async fn add(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<QaForm>,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     let input = form.input();
     let result = match input.parse() {
         Ok(pair) => qa::add(&state, owner.account, widget.id, &pair).await,
@@ -160,14 +154,10 @@ pub async fn add(
 pub async fn update(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath((id, qa_id)): ApiPath<(i64, i64)>,
+    ApiPath((id, qa_id)): ApiPath<(WidgetId, QaId)>,
     ApiForm(form): ApiForm<QaForm>,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
-    let qa_id = QaId::from_raw(qa_id);
+    let widget = state.store.widget_of(owner.account, id).await?;
     state
         .store
         .qa_pair_of(owner.account, widget.id, qa_id)
@@ -186,15 +176,12 @@ pub async fn update(
 pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath((id, qa_id)): ApiPath<(i64, i64)>,
+    ApiPath((id, qa_id)): ApiPath<(WidgetId, QaId)>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let widget = WidgetId::from_raw(id);
-    state
-        .store
-        .delete_qa(owner.account, widget, QaId::from_raw(qa_id))
-        .await?;
+    let widget = id;
+    state.store.delete_qa(owner.account, widget, qa_id).await?;
     Ok(redirect(
         &format!("/app/widgets/{id}/qa?notice=deleted"),
         [],
@@ -211,16 +198,13 @@ pub async fn delete(
 pub async fn import(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     let result = match crate::extract::multipart::qa_import(multipart).await {
         Ok((file, replace)) => qa::import(&state, owner.account, widget.id, &file, replace).await,
-        Err(err) => Err(err),
+        Err(ApiError(err)) => Err(err),
     };
     outcome(
         &state,

@@ -8,14 +8,14 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::{CsrfForm, Layout, PageOwner, render, with_status};
-use crate::auth::codes;
 use crate::auth::{parse_email, sign_in_with_code};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::{ApiError, ApiResult, AppError, ErrorCode};
 use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
 use crate::owner;
 use crate::routes::{redirect, with_cookies};
 use crate::security::csrf::pre_session_token;
 use crate::state::AppState;
+use witzo_app::auth::codes;
 
 /// A message shown on a page, with the error `code` it stands for.
 pub struct Alert {
@@ -23,9 +23,9 @@ pub struct Alert {
     pub message: String,
 }
 
-impl From<&ApiError> for Alert {
-    fn from(err: &ApiError) -> Self {
-        let message = if err.code().status().is_server_error() {
+impl From<&AppError> for Alert {
+    fn from(err: &AppError) -> Self {
+        let message = if err.code().is_server_error() {
             "Something went wrong on our side. Please try again.".to_owned()
         } else {
             err.message().to_owned()
@@ -34,6 +34,12 @@ impl From<&ApiError> for Alert {
             code: err.code().as_str(),
             message,
         }
+    }
+}
+
+impl From<&ApiError> for Alert {
+    fn from(err: &ApiError) -> Self {
+        Self::from(&err.0)
     }
 }
 
@@ -130,7 +136,7 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmailForm {
-    #[schema(schema_with = crate::openapi::fields::email)]
+    #[schema(schema_with = witzo_app::fields::email)]
     email: String,
     csrf_token: String,
 }
@@ -153,10 +159,11 @@ pub async fn request_code(
             &state,
             &email,
             witzo_store::login_codes::CodePurpose::SignIn,
-            ip,
+            ip.0,
         )
         .await
-        .map(|()| email),
+        .map(|()| email)
+        .map_err(ApiError::from),
         Err(err) => Err(err),
     };
     match result {
@@ -187,9 +194,9 @@ fn code_page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CodeForm {
-    #[schema(schema_with = crate::openapi::fields::email)]
+    #[schema(schema_with = witzo_app::fields::email)]
     email: String,
-    #[schema(schema_with = crate::openapi::fields::code)]
+    #[schema(schema_with = witzo_app::fields::code)]
     code: String,
     csrf_token: String,
 }
@@ -212,7 +219,7 @@ pub async fn verify_code(
     };
     match result {
         Ok((_, cookies)) => Ok(redirect("/app", cookies)),
-        Err(err) if err.code().status().is_server_error() => Err(err),
+        Err(err) if err.code().is_server_error() => Err(err),
         Err(err) => {
             let page = code_page(&state, &headers, form.email, Some(Alert::from(&err)))?;
             Ok(with_status(page, &err))

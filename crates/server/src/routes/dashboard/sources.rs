@@ -5,7 +5,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use witzo_store::domain::{SourceId, WidgetId};
+use witzo_store::domain::{PageId, SourceId, WidgetId};
 use witzo_store::sources::{JobView, PageRow, Source};
 use witzo_store::widgets::Widget;
 
@@ -13,10 +13,10 @@ use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, OwnerSession};
-use crate::format;
 use crate::routes::redirect;
 use crate::state::AppState;
-use crate::training::service::{self, WebsiteInput};
+use witzo_app::format;
+use witzo_app::training::service::{self, WebsiteInput};
 
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
@@ -127,13 +127,10 @@ pub async fn index(
 pub async fn widget_sources(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     sources_page(
         &state,
         &owner,
@@ -147,15 +144,15 @@ pub async fn widget_sources(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebsiteForm {
-    #[schema(schema_with = crate::openapi::fields::crawl_url)]
+    #[schema(schema_with = witzo_app::fields::crawl_url)]
     url: String,
-    #[schema(schema_with = crate::openapi::fields::max_depth_text)]
+    #[schema(schema_with = witzo_app::fields::max_depth_text)]
     max_depth: String,
-    #[schema(schema_with = crate::openapi::fields::path_lines)]
+    #[schema(schema_with = witzo_app::fields::path_lines)]
     include_paths: String,
-    #[schema(schema_with = crate::openapi::fields::path_lines)]
+    #[schema(schema_with = witzo_app::fields::path_lines)]
     exclude_paths: String,
-    #[schema(schema_with = crate::openapi::fields::rescrape_days_text)]
+    #[schema(schema_with = witzo_app::fields::rescrape_days_text)]
     rescrape_days: String,
     csrf_token: String,
 }
@@ -184,14 +181,11 @@ fn rescrape_days(raw: &str) -> ApiResult<Option<u32>> {
 pub async fn add_website(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<WebsiteForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     let rescrape = match rescrape_days(&form.rescrape_days) {
         Ok(days) => days,
         Err(err) => return fail(&state, &owner, widget, err).await,
@@ -208,7 +202,7 @@ pub async fn add_website(
             &format!("/app/widgets/{}/sources?notice=queued", widget.id),
             [],
         )),
-        Err(err) => fail(&state, &owner, widget, err).await,
+        Err(err) => fail(&state, &owner, widget, err.into()).await,
     }
 }
 
@@ -218,7 +212,7 @@ async fn fail(
     widget: Widget,
     err: ApiError,
 ) -> ApiResult<Response> {
-    if !err.code().status().is_client_error() {
+    if !err.code().is_client_error() {
         return Err(err);
     }
     let page = sources_page(state, owner, widget, None, Some(Alert::from(&err))).await?;
@@ -236,15 +230,14 @@ async fn fail(
 pub async fn upload(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     let result = match crate::extract::multipart::documents(multipart).await {
-        Ok(files) => service::upload_documents(&state, owner.account, widget.id, files).await,
+        Ok(files) => service::upload_documents(&state, owner.account, widget.id, files)
+            .await
+            .map_err(ApiError::from),
         Err(err) => Err(err),
     };
     match result {
@@ -272,13 +265,10 @@ struct SourcePage {
 pub async fn source(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
-    let source = state
-        .store
-        .source_of(owner.account, SourceId::from_raw(id))
-        .await?;
+    let source = state.store.source_of(owner.account, id).await?;
     let job = state.store.latest_job(source.id).await?;
     let pages = state.store.pages_of(owner.account, source.id).await?;
     let active_job = job.as_ref().filter(|j| !j.status.ended()).map(|j| j.id);
@@ -309,11 +299,11 @@ pub async fn source(
 pub async fn retrain(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    service::retrain(&state, owner.account, SourceId::from_raw(id)).await?;
+    service::retrain(&state, owner.account, id).await?;
     Ok(redirect(&format!("/app/sources/{id}?notice=retrain"), []))
 }
 
@@ -321,7 +311,7 @@ pub async fn retrain(
 #[serde(deny_unknown_fields)]
 pub struct ScheduleForm {
     /// 7, 15, 30, or empty for never.
-    #[schema(schema_with = crate::openapi::fields::rescrape_days_text)]
+    #[schema(schema_with = witzo_app::fields::rescrape_days_text)]
     rescrape_days: String,
     csrf_token: String,
 }
@@ -334,12 +324,12 @@ pub struct ScheduleForm {
 pub async fn schedule(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiForm(form): ApiForm<ScheduleForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let days = rescrape_days(&form.rescrape_days)?;
-    service::set_schedule(&state, owner.account, SourceId::from_raw(id), days).await?;
+    service::set_schedule(&state, owner.account, id, days).await?;
     Ok(redirect(&format!("/app/sources/{id}?notice=scheduled"), []))
 }
 
@@ -350,14 +340,11 @@ pub async fn schedule(
 pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<SourceId>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let source = state
-        .store
-        .source_of(owner.account, SourceId::from_raw(id))
-        .await?;
+    let source = state.store.source_of(owner.account, id).await?;
     state.store.delete_source(owner.account, source.id).await?;
     Ok(redirect(
         &format!("/app/widgets/{}/sources?notice=deleted", source.widget_id),
@@ -372,7 +359,7 @@ pub async fn delete(
 pub async fn delete_page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<PageId>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;

@@ -14,11 +14,11 @@ use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
 use crate::extract::{ApiForm, ApiMultipart, ApiPath, ApiQuery, ClientIp, OwnerSession};
-use crate::format;
 use crate::routes::redirect;
 use crate::state::AppState;
-use crate::widgets::service::{self, WidgetInput};
-use crate::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
+use witzo_app::format;
+use witzo_app::widgets::service::{self, WidgetInput};
+use witzo_app::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
 
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
@@ -72,10 +72,10 @@ pub async fn list(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateForm {
-    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<80>)]
     name: String,
     /// One host per line.
-    #[schema(schema_with = crate::openapi::fields::domain_lines)]
+    #[schema(schema_with = witzo_app::fields::domain_lines)]
     allowed_domains: String,
     csrf_token: String,
 }
@@ -99,16 +99,16 @@ pub async fn create(
         settings: WidgetSettings::default(),
         active: true,
     };
-    match service::create(&state, &owner, ip, &input).await {
+    match service::create(&state, owner.account, ip.0, &input).await {
         Ok(widget) => Ok(redirect(
             &format!("/app/widgets/{}?notice=created", widget.id),
             [],
         )),
-        Err(err) if err.code().status().is_client_error() => Ok(with_status(
+        Err(err) if err.code().is_client_error() => Ok(with_status(
             list_page(&state, &owner, None, Some(Alert::from(&err))).await?,
             &err,
         )),
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -142,13 +142,13 @@ pub async fn setup(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SetupForm {
-    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<80>)]
     name: String,
     /// The owner's website, e.g. `https://shop.example.com` (ignored when
     /// it is not a website address).
     website: String,
     /// Where the widget may answer; defaults to the website's host.
-    #[schema(schema_with = crate::openapi::fields::domain_or_blank)]
+    #[schema(schema_with = witzo_app::fields::domain_or_blank)]
     domain: String,
     csrf_token: String,
 }
@@ -182,12 +182,12 @@ pub async fn finish_setup(
         settings: WidgetSettings::default(),
         active: true,
     };
-    match service::create(&state, &owner, ip, &input).await {
+    match service::create(&state, owner.account, ip.0, &input).await {
         Ok(widget) => Ok(redirect(
             &format!("/app/widgets/{}?notice=created", widget.id),
             [],
         )),
-        Err(err) if err.code().status().is_client_error() => {
+        Err(err) if err.code().is_client_error() => {
             let page = SetupPage {
                 layout: Layout::signed_in(&state, &owner, "overview").await?,
                 error: Some(Alert::from(&err)),
@@ -197,7 +197,7 @@ pub async fn finish_setup(
             };
             Ok(with_status(render(&page)?.into_response(), &err))
         }
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -296,7 +296,7 @@ async fn widget_page(
 /// For a plain-http page refused although its host is allowed on https:
 /// how to allow it.
 fn http_hint(widget: &Widget, seen: &EmbedOrigin) -> Option<String> {
-    let page = crate::widgets::gate::parse_origin(&seen.origin)?;
+    let page = crate::routes::public::gate::parse_origin(&seen.origin)?;
     if seen.allowed == 1 || page.https {
         return None;
     }
@@ -316,13 +316,10 @@ fn http_hint(widget: &Widget, seen: &EmbedOrigin) -> Option<String> {
 pub async fn page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
-    let widget = state
-        .store
-        .widget_of(owner.account, WidgetId::from_raw(id))
-        .await?;
+    let widget = state.store.widget_of(owner.account, id).await?;
     widget_page(
         &state,
         &owner,
@@ -338,27 +335,27 @@ pub async fn page(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SettingsForm {
-    #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<80>)]
     name: String,
-    #[schema(schema_with = crate::openapi::fields::domain_lines)]
+    #[schema(schema_with = witzo_app::fields::domain_lines)]
     allowed_domains: String,
     active: Option<String>,
-    #[schema(schema_with = crate::openapi::fields::required_text::<60>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<60>)]
     title: String,
-    #[schema(schema_with = crate::openapi::fields::text::<500>)]
+    #[schema(schema_with = witzo_app::fields::text::<500>)]
     welcome_message: String,
-    #[schema(schema_with = crate::openapi::fields::text::<80>)]
+    #[schema(schema_with = witzo_app::fields::text::<80>)]
     placeholder: String,
-    #[schema(schema_with = crate::openapi::fields::color)]
+    #[schema(schema_with = witzo_app::fields::color)]
     primary_color: String,
     position: Position,
-    #[schema(schema_with = crate::openapi::fields::auto_open_text)]
+    #[schema(schema_with = witzo_app::fields::auto_open_text)]
     auto_open_secs: String,
-    #[schema(schema_with = crate::openapi::fields::question_lines)]
+    #[schema(schema_with = witzo_app::fields::question_lines)]
     suggested_questions: String,
-    #[schema(schema_with = crate::openapi::fields::language)]
+    #[schema(schema_with = witzo_app::fields::language)]
     language: String,
-    #[schema(schema_with = crate::openapi::fields::text::<2000>)]
+    #[schema(schema_with = witzo_app::fields::text::<2000>)]
     instructions: String,
     lead_enabled: Option<String>,
     lead_name: Option<String>,
@@ -366,7 +363,7 @@ pub struct SettingsForm {
     lead_phone: Option<String>,
     lead_company: Option<String>,
     lead_message: Option<String>,
-    #[schema(schema_with = crate::openapi::fields::lead_after_text)]
+    #[schema(schema_with = witzo_app::fields::lead_after_text)]
     lead_after: String,
     show_branding: Option<String>,
     csrf_token: String,
@@ -446,16 +443,16 @@ impl SettingsForm {
 pub async fn save(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<SettingsForm>,
 ) -> ApiResult<Response> {
-    let id = WidgetId::from_raw(id);
+    let id = id;
     let widget = state.store.widget_of(owner.account, id).await?;
     let _ = &form.csrf_token;
     let result = match form.input() {
-        Ok(input) => service::update(&state, &owner, id, &input)
+        Ok(input) => service::update(&state, owner.account, id, &input)
             .await
-            .map_err(|e| (e, Some(input))),
+            .map_err(|e| (ApiError::from(e), Some(input))),
         Err(err) => Err((err, None)),
     };
     match result {
@@ -463,7 +460,7 @@ pub async fn save(
             &format!("/app/widgets/{}?notice=saved", widget.id),
             [],
         )),
-        Err((err, input)) if err.code().status().is_client_error() => {
+        Err((err, input)) if err.code().is_client_error() => {
             let settings = input.map(|i| i.settings);
             let page = widget_page(
                 &state,
@@ -488,11 +485,11 @@ pub async fn regenerate_key(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ip: ClientIp,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let widget = service::regenerate_key(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    let widget = service::regenerate_key(&state, owner.account, ip.0, id).await?;
     Ok(redirect(
         &format!("/app/widgets/{}?notice=key_regenerated", widget.id),
         [],
@@ -507,11 +504,11 @@ pub async fn delete(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ip: ClientIp,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    service::delete(&state, &owner, ip, WidgetId::from_raw(id)).await?;
+    service::delete(&state, owner.account, ip.0, id).await?;
     Ok(redirect("/app/widgets?notice=deleted", []))
 }
 
@@ -524,25 +521,25 @@ pub async fn delete(
 pub async fn upload_logo(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
-    let id = WidgetId::from_raw(id);
+    let id = id;
     let widget = state.store.widget_of(owner.account, id).await?;
     let result = match crate::extract::multipart::logo(multipart).await {
-        Ok(bytes) => service::set_logo(&state, &owner, id, bytes).await,
-        Err(err) => Err(err),
+        Ok(bytes) => service::set_logo(&state, owner.account, id, bytes).await,
+        Err(ApiError(err)) => Err(err),
     };
     match result {
         Ok(_) => Ok(redirect(
             &format!("/app/widgets/{id}?notice=logo_saved"),
             [],
         )),
-        Err(err) if err.code().status().is_client_error() => Ok(with_status(
+        Err(err) if err.code().is_client_error() => Ok(with_status(
             widget_page(&state, &owner, widget, None, None, Some(Alert::from(&err))).await?,
             &err,
         )),
-        Err(err) => Err(err),
+        Err(err) => Err(err.into()),
     }
 }
 
@@ -553,11 +550,11 @@ pub async fn upload_logo(
 pub async fn remove_logo(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<i64>,
+    ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    service::remove_logo(&state, &owner, WidgetId::from_raw(id)).await?;
+    service::remove_logo(&state, owner.account, id).await?;
     Ok(redirect(
         &format!("/app/widgets/{id}?notice=logo_removed"),
         [],

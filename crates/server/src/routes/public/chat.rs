@@ -18,12 +18,12 @@ use witzo_store::conversations::NewMessage;
 use witzo_store::domain::{CleanText, Role, TextRules, is_public_id, random_public_id};
 
 use super::{WidgetQuery, limit_visitor, visitor};
-use crate::answers::respond::{self, Score};
-use crate::answers::turn::{self, ChatInput, Turn, UsageView};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
-use crate::widgets::gate::PublicWidget;
+use witzo_app::answers::respond::{self, Score};
+use witzo_app::answers::turn::{self, ChatInput, Turn, UsageView};
+use witzo_app::widgets::cache::PublicWidget;
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
 
@@ -37,7 +37,7 @@ pub struct ChatRequest {
     #[schema(pattern = "^c_[0-9a-f]{32}$")]
     conversation_id: Option<String>,
     /// Up to 2,000 characters, not blank.
-    #[schema(schema_with = crate::openapi::fields::required_text::<2000>)]
+    #[schema(schema_with = witzo_app::fields::required_text::<2000>)]
     message: String,
     page_url: Option<String>,
 }

@@ -11,10 +11,10 @@ use witzo_store::domain::{CleanText, TextRules, is_public_id};
 
 use super::ops::Health;
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::security::rate_limit::Quota;
 use crate::state::AppState;
-use crate::widgets::gate::PublicWidget;
-use crate::widgets::settings::{LeadForm, Position};
+use witzo_app::limits::Quota;
+use witzo_app::widgets::cache::PublicWidget;
+use witzo_app::widgets::settings::{LeadForm, Position};
 
 /// The public API is reachable (used by the widget to tell "offline" apart).
 #[utoipa::path(get, path = "/v1/health", tag = "public", responses(
@@ -132,6 +132,7 @@ fn text(field: &str, raw: Option<&str>, rules: TextRules) -> ApiResult<String> {
 }
 
 mod chat;
+pub mod gate;
 mod scripts;
 mod visitor;
 

@@ -8,8 +8,8 @@ use witzo_store::domain::WidgetKey;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiPath;
+use crate::routes::public::gate::query_param;
 use crate::state::AppState;
-use crate::widgets::gate::query_param;
 
 fn script(body: String, cache: &'static str) -> Response {
     let mut response = body.into_response();

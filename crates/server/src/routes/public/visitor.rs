@@ -12,9 +12,9 @@ use witzo_store::domain::{EmailAddress, TextRules, WebUrl, is_public_id};
 use super::{WidgetQuery, limit_visitor, text, visitor};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiJson;
-use crate::openapi::fields;
 use crate::state::AppState;
-use crate::widgets::gate::PublicWidget;
+use witzo_app::fields;
+use witzo_app::widgets::cache::PublicWidget;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]

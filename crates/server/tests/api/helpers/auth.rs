@@ -3,8 +3,8 @@
 
 use reqwest::{Client, Response};
 use serde_json::Value;
+use witzo_app::config::Config;
 use witzo_server::app::AppOptions;
-use witzo_server::config::Config;
 
 use super::mailbox::{Mailbox, code_in};
 use super::{Owner, TestApp, spawn_app_with};

@@ -135,7 +135,7 @@ impl TestApp {
             "drain_jobs needs an app without background workers"
         );
         let mut ran = 0;
-        while witzo_server::training::worker::run_next(&self.state)
+        while witzo_app::training::worker::run_next(&self.state)
             .await
             .unwrap()
         {

@@ -1,0 +1,211 @@
+//! A visitor's chat turn before its answer is generated: the allowance
+//! taken (or, for the owner's preview, only read), the conversation opened
+//! or continued, the message stored, and the answer prepared — what the
+//! widget's `POST /v1/chat` and any other door onto chat share.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use utoipa::ToSchema;
+use witzo_retrieval::{Answerer, Question, Turn as HistoryTurn};
+use witzo_store::conversations::{NewMessage, Visit};
+use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, random_public_id};
+use witzo_store::usage::{Notice, Taken, Usage};
+
+use crate::answers::respond::{self, Score};
+use crate::core::Core;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::mail::messages::UsageNotice;
+use crate::widgets::cache::PublicWidget;
+use crate::widgets::plans;
+
+/// A visitor's message, checked.
+pub struct ChatInput<'a> {
+    pub visitor_id: &'a str,
+    /// The conversation to continue (`c_` + 32 hex digits).
+    pub conversation_id: Option<&'a str>,
+    pub message: CleanText,
+    /// The page the widget was on, when it said.
+    pub page_url: Option<&'a str>,
+}
+
+/// A turn ready to be answered.
+pub struct Turn {
+    pub conversation: i64,
+    pub conversation_id: String,
+    pub question: Question,
+    pub answerer: Arc<dyn Answerer>,
+    /// Retrieval's scores of each passage.
+    pub scores: Vec<Score>,
+    /// Whether a reply without sources opens the widget's lead form.
+    pub offer_lead_form: bool,
+    pub usage: UsageView,
+}
+
+/// Takes the turn's conversation from the allowance (not for a preview),
+/// records the visitor's message in its conversation and prepares the
+/// answer from the widget's knowledge and the conversation so far.
+pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -> AppResult<Turn> {
+    let account = widget.live.widget.account_id;
+    let usage = if widget.preview {
+        preview_usage(state, account).await?
+    } else {
+        take_conversation(state, account).await?
+    };
+    let now = witzo_store::now();
+    let page = WebUrl::page_of(input.page_url);
+    let visit = Visit {
+        visitor_id: input.visitor_id,
+        origin: &widget.origin,
+        page_url: &page,
+        preview: widget.preview,
+    };
+    let live = &widget.live;
+    let store = &state.store;
+    let (conversation, conversation_id) = store
+        .open_conversation(
+            live.widget.id,
+            input.conversation_id,
+            &random_public_id("c_"),
+            &visit,
+            now,
+        )
+        .await?;
+    // The conversation so far, for an LLM answer, before this message.
+    let history = store
+        .recent_messages(
+            conversation,
+            i64::from(state.config.answers.history_messages),
+        )
+        .await?
+        .into_iter()
+        .map(|(role, text)| HistoryTurn {
+            visitor: role == Role::Visitor,
+            text,
+        })
+        .collect();
+    let visitor_message = NewMessage {
+        public_id: &random_public_id("m_"),
+        role: Role::Visitor,
+        body: input.message.as_str(),
+        sources: "[]",
+        latency_ms: None,
+    };
+    store
+        .add_message(conversation, &visitor_message, now)
+        .await?;
+    let prepared = respond::prepare(state, live, input.message.as_str(), history).await?;
+    Ok(Turn {
+        conversation,
+        conversation_id,
+        question: prepared.question,
+        answerer: prepared.answerer,
+        scores: prepared.scores,
+        offer_lead_form: prepared.offer_lead_form,
+        usage,
+    })
+}
+
+/// The owner's monthly allowance after this answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct UsageView {
+    /// Answers left this cycle; absent when unlimited.
+    remaining: Option<i64>,
+    /// Unix seconds the allowance renews.
+    reset_at: i64,
+    /// Present from 90 % of the allowance on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    warning: Option<String>,
+}
+
+/// E-mails the owner, in the background, when this answer reached 90 % or
+/// 100 % of the allowance — each once per cycle (claimed atomically).
+fn notify_owner(state: &Core, account: AccountId, plan: &str, limit: i64, usage: Usage) {
+    let notice = if usage.used >= limit {
+        Notice::Exhausted
+    } else if plans::nearly_used(usage.used, limit) {
+        Notice::Warning
+    } else {
+        return;
+    };
+    let (state, plan) = (state.clone(), plan.to_owned());
+    tokio::spawn(async move {
+        let store = &state.store;
+        let sent = async {
+            if !store
+                .claim_notice(account, notice, usage.cycle_start)
+                .await?
+            {
+                return Ok(());
+            }
+            let owner = store.account_by_id(account).await?;
+            let email = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let renews = crate::format::utc_minute(usage.resets_at());
+            let email_notice = UsageNotice {
+                used: usage.used,
+                limit,
+                plan: &plan,
+                renews: &renews,
+                exhausted: notice == Notice::Exhausted,
+            };
+            state.mailer.send(&email, &email_notice).await?;
+            anyhow::Ok(())
+        };
+        if let Err(err) = sent.await {
+            tracing::warn!(%err, "could not send a usage notice");
+        }
+    });
+}
+
+impl UsageView {
+    fn of(usage: Usage, limit: Option<i64>) -> Self {
+        Self {
+            remaining: limit.map(|limit| (limit - usage.used).max(0)),
+            reset_at: usage.resets_at(),
+            warning: limit
+                .filter(|&limit| plans::nearly_used(usage.used, limit))
+                .map(|limit| format!("{} of {limit} conversations used this month", usage.used)),
+        }
+    }
+}
+
+/// The owner trying their widget in the dashboard's preview: answered
+/// without taking from the allowance.
+async fn preview_usage(state: &Core, account: AccountId) -> AppResult<UsageView> {
+    let plan = state.store.account_plan(account).await?;
+    let usage = state.store.usage(account).await?;
+    Ok(UsageView::of(usage, plan.conversations))
+}
+
+/// Takes one conversation from the owner's monthly allowance — after the
+/// key, origin and rate checks, before anything is generated or stored —
+/// in one atomic statement; at the limit, a 403 with the figures.
+async fn take_conversation(state: &Core, account: AccountId) -> AppResult<UsageView> {
+    let plan = state.store.account_plan(account).await?;
+    let limit = plan.conversations;
+    let taken = state.store.take_conversation(account, limit).await?;
+    state.metrics.conversation(match taken {
+        Taken::Granted(_) => "taken",
+        Taken::Refused(_) => "refused",
+    });
+    match taken {
+        Taken::Granted(usage) => {
+            if let Some(limit) = limit {
+                notify_owner(state, account, &plan.name, limit, usage);
+            }
+            Ok(UsageView::of(usage, limit))
+        }
+        Taken::Refused(usage) => Err(AppError::new(
+            ErrorCode::ConversationLimitReached,
+            "This assistant has answered all the questions its plan allows this month.",
+        )
+        .details(serde_json::json!({
+            "used": usage.used,
+            "limit": limit,
+            "plan": plan.id,
+            "reset_at": usage.resets_at(),
+            // The widget then offers the lead form instead (paid plans).
+            "lead_form": plan.features.lead_form_fallback.0,
+        }))),
+    }
+}

@@ -1,0 +1,22 @@
+//! Witzo's use cases — accounts and sign-in codes, widgets, training,
+//! answering a chat turn, usage, billing, leads, Q&A pairs, mail — as
+//! functions over a [`Core`](core::Core), returning [`AppError`](error::AppError).
+//! No HTTP framework types: the server, the worker and the CLI are doors
+//! onto the same behaviour.
+
+pub mod answers;
+pub mod auth;
+pub mod billing;
+pub mod config;
+pub mod core;
+pub mod error;
+pub mod fields;
+pub mod format;
+pub mod keys;
+pub mod leads;
+pub mod limits;
+pub mod mail;
+pub mod metrics;
+pub mod qa;
+pub mod training;
+pub mod widgets;

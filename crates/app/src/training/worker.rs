@@ -1,0 +1,147 @@
+//! Background workers: claim a job, run it, record the result. Jobs are
+//! rows (see `witzo_store::jobs`): a worker that dies mid-job loses its
+//! lease and another picks the job up; every job is idempotent.
+
+use std::time::Duration;
+
+use tracing::Instrument;
+use witzo_store::jobs::{Job, Task};
+use witzo_store::{StoreError, StoreResult};
+
+use super::{crawl, documents};
+use crate::core::Core;
+
+/// How a job ended.
+#[derive(Debug, PartialEq, Eq)]
+pub enum JobEnd {
+    Done,
+    Cancelled,
+}
+
+/// Why a job failed (it is retried with back-off until its attempts run out).
+#[derive(Debug, thiserror::Error)]
+pub enum JobError {
+    #[error("store: {0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("embedding: {0}")]
+    Embedding(String),
+}
+
+/// Runs the next due job, if any. Returns whether there was one.
+pub async fn run_next(state: &Core) -> StoreResult<bool> {
+    let lease = i64::try_from(state.config.jobs.lease_secs).unwrap_or(120);
+    let Some(job) = state.store.claim_job(lease, witzo_store::now()).await? else {
+        return Ok(false);
+    };
+    let span = tracing::info_span!("job", job.id = %job.id, job.kind = job.task.kind(), job.attempt = job.attempts);
+    let result = run(state, &job).instrument(span.clone()).await;
+    let now = witzo_store::now();
+    let _entered = span.enter();
+    match result {
+        Ok(JobEnd::Done) => {
+            tracing::info!("job done");
+            state.store.complete_job(job.id, now).await?;
+        }
+        Ok(JobEnd::Cancelled) => {
+            tracing::info!("job cancelled");
+            state.store.end_cancelled_job(job.id, now).await?;
+        }
+        Err(err) => {
+            let job_state = state.store.fail_job(&job, &err.to_string(), now).await?;
+            tracing::warn!(%err, status = %job_state.status, "job failed");
+        }
+    }
+    Ok(true)
+}
+
+async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
+    let Some(id) = job.task.source() else {
+        return Err(JobError::Invalid(format!(
+            "{} has no source",
+            job.task.kind()
+        )));
+    };
+    let source = match state.store.source_by_id(id).await {
+        Ok(source) => source,
+        // The source was deleted after the job was queued: nothing to do.
+        Err(StoreError::NotFound) => return Ok(JobEnd::Done),
+        Err(err) => return Err(err.into()),
+    };
+    match job.task {
+        Task::Crawl(_) => crawl::run(state, job, &source).await,
+        Task::Extract(_) => documents::run(state, job, &source, false).await,
+        Task::Reextract(_) => documents::run(state, job, &source, true).await,
+    }
+}
+
+/// Starts `jobs.workers` workers and, every minute, the re-scrape
+/// scheduler and the monthly usage reset (both safe on every instance).
+pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
+    let poll = Duration::from_millis(state.config.jobs.poll_millis.max(10));
+    let mut handles: Vec<_> = (0..state.config.jobs.workers)
+        .map(|n| {
+            let state = state.clone();
+            tokio::spawn(
+                async move {
+                    loop {
+                        match run_next(&state).await {
+                            Ok(true) => {}
+                            Ok(false) => tokio::time::sleep(poll).await,
+                            Err(err) => {
+                                tracing::error!(%err, "worker could not claim or record a job");
+                                tokio::time::sleep(poll).await;
+                            }
+                        }
+                    }
+                }
+                .instrument(tracing::info_span!("worker", n)),
+            )
+        })
+        .collect();
+    if state.config.jobs.workers > 0 {
+        let state = state.clone();
+        handles.push(tokio::spawn(async move {
+            let mut tick = tokio::time::interval(Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                if let Err(err) = schedule_rescrapes(&state).await {
+                    tracing::warn!(%err, "could not queue due re-scrapes");
+                }
+                match state.store.reset_due_usage(witzo_store::now()).await {
+                    Ok(0) => {}
+                    Ok(reset) => tracing::info!(accounts = reset, "started new usage cycles"),
+                    Err(err) => tracing::warn!(%err, "could not reset due usage cycles"),
+                }
+            }
+        }));
+    }
+    handles
+}
+
+/// Queues the websites due for their automatic re-scrape, on plans that
+/// allow it; safe to run on every instance.
+pub async fn schedule_rescrapes(state: &Core) -> StoreResult<usize> {
+    let jobs = state.store.queue_due_rescrapes(witzo_store::now()).await?;
+    if !jobs.is_empty() {
+        tracing::info!(jobs = jobs.len(), "queued automatic re-scrapes");
+    }
+    Ok(jobs.len())
+}
+
+/// The plan limit of `kind` (`page` or `document`) for `account`'s plan,
+/// and the plan's name.
+pub async fn knowledge_limit(
+    state: &Core,
+    account: witzo_store::domain::AccountId,
+    kind: &str,
+) -> StoreResult<(Option<i64>, String)> {
+    let plan = state.store.account_plan(account).await?;
+    let limit = if kind == "page" {
+        plan.pages
+    } else {
+        plan.documents
+    };
+    Ok((limit, plan.name))
+}
