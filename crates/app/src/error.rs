@@ -75,6 +75,7 @@ error_codes! {
     PlanLimitPages => "plan_limit_pages", 403;
     PlanLimitDocuments => "plan_limit_documents", 403;
     PlanLimitAutoRescrape => "plan_limit_auto_rescrape", 403;
+    PlanLimitFollowUpEmail => "plan_limit_follow_up_email", 403;
     BillingNotConfigured => "billing_not_configured", 409;
     PlanNotForSale => "plan_not_for_sale", 422;
     NothingToCancel => "nothing_to_cancel", 409;

@@ -12,6 +12,29 @@ pub fn utc_minute(unix: i64) -> String {
     )
 }
 
+/// The time zone named `name` (IANA, e.g. `Europe/Berlin`), if it exists.
+pub fn time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
+    jiff::tz::TimeZone::get(name).ok()
+}
+
+/// `2026-12-05T14:03:00+01:00`: a timestamp in the zone named `zone` (UTC
+/// when unknown), as exports write it.
+pub fn local_iso(unix: i64, zone: &str) -> String {
+    let zone = time_zone(zone).unwrap_or(jiff::tz::TimeZone::UTC);
+    jiff::Timestamp::from_second(unix)
+        .map(|t| t.to_zoned(zone).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+        .unwrap_or_default()
+}
+
+/// The first second of `day` (`YYYY-MM-DD`) in the zone named `zone`, or of
+/// the day after it when `next` (an end bound, exclusive).
+pub fn day_start(day: &str, zone: &str, next: bool) -> Option<i64> {
+    let zone = time_zone(zone)?;
+    let date: jiff::civil::Date = day.parse().ok()?;
+    let date = if next { date.tomorrow().ok()? } else { date };
+    Some(date.to_zoned(zone).ok()?.timestamp().as_second())
+}
+
 /// Days since 1970-01-01 to a proleptic Gregorian date (H. Hinnant's algorithm).
 fn civil_from_days(days: i64) -> (i64, i64, i64) {
     let z = days + 719_468;
@@ -70,6 +93,17 @@ pub fn device(user_agent: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn days_and_times_in_the_owner_zone() {
+        // 2026-12-05 00:00 in Berlin is 23:00 UTC the day before.
+        assert_eq!(day_start("2026-12-05", "Europe/Berlin", false), Some(1_764_889_200));
+        assert_eq!(day_start("2026-12-05", "UTC", true), Some(1_764_979_200));
+        assert_eq!(day_start("2026-13-05", "UTC", false), None);
+        assert_eq!(day_start("2026-12-05", "Mars/Olympus", false), None);
+        assert_eq!(local_iso(1_764_889_200, "Europe/Berlin"), "2026-12-05T00:00:00+01:00");
+        assert_eq!(local_iso(1_764_889_200, "nowhere"), "2026-12-04T23:00:00+00:00");
+    }
 
     #[test]
     fn formats_timestamps_in_utc() {

@@ -12,6 +12,7 @@ pub mod core;
 pub mod error;
 pub mod fields;
 pub mod format;
+pub mod input;
 pub mod keys;
 pub mod leads;
 pub mod limits;

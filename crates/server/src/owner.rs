@@ -39,10 +39,14 @@ pub struct ProfileRequest {
     /// ISO 3166-1 alpha-2 code (`DE`), or empty.
     #[schema(schema_with = witzo_app::fields::country_or_empty)]
     pub country: String,
+    /// IANA time zone for dates in exports and e-mails (`Europe/Berlin`);
+    /// absent keeps the current one, empty is UTC.
+    #[schema(max_length = 64, pattern = "^([A-Za-z0-9_+/-]{1,64})?$")]
+    pub time_zone: Option<String>,
 }
 
 impl ProfileRequest {
-    fn parse(&self) -> ApiResult<Profile> {
+    fn parse(&self, current_zone: &str) -> ApiResult<Profile> {
         let invalid = |field: &str, err: InvalidValue| {
             ApiError::new(ErrorCode::ValidationFailed, format!("{field} {err}")).field(field)
         };
@@ -63,6 +67,19 @@ impl ProfileRequest {
                 .map(|raw| CountryCode::parse(&raw))
                 .transpose()
                 .map_err(|e| invalid("country", e))?,
+            time_zone: match self.time_zone.as_deref().map(str::trim) {
+                None => current_zone.to_owned(),
+                Some("") => "UTC".to_owned(),
+                Some(name) if name.len() <= 64 && witzo_app::format::time_zone(name).is_some() => {
+                    name.to_owned()
+                }
+                Some(_) => {
+                    return Err(invalid(
+                        "time_zone",
+                        InvalidValue::new("is not a known time zone (e.g. Europe/Berlin)"),
+                    ));
+                }
+            },
         })
     }
 }
@@ -73,7 +90,8 @@ pub async fn update_profile(
     ip: ClientIp,
     request: &ProfileRequest,
 ) -> ApiResult<Account> {
-    let profile = request.parse()?;
+    let current = state.store.account_by_id(owner.account).await?;
+    let profile = request.parse(&current.time_zone)?;
     let now = witzo_store::now();
     let account = state
         .store

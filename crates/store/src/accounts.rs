@@ -17,6 +17,8 @@ pub struct Account {
     pub country: String,
     /// The plan's name (`free`, `basic`, `standard`, `enterprise`).
     pub plan: String,
+    /// IANA time zone name for dates shown to the owner (`UTC` by default).
+    pub time_zone: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -28,9 +30,12 @@ pub struct Profile {
     pub company: CleanText,
     pub website: Option<WebUrl>,
     pub country: Option<CountryCode>,
+    /// An IANA time zone name the caller checked.
+    pub time_zone: String,
 }
 
-const COLUMNS: &str = "id, email, name, company, website, country, plan, created_at, updated_at";
+const COLUMNS: &str =
+    "id, email, name, company, website, country, plan, time_zone, created_at, updated_at";
 
 impl Store {
     /// Creates an account for `email`; [`StoreError::Conflict`] if one exists.
@@ -78,14 +83,15 @@ impl Store {
         now: i64,
     ) -> StoreResult<Account> {
         let sql = format!(
-            "UPDATE accounts SET name = $1, company = $2, website = $3, country = $4, updated_at = $5 \
-             WHERE id = $6 RETURNING {COLUMNS}"
+            "UPDATE accounts SET name = $1, company = $2, website = $3, country = $4, time_zone = $5, \
+             updated_at = $6 WHERE id = $7 RETURNING {COLUMNS}"
         );
         let row: Option<Account> = sqlx::query_as(&sql)
             .bind(profile.name.as_str())
             .bind(profile.company.as_str())
             .bind(profile.website.as_ref().map_or("", WebUrl::as_str))
             .bind(profile.country.as_ref().map_or("", CountryCode::as_str))
+            .bind(&profile.time_zone)
             .bind(now)
             .bind(id.get())
             .fetch_optional(self.pool())

@@ -1,5 +1,5 @@
 //! What visitors say to widgets: conversations and their messages, ratings,
-//! leads from the widget's form, widget events, and embed health.
+//! widget events, and embed health (leads: [`crate::leads`]).
 
 use serde::Serialize;
 
@@ -64,37 +64,6 @@ pub struct EmbedOrigin {
     pub hits: i64,
     pub first_seen: i64,
     pub last_seen: i64,
-}
-
-/// A stored lead. `locked`: past the plan's leads; kept, shown only after
-/// an upgrade.
-#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
-pub struct LeadRow {
-    pub id: i64,
-    pub widget_id: i64,
-    pub widget_name: String,
-    pub name: String,
-    pub email: String,
-    pub phone: String,
-    pub company: String,
-    pub message: String,
-    /// `form` or `chat`.
-    pub source: String,
-    #[sqlx(try_from = "i64")]
-    pub locked: crate::widgets::Flag,
-    pub created_at: i64,
-}
-
-/// Contact details from the widget's lead form.
-#[derive(Debug, Clone, Default)]
-pub struct NewLead<'a> {
-    pub visitor_id: &'a str,
-    pub conversation: Option<&'a str>,
-    pub name: &'a str,
-    pub email: &'a str,
-    pub phone: &'a str,
-    pub company: &'a str,
-    pub message: &'a str,
 }
 
 /// Refused origins recorded per widget at most, so random `Origin` values
@@ -309,75 +278,6 @@ impl Store {
         .bind(widget.get())
         .fetch_all(self.pool())
         .await?)
-    }
-
-    /// Stores a lead; past the account's `limit` of unlocked leads
-    /// (`None`: unlimited) it is stored locked. Returns whether it is.
-    /// Leads of one account are counted and stored one at a time (SQLite
-    /// writes one transaction at a time; on PostgreSQL the account's row is
-    /// locked first), so concurrent leads never exceed the limit.
-    pub async fn add_lead(
-        &self,
-        widget: WidgetId,
-        lead: &NewLead<'_>,
-        limit: Option<i64>,
-        now: i64,
-    ) -> StoreResult<bool> {
-        let mut tx = self.begin_write().await?;
-        if self.backend() == crate::Backend::Postgres {
-            sqlx::query(
-                "SELECT a.id FROM accounts a JOIN widgets w ON w.account_id = a.id \
-                 WHERE w.id = $1 FOR UPDATE OF a",
-            )
-            .bind(widget.get())
-            .execute(&mut *tx)
-            .await?;
-        }
-        let (locked,): (i64,) = sqlx::query_as(
-            "INSERT INTO leads (widget_id, conversation_id, visitor_id, name, email, phone, company, message, source, created_at, locked) \
-             VALUES ($1, (SELECT id FROM conversations WHERE public_id = $2 AND widget_id = $1 AND visitor_id = $3), \
-                     $3, $4, $5, $6, $7, $8, 'form', $9, \
-                     CASE WHEN $10 >= 0 AND (SELECT COUNT(*) FROM leads WHERE locked = 0 AND widget_id IN \
-                         (SELECT id FROM widgets WHERE account_id = (SELECT account_id FROM widgets WHERE id = $1))) >= $10 \
-                     THEN 1 ELSE 0 END) \
-             RETURNING locked",
-        )
-        .bind(widget.get())
-        .bind(lead.conversation)
-        .bind(lead.visitor_id)
-        .bind(lead.name)
-        .bind(lead.email)
-        .bind(lead.phone)
-        .bind(lead.company)
-        .bind(lead.message)
-        .bind(now)
-        .bind(limit.unwrap_or(-1))
-        .fetch_one(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(locked != 0)
-    }
-
-    /// The account's newest leads (at most `limit`), locked ones included.
-    pub async fn leads_of(&self, account: AccountId, limit: i64) -> StoreResult<Vec<LeadRow>> {
-        Ok(sqlx::query_as(
-            "SELECT l.id, l.widget_id, w.name AS widget_name, l.name, l.email, l.phone, l.company, \
-                    l.message, l.source, l.locked, l.created_at \
-             FROM leads l JOIN widgets w ON w.id = l.widget_id \
-             WHERE w.account_id = $1 ORDER BY l.id DESC LIMIT $2",
-        )
-        .bind(account.get())
-        .bind(limit)
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    pub async fn leads_count(&self, widget: WidgetId) -> StoreResult<i64> {
-        let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM leads WHERE widget_id = $1")
-            .bind(widget.get())
-            .fetch_one(self.pool())
-            .await?;
-        Ok(n)
     }
 
     pub async fn record_widget_event(

@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::JobStatus;
-use crate::domain::{JobId, SourceId};
+use crate::domain::{JobId, LeadId, SourceId};
 use crate::{Backend, Store, StoreError, StoreResult};
 
 /// What a job does, with what it needs: the only shape a job is written in
@@ -18,6 +18,10 @@ pub enum Task {
     Extract(SourceId),
     /// Extracts every file of a document source again.
     Reextract(SourceId),
+    /// Tells the owner of a new lead by e-mail.
+    LeadAlert(LeadId),
+    /// Sends the owner's follow-up e-mail to a lead.
+    FollowUp(LeadId),
 }
 
 /// The payload of the jobs that work on one source.
@@ -26,6 +30,13 @@ struct SourcePayload {
     source_id: i64,
 }
 
+/// The payload of the jobs about one lead.
+#[derive(Serialize, Deserialize)]
+struct LeadPayload {
+    lead_id: i64,
+}
+
+
 impl Task {
     /// The `kind` column's value.
     pub fn kind(self) -> &'static str {
@@ -33,6 +44,8 @@ impl Task {
             Task::Crawl(_) => "crawl",
             Task::Extract(_) => "extract",
             Task::Reextract(_) => "reextract",
+            Task::LeadAlert(_) => "lead_alert",
+            Task::FollowUp(_) => "follow_up",
         }
     }
 
@@ -40,17 +53,23 @@ impl Task {
     pub fn source(self) -> Option<SourceId> {
         match self {
             Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => Some(id),
+            Task::LeadAlert(_) | Task::FollowUp(_) => None,
         }
     }
 
     /// The `payload` column's value.
     fn payload(self) -> String {
         let payload = match self {
-            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => SourcePayload {
-                source_id: id.get(),
-            },
+            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => {
+                serde_json::to_string(&SourcePayload {
+                    source_id: id.get(),
+                })
+            }
+            Task::LeadAlert(id) | Task::FollowUp(id) => {
+                serde_json::to_string(&LeadPayload { lead_id: id.get() })
+            }
         };
-        serde_json::to_string(&payload).unwrap_or_default()
+        payload.unwrap_or_default()
     }
 
     /// Reads a stored job back; `Err` names what is wrong with the row.
@@ -60,7 +79,14 @@ impl Task {
                 .map(|p| SourceId::from_raw(p.source_id))
                 .map_err(|e| format!("unreadable {kind} payload: {e}"))
         };
+        let lead = || {
+            serde_json::from_str::<LeadPayload>(payload)
+                .map(|p| LeadId::from_raw(p.lead_id))
+                .map_err(|e| format!("unreadable {kind} payload: {e}"))
+        };
         match kind {
+            "lead_alert" => lead().map(Task::LeadAlert),
+            "follow_up" => lead().map(Task::FollowUp),
             "crawl" => source().map(Task::Crawl),
             "extract" => source().map(Task::Extract),
             "reextract" => source().map(Task::Reextract),

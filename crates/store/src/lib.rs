@@ -18,6 +18,7 @@ pub mod domain;
 mod error;
 pub mod identities;
 pub mod jobs;
+pub mod leads;
 pub mod login_codes;
 pub mod plans;
 pub mod qa;

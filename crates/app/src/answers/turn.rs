@@ -13,6 +13,7 @@ use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, rand
 use witzo_store::usage::{Notice, Taken, Usage};
 
 use crate::answers::respond::{self, Score};
+use crate::leads::capture;
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::mail::messages::UsageNotice;
@@ -27,6 +28,9 @@ pub struct ChatInput<'a> {
     pub message: CleanText,
     /// The page the widget was on, when it said.
     pub page_url: Option<&'a str>,
+    /// ISO 3166 alpha-2 from the browser's language (`Accept-Language`), or
+    /// empty.
+    pub country: &'a str,
 }
 
 /// A turn ready to be answered.
@@ -94,6 +98,17 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
     store
         .add_message(conversation, &visitor_message, now)
         .await?;
+    if !widget.preview {
+        capture::from_chat(
+            state,
+            widget,
+            input.visitor_id,
+            &conversation_id,
+            input.message.as_str(),
+            input.country,
+        )
+        .await?;
+    }
     let prepared = respond::prepare(state, live, input.message.as_str(), history).await?;
     Ok(Turn {
         conversation,

@@ -4,6 +4,8 @@
 
 use askama::Template;
 
+use witzo_store::domain::EmailAddress;
+
 use super::MailError;
 
 /// One e-mail's content, ready to address.
@@ -11,6 +13,11 @@ pub trait Email {
     fn subject(&self) -> String;
     fn text(&self) -> Result<String, MailError>;
     fn html(&self) -> Result<String, MailError>;
+
+    /// Where replies go, when not to Witzo's sender.
+    fn reply_to(&self) -> Option<&EmailAddress> {
+        None
+    }
 }
 
 fn rendered(template: &impl Template) -> Result<String, MailError> {
@@ -95,6 +102,121 @@ impl Email for UsageNotice<'_> {
             renews: self.renews,
             exhausted: self.exhausted,
         })
+    }
+}
+
+/// One lead as the owner's e-mails show it.
+pub struct LeadLine {
+    pub widget: String,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub company: String,
+    pub message: String,
+    pub summary: String,
+    /// `form` or `chat`.
+    pub source: &'static str,
+    /// Where the owner opens it in the dashboard.
+    pub link: String,
+    /// Locked past the plan's leads: details left out.
+    pub locked: bool,
+}
+
+/// Tells an owner of one new lead.
+#[derive(Template)]
+#[template(path = "email/lead.txt")]
+pub struct LeadAlert<'a> {
+    pub lead: &'a LeadLine,
+}
+
+#[derive(Template)]
+#[template(path = "email/lead.html")]
+struct LeadAlertHtml<'a> {
+    lead: &'a LeadLine,
+}
+
+impl Email for LeadAlert<'_> {
+    fn subject(&self) -> String {
+        format!("Witzo: a new lead on {}", self.lead.widget)
+    }
+
+    fn text(&self) -> Result<String, MailError> {
+        rendered(self)
+    }
+
+    fn html(&self) -> Result<String, MailError> {
+        rendered(&LeadAlertHtml { lead: self.lead })
+    }
+}
+
+/// The day's new leads, for owners who chose one e-mail a day.
+#[derive(Template)]
+#[template(path = "email/digest.txt")]
+pub struct LeadDigest<'a> {
+    pub leads: &'a [LeadLine],
+    pub link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/digest.html")]
+struct LeadDigestHtml<'a> {
+    leads: &'a [LeadLine],
+    link: &'a str,
+}
+
+impl Email for LeadDigest<'_> {
+    fn subject(&self) -> String {
+        match self.leads.len() {
+            1 => "Witzo: 1 new lead".to_owned(),
+            n => format!("Witzo: {n} new leads"),
+        }
+    }
+
+    fn text(&self) -> Result<String, MailError> {
+        rendered(self)
+    }
+
+    fn html(&self) -> Result<String, MailError> {
+        rendered(&LeadDigestHtml {
+            leads: self.leads,
+            link: self.link,
+        })
+    }
+}
+
+/// The owner's follow-up to a lead: their subject and text with the
+/// placeholders filled as plain text, replies going to the owner.
+#[derive(Template)]
+#[template(path = "email/follow_up.txt")]
+pub struct FollowUp<'a> {
+    pub subject: &'a str,
+    pub body: &'a str,
+    pub reply_to: &'a EmailAddress,
+}
+
+#[derive(Template)]
+#[template(path = "email/follow_up.html")]
+struct FollowUpHtml<'a> {
+    paragraphs: Vec<&'a str>,
+}
+
+impl Email for FollowUp<'_> {
+    fn subject(&self) -> String {
+        self.subject.to_owned()
+    }
+
+    fn text(&self) -> Result<String, MailError> {
+        rendered(self)
+    }
+
+    fn html(&self) -> Result<String, MailError> {
+        rendered(&FollowUpHtml {
+            paragraphs: self.body.split("\n\n").collect(),
+        })
+    }
+
+    fn reply_to(&self) -> Option<&EmailAddress> {
+        Some(self.reply_to)
     }
 }
 

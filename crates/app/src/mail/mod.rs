@@ -60,16 +60,27 @@ impl Mailer {
                 Ok(())
             }
             Self::Smtp { transport, from } => {
-                let message = Message::builder()
-                    .from(from.clone())
-                    .to(mailbox(to)?)
-                    .subject(subject)
+                let mut builder = Message::builder().from(from.clone()).to(mailbox(to)?);
+                if let Some(reply_to) = email.reply_to() {
+                    builder = builder.reply_to(mailbox(reply_to)?);
+                }
+                let message = builder
+                    .subject(one_line(&subject))
                     .multipart(MultiPart::alternative_plain_html(text, email.html()?))
                     .map_err(|e| MailError::Build(e.to_string()))?;
                 deliver(transport, message).await
             }
         }
     }
+}
+
+/// A header value on one line: control characters (CR, LF…) become
+/// spaces, so no value can start a header of its own.
+fn one_line(value: &str) -> String {
+    value
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 fn log_message(to: &EmailAddress, subject: &str, text: &str) {

@@ -27,6 +27,8 @@ pub enum JobError {
     Invalid(String),
     #[error("embedding: {0}")]
     Embedding(String),
+    #[error("mail: {0}")]
+    Mail(String),
 }
 
 /// Runs the next due job, if any. Returns whether there was one.
@@ -58,10 +60,9 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
 
 async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
     let Some(id) = job.task.source() else {
-        return Err(JobError::Invalid(format!(
-            "{} has no source",
-            job.task.kind()
-        )));
+        return crate::leads::notify::run(state, job.task)
+            .await
+            .map(|()| JobEnd::Done);
     };
     let source = match state.store.source_by_id(id).await {
         Ok(source) => source,
@@ -73,11 +74,16 @@ async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
         Task::Crawl(_) => crawl::run(state, job, &source).await,
         Task::Extract(_) => documents::run(state, job, &source, false).await,
         Task::Reextract(_) => documents::run(state, job, &source, true).await,
+        Task::LeadAlert(_) | Task::FollowUp(_) => Err(JobError::Invalid(format!(
+            "{} has a source",
+            job.task.kind()
+        ))),
     }
 }
 
 /// Starts `jobs.workers` workers and, every minute, the re-scrape
-/// scheduler and the monthly usage reset (both safe on every instance).
+/// scheduler, the daily lead digests and the monthly usage reset (all safe
+/// on every instance).
 pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
     let poll = Duration::from_millis(state.config.jobs.poll_millis.max(10));
     let mut handles: Vec<_> = (0..state.config.jobs.workers)
@@ -109,6 +115,7 @@ pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
                 if let Err(err) = schedule_rescrapes(&state).await {
                     tracing::warn!(%err, "could not queue due re-scrapes");
                 }
+                crate::leads::notify::send_digests(&state).await;
                 match state.store.reset_due_usage(witzo_store::now()).await {
                     Ok(0) => {}
                     Ok(reset) => tracing::info!(accounts = reset, "started new usage cycles"),

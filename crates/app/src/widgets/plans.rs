@@ -61,6 +61,18 @@ impl Capped {
     }
 }
 
+/// The first plan (cheapest) that includes the feature flag `feature`
+/// (a name of [`witzo_store::plans::Features::named`]), to name in a refusal
+/// or on a locked section.
+pub async fn plan_with(store: &Store, feature: &str) -> AppResult<Option<Plan>> {
+    Ok(store.plans().await?.into_iter().find(|plan| {
+        plan.features
+            .named()
+            .iter()
+            .any(|(name, on)| *name == feature && *on)
+    }))
+}
+
 /// Refuses adding `adding` more of `what` when `used` already count
 /// against `plan`'s limit: a 403 with `{used, limit, plan, upgrade_to}`.
 pub async fn check_limit(

@@ -1,19 +1,128 @@
-//! `GET /api/leads`: the owner's leads (see [`witzo_app::leads`]).
+//! The owner's leads as JSON (see [`witzo_app::leads`]): list with
+//! filters, one lead, status and notes, delete, export, and the lead
+//! settings (alerts and the follow-up e-mail) at `/api/follow-up`.
 
 use axum::Json;
+use axum::body::Body;
 use axum::extract::State;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures_util::StreamExt;
+use witzo_app::leads::export;
+use witzo_app::leads::settings::{self, LeadSettingsInput, LeadSettingsView};
+use witzo_app::leads::{self, LeadFilter, LeadPage, LeadUpdate, LeadView};
+use witzo_store::domain::LeadId;
 
-use crate::error::{ApiResult, ErrorBody};
-use crate::extract::OwnerSession;
+use crate::error::{ApiError, ApiResult, ErrorBody};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, OwnerSession};
 use crate::state::AppState;
-use witzo_app::leads::{LeadView, leads_of};
 
-/// The signed-in owner's leads across their widgets, newest first (500).
-#[utoipa::path(get, path = "/api/leads", tag = "leads",
-    responses((status = 200, body = Vec<LeadView>), (status = 401, body = ErrorBody)))]
+/// The signed-in owner's leads across their widgets, filtered, one page
+/// of 50. Locked leads (past the plan's limit) are listed with
+/// `contact: null` and never match a search.
+#[utoipa::path(get, path = "/api/leads", tag = "leads", params(LeadFilter),
+    responses((status = 200, body = LeadPage), (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
-) -> ApiResult<Json<Vec<LeadView>>> {
-    Ok(Json(leads_of(&state, owner.account).await?))
+    ApiQuery(filter): ApiQuery<LeadFilter>,
+) -> ApiResult<Json<LeadPage>> {
+    Ok(Json(leads::list(&state, owner.account, &filter).await?))
+}
+
+#[utoipa::path(get, path = "/api/leads/{id}", tag = "leads", params(("id" = i64, Path)),
+    responses((status = 200, body = LeadView), (status = 404, body = ErrorBody)))]
+pub async fn get(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<LeadId>,
+) -> ApiResult<Json<LeadView>> {
+    Ok(Json(leads::get(&state, owner.account, id).await?))
+}
+
+/// Sets a lead's status and/or notes.
+#[utoipa::path(patch, path = "/api/leads/{id}", tag = "leads", params(("id" = i64, Path)),
+    request_body = LeadUpdate,
+    responses((status = 200, body = LeadView), (status = 404, body = ErrorBody)))]
+pub async fn update(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<LeadId>,
+    ApiJson(change): ApiJson<LeadUpdate>,
+) -> ApiResult<Json<LeadView>> {
+    Ok(Json(
+        leads::update(&state, owner.account, id, &change).await?,
+    ))
+}
+
+/// Deletes a lead, and its e-mail addresses and phone numbers from its
+/// conversation.
+#[utoipa::path(delete, path = "/api/leads/{id}", tag = "leads", params(("id" = i64, Path)),
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+pub async fn delete(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<LeadId>,
+) -> ApiResult<StatusCode> {
+    leads::delete(&state, owner.account, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The filtered leads (all pages) as CSV (UTF-8 with BOM; cells that
+/// start like a formula prefixed with `'`) or JSON, streamed, dates in the
+/// owner's time zone.
+#[utoipa::path(get, path = "/api/leads/export", tag = "leads", params(LeadFilter),
+    responses((status = 200, description = "The file",
+        content((String = "text/csv"), (String = "application/json"))),
+        (status = 401, body = ErrorBody)))]
+pub async fn export(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiQuery(filter): ApiQuery<LeadFilter>,
+) -> ApiResult<Response> {
+    let zone = state.store.account_by_id(owner.account).await?.time_zone;
+    let query = filter.query(&zone)?;
+    let format = filter.format.unwrap_or_default();
+    let stream = export::export(&state, owner.account, query, format).await?;
+    let body = Body::from_stream(stream.map(|chunk| {
+        chunk.map_err(|err| {
+            tracing::error!(cause = err.cause.as_deref().unwrap_or_default(), "lead export failed");
+            std::io::Error::other(err.message)
+        })
+    }));
+    let disposition = format!("attachment; filename=\"{}\"", format.file_name());
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static(format.content_type()),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
+    );
+    Ok(response)
+}
+
+/// How the owner hears of new leads, and the follow-up e-mail.
+#[utoipa::path(get, path = "/api/follow-up", tag = "leads",
+    responses((status = 200, body = LeadSettingsView), (status = 401, body = ErrorBody)))]
+pub async fn get_settings(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+) -> ApiResult<Json<LeadSettingsView>> {
+    Ok(Json(settings::get(&state, owner.account).await?))
+}
+
+/// Saves the lead settings; turning the follow-up on needs a plan that
+/// includes it (`403 plan_limit_follow_up_email` names one).
+#[utoipa::path(put, path = "/api/follow-up", tag = "leads", request_body = LeadSettingsInput,
+    responses((status = 200, body = LeadSettingsView),
+        (status = 403, description = "`plan_limit_follow_up_email`", body = ErrorBody)))]
+pub async fn save_settings(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiJson(input): ApiJson<LeadSettingsInput>,
+) -> ApiResult<Json<LeadSettingsView>> {
+    Ok(Json(settings::save(&state, owner.account, &input).await?))
 }

@@ -53,6 +53,10 @@ typed_id!(
     PageId
 );
 typed_id!(
+    /// The id of a lead (contact details a visitor left).
+    LeadId
+);
+typed_id!(
     /// The id of an owner's Q&A pair (a question and its corrected answer).
     QaId
 );

@@ -2,6 +2,7 @@
 //! constructor, so a value of the type is proof that it was validated.
 
 mod allowed_domain;
+mod contact;
 mod country;
 mod email;
 mod ids;
@@ -13,12 +14,16 @@ mod web_url;
 mod widget_key;
 
 pub use allowed_domain::AllowedDomain;
+pub use contact::{ContactKind, ContactSpan, contact_spans, first_contacts, redact_contacts};
 pub use country::CountryCode;
 pub use email::EmailAddress;
-pub use ids::{AccountId, JobId, PageId, QaId, SourceId, WidgetId};
+pub use ids::{AccountId, JobId, LeadId, PageId, QaId, SourceId, WidgetId};
 pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
-pub use states::{JobStatus, PageStatus, Role, SourceStatus, SubscriptionStatus};
+pub use states::{
+    JobStatus, LeadAlerts, LeadSource, LeadStatus, PageStatus, Role, SourceStatus,
+    SubscriptionStatus,
+};
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;
 pub use widget_key::{WidgetKey, is_public_id, random_public_id};

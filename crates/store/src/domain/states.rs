@@ -115,6 +115,38 @@ stored_enum!(
     }
 );
 
+stored_enum!(
+    /// Where the owner stands with a lead.
+    LeadStatus {
+        New => "new",
+        Contacted => "contacted",
+        Qualified => "qualified",
+        Converted => "converted",
+        Lost => "lost",
+    }
+);
+
+stored_enum!(
+    /// How a lead reached the owner.
+    LeadSource {
+        /// The widget's lead form.
+        Form => "form",
+        /// An e-mail address or phone number typed into the chat.
+        Chat => "chat",
+    }
+);
+
+stored_enum!(
+    /// How the owner hears of new leads.
+    LeadAlerts {
+        /// An e-mail for each new lead.
+        Each => "each",
+        /// One e-mail a day listing the day's new leads.
+        Daily => "daily",
+        Off => "off",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,6 +167,15 @@ mod tests {
         let serialised = |value: serde_json::Value| value.as_str().unwrap_or_default().to_owned();
         for status in JobStatus::ALL {
             assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for status in LeadStatus::ALL {
+            assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for source in LeadSource::ALL {
+            assert_eq!(serialised(serde_json::json!(source)), source.as_str());
+        }
+        for alerts in LeadAlerts::ALL {
+            assert_eq!(serialised(serde_json::json!(alerts)), alerts.as_str());
         }
         for status in SourceStatus::ALL {
             assert_eq!(serialised(serde_json::json!(status)), status.as_str());

@@ -1,4 +1,4 @@
-use witzo_store::conversations::NewLead;
+use witzo_store::leads::NewLead;
 use witzo_store::usage::add_month;
 use witzo_store::widgets::WidgetFields;
 use witzo_store::{Store, StoreError};

@@ -82,6 +82,8 @@ pub struct ProfileForm {
     website: String,
     #[schema(schema_with = witzo_app::fields::country_or_empty)]
     country: String,
+    #[schema(max_length = 64)]
+    time_zone: String,
     csrf_token: String,
 }
 
@@ -101,6 +103,7 @@ pub async fn save_profile(
         company: form.company,
         website: form.website,
         country: form.country,
+        time_zone: Some(form.time_zone),
     };
     match owner::update_profile(&state, &owner, ip, &request).await {
         Ok(_) => Ok(redirect("/app/account?notice=profile_saved", [])),

@@ -23,6 +23,7 @@ use crate::extract::ApiJson;
 use crate::state::AppState;
 use witzo_app::answers::respond::{self, Score};
 use witzo_app::answers::turn::{self, ChatInput, Turn, UsageView};
+use witzo_app::leads::capture;
 use witzo_app::widgets::cache::PublicWidget;
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -44,7 +45,7 @@ pub struct ChatRequest {
 
 impl ChatRequest {
     /// The request's fields, validated as the schema above states them.
-    fn checked(&self) -> ApiResult<ChatInput<'_>> {
+    fn checked<'a>(&'a self, country: &'a str) -> ApiResult<ChatInput<'a>> {
         let visitor_id = visitor(&self.visitor_id)?;
         let rules = TextRules {
             max_chars: MAX_MESSAGE_CHARS,
@@ -73,6 +74,7 @@ impl ChatRequest {
             conversation_id: self.conversation_id.as_deref(),
             message,
             page_url: self.page_url.as_deref(),
+            country,
         })
     }
 }
@@ -120,7 +122,12 @@ pub async fn chat(
     headers: HeaderMap,
     ApiJson(request): ApiJson<ChatRequest>,
 ) -> ApiResult<Response> {
-    let input = request.checked()?;
+    let country = capture::country_from_languages(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    let input = request.checked(&country)?;
     limit_visitor(&state, &widget, input.visitor_id)?;
     let turn = turn::begin(&state, &widget, &input).await?;
     let conversation_id = turn.conversation_id.clone();

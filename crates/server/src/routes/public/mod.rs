@@ -7,7 +7,7 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use witzo_store::domain::{CleanText, TextRules, is_public_id};
+use witzo_store::domain::TextRules;
 
 use super::ops::Health;
 use crate::error::{ApiError, ApiResult, ErrorCode};
@@ -92,15 +92,7 @@ pub async fn config(
 }
 
 fn visitor(raw: &str) -> ApiResult<&str> {
-    if is_public_id(raw, "v_") {
-        Ok(raw)
-    } else {
-        Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "visitor_id must be v_ and 32 hex digits",
-        )
-        .field("visitor_id"))
-    }
+    Ok(witzo_app::input::public_id("visitor_id", raw, "v_")?)
 }
 
 fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiResult<()> {
@@ -121,14 +113,8 @@ fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiR
         })
 }
 
-/// A page URL as stored: http(s) only, without query or fragment (they
-/// can carry visitors' personal data), at most 500 characters.
 fn text(field: &str, raw: Option<&str>, rules: TextRules) -> ApiResult<String> {
-    CleanText::parse(raw.unwrap_or_default(), rules)
-        .map(CleanText::into_string)
-        .map_err(|e| {
-            ApiError::new(ErrorCode::ValidationFailed, format!("{field} {e}")).field(field)
-        })
+    Ok(witzo_app::input::text(field, raw, rules)?)
 }
 
 mod chat;

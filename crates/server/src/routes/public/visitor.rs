@@ -2,18 +2,19 @@
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode, header};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use witzo_store::conversations::{NewLead, Visit};
-use witzo_store::domain::{EmailAddress, TextRules, WebUrl, is_public_id};
+use witzo_store::conversations::Visit;
+use witzo_store::domain::{TextRules, WebUrl, is_public_id};
 
 use super::{WidgetQuery, limit_visitor, text, visitor};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use witzo_app::fields;
+use witzo_app::leads::capture::{self, ContactForm};
 use witzo_app::widgets::cache::PublicWidget;
 
 #[derive(Deserialize, ToSchema)]
@@ -110,21 +111,6 @@ impl ContactRequest {
     }
 }
 
-/// A phone number as the lead form takes it (see [`fields::nullable_phone`]).
-fn phone(raw: &str) -> ApiResult<String> {
-    let allowed = |c: char| c.is_ascii_digit() || " +-().".contains(c);
-    let valid =
-        raw.chars().count() <= 40 && raw.chars().all(allowed) && raw.chars().any(|c| c != ' ');
-    if !valid {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "phone may hold digits, spaces and + - ( ) . only, at most 40 characters",
-        )
-        .field("phone"));
-    }
-    Ok(raw.trim().to_owned())
-}
-
 #[derive(Serialize, ToSchema)]
 pub struct Received {
     status: &'static str,
@@ -136,70 +122,25 @@ pub struct Received {
 pub async fn contact(
     State(state): State<AppState>,
     widget: PublicWidget,
+    headers: HeaderMap,
     ApiJson(request): ApiJson<ContactRequest>,
 ) -> ApiResult<(StatusCode, Json<Received>)> {
     let visitor_id = visitor(&request.visitor_id)?;
-    let line = |max| TextRules {
-        max_chars: max,
-        multiline: false,
-        required: false,
-    };
-    let name = text("name", request.name.as_deref(), line(100))?;
-    let company = text("company", request.company.as_deref(), line(100))?;
-    let message = text(
-        "message",
-        request.message.as_deref(),
-        TextRules {
-            max_chars: 2000,
-            multiline: true,
-            required: false,
-        },
-    )?;
-    let email = match request.email.as_deref() {
-        Some(raw) => EmailAddress::parse(raw)
-            .map_err(|e| {
-                ApiError::new(ErrorCode::ValidationFailed, format!("email {e}")).field("email")
-            })?
-            .to_string(),
-        None => String::new(),
-    };
-    let phone = request.phone.as_deref().map(phone).transpose()?;
-    let phone = phone.unwrap_or_default();
-    if email.is_empty() && phone.is_empty() {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "Leave an e-mail address or a phone number.",
-        )
-        .field("email"));
-    }
-    let conversation = request.conversation_id.as_deref();
-    if conversation.is_some_and(|c| !is_public_id(c, "c_")) {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "conversation_id must be c_ and 32 hex digits",
-        )
-        .field("conversation_id"));
-    }
     limit_visitor(&state, &widget, visitor_id)?;
-    let lead = NewLead {
-        visitor_id,
-        conversation,
-        name: &name,
-        email: &email,
-        phone: &phone,
-        company: &company,
-        message: &message,
+    let form = ContactForm {
+        conversation_id: request.conversation_id.as_deref(),
+        name: request.name.as_deref(),
+        email: request.email.as_deref(),
+        phone: request.phone.as_deref(),
+        company: request.company.as_deref(),
+        message: request.message.as_deref(),
     };
-    // Past the plan's leads the lead is still kept, locked until an upgrade.
-    let limit = state
-        .store
-        .account_plan(widget.live.widget.account_id)
-        .await?
-        .leads;
-    state
-        .store
-        .add_lead(widget.live.widget.id, &lead, limit, witzo_store::now())
-        .await?;
+    let country = capture::country_from_languages(
+        headers
+            .get(header::ACCEPT_LANGUAGE)
+            .and_then(|v| v.to_str().ok()),
+    );
+    capture::leave_contact(&state, &widget, visitor_id, &form, &country).await?;
     Ok((StatusCode::CREATED, Json(Received { status: "received" })))
 }
 

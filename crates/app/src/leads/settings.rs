@@ -1,0 +1,131 @@
+//! The owner's lead settings: how they hear of new leads, and the
+//! follow-up e-mail each lead gets (plans with `follow_up_email`).
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use witzo_store::domain::{AccountId, LeadAlerts, TextRules};
+use witzo_store::leads::LeadSettings;
+use witzo_store::widgets::Flag;
+
+use crate::core::Core;
+use crate::error::{AppError, AppResult, ErrorCode};
+use crate::input;
+use crate::widgets::plans::plan_with;
+
+/// The longest delay before a follow-up: a week.
+pub const MAX_DELAY_MINUTES: i64 = 7 * 24 * 60;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadSettingsView {
+    pub alerts: LeadAlerts,
+    pub follow_up: bool,
+    pub subject: String,
+    pub body: String,
+    pub delay_minutes: i64,
+    /// Whether the account's plan includes the follow-up e-mail.
+    pub follow_up_available: bool,
+    /// The first plan that includes it, when the account's does not.
+    pub follow_up_plan: Option<String>,
+}
+
+/// What the owner sets.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LeadSettingsInput {
+    pub alerts: LeadAlerts,
+    pub follow_up: bool,
+    /// One line, up to 200 characters; required with `follow_up`.
+    #[schema(schema_with = crate::fields::text::<200>)]
+    pub subject: String,
+    /// Up to 5,000 characters; required with `follow_up`.
+    /// `{name}`, `{business}` and `{question}` are filled in.
+    #[schema(schema_with = crate::fields::text::<5000>)]
+    pub body: String,
+    #[schema(minimum = 0, maximum = 10080)]
+    pub delay_minutes: i64,
+}
+
+pub async fn get(core: &Core, account: AccountId) -> AppResult<LeadSettingsView> {
+    let settings = core.store.lead_settings(account).await?;
+    let plan = core.store.account_plan(account).await?;
+    let available = plan.features.follow_up_email.0;
+    let follow_up_plan = if available {
+        None
+    } else {
+        plan_with(&core.store, "follow_up_email").await?.map(|p| p.name)
+    };
+    Ok(LeadSettingsView {
+        alerts: settings.alerts,
+        follow_up: settings.follow_up.0,
+        subject: settings.subject,
+        body: settings.body,
+        delay_minutes: settings.delay_minutes,
+        follow_up_available: available,
+        follow_up_plan,
+    })
+}
+
+pub async fn save(
+    core: &Core,
+    account: AccountId,
+    input: &LeadSettingsInput,
+) -> AppResult<LeadSettingsView> {
+    let required = input.follow_up;
+    let subject = input::text(
+        "subject",
+        Some(&input.subject),
+        TextRules {
+            max_chars: 200,
+            multiline: false,
+            required,
+        },
+    )?;
+    let body = input::text(
+        "body",
+        Some(&input.body),
+        TextRules {
+            max_chars: 5000,
+            multiline: true,
+            required,
+        },
+    )?;
+    if !(0..=MAX_DELAY_MINUTES).contains(&input.delay_minutes) {
+        return Err(AppError::new(
+            ErrorCode::ValidationFailed,
+            "delay_minutes must be between 0 and 10080 (a week)",
+        )
+        .field("delay_minutes"));
+    }
+    if input.follow_up {
+        let plan = core.store.account_plan(account).await?;
+        if !plan.features.follow_up_email.0 {
+            let upgrade = plan_with(&core.store, "follow_up_email").await?;
+            return Err(AppError::new(
+                ErrorCode::PlanLimitFollowUpEmail,
+                format!(
+                    "The follow-up e-mail is not part of the {} plan.{}",
+                    plan.name,
+                    upgrade
+                        .as_ref()
+                        .map(|p| format!(" The {} plan includes it.", p.name))
+                        .unwrap_or_default()
+                ),
+            )
+            .details(serde_json::json!({
+                "plan": plan.id,
+                "upgrade_to": upgrade.map(|p| p.id),
+            })));
+        }
+    }
+    let settings = LeadSettings {
+        alerts: input.alerts,
+        follow_up: Flag(input.follow_up),
+        subject,
+        body,
+        delay_minutes: input.delay_minutes,
+    };
+    core.store
+        .save_lead_settings(account, &settings, witzo_store::now())
+        .await?;
+    get(core, account).await
+}
