@@ -18,12 +18,19 @@ pub enum Task {
     Extract(SourceId),
     /// Extracts every file of a document source again.
     Reextract(SourceId),
+    /// Fetches one page of a website source again (by page id).
+    CrawlPage(SourceId, i64),
+    /// Extracts one document of a document source again (by page id).
+    ReextractPage(SourceId, i64),
 }
 
 /// The payload of the jobs that work on one source.
 #[derive(Serialize, Deserialize)]
 struct SourcePayload {
     source_id: i64,
+    /// The one page or document a job works on, for the per-page tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_id: Option<i64>,
 }
 
 impl Task {
@@ -33,21 +40,32 @@ impl Task {
             Task::Crawl(_) => "crawl",
             Task::Extract(_) => "extract",
             Task::Reextract(_) => "reextract",
+            Task::CrawlPage(..) => "crawl_page",
+            Task::ReextractPage(..) => "reextract_page",
         }
     }
 
     /// The source the job works on, if it works on one.
     pub fn source(self) -> Option<SourceId> {
         match self {
-            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => Some(id),
+            Task::Crawl(id)
+            | Task::Extract(id)
+            | Task::Reextract(id)
+            | Task::CrawlPage(id, _)
+            | Task::ReextractPage(id, _) => Some(id),
         }
     }
 
     /// The `payload` column's value.
-    fn payload(self) -> String {
+    pub(crate) fn payload(self) -> String {
         let payload = match self {
             Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => SourcePayload {
                 source_id: id.get(),
+                page_id: None,
+            },
+            Task::CrawlPage(id, page) | Task::ReextractPage(id, page) => SourcePayload {
+                source_id: id.get(),
+                page_id: Some(page),
             },
         };
         serde_json::to_string(&payload).unwrap_or_default()
@@ -60,10 +78,21 @@ impl Task {
                 .map(|p| SourceId::from_raw(p.source_id))
                 .map_err(|e| format!("unreadable {kind} payload: {e}"))
         };
+        let page = || {
+            serde_json::from_str::<SourcePayload>(payload)
+                .map_err(|e| format!("unreadable {kind} payload: {e}"))
+                .and_then(|p| {
+                    p.page_id
+                        .map(|page| (SourceId::from_raw(p.source_id), page))
+                        .ok_or_else(|| format!("{kind} payload without page_id"))
+                })
+        };
         match kind {
             "crawl" => source().map(Task::Crawl),
             "extract" => source().map(Task::Extract),
             "reextract" => source().map(Task::Reextract),
+            "crawl_page" => page().map(|(s, p)| Task::CrawlPage(s, p)),
+            "reextract_page" => page().map(|(s, p)| Task::ReextractPage(s, p)),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }

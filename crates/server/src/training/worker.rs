@@ -70,9 +70,11 @@ async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
         Err(err) => return Err(err.into()),
     };
     match job.task {
-        Task::Crawl(_) => crawl::run(state, job, &source).await,
+        Task::Crawl(_) => crawl::run(state, job, &source, None).await,
         Task::Extract(_) => documents::run(state, job, &source, false).await,
         Task::Reextract(_) => documents::run(state, job, &source, true).await,
+        Task::CrawlPage(_, page) => crawl::run(state, job, &source, Some(page)).await,
+        Task::ReextractPage(_, page) => documents::run_one(state, job, &source, page).await,
     }
 }
 
