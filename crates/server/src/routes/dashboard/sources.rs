@@ -22,6 +22,10 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
         "queued" => Some("Queued. Progress shows below; pages appear as they are processed."),
         "retrain" => Some("Retraining is queued."),
+        "retrain_all" => Some("Retraining of every source is queued."),
+        "cancelled" => Some("Cancelling: a running crawl stops after its current page."),
+        "page_queued" => Some("The page will be fetched again."),
+        "document_queued" => Some("The document will be extracted again."),
         "deleted" => Some("Deleted. Its knowledge no longer answers."),
         "scheduled" => Some("The schedule is saved."),
         _ => None,
@@ -210,6 +214,16 @@ pub async fn add_website(
         )),
         Err(err) => fail(&state, &owner, widget, err).await,
     }
+}
+
+/// The widget's Sources page showing why a website could not be added.
+pub async fn render_failure(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: Widget,
+    err: ApiError,
+) -> ApiResult<Response> {
+    fail(state, owner, widget, err).await
 }
 
 async fn fail(

@@ -20,6 +20,24 @@ use crate::state::AppState;
 use crate::widgets::service::{self, WidgetInput};
 use crate::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
 
+/// The languages the widget speaks: its own texts (assets/widget.js,
+/// `STRINGS`) exist in each (tag, name). Other tags are accepted; the
+/// widget then speaks English.
+pub const WIDGET_LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("pl", "Polski"),
+    ("sv", "Svenska"),
+    ("tr", "Türkçe"),
+    ("ar", "العربية"),
+    ("he", "עברית"),
+];
+
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
         "created" => Some("Your widget is ready. Paste the snippet on your site."),
@@ -144,8 +162,9 @@ pub async fn setup(
 pub struct SetupForm {
     #[schema(schema_with = crate::openapi::fields::required_text::<80>)]
     name: String,
-    /// The owner's website, e.g. `https://shop.example.com` (ignored when
-    /// it is not a website address).
+    /// The owner's website, e.g. `https://shop.example.com`: its crawl
+    /// starts with the widget (empty: none; one the crawler refuses is an
+    /// error).
     website: String,
     /// Where the widget may answer; defaults to the website's host.
     #[schema(schema_with = crate::openapi::fields::domain_or_blank)]
@@ -153,12 +172,33 @@ pub struct SetupForm {
     csrf_token: String,
 }
 
-/// Finishes the setup: creates the first widget.
+/// The setup form again with what was typed and why it was refused.
+async fn setup_failed(
+    state: &AppState,
+    owner: &OwnerSession,
+    err: ApiError,
+    (name, website, domain): (String, String, String),
+) -> ApiResult<Response> {
+    if !err.code().status().is_client_error() {
+        return Err(err);
+    }
+    let page = SetupPage {
+        layout: Layout::signed_in(state, owner, "overview").await?,
+        error: Some(Alert::from(&err)),
+        name,
+        website,
+        domain,
+    };
+    Ok(with_status(render(&page)?.into_response(), &err))
+}
+
+/// Finishes the setup: creates the first widget and, given a website,
+/// starts its crawl (as the Sources page would) and shows its progress.
 #[utoipa::path(post, path = "/app/setup", tag = "pages",
     request_body(content = SetupForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the new widget"),
+    responses((status = 303, description = "To the first crawl's progress, or to the new widget without a website"),
         (status = 403, description = "The form with `plan_limit_widgets`", content_type = "text/html"),
-        (status = 422, description = "The form with the error", content_type = "text/html")))]
+        (status = 422, description = "The form with the error: `url_not_allowed` for a website the crawler refuses (naming `crawler.allow` in development), `validation_failed`", content_type = "text/html")))]
 pub async fn finish_setup(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -166,13 +206,20 @@ pub async fn finish_setup(
     ApiForm(form): ApiForm<SetupForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
+    let website = form.website.trim().to_owned();
     // The domain typed, or else the website's (a plain-http one opted in).
     let domain = match form.domain.trim() {
-        "" => WebUrl::parse(&form.website)
+        "" => WebUrl::parse(&website)
             .map(|url| url.allowed_domain())
             .unwrap_or_default(),
         typed => typed.to_owned(),
     };
+    // A website the crawler would refuse is said before anything is made.
+    if !website.is_empty()
+        && let Err(err) = crate::training::service::check_website(&state, &website)
+    {
+        return setup_failed(&state, &owner, err, (form.name, website, domain)).await;
+    }
     let input = WidgetInput {
         name: form.name.clone(),
         allowed_domains: Some(domain.clone())
@@ -182,20 +229,31 @@ pub async fn finish_setup(
         settings: WidgetSettings::default(),
         active: true,
     };
-    match service::create(&state, &owner, ip, &input).await {
-        Ok(widget) => Ok(redirect(
+    let widget = match service::create(&state, &owner, ip, &input).await {
+        Ok(widget) => widget,
+        Err(err) => return setup_failed(&state, &owner, err, (form.name, website, domain)).await,
+    };
+    if website.is_empty() {
+        return Ok(redirect(
             &format!("/app/widgets/{}?notice=created", widget.id),
             [],
+        ));
+    }
+    let crawl = crate::training::service::WebsiteInput {
+        url: website,
+        max_depth: 3,
+        include_paths: Vec::new(),
+        exclude_paths: Vec::new(),
+        rescrape_days: None,
+    };
+    match crate::training::service::add_website(&state, owner.account, widget.id, &crawl).await {
+        Ok(_) => Ok(redirect(
+            &format!("/app/widgets/{}/training", widget.id),
+            [],
         )),
+        // The widget exists; the Sources page says why and offers to retry.
         Err(err) if err.code().status().is_client_error() => {
-            let page = SetupPage {
-                layout: Layout::signed_in(&state, &owner, "overview").await?,
-                error: Some(Alert::from(&err)),
-                name: form.name,
-                website: form.website,
-                domain,
-            };
-            Ok(with_status(render(&page)?.into_response(), &err))
+            super::sources::render_failure(&state, &owner, widget, err).await
         }
         Err(err) => Err(err),
     }
@@ -224,6 +282,17 @@ struct WidgetPage {
 }
 
 impl WidgetPage {
+    fn languages(&self) -> &'static [(&'static str, &'static str)] {
+        WIDGET_LANGUAGES
+    }
+
+    /// A stored tag the list does not name (kept selectable as it is).
+    fn other_language(&self) -> bool {
+        !WIDGET_LANGUAGES
+            .iter()
+            .any(|(tag, _)| *tag == self.settings.language)
+    }
+
     fn lead(&self, field: &str) -> bool {
         self.settings
             .lead_form
