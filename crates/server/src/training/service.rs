@@ -107,9 +107,15 @@ fn crawlable(state: &Core, url: &url::Url) -> ApiResult<()> {
         Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
         _ => None,
     };
+    // `localhost` names this machine too: the same hint applies.
+    let hint_ip = host_ip.or_else(|| {
+        url.host_str()
+            .filter(|h| *h == "localhost" || h.ends_with(".localhost"))
+            .map(|_| IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+    });
     let refused = |why: &str| {
         // In development the fix is a setting away: say which.
-        let hint = match (state.config.environment, host_ip) {
+        let hint = match (state.config.environment, hint_ip) {
             (Environment::Development, Some(ip)) => format!(
                 " To crawl a local test site, allow its address with crawler.allow \
                  (WITZO_CRAWLER__ALLOW='[\"{}\"]').",

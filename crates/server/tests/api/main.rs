@@ -19,6 +19,7 @@ mod concurrency;
 mod connections;
 mod csrf;
 mod docs;
+mod first_hour;
 mod first_hour_browser;
 mod headers;
 mod helpers;

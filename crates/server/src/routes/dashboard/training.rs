@@ -80,10 +80,11 @@ fn explain(source: &Source, reason: &str, development: bool) -> String {
     } else {
         String::new()
     };
-    if reason.starts_with("refused address") {
+    if let Some(range) = reason.strip_prefix("refused address") {
+        let range = range.trim().trim_start_matches('(').trim_end_matches(')');
         format!(
-            "Witzo refused to read {url}: it leads to a private or local network address \
-             ({reason}), which the crawler never visits.{allow_hint}"
+            "Witzo refused to read {url}: it leads to a local or private network address \
+             ({range}), which the crawler never visits.{allow_hint}"
         )
     } else if reason.starts_with("port ") {
         format!("Witzo refused to read {url}: only ports 80 and 443 are crawled.{allow_hint}")
