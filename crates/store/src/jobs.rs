@@ -160,16 +160,21 @@ pub fn backoff_secs(attempts: i64) -> i64 {
     (10_i64 << exp).min(MAX_BACKOFF_SECS)
 }
 
+// One job at a time per source: a queued job waits while another job of its
+// source runs (a full crawl and a one-page crawl would otherwise each make
+// their run live and drop the other's chunks).
 const CLAIM_SQLITE: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
      locked_until = $1 + $2, updated_at = $1 \
-     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-        OR (status = 'running' AND locked_until < $1) ORDER BY run_at, id LIMIT 1) \
+     WHERE id = (SELECT j.id FROM jobs j WHERE (j.status = 'queued' AND j.run_at <= $1 AND NOT EXISTS ( \
+          SELECT 1 FROM jobs r WHERE r.source_id = j.source_id AND r.status = 'running' AND r.locked_until >= $1)) \
+        OR (j.status = 'running' AND j.locked_until < $1) ORDER BY j.run_at, j.id LIMIT 1) \
      RETURNING id, kind, payload, attempts, max_attempts";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
      locked_until = $1 + $2, updated_at = $1 \
-     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-        OR (status = 'running' AND locked_until < $1) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     WHERE id = (SELECT j.id FROM jobs j WHERE (j.status = 'queued' AND j.run_at <= $1 AND NOT EXISTS ( \
+          SELECT 1 FROM jobs r WHERE r.source_id = j.source_id AND r.status = 'running' AND r.locked_until >= $1)) \
+        OR (j.status = 'running' AND j.locked_until < $1) ORDER BY j.run_at, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, payload, attempts, max_attempts";
 
 impl Store {

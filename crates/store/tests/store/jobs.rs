@@ -166,3 +166,26 @@ store_test!(
         }
     }
 );
+
+store_test!(a_source_runs_one_job_at_a_time, |store: Store| async move {
+    let ids = sources(&store, 2).await;
+    let (site, other) = (ids[0], ids[1]);
+    let crawl = store.enqueue_job(Task::Crawl(site), 0, 3, 0).await.unwrap();
+    let page = store
+        .enqueue_job(Task::CrawlPage(site, 7), 0, 3, 0)
+        .await
+        .unwrap();
+    let elsewhere = store
+        .enqueue_job(Task::Crawl(other), 0, 3, 0)
+        .await
+        .unwrap();
+    let first = store.claim_job(60, 1).await.unwrap().unwrap();
+    assert_eq!((first.id, first.task), (crawl, Task::Crawl(site)));
+    // The page of the same site waits; another source's job does not.
+    let second = store.claim_job(60, 2).await.unwrap().unwrap();
+    assert_eq!(second.id, elsewhere);
+    assert_eq!(store.claim_job(60, 3).await.unwrap(), None);
+    store.complete_job(crawl, 4).await.unwrap();
+    let third = store.claim_job(60, 5).await.unwrap().unwrap();
+    assert_eq!((third.id, third.task), (page, Task::CrawlPage(site, 7)));
+});
