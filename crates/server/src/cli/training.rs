@@ -58,7 +58,7 @@ impl Trained {
 }
 
 /// `[00:00:12] ███████░░░ 7/10 pages · 6 indexed, 0 unchanged, 0 skipped, 1 failed · /about`
-const BAR_TEMPLATE: &str = "[{elapsed_precise}] {bar:30} {pos}/{len} {msg}";
+const BAR_TEMPLATE: &str = "[{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}";
 
 /// What the progress bar shows of a job's stored progress.
 #[derive(Debug, PartialEq, Eq)]
