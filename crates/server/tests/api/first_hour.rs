@@ -96,6 +96,10 @@ async fn setup_with_a_site_the_crawler_refuses_says_why_and_names_crawler_allow(
         page.contains("data-ready hidden"),
         "no preview before pages are in: {page}"
     );
+    assert!(
+        page.contains("<span data-elapsed> — 0:"),
+        "elapsed once ended: {page}"
+    );
 }
 
 /// A website whose name leads to this machine passes the setup (a name is
@@ -189,4 +193,46 @@ async fn a_site_on_this_machine_is_refused_by_the_crawl_and_the_progress_page_na
         "{page}"
     );
     assert!(page.contains("data-ready hidden"), "{page}");
+}
+
+/// The widget page lists the languages the widget speaks; a tag it does not
+/// list stays selected, saying which language its texts are in.
+#[tokio::test]
+async fn the_language_list_names_the_widgets_languages_and_keeps_another_tag() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let path = format!("/app/widgets/{}", widget.id);
+    let page = app.page_as(&owner, &path).await;
+    assert!(
+        page.contains(r#"<option value="en" selected>English (en)</option>"#),
+        "{page}"
+    );
+    assert!(
+        page.contains(r#"<option value="ar">العربية (ar)</option>"#),
+        "{page}"
+    );
+    // Two positions and the twelve languages.
+    assert_eq!(page.matches("<option value=").count(), 14, "{page}");
+    for (tag, label) in [
+        ("de-AT", "de-AT (texts in Deutsch)"),
+        ("eo", "eo (texts in English)"),
+    ] {
+        let settings = serde_json::json!({"name": "Shop chat", "allowed_domains": ["shop.example.com"], "settings": {"language": tag}});
+        assert_eq!(
+            app.update_widget(&owner, widget.id, &settings)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+        let page = app.page_as(&owner, &path).await;
+        assert!(
+            page.contains(&format!(
+                r#"<option value="{tag}" selected>{label}</option>"#
+            )),
+            "{page}"
+        );
+        assert_eq!(page.matches("<option value=").count(), 15, "{page}");
+    }
 }

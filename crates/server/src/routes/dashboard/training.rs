@@ -60,6 +60,9 @@ struct TrainingPage {
     known: usize,
     /// Why nothing could be read, in plain words, once the crawl ended.
     problem: Option<String>,
+    /// ` — 1:05 elapsed` once the crawl ended (while it runs, the script
+    /// counts).
+    elapsed: String,
     snippet: String,
     preview_token: String,
     widget_js: String,
@@ -156,7 +159,16 @@ pub async fn page(
         }
         _ => None,
     };
+    let elapsed = job
+        .as_ref()
+        .filter(|_| !running)
+        .map(|j| {
+            let secs = (j.updated_at - j.created_at).max(0);
+            format!(" — {}:{:02} elapsed", secs / 60, secs % 60)
+        })
+        .unwrap_or_default();
     let page = TrainingPage {
+        elapsed,
         layout: Layout::signed_in(&state, &owner, "widgets").await?,
         counts: Counts::of(job.as_ref()),
         running,

@@ -286,11 +286,23 @@ impl WidgetPage {
         WIDGET_LANGUAGES
     }
 
-    /// A stored tag the list does not name (kept selectable as it is).
-    fn other_language(&self) -> bool {
-        !WIDGET_LANGUAGES
+    /// A stored tag the list does not name, kept selectable as it is, with
+    /// the language the widget's texts are then in (`de-AT`: Deutsch).
+    fn other_language(&self) -> Option<String> {
+        let tag = self.settings.language.as_str();
+        if WIDGET_LANGUAGES.iter().any(|(known, _)| *known == tag) {
+            return None;
+        }
+        let primary = tag
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let speaks = WIDGET_LANGUAGES
             .iter()
-            .any(|(tag, _)| *tag == self.settings.language)
+            .find(|(known, _)| *known == primary)
+            .map_or("English", |(_, name)| name);
+        Some(format!("{tag} (texts in {speaks})"))
     }
 
     fn lead(&self, field: &str) -> bool {
