@@ -68,6 +68,8 @@ const stuck = tables.filter((t) => {
 const scrolling = tables.filter((t) => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)
   .map((t) => t.querySelector('caption') ? t.querySelector('caption').textContent : '?');
 const hidden = [...document.querySelectorAll('main th, main td')].filter((c) => getComputedStyle(c).display === 'none').length;
+const snippetsCut = [...document.querySelectorAll('textarea.snippet')]
+  .filter((b) => b.offsetParent && (b.scrollHeight > b.clientHeight + 2 || b.scrollWidth > b.clientWidth + 1)).length;
 const menuRows = new Set([...document.querySelectorAll('nav.side li')].map((li) => Math.round(li.getBoundingClientRect().top))).size;
 const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
   if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
@@ -77,7 +79,7 @@ const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundin
 const spill = [...document.querySelectorAll('body, body *')].filter((e) => e.scrollWidth > e.clientWidth + 1
   && getComputedStyle(e).overflowX === 'visible' && !clipped(e) && !e.closest('witzo-chat'))
   .slice(0, 6).map((e) => `${e.tagName}.${e.className} ${e.clientWidth}<${e.scrollWidth}`);
-return { scrolling, spill, wide, width: window.innerWidth, overflow: doc.scrollWidth - doc.clientWidth, tables: tables.length, stuck, hidden, menuRows,
+return { snippetsCut, scrolling, spill, wide, width: window.innerWidth, overflow: doc.scrollWidth - doc.clientWidth, tables: tables.length, stuck, hidden, menuRows,
   utcTwice: document.body.textContent.includes('UTC UTC') };
 "#;
 
@@ -103,6 +105,7 @@ async fn check_layout(browser: &Client, name: &str, width: u64) -> u64 {
         "{name}: menu rows: {layout}"
     );
     assert_eq!(layout["utcTwice"], false, "{name}");
+    assert_eq!(layout["snippetsCut"], 0, "{name}: a snippet is cut: {layout}");
     let png = browser.screenshot().await.unwrap();
     let file = format!("first-hour-{name}-{width}px.png");
     std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(file), png).unwrap();
