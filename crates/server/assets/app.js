@@ -95,7 +95,8 @@ if (progress) {
       if (!response.ok) return;
       const job = await response.json();
       const p = JSON.parse(job.progress || "{}");
-      progress.textContent = `${job.status}: ${p.done || 0} processed — ${p.indexed || 0} indexed, ` +
+      const done = p.total ? `${p.done || 0} of ${Math.max(p.total, p.done || 0)}` : `${p.done || 0}`;
+      progress.textContent = `${job.status}: ${done} processed — ${p.indexed || 0} indexed, ` +
         `${p.unchanged || 0} unchanged, ${p.skipped || 0} skipped, ${p.failed || 0} failed` +
         (p.current ? ` — ${p.current}` : "");
       if (job.status === "queued" || job.status === "running") {

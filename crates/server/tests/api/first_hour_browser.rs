@@ -105,7 +105,10 @@ async fn check_layout(browser: &Client, name: &str, width: u64) -> u64 {
         "{name}: menu rows: {layout}"
     );
     assert_eq!(layout["utcTwice"], false, "{name}");
-    assert_eq!(layout["snippetsCut"], 0, "{name}: a snippet is cut: {layout}");
+    assert_eq!(
+        layout["snippetsCut"], 0,
+        "{name}: a snippet is cut: {layout}"
+    );
     let png = browser.screenshot().await.unwrap();
     let file = format!("first-hour-{name}-{width}px.png");
     std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(file), png).unwrap();

@@ -111,6 +111,11 @@ async fn the_knowledge_buttons_work_and_keep_to_their_owner(database: Option<&Te
     assert!(page.contains("Bean There was founded in 2012 by Maria Lopez"));
     let listed = app.page_as(&maria, &format!("/app/sources/{source}")).await;
     assert!(
+        listed
+            .contains("succeeded: 4 of 4 processed — 4 indexed, 0 unchanged, 0 skipped, 0 failed"),
+        "{listed}"
+    );
+    assert!(
         listed.contains(&format!(
             r#"<a href="/app/pages/{about}" data-chars="{chars}">{chars} characters</a>"#
         )),

@@ -45,10 +45,14 @@ fn progress_text(job: Option<&JobView>) -> String {
     };
     let p: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
     let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    // `3 of 5 processed` when a total is known (documents, or addresses found).
+    let done = match n("total") {
+        0 => n("done").to_string(),
+        total => format!("{} of {}", n("done"), total.max(n("done"))),
+    };
     format!(
-        "{}: {} processed — {} indexed, {} unchanged, {} skipped, {} failed",
+        "{}: {done} processed — {} indexed, {} unchanged, {} skipped, {} failed",
         job.status,
-        n("done"),
         n("indexed"),
         n("unchanged"),
         n("skipped"),
