@@ -262,6 +262,39 @@ impl Store {
         state.ok_or(StoreError::NotFound)
     }
 
+    /// Whether another job of `job`'s source is running under a live lease.
+    /// Two workers claiming at the same instant on PostgreSQL can both get a
+    /// job of one source; the one that finds the other puts its job back.
+    pub async fn source_busy(&self, job: &Job, now: i64) -> StoreResult<bool> {
+        let Some(source) = job.task.source() else {
+            return Ok(false);
+        };
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM jobs WHERE source_id = $1 AND id <> $2 AND status = 'running' AND locked_until >= $3",
+        )
+        .bind(source.get())
+        .bind(job.id.get())
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Puts a claimed job back in the queue, due at `run_at`, without
+    /// counting the attempt.
+    pub async fn release_job(&self, job: &Job, run_at: i64, now: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', attempts = attempts - 1, run_at = $1, locked_until = NULL, updated_at = $2 \
+             WHERE id = $3 AND status = 'running'",
+        )
+        .bind(run_at)
+        .bind(now)
+        .bind(job.id.get())
+        .execute(self.pool())
+        .await?;
+        StoreError::found(done.rows_affected())
+    }
+
     async fn finish(
         &self,
         id: JobId,
