@@ -165,6 +165,7 @@ pub struct SetupForm {
     /// The owner's website, e.g. `https://shop.example.com`: its crawl
     /// starts with the widget (empty: none; one the crawler refuses is an
     /// error).
+    #[schema(schema_with = crate::openapi::fields::crawl_url_or_blank)]
     website: String,
     /// Where the widget may answer; defaults to the website's host.
     #[schema(schema_with = crate::openapi::fields::domain_or_blank)]
