@@ -103,6 +103,14 @@ pub fn crawl_url() -> ObjectBuilder {
         .pattern(Some(format!("^[{WHITESPACE}]*{url}[{WHITESPACE}]*$")))
 }
 
+/// Where setup starts the crawl (as [`crawl_url`]), or blank for none.
+pub fn crawl_url_or_blank() -> ObjectBuilder {
+    let url = web_url("(?::80|:443)?");
+    string()
+        .max_length(Some(2048))
+        .pattern(Some(format!("^[{WHITESPACE}]*(?:{url})?[{WHITESPACE}]*$")))
+}
+
 /// Days between automatic re-scrapes: 7, 15 or 30 (plans that allow it),
 /// or `null` for never.
 pub fn rescrape_days() -> ObjectBuilder {

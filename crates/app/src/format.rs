@@ -22,7 +22,11 @@ pub fn time_zone(name: &str) -> Option<jiff::tz::TimeZone> {
 pub fn local_iso(unix: i64, zone: &str) -> String {
     let zone = time_zone(zone).unwrap_or(jiff::tz::TimeZone::UTC);
     jiff::Timestamp::from_second(unix)
-        .map(|t| t.to_zoned(zone).strftime("%Y-%m-%dT%H:%M:%S%:z").to_string())
+        .map(|t| {
+            t.to_zoned(zone)
+                .strftime("%Y-%m-%dT%H:%M:%S%:z")
+                .to_string()
+        })
         .unwrap_or_default()
 }
 
@@ -97,12 +101,21 @@ mod tests {
     #[test]
     fn days_and_times_in_the_owner_zone() {
         // 2026-12-05 00:00 in Berlin is 23:00 UTC the day before.
-        assert_eq!(day_start("2026-12-05", "Europe/Berlin", false), Some(1_764_889_200));
+        assert_eq!(
+            day_start("2026-12-05", "Europe/Berlin", false),
+            Some(1_764_889_200)
+        );
         assert_eq!(day_start("2026-12-05", "UTC", true), Some(1_764_979_200));
         assert_eq!(day_start("2026-13-05", "UTC", false), None);
         assert_eq!(day_start("2026-12-05", "Mars/Olympus", false), None);
-        assert_eq!(local_iso(1_764_889_200, "Europe/Berlin"), "2026-12-05T00:00:00+01:00");
-        assert_eq!(local_iso(1_764_889_200, "nowhere"), "2026-12-04T23:00:00+00:00");
+        assert_eq!(
+            local_iso(1_764_889_200, "Europe/Berlin"),
+            "2026-12-05T00:00:00+01:00"
+        );
+        assert_eq!(
+            local_iso(1_764_889_200, "nowhere"),
+            "2026-12-04T23:00:00+00:00"
+        );
     }
 
     #[test]

@@ -9,7 +9,9 @@ use crate::error::{AppError, AppResult, ErrorCode};
 pub fn text(field: &str, raw: Option<&str>, rules: TextRules) -> AppResult<String> {
     CleanText::parse(raw.unwrap_or_default(), rules)
         .map(CleanText::into_string)
-        .map_err(|e| AppError::new(ErrorCode::ValidationFailed, format!("{field} {e}")).field(field))
+        .map_err(|e| {
+            AppError::new(ErrorCode::ValidationFailed, format!("{field} {e}")).field(field)
+        })
 }
 
 /// One line of at most `max` characters, optional.

@@ -114,6 +114,14 @@ async fn crawls_the_site_and_recrawls_incrementally() {
         (10, 0, 13, 3)
     );
     assert!(!summary.stopped_early && !summary.page_limit_reached);
+    // What a progress bar shows as the total: addresses found so far, never
+    // fewer than reported, all of them by the end.
+    let found: Vec<usize> = sink.reports.iter().map(|r| r.found).collect();
+    assert!(found.windows(2).all(|w| w[0] <= w[1]), "{found:?}");
+    for (n, f) in found.iter().enumerate() {
+        assert!(*f > n, "report {n} says {f} found: {found:?}");
+    }
+    assert_eq!(found.last(), Some(&outcomes.len()));
 
     // Depths, in crawl order: the start, sitemap pages at 1, then breadth-first.
     assert_eq!(sink.reports[0].url.as_str(), format!("{origin}/"));
@@ -257,6 +265,12 @@ async fn stops_at_max_pages() {
         .map(|r| r.url.path())
         .collect();
     assert_eq!(indexed, ["/", "/from-sitemap", "/about"]);
+    // The total found is capped by the page limit.
+    assert!(
+        sink.reports.iter().all(|r| r.found <= 3),
+        "{:?}",
+        sink.reports.iter().map(|r| r.found).collect::<Vec<_>>()
+    );
     // No more pages were fetched than could still be indexed.
     let pages = site
         .paths()

@@ -16,13 +16,301 @@
   const MAX_STORED_MESSAGES = 50;
   const DEFAULT_COLOR = "#2563eb";
   // Non-ASCII only as escapes: the file may be decoded with the host page's charset.
-  const DEFAULT_PLACEHOLDER = "Type your message\u2026";
+  // The widget's own words in every language its language setting offers
+  // (the dashboard lists these); other tags fall back to English.
+  const STRINGS = {
+    en: {
+      chat: "Chat", open: "Open chat", close: "Close chat", newConversation: "New conversation", send: "Send",
+      placeholder: "Type your message\u2026", loading: "Loading\u2026", typing: "Typing\u2026",
+      sources: "Sources", source: "Source", helpful: "Helpful", notHelpful: "Not helpful",
+      whatWrong: "What was wrong? (optional)", thanksFeedback: "Thanks for your feedback.",
+      tryAgain: "Try again", poweredBy: "Powered by Witzo",
+      notAvailable: "This chat is not available on this website.",
+      unavailable: "This chat is currently unavailable.",
+      tooFast1: "You are sending messages too quickly. Please wait {n} second.",
+      tooFastN: "You are sending messages too quickly. Please wait {n} seconds.",
+      limitReached: "This chat has reached its limit for now.",
+      offline: "You appear to be offline. Check your connection and try again.",
+      generic: "Something went wrong. Please try again.",
+      waitAnswer: "Please wait until the answer is complete.", typeFirst: "Please type a message first.",
+      tooLong: "Your message is too long ({length} characters). The limit is {max}.",
+      leadIntro: "Leave your contact details and we will get back to you.", name: "Name", email: "Email",
+      phone: "Phone", company: "Company", message: "Message", noThanks: "No thanks",
+      fillOne: "Please fill in at least one field.",
+      leadThanks: "Thank you! We have received your details and will be in touch.",
+    },
+    de: {
+      chat: "Chat", open: "Chat \u00f6ffnen", close: "Chat schlie\u00dfen",
+      newConversation: "Neues Gespr\u00e4ch", send: "Senden", placeholder: "Nachricht eingeben\u2026",
+      loading: "Wird geladen\u2026", typing: "Schreibt\u2026", sources: "Quellen", source: "Quelle",
+      helpful: "Hilfreich", notHelpful: "Nicht hilfreich", whatWrong: "Was war falsch? (optional)",
+      thanksFeedback: "Danke f\u00fcr Ihr Feedback.", tryAgain: "Erneut versuchen",
+      poweredBy: "Bereitgestellt von Witzo",
+      notAvailable: "Dieser Chat ist auf dieser Website nicht verf\u00fcgbar.",
+      unavailable: "Dieser Chat ist derzeit nicht verf\u00fcgbar.",
+      tooFast1: "Sie senden Nachrichten zu schnell. Bitte warten Sie {n} Sekunde.",
+      tooFastN: "Sie senden Nachrichten zu schnell. Bitte warten Sie {n} Sekunden.",
+      limitReached: "Dieser Chat hat sein Limit vorerst erreicht.",
+      offline: "Sie scheinen offline zu sein. Pr\u00fcfen Sie Ihre Verbindung und versuchen Sie es erneut.",
+      generic: "Etwas ist schiefgelaufen. Bitte versuchen Sie es erneut.",
+      waitAnswer: "Bitte warten Sie, bis die Antwort vollst\u00e4ndig ist.",
+      typeFirst: "Bitte geben Sie zuerst eine Nachricht ein.",
+      tooLong: "Ihre Nachricht ist zu lang ({length} Zeichen). Erlaubt sind {max}.",
+      leadIntro: "Hinterlassen Sie Ihre Kontaktdaten, wir melden uns bei Ihnen.", name: "Name",
+      email: "E-Mail", phone: "Telefon", company: "Firma", message: "Nachricht", noThanks: "Nein danke",
+      fillOne: "Bitte f\u00fcllen Sie mindestens ein Feld aus.",
+      leadThanks: "Vielen Dank! Wir haben Ihre Angaben erhalten und melden uns.",
+    },
+    fr: {
+      chat: "Chat", open: "Ouvrir le chat", close: "Fermer le chat", newConversation: "Nouvelle conversation",
+      send: "Envoyer", placeholder: "\u00c9crivez votre message\u2026", loading: "Chargement\u2026",
+      typing: "R\u00e9daction\u2026", sources: "Sources", source: "Source", helpful: "Utile",
+      notHelpful: "Pas utile", whatWrong: "Qu\u2019est-ce qui n\u2019allait pas ? (facultatif)",
+      thanksFeedback: "Merci pour votre avis.", tryAgain: "R\u00e9essayer",
+      poweredBy: "Propuls\u00e9 par Witzo", notAvailable: "Ce chat n\u2019est pas disponible sur ce site.",
+      unavailable: "Ce chat est momentan\u00e9ment indisponible.",
+      tooFast1: "Vous envoyez des messages trop vite. Veuillez patienter {n} seconde.",
+      tooFastN: "Vous envoyez des messages trop vite. Veuillez patienter {n} secondes.",
+      limitReached: "Ce chat a atteint sa limite pour le moment.",
+      offline: "Vous semblez hors ligne. V\u00e9rifiez votre connexion et r\u00e9essayez.",
+      generic: "Une erreur s\u2019est produite. Veuillez r\u00e9essayer.",
+      waitAnswer: "Veuillez attendre la fin de la r\u00e9ponse.",
+      typeFirst: "Veuillez d\u2019abord \u00e9crire un message.",
+      tooLong: "Votre message est trop long ({length} caract\u00e8res). La limite est de {max}.",
+      leadIntro: "Laissez vos coordonn\u00e9es et nous vous recontacterons.", name: "Nom", email: "E-mail",
+      phone: "T\u00e9l\u00e9phone", company: "Entreprise", message: "Message", noThanks: "Non merci",
+      fillOne: "Veuillez remplir au moins un champ.",
+      leadThanks: "Merci ! Nous avons bien re\u00e7u vos coordonn\u00e9es et vous recontacterons.",
+    },
+    es: {
+      chat: "Chat", open: "Abrir chat", close: "Cerrar chat", newConversation: "Nueva conversaci\u00f3n",
+      send: "Enviar", placeholder: "Escribe tu mensaje\u2026", loading: "Cargando\u2026",
+      typing: "Escribiendo\u2026", sources: "Fuentes", source: "Fuente", helpful: "\u00datil",
+      notHelpful: "No \u00fatil", whatWrong: "\u00bfQu\u00e9 estuvo mal? (opcional)",
+      thanksFeedback: "Gracias por tu opini\u00f3n.", tryAgain: "Reintentar",
+      poweredBy: "Con la tecnolog\u00eda de Witzo",
+      notAvailable: "Este chat no est\u00e1 disponible en este sitio web.",
+      unavailable: "Este chat no est\u00e1 disponible en este momento.",
+      tooFast1: "Est\u00e1s enviando mensajes demasiado r\u00e1pido. Espera {n} segundo.",
+      tooFastN: "Est\u00e1s enviando mensajes demasiado r\u00e1pido. Espera {n} segundos.",
+      limitReached: "Este chat ha alcanzado su l\u00edmite por ahora.",
+      offline: "Parece que no tienes conexi\u00f3n. Compru\u00e9bala e int\u00e9ntalo de nuevo.",
+      generic: "Algo sali\u00f3 mal. Int\u00e9ntalo de nuevo.",
+      waitAnswer: "Espera a que la respuesta est\u00e9 completa.", typeFirst: "Escribe primero un mensaje.",
+      tooLong: "Tu mensaje es demasiado largo ({length} caracteres). El l\u00edmite es {max}.",
+      leadIntro: "D\u00e9janos tus datos de contacto y te responderemos.", name: "Nombre",
+      email: "Correo electr\u00f3nico", phone: "Tel\u00e9fono", company: "Empresa", message: "Mensaje",
+      noThanks: "No, gracias", fillOne: "Rellena al menos un campo.",
+      leadThanks: "\u00a1Gracias! Hemos recibido tus datos y nos pondremos en contacto contigo.",
+    },
+    it: {
+      chat: "Chat", open: "Apri la chat", close: "Chiudi la chat", newConversation: "Nuova conversazione",
+      send: "Invia", placeholder: "Scrivi il tuo messaggio\u2026", loading: "Caricamento\u2026",
+      typing: "Sta scrivendo\u2026", sources: "Fonti", source: "Fonte", helpful: "Utile",
+      notHelpful: "Non utile", whatWrong: "Cosa non andava? (facoltativo)",
+      thanksFeedback: "Grazie per il tuo feedback.", tryAgain: "Riprova", poweredBy: "Realizzato con Witzo",
+      notAvailable: "Questa chat non \u00e8 disponibile su questo sito.",
+      unavailable: "Questa chat al momento non \u00e8 disponibile.",
+      tooFast1: "Stai inviando messaggi troppo velocemente. Attendi {n} secondo.",
+      tooFastN: "Stai inviando messaggi troppo velocemente. Attendi {n} secondi.",
+      limitReached: "Questa chat ha raggiunto il suo limite per ora.",
+      offline: "Sembra che tu sia offline. Controlla la connessione e riprova.",
+      generic: "Qualcosa \u00e8 andato storto. Riprova.", waitAnswer: "Attendi che la risposta sia completa.",
+      typeFirst: "Scrivi prima un messaggio.",
+      tooLong: "Il messaggio \u00e8 troppo lungo ({length} caratteri). Il limite \u00e8 {max}.",
+      leadIntro: "Lascia i tuoi recapiti e ti ricontatteremo.", name: "Nome", email: "E-mail",
+      phone: "Telefono", company: "Azienda", message: "Messaggio", noThanks: "No, grazie",
+      fillOne: "Compila almeno un campo.",
+      leadThanks: "Grazie! Abbiamo ricevuto i tuoi dati e ti ricontatteremo.",
+    },
+    nl: {
+      chat: "Chat", open: "Chat openen", close: "Chat sluiten", newConversation: "Nieuw gesprek",
+      send: "Versturen", placeholder: "Typ je bericht\u2026", loading: "Laden\u2026", typing: "Typt\u2026",
+      sources: "Bronnen", source: "Bron", helpful: "Nuttig", notHelpful: "Niet nuttig",
+      whatWrong: "Wat was er mis? (optioneel)", thanksFeedback: "Bedankt voor je feedback.",
+      tryAgain: "Opnieuw proberen", poweredBy: "Mogelijk gemaakt door Witzo",
+      notAvailable: "Deze chat is niet beschikbaar op deze website.",
+      unavailable: "Deze chat is momenteel niet beschikbaar.",
+      tooFast1: "Je verstuurt te snel berichten. Wacht {n} seconde.",
+      tooFastN: "Je verstuurt te snel berichten. Wacht {n} seconden.",
+      limitReached: "Deze chat heeft voorlopig zijn limiet bereikt.",
+      offline: "Je lijkt offline te zijn. Controleer je verbinding en probeer het opnieuw.",
+      generic: "Er ging iets mis. Probeer het opnieuw.", waitAnswer: "Wacht tot het antwoord compleet is.",
+      typeFirst: "Typ eerst een bericht.",
+      tooLong: "Je bericht is te lang ({length} tekens). De limiet is {max}.",
+      leadIntro: "Laat je contactgegevens achter, dan nemen we contact met je op.", name: "Naam",
+      email: "E-mail", phone: "Telefoon", company: "Bedrijf", message: "Bericht", noThanks: "Nee, bedankt",
+      fillOne: "Vul ten minste \u00e9\u00e9n veld in.",
+      leadThanks: "Bedankt! We hebben je gegevens ontvangen en nemen contact met je op.",
+    },
+    pt: {
+      chat: "Chat", open: "Abrir chat", close: "Fechar chat", newConversation: "Nova conversa",
+      send: "Enviar", placeholder: "Escreva a sua mensagem\u2026", loading: "A carregar\u2026",
+      typing: "A escrever\u2026", sources: "Fontes", source: "Fonte", helpful: "\u00datil",
+      notHelpful: "N\u00e3o \u00fatil", whatWrong: "O que estava errado? (opcional)",
+      thanksFeedback: "Obrigado pelo seu feedback.", tryAgain: "Tentar novamente",
+      poweredBy: "Com tecnologia Witzo",
+      notAvailable: "Este chat n\u00e3o est\u00e1 dispon\u00edvel neste site.",
+      unavailable: "Este chat est\u00e1 indispon\u00edvel de momento.",
+      tooFast1: "Est\u00e1 a enviar mensagens depressa demais. Aguarde {n} segundo.",
+      tooFastN: "Est\u00e1 a enviar mensagens depressa demais. Aguarde {n} segundos.",
+      limitReached: "Este chat atingiu o seu limite por agora.",
+      offline: "Parece estar offline. Verifique a liga\u00e7\u00e3o e tente novamente.",
+      generic: "Algo correu mal. Tente novamente.", waitAnswer: "Aguarde at\u00e9 a resposta estar completa.",
+      typeFirst: "Escreva primeiro uma mensagem.",
+      tooLong: "A sua mensagem \u00e9 demasiado longa ({length} caracteres). O limite \u00e9 {max}.",
+      leadIntro: "Deixe os seus contactos e entraremos em contacto consigo.", name: "Nome", email: "E-mail",
+      phone: "Telefone", company: "Empresa", message: "Mensagem", noThanks: "N\u00e3o, obrigado",
+      fillOne: "Preencha pelo menos um campo.",
+      leadThanks: "Obrigado! Recebemos os seus dados e entraremos em contacto.",
+    },
+    pl: {
+      chat: "Czat", open: "Otw\u00f3rz czat", close: "Zamknij czat", newConversation: "Nowa rozmowa",
+      send: "Wy\u015blij", placeholder: "Wpisz wiadomo\u015b\u0107\u2026", loading: "\u0141adowanie\u2026",
+      typing: "Pisze\u2026", sources: "\u0179r\u00f3d\u0142a", source: "\u0179r\u00f3d\u0142o",
+      helpful: "Pomocne", notHelpful: "Niepomocne", whatWrong: "Co by\u0142o nie tak? (opcjonalnie)",
+      thanksFeedback: "Dzi\u0119kujemy za opini\u0119.", tryAgain: "Spr\u00f3buj ponownie",
+      poweredBy: "Obs\u0142ugiwane przez Witzo",
+      notAvailable: "Ten czat nie jest dost\u0119pny na tej stronie.",
+      unavailable: "Ten czat jest obecnie niedost\u0119pny.",
+      tooFast1: "Wysy\u0142asz wiadomo\u015bci zbyt szybko. Odczekaj {n} s.",
+      tooFastN: "Wysy\u0142asz wiadomo\u015bci zbyt szybko. Odczekaj {n} s.",
+      limitReached: "Ten czat osi\u0105gn\u0105\u0142 na razie sw\u00f3j limit.",
+      offline: "Wygl\u0105da na to, \u017ce jeste\u015b offline. Sprawd\u017a po\u0142\u0105czenie i spr\u00f3buj ponownie.",
+      generic: "Co\u015b posz\u0142o nie tak. Spr\u00f3buj ponownie.",
+      waitAnswer: "Poczekaj, a\u017c odpowied\u017a b\u0119dzie kompletna.",
+      typeFirst: "Najpierw wpisz wiadomo\u015b\u0107.",
+      tooLong: "Wiadomo\u015b\u0107 jest za d\u0142uga ({length} znak\u00f3w). Limit to {max}.",
+      leadIntro: "Zostaw dane kontaktowe, a odezwiemy si\u0119 do Ciebie.", name: "Imi\u0119 i nazwisko",
+      email: "E-mail", phone: "Telefon", company: "Firma", message: "Wiadomo\u015b\u0107",
+      noThanks: "Nie, dzi\u0119kuj\u0119", fillOne: "Wype\u0142nij co najmniej jedno pole.",
+      leadThanks: "Dzi\u0119kujemy! Otrzymali\u015bmy Twoje dane i skontaktujemy si\u0119 z Tob\u0105.",
+    },
+    sv: {
+      chat: "Chatt", open: "\u00d6ppna chatten", close: "St\u00e4ng chatten",
+      newConversation: "Ny konversation", send: "Skicka", placeholder: "Skriv ditt meddelande\u2026",
+      loading: "Laddar\u2026", typing: "Skriver\u2026", sources: "K\u00e4llor", source: "K\u00e4lla",
+      helpful: "Hj\u00e4lpsamt", notHelpful: "Inte hj\u00e4lpsamt", whatWrong: "Vad var fel? (valfritt)",
+      thanksFeedback: "Tack f\u00f6r din feedback.", tryAgain: "F\u00f6rs\u00f6k igen",
+      poweredBy: "Drivs av Witzo",
+      notAvailable: "Den h\u00e4r chatten \u00e4r inte tillg\u00e4nglig p\u00e5 den h\u00e4r webbplatsen.",
+      unavailable: "Den h\u00e4r chatten \u00e4r inte tillg\u00e4nglig just nu.",
+      tooFast1: "Du skickar meddelanden f\u00f6r snabbt. V\u00e4nta {n} sekund.",
+      tooFastN: "Du skickar meddelanden f\u00f6r snabbt. V\u00e4nta {n} sekunder.",
+      limitReached: "Den h\u00e4r chatten har n\u00e5tt sin gr\u00e4ns f\u00f6r tillf\u00e4llet.",
+      offline: "Du verkar vara offline. Kontrollera anslutningen och f\u00f6rs\u00f6k igen.",
+      generic: "N\u00e5got gick fel. F\u00f6rs\u00f6k igen.",
+      waitAnswer: "V\u00e4nta tills svaret \u00e4r klart.", typeFirst: "Skriv ett meddelande f\u00f6rst.",
+      tooLong: "Ditt meddelande \u00e4r f\u00f6r l\u00e5ngt ({length} tecken). Gr\u00e4nsen \u00e4r {max}.",
+      leadIntro: "L\u00e4mna dina kontaktuppgifter s\u00e5 h\u00f6r vi av oss.", name: "Namn",
+      email: "E-post", phone: "Telefon", company: "F\u00f6retag", message: "Meddelande", noThanks: "Nej tack",
+      fillOne: "Fyll i minst ett f\u00e4lt.",
+      leadThanks: "Tack! Vi har tagit emot dina uppgifter och h\u00f6r av oss.",
+    },
+    tr: {
+      chat: "Sohbet", open: "Sohbeti a\u00e7", close: "Sohbeti kapat", newConversation: "Yeni sohbet",
+      send: "G\u00f6nder", placeholder: "Mesaj\u0131n\u0131z\u0131 yaz\u0131n\u2026",
+      loading: "Y\u00fckleniyor\u2026", typing: "Yaz\u0131yor\u2026", sources: "Kaynaklar", source: "Kaynak",
+      helpful: "Faydal\u0131", notHelpful: "Faydal\u0131 de\u011fil",
+      whatWrong: "Sorun neydi? (iste\u011fe ba\u011fl\u0131)",
+      thanksFeedback: "Geri bildiriminiz i\u00e7in te\u015fekk\u00fcrler.", tryAgain: "Tekrar dene",
+      poweredBy: "Witzo taraf\u0131ndan desteklenmektedir",
+      notAvailable: "Bu sohbet bu web sitesinde kullan\u0131lam\u0131yor.",
+      unavailable: "Bu sohbet \u015fu anda kullan\u0131lam\u0131yor.",
+      tooFast1: "\u00c7ok h\u0131zl\u0131 mesaj g\u00f6nderiyorsunuz. L\u00fctfen {n} saniye bekleyin.",
+      tooFastN: "\u00c7ok h\u0131zl\u0131 mesaj g\u00f6nderiyorsunuz. L\u00fctfen {n} saniye bekleyin.",
+      limitReached: "Bu sohbet \u015fimdilik s\u0131n\u0131r\u0131na ula\u015ft\u0131.",
+      offline: "\u00c7evrimd\u0131\u015f\u0131 g\u00f6r\u00fcn\u00fcyorsunuz. Ba\u011flant\u0131n\u0131z\u0131 kontrol edip tekrar deneyin.",
+      generic: "Bir \u015feyler ters gitti. L\u00fctfen tekrar deneyin.",
+      waitAnswer: "L\u00fctfen yan\u0131t tamamlanana kadar bekleyin.",
+      typeFirst: "L\u00fctfen \u00f6nce bir mesaj yaz\u0131n.",
+      tooLong: "Mesaj\u0131n\u0131z \u00e7ok uzun ({length} karakter). S\u0131n\u0131r {max}.",
+      leadIntro: "\u0130leti\u015fim bilgilerinizi b\u0131rak\u0131n, size geri d\u00f6nelim.", name: "Ad",
+      email: "E-posta", phone: "Telefon", company: "\u015eirket", message: "Mesaj",
+      noThanks: "Hay\u0131r, te\u015fekk\u00fcrler", fillOne: "L\u00fctfen en az bir alan\u0131 doldurun.",
+      leadThanks: "Te\u015fekk\u00fcrler! Bilgilerinizi ald\u0131k, sizinle ileti\u015fime ge\u00e7ece\u011fiz.",
+    },
+    ar: {
+      chat: "\u0627\u0644\u062f\u0631\u062f\u0634\u0629",
+      open: "\u0641\u062a\u062d \u0627\u0644\u062f\u0631\u062f\u0634\u0629",
+      close: "\u0625\u063a\u0644\u0627\u0642 \u0627\u0644\u062f\u0631\u062f\u0634\u0629",
+      newConversation: "\u0645\u062d\u0627\u062f\u062b\u0629 \u062c\u062f\u064a\u062f\u0629",
+      send: "\u0625\u0631\u0633\u0627\u0644",
+      placeholder: "\u0627\u0643\u062a\u0628 \u0631\u0633\u0627\u0644\u062a\u0643\u2026",
+      loading: "\u062c\u0627\u0631\u064d \u0627\u0644\u062a\u062d\u0645\u064a\u0644\u2026",
+      typing: "\u064a\u0643\u062a\u0628\u2026", sources: "\u0627\u0644\u0645\u0635\u0627\u062f\u0631",
+      source: "\u0627\u0644\u0645\u0635\u062f\u0631", helpful: "\u0645\u0641\u064a\u062f",
+      notHelpful: "\u063a\u064a\u0631 \u0645\u0641\u064a\u062f",
+      whatWrong: "\u0645\u0627 \u0627\u0644\u062e\u0637\u0623\u061f (\u0627\u062e\u062a\u064a\u0627\u0631\u064a)",
+      thanksFeedback: "\u0634\u0643\u0631\u064b\u0627 \u0639\u0644\u0649 \u0645\u0644\u0627\u062d\u0638\u0627\u062a\u0643.",
+      tryAgain: "\u062d\u0627\u0648\u0644 \u0645\u0631\u0629 \u0623\u062e\u0631\u0649",
+      poweredBy: "\u0645\u062f\u0639\u0648\u0645 \u0645\u0646 Witzo",
+      notAvailable: "\u0647\u0630\u0647 \u0627\u0644\u062f\u0631\u062f\u0634\u0629 \u063a\u064a\u0631 \u0645\u062a\u0627\u062d\u0629 \u0639\u0644\u0649 \u0647\u0630\u0627 \u0627\u0644\u0645\u0648\u0642\u0639.",
+      unavailable: "\u0647\u0630\u0647 \u0627\u0644\u062f\u0631\u062f\u0634\u0629 \u063a\u064a\u0631 \u0645\u062a\u0627\u062d\u0629 \u062d\u0627\u0644\u064a\u064b\u0627.",
+      tooFast1: "\u0623\u0646\u062a \u062a\u0631\u0633\u0644 \u0627\u0644\u0631\u0633\u0627\u0626\u0644 \u0628\u0633\u0631\u0639\u0629 \u0643\u0628\u064a\u0631\u0629. \u064a\u064f\u0631\u062c\u0649 \u0627\u0644\u0627\u0646\u062a\u0638\u0627\u0631 {n} \u062b\u0627\u0646\u064a\u0629.",
+      tooFastN: "\u0623\u0646\u062a \u062a\u0631\u0633\u0644 \u0627\u0644\u0631\u0633\u0627\u0626\u0644 \u0628\u0633\u0631\u0639\u0629 \u0643\u0628\u064a\u0631\u0629. \u064a\u064f\u0631\u062c\u0649 \u0627\u0644\u0627\u0646\u062a\u0638\u0627\u0631 {n} \u062b\u0627\u0646\u064a\u0629.",
+      limitReached: "\u0628\u0644\u063a\u062a \u0647\u0630\u0647 \u0627\u0644\u062f\u0631\u062f\u0634\u0629 \u062d\u062f\u0647\u0627 \u0641\u064a \u0627\u0644\u0648\u0642\u062a \u0627\u0644\u062d\u0627\u0644\u064a.",
+      offline: "\u064a\u0628\u062f\u0648 \u0623\u0646\u0643 \u063a\u064a\u0631 \u0645\u062a\u0635\u0644 \u0628\u0627\u0644\u0625\u0646\u062a\u0631\u0646\u062a. \u062a\u062d\u0642\u0642 \u0645\u0646 \u0627\u062a\u0635\u0627\u0644\u0643 \u0648\u062d\u0627\u0648\u0644 \u0645\u0631\u0629 \u0623\u062e\u0631\u0649.",
+      generic: "\u062d\u062f\u062b \u062e\u0637\u0623 \u0645\u0627. \u064a\u064f\u0631\u062c\u0649 \u0627\u0644\u0645\u062d\u0627\u0648\u0644\u0629 \u0645\u0631\u0629 \u0623\u062e\u0631\u0649.",
+      waitAnswer: "\u064a\u064f\u0631\u062c\u0649 \u0627\u0644\u0627\u0646\u062a\u0638\u0627\u0631 \u062d\u062a\u0649 \u062a\u0643\u062a\u0645\u0644 \u0627\u0644\u0625\u062c\u0627\u0628\u0629.",
+      typeFirst: "\u064a\u064f\u0631\u062c\u0649 \u0643\u062a\u0627\u0628\u0629 \u0631\u0633\u0627\u0644\u0629 \u0623\u0648\u0644\u064b\u0627.",
+      tooLong: "\u0631\u0633\u0627\u0644\u062a\u0643 \u0637\u0648\u064a\u0644\u0629 \u062c\u062f\u064b\u0627 ({length} \u062d\u0631\u0641\u064b\u0627). \u0627\u0644\u062d\u062f \u0627\u0644\u0623\u0642\u0635\u0649 {max}.",
+      leadIntro: "\u0627\u062a\u0631\u0643 \u0628\u064a\u0627\u0646\u0627\u062a \u0627\u0644\u062a\u0648\u0627\u0635\u0644 \u0627\u0644\u062e\u0627\u0635\u0629 \u0628\u0643 \u0648\u0633\u0646\u0639\u0627\u0648\u062f \u0627\u0644\u0627\u062a\u0635\u0627\u0644 \u0628\u0643.",
+      name: "\u0627\u0644\u0627\u0633\u0645",
+      email: "\u0627\u0644\u0628\u0631\u064a\u062f \u0627\u0644\u0625\u0644\u0643\u062a\u0631\u0648\u0646\u064a",
+      phone: "\u0627\u0644\u0647\u0627\u062a\u0641", company: "\u0627\u0644\u0634\u0631\u0643\u0629",
+      message: "\u0627\u0644\u0631\u0633\u0627\u0644\u0629",
+      noThanks: "\u0644\u0627\u060c \u0634\u0643\u0631\u064b\u0627",
+      fillOne: "\u064a\u064f\u0631\u062c\u0649 \u0645\u0644\u0621 \u062d\u0642\u0644 \u0648\u0627\u062d\u062f \u0639\u0644\u0649 \u0627\u0644\u0623\u0642\u0644.",
+      leadThanks: "\u0634\u0643\u0631\u064b\u0627 \u0644\u0643! \u0644\u0642\u062f \u0627\u0633\u062a\u0644\u0645\u0646\u0627 \u0628\u064a\u0627\u0646\u0627\u062a\u0643 \u0648\u0633\u0646\u062a\u0648\u0627\u0635\u0644 \u0645\u0639\u0643.",
+    },
+    he: {
+      chat: "\u05e6\u05f3\u05d0\u05d8", open: "\u05e4\u05ea\u05d9\u05d7\u05ea \u05d4\u05e6\u05f3\u05d0\u05d8",
+      close: "\u05e1\u05d2\u05d9\u05e8\u05ea \u05d4\u05e6\u05f3\u05d0\u05d8",
+      newConversation: "\u05e9\u05d9\u05d7\u05d4 \u05d7\u05d3\u05e9\u05d4",
+      send: "\u05e9\u05dc\u05d9\u05d7\u05d4",
+      placeholder: "\u05d4\u05e7\u05dc\u05d9\u05d3\u05d5 \u05d4\u05d5\u05d3\u05e2\u05d4\u2026",
+      loading: "\u05d8\u05d5\u05e2\u05df\u2026", typing: "\u05de\u05e7\u05dc\u05d9\u05d3\u2026",
+      sources: "\u05de\u05e7\u05d5\u05e8\u05d5\u05ea", source: "\u05de\u05e7\u05d5\u05e8",
+      helpful: "\u05de\u05d5\u05e2\u05d9\u05dc", notHelpful: "\u05dc\u05d0 \u05de\u05d5\u05e2\u05d9\u05dc",
+      whatWrong: "\u05de\u05d4 \u05d4\u05d9\u05d4 \u05dc\u05d0 \u05d1\u05e1\u05d3\u05e8? (\u05dc\u05d0 \u05d7\u05d5\u05d1\u05d4)",
+      thanksFeedback: "\u05ea\u05d5\u05d3\u05d4 \u05e2\u05dc \u05d4\u05de\u05e9\u05d5\u05d1.",
+      tryAgain: "\u05e0\u05d9\u05e1\u05d9\u05d5\u05df \u05e0\u05d5\u05e1\u05e3",
+      poweredBy: "\u05de\u05d5\u05e4\u05e2\u05dc \u05e2\u05dc \u05d9\u05d3\u05d9 Witzo",
+      notAvailable: "\u05d4\u05e6\u05f3\u05d0\u05d8 \u05d4\u05d6\u05d4 \u05d0\u05d9\u05e0\u05d5 \u05d6\u05de\u05d9\u05df \u05d1\u05d0\u05ea\u05e8 \u05d6\u05d4.",
+      unavailable: "\u05d4\u05e6\u05f3\u05d0\u05d8 \u05d4\u05d6\u05d4 \u05d0\u05d9\u05e0\u05d5 \u05d6\u05de\u05d9\u05df \u05db\u05e8\u05d2\u05e2.",
+      tooFast1: "\u05d0\u05ea\u05dd \u05e9\u05d5\u05dc\u05d7\u05d9\u05dd \u05d4\u05d5\u05d3\u05e2\u05d5\u05ea \u05de\u05d4\u05e8 \u05de\u05d3\u05d9. \u05e0\u05d0 \u05dc\u05d4\u05de\u05ea\u05d9\u05df {n} \u05e9\u05e0\u05d9\u05d5\u05ea.",
+      tooFastN: "\u05d0\u05ea\u05dd \u05e9\u05d5\u05dc\u05d7\u05d9\u05dd \u05d4\u05d5\u05d3\u05e2\u05d5\u05ea \u05de\u05d4\u05e8 \u05de\u05d3\u05d9. \u05e0\u05d0 \u05dc\u05d4\u05de\u05ea\u05d9\u05df {n} \u05e9\u05e0\u05d9\u05d5\u05ea.",
+      limitReached: "\u05d4\u05e6\u05f3\u05d0\u05d8 \u05d4\u05d6\u05d4 \u05d4\u05d2\u05d9\u05e2 \u05dc\u05de\u05d2\u05d1\u05dc\u05d4 \u05e9\u05dc\u05d5 \u05dc\u05e2\u05ea \u05e2\u05ea\u05d4.",
+      offline: "\u05e0\u05e8\u05d0\u05d4 \u05e9\u05d0\u05d9\u05df \u05d7\u05d9\u05d1\u05d5\u05e8 \u05dc\u05d0\u05d9\u05e0\u05d8\u05e8\u05e0\u05d8. \u05d1\u05d3\u05e7\u05d5 \u05d0\u05ea \u05d4\u05d7\u05d9\u05d1\u05d5\u05e8 \u05d5\u05e0\u05e1\u05d5 \u05e9\u05d5\u05d1.",
+      generic: "\u05de\u05e9\u05d4\u05d5 \u05d4\u05e9\u05ea\u05d1\u05e9. \u05e0\u05d0 \u05dc\u05e0\u05e1\u05d5\u05ea \u05e9\u05d5\u05d1.",
+      waitAnswer: "\u05e0\u05d0 \u05dc\u05d4\u05de\u05ea\u05d9\u05df \u05e2\u05d3 \u05e9\u05d4\u05ea\u05e9\u05d5\u05d1\u05d4 \u05ea\u05d5\u05e9\u05dc\u05dd.",
+      typeFirst: "\u05e0\u05d0 \u05dc\u05d4\u05e7\u05dc\u05d9\u05d3 \u05d4\u05d5\u05d3\u05e2\u05d4 \u05e7\u05d5\u05d3\u05dd.",
+      tooLong: "\u05d4\u05d4\u05d5\u05d3\u05e2\u05d4 \u05d0\u05e8\u05d5\u05db\u05d4 \u05de\u05d3\u05d9 ({length} \u05ea\u05d5\u05d5\u05d9\u05dd). \u05d4\u05de\u05d2\u05d1\u05dc\u05d4 \u05d4\u05d9\u05d0 {max}.",
+      leadIntro: "\u05d4\u05e9\u05d0\u05d9\u05e8\u05d5 \u05e4\u05e8\u05d8\u05d9 \u05e7\u05e9\u05e8 \u05d5\u05e0\u05d7\u05d6\u05d5\u05e8 \u05d0\u05dc\u05d9\u05db\u05dd.",
+      name: "\u05e9\u05dd", email: "\u05d0\u05d9\u05de\u05d9\u05d9\u05dc",
+      phone: "\u05d8\u05dc\u05e4\u05d5\u05df", company: "\u05d7\u05d1\u05e8\u05d4",
+      message: "\u05d4\u05d5\u05d3\u05e2\u05d4", noThanks: "\u05dc\u05d0 \u05ea\u05d5\u05d3\u05d4",
+      fillOne: "\u05e0\u05d0 \u05dc\u05de\u05dc\u05d0 \u05dc\u05e4\u05d7\u05d5\u05ea \u05e9\u05d3\u05d4 \u05d0\u05d7\u05d3.",
+      leadThanks: "\u05ea\u05d5\u05d3\u05d4! \u05e7\u05d9\u05d1\u05dc\u05e0\u05d5 \u05d0\u05ea \u05d4\u05e4\u05e8\u05d8\u05d9\u05dd \u05e9\u05dc\u05db\u05dd \u05d5\u05e0\u05d9\u05e6\u05d5\u05e8 \u05e7\u05e9\u05e8.",
+    },
+  };
+  const RTL_LANGUAGES = new Set(["ar", "he"]);
+
+  /** The strings for a language tag (de-AT speaks de), English otherwise. */
+  function stringsFor(tag) {
+    const primary = String(tag || "").toLowerCase().split("-")[0];
+    return Object.prototype.hasOwnProperty.call(STRINGS, primary) ? [primary, STRINGS[primary]] : ["en", STRINGS.en];
+  }
+  /** A string with {name} placeholders filled in. */
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+  // Lead form fields; their labels are strings of the widget's language.
   const LEAD_FIELDS = {
-    name: { label: "Name", type: "text", autocomplete: "name", max: 200 },
-    email: { label: "Email", type: "email", autocomplete: "email", max: 254 },
-    phone: { label: "Phone", type: "tel", autocomplete: "tel", max: 50 },
-    company: { label: "Company", type: "text", autocomplete: "organization", max: 200 },
-    message: { label: "Message", textarea: true, max: 2000 },
+    name: { type: "text", autocomplete: "name", max: 200 },
+    email: { type: "email", autocomplete: "email", max: 254 },
+    phone: { type: "tel", autocomplete: "tel", max: 50 },
+    company: { type: "text", autocomplete: "organization", max: 200 },
+    message: { textarea: true, max: 2000 },
   };
   // Codes whose server message is meant for the visitor (client mistakes).
   const VALIDATION_CODES = new Set([
@@ -55,6 +343,7 @@
   font-weight: 400 !important; font-style: normal !important; text-align: left !important;
   direction: ltr !important; letter-spacing: normal !important; text-transform: none !important;
 }
+:host([dir="rtl"]) { direction: rtl !important; text-align: right !important; }
 :host([data-position="left"]) { right: auto !important; left: 20px !important; }
 *, *::before, *::after { box-sizing: border-box; }
 [hidden] { display: none !important; }
@@ -231,29 +520,29 @@ svg { display: block; fill: currentColor; flex: none; }
       leadForm: Boolean(body && body.lead_form === true) };
   }
 
-  /** The visitor-facing text for an error; switches on the code only. */
-  function errorText(err) {
+  /** The visitor-facing text for an error in the strings `t`; switches on the code only. */
+  function errorText(err, t) {
     switch (err.code) {
       case "widget_domain_not_allowed":
       case "origin_not_allowed":
-        return "This chat is not available on this website.";
+        return t.notAvailable;
       case "widget_inactive":
       case "widget_key_invalid":
       case "origin_missing":
-        return "This chat is currently unavailable.";
+        return t.unavailable;
       case "rate_limited": {
         const n = err.retryAfter || 10;
-        return `You are sending messages too quickly. Please wait ${n} ${n === 1 ? "second" : "seconds"}.`;
+        return fill(n === 1 ? t.tooFast1 : t.tooFastN, { n });
       }
       case "conversation_limit_reached":
-        return "This chat has reached its limit for now.";
+        return t.limitReached;
       case "offline":
-        return "You appear to be offline. Check your connection and try again.";
+        return t.offline;
     }
     if (err.message && (VALIDATION_CODES.has(err.code) || [400, 413, 422].includes(err.status))) {
       return err.message;
     }
-    return "Something went wrong. Please try again.";
+    return t.generic;
   }
 
   /** Reads a text/event-stream body, calling onEvent(name, data) per event. */
@@ -396,7 +685,36 @@ svg { display: block; fill: currentColor; flex: none; }
       this.busy = false;
       this.abortCtl = null;
       this.leadFormEl = null;
+      this.rawConfig = null;
+      [this.lang, this.t] = stringsFor("en");
       this.build();
+      // The dashboard's preview shows settings as they are typed.
+      if (this.preview) document.addEventListener("witzo:preview", (e) => this.onPreview(e.detail));
+    }
+
+    onPreview(detail) {
+      if (!detail || typeof detail !== "object") return;
+      if (detail.config && typeof detail.config === "object" && this.rawConfig) {
+        this.applyConfig({ ...this.rawConfig, ...detail.config }, true);
+      }
+      if (detail.open === true) this.open(false);
+    }
+
+    /** Takes the language's strings and sets lang and dir on the widget root. */
+    setLanguage(tag) {
+      [this.lang, this.t] = stringsFor(tag);
+      const dir = RTL_LANGUAGES.has(this.lang) ? "rtl" : "ltr";
+      for (const el of [this.host, this.root]) {
+        el.setAttribute("lang", this.lang);
+        el.setAttribute("dir", dir);
+      }
+      const t = this.t;
+      this.launcher.setAttribute("aria-label", this.isOpen ? t.close : t.open);
+      for (const [btn, label] of [[this.newBtn, t.newConversation], [this.closeBtn, t.close], [this.sendBtn, t.send]]) {
+        btn.setAttribute("aria-label", label);
+        btn.setAttribute("title", label);
+      }
+      this.footerLink.textContent = t.poweredBy;
     }
 
     loadVisitorId() {
@@ -470,25 +788,25 @@ svg { display: block; fill: currentColor; flex: none; }
       }
 
       this.launcher = h("button", { type: "button", class: "launcher", part: "launcher",
-        "aria-label": "Open chat", "aria-expanded": "false", "aria-controls": "wz-panel" }, icon("chat", 26));
+        "aria-label": this.t.open, "aria-expanded": "false", "aria-controls": "wz-panel" }, icon("chat", 26));
       this.logo = h("img", { class: "logo", alt: "", hidden: true, referrerpolicy: "no-referrer" });
-      this.titleEl = h("h2", { class: "title" }, "Chat");
+      this.titleEl = h("h2", { class: "title" }, this.t.chat);
       this.newBtn = h("button", { type: "button", class: "icon-btn", part: "new-conversation",
-        "aria-label": "New conversation", title: "New conversation" }, icon("restart", 20));
+        "aria-label": this.t.newConversation, title: this.t.newConversation }, icon("restart", 20));
       this.closeBtn = h("button", { type: "button", class: "icon-btn", part: "close",
-        "aria-label": "Close chat", title: "Close chat" }, icon("close", 20));
+        "aria-label": this.t.close, title: this.t.close }, icon("close", 20));
       this.messagesEl = h("div", { class: "messages", part: "messages", "aria-live": "polite" });
       this.chipsEl = h("div", { class: "chips", part: "suggestions", hidden: true });
       this.hintEl = h("div", { class: "hint", part: "hint", "aria-live": "polite" });
       this.input = h("textarea", { class: "input", part: "input", rows: "1", enterkeyhint: "send",
-        "aria-label": DEFAULT_PLACEHOLDER, placeholder: DEFAULT_PLACEHOLDER });
-      this.sendBtn = h("button", { type: "submit", class: "send", part: "send", "aria-label": "Send",
-        title: "Send", disabled: true }, icon("send", 20));
+        "aria-label": this.t.placeholder, placeholder: this.t.placeholder });
+      this.sendBtn = h("button", { type: "submit", class: "send", part: "send", "aria-label": this.t.send,
+        title: this.t.send, disabled: true }, icon("send", 20));
       this.composer = h("form", { class: "composer", part: "composer" }, this.input, this.sendBtn);
-      this.footer = h("div", { class: "footer", part: "footer", hidden: true },
-        h("a", { href: `${this.api}/`, target: "_blank", rel: "noopener noreferrer" }, "Powered by Witzo"));
+      this.footerLink = h("a", { href: `${this.api}/`, target: "_blank", rel: "noopener noreferrer" }, this.t.poweredBy);
+      this.footer = h("div", { class: "footer", part: "footer", hidden: true }, this.footerLink);
       this.panel = h("div", { class: "panel", part: "panel", id: "wz-panel", role: "dialog",
-        "aria-label": "Chat", hidden: true },
+        "aria-label": this.t.chat, hidden: true },
       h("div", { class: "header" }, this.logo, this.titleEl, this.newBtn, this.closeBtn),
       this.messagesEl, this.chipsEl, this.hintEl, this.composer, this.footer);
       this.root = h("div", { class: "wz" }, this.launcher, this.panel);
@@ -533,7 +851,7 @@ svg { display: block; fill: currentColor; flex: none; }
 
     async loadConfig() {
       this.configError = null;
-      this.messagesEl.replaceChildren(h("div", { class: "note" }, "Loading\u2026"));
+      this.messagesEl.replaceChildren(h("div", { class: "note" }, this.t.loading));
       if (!this.key) return this.showConfigError({ code: "widget_key_invalid" });
       let res;
       try {
@@ -558,14 +876,20 @@ svg { display: block; fill: currentColor; flex: none; }
       this.sendBtn.disabled = true;
     }
 
-    applyConfig(c) {
+    /** Shows a config; `live` (the dashboard preview) re-renders without counting a load. */
+    applyConfig(c, live = false) {
+      this.rawConfig = c;
+      this.setLanguage(typeof c.language === "string" ? c.language : "en");
+      const t = this.t;
       const lead = c.lead_form && typeof c.lead_form === "object" ? c.lead_form : {};
       const after = lead.after_messages;
       const color = /^#[0-9a-fA-F]{6}$/.test(c.primary_color) ? c.primary_color : DEFAULT_COLOR;
       const cfg = (this.config = {
-        title: str(c.title) || "Chat",
+        title: str(c.title) || t.chat,
         welcome: str(c.welcome_message),
-        placeholder: str(c.placeholder) || DEFAULT_PLACEHOLDER,
+        // Empty, or the English default stored before widgets spoke other
+        // languages: the widget's own words.
+        placeholder: (str(c.placeholder) !== "Ask a question\u2026" && str(c.placeholder)) || t.placeholder,
         suggestions: (Array.isArray(c.suggested_questions) ? c.suggested_questions : [])
           .map(str).filter(Boolean).slice(0, 8),
         lead: {
@@ -580,8 +904,11 @@ svg { display: block; fill: currentColor; flex: none; }
       this.root.style.setProperty("--wz-on-primary", onColor(color));
       if (c.position === "left") this.host.setAttribute("data-position", "left");
       else this.host.removeAttribute("data-position");
+      // The panel names the exact tag (de-AT); the root the language spoken.
       if (typeof c.language === "string" && /^[A-Za-z]{2,3}(-[A-Za-z0-9]{1,8})*$/.test(c.language)) {
         this.panel.setAttribute("lang", c.language);
+      } else {
+        this.panel.setAttribute("lang", this.lang);
       }
       this.titleEl.textContent = cfg.title;
       this.panel.setAttribute("aria-label", cfg.title);
@@ -599,6 +926,7 @@ svg { display: block; fill: currentColor; flex: none; }
       }));
       this.setBusy(false);
       this.renderTranscript();
+      if (live) return;
 
       this.postEvent("widget_loaded");
       this.maybeSendOpened();
@@ -618,7 +946,7 @@ svg { display: block; fill: currentColor; flex: none; }
       this.isOpen = true;
       this.panel.hidden = false;
       this.launcher.setAttribute("aria-expanded", "true");
-      this.launcher.setAttribute("aria-label", "Close chat");
+      this.launcher.setAttribute("aria-label", this.t.close);
       this.launcher.replaceChildren(icon("close", 24));
       this.everOpened = true;
       this.maybeSendOpened();
@@ -631,7 +959,7 @@ svg { display: block; fill: currentColor; flex: none; }
       this.isOpen = false;
       this.panel.hidden = true;
       this.launcher.setAttribute("aria-expanded", "false");
-      this.launcher.setAttribute("aria-label", "Open chat");
+      this.launcher.setAttribute("aria-label", this.t.open);
       this.launcher.replaceChildren(icon("chat", 26));
       if (byVisitor) this.session.set(this.closedKey, "1");
       if (focusLauncher) this.launcher.focus();
@@ -686,7 +1014,7 @@ svg { display: block; fill: currentColor; flex: none; }
 
     renderAnswerText(view) {
       if (!view.m.text && view.el.dataset.state === "streaming") {
-        view.content.replaceChildren(h("span", { class: "typing", role: "img", "aria-label": "Typing\u2026" },
+        view.content.replaceChildren(h("span", { class: "typing", role: "img", "aria-label": this.t.typing },
           h("span"), h("span"), h("span")));
       } else {
         view.content.replaceChildren(renderMarkdown(view.m.text));
@@ -703,20 +1031,21 @@ svg { display: block; fill: currentColor; flex: none; }
       const ol = h("ol");
       for (const s of items) {
         const href = safeUrl(s.url);
-        const label = s.title || (href ? new URL(href).hostname : "Source");
+        const label = s.title || (href ? new URL(href).hostname : this.t.source);
         ol.append(h("li", null, href
           ? h("a", { href, target: "_blank", rel: "noopener noreferrer nofollow" }, label)
           : label));
       }
-      view.sources = h("div", { class: "sources", part: "sources" }, h("div", null, "Sources"), ol);
+      view.sources = h("div", { class: "sources", part: "sources" }, h("div", null, this.t.sources), ol);
       view.content.after(view.sources);
     }
 
     /** Thumbs up/down for a finished answer; "down" offers an optional reason. */
     addFeedback(view) {
       const m = view.m;
-      const up = h("button", { type: "button", "aria-label": "Helpful", title: "Helpful" }, icon("up", 16));
-      const down = h("button", { type: "button", "aria-label": "Not helpful", title: "Not helpful" },
+      const t = this.t;
+      const up = h("button", { type: "button", "aria-label": t.helpful, title: t.helpful }, icon("up", 16));
+      const down = h("button", { type: "button", "aria-label": t.notHelpful, title: t.notHelpful },
         icon("down", 16));
       const row = h("div", { class: "feedback", part: "feedback" }, up, down);
       let reasonForm = null;
@@ -726,10 +1055,10 @@ svg { display: block; fill: currentColor; flex: none; }
       };
       const hideReason = () => { if (reasonForm) reasonForm.remove(); reasonForm = null; };
       const showReason = () => {
-        const input = h("input", { type: "text", maxlength: "500", "aria-label": "What was wrong? (optional)",
-          placeholder: "What was wrong? (optional)" });
+        const input = h("input", { type: "text", maxlength: "500", "aria-label": t.whatWrong,
+          placeholder: t.whatWrong });
         reasonForm = h("form", { class: "reason", part: "feedback-reason" }, input,
-          h("button", { type: "submit", class: "btn" }, "Send"));
+          h("button", { type: "submit", class: "btn" }, t.send));
         reasonForm.addEventListener("submit", async (e) => {
           e.preventDefault();
           const reason = input.value.trim().slice(0, 500);
@@ -737,7 +1066,7 @@ svg { display: block; fill: currentColor; flex: none; }
           if (!reason) return hideReason();
           for (const c of form.elements) c.disabled = true;
           const ok = await this.postFeedback(m.message_id, "down", reason);
-          if (ok) form.replaceWith(h("div", { class: "thanks" }, "Thanks for your feedback."));
+          if (ok) form.replaceWith(h("div", { class: "thanks" }, t.thanksFeedback));
           else for (const c of form.elements) c.disabled = false;
           if (ok && reasonForm === form) reasonForm = null;
         });
@@ -777,12 +1106,12 @@ svg { display: block; fill: currentColor; flex: none; }
      */
     errorEl(err, { retry = null, banner = false, live = true } = {}) {
       if (live) this.clearErrors();
-      const el = h("div", { class: "error", "data-code": err.code || "unknown" }, errorText(err));
+      const el = h("div", { class: "error", "data-code": err.code || "unknown" }, errorText(err, this.t));
       if (live) el.setAttribute("part", "error");
       if (!retry && !banner) return el;
       const box = h("div", { class: banner ? "error-box banner" : "error-box" }, el);
       if (retry) {
-        const btn = h("button", { type: "button", class: "btn" }, "Try again");
+        const btn = h("button", { type: "button", class: "btn" }, this.t.tryAgain);
         btn.addEventListener("click", retry);
         box.append(btn);
       }
@@ -820,12 +1149,12 @@ svg { display: block; fill: currentColor; flex: none; }
 
     async send(raw) {
       if (!this.config || this.input.disabled) return;
-      if (this.busy) return this.showHint("Please wait until the answer is complete.");
+      if (this.busy) return this.showHint(this.t.waitAnswer);
       const text = String(raw).trim();
-      if (!text) return this.showHint("Please type a message first.");
+      if (!text) return this.showHint(this.t.typeFirst);
       const length = [...text].length;
       if (length > MAX_MESSAGE_CHARS) {
-        return this.showHint(`Your message is too long (${length} characters). The limit is ${MAX_MESSAGE_CHARS}.`);
+        return this.showHint(fill(this.t.tooLong, { length, max: MAX_MESSAGE_CHARS }));
       }
       this.showHint("");
       if (navigator.onLine === false) {
@@ -978,19 +1307,19 @@ svg { display: block; fill: currentColor; flex: none; }
 
     buildLeadForm(fields) {
       const controls = {};
-      const form = h("form", { class: "lead", part: "lead-form" },
-        h("p", null, "Leave your contact details and we will get back to you."));
+      const t = this.t;
+      const form = h("form", { class: "lead", part: "lead-form" }, h("p", null, t.leadIntro));
       for (const name of fields) {
         const spec = LEAD_FIELDS[name];
         const control = spec.textarea
           ? h("textarea", { name, rows: "3", maxlength: spec.max })
           : h("input", { name, type: spec.type, autocomplete: spec.autocomplete, maxlength: spec.max });
         controls[name] = control;
-        form.append(h("label", { class: "field" }, h("span", null, spec.label), control));
+        form.append(h("label", { class: "field" }, h("span", null, t[name]), control));
       }
       const status = h("div", { "aria-live": "polite" });
-      const submit = h("button", { type: "submit", class: "btn primary" }, "Send");
-      const dismiss = h("button", { type: "button", class: "btn" }, "No thanks");
+      const submit = h("button", { type: "submit", class: "btn primary" }, t.send);
+      const dismiss = h("button", { type: "button", class: "btn" }, t.noThanks);
       form.append(status, h("div", { class: "actions" }, submit, dismiss));
       dismiss.addEventListener("click", () => {
         form.remove();
@@ -1008,7 +1337,7 @@ svg { display: block; fill: currentColor; flex: none; }
         }
         status.replaceChildren();
         if (Object.keys(body).every((k) => k === "visitor_id" || k === "conversation_id")) {
-          return status.append("Please fill in at least one field.");
+          return status.append(t.fillOne);
         }
         submit.disabled = true;
         let err = null;
@@ -1023,8 +1352,7 @@ svg { display: block; fill: currentColor; flex: none; }
         this.conv.lead = "submitted";
         this.saveConversation();
         this.leadFormEl = null;
-        form.replaceWith(h("div", { class: "note", part: "lead-thanks" },
-          "Thank you! We have received your details and will be in touch."));
+        form.replaceWith(h("div", { class: "note", part: "lead-thanks" }, t.leadThanks));
       });
       return form;
     }

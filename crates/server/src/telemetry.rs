@@ -8,6 +8,7 @@
 
 use std::ffi::OsString;
 use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
 
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
@@ -60,9 +61,21 @@ fn colour(terminal: bool, no_color: Option<OsString>) -> bool {
     terminal && no_color.is_none_or(|v| v.is_empty())
 }
 
+/// The progress bar on standard error (`witzo ingest` on a terminal), if
+/// one is drawn: a log line hides it while it is written, and it is drawn
+/// again below. Global as the log subscriber it serves is.
+static PROGRESS: Mutex<Option<indicatif::ProgressBar>> = Mutex::new(None);
+
+/// Registers the bar log lines must step around (`None` when it is gone).
+pub fn progress_bar(bar: Option<indicatif::ProgressBar>) {
+    if let Ok(mut slot) = PROGRESS.lock() {
+        *slot = bar;
+    }
+}
+
 /// Standard error. On a terminal each log line first clears the line the
-/// cursor is on, so a progress line redrawn in place (`witzo ingest`) never
-/// runs into a log line; it is redrawn below it.
+/// cursor is on, so a progress line redrawn in place never runs into a log
+/// line; a registered progress bar is hidden while the line is written.
 struct Stderr {
     terminal: bool,
 }
@@ -84,11 +97,19 @@ struct LogLine {
 
 impl Write for LogLine {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let mut stderr = std::io::stderr().lock();
-        if std::mem::take(&mut self.clear_first) {
-            stderr.write_all(b"\r\x1b[2K")?;
+        let clear_first = std::mem::take(&mut self.clear_first);
+        let write = || {
+            let mut stderr = std::io::stderr().lock();
+            if clear_first {
+                stderr.write_all(b"\r\x1b[2K")?;
+            }
+            stderr.write_all(buf).map(|()| buf.len())
+        };
+        let bar = PROGRESS.lock().ok().and_then(|slot| slot.clone());
+        match bar {
+            Some(bar) => bar.suspend(write),
+            None => write(),
         }
-        stderr.write(buf)
     }
 
     fn flush(&mut self) -> std::io::Result<()> {

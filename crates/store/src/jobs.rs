@@ -22,12 +22,19 @@ pub enum Task {
     LeadAlert(LeadId),
     /// Sends the owner's follow-up e-mail to a lead.
     FollowUp(LeadId),
+    /// Fetches one page of a website source again (by page id).
+    CrawlPage(SourceId, i64),
+    /// Extracts one document of a document source again (by page id).
+    ReextractPage(SourceId, i64),
 }
 
 /// The payload of the jobs that work on one source.
 #[derive(Serialize, Deserialize)]
 struct SourcePayload {
     source_id: i64,
+    /// The one page or document a job works on, for the per-page tasks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    page_id: Option<i64>,
 }
 
 /// The payload of the jobs about one lead.
@@ -35,7 +42,6 @@ struct SourcePayload {
 struct LeadPayload {
     lead_id: i64,
 }
-
 
 impl Task {
     /// The `kind` column's value.
@@ -46,23 +52,36 @@ impl Task {
             Task::Reextract(_) => "reextract",
             Task::LeadAlert(_) => "lead_alert",
             Task::FollowUp(_) => "follow_up",
+            Task::CrawlPage(..) => "crawl_page",
+            Task::ReextractPage(..) => "reextract_page",
         }
     }
 
     /// The source the job works on, if it works on one.
     pub fn source(self) -> Option<SourceId> {
         match self {
-            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => Some(id),
+            Task::Crawl(id)
+            | Task::Extract(id)
+            | Task::Reextract(id)
+            | Task::CrawlPage(id, _)
+            | Task::ReextractPage(id, _) => Some(id),
             Task::LeadAlert(_) | Task::FollowUp(_) => None,
         }
     }
 
     /// The `payload` column's value.
-    fn payload(self) -> String {
+    pub(crate) fn payload(self) -> String {
         let payload = match self {
             Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => {
                 serde_json::to_string(&SourcePayload {
                     source_id: id.get(),
+                    page_id: None,
+                })
+            }
+            Task::CrawlPage(id, page) | Task::ReextractPage(id, page) => {
+                serde_json::to_string(&SourcePayload {
+                    source_id: id.get(),
+                    page_id: Some(page),
                 })
             }
             Task::LeadAlert(id) | Task::FollowUp(id) => {
@@ -84,12 +103,23 @@ impl Task {
                 .map(|p| LeadId::from_raw(p.lead_id))
                 .map_err(|e| format!("unreadable {kind} payload: {e}"))
         };
+        let page = || {
+            serde_json::from_str::<SourcePayload>(payload)
+                .map_err(|e| format!("unreadable {kind} payload: {e}"))
+                .and_then(|p| {
+                    p.page_id
+                        .map(|page| (SourceId::from_raw(p.source_id), page))
+                        .ok_or_else(|| format!("{kind} payload without page_id"))
+                })
+        };
         match kind {
             "lead_alert" => lead().map(Task::LeadAlert),
             "follow_up" => lead().map(Task::FollowUp),
             "crawl" => source().map(Task::Crawl),
             "extract" => source().map(Task::Extract),
             "reextract" => source().map(Task::Reextract),
+            "crawl_page" => page().map(|(s, p)| Task::CrawlPage(s, p)),
+            "reextract_page" => page().map(|(s, p)| Task::ReextractPage(s, p)),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -157,16 +187,21 @@ pub fn backoff_secs(attempts: i64) -> i64 {
     (10_i64 << exp).min(MAX_BACKOFF_SECS)
 }
 
+// One job at a time per source: a queued job waits while another job of its
+// source runs (a full crawl and a one-page crawl would otherwise each make
+// their run live and drop the other's chunks).
 const CLAIM_SQLITE: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
      locked_until = $1 + $2, updated_at = $1 \
-     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-        OR (status = 'running' AND locked_until < $1) ORDER BY run_at, id LIMIT 1) \
+     WHERE id = (SELECT j.id FROM jobs j WHERE (j.status = 'queued' AND j.run_at <= $1 AND NOT EXISTS ( \
+          SELECT 1 FROM jobs r WHERE r.source_id = j.source_id AND r.status = 'running' AND r.locked_until >= $1)) \
+        OR (j.status = 'running' AND j.locked_until < $1) ORDER BY j.run_at, j.id LIMIT 1) \
      RETURNING id, kind, payload, attempts, max_attempts";
 
 const CLAIM_POSTGRES: &str = "UPDATE jobs SET status = 'running', attempts = attempts + 1, \
      locked_until = $1 + $2, updated_at = $1 \
-     WHERE id = (SELECT id FROM jobs WHERE (status = 'queued' AND run_at <= $1) \
-        OR (status = 'running' AND locked_until < $1) ORDER BY run_at, id LIMIT 1 FOR UPDATE SKIP LOCKED) \
+     WHERE id = (SELECT j.id FROM jobs j WHERE (j.status = 'queued' AND j.run_at <= $1 AND NOT EXISTS ( \
+          SELECT 1 FROM jobs r WHERE r.source_id = j.source_id AND r.status = 'running' AND r.locked_until >= $1)) \
+        OR (j.status = 'running' AND j.locked_until < $1) ORDER BY j.run_at, j.id LIMIT 1 FOR UPDATE SKIP LOCKED) \
      RETURNING id, kind, payload, attempts, max_attempts";
 
 impl Store {
@@ -252,6 +287,39 @@ impl Store {
                 .fetch_optional(self.pool())
                 .await?;
         state.ok_or(StoreError::NotFound)
+    }
+
+    /// Whether another job of `job`'s source is running under a live lease.
+    /// Two workers claiming at the same instant on PostgreSQL can both get a
+    /// job of one source; the one that finds the other puts its job back.
+    pub async fn source_busy(&self, job: &Job, now: i64) -> StoreResult<bool> {
+        let Some(source) = job.task.source() else {
+            return Ok(false);
+        };
+        let (n,): (i64,) = sqlx::query_as(
+            "SELECT COUNT(*) FROM jobs WHERE source_id = $1 AND id <> $2 AND status = 'running' AND locked_until >= $3",
+        )
+        .bind(source.get())
+        .bind(job.id.get())
+        .bind(now)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n > 0)
+    }
+
+    /// Puts a claimed job back in the queue, due at `run_at`, without
+    /// counting the attempt.
+    pub async fn release_job(&self, job: &Job, run_at: i64, now: i64) -> StoreResult<()> {
+        let done = sqlx::query(
+            "UPDATE jobs SET status = 'queued', attempts = attempts - 1, run_at = $1, locked_until = NULL, updated_at = $2 \
+             WHERE id = $3 AND status = 'running'",
+        )
+        .bind(run_at)
+        .bind(now)
+        .bind(job.id.get())
+        .execute(self.pool())
+        .await?;
+        StoreError::found(done.rows_affected())
     }
 
     async fn finish(

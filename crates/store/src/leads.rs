@@ -221,8 +221,16 @@ impl Store {
             None => insert(&mut tx, widget, lead, LeadSource::Chat, limit, now).await?,
             Some((id, email, phone)) => {
                 let id = LeadId::from_raw(id);
-                let email = if lead.email.is_empty() { email } else { lead.email.to_owned() };
-                let phone = if lead.phone.is_empty() { phone } else { lead.phone.to_owned() };
+                let email = if lead.email.is_empty() {
+                    email
+                } else {
+                    lead.email.to_owned()
+                };
+                let phone = if lead.phone.is_empty() {
+                    phone
+                } else {
+                    lead.phone.to_owned()
+                };
                 let changed = sqlx::query(
                     "UPDATE leads SET email = $1, phone = $2, updated_at = $3 \
                      WHERE id = $4 AND (email <> $1 OR phone <> $2)",
@@ -471,12 +479,13 @@ impl Store {
 
     /// Marks the owner told of this lead; `false` when they already were.
     pub async fn claim_lead_alert(&self, id: LeadId, now: i64) -> StoreResult<bool> {
-        let claimed = sqlx::query("UPDATE leads SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL")
-            .bind(now)
-            .bind(id.get())
-            .execute(self.pool())
-            .await?
-            .rows_affected();
+        let claimed =
+            sqlx::query("UPDATE leads SET alerted_at = $1 WHERE id = $2 AND alerted_at IS NULL")
+                .bind(now)
+                .bind(id.get())
+                .execute(self.pool())
+                .await?
+                .rows_affected();
         Ok(claimed == 1)
     }
 
@@ -491,7 +500,10 @@ impl Store {
         .bind(day)
         .fetch_all(self.pool())
         .await?;
-        Ok(rows.into_iter().map(|(id,)| AccountId::from_raw(id)).collect())
+        Ok(rows
+            .into_iter()
+            .map(|(id,)| AccountId::from_raw(id))
+            .collect())
     }
 
     /// Takes the account's digest for `day`: the leads it was not told of,

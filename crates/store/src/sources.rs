@@ -70,6 +70,27 @@ pub struct PageRow {
     pub over_limit: crate::widgets::Flag,
 }
 
+/// A page or document with its extracted text.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct PageText {
+    pub id: i64,
+    #[sqlx(try_from = "i64")]
+    #[cfg_attr(feature = "openapi", schema(value_type = i64))]
+    pub source_id: SourceId,
+    /// `page` or `document`.
+    pub kind: String,
+    pub url: String,
+    pub title: String,
+    #[sqlx(try_from = "String")]
+    pub outcome: PageStatus,
+    pub reason: String,
+    /// The text's length in characters.
+    pub chars: i64,
+    /// The readable text extracted from it (empty when none was).
+    pub text: String,
+}
+
 /// What the store knows of a URL, for conditional requests.
 #[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct KnownPage {
@@ -427,6 +448,19 @@ impl Store {
         .await?)
     }
 
+    /// One page or document of `account` with the text extracted from it.
+    pub async fn page_text(&self, account: AccountId, page: PageId) -> StoreResult<PageText> {
+        sqlx::query_as(
+            "SELECT id, source_id, kind, url, title, outcome, reason, CAST(LENGTH(text) AS BIGINT) AS chars, text FROM pages \
+             WHERE id = $1 AND account_id = $2",
+        )
+        .bind(page.get())
+        .bind(account.get())
+        .fetch_optional(self.pool())
+        .await?
+        .ok_or(StoreError::NotFound)
+    }
+
     /// Deletes one page or document; its knowledge leaves answers at once.
     pub async fn delete_page(&self, account: AccountId, page: PageId) -> StoreResult<()> {
         let mut tx = self.begin_write().await?;
@@ -610,6 +644,29 @@ impl Store {
         Ok(removed)
     }
 
+    /// One stored document of `source` to extract again, as
+    /// [`Store::queued_documents`] gives them (none when it is over the
+    /// plan's limit or gone).
+    pub async fn document_to_reextract(
+        &self,
+        source: SourceId,
+        page: i64,
+    ) -> StoreResult<Vec<(i64, String, Vec<u8>, bool)>> {
+        let rows: Vec<(i64, String, Vec<u8>, i64)> = sqlx::query_as(&format!(
+            "SELECT p.id, p.url, f.bytes, CASE WHEN p.outcome IN {KNOWLEDGE} THEN 1 ELSE 0 END \
+             FROM pages p JOIN document_files f ON f.page_id = p.id \
+             WHERE p.source_id = $1 AND p.id = $2 AND p.over_limit = 0"
+        ))
+        .bind(source.get())
+        .bind(page)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, bytes, known)| (id, name, bytes, known == 1))
+            .collect())
+    }
+
     /// Documents to extract: page id, file name, bytes, whether it holds
     /// knowledge now — those waiting, or with `all` every document of the
     /// source (retraining) except those over the plan's limit.
@@ -684,6 +741,19 @@ impl Store {
     }
 
     /// One of the account's jobs.
+    /// The source a job of `account` works on.
+    pub async fn job_source_of(&self, account: AccountId, id: JobId) -> StoreResult<SourceId> {
+        let row: Option<(i64,)> = sqlx::query_as(
+            "SELECT s.id FROM jobs j JOIN sources s ON s.id = j.source_id WHERE j.id = $1 AND s.account_id = $2",
+        )
+        .bind(id.get())
+        .bind(account.get())
+        .fetch_optional(self.pool())
+        .await?;
+        row.map(|(id,)| SourceId::from_raw(id))
+            .ok_or(StoreError::NotFound)
+    }
+
     pub async fn job_of(&self, account: AccountId, id: JobId) -> StoreResult<JobView> {
         let job: Option<JobView> = sqlx::query_as(
             "SELECT j.id, j.kind, j.status, j.attempts, j.progress, j.last_error, j.created_at, j.updated_at FROM jobs j \
@@ -748,8 +818,9 @@ impl Store {
     }
 }
 
-/// Queues `task` on its source, unless a job of the same kind is already
-/// queued or running for it: then that job is returned.
+/// Queues `task` on its source, unless the same job (kind and payload: the
+/// same page, for the per-page tasks) is already queued or running for it:
+/// then that job is returned.
 async fn enqueue_source_job(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     task: Task,
@@ -757,10 +828,11 @@ async fn enqueue_source_job(
 ) -> StoreResult<JobId> {
     let source = task.source().ok_or(StoreError::NotFound)?;
     let active: Option<(i64,)> = sqlx::query_as(
-        "SELECT id FROM jobs WHERE source_id = $1 AND kind = $2 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
+        "SELECT id FROM jobs WHERE source_id = $1 AND kind = $2 AND payload = $3 AND status IN ('queued', 'running') ORDER BY id LIMIT 1",
     )
     .bind(source.get())
     .bind(task.kind())
+    .bind(task.payload())
     .fetch_optional(&mut **tx)
     .await?;
     if let Some((id,)) = active {

@@ -13,9 +13,9 @@ use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, rand
 use witzo_store::usage::{Notice, Taken, Usage};
 
 use crate::answers::respond::{self, Score};
-use crate::leads::capture;
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::leads::capture;
 use crate::mail::messages::UsageNotice;
 use crate::widgets::cache::PublicWidget;
 use crate::widgets::plans;

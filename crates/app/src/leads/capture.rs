@@ -60,13 +60,23 @@ pub fn country_from_languages(accept_language: Option<&str>) -> String {
 }
 
 /// The first questions of the visitor's conversation, one per line.
-async fn summary(core: &Core, widget: &PublicWidget, visitor: &str, conversation: Option<&str>) -> AppResult<String> {
+async fn summary(
+    core: &Core,
+    widget: &PublicWidget,
+    visitor: &str,
+    conversation: Option<&str>,
+) -> AppResult<String> {
     let Some(conversation) = conversation else {
         return Ok(String::new());
     };
     let questions = core
         .store
-        .first_questions(widget.live.widget.id, visitor, conversation, SUMMARY_QUESTIONS)
+        .first_questions(
+            widget.live.widget.id,
+            visitor,
+            conversation,
+            SUMMARY_QUESTIONS,
+        )
         .await?;
     Ok(questions
         .iter()
@@ -151,14 +161,21 @@ pub async fn from_chat(
     store_lead(core, widget, &lead, true).await
 }
 
-async fn store_lead(core: &Core, widget: &PublicWidget, lead: &NewLead<'_>, chat: bool) -> AppResult<()> {
+async fn store_lead(
+    core: &Core,
+    widget: &PublicWidget,
+    lead: &NewLead<'_>,
+    chat: bool,
+) -> AppResult<()> {
     let account: AccountId = widget.live.widget.account_id;
     // Past the plan's leads the lead is still kept, locked until an upgrade.
     let limit = core.store.account_plan(account).await?.leads;
     let widget_id = widget.live.widget.id;
     let now = witzo_store::now();
     let stored = if chat {
-        core.store.capture_chat_lead(widget_id, lead, limit, now).await?
+        core.store
+            .capture_chat_lead(widget_id, lead, limit, now)
+            .await?
     } else {
         core.store.add_lead(widget_id, lead, limit, now).await?
     };
@@ -181,7 +198,10 @@ mod tests {
 
     #[test]
     fn the_first_region_of_the_browser_languages_is_the_country() {
-        assert_eq!(country_from_languages(Some("de-CH,de;q=0.9,en;q=0.8")), "CH");
+        assert_eq!(
+            country_from_languages(Some("de-CH,de;q=0.9,en;q=0.8")),
+            "CH"
+        );
         assert_eq!(country_from_languages(Some("en, fr-ca;q=0.5")), "CA");
         assert_eq!(country_from_languages(Some("zh-Hant-TW")), "");
         assert_eq!(country_from_languages(Some("en-XX")), "");

@@ -141,16 +141,19 @@ pub async fn export(
         written: 0,
         done: false,
     };
-    Ok(futures_util::stream::unfold(cursor, |mut cursor| async move {
-        if cursor.done {
-            return None;
-        }
-        let chunk = next_chunk(&mut cursor).await;
-        if chunk.is_err() {
-            cursor.done = true;
-        }
-        Some((chunk, cursor))
-    }))
+    Ok(futures_util::stream::unfold(
+        cursor,
+        |mut cursor| async move {
+            if cursor.done {
+                return None;
+            }
+            let chunk = next_chunk(&mut cursor).await;
+            if chunk.is_err() {
+                cursor.done = true;
+            }
+            Some((chunk, cursor))
+        },
+    ))
 }
 
 async fn next_chunk(cursor: &mut Cursor) -> AppResult<Bytes> {
@@ -184,7 +187,9 @@ fn csv_chunk(rows: impl Iterator<Item = ExportRow>, first: bool) -> AppResult<Ve
     let mut any = false;
     for row in rows {
         any = true;
-        writer.serialize(row.neutralised()).map_err(AppError::internal)?;
+        writer
+            .serialize(row.neutralised())
+            .map_err(AppError::internal)?;
     }
     if first && !any {
         // An empty export still names its columns.

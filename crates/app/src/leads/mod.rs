@@ -207,7 +207,13 @@ pub async fn update(
         .transpose()?;
     let lead = core
         .store
-        .update_lead(account, id, change.status, notes.as_deref(), witzo_store::now())
+        .update_lead(
+            account,
+            id,
+            change.status,
+            notes.as_deref(),
+            witzo_store::now(),
+        )
         .await?;
     Ok(lead.into())
 }

@@ -17,7 +17,12 @@ use crate::training::worker::JobError;
 const ATTEMPTS: i64 = 5;
 
 /// Queues what a new lead sets off, per the owner's settings and plan.
-pub async fn new_lead(core: &Core, account: AccountId, lead: LeadId, locked: bool) -> AppResult<()> {
+pub async fn new_lead(
+    core: &Core,
+    account: AccountId,
+    lead: LeadId,
+    locked: bool,
+) -> AppResult<()> {
     let store = &core.store;
     let settings = store.lead_settings(account).await?;
     let now = witzo_store::now();
@@ -41,7 +46,10 @@ pub async fn run(core: &Core, task: Task) -> Result<(), JobError> {
     match task {
         Task::LeadAlert(lead) => alert(core, lead).await,
         Task::FollowUp(lead) => follow_up(core, lead).await,
-        other => Err(JobError::Invalid(format!("{} is not a lead job", other.kind()))),
+        other => Err(JobError::Invalid(format!(
+            "{} is not a lead job",
+            other.kind()
+        ))),
     }
 }
 
@@ -216,7 +224,12 @@ mod tests {
     #[test]
     fn placeholders_are_filled_as_plain_text() {
         assert_eq!(
-            fill("Hi {name}, thanks for asking {business} about {question}. {other}", "Ada", "Bean There", "opening hours"),
+            fill(
+                "Hi {name}, thanks for asking {business} about {question}. {other}",
+                "Ada",
+                "Bean There",
+                "opening hours"
+            ),
             "Hi Ada, thanks for asking Bean There about opening hours. {other}"
         );
         assert_eq!(fill("Hi {name}", "", "", ""), "Hi there");

@@ -52,7 +52,9 @@ pub async fn get(core: &Core, account: AccountId) -> AppResult<LeadSettingsView>
     let follow_up_plan = if available {
         None
     } else {
-        plan_with(&core.store, "follow_up_email").await?.map(|p| p.name)
+        plan_with(&core.store, "follow_up_email")
+            .await?
+            .map(|p| p.name)
     };
     Ok(LeadSettingsView {
         alerts: settings.alerts,

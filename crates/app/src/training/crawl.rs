@@ -11,7 +11,7 @@ use witzo_ingest::{
     CrawlConfig, CrawlSink, FetchPolicy, Fetcher, Flow, Known, Outcome, PageReport, Validators,
     crawl,
 };
-use witzo_store::domain::{AccountId, JobId, PageStatus, SourceStatus};
+use witzo_store::domain::{AccountId, JobId, PageId, PageStatus, SourceStatus};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
@@ -39,10 +39,26 @@ pub fn fetch_policy(state: &Core) -> FetchPolicy {
     }
 }
 
-pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, JobError> {
+/// Crawls the website, or with `page` fetches only that one page of it
+/// again (the rest of the site's knowledge stays as it is).
+pub async fn run(
+    state: &Core,
+    job: &Job,
+    source: &Source,
+    page: Option<i64>,
+) -> Result<JobEnd, JobError> {
     let account = state.store.source_account(source.id).await?;
-    let start =
-        Url::parse(&source.url).map_err(|e| JobError::Invalid(format!("start URL: {e}")))?;
+    let one_page = match page {
+        Some(id) => match state.store.page_text(account, PageId::from_raw(id)).await {
+            Ok(page) if page.source_id == source.id && page.kind == "page" => Some(page.url),
+            // Deleted since it was queued: nothing to do.
+            Ok(_) | Err(witzo_store::StoreError::NotFound) => return Ok(JobEnd::Done),
+            Err(err) => return Err(err.into()),
+        },
+        None => None,
+    };
+    let start = Url::parse(one_page.as_deref().unwrap_or(&source.url))
+        .map_err(|e| JobError::Invalid(format!("start URL: {e}")))?;
     let (limit, plan) = knowledge_limit(state, account, "page").await?;
     let fetcher =
         Fetcher::new(fetch_policy(state)).map_err(|e| JobError::Invalid(e.to_string()))?;
@@ -54,6 +70,16 @@ pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, Job
         exclude: format::lines(&source.exclude_paths),
         crawl_delay_cap: Duration::from_secs(state.config.crawler.max_crawl_delay_secs),
         ..CrawlConfig::new(start)
+    };
+    // One page: that address only, no links followed, no sitemap read.
+    let config = if one_page.is_some() {
+        CrawlConfig {
+            max_depth: 0,
+            max_pages: 1,
+            ..config
+        }
+    } else {
+        config
     };
     let now = witzo_store::now();
     state
@@ -92,7 +118,10 @@ pub async fn run(state: &Core, job: &Job, source: &Source) -> Result<JobEnd, Job
     // What the run indexed goes live now, in one transaction; a complete
     // crawl also drops the pages the site no longer has. A cancelled or
     // limited run keeps the pages it did not reach as they were.
-    let complete = sink.stop.is_none() && !summary.stopped_early && !sink.kept_over_limit;
+    let complete = one_page.is_none()
+        && sink.stop.is_none()
+        && !summary.stopped_early
+        && !sink.kept_over_limit;
     state.store.finish_run(source, job.id, complete).await?;
     let now = witzo_store::now();
     let (end, note) = match sink.stop {
@@ -188,6 +217,12 @@ impl StoreSink<'_> {
     async fn handle(&mut self, report: PageReport) -> Result<Flow, JobError> {
         let url = report.url;
         self.progress.done += 1;
+        // Found so far: grows as links are followed, never below done.
+        self.progress.total = Some(
+            u64::try_from(report.found)
+                .unwrap_or(u64::MAX)
+                .max(self.progress.done),
+        );
         self.progress.current = url.to_string();
         if matches!(report.outcome, Outcome::Indexed(_) | Outcome::Unchanged) {
             match self.admit(&url).await? {

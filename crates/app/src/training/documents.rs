@@ -14,10 +14,30 @@ use crate::core::Core;
 
 /// Extracts the waiting documents, or with `all` every document (retraining).
 pub async fn run(state: &Core, job: &Job, source: &Source, all: bool) -> Result<JobEnd, JobError> {
+    let queued = state.store.queued_documents(source.id, all).await?;
+    extract(state, job, source, queued).await
+}
+
+/// Extracts one document again (none if it was deleted since).
+pub async fn run_one(
+    state: &Core,
+    job: &Job,
+    source: &Source,
+    page: i64,
+) -> Result<JobEnd, JobError> {
+    let queued = state.store.document_to_reextract(source.id, page).await?;
+    extract(state, job, source, queued).await
+}
+
+async fn extract(
+    state: &Core,
+    job: &Job,
+    source: &Source,
+    queued: Vec<(i64, String, Vec<u8>, bool)>,
+) -> Result<JobEnd, JobError> {
     let store = &state.store;
     let account = store.source_account(source.id).await?;
     let (limit, plan) = knowledge_limit(state, account, "document").await?;
-    let queued = store.queued_documents(source.id, all).await?;
     let mut progress = Progress {
         stage: "extracting",
         total: Some(queued.len() as u64),

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use witzo_extract::{DocumentKind, ExtractError};
 use witzo_ingest::{AddressClass, classify};
-use witzo_store::domain::{AccountId, JobId, SourceId, WebUrl, WidgetId};
+use witzo_store::domain::{AccountId, JobId, PageId, SourceId, WebUrl, WidgetId};
 use witzo_store::jobs::Task;
 use witzo_store::sources::{NewWebsite, Source};
 
@@ -107,9 +107,15 @@ fn crawlable(state: &Core, url: &url::Url) -> AppResult<()> {
         Some(url::Host::Ipv6(ip)) => Some(IpAddr::V6(ip)),
         _ => None,
     };
+    // `localhost` names this machine too: the same hint applies.
+    let hint_ip = host_ip.or_else(|| {
+        url.host_str()
+            .filter(|h| *h == "localhost" || h.ends_with(".localhost"))
+            .map(|_| IpAddr::V4(std::net::Ipv4Addr::LOCALHOST))
+    });
     let refused = |why: &str| {
         // In development the fix is a setting away: say which.
-        let hint = match (state.config.environment, host_ip) {
+        let hint = match (state.config.environment, hint_ip) {
             (Environment::Development, Some(ip)) => format!(
                 " To crawl a local test site, allow its address with crawler.allow \
                  (WITZO_CRAWLER__ALLOW='[\"{}\"]').",
@@ -146,6 +152,16 @@ async fn plan_gate(state: &Core, account: AccountId, kind: &str, adding: i64) ->
     check_limit(&state.store, &plan, what, used, adding).await
 }
 
+/// The website address as a crawl would start from it, or why it cannot:
+/// not a web address (`validation_failed`), or one the crawler refuses
+/// (`url_not_allowed`, naming `crawler.allow` in development).
+pub fn check_website(state: &Core, raw: &str) -> AppResult<WebUrl> {
+    let url = WebUrl::parse(raw).map_err(|e| invalid("url", format!("url {e}")))?;
+    let parsed = url::Url::parse(url.as_str()).map_err(|e| invalid("url", e.to_string()))?;
+    crawlable(state, &parsed)?;
+    Ok(url)
+}
+
 pub async fn add_website(
     state: &Core,
     account: AccountId,
@@ -153,9 +169,7 @@ pub async fn add_website(
     input: &WebsiteInput,
 ) -> AppResult<(Source, JobId)> {
     state.store.widget_of(account, widget).await?;
-    let url = WebUrl::parse(&input.url).map_err(|e| invalid("url", format!("url {e}")))?;
-    let parsed = url::Url::parse(url.as_str()).map_err(|e| invalid("url", e.to_string()))?;
-    crawlable(state, &parsed)?;
+    let url = check_website(state, &input.url)?;
     if input.max_depth > 10 {
         return Err(invalid("max_depth", "max_depth must be between 0 and 10"));
     }
@@ -287,5 +301,30 @@ pub async fn set_schedule(
     Ok(state
         .store
         .set_rescrape(account, id, days, witzo_store::now())
+        .await?)
+}
+
+/// Processes one page again: fetches a website's page anew (only if it
+/// changed is it re-embedded) or extracts a document again.
+pub async fn retrain_page(state: &Core, account: AccountId, page: PageId) -> AppResult<JobId> {
+    let page = state.store.page_text(account, page).await?;
+    let task = if page.kind == "page" {
+        Task::CrawlPage(page.source_id, page.id)
+    } else {
+        Task::ReextractPage(page.source_id, page.id)
+    };
+    Ok(state
+        .store
+        .queue_source_job(account, task, witzo_store::now())
+        .await?)
+}
+
+/// Cancels a queued or running job of `account` (a running crawl stops
+/// after its current page); another account's job, or one that has ended,
+/// is not found.
+pub async fn cancel_job(state: &Core, account: AccountId, job: JobId) -> AppResult<()> {
+    Ok(state
+        .store
+        .cancel_job(account, job, witzo_store::now())
         .await?)
 }

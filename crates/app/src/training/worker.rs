@@ -37,6 +37,13 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
     let Some(job) = state.store.claim_job(lease, witzo_store::now()).await? else {
         return Ok(false);
     };
+    // One run per source: another worker got a job of this source at the
+    // same instant (PostgreSQL), so this one waits its turn.
+    let now = witzo_store::now();
+    if state.store.source_busy(&job, now).await? {
+        state.store.release_job(&job, now + 1, now).await?;
+        return Ok(true);
+    }
     let span = tracing::info_span!("job", job.id = %job.id, job.kind = job.task.kind(), job.attempt = job.attempts);
     let result = run(state, &job).instrument(span.clone()).await;
     let now = witzo_store::now();
@@ -71,9 +78,11 @@ async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
         Err(err) => return Err(err.into()),
     };
     match job.task {
-        Task::Crawl(_) => crawl::run(state, job, &source).await,
+        Task::Crawl(_) => crawl::run(state, job, &source, None).await,
         Task::Extract(_) => documents::run(state, job, &source, false).await,
         Task::Reextract(_) => documents::run(state, job, &source, true).await,
+        Task::CrawlPage(_, page) => crawl::run(state, job, &source, Some(page)).await,
+        Task::ReextractPage(_, page) => documents::run_one(state, job, &source, page).await,
         Task::LeadAlert(_) | Task::FollowUp(_) => Err(JobError::Invalid(format!(
             "{} has a source",
             job.task.kind()

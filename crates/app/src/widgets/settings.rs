@@ -96,7 +96,8 @@ impl Default for WidgetSettings {
             primary_color: "#1f5fd1".to_owned(),
             title: "Chat with us".to_owned(),
             welcome_message: "Hi! Ask me anything about this website.".to_owned(),
-            placeholder: "Ask a question…".to_owned(),
+            // Empty: the widget's own "Type your message…" in its language.
+            placeholder: String::new(),
             position: Position::Right,
             auto_open_secs: None,
             suggested_questions: Vec::new(),

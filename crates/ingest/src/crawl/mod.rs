@@ -90,6 +90,9 @@ pub struct PageReport {
     pub depth: u32,
     /// What happened.
     pub outcome: Outcome,
+    /// Addresses found on the site so far (reported, queued or being
+    /// fetched), capped by the page limit: the total a progress bar shows.
+    pub found: usize,
 }
 
 /// What happened to a URL.

@@ -59,6 +59,54 @@ impl Trained {
     }
 }
 
+/// `[00:00:12] ███████░░░ 7/10 pages · 6 indexed, 0 unchanged, 0 skipped, 1 failed · /about`
+const BAR_TEMPLATE: &str = "[{elapsed_precise}] {bar:30} {pos}/{len} {wide_msg}";
+
+/// What the progress bar shows of a job's stored progress.
+#[derive(Debug, PartialEq, Eq)]
+struct Shown {
+    done: u64,
+    /// Pages found so far (documents: all of them); never below `done`.
+    total: u64,
+    message: String,
+}
+
+impl Shown {
+    fn of(status: JobStatus, progress: &str) -> Self {
+        let p: serde_json::Value = serde_json::from_str(progress).unwrap_or_default();
+        let n = |k: &str| p[k].as_u64().unwrap_or(0);
+        let what = if p["stage"] == "extracting" {
+            "documents"
+        } else {
+            "pages"
+        };
+        let current: String = p["current"]
+            .as_str()
+            .unwrap_or_default()
+            .chars()
+            .take(50)
+            .collect();
+        let mut message = format!(
+            "{what} · {} indexed, {} unchanged, {} skipped, {} failed",
+            n("indexed"),
+            n("unchanged"),
+            n("skipped"),
+            n("failed")
+        );
+        if status == JobStatus::Queued {
+            message.push_str(" · queued");
+        } else if !current.is_empty() {
+            message.push_str(" · ");
+            message.push_str(&current);
+        }
+        Self {
+            done: n("done"),
+            total: n("total").max(n("done")),
+            message,
+        }
+    }
+}
+
 /// `ask --json`: the answer and its numbered sources, as `POST /v1/chat`
 /// gives them.
 #[derive(Serialize)]
@@ -148,34 +196,27 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
                 .0
         }
     };
-    // A line redrawn in place: only where someone watches it.
+    // A progress bar: only where someone watches it (log lines step around it).
     let reporter = std::io::stderr().is_terminal().then(|| {
+        let bar = indicatif::ProgressBar::new(0).with_style(
+            indicatif::ProgressStyle::with_template(BAR_TEMPLATE)
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        crate::telemetry::progress_bar(Some(bar.clone()));
         let state = state.clone();
-        tokio::spawn(async move {
+        let drawn = bar.clone();
+        let task = tokio::spawn(async move {
             loop {
                 if let Ok(view) = state.store.job_of(account, job).await {
-                    let p: serde_json::Value =
-                        serde_json::from_str(&view.progress).unwrap_or_default();
-                    let n = |k: &str| p[k].as_u64().unwrap_or(0);
-                    let current: String = p["current"]
-                        .as_str()
-                        .unwrap_or_default()
-                        .chars()
-                        .take(60)
-                        .collect();
-                    eprint!(
-                        "\r\x1b[2K[{}] {} done: {} indexed, {} unchanged, {} skipped, {} failed  {current}",
-                        view.status,
-                        n("done"),
-                        n("indexed"),
-                        n("unchanged"),
-                        n("skipped"),
-                        n("failed")
-                    );
+                    let shown = Shown::of(view.status, &view.progress);
+                    drawn.set_length(shown.total);
+                    drawn.set_position(shown.done);
+                    drawn.set_message(shown.message);
                 }
-                tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+                tokio::time::sleep(std::time::Duration::from_millis(200)).await;
             }
-        })
+        });
+        (bar, task)
     });
     let ended = loop {
         let view = match state.store.job_of(account, job).await {
@@ -191,10 +232,11 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
             Err(err) => break Err(err),
         }
     };
-    if let Some(reporter) = reporter {
-        reporter.abort();
-        // The outcome follows on stdout; the progress line goes.
-        eprint!("\r\x1b[2K");
+    if let Some((bar, task)) = reporter {
+        task.abort();
+        // The outcome follows on stdout; the bar goes.
+        crate::telemetry::progress_bar(None);
+        bar.finish_and_clear();
     }
     let status = ended?;
     let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
@@ -298,4 +340,45 @@ async fn answer(state: &Core, key: &str, question: &str) -> anyhow::Result<Answe
     }
     let (answer, sources) = respond::collect(prepared.answerer.as_ref(), prepared.question).await;
     Ok(Answered { answer, sources })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bar_shows_pages_done_of_found_failures_and_the_current_page() {
+        let shown = Shown::of(
+            JobStatus::Running,
+            r#"{"stage":"crawling","done":7,"total":10,"indexed":5,"unchanged":0,"skipped":1,"failed":1,"current":"http://127.0.0.1:8000/about"}"#,
+        );
+        assert_eq!(
+            shown,
+            Shown {
+                done: 7,
+                total: 10,
+                message: "pages · 5 indexed, 0 unchanged, 1 skipped, 1 failed · http://127.0.0.1:8000/about".to_owned(),
+            }
+        );
+    }
+
+    #[test]
+    fn a_total_below_done_or_missing_progress_never_shows_more_done_than_total() {
+        let shown = Shown::of(JobStatus::Queued, "{}");
+        assert_eq!((shown.done, shown.total), (0, 0));
+        assert_eq!(
+            shown.message,
+            "pages · 0 indexed, 0 unchanged, 0 skipped, 0 failed · queued"
+        );
+        let shown = Shown::of(
+            JobStatus::Running,
+            r#"{"stage":"extracting","done":3,"total":2}"#,
+        );
+        assert_eq!((shown.done, shown.total), (3, 3));
+        assert!(
+            shown.message.starts_with("documents · "),
+            "{}",
+            shown.message
+        );
+    }
 }

@@ -86,7 +86,10 @@ pub async fn export(
     let stream = export::export(&state, owner.account, query, format).await?;
     let body = Body::from_stream(stream.map(|chunk| {
         chunk.map_err(|err| {
-            tracing::error!(cause = err.cause.as_deref().unwrap_or_default(), "lead export failed");
+            tracing::error!(
+                cause = err.cause.as_deref().unwrap_or_default(),
+                "lead export failed"
+            );
             std::io::Error::other(err.message)
         })
     }));

@@ -8,7 +8,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use witzo_store::domain::{JobId, PageId, SourceId, WidgetId};
-use witzo_store::sources::{JobView, PageRow, Source};
+use witzo_store::sources::{JobView, PageRow, PageText, Source};
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::multipart;
@@ -240,9 +240,36 @@ pub async fn cancel(
     owner: OwnerSession,
     ApiPath(id): ApiPath<JobId>,
 ) -> ApiResult<StatusCode> {
-    state
-        .store
-        .cancel_job(owner.account, id, witzo_store::now())
-        .await?;
+    service::cancel_job(&state, owner.account, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Processes one page or document again: a website's page is fetched anew
+/// (re-embedded only if it changed), a document extracted again.
+#[utoipa::path(post, path = "/api/pages/{id}/retrain", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 202, body = Queued), (status = 404, body = ErrorBody)))]
+pub async fn retrain_page(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<PageId>,
+) -> ApiResult<(StatusCode, Json<Queued>)> {
+    let job = service::retrain_page(&state, owner.account, id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Queued {
+            source: None,
+            job_id: job.get(),
+        }),
+    ))
+}
+
+/// One page or document with the text extracted from it and its length.
+#[utoipa::path(get, path = "/api/pages/{id}", tag = "sources", params(("id" = i64, Path)),
+    responses((status = 200, body = PageText), (status = 404, body = ErrorBody)))]
+pub async fn page_text(
+    State(state): State<AppState>,
+    owner: OwnerSession,
+    ApiPath(id): ApiPath<PageId>,
+) -> ApiResult<Json<PageText>> {
+    Ok(Json(state.store.page_text(owner.account, id).await?))
 }

@@ -164,7 +164,8 @@ async fn the_dashboard_preview_chats_under_the_dashboard_csp() {
     fill("#code", mailbox.code("ada@example.com", 1).await).await;
     wait_for_text(&browser, "Set up your chat widget").await;
     fill("#website", "https://shop.example.com".to_owned()).await;
-    wait_for_text(&browser, "Your widget is ready.").await;
+    // Setup leads to the crawl's progress, which has the preview too.
+    wait_for_text(&browser, "Reading your website").await;
     // The preview (no allowed origin needed: a signed preview token).
     poll(
         &browser,

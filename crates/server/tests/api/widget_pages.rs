@@ -52,9 +52,10 @@ async fn the_first_sign_in_sets_up_a_widget_and_its_page_embeds_a_preview() {
         .await
         .unwrap();
     assert_eq!(created.status().as_u16(), 303);
+    // The website's crawl started: setup leads to its progress.
     let location = header(&created, "location").unwrap().to_owned();
-    assert!(location.ends_with("?notice=created"), "{location}");
-    let page = client
+    assert_eq!(location, "/app/widgets/1/training");
+    let training = client
         .get(app.url(&location))
         .send()
         .await
@@ -62,7 +63,19 @@ async fn the_first_sign_in_sets_up_a_widget_and_its_page_embeds_a_preview() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("Your widget is ready."));
+    assert!(training.contains("Reading your website"), "{training}");
+    assert!(
+        training.contains(">https://shop.example.com/about</a>"),
+        "{training}"
+    );
+    let page = client
+        .get(app.url("/app/widgets/1"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(
         page.contains("shop.example.com"),
         "domain taken from the website"

@@ -166,8 +166,14 @@ mod tests {
             found("Mail me at Ada.L@Example.com, or call +44 20 7946 0958."),
             vec![("Ada.L@Example.com", Email), ("+44 20 7946 0958", Phone)]
         );
-        assert_eq!(found("(030) 123-4567 please"), vec![("(030) 123-4567", Phone)]);
-        assert_eq!(found("<bob@shop.example>"), vec![("bob@shop.example", Email)]);
+        assert_eq!(
+            found("(030) 123-4567 please"),
+            vec![("(030) 123-4567", Phone)]
+        );
+        assert_eq!(
+            found("<bob@shop.example>"),
+            vec![("bob@shop.example", Email)]
+        );
     }
 
     #[test]
@@ -182,7 +188,10 @@ mod tests {
     fn first_contacts_and_redaction() {
         let text = "I'm ada@example.com / 0151 2345 6789, thanks";
         let (email, phone) = first_contacts(text);
-        assert_eq!(email.map(|e| e.to_string()).as_deref(), Some("ada@example.com"));
+        assert_eq!(
+            email.map(|e| e.to_string()).as_deref(),
+            Some("ada@example.com")
+        );
         assert_eq!(phone.as_deref(), Some("0151 2345 6789"));
         assert_eq!(redact_contacts(text), "I'm [removed] / [removed], thanks");
         assert_eq!(redact_contacts("nothing here"), "nothing here");

@@ -75,6 +75,7 @@ store_test!(
             company: CleanText::parse("Analytical Engines Ltd", LINE).unwrap(),
             website: Some(WebUrl::parse("https://example.com/").unwrap()),
             country: Some(CountryCode::parse("gb").unwrap()),
+            time_zone: "Europe/London".to_owned(),
         };
         let updated = store.update_profile(account.id, &profile, 5).await.unwrap();
         assert_eq!(

@@ -166,3 +166,67 @@ store_test!(
         }
     }
 );
+
+store_test!(a_source_runs_one_job_at_a_time, |store: Store| async move {
+    let ids = sources(&store, 2).await;
+    let (site, other) = (ids[0], ids[1]);
+    let crawl = store.enqueue_job(Task::Crawl(site), 0, 3, 0).await.unwrap();
+    let page = store
+        .enqueue_job(Task::CrawlPage(site, 7), 0, 3, 0)
+        .await
+        .unwrap();
+    let elsewhere = store
+        .enqueue_job(Task::Crawl(other), 0, 3, 0)
+        .await
+        .unwrap();
+    let first = store.claim_job(60, 1).await.unwrap().unwrap();
+    assert_eq!((first.id, first.task), (crawl, Task::Crawl(site)));
+    // The page of the same site waits; another source's job does not.
+    let second = store.claim_job(60, 2).await.unwrap().unwrap();
+    assert_eq!(second.id, elsewhere);
+    assert_eq!(store.claim_job(60, 3).await.unwrap(), None);
+    store.complete_job(crawl, 4).await.unwrap();
+    let third = store.claim_job(60, 5).await.unwrap().unwrap();
+    assert_eq!((third.id, third.task), (page, Task::CrawlPage(site, 7)));
+});
+
+store_test!(
+    a_job_claimed_while_its_source_is_busy_goes_back_uncounted,
+    |store: Store| async move {
+        let site = sources(&store, 1).await[0];
+        let crawl = store.enqueue_job(Task::Crawl(site), 0, 3, 0).await.unwrap();
+        let first = store.claim_job(60, 1).await.unwrap().unwrap();
+        assert!(!store.source_busy(&first, 1).await.unwrap());
+        // A second job of the site, as if claimed at the same instant.
+        let page = store
+            .enqueue_job(Task::CrawlPage(site, 7), 0, 3, 0)
+            .await
+            .unwrap();
+        store
+            .execute_for_test(
+                "UPDATE jobs SET status = 'running', attempts = 1, locked_until = 61 WHERE kind = $1",
+                "crawl_page",
+            )
+            .await;
+        let second = witzo_store::jobs::Job {
+            id: page,
+            task: Task::CrawlPage(site, 7),
+            attempts: 1,
+            max_attempts: 3,
+        };
+        assert!(store.source_busy(&second, 2).await.unwrap());
+        assert!(store.source_busy(&first, 2).await.unwrap());
+        store.release_job(&second, 10, 2).await.unwrap();
+        let state = store.job_state(page).await.unwrap();
+        assert_eq!(
+            (state.status, state.attempts, state.run_at),
+            (JobStatus::Queued, 0, 10)
+        );
+        assert!(!store.source_busy(&first, 3).await.unwrap());
+        // A lease that ran out does not keep the source busy.
+        assert!(!store.source_busy(&second, 62).await.unwrap());
+        store.complete_job(crawl, 11).await.unwrap();
+        let again = store.claim_job(60, 12).await.unwrap().unwrap();
+        assert_eq!((again.id, again.attempts), (page, 1));
+    }
+);

@@ -1,4 +1,4 @@
-use witzo_store::leads::NewLead;
+use witzo_store::leads::{NewLead, Stored};
 use witzo_store::usage::add_month;
 use witzo_store::widgets::WidgetFields;
 use witzo_store::{Store, StoreError};
@@ -32,7 +32,10 @@ async fn add_lead(
         email: "lead@example.org",
         ..NewLead::default()
     };
-    store.add_lead(widget, &lead, limit, 5).await.unwrap()
+    match store.add_lead(widget, &lead, limit, 5).await.unwrap() {
+        Stored::Created { locked, .. } => locked,
+        other => panic!("a form lead is always new: {other:?}"),
+    }
 }
 
 store_test!(

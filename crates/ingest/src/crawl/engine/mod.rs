@@ -153,7 +153,9 @@ impl<'a> Crawler<'a> {
                     self.finish(item, known, *fetch, sink).await
                 }
             };
-            for report in reports {
+            let found = self.seen.len().min(self.config.max_pages);
+            for mut report in reports {
+                report.found = found;
                 match &report.outcome {
                     Outcome::Indexed(_) => self.summary.indexed += 1,
                     Outcome::Unchanged => self.summary.unchanged += 1,
@@ -219,6 +221,7 @@ impl<'a> Crawler<'a> {
                 url: item.url,
                 depth: item.depth,
                 outcome,
+                found: 0,
             })
         };
         if let Some(reason) = self.scope.verdict(&item.url) {

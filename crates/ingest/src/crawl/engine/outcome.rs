@@ -24,6 +24,7 @@ impl Crawler<'_> {
             url: url.clone(),
             depth,
             outcome,
+            found: 0,
         };
         let Fetch { result, html, page } = fetch;
         let fetched = match result {

@@ -192,7 +192,9 @@ pub async fn save(
     };
     match leads::update(&state, owner.account, id, &change).await {
         Ok(_) => Ok(redirect(&format!("/app/leads/{id}?notice=saved"), [])),
-        Err(err) if err.code.is_client_error() && err.code != witzo_app::error::ErrorCode::NotFound => {
+        Err(err)
+            if err.code.is_client_error() && err.code != witzo_app::error::ErrorCode::NotFound =>
+        {
             let page = lead_page(&state, &owner, id, None, Some(Alert::from(&err))).await?;
             Ok(with_status(page, &err))
         }
@@ -232,7 +234,10 @@ impl SettingsPage {
     fn alerts(&self) -> [(LeadAlerts, &'static str); 3] {
         [
             (LeadAlerts::Each, "An e-mail for each new lead"),
-            (LeadAlerts::Daily, "One e-mail a day with the day's new leads"),
+            (
+                LeadAlerts::Daily,
+                "One e-mail a day with the day's new leads",
+            ),
             (LeadAlerts::Off, "No e-mails"),
         ]
     }

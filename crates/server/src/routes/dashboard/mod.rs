@@ -4,10 +4,12 @@
 pub mod account;
 pub mod billing;
 pub mod conversations;
+pub mod knowledge;
 pub mod leads;
 pub mod qa;
 pub mod sign_in;
 pub mod sources;
+pub mod training;
 pub mod widgets;
 
 use askama::Template;

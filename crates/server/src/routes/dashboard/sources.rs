@@ -22,6 +22,10 @@ fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
         "queued" => Some("Queued. Progress shows below; pages appear as they are processed."),
         "retrain" => Some("Retraining is queued."),
+        "retrain_all" => Some("Retraining of every source is queued."),
+        "cancelled" => Some("Cancelling: a running crawl stops after its current page."),
+        "page_queued" => Some("The page will be fetched again."),
+        "document_queued" => Some("The document will be extracted again."),
         "deleted" => Some("Deleted. Its knowledge no longer answers."),
         "scheduled" => Some("The schedule is saved."),
         _ => None,
@@ -41,10 +45,14 @@ fn progress_text(job: Option<&JobView>) -> String {
     };
     let p: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
     let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    // `3 of 5 processed` when a total is known (documents, or addresses found).
+    let done = match n("total") {
+        0 => n("done").to_string(),
+        total => format!("{} of {}", n("done"), total.max(n("done"))),
+    };
     format!(
-        "{}: {} processed — {} indexed, {} unchanged, {} skipped, {} failed",
+        "{}: {done} processed — {} indexed, {} unchanged, {} skipped, {} failed",
         job.status,
-        n("done"),
         n("indexed"),
         n("unchanged"),
         n("skipped"),
@@ -204,6 +212,16 @@ pub async fn add_website(
         )),
         Err(err) => fail(&state, &owner, widget, err.into()).await,
     }
+}
+
+/// The widget's Sources page showing why a website could not be added.
+pub async fn render_failure(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: Widget,
+    err: ApiError,
+) -> ApiResult<Response> {
+    fail(state, owner, widget, err).await
 }
 
 async fn fail(

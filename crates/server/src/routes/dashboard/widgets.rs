@@ -20,6 +20,24 @@ use witzo_app::format;
 use witzo_app::widgets::service::{self, WidgetInput};
 use witzo_app::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
 
+/// The languages the widget speaks: its own texts (assets/widget.js,
+/// `STRINGS`) exist in each (tag, name). Other tags are accepted; the
+/// widget then speaks English.
+pub const WIDGET_LANGUAGES: &[(&str, &str)] = &[
+    ("en", "English"),
+    ("de", "Deutsch"),
+    ("fr", "Français"),
+    ("es", "Español"),
+    ("it", "Italiano"),
+    ("nl", "Nederlands"),
+    ("pt", "Português"),
+    ("pl", "Polski"),
+    ("sv", "Svenska"),
+    ("tr", "Türkçe"),
+    ("ar", "العربية"),
+    ("he", "עברית"),
+];
+
 fn notice_text(notice: Option<&str>) -> Option<&'static str> {
     match notice? {
         "created" => Some("Your widget is ready. Paste the snippet on your site."),
@@ -144,8 +162,10 @@ pub async fn setup(
 pub struct SetupForm {
     #[schema(schema_with = witzo_app::fields::required_text::<80>)]
     name: String,
-    /// The owner's website, e.g. `https://shop.example.com` (ignored when
-    /// it is not a website address).
+    /// The owner's website, e.g. `https://shop.example.com`: its crawl
+    /// starts with the widget (empty: none; one the crawler refuses is an
+    /// error).
+    #[schema(schema_with = witzo_app::fields::crawl_url_or_blank)]
     website: String,
     /// Where the widget may answer; defaults to the website's host.
     #[schema(schema_with = witzo_app::fields::domain_or_blank)]
@@ -153,12 +173,33 @@ pub struct SetupForm {
     csrf_token: String,
 }
 
-/// Finishes the setup: creates the first widget.
+/// The setup form again with what was typed and why it was refused.
+async fn setup_failed(
+    state: &AppState,
+    owner: &OwnerSession,
+    err: ApiError,
+    (name, website, domain): (String, String, String),
+) -> ApiResult<Response> {
+    if !err.code().is_client_error() {
+        return Err(err);
+    }
+    let page = SetupPage {
+        layout: Layout::signed_in(state, owner, "overview").await?,
+        error: Some(Alert::from(&err)),
+        name,
+        website,
+        domain,
+    };
+    Ok(with_status(render(&page)?.into_response(), &err))
+}
+
+/// Finishes the setup: creates the first widget and, given a website,
+/// starts its crawl (as the Sources page would) and shows its progress.
 #[utoipa::path(post, path = "/app/setup", tag = "pages",
     request_body(content = SetupForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "To the new widget"),
+    responses((status = 303, description = "To the first crawl's progress, or to the new widget without a website"),
         (status = 403, description = "The form with `plan_limit_widgets`", content_type = "text/html"),
-        (status = 422, description = "The form with the error", content_type = "text/html")))]
+        (status = 422, description = "The form with the error: `url_not_allowed` for a website the crawler refuses (naming `crawler.allow` in development), `validation_failed`", content_type = "text/html")))]
 pub async fn finish_setup(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -166,13 +207,20 @@ pub async fn finish_setup(
     ApiForm(form): ApiForm<SetupForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
+    let website = form.website.trim().to_owned();
     // The domain typed, or else the website's (a plain-http one opted in).
     let domain = match form.domain.trim() {
-        "" => WebUrl::parse(&form.website)
+        "" => WebUrl::parse(&website)
             .map(|url| url.allowed_domain())
             .unwrap_or_default(),
         typed => typed.to_owned(),
     };
+    // A website the crawler would refuse is said before anything is made.
+    if !website.is_empty()
+        && let Err(err) = witzo_app::training::service::check_website(&state, &website)
+    {
+        return setup_failed(&state, &owner, err.into(), (form.name, website, domain)).await;
+    }
     let input = WidgetInput {
         name: form.name.clone(),
         allowed_domains: Some(domain.clone())
@@ -182,20 +230,34 @@ pub async fn finish_setup(
         settings: WidgetSettings::default(),
         active: true,
     };
-    match service::create(&state, owner.account, ip.0, &input).await {
-        Ok(widget) => Ok(redirect(
+    let widget = match service::create(&state, owner.account, ip.0, &input).await {
+        Ok(widget) => widget,
+        Err(err) => {
+            return setup_failed(&state, &owner, err.into(), (form.name, website, domain)).await;
+        }
+    };
+    if website.is_empty() {
+        return Ok(redirect(
             &format!("/app/widgets/{}?notice=created", widget.id),
             [],
+        ));
+    }
+    let crawl = witzo_app::training::service::WebsiteInput {
+        url: website,
+        max_depth: 3,
+        include_paths: Vec::new(),
+        exclude_paths: Vec::new(),
+        rescrape_days: None,
+    };
+    match witzo_app::training::service::add_website(&state, owner.account, widget.id, &crawl).await
+    {
+        Ok(_) => Ok(redirect(
+            &format!("/app/widgets/{}/training", widget.id),
+            [],
         )),
+        // The widget exists; the Sources page says why and offers to retry.
         Err(err) if err.code().is_client_error() => {
-            let page = SetupPage {
-                layout: Layout::signed_in(&state, &owner, "overview").await?,
-                error: Some(Alert::from(&err)),
-                name: form.name,
-                website: form.website,
-                domain,
-            };
-            Ok(with_status(render(&page)?.into_response(), &err))
+            super::sources::render_failure(&state, &owner, widget, err.into()).await
         }
         Err(err) => Err(err.into()),
     }
@@ -224,6 +286,29 @@ struct WidgetPage {
 }
 
 impl WidgetPage {
+    fn languages(&self) -> &'static [(&'static str, &'static str)] {
+        WIDGET_LANGUAGES
+    }
+
+    /// A stored tag the list does not name, kept selectable as it is, with
+    /// the language the widget's texts are then in (`de-AT`: Deutsch).
+    fn other_language(&self) -> Option<String> {
+        let tag = self.settings.language.as_str();
+        if WIDGET_LANGUAGES.iter().any(|(known, _)| *known == tag) {
+            return None;
+        }
+        let primary = tag
+            .split('-')
+            .next()
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let speaks = WIDGET_LANGUAGES
+            .iter()
+            .find(|(known, _)| *known == primary)
+            .map_or("English", |(_, name)| name);
+        Some(format!("{tag} (texts in {speaks})"))
+    }
+
     fn lead(&self, field: &str) -> bool {
         self.settings
             .lead_form
@@ -446,7 +531,6 @@ pub async fn save(
     ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<SettingsForm>,
 ) -> ApiResult<Response> {
-    let id = id;
     let widget = state.store.widget_of(owner.account, id).await?;
     let _ = &form.csrf_token;
     let result = match form.input() {
@@ -524,7 +608,6 @@ pub async fn upload_logo(
     ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
-    let id = id;
     let widget = state.store.widget_of(owner.account, id).await?;
     let result = match crate::extract::multipart::logo(multipart).await {
         Ok(bytes) => service::set_logo(&state, owner.account, id, bytes).await,

@@ -48,7 +48,18 @@ impl Driver {
     }
 
     pub async fn browser(&self) -> Client {
-        let profile = self._profile.path().display().to_string();
+        self.session("default", None).await
+    }
+
+    /// A second session shown as a phone 390 px wide (Chromium's windows
+    /// are at least 500 px wide, so the device is emulated).
+    pub async fn phone(&self) -> Client {
+        let metrics = json!({"deviceMetrics": {"width": 390, "height": 844, "pixelRatio": 1.0, "mobile": true, "touch": true}});
+        self.session("phone", Some(metrics)).await
+    }
+
+    async fn session(&self, profile: &str, mobile: Option<Value>) -> Client {
+        let profile = self._profile.path().join(profile).display().to_string();
         let mut capabilities = serde_json::Map::new();
         capabilities.insert(
             "goog:chromeOptions".to_owned(),
@@ -62,6 +73,11 @@ impl Driver {
                 ]
             }),
         );
+        if let (Some(mobile), Some(Value::Object(options))) =
+            (mobile, capabilities.get_mut("goog:chromeOptions"))
+        {
+            options.insert("mobileEmulation".to_owned(), mobile);
+        }
         ClientBuilder::new(HttpConnector::new())
             .capabilities(capabilities)
             .connect(&format!("http://127.0.0.1:{}", self.port))

@@ -108,7 +108,7 @@ pub fn shop(n: usize) -> Site {
     site
 }
 
-fn coffee_page(title: &str, main: &str) -> String {
+pub fn coffee_page(title: &str, main: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><title>{title} | Bean There</title></head><body>\
          <nav><ul><li><a href=\"/menu\">Menu</a></li><li><a href=\"/about\">About</a></li>\

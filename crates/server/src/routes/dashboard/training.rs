@@ -1,0 +1,182 @@
+//! The first crawl, as the owner follows it right after setup: pages read
+//! of those found, failures with their reasons, the site refused or out of
+//! reach said plainly (and why), then the preview and the snippet once the
+//! first pages are in. A small script refreshes it from the JSON API.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use witzo_store::domain::{JobStatus, PageStatus, WidgetId};
+use witzo_store::sources::{JobView, PageRow, Source};
+use witzo_store::widgets::Widget;
+
+use super::{Layout, PageOwner, render};
+use crate::error::ApiResult;
+use crate::extract::ApiPath;
+use crate::state::AppState;
+use witzo_app::config::Environment;
+use witzo_app::widgets::service;
+
+/// A job's counters, as its progress JSON holds them.
+#[derive(Default)]
+struct Counts {
+    done: u64,
+    total: u64,
+    indexed: u64,
+    unchanged: u64,
+    failed: u64,
+    skipped: u64,
+}
+
+impl Counts {
+    fn of(job: Option<&JobView>) -> Self {
+        let Some(job) = job else {
+            return Self::default();
+        };
+        let p: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
+        let n = |k: &str| p[k].as_u64().unwrap_or(0);
+        Self {
+            done: n("done"),
+            total: n("total").max(n("done")),
+            indexed: n("indexed"),
+            unchanged: n("unchanged"),
+            failed: n("failed"),
+            skipped: n("skipped"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "app/training.html")]
+struct TrainingPage {
+    layout: Layout,
+    widget: Widget,
+    source: Option<Source>,
+    running: bool,
+    counts: Counts,
+    /// Pages that failed or were skipped, with their reasons.
+    failures: Vec<PageRow>,
+    /// Pages holding knowledge.
+    known: usize,
+    /// Why nothing could be read, in plain words, once the crawl ended.
+    problem: Option<String>,
+    /// ` — 1:05 elapsed` once the crawl ended (while it runs, the script
+    /// counts).
+    elapsed: String,
+    snippet: String,
+    preview_token: String,
+    widget_js: String,
+}
+
+/// Why a site gave no page, from the first page's reason.
+fn explain(source: &Source, reason: &str, development: bool) -> String {
+    let url = &source.url;
+    let port = url::Url::parse(url)
+        .ok()
+        .and_then(|u| u.port_or_known_default())
+        .unwrap_or(80);
+    let allow_hint = if development {
+        format!(
+            " For a local test site, allow its address with crawler.allow, e.g. \
+             WITZO_CRAWLER__ALLOW='[\"127.0.0.1:{port}\"]', and restart the server."
+        )
+    } else {
+        String::new()
+    };
+    if let Some(range) = reason.strip_prefix("refused address") {
+        let range = range.trim().trim_start_matches('(').trim_end_matches(')');
+        format!(
+            "Witzo refused to read {url}: it leads to a local or private network address \
+             ({range}), which the crawler never visits.{allow_hint}"
+        )
+    } else if reason.starts_with("port ") {
+        format!("Witzo refused to read {url}: only ports 80 and 443 are crawled.{allow_hint}")
+    } else if reason.starts_with("DNS lookup failed") {
+        format!(
+            "Witzo could not find {url}: its name does not resolve (DNS lookup failed). Check the address for typos."
+        )
+    } else if reason == "timed out" || reason.starts_with("network error") {
+        format!(
+            "Witzo could not reach {url} ({reason}). Is the site online and reachable from the internet?"
+        )
+    } else if reason.is_empty() {
+        format!("Witzo could not read any page of {url}.")
+    } else {
+        format!("Witzo could not read any page of {url}: {reason}.")
+    }
+}
+
+/// The first crawl of a widget's website: progress, failures, then preview and snippet.
+#[utoipa::path(get, path = "/app/widgets/{id}/training", tag = "pages", params(("id" = i64, Path)),
+    responses((status = 200, description = "HTML page", content_type = "text/html"),
+        (status = 404, description = "Not one of yours", content_type = "text/html")))]
+pub async fn page(
+    State(state): State<AppState>,
+    PageOwner(owner): PageOwner,
+    ApiPath(id): ApiPath<WidgetId>,
+) -> ApiResult<Response> {
+    let widget = state.store.widget_of(owner.account, id).await?;
+    // The newest website: the one setup (or the owner) added last.
+    let source = state
+        .store
+        .sources_of(owner.account, widget.id)
+        .await?
+        .into_iter()
+        .filter(|s| s.kind == "website")
+        .max_by_key(|s| s.id.get());
+    let (job, pages) = match &source {
+        Some(source) => (
+            state.store.latest_job(source.id).await?,
+            state.store.pages_of(owner.account, source.id).await?,
+        ),
+        None => (None, Vec::new()),
+    };
+    let running = job.as_ref().is_some_and(|j| !j.status.ended());
+    let known = pages
+        .iter()
+        .filter(|p| matches!(p.outcome, PageStatus::Indexed | PageStatus::Unchanged))
+        .count();
+    let failures: Vec<PageRow> = pages
+        .into_iter()
+        .filter(|p| matches!(p.outcome, PageStatus::Failed | PageStatus::Skipped))
+        .collect();
+    let development = state.config.environment == Environment::Development;
+    let problem = match (&source, &job) {
+        (Some(source), Some(job)) if !running && known == 0 => {
+            let reason = failures
+                .iter()
+                .map(|p| p.reason.as_str())
+                .next()
+                .or(job
+                    .last_error
+                    .as_deref()
+                    .filter(|_| job.status == JobStatus::Failed))
+                .unwrap_or_default();
+            Some(explain(source, reason, development))
+        }
+        _ => None,
+    };
+    let elapsed = job
+        .as_ref()
+        .filter(|_| !running)
+        .map(|j| {
+            let secs = (j.updated_at - j.created_at).max(0);
+            format!(" — {}:{:02} elapsed", secs / 60, secs % 60)
+        })
+        .unwrap_or_default();
+    let page = TrainingPage {
+        elapsed,
+        layout: Layout::signed_in(&state, &owner, "widgets").await?,
+        counts: Counts::of(job.as_ref()),
+        running,
+        failures,
+        known,
+        problem,
+        snippet: service::embed_snippet(&state, &widget.public_key),
+        preview_token: service::preview_token(&state, &widget.public_key),
+        widget_js: format!("/widget.js?v={}", state.assets.widget.hash),
+        source,
+        widget,
+    };
+    Ok(render(&page)?.into_response())
+}
