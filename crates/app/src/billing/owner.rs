@@ -13,6 +13,17 @@ use crate::billing::{self, CheckoutRequest};
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 
+/// The feature flags Witzo has behaviour behind, in the order the Billing
+/// page lists them. A flag not here (`lead_webhook`, `api_keys` until they
+/// are built) is kept on the plan but never sold: a listed feature without
+/// behaviour would be a promise the product breaks.
+pub const SOLD_FEATURES: &[&str] = &[
+    "lead_form_fallback",
+    "follow_up_email",
+    "auto_rescrape",
+    "white_label",
+];
+
 /// A plan as owners compare them.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PlanView {
@@ -26,7 +37,7 @@ pub struct PlanView {
     pub documents: Option<i64>,
     pub leads: Option<i64>,
     pub widgets: Option<i64>,
-    /// The feature flags that are on.
+    /// The feature flags that are on (of [`SOLD_FEATURES`]).
     pub features: Vec<&'static str>,
     /// The billing intervals it can be bought online for (`month`,
     /// `year`): those the provider has a price for.
@@ -48,7 +59,7 @@ impl PlanView {
                 .features
                 .named()
                 .into_iter()
-                .filter_map(|(name, on)| on.then_some(name))
+                .filter_map(|(name, on)| (on && SOLD_FEATURES.contains(&name)).then_some(name))
                 .collect(),
             intervals: [("month", &plan.price_monthly), ("year", &plan.price_yearly)]
                 .into_iter()

@@ -25,6 +25,8 @@ mod headers;
 mod helpers;
 mod knowledge_pages;
 mod knowledge_versions;
+mod leads;
+mod leads_follow_up;
 mod oidc;
 mod openapi;
 mod ops;

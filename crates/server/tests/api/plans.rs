@@ -46,12 +46,7 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                 10,
                 10,
                 1,
-                [
-                    "lead_form_fallback",
-                    "follow_up_email",
-                    "lead_webhook",
-                    "auto_rescrape"
-                ]
+                ["lead_form_fallback", "follow_up_email", "auto_rescrape"]
             ]),
             json!([
                 "standard",
@@ -61,12 +56,7 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                 50,
                 null,
                 3,
-                [
-                    "lead_form_fallback",
-                    "follow_up_email",
-                    "lead_webhook",
-                    "auto_rescrape"
-                ]
+                ["lead_form_fallback", "follow_up_email", "auto_rescrape"]
             ]),
             json!([
                 "enterprise",
@@ -79,15 +69,16 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                 [
                     "lead_form_fallback",
                     "follow_up_email",
-                    "lead_webhook",
                     "auto_rescrape",
-                    "white_label",
-                    "api_keys"
+                    "white_label"
                 ]
             ]),
         ]
     );
     assert_eq!(view["plan"]["id"], "free");
+    // The flags without behaviour yet stay on the plans but are not sold.
+    let enterprise = app.state.store.plan("enterprise").await.unwrap();
+    assert!(enterprise.features.api_keys.0);
 }
 
 /// (used, limit, over_limit) of each meter, by name.

@@ -48,6 +48,24 @@ pub fn first_contacts(text: &str) -> (Option<EmailAddress>, Option<String>) {
     (email, phone)
 }
 
+/// `text` cut into pieces, each marked `true` when it is a contact detail
+/// (to highlight them in a transcript).
+pub fn contact_parts(text: &str) -> Vec<(&str, bool)> {
+    let mut parts = Vec::new();
+    let mut at = 0;
+    for span in contact_spans(text) {
+        if span.start > at {
+            parts.push((&text[at..span.start], false));
+        }
+        parts.push((&text[span.start..span.end], true));
+        at = span.end;
+    }
+    if at < text.len() {
+        parts.push((&text[at..], false));
+    }
+    parts
+}
+
 /// `text` with its contact details replaced by `[removed]`.
 pub fn redact_contacts(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -195,5 +213,9 @@ mod tests {
         assert_eq!(phone.as_deref(), Some("0151 2345 6789"));
         assert_eq!(redact_contacts(text), "I'm [removed] / [removed], thanks");
         assert_eq!(redact_contacts("nothing here"), "nothing here");
+        assert_eq!(
+            contact_parts("mail a@b.co now"),
+            vec![("mail ", false), ("a@b.co", true), (" now", false)]
+        );
     }
 }

@@ -14,7 +14,9 @@ mod web_url;
 mod widget_key;
 
 pub use allowed_domain::AllowedDomain;
-pub use contact::{ContactKind, ContactSpan, contact_spans, first_contacts, redact_contacts};
+pub use contact::{
+    ContactKind, ContactSpan, contact_parts, contact_spans, first_contacts, redact_contacts,
+};
 pub use country::CountryCode;
 pub use email::EmailAddress;
 pub use ids::{AccountId, JobId, LeadId, PageId, QaId, SourceId, WidgetId};

@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use witzo_store::conversations::{ConversationSummary, Message};
-use witzo_store::domain::WidgetId;
+use witzo_store::domain::{Role, WidgetId};
 
 use super::sign_in::Alert;
 use super::{Layout, NoticeQuery, PageOwner, render, with_status};
@@ -26,6 +26,18 @@ struct ConversationPage {
     messages: Vec<(Message, String)>,
     notice: Option<&'static str>,
     error: Option<Alert>,
+}
+
+impl ConversationPage {
+    /// A message's text in pieces, the contact details a visitor typed
+    /// marked (`true`) so the owner sees them.
+    fn parts<'a>(&self, message: &'a Message) -> Vec<(&'a str, bool)> {
+        if message.role == Role::Visitor {
+            witzo_store::domain::contact_parts(&message.body)
+        } else {
+            vec![(message.body.as_str(), false)]
+        }
+    }
 }
 
 async fn conversation_page(

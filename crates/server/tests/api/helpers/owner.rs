@@ -4,7 +4,7 @@
 use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
-use super::views::{Conversation, EmbedOrigin, Lead, Transcript, Widget};
+use super::views::{Conversation, EmbedOrigin, Lead, LeadPage, Transcript, Widget};
 use super::{Owner, TestApp};
 
 impl TestApp {
@@ -93,9 +93,14 @@ impl TestApp {
         self.post_multipart(owner, &path, form).await
     }
 
-    /// Every lead of the owner, newest first.
+    /// The owner's leads, newest first (the first page of 50).
     pub async fn leads(&self, owner: &Owner) -> Vec<Lead> {
-        self.get_json(owner, "/api/leads").await
+        self.lead_page(owner, "").await.leads
+    }
+
+    /// `GET /api/leads?{query}`.
+    pub async fn lead_page(&self, owner: &Owner, query: &str) -> LeadPage {
+        self.get_json(owner, &format!("/api/leads?{query}")).await
     }
 
     /// `GET /api/billing`: the plan, its meters and what is for sale.

@@ -48,6 +48,7 @@ pub struct PublicCall<'a> {
     origin: Option<String>,
     body: Option<Value>,
     stream: bool,
+    language: Option<String>,
 }
 
 impl TestApp {
@@ -57,6 +58,7 @@ impl TestApp {
             method,
             path,
             origin: None,
+            language: None,
             body,
             stream: false,
         }
@@ -135,6 +137,12 @@ impl PublicCall<'_> {
         self
     }
 
+    /// From a browser asking for `languages` (`Accept-Language`).
+    pub fn languages(mut self, languages: &str) -> Self {
+        self.language = Some(languages.to_owned());
+        self
+    }
+
     /// Asking for server-sent events (`Accept: text/event-stream`).
     pub fn streamed(mut self) -> Self {
         self.stream = true;
@@ -151,6 +159,9 @@ impl PublicCall<'_> {
         }
         if self.stream {
             request = request.header("accept", "text/event-stream");
+        }
+        if let Some(languages) = &self.language {
+            request = request.header("accept-language", languages);
         }
         if let Some(body) = &self.body {
             request = request.json(body);

@@ -178,6 +178,14 @@ pub struct Message {
 /// A lead as `/api/leads` lists it.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Lead {
+    pub id: i64,
+    pub source: String,
+    pub status: String,
+    pub notes: String,
+    pub summary: String,
+    pub country: String,
+    pub conversation: Option<String>,
+    pub follow_up_sent_at: Option<i64>,
     pub locked: bool,
     /// `null` while locked.
     pub contact: Option<Contact>,
@@ -185,7 +193,19 @@ pub struct Lead {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Contact {
+    pub name: String,
     pub email: Option<String>,
+    pub phone: String,
+    pub message: String,
+}
+
+/// One page of `GET /api/leads`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct LeadPage {
+    pub leads: Vec<Lead>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
 }
 
 /// Where a widget was embedded, and whether it was allowed there.
