@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::JobStatus;
-use crate::domain::{JobId, SourceId};
+use crate::domain::{DeliveryId, JobId, SourceId};
 use crate::{Backend, Store, StoreError, StoreResult};
 
 /// What a job does, with what it needs: the only shape a job is written in
@@ -18,6 +18,14 @@ pub enum Task {
     Extract(SourceId),
     /// Extracts every file of a document source again.
     Reextract(SourceId),
+    /// Sends (or retries) one webhook delivery (`witzo_store::webhooks`).
+    Deliver(DeliveryId),
+}
+
+/// The payload of a webhook delivery job.
+#[derive(Serialize, Deserialize)]
+struct DeliveryPayload {
+    delivery_id: i64,
 }
 
 /// The payload of the jobs that work on one source.
@@ -33,6 +41,7 @@ impl Task {
             Task::Crawl(_) => "crawl",
             Task::Extract(_) => "extract",
             Task::Reextract(_) => "reextract",
+            Task::Deliver(_) => "deliver",
         }
     }
 
@@ -40,17 +49,23 @@ impl Task {
     pub fn source(self) -> Option<SourceId> {
         match self {
             Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => Some(id),
+            Task::Deliver(_) => None,
         }
     }
 
     /// The `payload` column's value.
     fn payload(self) -> String {
         let payload = match self {
-            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => SourcePayload {
-                source_id: id.get(),
-            },
+            Task::Crawl(id) | Task::Extract(id) | Task::Reextract(id) => {
+                serde_json::to_string(&SourcePayload {
+                    source_id: id.get(),
+                })
+            }
+            Task::Deliver(id) => serde_json::to_string(&DeliveryPayload {
+                delivery_id: id.get(),
+            }),
         };
-        serde_json::to_string(&payload).unwrap_or_default()
+        payload.unwrap_or_default()
     }
 
     /// Reads a stored job back; `Err` names what is wrong with the row.
@@ -64,6 +79,9 @@ impl Task {
             "crawl" => source().map(Task::Crawl),
             "extract" => source().map(Task::Extract),
             "reextract" => source().map(Task::Reextract),
+            "deliver" => serde_json::from_str::<DeliveryPayload>(payload)
+                .map(|p| Task::Deliver(DeliveryId::from_raw(p.delivery_id)))
+                .map_err(|e| format!("unreadable {kind} payload: {e}")),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -217,6 +235,13 @@ impl Store {
         self.finish(job.id, status, Some(error), run_at, now)
             .await?;
         self.job_state(job.id).await
+    }
+
+    /// Ends a claimed job's run without counting it as failed: the job is
+    /// queued again to run at `run_at` (a task that keeps its own schedule,
+    /// such as a webhook delivery's back-off).
+    pub async fn requeue_job(&self, id: JobId, run_at: i64, now: i64) -> StoreResult<()> {
+        self.finish(id, JobStatus::Queued, None, run_at, now).await
     }
 
     pub async fn job_state(&self, id: JobId) -> StoreResult<JobState> {

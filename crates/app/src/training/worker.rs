@@ -16,6 +16,9 @@ use crate::core::Core;
 pub enum JobEnd {
     Done,
     Cancelled,
+    /// Run again at this Unix time, without counting a failure (a task
+    /// that keeps its own schedule: webhook deliveries).
+    Later(i64),
 }
 
 /// Why a job failed (it is retried with back-off until its attempts run out).
@@ -48,6 +51,10 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
             tracing::info!("job cancelled");
             state.store.end_cancelled_job(job.id, now).await?;
         }
+        Ok(JobEnd::Later(run_at)) => {
+            tracing::info!(run_at, "job runs again later");
+            state.store.requeue_job(job.id, run_at, now).await?;
+        }
         Err(err) => {
             let job_state = state.store.fail_job(&job, &err.to_string(), now).await?;
             tracing::warn!(%err, status = %job_state.status, "job failed");
@@ -57,6 +64,9 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
 }
 
 async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
+    if let Task::Deliver(delivery) = job.task {
+        return crate::webhooks::deliver::run(state, job, delivery).await;
+    }
     let Some(id) = job.task.source() else {
         return Err(JobError::Invalid(format!(
             "{} has no source",
@@ -73,6 +83,7 @@ async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
         Task::Crawl(_) => crawl::run(state, job, &source).await,
         Task::Extract(_) => documents::run(state, job, &source, false).await,
         Task::Reextract(_) => documents::run(state, job, &source, true).await,
+        Task::Deliver(_) => Ok(JobEnd::Done),
     }
 }
 
