@@ -113,28 +113,27 @@ pub async fn run(core: &Core, job: &Job, id: DeliveryId) -> Result<JobEnd, JobEr
     let Some(attempt) = store.begin_delivery_attempt(id, now).await? else {
         return Ok(JobEnd::Done);
     };
-    let record = attempt_once(core, &endpoint, &delivery, attempt).await;
+    let (record, finished) = attempt_once(core, &endpoint, &delivery, attempt).await;
     let next = record.next_attempt_at;
-    store
-        .finish_delivery_attempt(id, &record, witzo_store::now())
-        .await?;
+    store.finish_delivery_attempt(id, &record, finished).await?;
     Ok(next.map_or(JobEnd::Done, JobEnd::Later))
 }
 
-/// Sends the delivery once and says how that ended.
+/// Sends the delivery once and says how that ended, and when (the next
+/// attempt is due that long after).
 async fn attempt_once(
     core: &Core,
     endpoint: &WebhookEndpoint,
     delivery: &Delivery,
     attempt: i64,
-) -> AttemptRecord {
+) -> (AttemptRecord, i64) {
     let url = match url::Url::parse(&endpoint.url) {
         Ok(url) => url,
-        Err(_) => return failed("invalid URL"),
+        Err(_) => return (failed("invalid URL"), witzo_store::now()),
     };
     let fetcher = match Fetcher::new(fetch_policy(core)) {
         Ok(fetcher) => fetcher,
-        Err(err) => return failed(err.reason()),
+        Err(err) => return (failed(err.reason()), witzo_store::now()),
     };
     let timestamp = witzo_store::now();
     let headers = headers(endpoint, delivery, timestamp);
@@ -143,8 +142,9 @@ async fn attempt_once(
         .post(&url, headers, delivery.body.clone().into_bytes(), KEPT_BYTES)
         .await;
     let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
-    let retry = || retry_delay(attempt).map(|delay| witzo_store::now() + delay);
-    match sent {
+    let finished = witzo_store::now();
+    let retry = || retry_delay(attempt).map(|delay| finished + delay);
+    let record = match sent {
         Ok(posted) => {
             let mut record = AttemptRecord {
                 status: DeliveryStatus::Delivered,
@@ -191,7 +191,8 @@ async fn attempt_once(
                 last_error: Some(err.reason()),
             }
         }
-    }
+    };
+    (record, finished)
 }
 
 fn headers(endpoint: &WebhookEndpoint, delivery: &Delivery, timestamp: i64) -> HeaderMap {

@@ -39,6 +39,8 @@ mod training_answers;
 mod training_documents;
 mod usage;
 mod validation;
+mod webhooks;
+mod webhooks_delivery;
 mod widget_browser;
 mod widget_chat;
 mod widget_naughty;
