@@ -13,7 +13,9 @@ use witzo_app::config::Config;
 use witzo_server::app::AppOptions;
 use witzo_store::domain::WidgetId;
 
-use crate::helpers::webhooks::{Answer, canary, start_receiver, start_receiver_on, verify};
+use crate::helpers::webhooks::{
+    Answer, canary, start_receiver, start_receiver_on, verify, verify_as_documented,
+};
 use crate::helpers::{Owner, TestApp, free_address, no_workers, spawn_app_with};
 
 async fn app_delivering_to(
@@ -102,6 +104,9 @@ async fn signed_and_retried_until_accepted(database: Option<String>) {
     }
     assert_eq!(received[0].body, received[3].body);
     assert_eq!(receiver.accepted(), 1);
+    // The documented Python recipe, run as written, agrees.
+    assert!(verify_as_documented(&secret, &received[3]));
+    assert!(!verify_as_documented("whsec_wrong", &received[3]));
 }
 
 #[tokio::test]

@@ -191,3 +191,26 @@ impl super::TestApp {
             .await;
     }
 }
+
+/// Runs docs/WEBHOOKS.md's Python verification block, as written there,
+/// on a received request: what a receiver following the docs would decide.
+pub fn verify_as_documented(secret: &str, received: &Received) -> bool {
+    let docs = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/WEBHOOKS.md");
+    let docs = std::fs::read_to_string(docs).unwrap();
+    let start = docs.find("```python\n").expect("a Python block") + "```python\n".len();
+    let end = start + docs[start..].find("```").unwrap();
+    let script = format!(
+        "{}\nimport sys\nprint(verify(sys.argv[1], sys.argv[2], sys.stdin.buffer.read()))\n",
+        &docs[start..end]
+    );
+    let mut child = std::process::Command::new("python3")
+        .args(["-c", &script, secret, received.header("witzo-signature")])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3");
+    std::io::Write::write_all(&mut child.stdin.take().unwrap(), received.body.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    String::from_utf8(output.stdout).unwrap().trim() == "True"
+}
