@@ -13,7 +13,6 @@ pub use crawl::{
 };
 pub use fetch::{
     AddressClass, FetchError, FetchPolicy, Fetched, Fetcher, Posted, Resolve, SystemResolver,
-    Validators,
-    classify, user_agent,
+    Validators, classify, user_agent,
 };
 pub use html::{HtmlPage, extract_html};

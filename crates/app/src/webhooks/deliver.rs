@@ -88,7 +88,13 @@ pub async fn run(core: &Core, job: &Job, id: DeliveryId) -> Result<JobEnd, JobEr
         return Ok(JobEnd::Done);
     };
     let interrupted = delivery.in_flight != 0;
-    let refusal = if !store.account_plan(endpoint.account_id).await?.features.lead_webhook.0 {
+    let refusal = if !store
+        .account_plan(endpoint.account_id)
+        .await?
+        .features
+        .lead_webhook
+        .0
+    {
         Some("the plan no longer includes webhooks".to_owned())
     } else if !endpoint.active && delivery.event != PING {
         Some("the endpoint is inactive".to_owned())
@@ -139,7 +145,12 @@ async fn attempt_once(
     let headers = headers(endpoint, delivery, timestamp);
     let started = Instant::now();
     let sent = fetcher
-        .post(&url, headers, delivery.body.clone().into_bytes(), KEPT_BYTES)
+        .post(
+            &url,
+            headers,
+            delivery.body.clone().into_bytes(),
+            KEPT_BYTES,
+        )
         .await;
     let latency = i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX);
     let finished = witzo_store::now();

@@ -80,9 +80,11 @@ pub async fn availability(core: &Core, account: AccountId) -> AppResult<Availabi
     let upgrade_to = if enabled {
         None
     } else {
-        core.store.plans().await?.into_iter().find(|p| {
-            p.position > plan.position && p.features.lead_webhook.0
-        })
+        core.store
+            .plans()
+            .await?
+            .into_iter()
+            .find(|p| p.position > plan.position && p.features.lead_webhook.0)
     };
     Ok(Availability {
         enabled,
@@ -103,7 +105,10 @@ async fn require_plan(core: &Core, account: AccountId) -> AppResult<()> {
     );
     Err(AppError::new(
         ErrorCode::PlanLimitLeadWebhook,
-        format!("Your {} plan does not include webhooks.{lift}", found.plan.name),
+        format!(
+            "Your {} plan does not include webhooks.{lift}",
+            found.plan.name
+        ),
     )
     .details(serde_json::json!({
         "plan": found.plan.id,
@@ -121,7 +126,14 @@ pub async fn emit(
     event: &str,
     data: serde_json::Value,
 ) -> AppResult<()> {
-    if !core.store.account_plan(account).await?.features.lead_webhook.0 {
+    if !core
+        .store
+        .account_plan(account)
+        .await?
+        .features
+        .lead_webhook
+        .0
+    {
         return Ok(());
     }
     let endpoints: Vec<WebhookId> = core
@@ -226,7 +238,11 @@ fn parse_events(events: &[String]) -> AppResult<Vec<String>> {
     Ok(parsed)
 }
 
-pub async fn create(core: &Core, account: AccountId, input: &WebhookInput) -> AppResult<WithSecret> {
+pub async fn create(
+    core: &Core,
+    account: AccountId,
+    input: &WebhookInput,
+) -> AppResult<WithSecret> {
     let url = parse_url(core, &input.url)?;
     let events = parse_events(&input.events)?;
     require_plan(core, account).await?;
@@ -274,7 +290,11 @@ pub async fn update(
         .await?)
 }
 
-pub async fn rotate_secret(core: &Core, account: AccountId, id: WebhookId) -> AppResult<WithSecret> {
+pub async fn rotate_secret(
+    core: &Core,
+    account: AccountId,
+    id: WebhookId,
+) -> AppResult<WithSecret> {
     let secret = new_secret();
     let endpoint = core
         .store
@@ -287,7 +307,8 @@ pub async fn rotate_secret(core: &Core, account: AccountId, id: WebhookId) -> Ap
 pub async fn send_test(core: &Core, account: AccountId, id: WebhookId) -> AppResult<Delivery> {
     let endpoint = core.store.webhook_of(account, id).await?;
     require_plan(core, account).await?;
-    let data = serde_json::json!({"webhook_id": endpoint.id, "message": "A test event from Witzo."});
+    let data =
+        serde_json::json!({"webhook_id": endpoint.id, "message": "A test event from Witzo."});
     let queued = queue(core, account, &[endpoint.id], PING, data).await?;
     first(core, account, &queued).await
 }

@@ -36,9 +36,12 @@ impl Fetcher {
         body: Vec<u8>,
         keep: usize,
     ) -> Result<Posted, FetchError> {
-        tokio::time::timeout(self.policy.timeout, self.send_post(url, headers, body, keep))
-            .await
-            .unwrap_or(Err(FetchError::Timeout))
+        tokio::time::timeout(
+            self.policy.timeout,
+            self.send_post(url, headers, body, keep),
+        )
+        .await
+        .unwrap_or(Err(FetchError::Timeout))
     }
 
     async fn send_post(

@@ -21,9 +21,16 @@ async fn owners_manage_their_endpoints_and_other_accounts_get_404_on_every_route
     let created: Value = response.json().await.unwrap();
     let id = created["id"].as_i64().unwrap();
     let secret = created["secret"].as_str().unwrap();
-    assert!(secret.starts_with("whsec_") && secret.len() == 70, "{secret}");
+    assert!(
+        secret.starts_with("whsec_") && secret.len() == 70,
+        "{secret}"
+    );
     assert_eq!(
-        (&created["widget_id"], &created["events"], &created["active"]),
+        (
+            &created["widget_id"],
+            &created["events"],
+            &created["active"]
+        ),
         (&json!(widget.id), &json!(["lead.created"]), &json!(true))
     );
     // The secret is shown once: never listed or read back.
@@ -42,7 +49,11 @@ async fn owners_manage_their_endpoints_and_other_accounts_get_404_on_every_route
         .unwrap();
     assert_eq!(
         (&changed["events"], &changed["active"], &changed["url"]),
-        (&json!(["lead.updated", "lead.created"]), &json!(false), &json!("https://crm.example.com/witzo"))
+        (
+            &json!(["lead.updated", "lead.created"]),
+            &json!(false),
+            &json!("https://crm.example.com/witzo")
+        )
     );
     let rotated: Value = app
         .send_as(&ada, Method::POST, &format!("{path}/secret"), None)
@@ -51,10 +62,15 @@ async fn owners_manage_their_endpoints_and_other_accounts_get_404_on_every_route
         .await
         .unwrap();
     assert_ne!(rotated["secret"].as_str().unwrap(), secret);
-    let test = app.send_as(&ada, Method::POST, &format!("{path}/test"), None).await;
+    let test = app
+        .send_as(&ada, Method::POST, &format!("{path}/test"), None)
+        .await;
     assert_eq!(test.status().as_u16(), 202);
     let ping: Value = test.json().await.unwrap();
-    assert_eq!((&ping["event"], &ping["status"]), (&json!("ping"), &json!("pending")));
+    assert_eq!(
+        (&ping["event"], &ping["status"]),
+        (&json!("ping"), &json!("pending"))
+    );
     let delivery = ping["id"].as_i64().unwrap();
 
     // Bob, signed in with a plan of his own, reaches none of it.
@@ -71,11 +87,20 @@ async fn owners_manage_their_endpoints_and_other_accounts_get_404_on_every_route
         (Method::POST, redeliver.clone(), None),
     ];
     for (method, route, body) in routes {
-        let response = app.send_as(&bob, method.clone(), &route, body.as_ref()).await;
-        assert_eq!(error_code(response, 404).await, "not_found", "{method} {route}");
+        let response = app
+            .send_as(&bob, method.clone(), &route, body.as_ref())
+            .await;
+        assert_eq!(
+            error_code(response, 404).await,
+            "not_found",
+            "{method} {route}"
+        );
     }
     let foreign_widget = json!({"url": "https://b.example.com/", "events": ["lead.created"], "widget_id": widget.id});
-    assert_eq!(error_code(app.create_webhook(&bob, &foreign_widget).await, 404).await, "not_found");
+    assert_eq!(
+        error_code(app.create_webhook(&bob, &foreign_widget).await, 404).await,
+        "not_found"
+    );
     let pages = [
         format!("/app/webhooks/{id}"),
         format!("/app/webhooks/{id}/delete"),
@@ -98,7 +123,11 @@ async fn owners_manage_their_endpoints_and_other_accounts_get_404_on_every_route
             .unwrap();
         assert_eq!(error_code(response, 404).await, "not_found", "{page}");
     }
-    assert!(app.get_json::<Vec<Value>>(&bob, "/api/webhooks").await.is_empty());
+    assert!(
+        app.get_json::<Vec<Value>>(&bob, "/api/webhooks")
+            .await
+            .is_empty()
+    );
 
     // Ada's redelivery and deletion work.
     let again = app.send_as(&ada, Method::POST, &redeliver, None).await;
@@ -109,7 +138,10 @@ async fn owners_manage_their_endpoints_and_other_accounts_get_404_on_every_route
     assert_eq!(app.deliveries(&ada, id).await.len(), 2);
     let deleted = app.send_as(&ada, Method::DELETE, &path, None).await;
     assert_eq!(deleted.status().as_u16(), 204);
-    assert_eq!(error_code(app.get_as(&ada, &path).await, 404).await, "not_found");
+    assert_eq!(
+        error_code(app.get_as(&ada, &path).await, 404).await,
+        "not_found"
+    );
 }
 
 #[tokio::test]
@@ -118,20 +150,76 @@ async fn bad_endpoints_are_refused_with_stable_codes_and_never_a_500() {
     app.set_plan(&ada, "basic").await;
     let events = json!(["lead.created"]);
     let cases = [
-        (json!({"url": "ftp://crm.example.com/", "events": events}), 422, "validation_failed"),
-        (json!({"url": "javascript:alert(1)", "events": events}), 422, "validation_failed"),
-        (json!({"url": "https://user:pw@crm.example.com/", "events": events}), 422, "validation_failed"),
-        (json!({"url": format!("https://crm.example.com/{}", "a".repeat(2048)), "events": events}), 422, "validation_failed"),
-        (json!({"url": "http://127.0.0.1/hook", "events": events}), 422, "url_not_allowed"),
-        (json!({"url": "http://10.0.0.8/hook", "events": events}), 422, "url_not_allowed"),
-        (json!({"url": "http://[::1]/hook", "events": events}), 422, "url_not_allowed"),
-        (json!({"url": "http://169.254.169.254/latest/meta-data", "events": events}), 422, "url_not_allowed"),
-        (json!({"url": "https://crm.example.com:8443/", "events": events}), 422, "url_not_allowed"),
-        (json!({"url": "https://crm.example.com/", "events": ["lead.deleted"]}), 422, "unknown_webhook_event"),
-        (json!({"url": "https://crm.example.com/", "events": ["ping"]}), 422, "unknown_webhook_event"),
-        (json!({"url": "https://crm.example.com/", "events": []}), 422, "validation_failed"),
-        (json!({"url": "https://crm.example.com/"}), 422, "missing_field"),
-        (json!({"url": "https://crm.example.com/", "events": events, "secret": "mine"}), 422, "unknown_field"),
+        (
+            json!({"url": "ftp://crm.example.com/", "events": events}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"url": "javascript:alert(1)", "events": events}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"url": "https://user:pw@crm.example.com/", "events": events}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"url": format!("https://crm.example.com/{}", "a".repeat(2048)), "events": events}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"url": "http://127.0.0.1/hook", "events": events}),
+            422,
+            "url_not_allowed",
+        ),
+        (
+            json!({"url": "http://10.0.0.8/hook", "events": events}),
+            422,
+            "url_not_allowed",
+        ),
+        (
+            json!({"url": "http://[::1]/hook", "events": events}),
+            422,
+            "url_not_allowed",
+        ),
+        (
+            json!({"url": "http://169.254.169.254/latest/meta-data", "events": events}),
+            422,
+            "url_not_allowed",
+        ),
+        (
+            json!({"url": "https://crm.example.com:8443/", "events": events}),
+            422,
+            "url_not_allowed",
+        ),
+        (
+            json!({"url": "https://crm.example.com/", "events": ["lead.deleted"]}),
+            422,
+            "unknown_webhook_event",
+        ),
+        (
+            json!({"url": "https://crm.example.com/", "events": ["ping"]}),
+            422,
+            "unknown_webhook_event",
+        ),
+        (
+            json!({"url": "https://crm.example.com/", "events": []}),
+            422,
+            "validation_failed",
+        ),
+        (
+            json!({"url": "https://crm.example.com/"}),
+            422,
+            "missing_field",
+        ),
+        (
+            json!({"url": "https://crm.example.com/", "events": events, "secret": "mine"}),
+            422,
+            "unknown_field",
+        ),
         (json!({"url": 5, "events": events}), 422, "invalid_type"),
     ];
     for (body, status, code) in cases {
@@ -143,8 +231,14 @@ async fn bad_endpoints_are_refused_with_stable_codes_and_never_a_500() {
     for raw in naughty_strings::BLNS {
         let as_event = json!({"url": "https://crm.example.com/", "events": [raw]});
         let response = app.create_webhook(&ada, &as_event).await;
-        assert_eq!(error_code(response, 422).await, "unknown_webhook_event", "{raw:?}");
-        let response = app.create_webhook(&ada, &json!({"url": raw, "events": events})).await;
+        assert_eq!(
+            error_code(response, 422).await,
+            "unknown_webhook_event",
+            "{raw:?}"
+        );
+        let response = app
+            .create_webhook(&ada, &json!({"url": raw, "events": events}))
+            .await;
         match response.status().as_u16() {
             201 => {
                 let created: Value = response.json().await.unwrap();
@@ -156,16 +250,37 @@ async fn bad_endpoints_are_refused_with_stable_codes_and_never_a_500() {
             status => assert!((400..500).contains(&status), "{status} for {raw:?}"),
         }
     }
-    assert!(app.get_json::<Vec<Value>>(&ada, "/api/webhooks").await.is_empty());
+    assert!(
+        app.get_json::<Vec<Value>>(&ada, "/api/webhooks")
+            .await
+            .is_empty()
+    );
     // At most ten endpoints.
     for n in 0..10 {
-        app.add_webhook(&ada, &format!("https://crm{n}.example.com/"), &["lead.created"]).await;
+        app.add_webhook(
+            &ada,
+            &format!("https://crm{n}.example.com/"),
+            &["lead.created"],
+        )
+        .await;
     }
-    let eleventh = app.create_webhook(&ada, &json!({"url": "https://x.example.com/", "events": events})).await;
+    let eleventh = app
+        .create_webhook(
+            &ada,
+            &json!({"url": "https://x.example.com/", "events": events}),
+        )
+        .await;
     assert_eq!(error_code(eleventh, 422).await, "too_many_webhooks");
-    let id = app.get_json::<Vec<Value>>(&ada, "/api/webhooks").await[0]["id"].as_i64().unwrap();
+    let id = app.get_json::<Vec<Value>>(&ada, "/api/webhooks").await[0]["id"]
+        .as_i64()
+        .unwrap();
     let bad_update = app
-        .send_as(&ada, Method::PATCH, &format!("/api/webhooks/{id}"), Some(&json!({"url": "http://192.168.1.1/"})))
+        .send_as(
+            &ada,
+            Method::PATCH,
+            &format!("/api/webhooks/{id}"),
+            Some(&json!({"url": "http://192.168.1.1/"})),
+        )
         .await;
     assert_eq!(error_code(bad_update, 422).await, "url_not_allowed");
     let bad_id = app.get_as(&ada, "/api/webhooks/nope").await;
@@ -173,7 +288,8 @@ async fn bad_endpoints_are_refused_with_stable_codes_and_never_a_500() {
 }
 
 #[tokio::test]
-async fn a_plan_without_lead_webhook_queues_nothing_refuses_changes_keeps_the_log_and_names_the_plan() {
+async fn a_plan_without_lead_webhook_queues_nothing_refuses_changes_keeps_the_log_and_names_the_plan()
+ {
     let app = spawn_app_with(no_workers, AppOptions::default()).await;
     let ada = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&ada, &["shop.example.com"]).await;
@@ -183,28 +299,91 @@ async fn a_plan_without_lead_webhook_queues_nothing_refuses_changes_keeps_the_lo
     let refused = error(app.create_webhook(&ada, &body).await, 403).await;
     assert_eq!(refused.code, "plan_limit_lead_webhook");
     assert!(refused.message.contains("Basic"), "{}", refused.message);
-    let page = app.get_as(&ada, "/app/webhooks").await.text().await.unwrap();
-    assert!(page.contains("data-plan-lacks=\"lead_webhook\"") && page.contains("The Basic plan includes them"), "{page}");
+    let page = app
+        .get_as(&ada, "/app/webhooks")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("data-plan-lacks=\"lead_webhook\"")
+            && page.contains("The Basic plan includes them"),
+        "{page}"
+    );
 
     app.set_plan(&ada, "basic").await;
-    let (id, _) = app.add_webhook(&ada, "https://crm.example.com/", &["lead.created"]).await;
+    let (id, _) = app
+        .add_webhook(&ada, "https://crm.example.com/", &["lead.created"])
+        .await;
     let lead = json!({"id": 1, "email": "eve@example.com"});
-    witzo_app::webhooks::emit(&app.state, ada.account, Some(widget_id), "lead.created", lead.clone()).await.unwrap();
-    witzo_app::webhooks::emit(&app.state, ada.account, Some(widget_id), "lead.updated", lead.clone()).await.unwrap();
-    assert_eq!(app.deliveries(&ada, id).await.len(), 1, "only the subscribed event");
+    witzo_app::webhooks::emit(
+        &app.state,
+        ada.account,
+        Some(widget_id),
+        "lead.created",
+        lead.clone(),
+    )
+    .await
+    .unwrap();
+    witzo_app::webhooks::emit(
+        &app.state,
+        ada.account,
+        Some(widget_id),
+        "lead.updated",
+        lead.clone(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        app.deliveries(&ada, id).await.len(),
+        1,
+        "only the subscribed event"
+    );
 
     // The flag off: nothing new is queued, the queued one is not sent, the log stays.
     app.set_plan(&ada, "free").await;
-    witzo_app::webhooks::emit(&app.state, ada.account, Some(widget_id), "lead.created", lead).await.unwrap();
+    witzo_app::webhooks::emit(
+        &app.state,
+        ada.account,
+        Some(widget_id),
+        "lead.created",
+        lead,
+    )
+    .await
+    .unwrap();
     assert_eq!(app.drain_jobs().await, 1);
     let log = app.deliveries(&ada, id).await;
     assert_eq!(log.len(), 1);
-    assert_eq!((&log[0]["status"], &log[0]["last_error"]), (&json!("failed"), &json!("the plan no longer includes webhooks")));
-    let test = app.send_as(&ada, Method::POST, &format!("/api/webhooks/{id}/test"), None).await;
+    assert_eq!(
+        (&log[0]["status"], &log[0]["last_error"]),
+        (
+            &json!("failed"),
+            &json!("the plan no longer includes webhooks")
+        )
+    );
+    let test = app
+        .send_as(
+            &ada,
+            Method::POST,
+            &format!("/api/webhooks/{id}/test"),
+            None,
+        )
+        .await;
     assert_eq!(error_code(test, 403).await, "plan_limit_lead_webhook");
-    let page = app.get_as(&ada, "/app/webhooks").await.text().await.unwrap();
-    assert!(page.contains(&format!("data-webhook=\"{id}\"")), "the endpoint is still listed");
-    assert!(page.contains("data-status=\"failed\""), "the log is still shown");
+    let page = app
+        .get_as(&ada, "/app/webhooks")
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains(&format!("data-webhook=\"{id}\"")),
+        "the endpoint is still listed"
+    );
+    assert!(
+        page.contains("data-status=\"failed\""),
+        "the log is still shown"
+    );
 }
 
 #[tokio::test]
@@ -217,18 +396,46 @@ async fn the_page_adds_an_endpoint_shows_its_secret_once_and_queues_a_test_event
         fields
     };
     let post = |path: &'static str, fields: Vec<(&'static str, String)>| {
-        app.client.post(app.url(path)).header("cookie", &ada.cookie).form(&fields).send()
+        app.client
+            .post(app.url(path))
+            .header("cookie", &ada.cookie)
+            .form(&fields)
+            .send()
     };
-    let added = post("/app/webhooks", form(&[("url", "https://crm.example.com/<x>"), ("lead_created", "on"), ("widget_id", "")])).await.unwrap();
+    let added = post(
+        "/app/webhooks",
+        form(&[
+            ("url", "https://crm.example.com/<x>"),
+            ("lead_created", "on"),
+            ("widget_id", ""),
+        ]),
+    )
+    .await
+    .unwrap();
     assert_eq!(added.status().as_u16(), 200);
     let page = added.text().await.unwrap();
-    assert!(page.contains("data-secret-for=") && page.contains("whsec_"), "{page}");
+    assert!(
+        page.contains("data-secret-for=") && page.contains("whsec_"),
+        "{page}"
+    );
     assert!(page.contains("https://crm.example.com/%3Cx%3E") && !page.contains("<x>"));
-    let again = app.get_as(&ada, "/app/webhooks").await.text().await.unwrap();
+    let again = app
+        .get_as(&ada, "/app/webhooks")
+        .await
+        .text()
+        .await
+        .unwrap();
     assert!(!again.contains("whsec_"), "the secret is shown once");
-    let refused = post("/app/webhooks", form(&[("url", "http://127.0.0.1/"), ("lead_created", "on")])).await.unwrap();
+    let refused = post(
+        "/app/webhooks",
+        form(&[("url", "http://127.0.0.1/"), ("lead_created", "on")]),
+    )
+    .await
+    .unwrap();
     assert_eq!(error_code(refused, 422).await, "url_not_allowed");
-    let id = app.get_json::<Vec<Value>>(&ada, "/api/webhooks").await[0]["id"].as_i64().unwrap();
+    let id = app.get_json::<Vec<Value>>(&ada, "/api/webhooks").await[0]["id"]
+        .as_i64()
+        .unwrap();
     let queued = app
         .client
         .post(app.url(&format!("/app/webhooks/{id}/test")))

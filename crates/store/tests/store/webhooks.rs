@@ -49,7 +49,10 @@ store_test!(
             (Some(widget), 2, true)
         );
         assert_eq!(created.secret.expose(), "whsec_1");
-        assert!(!format!("{created:?}").contains("whsec_1"), "secret in Debug");
+        assert!(
+            !format!("{created:?}").contains("whsec_1"),
+            "secret in Debug"
+        );
         assert!(created.wants("lead.created", Some(widget)));
         assert!(!created.wants("lead.created", Some(bobs_widget)));
         assert!(!created.wants("ping", Some(widget)));
@@ -100,7 +103,12 @@ store_test!(
             .await
             .unwrap();
         assert_eq!(
-            (changed.url.as_str(), changed.events, changed.active, changed.updated_at),
+            (
+                changed.url.as_str(),
+                changed.events,
+                changed.active,
+                changed.updated_at
+            ),
             ("https://crm.example.com/hook", only, false, 13)
         );
         let rotated = store
@@ -128,13 +136,24 @@ store_test!(
         };
         let endpoint = store.create_webhook(ada.id, &new, 10).await.unwrap();
         let queued = store
-            .queue_deliveries(ada.id, &[endpoint.id], "evt_1", "lead.created", "{\"a\":1}", 20)
+            .queue_deliveries(
+                ada.id,
+                &[endpoint.id],
+                "evt_1",
+                "lead.created",
+                "{\"a\":1}",
+                20,
+            )
             .await
             .unwrap();
         assert_eq!(queued.len(), 1);
         let delivery = store.delivery_of(ada.id, queued[0]).await.unwrap();
         assert_eq!(
-            (delivery.status, delivery.attempts, delivery.event_id.as_str()),
+            (
+                delivery.status,
+                delivery.attempts,
+                delivery.event_id.as_str()
+            ),
             (DeliveryStatus::Pending, 0, "evt_1")
         );
         assert!(matches!(
@@ -148,7 +167,10 @@ store_test!(
 
         let job = store.claim_job(60, 20).await.unwrap().unwrap();
         assert_eq!(job.task, Task::Deliver(queued[0]));
-        assert_eq!(store.begin_delivery_attempt(queued[0], 21).await.unwrap(), Some(1));
+        assert_eq!(
+            store.begin_delivery_attempt(queued[0], 21).await.unwrap(),
+            Some(1)
+        );
         let in_flight = store.delivery_by_id(queued[0]).await.unwrap().unwrap();
         assert_eq!(in_flight.in_flight, 1);
         let retry = AttemptRecord {
@@ -164,10 +186,16 @@ store_test!(
             .await
             .unwrap();
         store.requeue_job(job.id, 81, 21).await.unwrap();
-        assert!(store.claim_job(60, 80).await.unwrap().is_none(), "not due yet");
+        assert!(
+            store.claim_job(60, 80).await.unwrap().is_none(),
+            "not due yet"
+        );
         let again = store.claim_job(60, 81).await.unwrap().unwrap();
         assert_eq!(again.id, job.id);
-        assert_eq!(store.begin_delivery_attempt(queued[0], 81).await.unwrap(), Some(2));
+        assert_eq!(
+            store.begin_delivery_attempt(queued[0], 81).await.unwrap(),
+            Some(2)
+        );
         let done = AttemptRecord {
             status: DeliveryStatus::Delivered,
             next_attempt_at: None,
@@ -186,7 +214,14 @@ store_test!(
             "a delivered delivery is not attempted again"
         );
         let redelivered = store
-            .queue_deliveries(ada.id, &[endpoint.id], "evt_1", "lead.created", "{\"a\":1}", 90)
+            .queue_deliveries(
+                ada.id,
+                &[endpoint.id],
+                "evt_1",
+                "lead.created",
+                "{\"a\":1}",
+                90,
+            )
             .await
             .unwrap();
         let log = store.deliveries_of(ada.id, endpoint.id, 10).await.unwrap();
@@ -201,6 +236,12 @@ store_test!(
         // Deleting the endpoint deletes its log.
         store.delete_webhook(ada.id, endpoint.id).await.unwrap();
         assert!(store.delivery_by_id(queued[0]).await.unwrap().is_none());
-        assert!(store.webhook_by_id(WebhookId::from_raw(endpoint.id.get())).await.unwrap().is_none());
+        assert!(
+            store
+                .webhook_by_id(WebhookId::from_raw(endpoint.id.get()))
+                .await
+                .unwrap()
+                .is_none()
+        );
     }
 );

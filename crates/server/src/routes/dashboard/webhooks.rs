@@ -159,9 +159,13 @@ impl EndpointForm {
     fn widget(&self) -> AppResult<Option<WidgetId>> {
         match self.widget_id.as_deref().map(str::trim) {
             None | Some("") => Ok(None),
-            Some(raw) => raw.parse::<i64>().map(|id| Some(WidgetId::from_raw(id))).map_err(|_| {
-                AppError::new(ErrorCode::ValidationFailed, "Choose a widget.").field("widget_id")
-            }),
+            Some(raw) => raw
+                .parse::<i64>()
+                .map(|id| Some(WidgetId::from_raw(id)))
+                .map_err(|_| {
+                    AppError::new(ErrorCode::ValidationFailed, "Choose a widget.")
+                        .field("widget_id")
+                }),
         }
     }
 }

@@ -152,14 +152,23 @@ pub fn verify(secret: &str, signature: &str, body: &str, now: i64) -> bool {
 
 impl super::TestApp {
     /// `POST /api/webhooks` with `body`, as it is.
-    pub async fn create_webhook(&self, owner: &super::Owner, body: &serde_json::Value) -> reqwest::Response {
+    pub async fn create_webhook(
+        &self,
+        owner: &super::Owner,
+        body: &serde_json::Value,
+    ) -> reqwest::Response {
         self.send_as(owner, reqwest::Method::POST, "/api/webhooks", Some(body))
             .await
     }
 
     /// Adds an endpoint for `events` at `url`, asserting `201`; returns
     /// (endpoint id, secret).
-    pub async fn add_webhook(&self, owner: &super::Owner, url: &str, events: &[&str]) -> (i64, String) {
+    pub async fn add_webhook(
+        &self,
+        owner: &super::Owner,
+        url: &str,
+        events: &[&str],
+    ) -> (i64, String) {
         let response = self
             .create_webhook(owner, &serde_json::json!({"url": url, "events": events}))
             .await;
@@ -181,7 +190,10 @@ impl super::TestApp {
     pub async fn make_retries_due(&self) {
         let store = &self.state.store;
         store
-            .execute_for_test("UPDATE jobs SET run_at = 0 WHERE kind = $1 AND status = 'queued'", "deliver")
+            .execute_for_test(
+                "UPDATE jobs SET run_at = 0 WHERE kind = $1 AND status = 'queued'",
+                "deliver",
+            )
             .await;
         store
             .execute_for_test(
