@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
+use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
 use witzo_ingest::{AddressClass, classify};
 use witzo_store::domain::{AccountId, DeliveryId, WebUrl, WebhookId, WidgetId};
 use witzo_store::plans::Plan;
@@ -38,6 +39,7 @@ pub struct WebhookInput {
     #[schema(schema_with = crate::fields::crawl_url)]
     pub url: String,
     /// One or more of `lead.created`, `lead.updated`.
+    #[schema(schema_with = events_schema)]
     pub events: Vec<String>,
     /// Only this widget's events (default: every widget of the account).
     #[schema(value_type = Option<i64>)]
@@ -50,10 +52,29 @@ pub struct WebhookInput {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct WebhookUpdate {
-    #[schema(schema_with = crate::fields::crawl_url)]
+    #[schema(schema_with = nullable_url_schema)]
     pub url: Option<String>,
+    #[schema(schema_with = nullable_events_schema)]
     pub events: Option<Vec<String>>,
     pub active: Option<bool>,
+}
+
+/// `events` as [`parse_events`] takes them: one or more of [`EVENTS`].
+pub fn events_schema() -> ArrayBuilder {
+    let name = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(EVENTS.iter().copied()));
+    ArrayBuilder::new().min_items(Some(1)).items(name)
+}
+
+/// `events` of an update: as [`events_schema`], or `null` to keep them.
+pub fn nullable_events_schema() -> ArrayBuilder {
+    events_schema().schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+}
+
+/// `url` of an update: as when adding, or `null` to keep it.
+pub fn nullable_url_schema() -> ObjectBuilder {
+    crate::fields::crawl_url().schema_type(SchemaType::from_iter([Type::String, Type::Null]))
 }
 
 /// An endpoint with its secret, shown only here (creation, rotation).
