@@ -86,6 +86,9 @@ error_codes! {
     WebhookSignatureInvalid => "webhook_signature_invalid", 400;
     WebhookTimestampStale => "webhook_timestamp_stale", 400;
     WebhookPayloadInvalid => "webhook_payload_invalid", 400;
+    PlanLimitLeadWebhook => "plan_limit_lead_webhook", 403;
+    UnknownWebhookEvent => "unknown_webhook_event", 422;
+    TooManyWebhooks => "too_many_webhooks", 422;
     TooManyFiles => "too_many_files", 422;
     UnsupportedDocumentType => "unsupported_document_type", 415;
     DocumentTypeMismatch => "document_type_mismatch", 415;

@@ -20,4 +20,5 @@ pub mod mail;
 pub mod metrics;
 pub mod qa;
 pub mod training;
+pub mod webhooks;
 pub mod widgets;

@@ -12,7 +12,7 @@ pub use crawl::{
     SkipReason, crawl,
 };
 pub use fetch::{
-    AddressClass, FetchError, FetchPolicy, Fetched, Fetcher, Resolve, SystemResolver, Validators,
-    classify, user_agent,
+    AddressClass, FetchError, FetchPolicy, Fetched, Fetcher, Posted, Resolve, SystemResolver,
+    Validators, classify, user_agent,
 };
 pub use html::{HtmlPage, extract_html};

@@ -30,6 +30,7 @@ use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::public::gate::WidgetGate;
 use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
+use crate::routes::{dashboard::webhooks as webhook_pages, webhooks};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
@@ -189,7 +190,19 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(account::sign_out_everywhere))
         .routes(routes!(account::security_log))
         .routes(routes!(account::request_deletion_code))
-        .routes(routes!(account::delete_account));
+        .routes(routes!(account::delete_account))
+        .routes(routes!(webhooks::list, webhooks::create))
+        .routes(routes!(webhooks::get, webhooks::update, webhooks::delete))
+        .routes(routes!(webhooks::rotate_secret))
+        .routes(routes!(webhooks::deliveries))
+        .routes(routes!(webhooks::test))
+        .routes(routes!(webhooks::redeliver))
+        .routes(routes!(webhook_pages::page, webhook_pages::create))
+        .routes(routes!(webhook_pages::update))
+        .routes(routes!(webhook_pages::delete))
+        .routes(routes!(webhook_pages::rotate_secret))
+        .routes(routes!(webhook_pages::test))
+        .routes(routes!(webhook_pages::redeliver));
     let public = OpenApiRouter::new()
         .routes(routes!(public::health))
         .routes(routes!(public::config))

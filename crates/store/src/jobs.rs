@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::JobStatus;
-use crate::domain::{JobId, LeadId, SourceId};
+use crate::domain::{DeliveryId, JobId, LeadId, SourceId};
 use crate::{Backend, Store, StoreError, StoreResult};
 
 /// What a job does, with what it needs: the only shape a job is written in
@@ -26,6 +26,14 @@ pub enum Task {
     CrawlPage(SourceId, i64),
     /// Extracts one document of a document source again (by page id).
     ReextractPage(SourceId, i64),
+    /// Sends (or retries) one webhook delivery (`witzo_store::webhooks`).
+    Deliver(DeliveryId),
+}
+
+/// The payload of a webhook delivery job.
+#[derive(Serialize, Deserialize)]
+struct DeliveryPayload {
+    delivery_id: i64,
 }
 
 /// The payload of the jobs that work on one source.
@@ -54,6 +62,7 @@ impl Task {
             Task::FollowUp(_) => "follow_up",
             Task::CrawlPage(..) => "crawl_page",
             Task::ReextractPage(..) => "reextract_page",
+            Task::Deliver(_) => "deliver",
         }
     }
 
@@ -66,6 +75,7 @@ impl Task {
             | Task::CrawlPage(id, _)
             | Task::ReextractPage(id, _) => Some(id),
             Task::LeadAlert(_) | Task::FollowUp(_) => None,
+            Task::Deliver(_) => None,
         }
     }
 
@@ -87,6 +97,9 @@ impl Task {
             Task::LeadAlert(id) | Task::FollowUp(id) => {
                 serde_json::to_string(&LeadPayload { lead_id: id.get() })
             }
+            Task::Deliver(id) => serde_json::to_string(&DeliveryPayload {
+                delivery_id: id.get(),
+            }),
         };
         payload.unwrap_or_default()
     }
@@ -120,6 +133,9 @@ impl Task {
             "reextract" => source().map(Task::Reextract),
             "crawl_page" => page().map(|(s, p)| Task::CrawlPage(s, p)),
             "reextract_page" => page().map(|(s, p)| Task::ReextractPage(s, p)),
+            "deliver" => serde_json::from_str::<DeliveryPayload>(payload)
+                .map(|p| Task::Deliver(DeliveryId::from_raw(p.delivery_id)))
+                .map_err(|e| format!("unreadable {kind} payload: {e}")),
             other => Err(format!("unknown job kind {other:?}")),
         }
     }
@@ -278,6 +294,13 @@ impl Store {
         self.finish(job.id, status, Some(error), run_at, now)
             .await?;
         self.job_state(job.id).await
+    }
+
+    /// Ends a claimed job's run without counting it as failed: the job is
+    /// queued again to run at `run_at` (a task that keeps its own schedule,
+    /// such as a webhook delivery's back-off).
+    pub async fn requeue_job(&self, id: JobId, run_at: i64, now: i64) -> StoreResult<()> {
+        self.finish(id, JobStatus::Queued, None, run_at, now).await
     }
 
     pub async fn job_state(&self, id: JobId) -> StoreResult<JobState> {

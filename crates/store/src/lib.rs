@@ -26,6 +26,7 @@ pub mod sessions;
 pub mod sources;
 pub mod subscriptions;
 pub mod usage;
+pub mod webhooks;
 pub mod widgets;
 
 pub use db::{Backend, Store};

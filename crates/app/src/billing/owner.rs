@@ -14,12 +14,13 @@ use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The feature flags Witzo has behaviour behind, in the order the Billing
-/// page lists them. A flag not here (`lead_webhook`, `api_keys` until they
-/// are built) is kept on the plan but never sold: a listed feature without
+/// page lists them. A flag not here (`api_keys` until the owner API is
+/// built) is kept on the plan but never sold: a listed feature without
 /// behaviour would be a promise the product breaks.
 pub const SOLD_FEATURES: &[&str] = &[
     "lead_form_fallback",
     "follow_up_email",
+    "lead_webhook",
     "auto_rescrape",
     "white_label",
 ];

@@ -186,7 +186,7 @@ async fn store_lead(
         }
         Stored::Updated { id } => {
             tracing::info!(lead = %id, "chat lead updated");
-            Ok(())
+            notify::announce(core, account, id, "lead.updated").await
         }
         Stored::Unchanged { .. } => Ok(()),
     }

@@ -9,7 +9,7 @@ use witzo_store::jobs::Task;
 use witzo_store::leads::LeadRow;
 
 use crate::core::Core;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::mail::messages::{FollowUp, LeadAlert, LeadDigest, LeadLine};
 use crate::training::worker::JobError;
 
@@ -38,7 +38,17 @@ pub async fn new_lead(
             .enqueue_job(Task::FollowUp(lead), at, ATTEMPTS, now)
             .await?;
     }
-    Ok(())
+    announce(core, account, lead, "lead.created").await
+}
+
+/// Sends `event` (`lead.created`, `lead.updated`) to the account's
+/// webhooks, with the lead as the owner's API shows it (a locked lead
+/// without its details).
+pub async fn announce(core: &Core, account: AccountId, lead: LeadId, event: &str) -> AppResult<()> {
+    let row = core.store.lead_of(account, lead).await?;
+    let widget = row.widget_id;
+    let data = serde_json::to_value(super::LeadView::from(row)).map_err(AppError::internal)?;
+    crate::webhooks::emit(core, account, Some(widget), event, data).await
 }
 
 /// Runs a lead job.

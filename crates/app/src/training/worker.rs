@@ -16,6 +16,9 @@ use crate::core::Core;
 pub enum JobEnd {
     Done,
     Cancelled,
+    /// Run again at this Unix time, without counting a failure (a task
+    /// that keeps its own schedule: webhook deliveries).
+    Later(i64),
 }
 
 /// Why a job failed (it is retried with back-off until its attempts run out).
@@ -57,6 +60,10 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
             tracing::info!("job cancelled");
             state.store.end_cancelled_job(job.id, now).await?;
         }
+        Ok(JobEnd::Later(run_at)) => {
+            tracing::info!(run_at, "job runs again later");
+            state.store.requeue_job(job.id, run_at, now).await?;
+        }
         Err(err) => {
             let job_state = state.store.fail_job(&job, &err.to_string(), now).await?;
             tracing::warn!(%err, status = %job_state.status, "job failed");
@@ -66,6 +73,9 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
 }
 
 async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
+    if let Task::Deliver(delivery) = job.task {
+        return crate::webhooks::deliver::run(state, job, delivery).await;
+    }
     let Some(id) = job.task.source() else {
         return crate::leads::notify::run(state, job.task)
             .await
@@ -83,10 +93,9 @@ async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
         Task::Reextract(_) => documents::run(state, job, &source, true).await,
         Task::CrawlPage(_, page) => crawl::run(state, job, &source, Some(page)).await,
         Task::ReextractPage(_, page) => documents::run_one(state, job, &source, page).await,
-        Task::LeadAlert(_) | Task::FollowUp(_) => Err(JobError::Invalid(format!(
-            "{} has a source",
-            job.task.kind()
-        ))),
+        Task::LeadAlert(_) | Task::FollowUp(_) | Task::Deliver(_) => Err(JobError::Invalid(
+            format!("{} has a source", job.task.kind()),
+        )),
     }
 }
 

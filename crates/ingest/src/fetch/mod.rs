@@ -4,12 +4,14 @@
 //! port, and every address the host resolves to. The connection then goes only to the
 //! checked addresses (the HTTP client's resolver is overridden with exactly that set),
 //! so a second, different DNS answer cannot redirect it. Redirects are followed by hand
-//! and re-checked; the body and total time are capped.
+//! and re-checked; the body and total time are capped. A POST ([`Fetcher::post`], for
+//! outgoing webhooks) goes through the same checks and never follows a redirect.
 
 mod body;
 mod classify;
 mod clients;
 mod error;
+mod post;
 mod resolve;
 mod target;
 
@@ -23,6 +25,7 @@ use url::Url;
 
 pub use classify::{AddressClass, classify};
 pub use error::FetchError;
+pub use post::Posted;
 pub use resolve::{Resolve, SystemResolver};
 
 /// What the fetcher may do.

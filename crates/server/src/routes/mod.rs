@@ -11,6 +11,7 @@ pub mod pages;
 pub mod public;
 pub mod qa;
 pub mod sources;
+pub mod webhooks;
 pub mod widgets;
 
 use axum::http::{HeaderValue, StatusCode, header};

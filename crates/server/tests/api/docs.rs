@@ -56,6 +56,7 @@ const DOCUMENTS: &[(&str, usize)] = &[
     ("docs/SECURITY.md", 40),
     ("docs/DEPLOY.md", 0),
     ("docs/CONFIG.md", 0),
+    ("docs/WEBHOOKS.md", 3),
     ("README.md", 0),
 ];
 

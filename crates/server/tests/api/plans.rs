@@ -46,7 +46,12 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                 10,
                 10,
                 1,
-                ["lead_form_fallback", "follow_up_email", "auto_rescrape"]
+                [
+                    "lead_form_fallback",
+                    "follow_up_email",
+                    "lead_webhook",
+                    "auto_rescrape"
+                ]
             ]),
             json!([
                 "standard",
@@ -56,7 +61,12 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                 50,
                 null,
                 3,
-                ["lead_form_fallback", "follow_up_email", "auto_rescrape"]
+                [
+                    "lead_form_fallback",
+                    "follow_up_email",
+                    "lead_webhook",
+                    "auto_rescrape"
+                ]
             ]),
             json!([
                 "enterprise",
@@ -69,6 +79,7 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                 [
                     "lead_form_fallback",
                     "follow_up_email",
+                    "lead_webhook",
                     "auto_rescrape",
                     "white_label"
                 ]

@@ -60,3 +60,11 @@ typed_id!(
     /// The id of an owner's Q&A pair (a question and its corrected answer).
     QaId
 );
+typed_id!(
+    /// The id of an owner's outgoing-webhook endpoint.
+    WebhookId
+);
+typed_id!(
+    /// The id of one delivery of an event to a webhook endpoint.
+    DeliveryId
+);

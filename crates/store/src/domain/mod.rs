@@ -19,11 +19,11 @@ pub use contact::{
 };
 pub use country::CountryCode;
 pub use email::EmailAddress;
-pub use ids::{AccountId, JobId, LeadId, PageId, QaId, SourceId, WidgetId};
+pub use ids::{AccountId, DeliveryId, JobId, LeadId, PageId, QaId, SourceId, WebhookId, WidgetId};
 pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
 pub use states::{
-    JobStatus, LeadAlerts, LeadSource, LeadStatus, PageStatus, Role, SourceStatus,
+    DeliveryStatus, JobStatus, LeadAlerts, LeadSource, LeadStatus, PageStatus, Role, SourceStatus,
     SubscriptionStatus,
 };
 pub use text::{CleanText, TextRules};

@@ -147,6 +147,18 @@ stored_enum!(
     }
 );
 
+stored_enum!(
+    /// Where a webhook delivery stands.
+    DeliveryStatus {
+        /// Waiting for its first attempt or its next retry.
+        Pending => "pending",
+        /// The endpoint answered 2xx.
+        Delivered => "delivered",
+        /// Every attempt failed (or the delivery could not be made).
+        Failed => "failed",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -188,6 +200,9 @@ mod tests {
         }
         for role in Role::ALL {
             assert_eq!(serialised(serde_json::json!(role)), role.as_str());
+        }
+        for status in DeliveryStatus::ALL {
+            assert_eq!(serialised(serde_json::json!(status)), status.as_str());
         }
     }
 }

@@ -12,6 +12,7 @@ mod qa;
 mod sessions;
 mod sources;
 mod usage;
+mod webhooks;
 mod widgets;
 
 /// Defines `mod $name { sqlite, postgres }`, running `$body(store)` on each

@@ -10,6 +10,7 @@ pub mod qa;
 pub mod sign_in;
 pub mod sources;
 pub mod training;
+pub mod webhooks;
 pub mod widgets;
 
 use askama::Template;
@@ -33,6 +34,7 @@ pub const NAV: &[(&str, &str, &str)] = &[
     ("/app/sources", "Data sources", "sources"),
     ("/app/conversations", "Conversations", "conversations"),
     ("/app/leads", "Leads", "leads"),
+    ("/app/webhooks", "Webhooks", "webhooks"),
     ("/app/analytics", "Analytics", "analytics"),
     ("/app/billing", "Billing", "billing"),
     ("/app/account", "Account", "account"),

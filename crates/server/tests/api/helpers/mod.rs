@@ -21,6 +21,7 @@ pub mod public;
 pub mod site;
 pub mod training;
 pub mod views;
+pub mod webhooks;
 
 use std::net::SocketAddr;
 
