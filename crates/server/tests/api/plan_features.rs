@@ -162,8 +162,7 @@ async fn a_new_lead_and_its_changes_reach_the_owner_s_webhook() {
     let owner = app.sign_in("ada@example.com").await;
     app.set_plan(&owner, "basic").await;
     let widget = app.create_widget(&owner, &["shop.example.com"]).await;
-    let (endpoint, _) = app
-        .add_webhook(&owner, &receiver.url(), &["lead.created", "lead.updated"])
+    app.add_webhook(&owner, &receiver.url(), &["lead.created", "lead.updated"])
         .await;
 
     let ada = visitor();
