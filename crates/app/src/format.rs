@@ -103,17 +103,17 @@ mod tests {
         // 2026-12-05 00:00 in Berlin is 23:00 UTC the day before.
         assert_eq!(
             day_start("2026-12-05", "Europe/Berlin", false),
-            Some(1_764_889_200)
+            Some(1_796_425_200)
         );
-        assert_eq!(day_start("2026-12-05", "UTC", true), Some(1_764_979_200));
+        assert_eq!(day_start("2026-12-05", "UTC", true), Some(1_796_515_200));
         assert_eq!(day_start("2026-13-05", "UTC", false), None);
         assert_eq!(day_start("2026-12-05", "Mars/Olympus", false), None);
         assert_eq!(
-            local_iso(1_764_889_200, "Europe/Berlin"),
+            local_iso(1_796_425_200, "Europe/Berlin"),
             "2026-12-05T00:00:00+01:00"
         );
         assert_eq!(
-            local_iso(1_764_889_200, "nowhere"),
+            local_iso(1_796_425_200, "nowhere"),
             "2026-12-04T23:00:00+00:00"
         );
     }

@@ -5,7 +5,9 @@
 
 use serde::Serialize;
 
-use crate::domain::{AccountId, JobId, PageId, PageStatus, SourceId, SourceStatus, WidgetId};
+use crate::domain::{
+    AccountId, JobId, PageId, PageKind, PageStatus, SourceId, SourceKind, SourceStatus, WidgetId,
+};
 use crate::jobs::{JobStatus, Task, insert_job};
 use crate::{Store, StoreError, StoreResult};
 
@@ -25,8 +27,8 @@ pub struct Source {
     #[sqlx(try_from = "i64")]
     #[cfg_attr(feature = "openapi", schema(ignore))]
     pub account_id: AccountId,
-    /// `website` or `documents`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: SourceKind,
     pub url: String,
     pub max_depth: i64,
     /// Path prefixes, one per line.
@@ -57,7 +59,8 @@ pub struct NewWebsite<'a> {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PageRow {
     pub id: i64,
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PageKind,
     pub url: String,
     pub title: String,
     #[sqlx(try_from = "String")]
@@ -78,8 +81,8 @@ pub struct PageText {
     #[sqlx(try_from = "i64")]
     #[cfg_attr(feature = "openapi", schema(value_type = i64))]
     pub source_id: SourceId,
-    /// `page` or `document`.
-    pub kind: String,
+    #[sqlx(try_from = "String")]
+    pub kind: PageKind,
     pub url: String,
     pub title: String,
     #[sqlx(try_from = "String")]
@@ -692,14 +695,14 @@ impl Store {
 
     /// Pages (or documents) of `account` that hold knowledge. Documents
     /// include the account's Q&A pairs: they share the plan's limit.
-    pub async fn knowledge_count(&self, account: AccountId, kind: &str) -> StoreResult<i64> {
+    pub async fn knowledge_count(&self, account: AccountId, kind: PageKind) -> StoreResult<i64> {
         let (n,): (i64,) = sqlx::query_as(&format!(
             "SELECT COUNT(*) + CASE WHEN $2 = 'document' THEN \
                (SELECT COUNT(*) FROM qa_pairs WHERE account_id = $1) ELSE 0 END \
              FROM pages WHERE account_id = $1 AND kind = $2 AND outcome IN {KNOWLEDGE}"
         ))
         .bind(account.get())
-        .bind(kind)
+        .bind(kind.as_str())
         .fetch_one(self.pool())
         .await?;
         Ok(n)

@@ -103,12 +103,14 @@ pub struct LeadFilter {
     pub to: Option<String>,
     /// Words in the name, e-mail, phone, company, message, notes or summary.
     pub q: Option<String>,
+    #[param(inline)]
     pub sort: Option<LeadSort>,
     /// 1-based page of 50 (the list; an export has every page).
     #[param(minimum = 1, maximum = 100000)]
     pub page: Option<i64>,
     /// The export's format (`csv`, the default, or `json`); the list
     /// ignores it.
+    #[param(inline)]
     pub format: Option<export::ExportFormat>,
 }
 

@@ -46,7 +46,11 @@ pub struct Imported {
 /// are about to be deleted (an import that replaces them).
 async fn plan_gate(state: &Core, account: AccountId, freed: i64, adding: i64) -> AppResult<()> {
     let plan = state.store.account_plan(account).await?;
-    let used = state.store.knowledge_count(account, "document").await? - freed;
+    let used = state
+        .store
+        .knowledge_count(account, witzo_store::domain::PageKind::Document)
+        .await?
+        - freed;
     check_limit(&state.store, &plan, Capped::Documents, used, adding).await
 }
 

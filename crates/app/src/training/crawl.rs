@@ -11,7 +11,7 @@ use witzo_ingest::{
     CrawlConfig, CrawlSink, FetchPolicy, Fetcher, Flow, Known, Outcome, PageReport, Validators,
     crawl,
 };
-use witzo_store::domain::{AccountId, JobId, PageId, PageStatus, SourceStatus};
+use witzo_store::domain::{AccountId, JobId, PageId, PageKind, PageStatus, SourceStatus};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
@@ -50,7 +50,9 @@ pub async fn run(
     let account = state.store.source_account(source.id).await?;
     let one_page = match page {
         Some(id) => match state.store.page_text(account, PageId::from_raw(id)).await {
-            Ok(page) if page.source_id == source.id && page.kind == "page" => Some(page.url),
+            Ok(page) if page.source_id == source.id && page.kind == PageKind::Page => {
+                Some(page.url)
+            }
             // Deleted since it was queued: nothing to do.
             Ok(_) | Err(witzo_store::StoreError::NotFound) => return Ok(JobEnd::Done),
             Err(err) => return Err(err.into()),
@@ -59,7 +61,7 @@ pub async fn run(
     };
     let start = Url::parse(one_page.as_deref().unwrap_or(&source.url))
         .map_err(|e| JobError::Invalid(format!("start URL: {e}")))?;
-    let (limit, plan) = knowledge_limit(state, account, "page").await?;
+    let (limit, plan) = knowledge_limit(state, account, PageKind::Page).await?;
     let fetcher =
         Fetcher::new(fetch_policy(state)).map_err(|e| JobError::Invalid(e.to_string()))?;
     let config = CrawlConfig {
@@ -206,7 +208,7 @@ impl StoreSink<'_> {
             });
         }
         Ok(
-            if store.knowledge_count(self.account, "page").await? < limit {
+            if store.knowledge_count(self.account, PageKind::Page).await? < limit {
                 Admit::Yes
             } else {
                 Admit::Full

@@ -4,7 +4,7 @@
 
 use sha2::{Digest, Sha256};
 use witzo_extract::{Limits, detect, extract_async};
-use witzo_store::domain::{PageStatus, SourceStatus};
+use witzo_store::domain::{PageKind, PageStatus, SourceStatus};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
@@ -37,7 +37,7 @@ async fn extract(
 ) -> Result<JobEnd, JobError> {
     let store = &state.store;
     let account = store.source_account(source.id).await?;
-    let (limit, plan) = knowledge_limit(state, account, "document").await?;
+    let (limit, plan) = knowledge_limit(state, account, PageKind::Document).await?;
     let mut progress = Progress {
         stage: "extracting",
         total: Some(queued.len() as u64),
@@ -57,7 +57,9 @@ async fn extract(
         }
         // Re-extracting a document that already counts adds nothing.
         let over_limit = match limit {
-            Some(limit) if !known => store.knowledge_count(account, "document").await? >= limit,
+            Some(limit) if !known => {
+                store.knowledge_count(account, PageKind::Document).await? >= limit
+            }
             _ => false,
         };
         let outcome = if over_limit {

@@ -7,7 +7,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 use witzo_extract::{DocumentKind, ExtractError};
 use witzo_ingest::{AddressClass, classify};
-use witzo_store::domain::{AccountId, JobId, PageId, SourceId, WebUrl, WidgetId};
+use witzo_store::domain::{
+    AccountId, JobId, PageId, PageKind, SourceId, SourceKind, WebUrl, WidgetId,
+};
 use witzo_store::jobs::Task;
 use witzo_store::sources::{NewWebsite, Source};
 
@@ -141,13 +143,12 @@ fn crawlable(state: &Core, url: &url::Url) -> AppResult<()> {
     Ok(())
 }
 
-async fn plan_gate(state: &Core, account: AccountId, kind: &str, adding: i64) -> AppResult<()> {
+async fn plan_gate(state: &Core, account: AccountId, kind: PageKind, adding: i64) -> AppResult<()> {
     let plan = state.store.account_plan(account).await?;
     let used = state.store.knowledge_count(account, kind).await?;
-    let what = if kind == "page" {
-        Capped::Pages
-    } else {
-        Capped::Documents
+    let what = match kind {
+        PageKind::Page => Capped::Pages,
+        PageKind::Document => Capped::Documents,
     };
     check_limit(&state.store, &plan, what, used, adding).await
 }
@@ -177,7 +178,7 @@ pub async fn add_website(
     let exclude = paths("exclude_paths", &input.exclude_paths)?;
     let plan = state.store.account_plan(account).await?;
     let rescrape = schedule(&plan, input.rescrape_days)?;
-    plan_gate(state, account, "page", 1).await?;
+    plan_gate(state, account, PageKind::Page, 1).await?;
     let site = NewWebsite {
         url: url.as_str(),
         max_depth: i64::from(input.max_depth),
@@ -248,7 +249,7 @@ pub async fn upload_documents(
     plan_gate(
         state,
         account,
-        "document",
+        PageKind::Document,
         i64::try_from(stored.len()).unwrap_or(i64::MAX),
     )
     .await?;
@@ -265,7 +266,7 @@ pub async fn upload_documents(
 /// re-processed) or re-extracts every document.
 pub async fn retrain(state: &Core, account: AccountId, id: SourceId) -> AppResult<JobId> {
     let source = state.store.source_of(account, id).await?;
-    let task = if source.kind == "website" {
+    let task = if source.kind == SourceKind::Website {
         Task::Crawl(id)
     } else {
         Task::Reextract(id)
@@ -308,7 +309,7 @@ pub async fn set_schedule(
 /// changed is it re-embedded) or extracts a document again.
 pub async fn retrain_page(state: &Core, account: AccountId, page: PageId) -> AppResult<JobId> {
     let page = state.store.page_text(account, page).await?;
-    let task = if page.kind == "page" {
+    let task = if page.kind == PageKind::Page {
         Task::CrawlPage(page.source_id, page.id)
     } else {
         Task::ReextractPage(page.source_id, page.id)

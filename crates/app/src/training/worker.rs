@@ -5,6 +5,7 @@
 use std::time::Duration;
 
 use tracing::Instrument;
+use witzo_store::domain::PageKind;
 use witzo_store::jobs::{Job, Task};
 use witzo_store::{StoreError, StoreResult};
 
@@ -155,18 +156,17 @@ pub async fn schedule_rescrapes(state: &Core) -> StoreResult<usize> {
     Ok(jobs.len())
 }
 
-/// The plan limit of `kind` (`page` or `document`) for `account`'s plan,
-/// and the plan's name.
+/// The plan limit of pages or documents for `account`'s plan, and the
+/// plan's name.
 pub async fn knowledge_limit(
     state: &Core,
     account: witzo_store::domain::AccountId,
-    kind: &str,
+    kind: PageKind,
 ) -> StoreResult<(Option<i64>, String)> {
     let plan = state.store.account_plan(account).await?;
-    let limit = if kind == "page" {
-        plan.pages
-    } else {
-        plan.documents
+    let limit = match kind {
+        PageKind::Page => plan.pages,
+        PageKind::Document => plan.documents,
     };
     Ok((limit, plan.name))
 }

@@ -295,7 +295,7 @@ async fn website_source(
     let sources = state.store.sources_of(widget.account_id, widget.id).await?;
     Ok(sources
         .into_iter()
-        .find(|s| s.kind == "website" && s.url == url.as_str())
+        .find(|s| s.kind == witzo_store::domain::SourceKind::Website && s.url == url.as_str())
         .map(|s| s.id))
 }
 

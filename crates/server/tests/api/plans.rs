@@ -261,7 +261,7 @@ async fn a_downgrade_to_free_keeps_everything_and_marks_what_is_over_the_limits(
         .await
         .unwrap()
         .into_iter()
-        .find(|s| s.kind == "documents")
+        .find(|s| s.kind == witzo_store::domain::SourceKind::Documents)
         .unwrap();
     let job = app.retrain(&owner, documents.id.get()).await;
     app.drain_jobs().await;

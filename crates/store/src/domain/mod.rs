@@ -23,8 +23,8 @@ pub use ids::{AccountId, DeliveryId, JobId, LeadId, PageId, QaId, SourceId, Webh
 pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
 pub use states::{
-    DeliveryStatus, JobStatus, LeadAlerts, LeadSource, LeadStatus, PageStatus, Role, SourceStatus,
-    SubscriptionStatus,
+    DeliveryStatus, JobStatus, LeadAlerts, LeadSource, LeadStatus, PageKind, PageStatus, Role,
+    SourceKind, SourceStatus, SubscriptionStatus,
 };
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;

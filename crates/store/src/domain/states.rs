@@ -116,6 +116,26 @@ stored_enum!(
 );
 
 stored_enum!(
+    /// What a knowledge source is.
+    SourceKind {
+        /// A website, crawled.
+        Website => "website",
+        /// A widget's uploaded documents.
+        Documents => "documents",
+    }
+);
+
+stored_enum!(
+    /// What a row of a source is.
+    PageKind {
+        /// A page of a website.
+        Page => "page",
+        /// An uploaded document.
+        Document => "document",
+    }
+);
+
+stored_enum!(
     /// Where the owner stands with a lead.
     LeadStatus {
         New => "new",

@@ -174,8 +174,20 @@ store_test!(
             )
             .await
             .unwrap();
-        assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 2);
-        assert_eq!(store.knowledge_count(ada.id, "page").await.unwrap(), 0);
+        assert_eq!(
+            store
+                .knowledge_count(ada.id, witzo_store::domain::PageKind::Document)
+                .await
+                .unwrap(),
+            2
+        );
+        assert_eq!(
+            store
+                .knowledge_count(ada.id, witzo_store::domain::PageKind::Page)
+                .await
+                .unwrap(),
+            0
+        );
         assert_eq!(store.holdings(ada.id).await.unwrap().documents, 2);
 
         // A complete crawl of a website removes pages it did not see; pairs
@@ -195,6 +207,12 @@ store_test!(
         assert_eq!(store.qa_count_of(ada.id, widget.id).await.unwrap(), 2);
 
         store.delete_widget(ada.id, widget.id).await.unwrap();
-        assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 0);
+        assert_eq!(
+            store
+                .knowledge_count(ada.id, witzo_store::domain::PageKind::Document)
+                .await
+                .unwrap(),
+            0
+        );
     }
 );

@@ -157,7 +157,13 @@ store_test!(
             .await
             .unwrap();
         assert_eq!(store.finish_run(&source, run1, true).await.unwrap(), 0);
-        assert_eq!(store.knowledge_count(ada.id, "page").await.unwrap(), 3);
+        assert_eq!(
+            store
+                .knowledge_count(ada.id, witzo_store::domain::PageKind::Page)
+                .await
+                .unwrap(),
+            3
+        );
         assert!(store.knowledge_version(widget.id).await.unwrap() > v0);
         assert_eq!(
             store
@@ -263,7 +269,13 @@ store_test!(
             )
             .await
             .unwrap();
-        assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 1);
+        assert_eq!(
+            store
+                .knowledge_count(ada.id, witzo_store::domain::PageKind::Document)
+                .await
+                .unwrap(),
+            1
+        );
         store.finish_run(&source, job, false).await.unwrap();
         assert_eq!(live_texts(&store, &widget).await, ["hello"]);
         let page = store.pages_of(ada.id, source.id).await.unwrap()[0].id;
@@ -271,7 +283,13 @@ store_test!(
             .delete_page(ada.id, PageId::from_raw(page))
             .await
             .unwrap();
-        assert_eq!(store.knowledge_count(ada.id, "document").await.unwrap(), 0);
+        assert_eq!(
+            store
+                .knowledge_count(ada.id, witzo_store::domain::PageKind::Document)
+                .await
+                .unwrap(),
+            0
+        );
         assert!(live_texts(&store, &widget).await.is_empty());
         store.delete_source(ada.id, source.id).await.unwrap();
         assert_eq!(

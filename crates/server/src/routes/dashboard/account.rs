@@ -82,8 +82,9 @@ pub struct ProfileForm {
     website: String,
     #[schema(schema_with = witzo_app::fields::country_or_empty)]
     country: String,
+    /// Absent (an older form) keeps the current time zone.
     #[schema(max_length = 64)]
-    time_zone: String,
+    time_zone: Option<String>,
     csrf_token: String,
 }
 
@@ -103,7 +104,7 @@ pub async fn save_profile(
         company: form.company,
         website: form.website,
         country: form.country,
-        time_zone: Some(form.time_zone),
+        time_zone: form.time_zone,
     };
     match owner::update_profile(&state, &owner, ip, &request).await {
         Ok(_) => Ok(redirect("/app/account?notice=profile_saved", [])),

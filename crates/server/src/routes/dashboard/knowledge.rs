@@ -68,7 +68,7 @@ pub async fn retrain_page(
     let _ = form.csrf_token;
     let page = state.store.page_text(owner.account, id).await?;
     service::retrain_page(&state, owner.account, id).await?;
-    let notice = if page.kind == "page" {
+    let notice = if page.kind == witzo_store::domain::PageKind::Page {
         "page_queued"
     } else {
         "document_queued"

@@ -122,7 +122,7 @@ pub async fn page(
         .sources_of(owner.account, widget.id)
         .await?
         .into_iter()
-        .filter(|s| s.kind == "website")
+        .filter(|s| s.kind == witzo_store::domain::SourceKind::Website)
         .max_by_key(|s| s.id.get());
     let (job, pages) = match &source {
         Some(source) => (
