@@ -22,6 +22,12 @@ pub struct ApiForm<T>(pub T);
 #[derive(Debug)]
 pub struct ApiQuery<T>(pub T);
 
+/// The query a dashboard page's GET form sends: every field, a blank one
+/// (a select's "Any", an empty search box) as `name=`. Blank fields are read
+/// as absent, so an `Option` field is `None` rather than a parse error.
+#[derive(Debug)]
+pub struct FormQuery<T>(pub T);
+
 /// Path parameters.
 #[derive(Debug)]
 pub struct ApiPath<T>(pub T);
@@ -83,6 +89,18 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
         let query = parts.uri.query().unwrap_or_default();
         parse_urlencoded(query.as_bytes(), ErrorCode::InvalidQuery).map(ApiQuery)
+    }
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for FormQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> ApiResult<Self> {
+        let query = parts.uri.query().unwrap_or_default();
+        let filled = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form_urlencoded::parse(query.as_bytes()).filter(|(_, v)| !v.is_empty()))
+            .finish();
+        parse_urlencoded(filled.as_bytes(), ErrorCode::InvalidQuery).map(FormQuery)
     }
 }
 

@@ -7,6 +7,6 @@ mod client;
 pub mod multipart;
 mod session;
 
-pub use body::{ApiBytes, ApiForm, ApiJson, ApiMultipart, ApiPath, ApiQuery};
+pub use body::{ApiBytes, ApiForm, ApiJson, ApiMultipart, ApiPath, ApiQuery, FormQuery};
 pub use client::ClientIp;
 pub use session::OwnerSession;

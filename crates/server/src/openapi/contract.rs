@@ -233,7 +233,7 @@ fn mounted_codes(path: &str, unsafe_method: bool, operation: &Operation) -> Vec<
     }
     let query = parameters(operation).any(|(_, p)| *p == ParameterIn::Query);
     if query && Surface::of(path) == Surface::Dashboard {
-        // `ApiQuery` on types that refuse unknown parameters.
+        // `ApiQuery` (or `FormQuery`) on types that refuse unknown parameters.
         codes.extend([InvalidQuery, UnknownField]);
     }
     codes

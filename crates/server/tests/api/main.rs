@@ -26,6 +26,7 @@ mod helpers;
 mod knowledge_pages;
 mod knowledge_versions;
 mod leads;
+mod leads_browser;
 mod leads_follow_up;
 mod oidc;
 mod openapi;

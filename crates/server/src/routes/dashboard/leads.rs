@@ -16,7 +16,7 @@ use witzo_store::widgets::Widget;
 use super::sign_in::Alert;
 use super::{CsrfForm, Layout, NoticeQuery, PageOwner, render, with_status};
 use crate::error::{ApiError, ApiResult};
-use crate::extract::{ApiForm, ApiPath, ApiQuery, OwnerSession};
+use crate::extract::{ApiForm, ApiPath, ApiQuery, FormQuery, OwnerSession};
 use crate::routes::redirect;
 use crate::state::AppState;
 
@@ -97,7 +97,8 @@ fn query_string(filter: &LeadFilter) -> String {
 pub async fn page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiQuery(filter): ApiQuery<LeadFilter>,
+    // The filter form sends its blank fields ("Any", no search) too.
+    FormQuery(filter): FormQuery<LeadFilter>,
 ) -> ApiResult<Response> {
     let page = LeadsPage {
         layout: Layout::signed_in(&state, &owner, "leads").await?,
