@@ -6,6 +6,7 @@
 pub mod embedding;
 pub mod index;
 pub mod qa;
+pub mod rating;
 pub mod respond;
 pub mod turn;
 

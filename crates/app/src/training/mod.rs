@@ -5,6 +5,7 @@
 
 pub mod crawl;
 pub mod documents;
+pub mod progress;
 pub mod service;
 pub mod worker;
 

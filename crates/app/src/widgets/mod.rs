@@ -7,3 +7,4 @@ pub mod logo;
 pub mod plans;
 pub mod service;
 pub mod settings;
+pub mod setup;

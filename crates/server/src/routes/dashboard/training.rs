@@ -6,7 +6,7 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
-use witzo_store::domain::{JobStatus, PageStatus, WidgetId};
+use witzo_store::domain::WidgetId;
 use witzo_store::sources::{JobView, PageRow, Source};
 use witzo_store::widgets::Widget;
 
@@ -15,6 +15,7 @@ use crate::error::ApiResult;
 use crate::extract::ApiPath;
 use crate::state::AppState;
 use witzo_app::config::Environment;
+use witzo_app::training::progress;
 use witzo_app::widgets::service;
 
 /// A job's counters, as its progress JSON holds them.
@@ -116,66 +117,27 @@ pub async fn page(
     ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Response> {
     let widget = state.store.widget_of(owner.account, id).await?;
-    // The newest website: the one setup (or the owner) added last.
-    let source = state
-        .store
-        .sources_of(owner.account, widget.id)
-        .await?
-        .into_iter()
-        .filter(|s| s.kind == witzo_store::domain::SourceKind::Website)
-        .max_by_key(|s| s.id.get());
-    let (job, pages) = match &source {
-        Some(source) => (
-            state.store.latest_job(source.id).await?,
-            state.store.pages_of(owner.account, source.id).await?,
-        ),
-        None => (None, Vec::new()),
-    };
-    let running = job.as_ref().is_some_and(|j| !j.status.ended());
-    let known = pages
-        .iter()
-        .filter(|p| matches!(p.outcome, PageStatus::Indexed | PageStatus::Unchanged))
-        .count();
-    let failures: Vec<PageRow> = pages
-        .into_iter()
-        .filter(|p| matches!(p.outcome, PageStatus::Failed | PageStatus::Skipped))
-        .collect();
+    let crawl = progress::first_crawl(&state, owner.account, widget.id).await?;
     let development = state.config.environment == Environment::Development;
-    let problem = match (&source, &job) {
-        (Some(source), Some(job)) if !running && known == 0 => {
-            let reason = failures
-                .iter()
-                .map(|p| p.reason.as_str())
-                .next()
-                .or(job
-                    .last_error
-                    .as_deref()
-                    .filter(|_| job.status == JobStatus::Failed))
-                .unwrap_or_default();
-            Some(explain(source, reason, development))
-        }
-        _ => None,
-    };
-    let elapsed = job
-        .as_ref()
-        .filter(|_| !running)
-        .map(|j| {
-            let secs = (j.updated_at - j.created_at).max(0);
-            format!(" — {}:{:02} elapsed", secs / 60, secs % 60)
-        })
-        .unwrap_or_default();
     let page = TrainingPage {
-        elapsed,
         layout: Layout::signed_in(&state, &owner, "widgets").await?,
-        counts: Counts::of(job.as_ref()),
-        running,
-        failures,
-        known,
-        problem,
+        counts: Counts::of(crawl.job.as_ref()),
+        problem: crawl
+            .source
+            .as_ref()
+            .zip(crawl.stuck.as_deref())
+            .map(|(source, reason)| explain(source, reason, development)),
+        elapsed: crawl
+            .took_secs
+            .map(|secs| format!(" — {}:{:02} elapsed", secs / 60, secs % 60))
+            .unwrap_or_default(),
+        running: crawl.running,
+        failures: crawl.failures,
+        known: crawl.known,
         snippet: service::embed_snippet(&state, &widget.public_key),
         preview_token: service::preview_token(&state, &widget.public_key),
         widget_js: format!("/widget.js?v={}", state.assets.widget.hash),
-        source,
+        source: crawl.source,
         widget,
     };
     Ok(render(&page)?.into_response())

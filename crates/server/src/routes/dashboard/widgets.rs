@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use witzo_store::conversations::{ConversationSummary, EmbedOrigin};
-use witzo_store::domain::{AllowedDomain, WebUrl, WidgetId};
+use witzo_store::domain::{AllowedDomain, WidgetId};
 use witzo_store::widgets::Widget;
 
 use super::sign_in::Alert;
@@ -19,6 +19,7 @@ use crate::state::AppState;
 use witzo_app::format;
 use witzo_app::widgets::service::{self, WidgetInput};
 use witzo_app::widgets::settings::{LeadField, LeadForm, Position, WidgetSettings};
+use witzo_app::widgets::setup::{self, Setup, SetupDone};
 
 /// The languages the widget speaks: its own texts (assets/widget.js,
 /// `STRINGS`) exist in each (tag, name). Other tags are accepted; the
@@ -207,57 +208,30 @@ pub async fn finish_setup(
     ApiForm(form): ApiForm<SetupForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
-    let website = form.website.trim().to_owned();
-    // The domain typed, or else the website's (a plain-http one opted in).
-    let domain = match form.domain.trim() {
-        "" => WebUrl::parse(&website)
-            .map(|url| url.allowed_domain())
-            .unwrap_or_default(),
-        typed => typed.to_owned(),
+    let setup = Setup {
+        name: &form.name,
+        website: &form.website,
+        domain: &form.domain,
     };
-    // A website the crawler would refuse is said before anything is made.
-    if !website.is_empty()
-        && let Err(err) = witzo_app::training::service::check_website(&state, &website)
-    {
-        return setup_failed(&state, &owner, err.into(), (form.name, website, domain)).await;
-    }
-    let input = WidgetInput {
-        name: form.name.clone(),
-        allowed_domains: Some(domain.clone())
-            .filter(|d| !d.is_empty())
-            .into_iter()
-            .collect(),
-        settings: WidgetSettings::default(),
-        active: true,
-    };
-    let widget = match service::create(&state, owner.account, ip.0, &input).await {
-        Ok(widget) => widget,
-        Err(err) => {
-            return setup_failed(&state, &owner, err.into(), (form.name, website, domain)).await;
-        }
-    };
-    if website.is_empty() {
-        return Ok(redirect(
+    match setup::finish(&state, owner.account, ip.0, &setup).await {
+        Ok(SetupDone::Created(widget)) => Ok(redirect(
             &format!("/app/widgets/{}?notice=created", widget.id),
             [],
-        ));
-    }
-    let crawl = witzo_app::training::service::WebsiteInput {
-        url: website,
-        max_depth: 3,
-        include_paths: Vec::new(),
-        exclude_paths: Vec::new(),
-        rescrape_days: None,
-    };
-    match witzo_app::training::service::add_website(&state, owner.account, widget.id, &crawl).await
-    {
-        Ok(_) => Ok(redirect(
+        )),
+        Ok(SetupDone::Training(widget)) => Ok(redirect(
             &format!("/app/widgets/{}/training", widget.id),
             [],
         )),
-        // The widget exists; the Sources page says why and offers to retry.
-        Err(err) if err.code().is_client_error() => {
+        Ok(SetupDone::WebsiteRefused(widget, err)) => {
             super::sources::render_failure(&state, &owner, widget, err.into()).await
+        }
+        Err(err) if err.code.is_client_error() => {
+            let draft = (
+                form.name.clone(),
+                form.website.trim().to_owned(),
+                setup.allowed_domain(),
+            );
+            setup_failed(&state, &owner, err.into(), draft).await
         }
         Err(err) => Err(err.into()),
     }

@@ -7,8 +7,6 @@ use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use witzo_store::domain::TextRules;
-
 use super::ops::Health;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
@@ -111,10 +109,6 @@ fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiR
             )
             .retry_after(retry.secs())
         })
-}
-
-fn text(field: &str, raw: Option<&str>, rules: TextRules) -> ApiResult<String> {
-    Ok(witzo_app::input::text(field, raw, rules)?)
 }
 
 mod chat;

@@ -7,12 +7,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use witzo_store::conversations::Visit;
-use witzo_store::domain::{TextRules, WebUrl, is_public_id};
+use witzo_store::domain::WebUrl;
 
-use super::{WidgetQuery, limit_visitor, text, visitor};
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use super::{WidgetQuery, limit_visitor, visitor};
+use crate::error::ApiResult;
 use crate::extract::ApiJson;
 use crate::state::AppState;
+use witzo_app::answers::rating;
 use witzo_app::fields;
 use witzo_app::leads::capture::{self, ContactForm};
 use witzo_app::widgets::cache::PublicWidget;
@@ -48,37 +49,10 @@ pub async fn feedback(
     ApiJson(request): ApiJson<FeedbackRequest>,
 ) -> ApiResult<StatusCode> {
     let visitor_id = visitor(&request.visitor_id)?;
-    if !is_public_id(&request.message_id, "m_") {
-        return Err(ApiError::new(
-            ErrorCode::ValidationFailed,
-            "message_id must be m_ and 32 hex digits",
-        )
-        .field("message_id"));
-    }
-    let reason = text(
-        "reason",
-        request.reason.as_deref(),
-        TextRules {
-            max_chars: 500,
-            multiline: true,
-            required: false,
-        },
-    )?;
     limit_visitor(&state, &widget, visitor_id)?;
-    let rating = match request.rating {
-        Rating::Up => 1,
-        Rating::Down => -1,
-    };
-    state
-        .store
-        .rate_message(
-            widget.live.widget.id,
-            visitor_id,
-            &request.message_id,
-            rating,
-            &reason,
-        )
-        .await?;
+    let up = matches!(request.rating, Rating::Up);
+    let reason = request.reason.as_deref();
+    rating::rate(&state, &widget, visitor_id, &request.message_id, up, reason).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
