@@ -42,7 +42,7 @@ pub struct PlanView {
     pub features: Vec<&'static str>,
     /// The billing intervals it can be bought online for (`month`,
     /// `year`): those the provider has a price for.
-    pub intervals: Vec<&'static str>,
+    pub intervals: Vec<BillingInterval>,
 }
 
 impl PlanView {
@@ -62,11 +62,14 @@ impl PlanView {
                 .into_iter()
                 .filter_map(|(name, on)| (on && SOLD_FEATURES.contains(&name)).then_some(name))
                 .collect(),
-            intervals: [("month", &plan.price_monthly), ("year", &plan.price_yearly)]
-                .into_iter()
-                .filter(|(_, price)| online && !price.is_empty())
-                .map(|(interval, _)| interval)
-                .collect(),
+            intervals: [
+                (BillingInterval::Month, &plan.price_monthly),
+                (BillingInterval::Year, &plan.price_yearly),
+            ]
+            .into_iter()
+            .filter(|(_, price)| online && !price.is_empty())
+            .map(|(interval, _)| interval)
+            .collect(),
         }
     }
 }
@@ -154,6 +157,43 @@ pub async fn billing_view(state: &Core, account: AccountId) -> AppResult<Billing
     })
 }
 
+/// How often a subscription is paid.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum BillingInterval {
+    Month,
+    /// Ten months' price for a year.
+    Year,
+}
+
+impl BillingInterval {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BillingInterval::Month => "month",
+            BillingInterval::Year => "year",
+        }
+    }
+
+    /// `month` or `year`, as forms send them.
+    pub fn parse(raw: &str) -> AppResult<Self> {
+        match raw {
+            "month" => Ok(BillingInterval::Month),
+            "year" => Ok(BillingInterval::Year),
+            _ => Err(AppError::new(
+                ErrorCode::ValidationFailed,
+                "interval must be month or year",
+            )
+            .field("interval")),
+        }
+    }
+}
+
+impl std::fmt::Display for BillingInterval {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CheckoutInput {
@@ -162,7 +202,7 @@ pub struct CheckoutInput {
     /// `month` (default) or `year` (ten months' price).
     #[serde(default)]
     #[schema(schema_with = crate::fields::interval)]
-    pub interval: Option<String>,
+    pub interval: Option<BillingInterval>,
 }
 
 /// Starts buying `plan`: the provider's checkout page. The plan changes
@@ -180,16 +220,9 @@ pub async fn start_checkout(
         }
         Err(err) => return Err(err.into()),
     };
-    let price = match input.interval.as_deref().unwrap_or("month") {
-        "month" => &plan.price_monthly,
-        "year" => &plan.price_yearly,
-        _ => {
-            return Err(AppError::new(
-                ErrorCode::ValidationFailed,
-                "interval must be month or year",
-            )
-            .field("interval"));
-        }
+    let price = match input.interval.unwrap_or(BillingInterval::Month) {
+        BillingInterval::Month => &plan.price_monthly,
+        BillingInterval::Year => &plan.price_yearly,
     };
     if price.is_empty() {
         return Err(not_for_sale(

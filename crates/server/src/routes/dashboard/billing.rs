@@ -12,7 +12,7 @@ use crate::error::{ApiError, ApiResult, AppResult};
 use crate::extract::{ApiForm, ApiQuery, ClientIp, OwnerSession};
 use crate::routes::redirect;
 use crate::state::AppState;
-use witzo_app::billing::owner::{self as api, BillingView, CheckoutInput};
+use witzo_app::billing::owner::{self as api, BillingInterval, BillingView, CheckoutInput};
 
 #[derive(Template)]
 #[template(path = "app/billing.html")]
@@ -168,7 +168,10 @@ pub async fn checkout(
     let _ = form.csrf_token;
     let input = CheckoutInput {
         plan: form.plan,
-        interval: form.interval.filter(|i| !i.is_empty()),
+        interval: match form.interval.as_deref() {
+            None | Some("") => None,
+            Some(raw) => Some(BillingInterval::parse(raw)?),
+        },
     };
     let url = api::start_checkout(&state, owner.account, &input).await;
     hosted_page(
