@@ -6,7 +6,7 @@ use witzo_store::sessions::SessionLifetime;
 
 use crate::assets::Assets;
 use crate::security::cookie::CookiePolicy;
-use crate::security::cors::OriginPolicy;
+use crate::security::origins::OriginPolicy;
 use witzo_app::auth::oidc::OidcClient;
 use witzo_app::widgets::health::EmbedHealth;
 

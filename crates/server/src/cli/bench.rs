@@ -2,7 +2,7 @@
 //! fusion and "I don't know" calibration. Each result is a line on
 //! standard output; with `--json` one JSON object per line whose `kind`
 //! names its shape (`mode`, `embedder`; with `--calibrate` those of
-//! [`bench_calibration`]).
+//! [`calibration`]).
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
@@ -14,7 +14,8 @@ use witzo_retrieval::beir::{self, Dataset, Metrics, percentile};
 use witzo_retrieval::lexical::LexicalIndex;
 use witzo_retrieval::{Fusion, VectorIndex, fuse};
 
-use super::bench_calibration;
+mod calibration;
+
 use super::output::Format;
 use witzo_app::answers::embedding::Embeddings;
 use witzo_app::config::Config;
@@ -214,7 +215,7 @@ pub(super) async fn retrieval(
         }
     }
     if calibrate {
-        bench_calibration::calibrate_threshold(&dataset, &prepared, &embeddings, format).await?;
+        calibration::calibrate_threshold(&dataset, &prepared, &embeddings, format).await?;
     }
     Ok(())
 }

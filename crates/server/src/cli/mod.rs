@@ -21,7 +21,6 @@ mod admin;
 mod args;
 mod bench;
 mod bench_answers;
-mod bench_calibration;
 mod bench_index;
 mod model;
 mod output;

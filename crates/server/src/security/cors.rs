@@ -1,39 +1,17 @@
 //! CORS for the public surface only. Whether a request may proceed, and
-//! from which origin, is decided per request by an [`OriginPolicy`] (the
-//! widget gate: key + allowed domains, in `widgets/gate.rs`). The dashboard
+//! from which origin, is decided per request by an [`OriginPolicy`](super::origins::OriginPolicy)
+//! (the widget gate: key + allowed domains, in `routes/public/gate.rs`). The dashboard
 //! gets no CORS headers at all: it is same-origin only.
 
-use std::future::Future;
-use std::pin::Pin;
-
 use axum::extract::{Request, State};
-use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
+use super::origins::Refusal;
 use crate::error::{ApiError, ErrorCode};
 use crate::security::headers::Surface;
 use crate::state::AppState;
-
-pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
-
-/// A request the policy turned away. `readable` errors carry
-/// `Access-Control-Allow-Origin` so the calling page (the widget) can show
-/// why; they hold nothing but the error.
-pub struct Refusal {
-    pub error: ApiError,
-    pub readable: bool,
-}
-
-/// Decides whether a public request may proceed (it may attach what it
-/// resolved, such as the widget, to `parts.extensions`), and whether the
-/// calling page may read the response (`Ok(true)`: a widget was resolved
-/// for its origin); `Ok(false)` passes without CORS headers (scripts and
-/// images, which load without CORS).
-pub trait OriginPolicy: Send + Sync {
-    fn check<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<bool, Refusal>>;
-}
 
 const ALLOWED_METHODS: &str = "GET, POST";
 const ALLOWED_HEADERS: &str = "content-type, accept";

@@ -6,5 +6,6 @@ pub mod cookie;
 pub mod cors;
 pub mod csrf;
 pub mod headers;
+pub mod origins;
 pub mod rate_limit;
 pub mod request;

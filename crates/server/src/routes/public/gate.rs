@@ -14,7 +14,8 @@ use witzo_store::Store;
 use witzo_store::domain::WidgetKey;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::security::cors::{BoxFuture, OriginPolicy, Refusal, request_origin};
+use crate::security::cors::request_origin;
+use crate::security::origins::{BoxFuture, OriginPolicy, Refusal};
 use crate::state::AppState;
 use witzo_app::keys::Keys;
 use witzo_app::limits::Quota;

@@ -10,8 +10,8 @@ use serde::Serialize;
 use witzo_retrieval::beir::Dataset;
 use witzo_retrieval::relevance::term_set;
 
-use super::bench::Prepared;
-use super::output::Format;
+use super::Prepared;
+use crate::cli::output::Format;
 use witzo_app::answers::embedding::Embeddings;
 
 /// Shares of questions answered or refused at one threshold.
