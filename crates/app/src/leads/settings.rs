@@ -52,7 +52,7 @@ pub async fn get(core: &Core, account: AccountId) -> AppResult<LeadSettingsView>
     let follow_up_plan = if available {
         None
     } else {
-        plan_with(&core.store, "follow_up_email")
+        plan_with(&core.store, &plan, "follow_up_email")
             .await?
             .map(|p| p.name)
     };
@@ -101,7 +101,7 @@ pub async fn save(
     if input.follow_up {
         let plan = core.store.account_plan(account).await?;
         if !plan.features.follow_up_email.0 {
-            let upgrade = plan_with(&core.store, "follow_up_email").await?;
+            let upgrade = plan_with(&core.store, &plan, "follow_up_email").await?;
             return Err(AppError::new(
                 ErrorCode::PlanLimitFollowUpEmail,
                 format!(

@@ -20,6 +20,7 @@ use witzo_store::webhooks::{Delivery, NewWebhook, WebhookChange, WebhookEndpoint
 
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
+use crate::widgets::plans::plan_with;
 
 /// The events an endpoint may subscribe to.
 pub const EVENTS: &[&str] = &["lead.created", "lead.updated"];
@@ -101,11 +102,7 @@ pub async fn availability(core: &Core, account: AccountId) -> AppResult<Availabi
     let upgrade_to = if enabled {
         None
     } else {
-        core.store
-            .plans()
-            .await?
-            .into_iter()
-            .find(|p| p.position > plan.position && p.features.lead_webhook.0)
+        plan_with(&core.store, &plan, "lead_webhook").await?
     };
     Ok(Availability {
         enabled,

@@ -61,15 +61,17 @@ impl Capped {
     }
 }
 
-/// The first plan (cheapest) that includes the feature flag `feature`
-/// (a name of [`witzo_store::plans::Features::named`]), to name in a refusal
-/// or on a locked section.
-pub async fn plan_with(store: &Store, feature: &str) -> AppResult<Option<Plan>> {
+/// The first plan above `current` that includes the feature flag
+/// `feature` (a name of [`witzo_store::plans::Features::named`]), to name
+/// in a refusal or on a locked section.
+pub async fn plan_with(store: &Store, current: &Plan, feature: &str) -> AppResult<Option<Plan>> {
     Ok(store.plans().await?.into_iter().find(|plan| {
-        plan.features
-            .named()
-            .iter()
-            .any(|(name, on)| *name == feature && *on)
+        plan.position > current.position
+            && plan
+                .features
+                .named()
+                .iter()
+                .any(|(name, on)| *name == feature && *on)
     }))
 }
 
