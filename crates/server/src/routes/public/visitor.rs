@@ -78,6 +78,9 @@ pub async fn feedback(
             &reason,
         )
         .await?;
+    if rating < 0 && !widget.preview {
+        witzo_app::gaps::rated_down(&state, widget.live.widget.id, &request.message_id).await?;
+    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,0 +1,298 @@
+//! Analytics from rollups: counts per widget and UTC quarter hour kept by
+//! triggers as events arrive (migration 0012), distinct visitors and
+//! normalised questions per local day. A page reads a few thousand rollup
+//! rows, never the raw events.
+
+use serde::Serialize;
+
+use crate::domain::{AccountId, WidgetId};
+use crate::{Store, StoreResult};
+
+/// The counted figures of a period (or one day of it).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct Counts {
+    pub loads: i64,
+    pub opens: i64,
+    pub conversations: i64,
+    /// Visitor messages.
+    pub messages: i64,
+    /// Answers with sources (or an owner's answer, or small talk).
+    pub answered: i64,
+    /// "I don't know" answers.
+    pub refused: i64,
+    pub rated_up: i64,
+    pub rated_down: i64,
+    pub leads: i64,
+}
+
+/// One local day's counts and distinct visitors.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DayCounts {
+    /// Days since 1970-01-01 in the account's offset.
+    pub day: i64,
+    #[serde(flatten)]
+    pub counts: Counts,
+    pub visitors: i64,
+}
+
+#[derive(sqlx::FromRow)]
+struct DayRow {
+    day: i64,
+    loads: i64,
+    opens: i64,
+    conversations: i64,
+    messages: i64,
+    answered: i64,
+    refused: i64,
+    rated_up: i64,
+    rated_down: i64,
+    leads: i64,
+}
+
+/// A question visitors asked, normalised, and how often.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct TopQuestion {
+    pub question: String,
+    pub asked: i64,
+}
+
+/// The scope of a report: the account, one widget or all, and local days
+/// `[from_day, to_day)` at `offset_minutes` from UTC.
+#[derive(Debug, Clone, Copy)]
+pub struct Period {
+    pub account: AccountId,
+    pub widget: Option<WidgetId>,
+    pub from_day: i64,
+    pub to_day: i64,
+    pub offset_minutes: i64,
+}
+
+impl Period {
+    /// The quarter hours `[from, to)` of the period.
+    fn quarters(&self) -> (i64, i64) {
+        let q = |day: i64| (day * 86_400 - self.offset_minutes * 60).div_euclid(900);
+        (q(self.from_day), q(self.to_day))
+    }
+
+    fn widgets(&self) -> &'static str {
+        "widget_id IN (SELECT id FROM widgets WHERE account_id = $1) AND ($2 < 0 OR widget_id = $2)"
+    }
+
+    fn widget(&self) -> i64 {
+        self.widget.map_or(-1, WidgetId::get)
+    }
+}
+
+const SUMS: &str = "CAST(COALESCE(SUM(loads), 0) AS BIGINT) AS loads, CAST(COALESCE(SUM(opens), 0) AS BIGINT) AS opens, \
+     CAST(COALESCE(SUM(conversations), 0) AS BIGINT) AS conversations, CAST(COALESCE(SUM(messages), 0) AS BIGINT) AS messages, \
+     CAST(COALESCE(SUM(answered), 0) AS BIGINT) AS answered, CAST(COALESCE(SUM(refused), 0) AS BIGINT) AS refused, \
+     CAST(COALESCE(SUM(rated_up), 0) AS BIGINT) AS rated_up, CAST(COALESCE(SUM(rated_down), 0) AS BIGINT) AS rated_down, \
+     CAST(COALESCE(SUM(leads), 0) AS BIGINT) AS leads";
+
+/// A visitor's question as analytics groups it: lower case, letters and
+/// digits only, single spaces, at most 120 characters; `None` when nothing
+/// is left.
+pub fn normalise_question(text: &str) -> Option<String> {
+    let mut out = String::new();
+    for word in text
+        .split(|c: char| !c.is_alphanumeric() && c != '\'')
+        .map(|w| w.trim_matches('\''))
+        .filter(|w| !w.is_empty())
+    {
+        if !out.is_empty() {
+            out.push(' ');
+        }
+        out.extend(word.chars().flat_map(char::to_lowercase));
+        if out.chars().count() >= 120 {
+            break;
+        }
+    }
+    let out: String = out.chars().take(120).collect();
+    let out = out.trim_end().to_owned();
+    (!out.is_empty()).then_some(out)
+}
+
+impl Store {
+    /// The period's totals.
+    pub async fn analytics_totals(&self, period: &Period) -> StoreResult<Counts> {
+        let (from, to) = period.quarters();
+        let sql = format!(
+            "SELECT {SUMS} FROM analytics_quarters WHERE {} AND quarter >= $3 AND quarter < $4",
+            period.widgets()
+        );
+        Ok(sqlx::query_as(&sql)
+            .bind(period.account.get())
+            .bind(period.widget())
+            .bind(from)
+            .bind(to)
+            .fetch_one(self.pool())
+            .await?)
+    }
+
+    /// The period's counts per local day (days without any count left out).
+    pub async fn analytics_days(&self, period: &Period) -> StoreResult<Vec<DayCounts>> {
+        let (from, to) = period.quarters();
+        let sql = format!(
+            "SELECT (quarter * 900 + $5) / 86400 AS day, {SUMS} FROM analytics_quarters \
+             WHERE {} AND quarter >= $3 AND quarter < $4 GROUP BY 1 ORDER BY 1",
+            period.widgets()
+        );
+        let rows: Vec<DayRow> = sqlx::query_as(&sql)
+            .bind(period.account.get())
+            .bind(period.widget())
+            .bind(from)
+            .bind(to)
+            .bind(period.offset_minutes * 60)
+            .fetch_all(self.pool())
+            .await?;
+        let visitors: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT day, COUNT(*) FROM analytics_visitors WHERE {} AND day >= $3 AND day < $4 \
+             GROUP BY day ORDER BY day",
+            period.widgets()
+        ))
+        .bind(period.account.get())
+        .bind(period.widget())
+        .bind(period.from_day)
+        .bind(period.to_day)
+        .fetch_all(self.pool())
+        .await?;
+        let mut days: Vec<DayCounts> = rows
+            .into_iter()
+            .map(|r| DayCounts {
+                day: r.day,
+                counts: Counts {
+                    loads: r.loads,
+                    opens: r.opens,
+                    conversations: r.conversations,
+                    messages: r.messages,
+                    answered: r.answered,
+                    refused: r.refused,
+                    rated_up: r.rated_up,
+                    rated_down: r.rated_down,
+                    leads: r.leads,
+                },
+                visitors: 0,
+            })
+            .collect();
+        for (day, n) in visitors {
+            match days.binary_search_by_key(&day, |d| d.day) {
+                Ok(i) => days[i].visitors = n,
+                Err(i) => days.insert(
+                    i,
+                    DayCounts {
+                        day,
+                        counts: Counts::default(),
+                        visitors: n,
+                    },
+                ),
+            }
+        }
+        Ok(days)
+    }
+
+    /// Distinct visitors over the whole period.
+    pub async fn analytics_visitors(&self, period: &Period) -> StoreResult<i64> {
+        let (n,): (i64,) = sqlx::query_as(&format!(
+            "SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM analytics_visitors \
+             WHERE {} AND day >= $3 AND day < $4) v",
+            period.widgets()
+        ))
+        .bind(period.account.get())
+        .bind(period.widget())
+        .bind(period.from_day)
+        .bind(period.to_day)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n)
+    }
+
+    /// Visitor messages per local hour of the day (0–23) over the period.
+    pub async fn analytics_hours(&self, period: &Period) -> StoreResult<[i64; 24]> {
+        let (from, to) = period.quarters();
+        let rows: Vec<(i64, i64)> = sqlx::query_as(&format!(
+            "SELECT ((quarter * 900 + $5) % 86400) / 3600 AS hour, CAST(SUM(messages) AS BIGINT) \
+             FROM analytics_quarters WHERE {} AND quarter >= $3 AND quarter < $4 \
+             GROUP BY 1",
+            period.widgets()
+        ))
+        .bind(period.account.get())
+        .bind(period.widget())
+        .bind(from)
+        .bind(to)
+        .bind(period.offset_minutes * 60 + 86_400)
+        .fetch_all(self.pool())
+        .await?;
+        let mut hours = [0; 24];
+        for (hour, n) in rows {
+            if let Some(slot) = usize::try_from(hour).ok().and_then(|h| hours.get_mut(h)) {
+                *slot += n;
+            }
+        }
+        Ok(hours)
+    }
+
+    /// The period's most asked questions.
+    pub async fn analytics_top_questions(
+        &self,
+        period: &Period,
+        limit: i64,
+    ) -> StoreResult<Vec<TopQuestion>> {
+        Ok(sqlx::query_as(&format!(
+            "SELECT question, CAST(SUM(asked) AS BIGINT) AS asked FROM analytics_questions \
+             WHERE {} AND day >= $3 AND day < $4 GROUP BY question \
+             ORDER BY SUM(asked) DESC, question LIMIT $5",
+            period.widgets()
+        ))
+        .bind(period.account.get())
+        .bind(period.widget())
+        .bind(period.from_day)
+        .bind(period.to_day)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Counts a visitor's question (normalised) on its local day.
+    pub async fn count_question(&self, widget: WidgetId, text: &str, now: i64) -> StoreResult<()> {
+        let Some(question) = normalise_question(text) else {
+            return Ok(());
+        };
+        sqlx::query(
+            "INSERT INTO analytics_questions (widget_id, day, question, asked) \
+             VALUES ($1, ($2 + 60 * COALESCE((SELECT a.utc_offset_minutes FROM widgets w \
+                JOIN accounts a ON a.id = w.account_id WHERE w.id = $1), 0)) / 86400, $3, 1) \
+             ON CONFLICT (widget_id, day, question) DO UPDATE SET asked = analytics_questions.asked + 1",
+        )
+        .bind(widget.get())
+        .bind(now)
+        .bind(question)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_are_normalised_for_grouping() {
+        assert_eq!(
+            normalise_question("  Do you RENT e-bikes?? ").as_deref(),
+            Some("do you rent e bikes")
+        );
+        assert_eq!(
+            normalise_question("What's the price?").as_deref(),
+            Some("what's the price")
+        );
+        assert_eq!(normalise_question("?!"), None);
+        assert_eq!(
+            normalise_question(&"a ".repeat(200)).map(|q| q.chars().count()),
+            Some(119)
+        );
+    }
+}
