@@ -29,7 +29,10 @@ use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::public::gate::WidgetGate;
-use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
+use crate::routes::{
+    account, analytics, auth, billing, conversations, leads, ops, pages, public, qa, sources,
+    widgets,
+};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{OriginPolicy, public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
@@ -120,7 +123,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(widgets::upload_logo, widgets::remove_logo))
         .routes(routes!(widgets::embed_health))
         .routes(routes!(widgets::conversations))
-        .routes(routes!(widgets::conversation))
+        .routes(routes!(conversations::list, conversations::delete_filtered))
+        .routes(routes!(conversations::export))
+        .routes(routes!(conversations::get, conversations::delete))
+        .routes(routes!(conversations::forget))
+        .routes(routes!(analytics::report))
+        .routes(routes!(analytics::settings, analytics::save_settings))
+        .routes(routes!(analytics::gaps))
+        .routes(routes!(analytics::answer_gap))
         .routes(routes!(sources::add_website, sources::list))
         .routes(routes!(sources::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)))
         .routes(routes!(sources::get, sources::delete))

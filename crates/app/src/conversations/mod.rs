@@ -55,6 +55,11 @@ pub struct InboxQuery {
     /// Rows per page, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<i64>,
+    /// Export only: `csv` (default) or `jsonl`.
+    #[param(pattern = "^(csv|jsonl)$")]
+    pub format: Option<String>,
+    /// Delete only: `true` to delete every conversation when no filter is set.
+    pub all: Option<bool>,
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> AppError {
@@ -132,6 +137,14 @@ impl InboxQuery {
                     .ok_or_else(|| invalid("cursor", "cursor must be a next value of this list"))
             })
             .transpose()
+    }
+
+    pub fn format(&self) -> AppResult<export::Format> {
+        match self.format.as_deref() {
+            None | Some("csv") => Ok(export::Format::Csv),
+            Some("jsonl") => Ok(export::Format::Jsonl),
+            Some(_) => Err(invalid("format", "format must be csv or jsonl")),
+        }
     }
 
     pub fn limit(&self) -> AppResult<i64> {
@@ -236,9 +249,9 @@ pub async fn delete_filtered(
     state: &Core,
     account: AccountId,
     query: &InboxQuery,
-    all: bool,
     ip: &str,
 ) -> AppResult<u64> {
+    let all = query.all.unwrap_or(false);
     let filter = query.filter(offset_of(state, account).await?)?;
     if filter == InboxFilter::default() && !all {
         return Err(invalid(
@@ -397,6 +410,26 @@ pub async fn save_settings(
         )
         .await?;
     Ok(settings)
+}
+
+/// The hourly housekeeping of the worker's scheduler: the retention sweep
+/// (idempotent: it deletes whatever is past each account's period) and
+/// the weekly gap digests that are due. Failures are logged.
+pub async fn hourly(state: &Core) {
+    let now = witzo_store::now();
+    match state.store.sweep_retention(now).await {
+        Ok(swept) if swept.conversations > 0 => {
+            tracing::info!(
+                conversations = swept.conversations,
+                "retention: deleted old conversations"
+            );
+        }
+        Ok(_) => {}
+        Err(err) => tracing::warn!(%err, "retention sweep failed"),
+    }
+    if let Err(err) = crate::gaps::digest::send_due(state, now).await {
+        tracing::warn!(%err, "could not send the gap digests");
+    }
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use axum::http::HeaderMap;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiBytes, ApiJson, ApiPath, ClientIp, OwnerSession};
 use crate::state::AppState;
 use witzo_app::billing;

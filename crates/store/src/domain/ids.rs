@@ -56,3 +56,7 @@ typed_id!(
     /// The id of an owner's Q&A pair (a question and its corrected answer).
     QaId
 );
+typed_id!(
+    /// The id of a content gap (a group of unanswered questions).
+    GapId
+);

@@ -15,7 +15,7 @@ mod widget_key;
 pub use allowed_domain::AllowedDomain;
 pub use country::CountryCode;
 pub use email::EmailAddress;
-pub use ids::{AccountId, JobId, PageId, QaId, SourceId, WidgetId};
+pub use ids::{AccountId, GapId, JobId, PageId, QaId, SourceId, WidgetId};
 pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
 pub use states::{JobStatus, PageStatus, Role, SourceStatus, SubscriptionStatus};
