@@ -296,3 +296,121 @@ mod tests {
         );
     }
 }
+
+/// What tests compare the rollups with: the same counts recounted from
+/// the raw rows, and every row a visitor id or text still appears in.
+#[cfg(feature = "testing")]
+impl Store {
+    /// `(widget, quarter, counts)` from the rollups, in order.
+    pub async fn rollup_rows(&self) -> StoreResult<Vec<(i64, i64, Counts)>> {
+        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT widget_id, quarter, loads, opens, conversations, messages, answered, refused, rated_up, rated_down, leads \
+             FROM analytics_quarters WHERE loads + opens + conversations + messages + answered + refused + rated_up + rated_down + leads > 0 \
+             ORDER BY widget_id, quarter",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(counts_row).collect())
+    }
+
+    /// The same, recounted from the raw rows.
+    pub async fn recount_rollups(&self) -> StoreResult<Vec<(i64, i64, Counts)>> {
+        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+            "SELECT widget_id, quarter, CAST(SUM(loads) AS BIGINT), CAST(SUM(opens) AS BIGINT), CAST(SUM(conversations) AS BIGINT), \
+             CAST(SUM(messages) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(refused) AS BIGINT), \
+             CAST(SUM(rated_up) AS BIGINT), CAST(SUM(rated_down) AS BIGINT), CAST(SUM(leads) AS BIGINT) FROM ( \
+               SELECT widget_id, created_at / 900 AS quarter, CASE WHEN kind = 'widget_loaded' THEN 1 ELSE 0 END AS loads, \
+                 CASE WHEN kind = 'opened' THEN 1 ELSE 0 END AS opens, 0 AS conversations, 0 AS messages, 0 AS answered, \
+                 0 AS refused, 0 AS rated_up, 0 AS rated_down, 0 AS leads FROM widget_events \
+               UNION ALL SELECT widget_id, created_at / 900, 0, 0, 1, 0, 0, 0, 0, 0, 0 FROM conversations WHERE preview = 0 \
+               UNION ALL SELECT c.widget_id, m.created_at / 900, 0, 0, 0, \
+                 CASE WHEN m.role = 'visitor' THEN 1 ELSE 0 END, \
+                 CASE WHEN m.role = 'assistant' AND m.refused = 0 THEN 1 ELSE 0 END, \
+                 CASE WHEN m.role = 'assistant' AND m.refused = 1 THEN 1 ELSE 0 END, \
+                 CASE WHEN m.rating = 1 THEN 1 ELSE 0 END, CASE WHEN m.rating = -1 THEN 1 ELSE 0 END, 0 \
+                 FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.preview = 0 \
+               UNION ALL SELECT widget_id, created_at / 900, 0, 0, 0, 0, 0, 0, 0, 0, 1 FROM leads \
+             ) raw GROUP BY widget_id, quarter ORDER BY widget_id, quarter",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(counts_row).collect())
+    }
+
+    /// How many rows of each table still hold `needle` (a visitor id or an
+    /// e-mail address) in any text column.
+    pub async fn rows_holding(&self, needle: &str) -> StoreResult<Vec<(&'static str, i64)>> {
+        let checks: [(&'static str, &str); 9] = [
+            (
+                "conversations",
+                "SELECT COUNT(*) FROM conversations WHERE visitor_id = $1",
+            ),
+            (
+                "messages",
+                "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.visitor_id = $1 OR m.body LIKE '%' || $1 || '%'",
+            ),
+            (
+                "leads",
+                "SELECT COUNT(*) FROM leads WHERE visitor_id = $1 OR email = $1",
+            ),
+            (
+                "widget_events",
+                "SELECT COUNT(*) FROM widget_events WHERE visitor_id = $1",
+            ),
+            (
+                "analytics_visitors",
+                "SELECT COUNT(*) FROM analytics_visitors WHERE visitor_id = $1",
+            ),
+            (
+                "analytics_questions",
+                "SELECT COUNT(*) FROM analytics_questions WHERE question LIKE '%' || $1 || '%'",
+            ),
+            (
+                "gap_questions",
+                "SELECT COUNT(*) FROM gap_questions WHERE question LIKE '%' || $1 || '%'",
+            ),
+            (
+                "audit_events",
+                "SELECT COUNT(*) FROM audit_events WHERE detail LIKE '%' || $1 || '%'",
+            ),
+            (
+                "rated",
+                "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.visitor_id = $1 AND m.rating IS NOT NULL",
+            ),
+        ];
+        let mut out = Vec::new();
+        for (table, sql) in checks {
+            // Visitor ids appear in question text without their `v_`.
+            let needle = if sql.contains("LIKE") {
+                needle.trim_start_matches("v_")
+            } else {
+                needle
+            };
+            let (n,): (i64,) = sqlx::query_as(sql)
+                .bind(needle)
+                .fetch_one(self.pool())
+                .await?;
+            out.push((table, n));
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(feature = "testing")]
+fn counts_row(r: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)) -> (i64, i64, Counts) {
+    (
+        r.0,
+        r.1,
+        Counts {
+            loads: r.2,
+            opens: r.3,
+            conversations: r.4,
+            messages: r.5,
+            answered: r.6,
+            refused: r.7,
+            rated_up: r.8,
+            rated_down: r.9,
+            leads: r.10,
+        },
+    )
+}

@@ -3,6 +3,7 @@
 //! `WITZO_TEST_POSTGRES_URL` is set, on PostgreSQL, each in a fresh database.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod identities;
 mod jobs;

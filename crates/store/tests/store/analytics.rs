@@ -1,0 +1,561 @@
+use std::sync::Arc;
+
+use witzo_store::Store;
+use witzo_store::analytics::Period;
+use witzo_store::conversations::{NewLead, NewMessage, Visit};
+use witzo_store::domain::{AccountId, Role, WidgetId};
+use witzo_store::inbox::{Cursor, InboxFilter};
+use witzo_store::privacy::ReportSettings;
+use witzo_store::widgets::WidgetFields;
+
+use crate::{email, store_test};
+
+pub async fn account_with_widgets(
+    store: &Store,
+    address: &str,
+    n: usize,
+) -> (AccountId, Vec<WidgetId>) {
+    let account = store.create_account(&email(address), 1).await.unwrap();
+    let mut widgets = Vec::new();
+    for i in 0..n {
+        let fields = WidgetFields {
+            name: "Shop",
+            allowed_domains: &[],
+            settings: "{}",
+        };
+        let key = format!("wk_{address}_{i}");
+        let w = store
+            .create_widget(account.id, &key, &fields, None, 1)
+            .await
+            .unwrap();
+        widgets.push(w.id);
+    }
+    (account.id, widgets)
+}
+
+fn visit(visitor: &str) -> Visit<'_> {
+    Visit {
+        visitor_id: visitor,
+        origin: "https://shop.example.com",
+        page_url: "",
+        preview: false,
+    }
+}
+
+fn message<'a>(id: &'a str, role: Role, body: &'a str) -> NewMessage<'a> {
+    NewMessage {
+        public_id: id,
+        role,
+        body,
+        sources: "[]",
+        latency_ms: None,
+    }
+}
+
+/// One visitor's turn: a conversation, a question and an answer.
+pub async fn turn(
+    store: &Store,
+    widget: WidgetId,
+    visitor: &str,
+    question: &str,
+    refused: bool,
+    at: i64,
+) -> (i64, String) {
+    let conversation = format!("c_{}", hex(rand::random::<u128>()));
+    let (id, _) = store
+        .open_conversation(widget, None, &conversation, &visit(visitor), at)
+        .await
+        .unwrap();
+    let q = format!("m_{}", hex(rand::random::<u128>()));
+    store
+        .add_message(id, &message(&q, Role::Visitor, question), at)
+        .await
+        .unwrap();
+    store.count_question(widget, question, at).await.unwrap();
+    let a = format!("m_{}", hex(rand::random::<u128>()));
+    store
+        .add_answer(id, &message(&a, Role::Assistant, "An answer."), refused, at)
+        .await
+        .unwrap();
+    (id, a)
+}
+
+fn hex(n: u128) -> String {
+    format!("{n:032x}")
+}
+
+store_test!(
+    rollups_equal_a_recount_after_ten_thousand_concurrent_events,
+    |store: Store| async move {
+        let (_, widgets) = account_with_widgets(&store, "ada@example.com", 3).await;
+        let store = Arc::new(store);
+        let widgets = Arc::new(widgets);
+        let tasks: Vec<_> = (0..16)
+            .map(|task| {
+                let (store, widgets) = (store.clone(), widgets.clone());
+                tokio::spawn(async move {
+                    let mut answers: Vec<(WidgetId, String, String, i64)> = Vec::new();
+                    let mut conversations: Vec<(WidgetId, i64, String)> = Vec::new();
+                    for _ in 0..625u32 {
+                        let r: u32 = rand::random();
+                        let widget = widgets[(r % 3) as usize];
+                        // Three days, quarter hours crossed at random.
+                        let at = 1_800_000_000 + i64::from(rand::random::<u32>() % 259_200);
+                        let visitor = format!("v_{:032x}", (task * 10 + (r % 10) as usize) as u128);
+                        match (r >> 8) % 6 {
+                            0 => {
+                                let kind = if r % 2 == 0 {
+                                    "widget_loaded"
+                                } else {
+                                    "opened"
+                                };
+                                store
+                                    .record_widget_event(widget, kind, &visit(&visitor), at)
+                                    .await
+                                    .unwrap();
+                            }
+                            1 => {
+                                let public = format!("c_{:032x}", rand::random::<u128>());
+                                let (id, _) = store
+                                    .open_conversation(widget, None, &public, &visit(&visitor), at)
+                                    .await
+                                    .unwrap();
+                                conversations.push((widget, id, visitor));
+                            }
+                            2 | 3 if !conversations.is_empty() => {
+                                let (widget, id, visitor) =
+                                    conversations[(r as usize / 7) % conversations.len()].clone();
+                                let public = format!("m_{:032x}", rand::random::<u128>());
+                                if r % 2 == 0 {
+                                    store
+                                        .add_message(
+                                            id,
+                                            &message(&public, Role::Visitor, "Hours?"),
+                                            at,
+                                        )
+                                        .await
+                                        .unwrap();
+                                } else {
+                                    store
+                                        .add_answer(
+                                            id,
+                                            &message(&public, Role::Assistant, "9-5"),
+                                            r % 3 == 0,
+                                            at,
+                                        )
+                                        .await
+                                        .unwrap();
+                                    answers.push((widget, visitor, public, at));
+                                }
+                            }
+                            4 if !answers.is_empty() => {
+                                let (widget, visitor, public, _) =
+                                    &answers[(r as usize / 5) % answers.len()];
+                                let rating = if r % 2 == 0 { 1 } else { -1 };
+                                store
+                                    .rate_message(*widget, visitor, public, rating, "")
+                                    .await
+                                    .unwrap();
+                            }
+                            _ => {
+                                let lead = NewLead {
+                                    visitor_id: &visitor,
+                                    email: "x@example.com",
+                                    ..NewLead::default()
+                                };
+                                store.add_lead(widget, &lead, None, at).await.unwrap();
+                            }
+                        }
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.unwrap();
+        }
+        let rollups = store.rollup_rows().await.unwrap();
+        assert!(rollups.len() > 100, "events spread over many quarter hours");
+        assert_eq!(rollups, store.recount_rollups().await.unwrap());
+    }
+);
+
+store_test!(
+    a_day_ends_at_midnight_in_the_accounts_offset,
+    |store: Store| async move {
+        let (account, widgets) = account_with_widgets(&store, "ada@example.com", 1).await;
+        store
+            .set_report_settings(
+                account,
+                &ReportSettings {
+                    retention_days: None,
+                    utc_offset_minutes: 60,
+                    gap_digest: 0,
+                },
+            )
+            .await
+            .unwrap();
+        // 2027-01-15 22:59:59 UTC is 23:59:59 at UTC+1; a second later, the 16th.
+        let day = 17_911;
+        let midnight = (day + 1) * 86_400 - 3_600;
+        turn(
+            &store,
+            widgets[0],
+            "v_1",
+            "Before midnight?",
+            false,
+            midnight - 1,
+        )
+        .await;
+        turn(&store, widgets[0], "v_2", "After midnight?", true, midnight).await;
+        let period = |offset_minutes| Period {
+            account,
+            widget: None,
+            from_day: day - 1,
+            to_day: day + 3,
+            offset_minutes,
+        };
+        let days = store.analytics_days(&period(60)).await.unwrap();
+        let per_day: Vec<(i64, i64, i64, i64)> = days
+            .iter()
+            .map(|d| (d.day, d.counts.conversations, d.counts.refused, d.visitors))
+            .collect();
+        assert_eq!(per_day, [(day, 1, 0, 1), (day + 1, 1, 1, 1)]);
+        let utc = store.analytics_days(&period(0)).await.unwrap();
+        // Counts follow the offset asked for; distinct visitors keep the day
+        // they were counted on (the offset when they came).
+        let counted: Vec<(i64, i64)> = utc
+            .iter()
+            .filter(|d| d.counts.conversations > 0)
+            .map(|d| (d.day, d.counts.conversations))
+            .collect();
+        assert_eq!(counted, [(day, 2)]);
+        let hours = store.analytics_hours(&period(60)).await.unwrap();
+        assert_eq!((hours[23], hours[0]), (1, 1));
+        let top = store
+            .analytics_top_questions(&period(60), 10)
+            .await
+            .unwrap();
+        assert_eq!(top.len(), 2);
+        assert_eq!(top[0].question, "after midnight");
+    }
+);
+
+store_test!(
+    filters_search_and_keyset_pages_return_exactly_the_matching_conversations,
+    |store: Store| async move {
+        let (ada, widgets) = account_with_widgets(&store, "ada@example.com", 2).await;
+        let (bob, bob_widgets) = account_with_widgets(&store, "bob@example.com", 1).await;
+        let mut refused = Vec::new();
+        let mut all = Vec::new();
+        for i in 0..30i64 {
+            let widget = widgets[(i % 2) as usize];
+            let question = if i % 3 == 0 {
+                "Do you sell gift cards?"
+            } else {
+                "What are your opening hours?"
+            };
+            let (id, answer) = turn(
+                &store,
+                widget,
+                &format!("v_{i}"),
+                question,
+                i % 5 == 0,
+                1_000 + i,
+            )
+            .await;
+            if i % 5 == 0 {
+                refused.push(id);
+            }
+            if i == 7 {
+                store
+                    .rate_message(widget, "v_7", &answer, -1, "")
+                    .await
+                    .unwrap();
+            }
+            all.push(id);
+        }
+        turn(
+            &store,
+            bob_widgets[0],
+            "v_b",
+            "gift cards for bob",
+            true,
+            2_000,
+        )
+        .await;
+        let ids = |rows: Vec<witzo_store::inbox::InboxRow>| {
+            rows.into_iter().map(|r| r.id).collect::<Vec<_>>()
+        };
+        let newest_first: Vec<i64> = all.iter().rev().copied().collect();
+        let filter = InboxFilter::default();
+        assert_eq!(
+            ids(store.inbox(ada, &filter, None, 100).await.unwrap()),
+            newest_first
+        );
+        // Keyset pages of 7 add up to the whole list, in order.
+        let mut paged = Vec::new();
+        let mut after: Option<Cursor> = None;
+        loop {
+            let page = store.inbox(ada, &filter, after, 7).await.unwrap();
+            if page.is_empty() {
+                break;
+            }
+            after = page.last().map(|r| r.cursor());
+            paged.extend(page.into_iter().map(|r| r.id));
+        }
+        assert_eq!(paged, newest_first);
+        let unanswered = InboxFilter {
+            unanswered: true,
+            ..InboxFilter::default()
+        };
+        let mut got = ids(store.inbox(ada, &unanswered, None, 100).await.unwrap());
+        got.sort();
+        assert_eq!(got, refused);
+        let rated = InboxFilter {
+            rated_down: true,
+            ..InboxFilter::default()
+        };
+        assert_eq!(
+            ids(store.inbox(ada, &rated, None, 100).await.unwrap()),
+            [all[7]]
+        );
+        let search = InboxFilter {
+            search: Some(vec!["gift".into(), "CARDS".into()]),
+            widget: Some(widgets[0]),
+            ..InboxFilter::default()
+        };
+        let expected: Vec<i64> = newest_first
+            .iter()
+            .copied()
+            .filter(|id| {
+                let i = all.iter().position(|a| a == id).unwrap_or(0);
+                i % 3 == 0 && i % 2 == 0
+            })
+            .collect();
+        assert_eq!(
+            ids(store.inbox(ada, &search, None, 100).await.unwrap()),
+            expected
+        );
+        assert_eq!(
+            store.inbox_count(ada, &search).await.unwrap(),
+            expected.len() as i64
+        );
+        let range = InboxFilter {
+            from: Some(1_010),
+            to: Some(1_020),
+            ..InboxFilter::default()
+        };
+        assert_eq!(store.inbox_count(ada, &range).await.unwrap(), 10);
+        // Bob's widget through Ada's account: nothing.
+        let bobs = InboxFilter {
+            widget: Some(bob_widgets[0]),
+            ..InboxFilter::default()
+        };
+        assert!(store.inbox(ada, &bobs, None, 100).await.unwrap().is_empty());
+        assert_eq!(
+            store
+                .inbox_count(bob, &InboxFilter::default())
+                .await
+                .unwrap(),
+            1
+        );
+        // Naughty strings as search words never fail.
+        for naughty in naughty_strings::BLNS {
+            let words: Vec<String> = naughty
+                .split(|c: char| !c.is_alphanumeric())
+                .filter(|w| !w.is_empty())
+                .map(str::to_lowercase)
+                .collect();
+            let filter = InboxFilter {
+                search: Some(words),
+                ..InboxFilter::default()
+            };
+            store.inbox(ada, &filter, None, 10).await.unwrap();
+        }
+        // Deleting the filtered set deletes exactly it.
+        assert_eq!(
+            store.delete_conversations(ada, &unanswered).await.unwrap(),
+            refused.len() as u64
+        );
+        assert_eq!(
+            store.inbox_count(ada, &filter).await.unwrap(),
+            30 - refused.len() as i64
+        );
+        assert_eq!(store.inbox_count(bob, &filter).await.unwrap(), 1);
+    }
+);
+
+store_test!(
+    forgetting_a_visitor_leaves_no_row_of_theirs_and_everything_of_others,
+    |store: Store| async move {
+        let (ada, widgets) = account_with_widgets(&store, "ada@example.com", 1).await;
+        let (bob, bob_widgets) = account_with_widgets(&store, "bob@example.com", 1).await;
+        let gone = "v_0000000000000000000000000000dead";
+        let kept = "v_0000000000000000000000000000beef";
+        for (account, widget, visitor) in [
+            (ada, widgets[0], gone),
+            (ada, widgets[0], kept),
+            (bob, bob_widgets[0], gone),
+        ] {
+            store
+                .record_widget_event(widget, "widget_loaded", &visit(visitor), 100)
+                .await
+                .unwrap();
+            let question = format!("question of {}", &visitor[2..]);
+            let (conversation, answer) = turn(&store, widget, visitor, &question, true, 100).await;
+            store
+                .rate_message(widget, visitor, &answer, -1, "no")
+                .await
+                .unwrap();
+            let rows = store
+                .inbox(account, &InboxFilter::default(), None, 10)
+                .await
+                .unwrap();
+            let public = rows
+                .into_iter()
+                .find(|r| r.id == conversation)
+                .map(|r| r.public_id)
+                .unwrap();
+            let address = if visitor == gone {
+                "gone@example.com"
+            } else {
+                "kept@example.com"
+            };
+            let lead = NewLead {
+                visitor_id: visitor,
+                conversation: Some(&public),
+                email: address,
+                ..NewLead::default()
+            };
+            store.add_lead(widget, &lead, None, 100).await.unwrap();
+        }
+        let before_kept = store.rows_holding(kept).await.unwrap();
+        let bobs_before = store
+            .inbox_count(bob, &InboxFilter::default())
+            .await
+            .unwrap();
+        let forgotten = store
+            .forget_visitor(ada, None, Some("GONE@example.com"))
+            .await
+            .unwrap();
+        assert_eq!(
+            (
+                forgotten.visitors,
+                forgotten.conversations,
+                forgotten.leads,
+                forgotten.events
+            ),
+            (1, 1, 1, 1)
+        );
+        assert_eq!(
+            store
+                .inbox_count(bob, &InboxFilter::default())
+                .await
+                .unwrap(),
+            bobs_before,
+            "Bob's visitor is someone else"
+        );
+        store.forget_visitor(bob, Some(gone), None).await.unwrap();
+        let left = store.rows_holding(gone).await.unwrap();
+        assert!(left.iter().all(|(_, n)| *n == 0), "{left:?}");
+        let left = store.rows_holding("gone@example.com").await.unwrap();
+        assert!(left.iter().all(|(_, n)| *n == 0), "{left:?}");
+        assert_eq!(
+            store.rows_holding(kept).await.unwrap(),
+            before_kept,
+            "the other visitor keeps everything"
+        );
+    }
+);
+
+store_test!(
+    retention_deletes_old_conversations_and_keeps_the_counts,
+    |store: Store| async move {
+        let (ada, widgets) = account_with_widgets(&store, "ada@example.com", 1).await;
+        let (bob, bob_widgets) = account_with_widgets(&store, "bob@example.com", 1).await;
+        let now = 100 * 86_400;
+        turn(
+            &store,
+            widgets[0],
+            "v_old",
+            "question of old",
+            false,
+            now - 31 * 86_400,
+        )
+        .await;
+        turn(
+            &store,
+            widgets[0],
+            "v_new",
+            "new question",
+            false,
+            now - 29 * 86_400,
+        )
+        .await;
+        turn(
+            &store,
+            bob_widgets[0],
+            "v_bob",
+            "bob question",
+            false,
+            now - 300 * 86_400,
+        )
+        .await;
+        store
+            .set_report_settings(
+                ada,
+                &ReportSettings {
+                    retention_days: Some(30),
+                    utc_offset_minutes: 0,
+                    gap_digest: 0,
+                },
+            )
+            .await
+            .unwrap();
+        let swept = store.sweep_retention(now).await.unwrap();
+        assert_eq!(swept.conversations, 1);
+        assert!(
+            store
+                .rows_holding("v_old")
+                .await
+                .unwrap()
+                .iter()
+                .all(|(_, n)| *n == 0)
+        );
+        assert!(
+            store
+                .rows_holding("v_old")
+                .await
+                .unwrap()
+                .iter()
+                .all(|(_, n)| *n == 0)
+        );
+        assert_eq!(
+            store
+                .inbox_count(ada, &InboxFilter::default())
+                .await
+                .unwrap(),
+            1
+        );
+        assert_eq!(
+            store
+                .inbox_count(bob, &InboxFilter::default())
+                .await
+                .unwrap(),
+            1,
+            "Bob keeps forever"
+        );
+        let period = Period {
+            account: ada,
+            widget: None,
+            from_day: 0,
+            to_day: 200,
+            offset_minutes: 0,
+        };
+        assert_eq!(
+            store.analytics_totals(&period).await.unwrap().conversations,
+            2,
+            "counts stay"
+        );
+    }
+);
