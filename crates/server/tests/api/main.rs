@@ -21,6 +21,7 @@ mod csrf;
 mod docs;
 mod headers;
 mod helpers;
+mod inbox;
 mod knowledge_versions;
 mod oidc;
 mod openapi;

@@ -192,6 +192,8 @@ impl Answering {
                 })
             })
             .collect();
+        // No sources: retrieval found nothing to quote ("I don't know").
+        let refused = stored.is_empty() && self.gap.is_some();
         let sources = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
         let message = NewMessage {
             public_id: &self.message_id,
@@ -200,8 +202,6 @@ impl Answering {
             sources: &sources,
             latency_ms: Some(latency_ms),
         };
-        // No sources: retrieval found nothing to quote ("I don't know").
-        let refused = sources.is_empty() && self.gap.is_some();
         let id = self
             .state
             .store
