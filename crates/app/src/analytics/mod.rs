@@ -14,6 +14,19 @@ use witzo_store::domain::{AccountId, WidgetId};
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 
+/// A widget id from a query string, where a form's "All widgets" sends an
+/// empty value: empty is absent.
+pub fn widget_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    let raw: Option<String> = Option::deserialize(d)?;
+    match raw.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(v) => v
+            .parse()
+            .map(Some)
+            .map_err(|_| serde::de::Error::custom("widget must be a widget id")),
+    }
+}
+
 /// The longest custom period, in days.
 pub const MAX_DAYS: i64 = 366;
 
@@ -33,6 +46,7 @@ pub struct ReportQuery {
     #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
     pub to: Option<String>,
     /// One widget's figures; all widgets when absent.
+    #[serde(default, deserialize_with = "widget_param")]
     pub widget: Option<i64>,
 }
 
@@ -67,8 +81,9 @@ impl ReportQuery {
             Some("custom") => 0,
             Some(_) => return Err(invalid("range", "range must be 7, 30, 90 or custom")),
         };
+        let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
         if preset > 0 {
-            if self.from.is_some() || self.to.is_some() {
+            if given(&self.from) || given(&self.to) {
                 return Err(invalid("from", "from and to go with range=custom"));
             }
             return Ok(Range {

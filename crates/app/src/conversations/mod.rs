@@ -28,6 +28,7 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 #[serde(deny_unknown_fields)]
 pub struct InboxQuery {
     /// One widget's conversations.
+    #[serde(default, deserialize_with = "crate::analytics::widget_param")]
     pub widget: Option<i64>,
     /// Last activity on or after this day (`YYYY-MM-DD`, the account's offset).
     #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]

@@ -84,6 +84,7 @@ pub async fn rated_down(state: &Core, widget: WidgetId, message: &str) -> AppRes
 #[serde(deny_unknown_fields)]
 pub struct GapQuery {
     /// One widget's gaps.
+    #[serde(default, deserialize_with = "crate::analytics::widget_param")]
     pub widget: Option<i64>,
     /// `open` (default) or `resolved`.
     #[param(pattern = "^(open|resolved)$")]

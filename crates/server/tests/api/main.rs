@@ -22,6 +22,7 @@ mod docs;
 mod headers;
 mod helpers;
 mod inbox;
+mod insights_browser;
 mod knowledge_versions;
 mod oidc;
 mod openapi;
