@@ -13,6 +13,7 @@
 pub mod accounts;
 pub mod analytics;
 pub mod audit;
+pub mod bench;
 pub mod conversations;
 mod db;
 pub mod domain;
