@@ -275,35 +275,13 @@ impl Store {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn questions_are_normalised_for_grouping() {
-        assert_eq!(
-            normalise_question("  Do you RENT e-bikes?? ").as_deref(),
-            Some("do you rent e bikes")
-        );
-        assert_eq!(
-            normalise_question("What's the price?").as_deref(),
-            Some("what's the price")
-        );
-        assert_eq!(normalise_question("?!"), None);
-        assert_eq!(
-            normalise_question(&"a ".repeat(200)).map(|q| q.chars().count()),
-            Some(119)
-        );
-    }
-}
-
 /// What tests compare the rollups with: the same counts recounted from
 /// the raw rows, and every row a visitor id or text still appears in.
 #[cfg(feature = "testing")]
 impl Store {
     /// `(widget, quarter, counts)` from the rollups, in order.
     pub async fn rollup_rows(&self) -> StoreResult<Vec<(i64, i64, Counts)>> {
-        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<CountsRow> = sqlx::query_as(
             "SELECT widget_id, quarter, loads, opens, conversations, messages, answered, refused, rated_up, rated_down, leads \
              FROM analytics_quarters WHERE loads + opens + conversations + messages + answered + refused + rated_up + rated_down + leads > 0 \
              ORDER BY widget_id, quarter",
@@ -315,7 +293,7 @@ impl Store {
 
     /// The same, recounted from the raw rows.
     pub async fn recount_rollups(&self) -> StoreResult<Vec<(i64, i64, Counts)>> {
-        let rows: Vec<(i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)> = sqlx::query_as(
+        let rows: Vec<CountsRow> = sqlx::query_as(
             "SELECT widget_id, quarter, CAST(SUM(loads) AS BIGINT), CAST(SUM(opens) AS BIGINT), CAST(SUM(conversations) AS BIGINT), \
              CAST(SUM(messages) AS BIGINT), CAST(SUM(answered) AS BIGINT), CAST(SUM(refused) AS BIGINT), \
              CAST(SUM(rated_up) AS BIGINT), CAST(SUM(rated_down) AS BIGINT), CAST(SUM(leads) AS BIGINT) FROM ( \
@@ -396,8 +374,13 @@ impl Store {
     }
 }
 
+/// `(widget, quarter, loads, opens, conversations, messages, answered,
+/// refused, rated_up, rated_down, leads)`.
 #[cfg(feature = "testing")]
-fn counts_row(r: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)) -> (i64, i64, Counts) {
+type CountsRow = (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64);
+
+#[cfg(feature = "testing")]
+fn counts_row(r: CountsRow) -> (i64, i64, Counts) {
     (
         r.0,
         r.1,
@@ -413,4 +396,26 @@ fn counts_row(r: (i64, i64, i64, i64, i64, i64, i64, i64, i64, i64, i64)) -> (i6
             leads: r.10,
         },
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn questions_are_normalised_for_grouping() {
+        assert_eq!(
+            normalise_question("  Do you RENT e-bikes?? ").as_deref(),
+            Some("do you rent e bikes")
+        );
+        assert_eq!(
+            normalise_question("What's the price?").as_deref(),
+            Some("what's the price")
+        );
+        assert_eq!(normalise_question("?!"), None);
+        assert_eq!(
+            normalise_question(&"a ".repeat(200)).map(|q| q.chars().count()),
+            Some(119)
+        );
+    }
 }

@@ -39,13 +39,13 @@ pub struct Swept {
 
 impl Store {
     pub async fn report_settings(&self, account: AccountId) -> StoreResult<ReportSettings> {
-        Ok(sqlx::query_as(
+        sqlx::query_as(
             "SELECT retention_days, utc_offset_minutes, gap_digest FROM accounts WHERE id = $1",
         )
         .bind(account.get())
         .fetch_optional(self.pool())
         .await?
-        .ok_or(crate::StoreError::NotFound)?)
+        .ok_or(crate::StoreError::NotFound)
     }
 
     pub async fn set_report_settings(

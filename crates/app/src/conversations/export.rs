@@ -194,7 +194,7 @@ pub fn stream(
                         Format::Csv => {
                             let mut head = "\u{feff}".to_owned();
                             head.push_str(&COLUMNS.join(","));
-                            head.push_str("\n");
+                            head.push('\n');
                             head.into_bytes()
                         }
                         Format::Jsonl => Vec::new(),

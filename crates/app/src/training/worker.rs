@@ -107,7 +107,7 @@ pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
             let mut minutes: u64 = 0;
             loop {
                 tick.tick().await;
-                if minutes % 60 == 0 {
+                if minutes.is_multiple_of(60) {
                     crate::conversations::hourly(&state).await;
                 }
                 minutes += 1;

@@ -104,7 +104,7 @@ store_test!(
                         let visitor = format!("v_{:032x}", (task * 10 + (r % 10) as usize) as u128);
                         match (r >> 8) % 6 {
                             0 => {
-                                let kind = if r % 2 == 0 {
+                                let kind = if r.is_multiple_of(2) {
                                     "widget_loaded"
                                 } else {
                                     "opened"
@@ -126,7 +126,7 @@ store_test!(
                                 let (widget, id, visitor) =
                                     conversations[(r as usize / 7) % conversations.len()].clone();
                                 let public = format!("m_{:032x}", rand::random::<u128>());
-                                if r % 2 == 0 {
+                                if r.is_multiple_of(2) {
                                     store
                                         .add_message(
                                             id,
@@ -140,7 +140,7 @@ store_test!(
                                         .add_answer(
                                             id,
                                             &message(&public, Role::Assistant, "9-5"),
-                                            r % 3 == 0,
+                                            r.is_multiple_of(3),
                                             at,
                                         )
                                         .await
@@ -151,7 +151,7 @@ store_test!(
                             4 if !answers.is_empty() => {
                                 let (widget, visitor, public, _) =
                                     &answers[(r as usize / 5) % answers.len()];
-                                let rating = if r % 2 == 0 { 1 } else { -1 };
+                                let rating = if r.is_multiple_of(2) { 1 } else { -1 };
                                 store
                                     .rate_message(*widget, visitor, public, rating, "")
                                     .await

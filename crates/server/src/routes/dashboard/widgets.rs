@@ -446,7 +446,6 @@ pub async fn save(
     ApiPath(id): ApiPath<WidgetId>,
     ApiForm(form): ApiForm<SettingsForm>,
 ) -> ApiResult<Response> {
-    let id = id;
     let widget = state.store.widget_of(owner.account, id).await?;
     let _ = &form.csrf_token;
     let result = match form.input() {
@@ -524,7 +523,6 @@ pub async fn upload_logo(
     ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<Response> {
-    let id = id;
     let widget = state.store.widget_of(owner.account, id).await?;
     let result = match crate::extract::multipart::logo(multipart).await {
         Ok(bytes) => service::set_logo(&state, owner.account, id, bytes).await,
