@@ -6,6 +6,7 @@
 use serde::Serialize;
 
 use crate::domain::{AccountId, WidgetId};
+use crate::sketch::Sketch;
 use crate::{Store, StoreResult};
 
 /// The counted figures of a period (or one day of it).
@@ -149,8 +150,8 @@ impl Store {
             .fetch_all(self.pool())
             .await?;
         let visitors: Vec<(i64, i64)> = sqlx::query_as(&format!(
-            "SELECT day, COUNT(*) FROM analytics_visitors WHERE {} AND day >= $3 AND day < $4 \
-             GROUP BY day ORDER BY day",
+            "SELECT day, CAST(SUM(visitors) AS BIGINT) FROM analytics_day_visitors \
+             WHERE {} AND day >= $3 AND day < $4 GROUP BY day ORDER BY day",
             period.widgets()
         ))
         .bind(period.account.get())
@@ -193,20 +194,99 @@ impl Store {
         Ok(days)
     }
 
-    /// Distinct visitors over the whole period.
+    /// Distinct visitors over the whole period: exact while the period's
+    /// days hold their visitor ids, estimated (HyperLogLog) once days have
+    /// been compacted into sketches.
     pub async fn analytics_visitors(&self, period: &Period) -> StoreResult<i64> {
-        let (n,): (i64,) = sqlx::query_as(&format!(
-            "SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM analytics_visitors \
-             WHERE {} AND day >= $3 AND day < $4) v",
+        let sketches: Vec<(Vec<u8>,)> = sqlx::query_as(&format!(
+            "SELECT sketch FROM analytics_visitor_sketches WHERE {} AND day >= $3 AND day < $4",
             period.widgets()
         ))
         .bind(period.account.get())
         .bind(period.widget())
         .bind(period.from_day)
         .bind(period.to_day)
-        .fetch_one(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        Ok(n)
+        if sketches.is_empty() {
+            let (n,): (i64,) = sqlx::query_as(&format!(
+                "SELECT COUNT(*) FROM (SELECT DISTINCT visitor_id FROM analytics_visitors \
+                 WHERE {} AND day >= $3 AND day < $4) v",
+                period.widgets()
+            ))
+            .bind(period.account.get())
+            .bind(period.widget())
+            .bind(period.from_day)
+            .bind(period.to_day)
+            .fetch_one(self.pool())
+            .await?;
+            return Ok(n);
+        }
+        let mut union = Sketch::default();
+        for (bytes,) in &sketches {
+            union.merge(&Sketch::from_bytes(bytes));
+        }
+        let raw: Vec<(String,)> = sqlx::query_as(&format!(
+            "SELECT DISTINCT visitor_id FROM analytics_visitors WHERE {} AND day >= $3 AND day < $4",
+            period.widgets()
+        ))
+        .bind(period.account.get())
+        .bind(period.widget())
+        .bind(period.from_day)
+        .bind(period.to_day)
+        .fetch_all(self.pool())
+        .await?;
+        for (visitor,) in &raw {
+            union.add(visitor);
+        }
+        Ok(union.estimate())
+    }
+
+    /// Folds the visitor ids of days before `before_day` into one sketch per
+    /// widget and day, and deletes the ids; returns the days compacted.
+    pub async fn compact_visitors(&self, before_day: i64) -> StoreResult<usize> {
+        let days: Vec<(i64, i64)> =
+            sqlx::query_as("SELECT DISTINCT widget_id, day FROM analytics_visitors WHERE day < $1")
+                .bind(before_day)
+                .fetch_all(self.pool())
+                .await?;
+        for (widget, day) in &days {
+            let mut tx = self.begin_write().await?;
+            let ids: Vec<(String,)> = sqlx::query_as(
+                "SELECT visitor_id FROM analytics_visitors WHERE widget_id = $1 AND day = $2",
+            )
+            .bind(widget)
+            .bind(day)
+            .fetch_all(&mut *tx)
+            .await?;
+            let stored: Option<(Vec<u8>,)> = sqlx::query_as(
+                "SELECT sketch FROM analytics_visitor_sketches WHERE widget_id = $1 AND day = $2",
+            )
+            .bind(widget)
+            .bind(day)
+            .fetch_optional(&mut *tx)
+            .await?;
+            let mut sketch = stored.map_or_else(Sketch::default, |(b,)| Sketch::from_bytes(&b));
+            for (id,) in &ids {
+                sketch.add(id);
+            }
+            sqlx::query(
+                "INSERT INTO analytics_visitor_sketches (widget_id, day, sketch) VALUES ($1, $2, $3) \
+                 ON CONFLICT (widget_id, day) DO UPDATE SET sketch = excluded.sketch",
+            )
+            .bind(widget)
+            .bind(day)
+            .bind(sketch.as_bytes().to_vec())
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM analytics_visitors WHERE widget_id = $1 AND day = $2")
+                .bind(widget)
+                .bind(day)
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        }
+        Ok(days.len())
     }
 
     /// Visitor messages per local hour of the day (0–23) over the period.

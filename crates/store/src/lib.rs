@@ -27,6 +27,7 @@ pub mod plans;
 pub mod privacy;
 pub mod qa;
 pub mod sessions;
+pub mod sketch;
 pub mod sources;
 pub mod subscriptions;
 pub mod usage;

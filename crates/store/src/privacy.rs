@@ -220,7 +220,11 @@ impl Store {
             .bind(cutoff)
             .execute(&mut *tx)
             .await?;
-            for table in ["analytics_visitors", "analytics_questions"] {
+            for table in [
+                "analytics_visitors",
+                "analytics_visitor_sketches",
+                "analytics_questions",
+            ] {
                 sqlx::query(&format!("DELETE FROM {table} WHERE {widgets} AND day < $2"))
                     .bind(account)
                     .bind(cutoff_day)

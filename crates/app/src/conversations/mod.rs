@@ -428,6 +428,17 @@ pub async fn hourly(state: &Core) {
         Ok(_) => {}
         Err(err) => tracing::warn!(%err, "retention sweep failed"),
     }
+    // Visitor ids of days before yesterday (UTC, so every offset's day has
+    // ended) become one HyperLogLog sketch per widget and day.
+    match state
+        .store
+        .compact_visitors(now.div_euclid(86_400) - 1)
+        .await
+    {
+        Ok(0) => {}
+        Ok(days) => tracing::info!(days, "analytics: compacted visitor days into sketches"),
+        Err(err) => tracing::warn!(%err, "could not compact visitor days"),
+    }
     if let Err(err) = crate::gaps::digest::send_due(state, now).await {
         tracing::warn!(%err, "could not send the gap digests");
     }

@@ -48,6 +48,35 @@ CREATE TABLE analytics_visitors (
     PRIMARY KEY (widget_id, day, visitor_id)
 );
 
+CREATE TABLE analytics_day_visitors (
+    widget_id  BIGINT NOT NULL REFERENCES widgets (id) ON DELETE CASCADE,
+    day        BIGINT NOT NULL,
+    visitors   BIGINT NOT NULL DEFAULT 0,
+    PRIMARY KEY (widget_id, day)
+);
+CREATE TABLE analytics_visitor_sketches (
+    widget_id  BIGINT NOT NULL REFERENCES widgets (id) ON DELETE CASCADE,
+    day        BIGINT NOT NULL,
+    sketch     BYTEA  NOT NULL,
+    PRIMARY KEY (widget_id, day)
+);
+
+-- A visitor's first row of a day counts them once, exactly: the insert
+-- that wins the unique key is the one that counts.
+CREATE FUNCTION witzo_count_visitor(widget BIGINT, d BIGINT, visitor TEXT) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+    added BIGINT;
+BEGIN
+    INSERT INTO analytics_visitors (widget_id, day, visitor_id) VALUES (widget, d, visitor)
+    ON CONFLICT (widget_id, day, visitor_id) DO NOTHING;
+    GET DIAGNOSTICS added = ROW_COUNT;
+    IF added > 0 THEN
+        INSERT INTO analytics_day_visitors (widget_id, day, visitors) VALUES (widget, d, 1)
+        ON CONFLICT (widget_id, day) DO UPDATE SET visitors = analytics_day_visitors.visitors + 1;
+    END IF;
+END $$;
+
 CREATE TABLE analytics_questions (
     widget_id  BIGINT NOT NULL REFERENCES widgets (id) ON DELETE CASCADE,
     day        BIGINT NOT NULL,
@@ -81,9 +110,7 @@ BEGIN
     ON CONFLICT (widget_id, quarter) DO UPDATE SET
         loads = analytics_quarters.loads + excluded.loads,
         opens = analytics_quarters.opens + excluded.opens;
-    INSERT INTO analytics_visitors (widget_id, day, visitor_id)
-    VALUES (NEW.widget_id, witzo_local_day(NEW.widget_id, NEW.created_at), NEW.visitor_id)
-    ON CONFLICT (widget_id, day, visitor_id) DO NOTHING;
+    PERFORM witzo_count_visitor(NEW.widget_id, witzo_local_day(NEW.widget_id, NEW.created_at), NEW.visitor_id);
     RETURN NULL;
 END $$;
 CREATE TRIGGER analytics_widget_events AFTER INSERT ON widget_events
@@ -95,9 +122,7 @@ BEGIN
     VALUES (NEW.widget_id, NEW.created_at / 900, 1)
     ON CONFLICT (widget_id, quarter) DO UPDATE SET
         conversations = analytics_quarters.conversations + 1;
-    INSERT INTO analytics_visitors (widget_id, day, visitor_id)
-    VALUES (NEW.widget_id, witzo_local_day(NEW.widget_id, NEW.created_at), NEW.visitor_id)
-    ON CONFLICT (widget_id, day, visitor_id) DO NOTHING;
+    PERFORM witzo_count_visitor(NEW.widget_id, witzo_local_day(NEW.widget_id, NEW.created_at), NEW.visitor_id);
     RETURN NULL;
 END $$;
 CREATE TRIGGER analytics_conversations AFTER INSERT ON conversations

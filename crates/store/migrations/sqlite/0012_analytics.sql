@@ -79,6 +79,30 @@ CREATE TABLE analytics_visitors (
     PRIMARY KEY (widget_id, day, visitor_id)
 );
 
+-- Distinct visitors per widget and local day, counted as their first row
+-- of the day arrives; and, for days the scheduler has compacted, a
+-- HyperLogLog sketch of the day's visitors (the raw ids then deleted), so
+-- a period's distinct visitors are estimated from a few sketches.
+CREATE TABLE analytics_day_visitors (
+    widget_id  INTEGER NOT NULL REFERENCES widgets (id) ON DELETE CASCADE,
+    day        INTEGER NOT NULL,
+    visitors   INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (widget_id, day)
+);
+CREATE TABLE analytics_visitor_sketches (
+    widget_id  INTEGER NOT NULL REFERENCES widgets (id) ON DELETE CASCADE,
+    day        INTEGER NOT NULL,
+    sketch     BLOB    NOT NULL,
+    PRIMARY KEY (widget_id, day)
+);
+
+CREATE TRIGGER analytics_new_visitor BEFORE INSERT ON analytics_visitors
+WHEN NOT EXISTS (SELECT 1 FROM analytics_visitors
+    WHERE widget_id = NEW.widget_id AND day = NEW.day AND visitor_id = NEW.visitor_id) BEGIN
+    INSERT INTO analytics_day_visitors (widget_id, day, visitors) VALUES (NEW.widget_id, NEW.day, 1)
+    ON CONFLICT (widget_id, day) DO UPDATE SET visitors = visitors + 1;
+END;
+
 -- Visitors' questions, normalised (lower case, punctuation out), per local day.
 CREATE TABLE analytics_questions (
     widget_id  INTEGER NOT NULL REFERENCES widgets (id) ON DELETE CASCADE,

@@ -559,3 +559,68 @@ store_test!(
         );
     }
 );
+
+store_test!(
+    compacted_visitor_days_keep_their_counts_without_the_ids,
+    |store: Store| async move {
+        let (account, widgets) = account_with_widgets(&store, "ada@example.com", 2).await;
+        for i in 0..300i64 {
+            let visitor = format!("v_{:032x}", i % 120);
+            store
+                .record_widget_event(
+                    widgets[(i % 2) as usize],
+                    "widget_loaded",
+                    &visit(&visitor),
+                    86_400 * (10 + i % 3),
+                )
+                .await
+                .unwrap();
+        }
+        let period = Period {
+            account,
+            widget: None,
+            from_day: 10,
+            to_day: 13,
+            offset_minutes: 0,
+        };
+        let exact = store.analytics_visitors(&period).await.unwrap();
+        assert_eq!(exact, 120);
+        let per_day: i64 = store
+            .analytics_days(&period)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.visitors)
+            .sum();
+        assert_eq!(
+            per_day, 120,
+            "each visitor comes back to one widget on one day"
+        );
+        assert_eq!(store.compact_visitors(12).await.unwrap(), 4);
+        // Days 10 and 11 hold no ids any more; day 12 has not ended.
+        assert_eq!(
+            store
+                .rows_holding("v_00000000000000000000000000000007")
+                .await
+                .unwrap()[4],
+            ("analytics_visitors", 0)
+        );
+        assert_eq!(
+            store
+                .rows_holding("v_00000000000000000000000000000002")
+                .await
+                .unwrap()[4],
+            ("analytics_visitors", 1)
+        );
+        let estimated = store.analytics_visitors(&period).await.unwrap();
+        assert!((estimated - 120).abs() <= 6, "{estimated}");
+        let per_day_after: i64 = store
+            .analytics_days(&period)
+            .await
+            .unwrap()
+            .iter()
+            .map(|d| d.visitors)
+            .sum();
+        assert_eq!(per_day_after, per_day, "day counts stay exact");
+    }
+);
