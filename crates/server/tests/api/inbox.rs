@@ -10,8 +10,14 @@ use witzo_app::core::Core;
 use crate::helpers::{Owner, SHOP, TestApp, error_code, spawn_app_with, unlimited_rates, visitor};
 use witzo_server::app::AppOptions;
 
-async fn app_with_owners() -> (TestApp, Owner, i64, Owner, i64) {
-    let app = spawn_app_with(unlimited_rates, AppOptions::default()).await;
+async fn app_with_owners_on(database: Option<String>) -> (TestApp, Owner, i64, Owner, i64) {
+    let configure = move |c: &mut witzo_app::config::Config| {
+        unlimited_rates(c);
+        if let Some(url) = database {
+            c.database_url = Some(url.into());
+        }
+    };
+    let app = spawn_app_with(configure, AppOptions::default()).await;
     let ada = app.sign_in("ada@example.com").await;
     let ada_widget = app.create_widget(&ada, &["shop.example.com"]).await.id;
     let bob = app.sign_in("bob@example.com").await;
@@ -32,9 +38,25 @@ fn ids(page: &Value) -> BTreeSet<String> {
         .collect()
 }
 
+async fn app_with_owners() -> (TestApp, Owner, i64, Owner, i64) {
+    app_with_owners_on(None).await
+}
+
 #[tokio::test]
 async fn the_inbox_filters_searches_exports_and_stays_within_the_account() {
-    let (app, ada, widget, bob, _) = app_with_owners().await;
+    inbox_flow(None).await;
+}
+
+#[tokio::test]
+async fn the_inbox_filters_searches_exports_and_stays_within_the_account_on_postgresql() {
+    let Some(db) = witzo_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    inbox_flow(Some(db.url().to_owned())).await;
+}
+
+async fn inbox_flow(database: Option<String>) {
+    let (app, ada, widget, bob, _) = app_with_owners_on(database).await;
     let key = key_of(&app, &ada, widget).await;
     let mut chats = Vec::new();
     for question in [
@@ -375,7 +397,19 @@ async fn open_gaps(app: &TestApp, owner: &Owner, expected: i64) -> Vec<Value> {
 
 #[tokio::test]
 async fn refused_questions_group_by_meaning_and_an_answer_resolves_the_group() {
-    let (app, ada, widget, bob, _) = app_with_owners().await;
+    gaps_flow(None).await;
+}
+
+#[tokio::test]
+async fn refused_questions_group_by_meaning_and_an_answer_resolves_the_group_on_postgresql() {
+    let Some(db) = witzo_store::testing::TestDatabase::postgres().await else {
+        return;
+    };
+    gaps_flow(Some(db.url().to_owned())).await;
+}
+
+async fn gaps_flow(database: Option<String>) {
+    let (app, ada, widget, bob, _) = app_with_owners_on(database).await;
     let key = key_of(&app, &ada, widget).await;
     for family in FAMILIES {
         for question in family {
