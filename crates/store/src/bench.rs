@@ -139,4 +139,13 @@ impl Store {
         tx.commit().await?;
         Ok(())
     }
+
+    /// Refreshes PostgreSQL's planner statistics after a bulk load (what
+    /// autovacuum does in time on a live database); nothing on SQLite.
+    pub async fn analyze_after_seeding(&self) -> StoreResult<()> {
+        if self.backend() == crate::Backend::Postgres {
+            sqlx::query("ANALYZE").execute(self.pool()).await?;
+        }
+        Ok(())
+    }
 }

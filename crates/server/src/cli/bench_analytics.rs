@@ -108,6 +108,7 @@ pub(super) async fn analytics(
         seconds = compacting.elapsed().as_secs_f64(),
         "visitor days compacted"
     );
+    store.analyze_after_seeding().await?;
     let today = analytics::today(&core, account.id).await.map_err(app)?;
     let mut cases: Vec<(String, ReportQuery)> = Vec::new();
     for range in ["7", "30", "90"] {
