@@ -6,6 +6,7 @@ mod accounts;
 mod analytics;
 mod audit;
 mod identities;
+mod inbox;
 mod jobs;
 mod login_codes;
 mod plans;
