@@ -4,14 +4,17 @@
 //! No HTTP framework types: the server, the worker and the CLI are doors
 //! onto the same behaviour.
 
+pub mod analytics;
 pub mod answers;
 pub mod auth;
 pub mod billing;
 pub mod config;
+pub mod conversations;
 pub mod core;
 pub mod error;
 pub mod fields;
 pub mod format;
+pub mod gaps;
 pub mod input;
 pub mod keys;
 pub mod leads;

@@ -29,7 +29,10 @@ use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::public::gate::WidgetGate;
-use crate::routes::{account, auth, billing, leads, ops, pages, public, qa, sources, widgets};
+use crate::routes::{
+    account, analytics, auth, billing, conversations, leads, ops, pages, public, qa, sources,
+    widgets,
+};
 use crate::routes::{dashboard::webhooks as webhook_pages, webhooks};
 use crate::security::cookie::CookiePolicy;
 use crate::security::cors::{public_cors, public_preflight};
@@ -110,6 +113,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(dashboard::widgets::delete))
         .routes(routes!(dashboard::widgets::upload_logo))
         .routes(routes!(dashboard::widgets::remove_logo))
+        .routes(routes!(dashboard::insights::inbox))
+        .routes(routes!(dashboard::insights::delete_filtered))
+        .routes(routes!(dashboard::insights::delete_one))
+        .routes(routes!(dashboard::insights::forget))
+        .routes(routes!(dashboard::insights::analytics_page))
+        .routes(routes!(dashboard::insights::save_settings))
+        .routes(routes!(dashboard::insights::gaps_page))
+        .routes(routes!(dashboard::insights::answer_gap))
         .routes(routes!(dashboard::conversations::page))
         .routes(routes!(dashboard::conversations::correct))
         .routes(routes!(dashboard::qa::page, dashboard::qa::add))
@@ -122,7 +133,14 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(widgets::upload_logo, widgets::remove_logo))
         .routes(routes!(widgets::embed_health))
         .routes(routes!(widgets::conversations))
-        .routes(routes!(widgets::conversation))
+        .routes(routes!(conversations::list, conversations::delete_filtered))
+        .routes(routes!(conversations::export))
+        .routes(routes!(conversations::get, conversations::delete))
+        .routes(routes!(conversations::forget))
+        .routes(routes!(analytics::report))
+        .routes(routes!(analytics::settings, analytics::save_settings))
+        .routes(routes!(analytics::gaps))
+        .routes(routes!(analytics::answer_gap))
         .routes(routes!(sources::add_website, sources::list))
         .routes(routes!(sources::upload).layer(DefaultBodyLimit::max(UPLOAD_BODY_BYTES)))
         .routes(routes!(sources::get, sources::delete))

@@ -23,6 +23,12 @@ pub enum AuditKind {
     PlanChanged,
     SubscriptionCancelled,
     SubscriptionResumed,
+    /// `detail`: what was deleted, as counts (never the visitor's id or address).
+    VisitorForgotten,
+    /// `detail`: how many conversations.
+    ConversationsDeleted,
+    /// `detail`: the new retention, offset and digest settings.
+    ReportSettingsChanged,
 }
 
 impl AuditKind {
@@ -41,6 +47,9 @@ impl AuditKind {
             Self::PlanChanged => "plan_changed",
             Self::SubscriptionCancelled => "subscription_cancelled",
             Self::SubscriptionResumed => "subscription_resumed",
+            Self::VisitorForgotten => "visitor_forgotten",
+            Self::ConversationsDeleted => "conversations_deleted",
+            Self::ReportSettingsChanged => "report_settings_changed",
         }
     }
 }

@@ -11,18 +11,24 @@
 //! query.
 
 pub mod accounts;
+pub mod analytics;
 pub mod audit;
+pub mod bench;
 pub mod conversations;
 mod db;
 pub mod domain;
 mod error;
+pub mod gaps;
 pub mod identities;
+pub mod inbox;
 pub mod jobs;
 pub mod leads;
 pub mod login_codes;
 pub mod plans;
+pub mod privacy;
 pub mod qa;
 pub mod sessions;
+pub mod sketch;
 pub mod sources;
 pub mod subscriptions;
 pub mod usage;

@@ -36,5 +36,9 @@ pub async fn rate(
             &reason,
         )
         .await?;
+    // A rated-down answer is a content gap the owner should see.
+    if !up && !widget.preview {
+        crate::gaps::rated_down(core, widget.live.widget.id, message_id).await?;
+    }
     Ok(())
 }

@@ -39,6 +39,9 @@ pub struct Prepared {
     /// form: a refusal, or a visitor asking for a person, on a widget
     /// that has one — never a greeting.
     pub offer_lead_form: bool,
+    /// Small talk, answered from the widget's settings: never a refusal
+    /// and never a question for analytics.
+    pub small_talk: bool,
 }
 
 /// The relevance gate's inputs for one question.
@@ -118,6 +121,7 @@ pub async fn prepare(
             scores: Vec::new(),
             retrieved: None,
             offer_lead_form: false,
+            small_talk: false,
         });
     }
     if let Some(kind) = smalltalk::small_talk(message) {
@@ -135,6 +139,7 @@ pub async fn prepare(
             scores: Vec::new(),
             retrieved: None,
             offer_lead_form: lead_form && kind == SmallTalk::Human,
+            small_talk: true,
         });
     }
     let index = state.indexes.get(&state.store, live.widget.id).await?;
@@ -145,6 +150,7 @@ pub async fn prepare(
             scores: Vec::new(),
             retrieved: None,
             offer_lead_form: lead_form,
+            small_talk: false,
         });
     }
     let query = retrieval_text(message, &question.history);
@@ -176,6 +182,7 @@ pub async fn prepare(
             similarity,
         }),
         offer_lead_form: lead_form,
+        small_talk: false,
     })
 }
 

@@ -43,6 +43,8 @@ pub struct Turn {
     pub scores: Vec<Score>,
     /// Whether a reply without sources opens the widget's lead form.
     pub offer_lead_form: bool,
+    /// Small talk: never counted as a refusal or a question.
+    pub small_talk: bool,
     pub usage: UsageView,
 }
 
@@ -110,6 +112,15 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         .await?;
     }
     let prepared = respond::prepare(state, live, input.message.as_str(), history).await?;
+    if !widget.preview && !prepared.small_talk {
+        // Top questions: one upsert; a failure costs a count, not the answer.
+        if let Err(err) = store
+            .count_question(live.widget.id, input.message.as_str(), now)
+            .await
+        {
+            tracing::warn!(error = %err, "could not count a question");
+        }
+    }
     Ok(Turn {
         conversation,
         conversation_id,
@@ -117,6 +128,7 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         answerer: prepared.answerer,
         scores: prepared.scores,
         offer_lead_form: prepared.offer_lead_form,
+        small_talk: prepared.small_talk,
         usage,
     })
 }

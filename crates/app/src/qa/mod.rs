@@ -140,5 +140,7 @@ pub async fn correct(
         question,
         answer: answer.to_owned(),
     };
-    add(state, account, widget, &input.parse()?).await
+    let pair = add(state, account, widget, &input.parse()?).await?;
+    state.store.mark_corrected(account, message).await?;
+    Ok(pair)
 }

@@ -129,8 +129,13 @@ pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
         let state = state.clone();
         handles.push(tokio::spawn(async move {
             let mut tick = tokio::time::interval(Duration::from_secs(60));
+            let mut minutes: u64 = 0;
             loop {
                 tick.tick().await;
+                if minutes.is_multiple_of(60) {
+                    crate::conversations::hourly(&state).await;
+                }
+                minutes += 1;
                 if let Err(err) = schedule_rescrapes(&state).await {
                     tracing::warn!(%err, "could not queue due re-scrapes");
                 }

@@ -123,6 +123,18 @@ pub(super) enum Command {
 
 #[derive(Subcommand)]
 pub(super) enum BenchCommand {
+    /// The analytics report and the inbox on a seeded account (1M widget
+    /// events and 200k messages by default), timed server-side.
+    #[command(after_help = "Example:\n  witzo bench analytics --events 1000000 --messages 200000")]
+    Analytics {
+        #[arg(long, default_value_t = 1_000_000)]
+        events: usize,
+        #[arg(long, default_value_t = 200_000)]
+        messages: usize,
+        /// A fresh, empty database to seed (default: a temporary SQLite file).
+        #[arg(long, value_name = "URL")]
+        database_url: Option<String>,
+    },
     /// Retrieval quality and latency on a BEIR-format folder (corpus.jsonl,
     /// queries.jsonl, qrels/*.tsv), one line per mode.
     #[command(after_help = "Example:\n  witzo bench retrieval --beir ./scifact --fusion-sweep")]

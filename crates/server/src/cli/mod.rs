@@ -20,6 +20,7 @@ use witzo_app::config::{Config, LogFormat, Overrides};
 mod admin;
 mod args;
 mod bench;
+mod bench_analytics;
 mod bench_answers;
 mod bench_index;
 mod model;
@@ -115,6 +116,11 @@ async fn bench(
             fusion_sweep,
             calibrate,
         } => bench::retrieval(config, &beir, &qrels, fusion_sweep, calibrate, format).await,
+        BenchCommand::Analytics {
+            events,
+            messages,
+            database_url,
+        } => bench_analytics::analytics(config, events, messages, database_url, format).await,
         BenchCommand::Index { beir, chunks } => {
             bench_index::index(config, &beir, &chunks, format).await
         }

@@ -2,8 +2,10 @@
 //! store or a service, and map the result; they stay short.
 
 pub mod account;
+pub mod analytics;
 pub mod auth;
 pub mod billing;
+pub mod conversations;
 pub mod dashboard;
 pub mod leads;
 pub mod ops;

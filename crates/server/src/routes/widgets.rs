@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
-use witzo_store::conversations::{ConversationSummary, EmbedOrigin, Message};
+use witzo_store::conversations::{ConversationSummary, EmbedOrigin};
 use witzo_store::domain::WidgetId;
 use witzo_store::widgets::Widget;
 
@@ -201,25 +201,4 @@ pub async fn conversations(
             .conversations_of(owner.account, widget.id, 100)
             .await?,
     ))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct ConversationView {
-    conversation: ConversationSummary,
-    messages: Vec<Message>,
-}
-
-/// One conversation with its messages.
-#[utoipa::path(get, path = "/api/conversations/{id}", tag = "widgets", params(("id" = String, Path, description = "`c_…`", pattern = "^c_[0-9a-f]{32}$")),
-    responses((status = 200, body = ConversationView), (status = 404, body = ErrorBody)))]
-pub async fn conversation(
-    State(state): State<AppState>,
-    owner: OwnerSession,
-    ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<ConversationView>> {
-    let (conversation, _, messages) = state.store.conversation_of(owner.account, &id).await?;
-    Ok(Json(ConversationView {
-        conversation,
-        messages,
-    }))
 }

@@ -23,6 +23,8 @@ mod first_hour;
 mod first_hour_browser;
 mod headers;
 mod helpers;
+mod inbox;
+mod insights_browser;
 mod knowledge_pages;
 mod knowledge_versions;
 mod leads;

@@ -68,3 +68,7 @@ typed_id!(
     /// The id of one delivery of an event to a webhook endpoint.
     DeliveryId
 );
+typed_id!(
+    /// The id of a content gap (a group of unanswered questions).
+    GapId
+);

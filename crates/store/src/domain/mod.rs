@@ -19,7 +19,9 @@ pub use contact::{
 };
 pub use country::CountryCode;
 pub use email::EmailAddress;
-pub use ids::{AccountId, DeliveryId, JobId, LeadId, PageId, QaId, SourceId, WebhookId, WidgetId};
+pub use ids::{
+    AccountId, DeliveryId, GapId, JobId, LeadId, PageId, QaId, SourceId, WebhookId, WidgetId,
+};
 pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
 pub use states::{

@@ -3,8 +3,10 @@
 //! `WITZO_TEST_POSTGRES_URL` is set, on PostgreSQL, each in a fresh database.
 
 mod accounts;
+mod analytics;
 mod audit;
 mod identities;
+mod inbox;
 mod jobs;
 mod login_codes;
 mod plans;

@@ -15,7 +15,8 @@ use witzo_store::{Store, StoreResult};
 use super::embedding::Embeddings;
 use crate::widgets::cache::LiveWidget;
 use crate::widgets::settings::WidgetSettings;
-use matcher::{QaMatcher, content};
+use matcher::QaMatcher;
+pub use matcher::content;
 
 /// Most widgets whose matcher is kept in memory.
 const MAX_WIDGETS: usize = 256;

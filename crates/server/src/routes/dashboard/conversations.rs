@@ -14,6 +14,7 @@ use crate::error::{ApiResult, ErrorCode};
 use crate::extract::{ApiForm, ApiPath, ApiQuery, OwnerSession};
 use crate::routes::redirect;
 use crate::state::AppState;
+use witzo_app::conversations::SourceRef;
 use witzo_app::format;
 
 #[derive(Template)]
@@ -23,7 +24,8 @@ struct ConversationPage {
     conversation: ConversationSummary,
     widget_id: WidgetId,
     started: String,
-    messages: Vec<(Message, String)>,
+    /// Each message, when it was sent, and the sources it cited.
+    messages: Vec<(Message, String, Vec<SourceRef>)>,
     notice: Option<&'static str>,
     error: Option<Alert>,
 }
@@ -58,7 +60,8 @@ async fn conversation_page(
             .into_iter()
             .map(|m| {
                 let at = format::utc_minute(m.created_at);
-                (m, at)
+                let sources = serde_json::from_str(&m.sources).unwrap_or_default();
+                (m, at, sources)
             })
             .collect(),
         notice,

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod billing;
 pub mod conversations;
+pub mod insights;
 pub mod knowledge;
 pub mod leads;
 pub mod qa;
@@ -36,6 +37,7 @@ pub const NAV: &[(&str, &str, &str)] = &[
     ("/app/leads", "Leads", "leads"),
     ("/app/webhooks", "Webhooks", "webhooks"),
     ("/app/analytics", "Analytics", "analytics"),
+    ("/app/gaps", "Content gaps", "gaps"),
     ("/app/billing", "Billing", "billing"),
     ("/app/account", "Account", "account"),
 ];
@@ -130,6 +132,7 @@ struct OverviewPage {
     layout: Layout,
     widgets: Vec<witzo_store::widgets::Widget>,
     usage: UsageMeter,
+    week: insights::Week,
 }
 
 /// This cycle's conversations against the plan's allowance.
@@ -189,10 +192,12 @@ pub async fn overview(
     }
     let layout = Layout::signed_in(&state, &owner, "overview").await?;
     let usage = UsageMeter::of(&state, owner.account).await?;
+    let week = insights::Week::of(&state, owner.account).await?;
     Ok(render(&OverviewPage {
         layout,
         widgets,
         usage,
+        week,
     })?
     .into_response())
 }
@@ -205,19 +210,9 @@ struct SectionPage {
     coming: &'static str,
 }
 
-/// The sections later work fills, each with an honest empty state.
-const SECTIONS: &[(&str, &str, &str)] = &[
-    (
-        "conversations",
-        "Conversations",
-        "Each widget's page lists its latest conversations; open one to read it. Search and export across widgets arrive later.",
-    ),
-    (
-        "analytics",
-        "Analytics",
-        "Widget loads, conversations, ratings and usage over time will be charted here.",
-    ),
-];
+/// The sections later work fills, each with an honest empty state (none
+/// left: Conversations and Analytics have their pages in `insights`).
+const SECTIONS: &[(&str, &str, &str)] = &[];
 
 /// A dashboard section that later work fills.
 #[utoipa::path(get, path = "/app/{section}", tag = "pages",

@@ -132,7 +132,7 @@ pub async fn chat(
     let turn = turn::begin(&state, &widget, &input).await?;
     let conversation_id = turn.conversation_id.clone();
     let question = turn.question.clone();
-    let answering = Answering::from(state, turn);
+    let answering = Answering::from(state, &widget, turn);
     let streamed = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
@@ -156,11 +156,17 @@ struct Answering {
     message_id: String,
     started: Instant,
     usage: UsageView,
+    /// What a refusal is filed under in the content gaps: the widget,
+    /// the visitor's question; `None` for small talk and the preview.
+    gap: Option<(witzo_store::domain::WidgetId, String)>,
 }
 
 impl Answering {
-    fn from(state: AppState, turn: Turn) -> Self {
+    fn from(state: AppState, widget: &PublicWidget, turn: Turn) -> Self {
+        let gap = (!widget.preview && !turn.small_talk)
+            .then(|| (widget.live.widget.id, turn.question.text.clone()));
         Self {
+            gap,
             state,
             answerer: turn.answerer,
             scores: turn.scores,
@@ -193,6 +199,8 @@ impl Answering {
                 })
             })
             .collect();
+        // No sources: retrieval found nothing to quote ("I don't know").
+        let refused = stored.is_empty() && self.gap.is_some();
         let sources = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
         let message = NewMessage {
             public_id: &self.message_id,
@@ -201,10 +209,14 @@ impl Answering {
             sources: &sources,
             latency_ms: Some(latency_ms),
         };
-        self.state
+        let id = self
+            .state
             .store
-            .add_message(self.conversation, &message, witzo_store::now())
+            .add_answer(self.conversation, &message, refused, witzo_store::now())
             .await?;
+        if let (true, Some((widget, question))) = (refused, &self.gap) {
+            witzo_app::gaps::record(&self.state, *widget, id, question.clone());
+        }
         Ok(latency_ms)
     }
 
