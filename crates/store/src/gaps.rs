@@ -86,7 +86,7 @@ impl Store {
     pub async fn file_gap_question(&self, q: &GapQuestion<'_>, threshold: f32) -> StoreResult<i64> {
         let mut tx = self.begin_write().await?;
         if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM widgets WHERE id = $1 FOR UPDATE")
+            sqlx::query("SELECT id FROM widgets WHERE id = $1 FOR NO KEY UPDATE")
                 .bind(q.widget.get())
                 .execute(&mut *tx)
                 .await?;

@@ -254,7 +254,10 @@ impl Store {
     }
 
     /// On PostgreSQL, locks the widget's account so its leads are counted
-    /// and stored one at a time.
+    /// and stored one at a time. `NO KEY UPDATE`: rows that only reference
+    /// the account (a foreign-key check's `KEY SHARE`, as the analytics
+    /// triggers' rollup writes take) are not blocked, so a lead and a
+    /// concurrent message never deadlock.
     async fn lock_account_of(
         &self,
         tx: &mut sqlx::Transaction<'static, sqlx::Any>,
@@ -263,7 +266,7 @@ impl Store {
         if self.backend() == Backend::Postgres {
             sqlx::query(
                 "SELECT a.id FROM accounts a JOIN widgets w ON w.account_id = a.id \
-                 WHERE w.id = $1 FOR UPDATE OF a",
+                 WHERE w.id = $1 FOR NO KEY UPDATE OF a",
             )
             .bind(widget.get())
             .execute(&mut **tx)

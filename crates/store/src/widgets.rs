@@ -76,7 +76,7 @@ impl Store {
         let mut tx = self.begin_write().await?;
         match self.backend() {
             Backend::Postgres => {
-                sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR UPDATE")
+                sqlx::query("SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE")
                     .bind(account.get())
                     .execute(&mut *tx)
                     .await?;
