@@ -40,13 +40,18 @@ pub struct ReportQuery {
     #[param(pattern = "^(7|30|90|custom)$")]
     pub range: Option<String>,
     /// First day (`YYYY-MM-DD`) of a custom period.
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[param(
+        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+    )]
     pub from: Option<String>,
     /// Last day (`YYYY-MM-DD`, included) of a custom period.
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[param(
+        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+    )]
     pub to: Option<String>,
     /// One widget's figures; all widgets when absent.
     #[serde(default, deserialize_with = "widget_param")]
+    #[param(minimum = 1)]
     pub widget: Option<i64>,
 }
 

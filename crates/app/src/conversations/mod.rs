@@ -31,12 +31,17 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 pub struct InboxQuery {
     /// One widget's conversations.
     #[serde(default, deserialize_with = "crate::analytics::widget_param")]
+    #[param(minimum = 1)]
     pub widget: Option<i64>,
     /// Last activity on or after this day (`YYYY-MM-DD`, the account's offset).
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[param(
+        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+    )]
     pub from: Option<String>,
     /// Last activity on or before this day.
-    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}$")]
+    #[param(
+        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+    )]
     pub to: Option<String>,
     /// Only conversations with an answer rated down.
     pub rated_down: Option<bool>,

@@ -95,12 +95,21 @@ impl From<LeadRow> for LeadView {
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
     /// A widget's id.
+    #[param(minimum = 1)]
     pub widget: Option<i64>,
     pub source: Option<LeadSource>,
     /// Received on or after this day (`YYYY-MM-DD`, the owner's time zone).
+    #[param(
+        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+    )]
     pub from: Option<String>,
     /// Received on or before this day (`YYYY-MM-DD`, the owner's time zone).
+    #[param(
+        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+    )]
     pub to: Option<String>,
+    /// Up to 200 characters.
+    #[param(max_length = 200)]
     /// Words in the name, e-mail, phone, company, message, notes or summary.
     pub q: Option<String>,
     #[param(inline)]

@@ -96,7 +96,8 @@ pub async fn export(
 /// and whether it said "I don't know".
 #[utoipa::path(get, path = "/api/conversations/{id}", tag = "conversations",
     params(("id" = String, Path, description = "`c_…`", pattern = "^c_[0-9a-f]{32}$")),
-    responses((status = 200, body = Transcript), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Transcript), (status = 404, body = ErrorBody),
+        (status = 400, description = "`invalid_path`", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -110,7 +111,8 @@ pub async fn get(
 /// Deletes one conversation and its messages.
 #[utoipa::path(delete, path = "/api/conversations/{id}", tag = "conversations",
     params(("id" = String, Path, description = "`c_…`", pattern = "^c_[0-9a-f]{32}$")),
-    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
+    responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody),
+        (status = 400, description = "`invalid_path`", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     owner: OwnerSession,

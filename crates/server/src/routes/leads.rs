@@ -21,7 +21,9 @@ use crate::state::AppState;
 /// of 50. Locked leads (past the plan's limit) are listed with
 /// `contact: null` and never match a search.
 #[utoipa::path(get, path = "/api/leads", tag = "leads", params(LeadFilter),
-    responses((status = 200, body = LeadPage), (status = 401, body = ErrorBody)))]
+    responses((status = 200, body = LeadPage),
+        (status = 422, description = "`validation_failed`: a bad page, day or search", body = ErrorBody),
+        (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
@@ -74,6 +76,7 @@ pub async fn delete(
 #[utoipa::path(get, path = "/api/leads/export", tag = "leads", params(LeadFilter),
     responses((status = 200, description = "The file",
         content((String = "text/csv"), (String = "application/json"))),
+        (status = 422, description = "`validation_failed`: a bad page, day or search", body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,

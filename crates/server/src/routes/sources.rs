@@ -89,7 +89,7 @@ pub async fn upload(
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct SourceView {
+pub struct SourceWithJob {
     source: Source,
     /// The newest job working on it.
     job: Option<JobView>,
@@ -97,17 +97,17 @@ pub struct SourceView {
 
 /// A widget's sources with their newest jobs.
 #[utoipa::path(get, path = "/api/widgets/{id}/sources", tag = "sources", params(("id" = i64, Path)),
-    responses((status = 200, body = Vec<SourceView>), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = Vec<SourceWithJob>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     owner: OwnerSession,
     ApiPath(id): ApiPath<WidgetId>,
-) -> ApiResult<Json<Vec<SourceView>>> {
+) -> ApiResult<Json<Vec<SourceWithJob>>> {
     let widget = state.store.widget_of(owner.account, id).await?;
     let mut views = Vec::new();
     for source in state.store.sources_of(owner.account, widget.id).await? {
         let job = state.store.latest_job(source.id).await?;
-        views.push(SourceView { source, job });
+        views.push(SourceWithJob { source, job });
     }
     Ok(Json(views))
 }

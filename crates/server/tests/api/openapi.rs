@@ -376,3 +376,59 @@ async fn a_client_built_from_the_document_alone_chats_rates_and_leaves_a_lead() 
     assert_eq!(status, "422");
     assert!(contact.spec["responses"][&status].is_object());
 }
+
+/// The document names schemas by type name: two types of one name would
+/// silently share one schema (a response checked against the other's). No
+/// two schema types in the crates share a name.
+#[test]
+fn schema_type_names_are_unique_across_the_crates() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut seen: std::collections::HashMap<String, String> = std::collections::HashMap::new();
+    let mut twice = Vec::new();
+    let mut stack = vec![root];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                if !path.ends_with("tests") && !path.ends_with("target") {
+                    stack.push(path);
+                }
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).unwrap();
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !line.contains("derive(") || !line.contains("ToSchema") {
+                    continue;
+                }
+                let name = lines[i + 1..]
+                    .iter()
+                    .find_map(|l| {
+                        let l = l.trim_start().trim_start_matches("pub ");
+                        l.strip_prefix("struct ")
+                            .or_else(|| l.strip_prefix("enum "))
+                            .map(|rest| {
+                                rest.split([' ', '{', '(', '<', ';'])
+                                    .next()
+                                    .unwrap_or("")
+                                    .to_owned()
+                            })
+                    })
+                    .unwrap_or_default();
+                let at = path.display().to_string();
+                if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                    twice.push(format!("{name}: {first} and {at}"));
+                }
+            }
+        }
+    }
+    assert!(
+        seen.len() > 100,
+        "the scan found only {} schema types",
+        seen.len()
+    );
+    assert!(twice.is_empty(), "{twice:#?}");
+}

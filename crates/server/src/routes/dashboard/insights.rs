@@ -125,7 +125,7 @@ pub async fn inbox(
 /// The delete form: the filters as hidden fields, and the token.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct DeleteForm {
+pub struct ConversationsDeleteForm {
     csrf_token: String,
     widget: Option<i64>,
     from: Option<String>,
@@ -142,13 +142,13 @@ pub struct DeleteForm {
 
 /// Deletes the conversations matching the filters.
 #[utoipa::path(post, path = "/app/conversations/delete", tag = "pages",
-    request_body(content = DeleteForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = ConversationsDeleteForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Deleted"), (status = 422, description = "The error page", content_type = "text/html")))]
 pub async fn delete_filtered(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ip: ClientIp,
-    ApiForm(form): ApiForm<DeleteForm>,
+    ApiForm(form): ApiForm<ConversationsDeleteForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let query = InboxQuery {
@@ -289,7 +289,7 @@ pub async fn analytics_page(
 /// The settings form (`retention_days`: `forever`, 30, 90 or 365).
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SettingsForm {
+pub struct ReportSettingsForm {
     csrf_token: String,
     retention_days: String,
     utc_offset_minutes: i64,
@@ -298,13 +298,13 @@ pub struct SettingsForm {
 
 /// Saves the retention, offset and digest settings.
 #[utoipa::path(post, path = "/app/analytics/settings", tag = "pages",
-    request_body(content = SettingsForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = ReportSettingsForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Saved"), (status = 422, description = "The error page", content_type = "text/html")))]
 pub async fn save_settings(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ip: ClientIp,
-    ApiForm(form): ApiForm<SettingsForm>,
+    ApiForm(form): ApiForm<ReportSettingsForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let retention_days = match form.retention_days.as_str() {

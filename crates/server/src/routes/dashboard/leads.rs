@@ -93,7 +93,8 @@ fn query_string(filter: &LeadFilter) -> String {
 
 /// The Leads page: filters, one page of 50, export links.
 #[utoipa::path(get, path = "/app/leads", tag = "pages", params(LeadFilter),
-    responses((status = 200, description = "HTML page", content_type = "text/html")))]
+    responses((status = 200, description = "HTML page", content_type = "text/html"),
+        (status = 422, description = "`validation_failed`: a bad page, day or search", content_type = "text/html")))]
 pub async fn page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -169,7 +170,7 @@ pub async fn lead(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct LeadForm {
+pub struct LeadEditForm {
     status: LeadStatus,
     #[schema(schema_with = witzo_app::fields::text::<5000>)]
     notes: String,
@@ -178,13 +179,13 @@ pub struct LeadForm {
 
 /// Saves a lead's status and notes.
 #[utoipa::path(post, path = "/app/leads/{id}", tag = "pages", params(("id" = i64, Path)),
-    request_body(content = LeadForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = LeadEditForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Saved"), (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn save(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
     ApiPath(id): ApiPath<LeadId>,
-    ApiForm(form): ApiForm<LeadForm>,
+    ApiForm(form): ApiForm<LeadEditForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let change = LeadUpdate {
@@ -267,7 +268,7 @@ pub async fn settings_page(
 
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct SettingsForm {
+pub struct LeadSettingsForm {
     alerts: LeadAlerts,
     /// `on` when the box is ticked.
     follow_up: Option<String>,
@@ -282,14 +283,14 @@ pub struct SettingsForm {
 
 /// Saves the lead settings.
 #[utoipa::path(post, path = "/app/leads/settings", tag = "pages",
-    request_body(content = SettingsForm, content_type = "application/x-www-form-urlencoded"),
+    request_body(content = LeadSettingsForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Saved"),
         (status = 403, description = "The page with `plan_limit_follow_up_email`", content_type = "text/html"),
         (status = 422, description = "The page with the error", content_type = "text/html")))]
 pub async fn save_settings(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiForm(form): ApiForm<SettingsForm>,
+    ApiForm(form): ApiForm<LeadSettingsForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;
     let input = LeadSettingsInput {
