@@ -148,6 +148,18 @@ pub fn interval() -> ObjectBuilder {
     ]))
 }
 
+/// An account's time zone: an IANA name the bundled database knows, or
+/// empty for UTC (`null`/absent: unchanged).
+pub fn time_zone() -> ObjectBuilder {
+    let mut names = vec![serde_json::json!(""), serde_json::Value::Null];
+    names.extend(
+        jiff::tz::db()
+            .available()
+            .map(|name| serde_json::json!(name.as_str())),
+    );
+    nullable_string().enum_values(Some(names))
+}
+
 /// A colour as `#rrggbb` (trimmed, any case).
 pub fn color() -> ObjectBuilder {
     string().pattern(Some(format!(

@@ -41,7 +41,7 @@ pub struct ProfileRequest {
     pub country: String,
     /// IANA time zone for dates in exports and e-mails (`Europe/Berlin`);
     /// absent keeps the current one, empty is UTC.
-    #[schema(max_length = 64, pattern = "^([A-Za-z0-9_+/-]{1,64})?$")]
+    #[schema(schema_with = witzo_app::fields::time_zone)]
     pub time_zone: Option<String>,
 }
 

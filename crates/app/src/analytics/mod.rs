@@ -86,11 +86,8 @@ impl ReportQuery {
             Some("custom") => 0,
             Some(_) => return Err(invalid("range", "range must be 7, 30, 90 or custom")),
         };
-        let given = |v: &Option<String>| v.as_deref().is_some_and(|v| !v.is_empty());
+        // A preset period ignores from and to (the page's form sends all three).
         if preset > 0 {
-            if given(&self.from) || given(&self.to) {
-                return Err(invalid("from", "from and to go with range=custom"));
-            }
             return Ok(Range {
                 from_day: today + 1 - preset,
                 to_day: today + 1,
@@ -265,7 +262,6 @@ mod tests {
             q("custom", Some("2024-01-01"), Some("2026-01-01")),
             q("custom", Some("2026-02-30"), Some("2026-03-01")),
             q("custom", None, Some("2026-03-01")),
-            q("7", Some("2026-03-01"), None),
         ] {
             let err = bad.resolve(today).err().map(|e| e.code());
             assert_eq!(err, Some(ErrorCode::ValidationFailed));

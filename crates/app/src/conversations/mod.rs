@@ -55,7 +55,7 @@ pub struct InboxQuery {
     #[param(max_length = 200)]
     pub q: Option<String>,
     /// One visitor's conversations (`v_…`).
-    #[param(pattern = "^v_[0-9a-f]{32}$")]
+    #[param(pattern = "^(v_[0-9a-f]{32})?$")]
     pub visitor: Option<String>,
     /// The `next` of the previous page.
     #[param(pattern = "^[0-9]{1,19}\\.[0-9]{1,19}$")]

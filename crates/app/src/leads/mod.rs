@@ -95,7 +95,6 @@ impl From<LeadRow> for LeadView {
 pub struct LeadFilter {
     pub status: Option<LeadStatus>,
     /// A widget's id.
-    #[param(minimum = 1)]
     pub widget: Option<i64>,
     pub source: Option<LeadSource>,
     /// Received on or after this day (`YYYY-MM-DD`, the owner's time zone).

@@ -83,7 +83,7 @@ pub struct ProfileForm {
     #[schema(schema_with = witzo_app::fields::country_or_empty)]
     country: String,
     /// Absent (an older form) keeps the current time zone.
-    #[schema(max_length = 64)]
+    #[schema(schema_with = witzo_app::fields::time_zone)]
     time_zone: Option<String>,
     csrf_token: String,
 }
