@@ -160,6 +160,18 @@ pub fn time_zone() -> ObjectBuilder {
     nullable_string().enum_values(Some(names))
 }
 
+/// Conversations kept 30, 90 or 365 days, or `null` (forever).
+pub fn retention_days() -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Integer, Type::Null]))
+        .enum_values(Some([
+            serde_json::json!(30),
+            serde_json::json!(90),
+            serde_json::json!(365),
+            serde_json::Value::Null,
+        ]))
+}
+
 /// A colour as `#rrggbb` (trimmed, any case).
 pub fn color() -> ObjectBuilder {
     string().pattern(Some(format!(

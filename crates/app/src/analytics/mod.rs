@@ -41,12 +41,12 @@ pub struct ReportQuery {
     pub range: Option<String>,
     /// First day (`YYYY-MM-DD`) of a custom period.
     #[param(
-        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+        pattern = "^(?:2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9])))?$"
     )]
     pub from: Option<String>,
     /// Last day (`YYYY-MM-DD`, included) of a custom period.
     #[param(
-        pattern = "^2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9]))$"
+        pattern = "^(?:2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9])))?$"
     )]
     pub to: Option<String>,
     /// One widget's figures; all widgets when absent.
@@ -86,8 +86,19 @@ impl ReportQuery {
             Some("custom") => 0,
             Some(_) => return Err(invalid("range", "range must be 7, 30, 90 or custom")),
         };
-        // A preset period ignores from and to (the page's form sends all three).
+        let day = |field: &str, raw: &Option<String>| {
+            raw.as_deref()
+                .and_then(days::parse)
+                .ok_or_else(|| invalid(field, &format!("{field} must be a date, YYYY-MM-DD")))
+        };
+        // A preset period ignores from and to (the page's form sends all
+        // three), which must still be days or empty.
         if preset > 0 {
+            for (field, raw) in [("from", &self.from), ("to", &self.to)] {
+                if raw.as_deref().is_some_and(|r| !r.is_empty()) {
+                    day(field, raw)?;
+                }
+            }
             return Ok(Range {
                 from_day: today + 1 - preset,
                 to_day: today + 1,
@@ -95,11 +106,6 @@ impl ReportQuery {
                 preset,
             });
         }
-        let day = |field: &str, raw: &Option<String>| {
-            raw.as_deref()
-                .and_then(days::parse)
-                .ok_or_else(|| invalid(field, &format!("{field} must be a date, YYYY-MM-DD")))
-        };
         let (from, to) = (day("from", &self.from)?, day("to", &self.to)?);
         if from > to {
             return Err(invalid("to", "to must not be before from"));

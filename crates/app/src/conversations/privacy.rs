@@ -80,7 +80,7 @@ pub async fn forget(
 #[serde(deny_unknown_fields)]
 pub struct SettingsInput {
     /// Keep conversations 30, 90 or 365 days; `null`: forever.
-    #[schema(minimum = 30, maximum = 365)]
+    #[schema(schema_with = crate::fields::retention_days)]
     pub retention_days: Option<i64>,
     /// Days are counted at this offset from UTC, in minutes: a multiple of
     /// 15 from -720 to 840 (`330` for UTC+05:30).

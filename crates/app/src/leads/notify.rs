@@ -144,8 +144,9 @@ async fn follow_up(core: &Core, id: LeadId) -> Result<(), JobError> {
     let settings = store.lead_settings(account).await?;
     let plan = store.account_plan(account).await?;
     // Turned off (by the owner or the plan) since the lead came: not sent.
-    if !settings.follow_up.0 || !plan.features.follow_up_email.0 || lead.locked.0 {
-        tracing::info!(lead = %id, "follow-up not sent: turned off or lead locked");
+    let unwritten = settings.subject.is_empty() || settings.body.is_empty();
+    if !settings.follow_up.0 || !plan.features.follow_up_email.0 || lead.locked.0 || unwritten {
+        tracing::info!(lead = %id, "follow-up not sent: turned off, unwritten, or lead locked");
         return Ok(());
     }
     let Ok(to) = EmailAddress::parse(&lead.email) else {

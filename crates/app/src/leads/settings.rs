@@ -34,10 +34,11 @@ pub struct LeadSettingsView {
 pub struct LeadSettingsInput {
     pub alerts: LeadAlerts,
     pub follow_up: bool,
-    /// One line, up to 200 characters; required with `follow_up`.
+    /// One line, up to 200 characters; the follow-up is sent only once it
+    /// and `body` are written.
     #[schema(schema_with = crate::fields::text::<200>)]
     pub subject: String,
-    /// Up to 5,000 characters; required with `follow_up`.
+    /// Up to 5,000 characters.
     /// `{name}`, `{business}` and `{question}` are filled in.
     #[schema(schema_with = crate::fields::text::<5000>)]
     pub body: String,
@@ -72,14 +73,15 @@ pub async fn save(
     account: AccountId,
     input: &LeadSettingsInput,
 ) -> AppResult<LeadSettingsView> {
-    let required = input.follow_up;
+    // Subject and text are what the owner writes when they are ready; a
+    // follow-up switched on without them is kept and sends nothing.
     let subject = input::text(
         "subject",
         Some(&input.subject),
         TextRules {
             max_chars: 200,
             multiline: false,
-            required,
+            required: false,
         },
     )?;
     let body = input::text(
@@ -88,7 +90,7 @@ pub async fn save(
         TextRules {
             max_chars: 5000,
             multiline: true,
-            required,
+            required: false,
         },
     )?;
     if !(0..=MAX_DELAY_MINUTES).contains(&input.delay_minutes) {

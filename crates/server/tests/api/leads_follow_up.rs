@@ -179,8 +179,6 @@ async fn lead_settings_refuse_bad_values_with_their_codes() {
     for (body, field) in [
         (settings("Hi", "Body", 20_000), "delay_minutes"),
         (settings("Hi", "Body", -1), "delay_minutes"),
-        (settings("", "Body", 0), "subject"),
-        (settings("Hi", "", 0), "body"),
         (settings(&"s".repeat(201), "Body", 0), "subject"),
     ] {
         let response = follow_up(&app, &owner, body.clone()).await;
