@@ -102,6 +102,7 @@ error_codes! {
     NotFound => "not_found", 404;
     MethodNotAllowed => "method_not_allowed", 405;
     Conflict => "conflict", 409;
+    ConfirmationRequired => "confirmation_required", 409;
     RateLimited => "rate_limited", 429;
     TooManyCodes => "too_many_codes", 429;
     CodeInvalid => "code_invalid", 400;

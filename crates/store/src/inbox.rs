@@ -45,7 +45,7 @@ impl Cursor {
 
     pub fn parse(raw: &str) -> Option<Self> {
         let (at, id) = raw.split_once('.')?;
-        let ok = |s: &str| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit());
+        let ok = |s: &str| !s.is_empty() && s.len() <= 18 && s.bytes().all(|b| b.is_ascii_digit());
         if !ok(at) || !ok(id) {
             return None;
         }

@@ -36,7 +36,8 @@ pub const MAX_DAYS: i64 = 366;
 #[serde(deny_unknown_fields)]
 pub struct ReportQuery {
     /// `7`, `30` or `90` (the last days, today included) or `custom`
-    /// (with `from` and `to`); default `30`.
+    /// (`from` to `to`; without `to`, up to today; without `from`, the 30
+    /// days up to `to`); default `30`.
     #[param(pattern = "^(7|30|90|custom)$")]
     pub range: Option<String>,
     /// First day (`YYYY-MM-DD`) of a custom period.
@@ -91,11 +92,12 @@ impl ReportQuery {
                 .and_then(days::parse)
                 .ok_or_else(|| invalid(field, &format!("{field} must be a date, YYYY-MM-DD")))
         };
+        let given = |raw: &Option<String>| raw.as_deref().is_some_and(|r| !r.is_empty());
         // A preset period ignores from and to (the page's form sends all
         // three), which must still be days or empty.
         if preset > 0 {
             for (field, raw) in [("from", &self.from), ("to", &self.to)] {
-                if raw.as_deref().is_some_and(|r| !r.is_empty()) {
+                if given(raw) {
                     day(field, raw)?;
                 }
             }
@@ -106,7 +108,16 @@ impl ReportQuery {
                 preset,
             });
         }
-        let (from, to) = (day("from", &self.from)?, day("to", &self.to)?);
+        let to = if given(&self.to) {
+            day("to", &self.to)?
+        } else {
+            today
+        };
+        let from = if given(&self.from) {
+            day("from", &self.from)?
+        } else {
+            to + 1 - 30
+        };
         if from > to {
             return Err(invalid("to", "to must not be before from"));
         }
@@ -262,12 +273,24 @@ mod tests {
             .resolve(today)
             .ok();
         assert_eq!(custom.map(|r| r.to_day - r.from_day), Some(30));
+        // A custom period without `to` ends today; without `from`, it is
+        // the 30 days up to `to`.
+        let open = |from: Option<&str>, to: Option<&str>| {
+            q("custom", from, to)
+                .resolve(today)
+                .ok()
+                .map(|r| (r.from_day, r.to_day))
+        };
+        let nov30 = days::parse("2026-11-30").unwrap_or(0);
+        assert_eq!(open(None, Some("2026-11-30")), Some((nov30 - 29, nov30 + 1)));
+        assert_eq!(open(Some("2026-11-30"), None), Some((nov30, today + 1)));
+        assert_eq!(open(None, None), Some((today - 29, today + 1)));
         for bad in [
             q("8", None, None),
             q("custom", Some("2026-12-01"), Some("2026-11-01")),
             q("custom", Some("2024-01-01"), Some("2026-01-01")),
             q("custom", Some("2026-02-30"), Some("2026-03-01")),
-            q("custom", None, Some("2026-03-01")),
+            q("custom", Some("2027-01-01"), None),
         ] {
             let err = bad.resolve(today).err().map(|e| e.code());
             assert_eq!(err, Some(ErrorCode::ValidationFailed));

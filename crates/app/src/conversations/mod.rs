@@ -38,7 +38,7 @@ pub struct InboxQuery {
         pattern = "^(?:2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9])))?$"
     )]
     pub from: Option<String>,
-    /// Last activity on or before this day.
+    /// Last activity on or before this day (before `from`: matches nothing).
     #[param(
         pattern = "^(?:2[0-9]{3}-(?:(?:0[13578]|1[02])-(?:0[1-9]|[12][0-9]|3[01])|(?:0[469]|11)-(?:0[1-9]|[12][0-9]|30)|02-(?:0[1-9]|1[0-9]|2[0-9])))?$"
     )]
@@ -51,14 +51,15 @@ pub struct InboxQuery {
     pub with_lead: Option<bool>,
     /// Only conversations with an answer the owner corrected.
     pub corrected: Option<bool>,
-    /// Words to find in messages (whole words, any case; up to 200 characters).
-    #[param(max_length = 200)]
+    /// Words to find in messages (whole words, any case; up to 200
+    /// characters, no control characters).
+    #[param(max_length = 200, pattern = "^[^\\u0000-\\u001f\\u007f-\\u009f]*$")]
     pub q: Option<String>,
     /// One visitor's conversations (`v_…`).
     #[param(pattern = "^(v_[0-9a-f]{32})?$")]
     pub visitor: Option<String>,
     /// The `next` of the previous page.
-    #[param(pattern = "^[0-9]{1,19}\\.[0-9]{1,19}$")]
+    #[param(pattern = "^([0-9]{1,18}\\.[0-9]{1,18})?$")]
     pub cursor: Option<String>,
     /// Rows per page, 1–200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -103,21 +104,21 @@ impl InboxQuery {
         };
         let from = day("from", &self.from)?;
         let to = day("to", &self.to)?;
-        if let (Some(from), Some(to)) = (from, to)
-            && from > to
-        {
-            return Err(invalid("to", "to must not be before from"));
+        // Every parameter is checked whichever use reads it, so that one
+        // query string means the same to the list, the export and delete.
+        self.cursor()?;
+        self.limit()?;
+        self.format()?;
+        let q = self.q.as_deref().unwrap_or_default();
+        if q.chars().count() > MAX_SEARCH_CHARS {
+            return Err(invalid("q", "q is at most 200 characters"));
         }
-        let search = match self.q.as_deref().map(str::trim).filter(|q| !q.is_empty()) {
-            Some(q) if q.chars().count() > MAX_SEARCH_CHARS => {
-                return Err(invalid("q", "q is at most 200 characters"));
-            }
-            Some(q) if q.chars().any(char::is_control) => {
-                return Err(invalid("q", "q must not hold control characters"));
-            }
-            Some(q) => Some(search_words(q)),
-            None => None,
-        };
+        if q.chars().any(char::is_control) {
+            return Err(invalid("q", "q must not hold control characters"));
+        }
+        let search = Some(q.trim())
+            .filter(|q| !q.is_empty())
+            .map(search_words);
         let visitor = match self.visitor.as_deref().filter(|v| !v.is_empty()) {
             Some(v) if is_public_id(v, "v_") => Some(v.to_owned()),
             Some(_) => return Err(invalid("visitor", "visitor must be v_ and 32 hex digits")),
@@ -262,10 +263,11 @@ pub async fn delete_filtered(
     let all = query.all.unwrap_or(false);
     let filter = query.filter(offset_of(state, account).await?)?;
     if filter == InboxFilter::default() && !all {
-        return Err(invalid(
-            "all",
-            "Choose a filter, or confirm deleting every conversation.",
-        ));
+        return Err(AppError::new(
+            ErrorCode::ConfirmationRequired,
+            "Choose a filter, or confirm deleting every conversation (all=true).",
+        )
+        .field("all"));
     }
     let deleted = state.store.delete_conversations(account, &filter).await?;
     state

@@ -16,7 +16,7 @@ use crate::error::AppResult;
 #[derive(Debug, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForgetRequest {
-    #[schema(pattern = "^v_[0-9a-f]{32}$")]
+    #[schema(pattern = "^(v_[0-9a-f]{32})?$")]
     pub visitor_id: Option<String>,
     #[schema(schema_with = crate::fields::nullable_email)]
     pub email: Option<String>,

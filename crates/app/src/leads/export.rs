@@ -40,9 +40,11 @@ impl ExportFormat {
     }
 }
 
-/// One exported lead. A locked lead is exported without its details.
-#[derive(Debug, Serialize)]
-struct ExportRow {
+/// One exported lead (a row of the CSV, an element of the JSON array),
+/// times in the owner's time zone. A locked lead is exported without its
+/// details.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LeadExport {
     id: i64,
     received: String,
     updated: String,
@@ -61,7 +63,7 @@ struct ExportRow {
     locked: bool,
 }
 
-impl ExportRow {
+impl LeadExport {
     fn new(lead: LeadRow, zone: &str) -> Self {
         let locked = lead.locked.0;
         let detail = |value: String| if locked { String::new() } else { value };
@@ -167,7 +169,7 @@ async fn next_chunk(cursor: &mut Cursor) -> AppResult<Bytes> {
     cursor.query.offset += BATCH;
     cursor.written += i64::try_from(leads.len()).unwrap_or(0);
     cursor.done = last;
-    let rows = leads.into_iter().map(|l| ExportRow::new(l, &cursor.zone));
+    let rows = leads.into_iter().map(|l| LeadExport::new(l, &cursor.zone));
     let bytes = match cursor.format {
         ExportFormat::Csv => csv_chunk(rows, first)?,
         ExportFormat::Json => json_chunk(rows, first, last)?,
@@ -175,7 +177,7 @@ async fn next_chunk(cursor: &mut Cursor) -> AppResult<Bytes> {
     Ok(Bytes::from(bytes))
 }
 
-fn csv_chunk(rows: impl Iterator<Item = ExportRow>, first: bool) -> AppResult<Vec<u8>> {
+fn csv_chunk(rows: impl Iterator<Item = LeadExport>, first: bool) -> AppResult<Vec<u8>> {
     let mut out = Vec::new();
     if first {
         out.extend_from_slice("\u{feff}".as_bytes());
@@ -221,7 +223,7 @@ const EMPTY_HEADER: [&str; 16] = [
 ];
 
 fn json_chunk(
-    rows: impl Iterator<Item = ExportRow>,
+    rows: impl Iterator<Item = LeadExport>,
     first: bool,
     last: bool,
 ) -> AppResult<Vec<u8>> {

@@ -10,7 +10,7 @@ use witzo_store::widgets::Flag;
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::input;
-use crate::widgets::plans::plan_with;
+use crate::widgets::plans::feature_access;
 
 /// The longest delay before a follow-up: a week.
 pub const MAX_DELAY_MINUTES: i64 = 7 * 24 * 60;
@@ -48,23 +48,15 @@ pub struct LeadSettingsInput {
 
 pub async fn get(core: &Core, account: AccountId) -> AppResult<LeadSettingsView> {
     let settings = core.store.lead_settings(account).await?;
-    let plan = core.store.account_plan(account).await?;
-    let available = plan.features.follow_up_email.0;
-    let follow_up_plan = if available {
-        None
-    } else {
-        plan_with(&core.store, &plan, "follow_up_email")
-            .await?
-            .map(|p| p.name)
-    };
+    let access = feature_access(&core.store, account, "follow_up_email").await?;
     Ok(LeadSettingsView {
         alerts: settings.alerts,
         follow_up: settings.follow_up.0,
         subject: settings.subject,
         body: settings.body,
         delay_minutes: settings.delay_minutes,
-        follow_up_available: available,
-        follow_up_plan,
+        follow_up_available: access.enabled,
+        follow_up_plan: access.upgrade_to.map(|p| p.name),
     })
 }
 
@@ -101,25 +93,9 @@ pub async fn save(
         .field("delay_minutes"));
     }
     if input.follow_up {
-        let plan = core.store.account_plan(account).await?;
-        if !plan.features.follow_up_email.0 {
-            let upgrade = plan_with(&core.store, &plan, "follow_up_email").await?;
-            return Err(AppError::new(
-                ErrorCode::PlanLimitFollowUpEmail,
-                format!(
-                    "The follow-up e-mail is not part of the {} plan.{}",
-                    plan.name,
-                    upgrade
-                        .as_ref()
-                        .map(|p| format!(" The {} plan includes it.", p.name))
-                        .unwrap_or_default()
-                ),
-            )
-            .details(serde_json::json!({
-                "plan": plan.id,
-                "upgrade_to": upgrade.map(|p| p.id),
-            })));
-        }
+        feature_access(&core.store, account, "follow_up_email")
+            .await?
+            .require(ErrorCode::PlanLimitFollowUpEmail, "the follow-up e-mail")?;
     }
     let settings = LeadSettings {
         alerts: input.alerts,

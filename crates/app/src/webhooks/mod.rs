@@ -15,12 +15,11 @@ use utoipa::ToSchema;
 use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, SchemaType, Type};
 use witzo_ingest::{AddressClass, classify};
 use witzo_store::domain::{AccountId, DeliveryId, WebUrl, WebhookId, WidgetId};
-use witzo_store::plans::Plan;
 use witzo_store::webhooks::{Delivery, NewWebhook, WebhookChange, WebhookEndpoint};
 
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
-use crate::widgets::plans::plan_with;
+use crate::widgets::plans::{FeatureAccess, feature_access};
 
 /// The events an endpoint may subscribe to.
 pub const EVENTS: &[&str] = &["lead.created", "lead.updated"];
@@ -88,50 +87,15 @@ pub struct WithSecret {
 }
 
 /// Whether the account's plan includes webhooks, and which plan does.
-#[derive(Debug, Clone)]
-pub struct Availability {
-    pub enabled: bool,
-    pub plan: Plan,
-    /// The smallest bigger plan with webhooks, when this one lacks them.
-    pub upgrade_to: Option<Plan>,
-}
-
-pub async fn availability(core: &Core, account: AccountId) -> AppResult<Availability> {
-    let plan = core.store.account_plan(account).await?;
-    let enabled = plan.features.lead_webhook.0;
-    let upgrade_to = if enabled {
-        None
-    } else {
-        plan_with(&core.store, &plan, "lead_webhook").await?
-    };
-    Ok(Availability {
-        enabled,
-        plan,
-        upgrade_to,
-    })
+pub async fn availability(core: &Core, account: AccountId) -> AppResult<FeatureAccess> {
+    feature_access(&core.store, account, "lead_webhook").await
 }
 
 /// `403 plan_limit_lead_webhook` naming the plan that includes webhooks.
 async fn require_plan(core: &Core, account: AccountId) -> AppResult<()> {
-    let found = availability(core, account).await?;
-    if found.enabled {
-        return Ok(());
-    }
-    let lift = found.upgrade_to.as_ref().map_or_else(
-        || " Contact us to add them.".to_owned(),
-        |up| format!(" The {} plan includes them.", up.name),
-    );
-    Err(AppError::new(
-        ErrorCode::PlanLimitLeadWebhook,
-        format!(
-            "Your {} plan does not include webhooks.{lift}",
-            found.plan.name
-        ),
-    )
-    .details(serde_json::json!({
-        "plan": found.plan.id,
-        "upgrade_to": found.upgrade_to.map(|p| p.id),
-    })))
+    availability(core, account)
+        .await?
+        .require(ErrorCode::PlanLimitLeadWebhook, "webhooks")
 }
 
 /// Emits `event` (with `data`, of `widget` when it concerns one) to the

@@ -3,6 +3,7 @@
 //! figures and the plan that would lift the limit.
 
 use witzo_store::Store;
+use witzo_store::domain::AccountId;
 use witzo_store::plans::{Limit, Plan};
 
 use crate::error::{AppError, AppResult, ErrorCode};
@@ -73,6 +74,63 @@ pub async fn plan_with(store: &Store, current: &Plan, feature: &str) -> AppResul
                 .iter()
                 .any(|(name, on)| *name == feature && *on)
     }))
+}
+
+/// Whether an account's plan includes a feature flag, and the smallest
+/// bigger plan that does when it does not.
+#[derive(Debug, Clone)]
+pub struct FeatureAccess {
+    pub enabled: bool,
+    pub plan: Plan,
+    pub upgrade_to: Option<Plan>,
+}
+
+/// The account's access to `feature` (a name of
+/// [`witzo_store::plans::Features::named`]).
+pub async fn feature_access(
+    store: &Store,
+    account: AccountId,
+    feature: &str,
+) -> AppResult<FeatureAccess> {
+    let plan = store.account_plan(account).await?;
+    let enabled = plan
+        .features
+        .named()
+        .iter()
+        .any(|(name, on)| *name == feature && *on);
+    let upgrade_to = if enabled {
+        None
+    } else {
+        plan_with(store, &plan, feature).await?
+    };
+    Ok(FeatureAccess {
+        enabled,
+        plan,
+        upgrade_to,
+    })
+}
+
+impl FeatureAccess {
+    /// `Ok` when the plan includes the feature; otherwise a 403 `code`
+    /// saying the plan does not include `what`, naming the plan that includes
+    /// it, with `{plan, upgrade_to}` as details.
+    pub fn require(self, code: ErrorCode, what: &str) -> AppResult<()> {
+        if self.enabled {
+            return Ok(());
+        }
+        let lift = self.upgrade_to.as_ref().map_or_else(
+            || " Contact us to add it.".to_owned(),
+            |up| format!(" Available on the {} plan.", up.name),
+        );
+        Err(AppError::new(
+            code,
+            format!("Your {} plan does not include {what}.{lift}", self.plan.name),
+        )
+        .details(serde_json::json!({
+            "plan": self.plan.id,
+            "upgrade_to": self.upgrade_to.map(|p| p.id),
+        })))
+    }
 }
 
 /// Refuses adding `adding` more of `what` when `used` already count

@@ -42,7 +42,8 @@ pub struct Deleted {
 /// with `all=true`); logged in the security log.
 #[utoipa::path(delete, path = "/api/conversations", tag = "conversations", params(InboxQuery),
     responses((status = 200, body = Deleted),
-        (status = 422, description = "`validation_failed`: a bad filter, or none without `all=true`", body = ErrorBody)))]
+        (status = 422, description = "`validation_failed`: a bad filter", body = ErrorBody),
+        (status = 409, description = "`confirmation_required`: no filter, and not `all=true`", body = ErrorBody)))]
 pub async fn delete_filtered(
     State(state): State<AppState>,
     owner: OwnerSession,

@@ -75,7 +75,7 @@ pub async fn delete(
 /// owner's time zone.
 #[utoipa::path(get, path = "/api/leads/export", tag = "leads", params(LeadFilter),
     responses((status = 200, description = "The file",
-        content((String = "text/csv"), (String = "application/json"))),
+        content((String = "text/csv"), (Vec<export::LeadExport> = "application/json"))),
         (status = 422, description = "`validation_failed`: a bad page, day or search", body = ErrorBody),
         (status = 401, body = ErrorBody)))]
 pub async fn export(

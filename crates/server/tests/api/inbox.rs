@@ -260,6 +260,15 @@ async fn bad_inputs_get_exact_error_codes() {
             422,
             "validation_failed",
         ),
+        // Every parameter is checked by every use of the filter.
+        ("/api/conversations?format=null", 422, "validation_failed"),
+        ("/api/conversations/export?limit=0", 422, "validation_failed"),
+        (
+            "/api/conversations/export?cursor=1.2.3",
+            422,
+            "validation_failed",
+        ),
+        ("/api/conversations?q=%20%0D", 422, "validation_failed"),
         ("/api/conversations/c_123", 400, "invalid_path"),
         ("/api/analytics?range=8", 422, "validation_failed"),
         (
@@ -282,17 +291,18 @@ async fn bad_inputs_get_exact_error_codes() {
     let q = "x".repeat(201);
     let response = app.get_as(&ada, &format!("/api/conversations?q={q}")).await;
     assert_eq!(error_code(response, 422).await, "validation_failed");
-    let response = app
-        .send_as(&ada, Method::DELETE, "/api/conversations", None)
-        .await;
-    assert_eq!(
-        error_code(response, 422).await,
-        "validation_failed",
-        "no filter without all=true"
-    );
+    for path in ["/api/conversations", "/api/conversations?visitor=&q=%20"] {
+        let response = app.send_as(&ada, Method::DELETE, path, None).await;
+        assert_eq!(
+            error_code(response, 409).await,
+            "confirmation_required",
+            "{path}: no filter without all=true"
+        );
+    }
     for body in [
         json!({}),
         json!({"visitor_id": "v_x"}),
+        json!({"visitor_id": ""}),
         json!({"email": "not an address"}),
     ] {
         let response = app

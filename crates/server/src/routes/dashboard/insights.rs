@@ -143,7 +143,8 @@ pub struct ConversationsDeleteForm {
 /// Deletes the conversations matching the filters.
 #[utoipa::path(post, path = "/app/conversations/delete", tag = "pages",
     request_body(content = ConversationsDeleteForm, content_type = "application/x-www-form-urlencoded"),
-    responses((status = 303, description = "Deleted"), (status = 422, description = "The error page", content_type = "text/html")))]
+    responses((status = 303, description = "Deleted"), (status = 422, description = "The error page", content_type = "text/html"),
+        (status = 409, description = "The error page: no filter, and `all` not set", content_type = "text/html")))]
 pub async fn delete_filtered(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -266,7 +267,8 @@ fn charts_of(report: &Report) -> Vec<BarChart> {
 /// The analytics of a period for one widget or all.
 #[utoipa::path(get, path = "/app/analytics", tag = "pages", params(ReportQuery),
     responses((status = 200, description = "HTML page", content_type = "text/html"),
-        (status = 422, description = "The error page for a bad period", content_type = "text/html")))]
+        (status = 422, description = "The error page for a bad period", content_type = "text/html"),
+        (status = 404, description = "The error page for another account's widget", content_type = "text/html")))]
 pub async fn analytics_page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
