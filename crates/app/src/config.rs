@@ -345,6 +345,9 @@ pub struct Limits {
     /// Requests per minute one visitor may make to a widget (chat, feedback, contact).
     pub visitor_per_minute: u32,
     pub visitor_burst: u32,
+    /// Requests per minute one owner API key may make (`/api/v1`).
+    pub api_key_per_minute: u32,
+    pub api_key_burst: u32,
     /// Connections in the database pool.
     pub database_connections: u32,
     /// How long shutdown waits for in-flight requests.
@@ -369,6 +372,8 @@ impl Default for Limits {
             widget_burst: 120,
             visitor_per_minute: 20,
             visitor_burst: 8,
+            api_key_per_minute: 600,
+            api_key_burst: 60,
             database_connections: 10,
             shutdown_grace_secs: 20,
             header_read_timeout_secs: 10,
@@ -618,6 +623,8 @@ impl Config {
             l.widget_burst,
             l.visitor_per_minute,
             l.visitor_burst,
+            l.api_key_per_minute,
+            l.api_key_burst,
         ]
         .contains(&0)
         {

@@ -60,6 +60,12 @@ error_codes! {
     UnsupportedMediaType => "unsupported_media_type", 415;
     Unauthenticated => "unauthenticated", 401;
     SessionExpired => "session_expired", 401;
+    ApiKeyInvalid => "api_key_invalid", 401;
+    InsufficientScope => "insufficient_scope", 403;
+    PlanLimitApiKeys => "plan_limit_api_keys", 403;
+    TooManyApiKeys => "too_many_api_keys", 422;
+    IdempotencyKeyReused => "idempotency_key_reused", 409;
+    IdempotencyKeyInFlight => "idempotency_key_in_flight", 409;
     CsrfTokenMissing => "csrf_token_missing", 403;
     CsrfTokenInvalid => "csrf_token_invalid", 403;
     CrossSiteRequest => "cross_site_request", 403;

@@ -6,6 +6,7 @@
 
 pub mod analytics;
 pub mod answers;
+pub mod api_keys;
 pub mod auth;
 pub mod billing;
 pub mod config;

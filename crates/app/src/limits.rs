@@ -29,6 +29,22 @@ impl Quota {
     }
 }
 
+/// What a key has left after an allowed request (for `RateLimit-*` headers).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Allowance {
+    /// Requests it may still make at once.
+    pub remaining: u32,
+    /// Until its whole burst is available again.
+    pub reset: Duration,
+}
+
+impl Allowance {
+    /// Whole seconds until the burst is whole again, rounded up.
+    pub fn reset_secs(self) -> u64 {
+        RetryAfter(self.reset).secs()
+    }
+}
+
 /// A refusal: try again after this long.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RetryAfter(pub Duration);
@@ -41,8 +57,8 @@ impl RetryAfter {
 }
 
 pub trait RateLimiter: Send + Sync {
-    /// Counts one request for `key`, or refuses it.
-    fn check(&self, key: &str, quota: Quota) -> Result<(), RetryAfter>;
+    /// Counts one request for `key` and says what is left, or refuses it.
+    fn check(&self, key: &str, quota: Quota) -> Result<Allowance, RetryAfter>;
 }
 
 /// GCRA state in this process's memory. Idle keys are swept out once the map
@@ -62,7 +78,7 @@ impl Default for LocalRateLimiter {
 }
 
 impl LocalRateLimiter {
-    fn check_at(&self, key: &str, quota: Quota, now: Instant) -> Result<(), RetryAfter> {
+    fn check_at(&self, key: &str, quota: Quota, now: Instant) -> Result<Allowance, RetryAfter> {
         let interval = quota.interval();
         let tolerance = interval * quota.burst.saturating_sub(1);
         let mut cells = self
@@ -77,13 +93,20 @@ impl LocalRateLimiter {
         if now < allowed_at {
             return Err(RetryAfter(allowed_at - now));
         }
-        cells.insert(key.to_owned(), tat + interval);
-        Ok(())
+        let next = tat + interval;
+        cells.insert(key.to_owned(), next);
+        let ahead = next - now;
+        let room = (tolerance + interval).saturating_sub(ahead);
+        Ok(Allowance {
+            remaining: u32::try_from(room.as_nanos() / interval.as_nanos().max(1))
+                .unwrap_or(u32::MAX),
+            reset: ahead,
+        })
     }
 }
 
 impl RateLimiter for LocalRateLimiter {
-    fn check(&self, key: &str, quota: Quota) -> Result<(), RetryAfter> {
+    fn check(&self, key: &str, quota: Quota) -> Result<Allowance, RetryAfter> {
         self.check_at(key, quota, Instant::now())
     }
 }
@@ -97,15 +120,21 @@ mod tests {
         let limiter = LocalRateLimiter::default();
         let quota = Quota::per_minute(60, 3);
         let start = Instant::now();
-        for _ in 0..3 {
-            assert_eq!(limiter.check_at("ip", quota, start), Ok(()));
-        }
+        let remaining: Vec<u32> = (0..3)
+            .filter_map(|_| limiter.check_at("ip", quota, start).ok())
+            .map(|a| a.remaining)
+            .collect();
+        assert_eq!(remaining, [2, 1, 0]);
         let refused = limiter.check_at("ip", quota, start).unwrap_err();
         assert_eq!(refused, RetryAfter(Duration::from_secs(1)));
         assert_eq!(refused.secs(), 1);
+        let after = limiter.check_at("ip", quota, start + Duration::from_secs(1));
         assert_eq!(
-            limiter.check_at("ip", quota, start + Duration::from_secs(1)),
-            Ok(())
+            after,
+            Ok(Allowance {
+                remaining: 0,
+                reset: Duration::from_secs(3)
+            })
         );
         assert!(
             limiter

@@ -30,8 +30,8 @@ use crate::openapi::ApiDoc;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::public::gate::WidgetGate;
 use crate::routes::{
-    account, analytics, auth, billing, conversations, leads, ops, pages, public, qa, sources,
-    widgets,
+    account, analytics, api_keys, auth, billing, conversations, leads, ops, pages, public, qa,
+    sources, v1, widgets,
 };
 use crate::routes::{dashboard::webhooks as webhook_pages, webhooks};
 use crate::security::cookie::CookiePolicy;
@@ -39,6 +39,7 @@ use crate::security::cors::{public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
 use crate::security::origins::OriginPolicy;
+use crate::security::owner_api::owner_api;
 use crate::security::rate_limit::public_ip_limit;
 use crate::security::request::{panic_response, request_context};
 use crate::state::{AppState, HttpState};
@@ -221,7 +222,16 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(webhook_pages::delete))
         .routes(routes!(webhook_pages::rotate_secret))
         .routes(routes!(webhook_pages::test))
-        .routes(routes!(webhook_pages::redeliver));
+        .routes(routes!(webhook_pages::redeliver))
+        .routes(routes!(api_keys::list, api_keys::create))
+        .routes(routes!(api_keys::revoke))
+        .routes(routes!(
+            dashboard::api_keys::page,
+            dashboard::api_keys::create
+        ))
+        .routes(routes!(dashboard::api_keys::revoke))
+        .routes(routes!(v1::usage))
+        .routes(routes!(v1::chat));
     let public = OpenApiRouter::new()
         .routes(routes!(public::health))
         .routes(routes!(public::config))
@@ -238,7 +248,9 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::readyz))
         .routes(routes!(ops::metrics))
         .routes(routes!(pages::asset));
-    let (routes, openapi) = dashboard.merge(public).merge(ops).split_for_parts();
+    let (routes, mut openapi) = dashboard.merge(public).merge(ops).split_for_parts();
+    v1::document(&mut openapi);
+    let routes = v1::mount(routes, UPLOAD_BODY_BYTES);
     let openapi_json: Arc<str> = crate::openapi::document(openapi).unwrap_or_default().into();
     let routes = routes.route(
         "/api/openapi.json",
@@ -271,6 +283,7 @@ pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
     routes
         .route_layer(from_fn_with_state(state.clone(), csrf_guard))
         .route_layer(from_fn_with_state(state.clone(), public_cors))
+        .route_layer(from_fn_with_state(state.clone(), owner_api))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)
         .layer(from_fn_with_state(state.clone(), dashboard::page_errors))

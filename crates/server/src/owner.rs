@@ -229,6 +229,8 @@ pub struct EventView {
 fn describe(event: &AuditEvent) -> String {
     match (event.kind.as_str(), event.detail.as_str()) {
         ("plan_changed", change) => return format!("Plan changed ({change})"),
+        ("api_key_created", key) => return format!("API key created ({key})"),
+        ("api_key_revoked", key) => return format!("API key revoked ({key})"),
         ("signed_in", "oidc") => "Signed in with an identity provider",
         ("signed_in", _) => "Signed in with an e-mailed code",
         ("sign_in_failed", _) => "A sign-in code was entered wrongly",

@@ -1,7 +1,11 @@
 //! Analytics from rollups: counts per widget and UTC quarter hour kept by
 //! triggers as events arrive (migration 0012), distinct visitors and
 //! normalised questions per local day. A page reads a few thousand rollup
-//! rows, never the raw events.
+//! rows, never the raw events. Report queries go unprepared
+//! (`persistent(false)`), so PostgreSQL plans each with its actual
+//! account, widget and period; a cached generic plan of
+//! `($2 < 0 OR widget_id = $2)` cannot use the widget and was several
+//! times slower.
 
 use serde::Serialize;
 
@@ -125,6 +129,7 @@ impl Store {
             period.widgets()
         );
         Ok(sqlx::query_as(&sql)
+            .persistent(false)
             .bind(period.account.get())
             .bind(period.widget())
             .bind(from)
@@ -142,6 +147,7 @@ impl Store {
             period.widgets()
         );
         let rows: Vec<DayRow> = sqlx::query_as(&sql)
+            .persistent(false)
             .bind(period.account.get())
             .bind(period.widget())
             .bind(from)
@@ -154,6 +160,7 @@ impl Store {
              WHERE {} AND day >= $3 AND day < $4 GROUP BY day ORDER BY day",
             period.widgets()
         ))
+        .persistent(false)
         .bind(period.account.get())
         .bind(period.widget())
         .bind(period.from_day)
@@ -202,6 +209,7 @@ impl Store {
             "SELECT sketch FROM analytics_visitor_sketches WHERE {} AND day >= $3 AND day < $4",
             period.widgets()
         ))
+        .persistent(false)
         .bind(period.account.get())
         .bind(period.widget())
         .bind(period.from_day)
@@ -214,6 +222,7 @@ impl Store {
                  WHERE {} AND day >= $3 AND day < $4) v",
                 period.widgets()
             ))
+            .persistent(false)
             .bind(period.account.get())
             .bind(period.widget())
             .bind(period.from_day)
@@ -230,7 +239,8 @@ impl Store {
             "SELECT DISTINCT visitor_id FROM analytics_visitors WHERE {} AND day >= $3 AND day < $4",
             period.widgets()
         ))
-        .bind(period.account.get())
+        .persistent(false)
+            .bind(period.account.get())
         .bind(period.widget())
         .bind(period.from_day)
         .bind(period.to_day)
@@ -298,6 +308,7 @@ impl Store {
              GROUP BY 1",
             period.widgets()
         ))
+        .persistent(false)
         .bind(period.account.get())
         .bind(period.widget())
         .bind(from)
@@ -326,6 +337,7 @@ impl Store {
              ORDER BY SUM(asked) DESC, question LIMIT $5",
             period.widgets()
         ))
+        .persistent(false)
         .bind(period.account.get())
         .bind(period.widget())
         .bind(period.from_day)

@@ -29,6 +29,10 @@ pub enum AuditKind {
     ConversationsDeleted,
     /// `detail`: the new retention, offset and digest settings.
     ReportSettingsChanged,
+    /// `detail`: the key's name and prefix (never the key).
+    ApiKeyCreated,
+    /// `detail`: the key's name and prefix.
+    ApiKeyRevoked,
 }
 
 impl AuditKind {
@@ -49,6 +53,8 @@ impl AuditKind {
             Self::SubscriptionResumed => "subscription_resumed",
             Self::VisitorForgotten => "visitor_forgotten",
             Self::ConversationsDeleted => "conversations_deleted",
+            Self::ApiKeyCreated => "api_key_created",
+            Self::ApiKeyRevoked => "api_key_revoked",
             Self::ReportSettingsChanged => "report_settings_changed",
         }
     }

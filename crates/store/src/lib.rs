@@ -12,6 +12,7 @@
 
 pub mod accounts;
 pub mod analytics;
+pub mod api_keys;
 pub mod audit;
 pub mod bench;
 pub mod conversations;

@@ -743,7 +743,6 @@ impl Store {
         .await?)
     }
 
-    /// One of the account's jobs.
     /// The source a job of `account` works on.
     pub async fn job_source_of(&self, account: AccountId, id: JobId) -> StoreResult<SourceId> {
         let row: Option<(i64,)> = sqlx::query_as(
@@ -757,6 +756,7 @@ impl Store {
             .ok_or(StoreError::NotFound)
     }
 
+    /// One of the account's jobs.
     pub async fn job_of(&self, account: AccountId, id: JobId) -> StoreResult<JobView> {
         let job: Option<JobView> = sqlx::query_as(
             "SELECT j.id, j.kind, j.status, j.attempts, j.progress, j.last_error, j.created_at, j.updated_at FROM jobs j \

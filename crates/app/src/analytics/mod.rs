@@ -200,11 +200,16 @@ pub async fn report(state: &Core, account: AccountId, range: Range) -> AppResult
         to_day: range.to_day,
         offset_minutes: settings.utc_offset_minutes,
     };
-    let totals = store.analytics_totals(&period).await?;
-    let counted = store.analytics_days(&period).await?;
-    let visitors = store.analytics_visitors(&period).await?;
-    let hours = store.analytics_hours(&period).await?;
-    let top_questions = store.analytics_top_questions(&period, 10).await?;
+    // Independent reads, run side by side on the pool.
+    let (totals, counted, visitors, hours, top_questions, plan, usage) = tokio::try_join!(
+        store.analytics_totals(&period),
+        store.analytics_days(&period),
+        store.analytics_visitors(&period),
+        store.analytics_hours(&period),
+        store.analytics_top_questions(&period, 10),
+        store.account_plan(account),
+        store.usage(account),
+    )?;
     let mut counted = counted.into_iter().peekable();
     let days = (range.from_day..range.to_day)
         .map(|day| {
@@ -216,8 +221,6 @@ pub async fn report(state: &Core, account: AccountId, range: Range) -> AppResult
             }
         })
         .collect();
-    let plan = store.account_plan(account).await?;
-    let usage = store.usage(account).await?;
     let answers = totals.answered + totals.refused;
     Ok(Report {
         from: days::format(range.from_day),
@@ -282,7 +285,10 @@ mod tests {
                 .map(|r| (r.from_day, r.to_day))
         };
         let nov30 = days::parse("2026-11-30").unwrap_or(0);
-        assert_eq!(open(None, Some("2026-11-30")), Some((nov30 - 29, nov30 + 1)));
+        assert_eq!(
+            open(None, Some("2026-11-30")),
+            Some((nov30 - 29, nov30 + 1))
+        );
         assert_eq!(open(Some("2026-11-30"), None), Some((nov30, today + 1)));
         assert_eq!(open(None, None), Some((today - 29, today + 1)));
         for bad in [

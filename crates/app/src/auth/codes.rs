@@ -40,7 +40,8 @@ pub fn limit_sign_in_attempts(state: &Core, ip: IpAddr) -> AppResult<()> {
                 "Too many attempts. Please wait and try again.",
             )
             .retry_after(retry.secs())
-        })
+        })?;
+    Ok(())
 }
 
 /// Sends a new code for `purpose` to `email`.

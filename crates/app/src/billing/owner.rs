@@ -14,15 +14,15 @@ use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 /// The feature flags Witzo has behaviour behind, in the order the Billing
-/// page lists them. A flag not here (`api_keys` until the owner API is
-/// built) is kept on the plan but never sold: a listed feature without
-/// behaviour would be a promise the product breaks.
+/// page lists them. A flag not here is kept on the plan but never sold: a
+/// listed feature without behaviour would be a promise the product breaks.
 pub const SOLD_FEATURES: &[&str] = &[
     "lead_form_fallback",
     "follow_up_email",
     "lead_webhook",
     "auto_rescrape",
     "white_label",
+    "api_keys",
 ];
 
 /// A plan as owners compare them.

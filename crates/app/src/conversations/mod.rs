@@ -116,9 +116,7 @@ impl InboxQuery {
         if q.chars().any(char::is_control) {
             return Err(invalid("q", "q must not hold control characters"));
         }
-        let search = Some(q.trim())
-            .filter(|q| !q.is_empty())
-            .map(search_words);
+        let search = Some(q.trim()).filter(|q| !q.is_empty()).map(search_words);
         let visitor = match self.visitor.as_deref().filter(|v| !v.is_empty()) {
             Some(v) if is_public_id(v, "v_") => Some(v.to_owned()),
             Some(_) => return Err(invalid("visitor", "visitor must be v_ and 32 hex digits")),

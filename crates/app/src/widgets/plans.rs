@@ -124,7 +124,10 @@ impl FeatureAccess {
         );
         Err(AppError::new(
             code,
-            format!("Your {} plan does not include {what}.{lift}", self.plan.name),
+            format!(
+                "Your {} plan does not include {what}.{lift}",
+                self.plan.name
+            ),
         )
         .details(serde_json::json!({
             "plan": self.plan.id,

@@ -9,4 +9,4 @@ mod session;
 
 pub use body::{ApiBytes, ApiForm, ApiJson, ApiMultipart, ApiPath, ApiQuery, FormQuery};
 pub use client::ClientIp;
-pub use session::OwnerSession;
+pub use session::{Owner, OwnerSession};

@@ -7,13 +7,13 @@ use std::collections::{BTreeMap, BTreeSet};
 use utoipa::Modify;
 use utoipa::openapi::content::ContentBuilder;
 use utoipa::openapi::header::HeaderBuilder;
-use utoipa::openapi::path::{Operation, ParameterIn};
+use utoipa::openapi::path::{Operation, ParameterBuilder, ParameterIn};
 use utoipa::openapi::response::Response;
 use utoipa::openapi::schema::{AllOfBuilder, ObjectBuilder, Schema, Type};
 use utoipa::openapi::security::SecurityRequirement;
 use utoipa::openapi::{Ref, RefOr};
 
-use super::{CSRF, PRE_SESSION, SESSION};
+use super::{API_KEY, CSRF, PRE_SESSION, SESSION};
 use crate::error::ErrorCode;
 use crate::security::headers::Surface;
 
@@ -52,6 +52,9 @@ impl Modify for Contract {
                     operation.operation_id = Some(route_id(method, path));
                 }
                 complete(path, method != "get" && method != "head", operation);
+                if method == "post" && Caller::of(path, operation) == Caller::ApiKey {
+                    add_idempotency_key(operation);
+                }
             }
         }
     }
@@ -97,6 +100,8 @@ enum Caller {
     Script,
     /// The signed-in owner: JSON under `/api`, pages under `/app`.
     Owner,
+    /// An owner API key: `/api/v1/…`.
+    ApiKey,
     /// Anyone: sign-in, health, static assets, the landing page.
     Anonymous,
 }
@@ -112,6 +117,9 @@ impl Caller {
                     name == "key" && matches!(place, ParameterIn::Query | ParameterIn::Path)
                 });
             return if key { Self::Widget } else { Self::PublicApi };
+        }
+        if Surface::of(path) == Surface::OwnerApi {
+            return Self::ApiKey;
         }
         let api = path.starts_with("/api/") && !path.starts_with("/api/auth/");
         let app =
@@ -195,6 +203,26 @@ fn mounted_codes(path: &str, unsafe_method: bool, operation: &Operation) -> Vec<
         // A page sends a browser without a session to sign in instead (303).
         Caller::Owner if !page => codes.extend([Unauthenticated, SessionExpired]),
         Caller::Owner => {}
+        // The owner-API layer: the key, its scope, plan and rate limit;
+        // on POST, the idempotency key. A key restricted to one widget
+        // finds nothing of another's.
+        Caller::ApiKey => {
+            codes.extend([
+                ApiKeyInvalid,
+                InsufficientScope,
+                PlanLimitApiKeys,
+                RateLimited,
+                NotFound,
+            ]);
+            if unsafe_method {
+                codes.extend([
+                    IdempotencyKeyReused,
+                    IdempotencyKeyInFlight,
+                    ValidationFailed,
+                    PayloadTooLarge,
+                ]);
+            }
+        }
         Caller::Anonymous => {}
     }
     if unsafe_method && Surface::of(path) == Surface::Dashboard {
@@ -227,12 +255,14 @@ fn mounted_codes(path: &str, unsafe_method: bool, operation: &Operation) -> Vec<
     if integer_path(operation) {
         codes.push(InvalidPath);
     }
-    if caller == Caller::Owner && parameters(operation).any(|(_, p)| *p == ParameterIn::Path) {
+    if matches!(caller, Caller::Owner | Caller::ApiKey)
+        && parameters(operation).any(|(_, p)| *p == ParameterIn::Path)
+    {
         // Finders take the owner: another account's id is not found.
         codes.push(NotFound);
     }
     let query = parameters(operation).any(|(_, p)| *p == ParameterIn::Query);
-    if query && Surface::of(path) == Surface::Dashboard {
+    if query && Surface::of(path) != Surface::Public {
         // `ApiQuery` (or `FormQuery`) on types that refuse unknown parameters.
         codes.extend([InvalidQuery, UnknownField]);
     }
@@ -315,6 +345,7 @@ fn set_security(path: &str, caller: Caller, unsafe_method: bool, operation: &mut
     let csrf = unsafe_method && Surface::of(path) == Surface::Dashboard;
     operation.security = match (caller, csrf) {
         (Caller::Widget | Caller::PublicApi | Caller::Script, _) => None,
+        (Caller::ApiKey, _) => Some(vec![requirement(&[API_KEY])]),
         // A page sends a browser without a session to the sign-in page (303).
         (Caller::Owner, false) if page => Some(vec![requirement(&[SESSION]), requirement(&[])]),
         (Caller::Owner, false) => Some(vec![requirement(&[SESSION])]),
@@ -402,4 +433,29 @@ fn describe_error(response: &mut Response, status: u16, codes: &BTreeSet<&str>, 
                 .build(),
         );
     }
+}
+
+/// The optional `Idempotency-Key` header of the owner API's POSTs.
+fn add_idempotency_key(operation: &mut Operation) {
+    let parameter = ParameterBuilder::new()
+        .name("Idempotency-Key")
+        .parameter_in(ParameterIn::Header)
+        .required(utoipa::openapi::Required::False)
+        .description(Some(
+            "Runs the POST once: the same key and request within 24 hours get the \
+             first answer again (`Idempotent-Replayed: true`); another request under \
+             the key is `409 idempotency_key_reused`.",
+        ))
+        .schema(Some(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(255))
+                .pattern(Some("^[\\x21-\\x7e]+$")),
+        ))
+        .build();
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(parameter);
 }

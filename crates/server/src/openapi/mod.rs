@@ -77,6 +77,7 @@ pub fn document(mut openapi: utoipa::openapi::OpenApi) -> serde_json::Result<Str
 const SESSION: &str = "session";
 const PRE_SESSION: &str = "pre_session";
 const CSRF: &str = "csrf_token";
+const API_KEY: &str = "api_key";
 
 struct SecuritySchemes;
 
@@ -111,6 +112,19 @@ impl Modify for SecuritySchemes {
                 "The CSRF token of the session (`GET /api/me`) or of the pre-session \
                  (`GET /api/auth/csrf`); HTML forms may send it as the `csrf_token` field.",
             ))),
+        );
+        components.add_security_scheme(
+            API_KEY,
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("wsk_ and 64 hex digits")
+                    .description(Some(
+                        "An owner API key (`/app/api-keys`), with the scope the route needs: \
+                         `read` for GET, `write` for changes, `chat` for `POST /api/v1/chat`.",
+                    ))
+                    .build(),
+            ),
         );
         components.add_security_scheme(
             "metrics_token",

@@ -14,9 +14,10 @@ use utoipa::ToSchema;
 use witzo_store::privacy::Forgotten;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, OwnerSession};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, Owner, OwnerSession};
 use crate::state::AppState;
 use witzo_app::conversations::{self, ForgetRequest, InboxPage, InboxQuery, Transcript, export};
+use witzo_store::domain::WidgetId;
 
 /// The account's conversations across widgets, newest activity first, a
 /// page at a time (`next` is the following page's `cursor`).
@@ -25,9 +26,10 @@ use witzo_app::conversations::{self, ForgetRequest, InboxPage, InboxQuery, Trans
         (status = 422, description = "`validation_failed`: a bad filter, cursor or limit", body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    owner: OwnerSession,
-    ApiQuery(query): ApiQuery<InboxQuery>,
+    owner: Owner,
+    ApiQuery(mut query): ApiQuery<InboxQuery>,
 ) -> ApiResult<Json<InboxPage>> {
+    query.widget = owner.widget_filter(query.widget)?;
     Ok(Json(
         conversations::list(&state, owner.account, &query).await?,
     ))
@@ -65,9 +67,10 @@ pub async fn delete_filtered(
         (status = 422, description = "`validation_failed`: a bad filter or format", body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
-    owner: OwnerSession,
-    ApiQuery(query): ApiQuery<InboxQuery>,
+    owner: Owner,
+    ApiQuery(mut query): ApiQuery<InboxQuery>,
 ) -> ApiResult<Response> {
+    query.widget = owner.widget_filter(query.widget)?;
     let offset = conversations::offset_of(&state, owner.account).await?;
     let filter = query.filter(offset)?;
     let format = query.format()?;
@@ -101,12 +104,12 @@ pub async fn export(
         (status = 400, description = "`invalid_path`", body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<Transcript>> {
-    Ok(Json(
-        conversations::transcript(&state, owner.account, &id).await?,
-    ))
+    let transcript = conversations::transcript(&state, owner.account, &id).await?;
+    owner.reach(WidgetId::from_raw(transcript.conversation.widget_id))?;
+    Ok(Json(transcript))
 }
 
 /// Deletes one conversation and its messages.
@@ -116,9 +119,13 @@ pub async fn get(
         (status = 400, description = "`invalid_path`", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    if owner.widget.is_some() {
+        let transcript = conversations::transcript(&state, owner.account, &id).await?;
+        owner.reach(WidgetId::from_raw(transcript.conversation.widget_id))?;
+    }
     conversations::delete_one(&state, owner.account, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -14,7 +14,7 @@ use witzo_app::leads::{self, LeadFilter, LeadPage, LeadUpdate, LeadView};
 use witzo_store::domain::LeadId;
 
 use crate::error::{ApiError, ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiPath, ApiQuery, OwnerSession};
+use crate::extract::{ApiJson, ApiPath, ApiQuery, Owner, OwnerSession};
 use crate::state::AppState;
 
 /// The signed-in owner's leads across their widgets, filtered, one page
@@ -26,9 +26,10 @@ use crate::state::AppState;
         (status = 401, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    owner: OwnerSession,
-    ApiQuery(filter): ApiQuery<LeadFilter>,
+    owner: Owner,
+    ApiQuery(mut filter): ApiQuery<LeadFilter>,
 ) -> ApiResult<Json<LeadPage>> {
+    filter.widget = owner.widget_filter(filter.widget)?;
     Ok(Json(leads::list(&state, owner.account, &filter).await?))
 }
 
@@ -36,10 +37,12 @@ pub async fn list(
     responses((status = 200, body = LeadView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<LeadId>,
 ) -> ApiResult<Json<LeadView>> {
-    Ok(Json(leads::get(&state, owner.account, id).await?))
+    let lead = leads::get(&state, owner.account, id).await?;
+    owner.reach(lead.widget_id)?;
+    Ok(Json(lead))
 }
 
 /// Sets a lead's status and/or notes.
@@ -48,10 +51,11 @@ pub async fn get(
     responses((status = 200, body = LeadView), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<LeadId>,
     ApiJson(change): ApiJson<LeadUpdate>,
 ) -> ApiResult<Json<LeadView>> {
+    reach_lead(&state, &owner, id).await?;
     Ok(Json(
         leads::update(&state, owner.account, id, &change).await?,
     ))
@@ -63,9 +67,10 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<LeadId>,
 ) -> ApiResult<StatusCode> {
+    reach_lead(&state, &owner, id).await?;
     leads::delete(&state, owner.account, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -80,9 +85,10 @@ pub async fn delete(
         (status = 401, body = ErrorBody)))]
 pub async fn export(
     State(state): State<AppState>,
-    owner: OwnerSession,
-    ApiQuery(filter): ApiQuery<LeadFilter>,
+    owner: Owner,
+    ApiQuery(mut filter): ApiQuery<LeadFilter>,
 ) -> ApiResult<Response> {
+    filter.widget = owner.widget_filter(filter.widget)?;
     let zone = state.store.account_by_id(owner.account).await?.time_zone;
     let query = filter.query(&zone)?;
     let format = filter.format.unwrap_or_default();
@@ -131,4 +137,13 @@ pub async fn save_settings(
     ApiJson(input): ApiJson<LeadSettingsInput>,
 ) -> ApiResult<Json<LeadSettingsView>> {
     Ok(Json(settings::save(&state, owner.account, &input).await?))
+}
+
+/// `404` unless the caller may reach the lead's widget (a key restricted
+/// to one widget); one lookup only for such keys.
+async fn reach_lead(state: &AppState, owner: &Owner, id: LeadId) -> ApiResult<()> {
+    if owner.widget.is_some() {
+        owner.reach(leads::get(state, owner.account, id).await?.widget_id)?;
+    }
+    Ok(())
 }

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod analytics;
+pub mod api_keys;
 pub mod auth;
 pub mod billing;
 pub mod conversations;
@@ -13,6 +14,7 @@ pub mod pages;
 pub mod public;
 pub mod qa;
 pub mod sources;
+pub mod v1;
 pub mod webhooks;
 pub mod widgets;
 

@@ -10,7 +10,7 @@ use witzo_store::domain::{QaId, WidgetId};
 use witzo_store::qa::QaPair;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession, multipart};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, Owner, OwnerSession, multipart};
 use crate::state::AppState;
 use witzo_app::qa::{self, Imported, QaInput};
 
@@ -19,9 +19,10 @@ use witzo_app::qa::{self, Imported, QaInput};
     responses((status = 200, body = Vec<QaPair>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<Vec<QaPair>>> {
+    owner.reach(id)?;
     let widget = state.store.widget_of(owner.account, id).await?;
     Ok(Json(state.store.qa_of(owner.account, widget.id).await?))
 }
@@ -33,10 +34,11 @@ pub async fn list(
         (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)))]
 pub async fn add(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
     ApiJson(input): ApiJson<QaInput>,
 ) -> ApiResult<(StatusCode, Json<QaPair>)> {
+    owner.reach(id)?;
     let pair = input.parse()?;
     let added = qa::add(&state, owner.account, id, &pair).await?;
     Ok((StatusCode::CREATED, Json(added)))
@@ -48,10 +50,11 @@ pub async fn add(
     responses((status = 200, body = QaPair), (status = 404, body = ErrorBody), (status = 422, description = "`validation_failed`", body = ErrorBody)))]
 pub async fn update(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath((id, qa_id)): ApiPath<(WidgetId, QaId)>,
     ApiJson(input): ApiJson<QaInput>,
 ) -> ApiResult<Json<QaPair>> {
+    owner.reach(id)?;
     let pair = input.parse()?;
     let (widget, qa_id) = (id, qa_id);
     Ok(Json(
@@ -64,9 +67,10 @@ pub async fn update(
     responses((status = 204, description = "Deleted"), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath((id, qa_id)): ApiPath<(WidgetId, QaId)>,
 ) -> ApiResult<StatusCode> {
+    owner.reach(id)?;
     state.store.delete_qa(owner.account, id, qa_id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,7 +12,7 @@ use witzo_store::sources::{JobView, PageRow, PageText, Source};
 
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::multipart;
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, OwnerSession};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, Owner, OwnerSession};
 use crate::state::AppState;
 use witzo_app::training::service::{self, WebsiteInput};
 
@@ -29,10 +29,11 @@ pub struct Queued {
         (status = 422, description = "`url_not_allowed`: an IP address that is not public, or a port other than 80 and 443")))]
 pub async fn add_website(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
     ApiJson(input): ApiJson<WebsiteInput>,
 ) -> ApiResult<(StatusCode, Json<Queued>)> {
+    owner.reach(id)?;
     let (source, job) = service::add_website(&state, owner.account, id, &input).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -70,11 +71,12 @@ pub struct DocumentsUpload {
         (status = 422, description = "`too_many_files`: none, or more than 10")))]
 pub async fn upload(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
     ApiMultipart(multipart): ApiMultipart,
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     let widget = id;
+    owner.reach(widget)?;
     state.store.widget_of(owner.account, widget).await?;
     let files = multipart::documents(multipart).await?;
     let (job, accepted) = service::upload_documents(&state, owner.account, widget, files).await?;
@@ -100,9 +102,10 @@ pub struct SourceWithJob {
     responses((status = 200, body = Vec<SourceWithJob>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<Vec<SourceWithJob>>> {
+    owner.reach(id)?;
     let widget = state.store.widget_of(owner.account, id).await?;
     let mut views = Vec::new();
     for source in state.store.sources_of(owner.account, widget.id).await? {
@@ -125,10 +128,11 @@ pub struct SourceDetail {
     responses((status = 200, body = SourceDetail), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<SourceId>,
 ) -> ApiResult<Json<SourceDetail>> {
     let source = state.store.source_of(owner.account, id).await?;
+    owner.reach(source.widget_id)?;
     let job = state.store.latest_job(source.id).await?;
     let pages = state.store.pages_of(owner.account, source.id).await?;
     Ok(Json(SourceDetail { source, job, pages }))
@@ -139,9 +143,10 @@ pub async fn get(
     responses((status = 202, body = Queued), (status = 404, body = ErrorBody)))]
 pub async fn retrain(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<SourceId>,
 ) -> ApiResult<(StatusCode, Json<Queued>)> {
+    reach_source(&state, &owner, id).await?;
     let job = service::retrain(&state, owner.account, id).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -162,9 +167,10 @@ pub struct QueuedMany {
     responses((status = 202, body = QueuedMany), (status = 404, body = ErrorBody)))]
 pub async fn retrain_all(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<(StatusCode, Json<QueuedMany>)> {
+    owner.reach(id)?;
     let jobs = service::retrain_all(&state, owner.account, id).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -226,9 +232,13 @@ pub async fn delete_page(
     responses((status = 200, body = JobView), (status = 404, body = ErrorBody)))]
 pub async fn job(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<JobId>,
 ) -> ApiResult<Json<JobView>> {
+    if owner.widget.is_some() {
+        let source = state.store.job_source_of(owner.account, id).await?;
+        reach_source(&state, &owner, source).await?;
+    }
     Ok(Json(state.store.job_of(owner.account, id).await?))
 }
 
@@ -272,4 +282,14 @@ pub async fn page_text(
     ApiPath(id): ApiPath<PageId>,
 ) -> ApiResult<Json<PageText>> {
     Ok(Json(state.store.page_text(owner.account, id).await?))
+}
+
+/// `404` unless the caller may reach the source's widget (a key
+/// restricted to one widget); one lookup only for such keys.
+async fn reach_source(state: &AppState, owner: &Owner, id: SourceId) -> ApiResult<()> {
+    if owner.widget.is_some() {
+        let source = state.store.source_of(owner.account, id).await?;
+        owner.reach(source.widget_id)?;
+    }
+    Ok(())
 }

@@ -11,7 +11,7 @@ use witzo_store::domain::WidgetId;
 use witzo_store::widgets::Widget;
 
 use crate::error::{ApiResult, ErrorBody};
-use crate::extract::{ApiJson, ApiMultipart, ApiPath, ClientIp, OwnerSession, multipart};
+use crate::extract::{ApiJson, ApiMultipart, ApiPath, ClientIp, Owner, OwnerSession, multipart};
 use crate::state::AppState;
 use witzo_app::widgets::service::{self, WidgetInput};
 use witzo_app::widgets::settings::WidgetSettings;
@@ -49,14 +49,12 @@ impl WidgetView {
 /// The owner's widgets.
 #[utoipa::path(get, path = "/api/widgets", tag = "widgets",
     responses((status = 200, body = Vec<WidgetView>), (status = 401, body = ErrorBody)))]
-pub async fn list(
-    State(state): State<AppState>,
-    owner: OwnerSession,
-) -> ApiResult<Json<Vec<WidgetView>>> {
+pub async fn list(State(state): State<AppState>, owner: Owner) -> ApiResult<Json<Vec<WidgetView>>> {
     let widgets = state.store.widgets_of(owner.account).await?;
     Ok(Json(
         widgets
             .into_iter()
+            .filter(|w| owner.widget.is_none_or(|only| only == w.id))
             .map(|w| WidgetView::new(&state, w))
             .collect(),
     ))
@@ -81,9 +79,10 @@ pub async fn create(
     responses((status = 200, body = WidgetView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
 ) -> ApiResult<Json<WidgetView>> {
+    owner.reach(id)?;
     let widget = state.store.widget_of(owner.account, id).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }
@@ -94,10 +93,11 @@ pub async fn get(
         (status = 403, description = "`plan_limit_white_label`: hiding the branding needs a white-label plan")))]
 pub async fn update(
     State(state): State<AppState>,
-    owner: OwnerSession,
+    owner: Owner,
     ApiPath(id): ApiPath<WidgetId>,
     ApiJson(input): ApiJson<WidgetInput>,
 ) -> ApiResult<Json<WidgetView>> {
+    owner.reach(id)?;
     let widget = service::update(&state, owner.account, id, &input).await?;
     Ok(Json(WidgetView::new(&state, widget)))
 }

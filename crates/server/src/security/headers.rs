@@ -14,6 +14,9 @@ use crate::state::AppState;
 pub enum Surface {
     Dashboard,
     Public,
+    /// The owner REST API (`/api/v1/…`): bearer API keys, no cookies, so
+    /// no CSRF and no CORS.
+    OwnerApi,
 }
 
 impl Surface {
@@ -24,6 +27,8 @@ impl Surface {
             || path.starts_with("/embed/");
         if public {
             Self::Public
+        } else if path == "/api/v1" || path.starts_with("/api/v1/") {
+            Self::OwnerApi
         } else {
             Self::Dashboard
         }
@@ -33,6 +38,7 @@ impl Surface {
         match self {
             Self::Dashboard => "dashboard",
             Self::Public => "public",
+            Self::OwnerApi => "owner_api",
         }
     }
 }
@@ -59,6 +65,7 @@ pub fn apply(headers: &mut HeaderMap, surface: Surface, https: bool) {
     let (csp, referrer, corp) = match surface {
         Surface::Dashboard => (DASHBOARD_CSP, "same-origin", "same-origin"),
         Surface::Public => (PUBLIC_CSP, "no-referrer", "cross-origin"),
+        Surface::OwnerApi => (PUBLIC_CSP, "no-referrer", "same-origin"),
     };
     let set = |headers: &mut HeaderMap, name: HeaderName, value: &'static str| {
         headers.insert(name, HeaderValue::from_static(value));
@@ -114,5 +121,9 @@ mod tests {
         ] {
             assert_eq!(Surface::of(path), Surface::Dashboard, "{path}");
         }
+        for path in ["/api/v1", "/api/v1/widgets", "/api/v1/chat"] {
+            assert_eq!(Surface::of(path), Surface::OwnerApi, "{path}");
+        }
+        assert_eq!(Surface::of("/api/v1x"), Surface::Dashboard);
     }
 }

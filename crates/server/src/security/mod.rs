@@ -7,5 +7,6 @@ pub mod cors;
 pub mod csrf;
 pub mod headers;
 pub mod origins;
+pub mod owner_api;
 pub mod rate_limit;
 pub mod request;

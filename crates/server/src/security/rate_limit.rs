@@ -32,7 +32,7 @@ pub async fn public_ip_limit(
         .limiter
         .check(&format!("public:ip:{}", ip_key(ip.0)), quota)
     {
-        Ok(()) => next.run(req).await,
+        Ok(_) => next.run(req).await,
         Err(retry) => {
             let mut response = ApiError::new(
                 ErrorCode::RateLimited,

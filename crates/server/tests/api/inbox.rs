@@ -262,7 +262,11 @@ async fn bad_inputs_get_exact_error_codes() {
         ),
         // Every parameter is checked by every use of the filter.
         ("/api/conversations?format=null", 422, "validation_failed"),
-        ("/api/conversations/export?limit=0", 422, "validation_failed"),
+        (
+            "/api/conversations/export?limit=0",
+            422,
+            "validation_failed",
+        ),
         (
             "/api/conversations/export?cursor=1.2.3",
             422,

@@ -9,6 +9,7 @@
 mod account;
 mod answers;
 mod answers_browser;
+mod api_keys;
 mod bench;
 mod billing;
 mod billing_operator;

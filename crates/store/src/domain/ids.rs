@@ -69,6 +69,10 @@ typed_id!(
     DeliveryId
 );
 typed_id!(
+    /// The id of an owner's API key.
+    ApiKeyId
+);
+typed_id!(
     /// The id of a content gap (a group of unanswered questions).
     GapId
 );

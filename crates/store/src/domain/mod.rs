@@ -20,13 +20,14 @@ pub use contact::{
 pub use country::CountryCode;
 pub use email::EmailAddress;
 pub use ids::{
-    AccountId, DeliveryId, GapId, JobId, LeadId, PageId, QaId, SourceId, WebhookId, WidgetId,
+    AccountId, ApiKeyId, DeliveryId, GapId, JobId, LeadId, PageId, QaId, SourceId, WebhookId,
+    WidgetId,
 };
 pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
 pub use states::{
-    DeliveryStatus, JobStatus, LeadAlerts, LeadSource, LeadStatus, PageKind, PageStatus, Role,
-    SourceKind, SourceStatus, SubscriptionStatus,
+    ApiScope, DeliveryStatus, JobStatus, LeadAlerts, LeadSource, LeadStatus, PageKind, PageStatus,
+    Role, SourceKind, SourceStatus, SubscriptionStatus,
 };
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;

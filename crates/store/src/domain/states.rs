@@ -49,6 +49,18 @@ macro_rules! stored_enum {
 }
 
 stored_enum!(
+    /// What an owner API key may do.
+    ApiScope {
+        /// Read every resource the key reaches.
+        Read => "read",
+        /// Change them: settings, sources, training, leads, deletions.
+        Write => "write",
+        /// Ask the agent (`POST /api/v1/chat`).
+        Chat => "chat",
+    }
+);
+
+stored_enum!(
     /// Where a background job stands.
     JobStatus {
         Queued => "queued",

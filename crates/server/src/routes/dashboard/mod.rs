@@ -2,6 +2,7 @@
 //! inline scripts or styles) whose forms work without JavaScript.
 
 pub mod account;
+pub mod api_keys;
 pub mod billing;
 pub mod conversations;
 pub mod insights;
@@ -36,6 +37,7 @@ pub const NAV: &[(&str, &str, &str)] = &[
     ("/app/conversations", "Conversations", "conversations"),
     ("/app/leads", "Leads", "leads"),
     ("/app/webhooks", "Webhooks", "webhooks"),
+    ("/app/api-keys", "API keys", "api_keys"),
     ("/app/analytics", "Analytics", "analytics"),
     ("/app/gaps", "Content gaps", "gaps"),
     ("/app/billing", "Billing", "billing"),

@@ -47,35 +47,42 @@ impl ChatRequest {
     /// The request's fields, validated as the schema above states them.
     fn checked<'a>(&'a self, country: &'a str) -> ApiResult<ChatInput<'a>> {
         let visitor_id = visitor(&self.visitor_id)?;
-        let rules = TextRules {
-            max_chars: MAX_MESSAGE_CHARS,
-            multiline: true,
-            required: true,
-        };
-        let message = CleanText::parse(&self.message, rules).map_err(|e| {
-            let code = if self.message.chars().count() > MAX_MESSAGE_CHARS {
-                ErrorCode::MessageTooLong
-            } else {
-                ErrorCode::ValidationFailed
-            };
-            ApiError::new(code, format!("message {e}")).field("message")
-        })?;
-        if let Some(id) = &self.conversation_id
-            && !is_public_id(id, "c_")
-        {
-            return Err(ApiError::new(
-                ErrorCode::ValidationFailed,
-                "conversation_id must be c_ and 32 hex digits",
-            )
-            .field("conversation_id"));
-        }
         Ok(ChatInput {
             visitor_id,
-            conversation_id: self.conversation_id.as_deref(),
-            message,
+            conversation_id: checked_conversation(self.conversation_id.as_deref())?,
+            message: checked_message(&self.message)?,
             page_url: self.page_url.as_deref(),
             country,
         })
+    }
+}
+
+/// A visitor's message: clean text of at most 2,000 characters.
+pub fn checked_message(raw: &str) -> ApiResult<CleanText> {
+    let rules = TextRules {
+        max_chars: MAX_MESSAGE_CHARS,
+        multiline: true,
+        required: true,
+    };
+    CleanText::parse(raw, rules).map_err(|e| {
+        let code = if raw.chars().count() > MAX_MESSAGE_CHARS {
+            ErrorCode::MessageTooLong
+        } else {
+            ErrorCode::ValidationFailed
+        };
+        ApiError::new(code, format!("message {e}")).field("message")
+    })
+}
+
+/// A conversation to continue, when named: `c_` and 32 hex digits.
+pub fn checked_conversation(raw: Option<&str>) -> ApiResult<Option<&str>> {
+    match raw {
+        Some(id) if !is_public_id(id, "c_") => Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "conversation_id must be c_ and 32 hex digits",
+        )
+        .field("conversation_id")),
+        other => Ok(other),
     }
 }
 
@@ -128,15 +135,31 @@ pub async fn chat(
             .and_then(|v| v.to_str().ok()),
     );
     let input = request.checked(&country)?;
-    limit_visitor(&state, &widget, input.visitor_id)?;
-    let turn = turn::begin(&state, &widget, &input).await?;
-    let conversation_id = turn.conversation_id.clone();
-    let question = turn.question.clone();
-    let answering = Answering::from(state, &widget, turn);
-    let streamed = headers
+    answer_turn(state, &widget, &input, wants_stream(&headers)).await
+}
+
+/// Whether the client asked for server-sent events.
+pub fn wants_stream(headers: &HeaderMap) -> bool {
+    headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|accept| accept.contains("text/event-stream"));
+        .is_some_and(|accept| accept.contains("text/event-stream"))
+}
+
+/// One checked chat turn, answered as JSON or streamed: the widget's chat
+/// and the owner API's server-side chat both come here, so both are
+/// limited, metered and stored alike.
+pub async fn answer_turn(
+    state: AppState,
+    widget: &PublicWidget,
+    input: &ChatInput<'_>,
+    streamed: bool,
+) -> ApiResult<Response> {
+    limit_visitor(&state, widget, input.visitor_id)?;
+    let turn = turn::begin(&state, widget, input).await?;
+    let conversation_id = turn.conversation_id.clone();
+    let question = turn.question.clone();
+    let answering = Answering::from(state, widget, turn);
     if streamed {
         Ok(answering.stream(conversation_id, question))
     } else {

@@ -108,10 +108,11 @@ fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiR
                 "You are sending messages too quickly.",
             )
             .retry_after(retry.secs())
-        })
+        })?;
+    Ok(())
 }
 
-mod chat;
+pub(crate) mod chat;
 pub mod gate;
 mod scripts;
 mod visitor;

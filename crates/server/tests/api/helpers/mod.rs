@@ -319,6 +319,8 @@ pub fn unlimited_rates(c: &mut Config) {
     c.limits.widget_burst = 100_000;
     c.limits.public_per_ip_per_minute = 100_000;
     c.limits.public_per_ip_burst = 100_000;
+    c.limits.api_key_per_minute = 100_000;
+    c.limits.api_key_burst = 100_000;
 }
 
 /// An address a separate process (a `witzo` binary, the SMTP or OpenID
