@@ -231,7 +231,7 @@ pub fn router(state: AppState) -> Router {
         ))
         .routes(routes!(dashboard::api_keys::revoke))
         .routes(routes!(v1::usage))
-        .routes(routes!(v1::chat));
+        .routes(routes!(v1::server_chat));
     let public = OpenApiRouter::new()
         .routes(routes!(public::health))
         .routes(routes!(public::config))

@@ -184,7 +184,7 @@ fn visitor_of(owner: &Owner, raw: &str) -> ApiResult<String> {
         (status = 404, description = "`not_found`: not one of the key's widgets", body = ErrorBody),
         (status = 422, description = "`validation_failed`; `message_too_long`: over 2,000 characters", body = ErrorBody),
         (status = 429, description = "`rate_limited`: this visitor or widget is sending too fast", body = ErrorBody)))]
-pub async fn chat(
+pub async fn server_chat(
     State(state): State<AppState>,
     owner: Owner,
     headers: HeaderMap,

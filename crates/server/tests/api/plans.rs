@@ -81,13 +81,14 @@ async fn the_plans_are_seeded_with_the_product_defaults() {
                     "follow_up_email",
                     "lead_webhook",
                     "auto_rescrape",
-                    "white_label"
+                    "white_label",
+                    "api_keys"
                 ]
             ]),
         ]
     );
     assert_eq!(view["plan"]["id"], "free");
-    // The flags without behaviour yet stay on the plans but are not sold.
+    // Enterprise includes the owner API.
     let enterprise = app.state.store.plan("enterprise").await.unwrap();
     assert!(enterprise.features.api_keys.0);
 }

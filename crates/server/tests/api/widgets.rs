@@ -159,6 +159,11 @@ async fn another_accounts_widget_is_not_found_on_every_dashboard_route() {
     let doc: Value = app.get("/api/openapi.json").await.json().await.unwrap();
     let mut checked = 0;
     for (path, operations) in doc["paths"].as_object().unwrap() {
+        // The owner API takes keys, not sessions (tests/api/api_keys.rs
+        // walks it with another account's key).
+        if path.starts_with("/api/v1/") {
+            continue;
+        }
         let concrete = if path.contains("/widgets/{id}") {
             path.replace("{id}", &id).replace("{qa_id}", &qa_id)
         } else if path.contains("/conversations/{id}") {

@@ -144,7 +144,7 @@ pub struct ConversationsDeleteForm {
 #[utoipa::path(post, path = "/app/conversations/delete", tag = "pages",
     request_body(content = ConversationsDeleteForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Deleted"), (status = 422, description = "The error page", content_type = "text/html"),
-        (status = 409, description = "The error page: no filter, and `all` not set", content_type = "text/html")))]
+        (status = 409, description = "The error page with `confirmation_required`: no filter, and all not set", content_type = "text/html")))]
 pub async fn delete_filtered(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
@@ -268,7 +268,7 @@ fn charts_of(report: &Report) -> Vec<BarChart> {
 #[utoipa::path(get, path = "/app/analytics", tag = "pages", params(ReportQuery),
     responses((status = 200, description = "HTML page", content_type = "text/html"),
         (status = 422, description = "The error page for a bad period", content_type = "text/html"),
-        (status = 404, description = "The error page for another account's widget", content_type = "text/html")))]
+        (status = 404, description = "The error page with `not_found`: another account's widget", content_type = "text/html")))]
 pub async fn analytics_page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
