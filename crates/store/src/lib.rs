@@ -28,6 +28,7 @@ pub mod login_codes;
 pub mod plans;
 pub mod privacy;
 pub mod qa;
+pub mod runs;
 pub mod sessions;
 pub mod sketch;
 pub mod sources;

@@ -61,11 +61,13 @@ pub struct WebhookEndpoint {
 }
 
 impl WebhookEndpoint {
-    /// Whether `event` of `widget` goes to this endpoint.
+    /// Whether `event` of `widget` goes to this endpoint. An event of no
+    /// widget (the account's allowance) concerns every widget, so it goes
+    /// to endpoints limited to one too.
     pub fn wants(&self, event: &str, widget: Option<WidgetId>) -> bool {
         self.active
             && self.events.iter().any(|e| e == event)
-            && (self.widget_id.is_none() || self.widget_id == widget)
+            && (widget.is_none() || self.widget_id.is_none() || self.widget_id == widget)
     }
 }
 

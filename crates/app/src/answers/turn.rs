@@ -10,6 +10,7 @@ use utoipa::ToSchema;
 use witzo_retrieval::{Answerer, Question, Turn as HistoryTurn};
 use witzo_store::conversations::{NewMessage, Visit};
 use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, random_public_id};
+use witzo_store::plans::Plan;
 use witzo_store::usage::{Notice, Taken, Usage};
 
 use crate::answers::respond::{self, Score};
@@ -17,6 +18,7 @@ use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::leads::capture;
 use crate::mail::messages::UsageNotice;
+use crate::webhooks::events::{self, ConversationCreated, PendingAnswer};
 use crate::widgets::cache::PublicWidget;
 use crate::widgets::plans;
 
@@ -46,6 +48,9 @@ pub struct Turn {
     /// Small talk: never counted as a refusal or a question.
     pub small_talk: bool,
     pub usage: UsageView,
+    /// What `message.answered` says of the turn once its answer is stored
+    /// (`None` for the owner's preview).
+    pub pending_answer: Option<PendingAnswer>,
 }
 
 /// Takes the turn's conversation from the allowance (not for a preview),
@@ -68,14 +73,9 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
     };
     let live = &widget.live;
     let store = &state.store;
+    let new_id = random_public_id("c_");
     let (conversation, conversation_id) = store
-        .open_conversation(
-            live.widget.id,
-            input.conversation_id,
-            &random_public_id("c_"),
-            &visit,
-            now,
-        )
+        .open_conversation(live.widget.id, input.conversation_id, &new_id, &visit, now)
         .await?;
     // The conversation so far, for an LLM answer, before this message.
     let history = store
@@ -100,6 +100,18 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
     store
         .add_message(conversation, &visitor_message, now)
         .await?;
+    if !widget.preview && conversation_id == new_id {
+        let created = ConversationCreated {
+            account,
+            widget: live.widget.id,
+            conversation_id: &conversation_id,
+            visitor_id: input.visitor_id,
+            page_url: &page,
+            question: input.message.as_str(),
+            created_at: now,
+        };
+        events::conversation_created(state, &created).await;
+    }
     if !widget.preview {
         capture::from_chat(
             state,
@@ -121,7 +133,14 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
             tracing::warn!(error = %err, "could not count a question");
         }
     }
+    let pending_answer = (!widget.preview).then(|| PendingAnswer {
+        account,
+        widget: live.widget.id,
+        conversation_id: conversation_id.clone(),
+        question: input.message.as_str().to_owned(),
+    });
     Ok(Turn {
+        pending_answer,
         conversation,
         conversation_id,
         question: prepared.question,
@@ -145,9 +164,10 @@ pub struct UsageView {
     warning: Option<String>,
 }
 
-/// E-mails the owner, in the background, when this answer reached 90 % or
-/// 100 % of the allowance — each once per cycle (claimed atomically).
-fn notify_owner(state: &Core, account: AccountId, plan: &str, limit: i64, usage: Usage) {
+/// Tells the owner, in the background, when this answer reached 90 % or
+/// 100 % of the allowance — each once per cycle (claimed atomically): the
+/// `usage.threshold` webhook event, then the e-mail.
+fn notify_owner(state: &Core, account: AccountId, plan: &Plan, limit: i64, usage: Usage) {
     let notice = if usage.used >= limit {
         Notice::Exhausted
     } else if plans::nearly_used(usage.used, limit) {
@@ -155,7 +175,7 @@ fn notify_owner(state: &Core, account: AccountId, plan: &str, limit: i64, usage:
     } else {
         return;
     };
-    let (state, plan) = (state.clone(), plan.to_owned());
+    let (state, plan_id, plan) = (state.clone(), plan.id.clone(), plan.name.clone());
     tokio::spawn(async move {
         let store = &state.store;
         let sent = async {
@@ -165,6 +185,7 @@ fn notify_owner(state: &Core, account: AccountId, plan: &str, limit: i64, usage:
             {
                 return Ok(());
             }
+            events::usage_threshold(&state, account, &plan_id, limit, usage, notice).await;
             let owner = store.account_by_id(account).await?;
             let email = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("{e}"))?;
             let renews = crate::format::utc_minute(usage.resets_at());
@@ -218,7 +239,7 @@ async fn take_conversation(state: &Core, account: AccountId) -> AppResult<UsageV
     match taken {
         Taken::Granted(usage) => {
             if let Some(limit) = limit {
-                notify_owner(state, account, &plan.name, limit, usage);
+                notify_owner(state, account, &plan, limit, usage);
             }
             Ok(UsageView::of(usage, limit))
         }

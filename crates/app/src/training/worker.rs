@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tracing::Instrument;
-use witzo_store::domain::PageKind;
+use witzo_store::domain::{JobStatus, PageKind};
 use witzo_store::jobs::{Job, Task};
 use witzo_store::{StoreError, StoreResult};
 
@@ -52,23 +52,33 @@ pub async fn run_next(state: &Core) -> StoreResult<bool> {
     let result = run(state, &job).instrument(span.clone()).await;
     let now = witzo_store::now();
     let _entered = span.enter();
-    match result {
+    // How the job ended for good, if it did.
+    let ended = match result {
         Ok(JobEnd::Done) => {
             tracing::info!("job done");
             state.store.complete_job(job.id, now).await?;
+            Some(JobStatus::Succeeded)
         }
         Ok(JobEnd::Cancelled) => {
             tracing::info!("job cancelled");
             state.store.end_cancelled_job(job.id, now).await?;
+            Some(JobStatus::Cancelled)
         }
         Ok(JobEnd::Later(run_at)) => {
             tracing::info!(run_at, "job runs again later");
             state.store.requeue_job(job.id, run_at, now).await?;
+            None
         }
         Err(err) => {
             let job_state = state.store.fail_job(&job, &err.to_string(), now).await?;
             tracing::warn!(%err, status = %job_state.status, "job failed");
+            job_state.status.ended().then_some(job_state.status)
         }
+    };
+    // A source's run is one job (a whole crawl, an extraction, one page
+    // again): its end is the run's end, reported once.
+    if let (Some(status), Some(source)) = (ended, job.task.source()) {
+        crate::webhooks::events::source_trained(state, &job, source, status).await;
     }
     Ok(true)
 }

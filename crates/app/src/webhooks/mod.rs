@@ -1,11 +1,14 @@
 //! Outgoing webhooks, the product's one system for telling an owner's
-//! servers about events (`lead.created`, `lead.updated`; later issues add
-//! more names to [`EVENTS`]). [`emit`] queues one delivery per subscribed
-//! endpoint; the job worker sends it ([`deliver`]) through the SSRF-safe
-//! fetcher, signed ([`signature`]), retried with back-off for about a day.
+//! servers about events ([`EVENTS`]: leads, conversations, answers,
+//! training runs, the allowance; [`events`] builds all but the leads' and
+//! says where each is emitted). [`emit`] queues one delivery per
+//! subscribed endpoint; the job worker sends it ([`deliver`]) through the
+//! SSRF-safe fetcher, signed ([`signature`]), retried with back-off for
+//! about a day.
 //! Plans without `lead_webhook` queue nothing; their log stays readable.
 
 pub mod deliver;
+pub mod events;
 pub mod signature;
 
 use std::net::{IpAddr, SocketAddr};
@@ -21,8 +24,19 @@ use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::widgets::plans::{FeatureAccess, feature_access};
 
-/// The events an endpoint may subscribe to.
-pub const EVENTS: &[&str] = &["lead.created", "lead.updated"];
+/// The events an endpoint may subscribe to (docs/WEBHOOKS.md says when
+/// each is sent and what it carries).
+pub const EVENTS: &[&str] = &[
+    "lead.created",
+    "lead.updated",
+    events::CONVERSATION_CREATED,
+    events::MESSAGE_ANSWERED,
+    events::SOURCE_TRAINED,
+    events::USAGE_THRESHOLD,
+];
+/// Events the page leaves unticked when adding an endpoint (one per
+/// answer: many). Like every event, sent only to endpoints naming it.
+pub const OPT_IN: &[&str] = &[events::MESSAGE_ANSWERED];
 /// The event "send test event" sends (to one endpoint, subscribed or not).
 pub const PING: &str = "ping";
 /// Endpoints an account may have.
@@ -38,7 +52,9 @@ pub struct WebhookInput {
     /// 443, no credentials; at most 2,048 characters.
     #[schema(schema_with = crate::fields::crawl_url)]
     pub url: String,
-    /// One or more of `lead.created`, `lead.updated`.
+    /// One or more of `lead.created`, `lead.updated`,
+    /// `conversation.created`, `message.answered`, `source.trained`,
+    /// `usage.threshold`; only these are sent (none by default).
     #[schema(schema_with = events_schema)]
     pub events: Vec<String>,
     /// Only this widget's events (default: every widget of the account).
@@ -98,9 +114,11 @@ async fn require_plan(core: &Core, account: AccountId) -> AppResult<()> {
         .require(ErrorCode::PlanLimitLeadWebhook, "webhooks")
 }
 
-/// Emits `event` (with `data`, of `widget` when it concerns one) to the
-/// account's active endpoints subscribed to it: one delivery each, queued
-/// with its job. Nothing is queued when the plan lacks `lead_webhook`.
+/// Emits `event` (with `data`, of `widget` when it concerns one; `None`:
+/// the whole account's) to the account's active endpoints subscribed to
+/// it: one delivery each, queued with its job. Nothing is queued when the
+/// plan lacks `lead_webhook`. With no endpoint wanting the event it costs
+/// one query (the account's endpoints), so it may run on the chat path.
 pub async fn emit(
     core: &Core,
     account: AccountId,
@@ -108,16 +126,6 @@ pub async fn emit(
     event: &str,
     data: serde_json::Value,
 ) -> AppResult<()> {
-    if !core
-        .store
-        .account_plan(account)
-        .await?
-        .features
-        .lead_webhook
-        .0
-    {
-        return Ok(());
-    }
     let endpoints: Vec<WebhookId> = core
         .store
         .webhooks_of(account)
@@ -126,7 +134,15 @@ pub async fn emit(
         .filter(|endpoint| endpoint.wants(event, widget))
         .map(|endpoint| endpoint.id)
         .collect();
-    if endpoints.is_empty() {
+    if endpoints.is_empty()
+        || !core
+            .store
+            .account_plan(account)
+            .await?
+            .features
+            .lead_webhook
+            .0
+    {
         return Ok(());
     }
     queue(core, account, &endpoints, event, data).await?;

@@ -51,6 +51,7 @@ mod usage;
 mod validation;
 mod webhooks;
 mod webhooks_delivery;
+mod webhooks_events;
 mod widget_browser;
 mod widget_chat;
 mod widget_naughty;

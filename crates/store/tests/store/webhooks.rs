@@ -56,6 +56,8 @@ store_test!(
         assert!(created.wants("lead.created", Some(widget)));
         assert!(!created.wants("lead.created", Some(bobs_widget)));
         assert!(!created.wants("ping", Some(widget)));
+        // An account-wide event concerns every widget, this one's too.
+        assert!(created.wants("lead.created", None));
         // Bob's widget, his endpoint id space: nothing of Ada's.
         let foreign = NewWebhook {
             widget: Some(widget),

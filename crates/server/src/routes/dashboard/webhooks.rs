@@ -64,6 +64,12 @@ impl WebhooksPage {
     fn when(&self, at: &i64) -> String {
         witzo_app::format::utc_minute(*at)
     }
+
+    /// Whether a new endpoint's box for `event` starts ticked: every event
+    /// but the opt-in ones (`message.answered`).
+    fn ticked(&self, event: &&str) -> bool {
+        !webhooks::OPT_IN.contains(event)
+    }
 }
 
 async fn webhooks_page(
@@ -134,9 +140,14 @@ async fn outcome<T>(
 pub struct EndpointForm {
     #[schema(schema_with = witzo_app::fields::crawl_url)]
     url: String,
-    /// `on` when checked.
+    /// `on` when checked: one field per event, named after it with `_`
+    /// for `.`.
     lead_created: Option<String>,
     lead_updated: Option<String>,
+    conversation_created: Option<String>,
+    message_answered: Option<String>,
+    source_trained: Option<String>,
+    usage_threshold: Option<String>,
     /// When saving: `on` keeps the endpoint active.
     active: Option<String>,
     /// When adding: a widget's id, or blank for every widget.
@@ -149,6 +160,10 @@ impl EndpointForm {
         [
             ("lead.created", &self.lead_created),
             ("lead.updated", &self.lead_updated),
+            ("conversation.created", &self.conversation_created),
+            ("message.answered", &self.message_answered),
+            ("source.trained", &self.source_trained),
+            ("usage.threshold", &self.usage_threshold),
         ]
         .into_iter()
         .filter(|(_, on)| on.is_some())

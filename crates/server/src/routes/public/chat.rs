@@ -24,6 +24,7 @@ use crate::state::AppState;
 use witzo_app::answers::respond::{self, Score};
 use witzo_app::answers::turn::{self, ChatInput, Turn, UsageView};
 use witzo_app::leads::capture;
+use witzo_app::webhooks::events::PendingAnswer;
 use witzo_app::widgets::cache::PublicWidget;
 
 pub const MAX_MESSAGE_CHARS: usize = 2000;
@@ -182,6 +183,9 @@ struct Answering {
     /// What a refusal is filed under in the content gaps: the widget,
     /// the visitor's question; `None` for small talk and the preview.
     gap: Option<(witzo_store::domain::WidgetId, String)>,
+    /// The `message.answered` webhook event, sent once the answer is
+    /// stored; `None` for the preview.
+    pending: Option<PendingAnswer>,
 }
 
 impl Answering {
@@ -190,6 +194,7 @@ impl Answering {
             .then(|| (widget.live.widget.id, turn.question.text.clone()));
         Self {
             gap,
+            pending: turn.pending_answer,
             state,
             answerer: turn.answerer,
             scores: turn.scores,
@@ -224,12 +229,12 @@ impl Answering {
             .collect();
         // No sources: retrieval found nothing to quote ("I don't know").
         let refused = stored.is_empty() && self.gap.is_some();
-        let sources = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
+        let stored = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
         let message = NewMessage {
             public_id: &self.message_id,
             role: Role::Assistant,
             body: answer,
-            sources: &sources,
+            sources: &stored,
             latency_ms: Some(latency_ms),
         };
         let id = self
@@ -239,6 +244,12 @@ impl Answering {
             .await?;
         if let (true, Some((widget, question))) = (refused, &self.gap) {
             witzo_app::gaps::record(&self.state, *widget, id, question.clone());
+        }
+        if let Some(pending) = &self.pending {
+            let at = witzo_store::now();
+            pending
+                .answered(&self.state, &self.message_id, answer, sources, refused, at)
+                .await;
         }
         Ok(latency_ms)
     }

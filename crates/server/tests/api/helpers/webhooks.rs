@@ -226,3 +226,30 @@ pub fn verify_as_documented(secret: &str, received: &Received) -> bool {
     assert!(output.status.success());
     String::from_utf8(output.stdout).unwrap().trim() == "True"
 }
+
+/// The events `receiver` got, oldest first, each checked as a receiver
+/// following docs/WEBHOOKS.md would: signed with `secret` over the raw
+/// body (and not with another secret), its `Witzo-Event` and
+/// `Witzo-Event-Id` headers those of the body.
+pub fn signed_events(receiver: &Receiver, secret: &str) -> Vec<serde_json::Value> {
+    let now = witzo_store::now();
+    receiver
+        .received()
+        .iter()
+        .map(|request| {
+            let signature = request.header("witzo-signature");
+            assert!(verify(secret, signature, &request.body, now), "{request:?}");
+            assert!(!verify("whsec_wrong", signature, &request.body, now));
+            let body: serde_json::Value = serde_json::from_str(&request.body).unwrap();
+            assert_eq!(
+                request.header("witzo-event"),
+                body["type"].as_str().unwrap()
+            );
+            assert_eq!(
+                request.header("witzo-event-id"),
+                body["id"].as_str().unwrap()
+            );
+            body
+        })
+        .collect()
+}
