@@ -41,8 +41,11 @@ pub struct Config {
     pub public_url: Option<Url>,
     /// `sqlite://…` or `postgres://…`; defaults to `{data_dir}/witzo.db`.
     pub database_url: Option<SecretString>,
-    /// `redis://…`, for running several instances (not used yet).
+    /// `redis://…` or `rediss://…`: rate limits shared by every instance.
+    /// Without it each instance limits on its own.
     pub redis_url: Option<SecretString>,
+    /// What Witzo's Redis keys start with (one Redis, several deployments).
+    pub redis_key_prefix: String,
     /// Key for session-bound CSRF tokens and other MACs (≥ 32 characters).
     /// Generated into `{data_dir}/secret.key` when not given (development only).
     pub secret_key: Option<SecretString>,
@@ -409,6 +412,7 @@ impl Default for Config {
             public_url: None,
             database_url: None,
             redis_url: None,
+            redis_key_prefix: "witzo:".to_owned(),
             secret_key: None,
             environment: Environment::Development,
             trust_proxy: false,
@@ -433,6 +437,12 @@ impl Default for Config {
 pub enum ConfigError {
     #[error("configuration file {0} does not exist")]
     MissingFile(PathBuf),
+    #[error("could not read {name} ({path}): {source}")]
+    SettingFile {
+        name: String,
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("invalid configuration: {0}")]
     Invalid(Box<figment::Error>),
     #[error("invalid or unsafe configuration:\n  - {}", .0.join("\n  - "))]
@@ -455,6 +465,37 @@ pub struct Overrides {
 
 const DEFAULT_FILE: &str = "witzo.toml";
 
+/// Settings read from files: `WITZO_SECRET_KEY_FILE=/run/credentials/…`
+/// sets `secret_key` to that file's content (without its final line
+/// break), `WITZO_SMTP__URL_FILE` sets `smtp.url`, and so on, so secrets
+/// come from systemd credentials or container secrets rather than the
+/// environment. They win over the same setting given directly.
+fn file_settings(
+    vars: impl Iterator<Item = (std::ffi::OsString, std::ffi::OsString)>,
+) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut settings = Vec::new();
+    for (name, path) in vars {
+        let Some(name) = name.to_str() else { continue };
+        let Some(key) = name
+            .strip_prefix("WITZO_")
+            .and_then(|rest| rest.strip_suffix("_FILE"))
+            .filter(|key| !key.is_empty() && !key.starts_with("TEST_"))
+        else {
+            continue;
+        };
+        let path = PathBuf::from(path);
+        let content =
+            std::fs::read_to_string(&path).map_err(|source| ConfigError::SettingFile {
+                name: name.to_owned(),
+                path: path.clone(),
+                source,
+            })?;
+        let value = content.trim_end_matches(['\n', '\r']).to_owned();
+        settings.push((key.to_ascii_lowercase().replace("__", "."), value));
+    }
+    Ok(settings)
+}
+
 impl Config {
     /// Loads defaults, the config file, the environment and `overrides`, in
     /// that order, then checks the result.
@@ -468,12 +509,15 @@ impl Config {
             }
             None => {}
         }
-        // WITZO_TEST_* belong to the test suites, not to the server.
-        figment = figment.merge(
-            Env::prefixed("WITZO_")
-                .split("__")
-                .filter(|key| !key.as_str().starts_with("test_")),
-        );
+        // WITZO_TEST_* belong to the test suites, not to the server;
+        // WITZO_…_FILE name files that hold a setting (below).
+        figment =
+            figment.merge(Env::prefixed("WITZO_").split("__").filter(|key| {
+                !key.as_str().starts_with("test_") && !key.as_str().ends_with("_file")
+            }));
+        for (key, value) in file_settings(std::env::vars_os())? {
+            figment = figment.merge(Serialized::default(&key, value));
+        }
         if let Some(listen) = overrides.listen {
             figment = figment.merge(Serialized::default("listen", listen));
         }
@@ -696,4 +740,45 @@ fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, contents: &str) -> std::io::Result<()> {
     std::fs::write(path, contents)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_are_read_from_the_files_witzo_file_variables_name() {
+        let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+        let key = dir.path().join("secret_key");
+        let smtp = dir.path().join("smtp");
+        std::fs::write(&key, "k".repeat(40) + "\n").unwrap_or_default();
+        std::fs::write(&smtp, "smtp://mail.example.com:587").unwrap_or_default();
+        let vars = [
+            ("WITZO_SECRET_KEY_FILE", key.as_os_str()),
+            ("WITZO_SMTP__URL_FILE", smtp.as_os_str()),
+            ("WITZO_TEST_DB_FILE", key.as_os_str()),
+            ("WITZO_LISTEN", key.as_os_str()),
+            ("OTHER_FILE", key.as_os_str()),
+        ]
+        .map(|(name, path)| (name.into(), path.to_owned()));
+        let settings = file_settings(vars.into_iter()).unwrap_or_default();
+        assert_eq!(
+            settings,
+            [
+                ("secret_key".to_owned(), "k".repeat(40)),
+                (
+                    "smtp.url".to_owned(),
+                    "smtp://mail.example.com:587".to_owned()
+                ),
+            ]
+        );
+        let missing = [(
+            "WITZO_SECRET_KEY_FILE".into(),
+            dir.path().join("nope").into_os_string(),
+        )];
+        assert!(matches!(
+            file_settings(missing.into_iter()),
+            Err(ConfigError::SettingFile { .. })
+        ));
+    }
 }

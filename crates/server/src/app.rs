@@ -47,7 +47,6 @@ use witzo_app::auth::oidc::OidcClient;
 use witzo_app::config::Config;
 use witzo_app::core::Core;
 use witzo_app::keys::Keys;
-use witzo_app::limits::{LocalRateLimiter, RateLimiter};
 use witzo_app::mail::Mailer;
 use witzo_app::metrics::Metrics;
 use witzo_app::widgets::cache::WidgetCache;
@@ -63,22 +62,12 @@ const QA_IMPORT_BODY_BYTES: usize = 1024 * 1024 + 64 * 1024;
 const WEBHOOK_BODY_BYTES: usize = 256 * 1024;
 
 /// Parts of the application that deployments (and tests) may replace.
+#[derive(Default)]
 pub struct AppOptions {
     /// Replaces the widget gate (tests of the CORS mechanism).
     pub origins: Option<Arc<dyn OriginPolicy>>,
-    pub limiter: Arc<dyn RateLimiter>,
     /// Replaces the configured answerer (tests).
     pub answerer: Option<Arc<dyn Answerer>>,
-}
-
-impl Default for AppOptions {
-    fn default() -> Self {
-        Self {
-            origins: None,
-            limiter: Arc::new(LocalRateLimiter::default()),
-            answerer: None,
-        }
-    }
 }
 
 /// Connects to the database named by `config` and applies migrations.
@@ -313,9 +302,9 @@ async fn method_not_allowed() -> ApiError {
 pub async fn build_core(
     config: Config,
     answerer: Option<Arc<dyn Answerer>>,
-    limiter: Arc<dyn RateLimiter>,
     public_url: url::Url,
 ) -> anyhow::Result<Core> {
+    let limiter = witzo_app::limits::from_config(&config).map_err(anyhow::Error::msg)?;
     let secret = config.resolve_secret_key()?;
     let keys = Arc::new(Keys::derive(&secret).context("deriving keys from the secret key")?);
     let billing = witzo_app::billing::from_config(&config.billing)?;
@@ -362,7 +351,7 @@ pub async fn build_state(
             .unwrap_or(i64::MAX),
     };
     let public_origin: Arc<str> = public_url.origin().ascii_serialization().into();
-    let core = build_core(config, options.answerer, options.limiter, public_url).await?;
+    let core = build_core(config, options.answerer, public_url).await?;
     let health = Arc::new(EmbedHealth::default());
     let origins = options.origins.unwrap_or_else(|| {
         Arc::new(WidgetGate {

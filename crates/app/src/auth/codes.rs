@@ -18,7 +18,7 @@ use witzo_store::login_codes::{CodePurpose, CodeRules};
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::keys::constant_time_eq;
-use crate::limits::Quota;
+use crate::limits::{Quota, WhenDown};
 
 fn per_hour(count: u32) -> Quota {
     Quota {
@@ -29,18 +29,13 @@ fn per_hour(count: u32) -> Quota {
 }
 
 /// Counts one sign-in attempt (code check, OpenID sign-in) of `ip`.
-pub fn limit_sign_in_attempts(state: &Core, ip: IpAddr) -> AppResult<()> {
+pub async fn limit_sign_in_attempts(state: &Core, ip: IpAddr) -> AppResult<()> {
     let quota = per_hour(state.config.auth.sign_ins_per_ip_per_hour);
     state
         .limiter
-        .check(&format!("auth:sign-in:ip:{ip}"), quota)
-        .map_err(|retry| {
-            AppError::new(
-                ErrorCode::RateLimited,
-                "Too many attempts. Please wait and try again.",
-            )
-            .retry_after(retry.secs())
-        })?;
+        .check(&format!("auth:sign-in:ip:{ip}"), quota, WhenDown::Refuse)
+        .await
+        .map_err(|refusal| refusal.error("Too many attempts. Please wait and try again."))?;
     Ok(())
 }
 
@@ -57,13 +52,11 @@ pub async fn request(
         .check(
             &format!("auth:code:ip:{ip}"),
             per_hour(auth.codes_per_ip_per_hour),
+            WhenDown::Refuse,
         )
-        .map_err(|retry| {
-            AppError::new(
-                ErrorCode::RateLimited,
-                "Too many code requests from your network. Please wait.",
-            )
-            .retry_after(retry.secs())
+        .await
+        .map_err(|refusal| {
+            refusal.error("Too many code requests from your network. Please wait.")
         })?;
     let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000u32));
     let hash = state
@@ -125,7 +118,7 @@ pub async fn verify(
     purpose: CodePurpose,
     ip: IpAddr,
 ) -> AppResult<()> {
-    limit_sign_in_attempts(state, ip)?;
+    limit_sign_in_attempts(state, ip).await?;
     let presented: String = presented.chars().filter(|c| !c.is_whitespace()).collect();
     let invalid = |message: &str| AppError::new(ErrorCode::CodeInvalid, message).field("code");
     if presented.len() != 6 || !presented.bytes().all(|b| b.is_ascii_digit()) {

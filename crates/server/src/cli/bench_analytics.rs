@@ -11,7 +11,6 @@ use serde::Serialize;
 use witzo_app::analytics::{self, ReportQuery};
 use witzo_app::config::Config;
 use witzo_app::conversations::{self, InboxQuery};
-use witzo_app::limits::LocalRateLimiter;
 use witzo_store::domain::EmailAddress;
 use witzo_store::widgets::WidgetFields;
 
@@ -63,13 +62,7 @@ pub(super) async fn analytics(
             .to_owned()
             .into(),
     );
-    let core = build_core(
-        config,
-        None,
-        std::sync::Arc::new(LocalRateLimiter::default()),
-        url::Url::parse("http://127.0.0.1/")?,
-    )
-    .await?;
+    let core = build_core(config, None, url::Url::parse("http://127.0.0.1/")?).await?;
     let store = &core.store;
     let now = witzo_store::now();
     let account = store

@@ -6,7 +6,6 @@
 //! 2 usage (an invalid command line, argument value or configuration).
 
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use anyhow::Context;
 use clap::Parser;
@@ -30,7 +29,6 @@ mod training;
 use admin::admin;
 use args::{BenchCommand, Cli, Command, LogFormatArg, ModelCommand};
 use training::{ask, ingest};
-use witzo_app::limits::LocalRateLimiter;
 use witzo_app::training::worker;
 
 pub fn main() -> ExitCode {
@@ -197,13 +195,7 @@ async fn run_worker(config: Config) -> anyhow::Result<()> {
     let workers = config.jobs.workers.max(1);
     let mut config = config;
     config.jobs.workers = workers;
-    let core = build_core(
-        config,
-        None,
-        Arc::new(LocalRateLimiter::default()),
-        public_url,
-    )
-    .await?;
+    let core = build_core(config, None, public_url).await?;
     let handles = worker::spawn(&core);
     tracing::info!(workers, "witzo worker is running");
     shutdown_signal().await;

@@ -4,7 +4,6 @@
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use anyhow::Context;
 use serde::Serialize;
@@ -16,7 +15,6 @@ use crate::app::build_core;
 use witzo_app::answers::respond;
 use witzo_app::config::Config;
 use witzo_app::core::Core;
-use witzo_app::limits::LocalRateLimiter;
 use witzo_app::training::service::{self, WebsiteInput};
 use witzo_app::training::worker;
 
@@ -124,13 +122,7 @@ pub(super) async fn ingest(
     format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
-    let state = build_core(
-        config,
-        None,
-        Arc::new(LocalRateLimiter::default()),
-        public_url,
-    )
-    .await?;
+    let state = build_core(config, None, public_url).await?;
     let material = match url {
         Some(url) => Material::Website { url, depth },
         None => Material::Files(files),
@@ -259,13 +251,7 @@ pub(super) async fn ask(
     format: Format,
 ) -> anyhow::Result<()> {
     let public_url = config.public_url_for(config.listen)?;
-    let state = build_core(
-        config,
-        None,
-        Arc::new(LocalRateLimiter::default()),
-        public_url,
-    )
-    .await?;
+    let state = build_core(config, None, public_url).await?;
     let answered = answer(&state, key, question).await;
     state.store.close().await;
     format.print(&answered?, |a| {

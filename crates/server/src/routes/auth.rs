@@ -119,7 +119,7 @@ pub async fn oidc_start(
     let Some(client) = state.oidc.clone() else {
         return sign_in_error(ErrorCode::OidcDisabled);
     };
-    if codes::limit_sign_in_attempts(&state, ip.0).is_err() {
+    if codes::limit_sign_in_attempts(&state, ip.0).await.is_err() {
         return sign_in_error(ErrorCode::RateLimited);
     }
     let hint = query.login_hint.filter(|h| h.len() <= 320);

@@ -25,15 +25,33 @@ pub async fn healthz() -> Json<Health> {
     Json(Health { status: "ok" })
 }
 
-/// The process is up and its database answers.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ok`, or `degraded` while Redis is down (limits then count per
+    /// instance, sign-in codes are refused).
+    status: &'static str,
+    /// `ok`, `down`, or absent without `redis_url`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    redis: Option<&'static str>,
+}
+
+/// The process is up and its database answers (and how Redis is doing).
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses(
-    (status = 200, description = "Ready to serve", body = Health),
+    (status = 200, description = "Ready to serve", body = Readiness),
     (status = 503, description = "`service_unavailable`: the database cannot be reached", body = ErrorBody)))]
-pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Health>> {
+pub async fn readyz(State(state): State<AppState>) -> ApiResult<Json<Readiness>> {
     state.store.ping().await.map_err(|err| {
         ApiError::new(ErrorCode::Unavailable, "").with_cause(format!("readiness: {err}"))
     })?;
-    Ok(Json(Health { status: "ok" }))
+    let redis = state.limiter.shared().await;
+    Ok(Json(Readiness {
+        status: if redis == Some(false) {
+            "degraded"
+        } else {
+            "ok"
+        },
+        redis: redis.map(|up| if up { "ok" } else { "down" }),
+    }))
 }
 
 /// Prometheus metrics. Served here only when `metrics.token` is configured,

@@ -13,7 +13,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use sha2::{Digest, Sha256};
 use witzo_app::api_keys;
-use witzo_app::limits::{Allowance, Quota};
+use witzo_app::limits::{Allowance, Quota, Refusal, WhenDown};
 use witzo_store::api_keys::{ApiKey, Idempotent};
 use witzo_store::domain::ApiScope;
 
@@ -71,18 +71,24 @@ pub async fn owner_api(
     api_keys::require(&key, scope_of(req.method(), req.uri().path()))?;
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.api_key_per_minute, limits.api_key_burst);
-    let allowance = match state.limiter.check(&format!("api:key:{}", key.id), quota) {
+    let limited = state
+        .limiter
+        .check(&format!("api:key:{}", key.id), quota, WhenDown::Local)
+        .await;
+    let allowance = match limited {
         Ok(allowance) => allowance,
-        Err(retry) => {
-            let mut response = ApiError::new(
-                ErrorCode::RateLimited,
-                "This API key is sending too many requests. Please slow down.",
+        Err(refusal) => {
+            let mut response = ApiError::from(
+                refusal.error("This API key is sending too many requests. Please slow down."),
             )
-            .retry_after(retry.secs())
             .into_response();
+            let wait = match refusal {
+                Refusal::Limited(retry) => retry.0,
+                Refusal::Unavailable => std::time::Duration::from_secs(5),
+            };
             let spent = Allowance {
                 remaining: 0,
-                reset: retry.0,
+                reset: wait,
             };
             rate_headers(response.headers_mut(), quota, spent);
             return Ok(response);

@@ -7,12 +7,12 @@ use axum::extract::{Request, State};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{ApiError, ErrorCode};
+use crate::error::ApiError;
 use crate::extract::ClientIp;
 use crate::security::cors::{allow_origin, request_origin};
 use crate::security::headers::Surface;
 use crate::state::AppState;
-use witzo_app::limits::Quota;
+use witzo_app::limits::{Quota, WhenDown};
 
 /// The per-IP limit of the public surface: `429 rate_limited` with
 /// `Retry-After` once an address exceeds its quota. IPv6 clients are limited
@@ -28,18 +28,13 @@ pub async fn public_ip_limit(
     }
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.public_per_ip_per_minute, limits.public_per_ip_burst);
-    match state
-        .limiter
-        .check(&format!("public:ip:{}", ip_key(ip.0)), quota)
-    {
+    let key = format!("public:ip:{}", ip_key(ip.0));
+    match state.limiter.check(&key, quota, WhenDown::Local).await {
         Ok(_) => next.run(req).await,
-        Err(retry) => {
-            let mut response = ApiError::new(
-                ErrorCode::RateLimited,
-                "Too many requests. Please slow down.",
-            )
-            .retry_after(retry.secs())
-            .into_response();
+        Err(refusal) => {
+            let mut response =
+                ApiError::from(refusal.error("Too many requests. Please slow down."))
+                    .into_response();
             // Readable by the calling page, so the widget can say "slow down".
             if let Some(origin) = request_origin(req.headers()) {
                 allow_origin(response.headers_mut(), &origin);

@@ -42,6 +42,7 @@ mod qa;
 mod qa_browser;
 mod qa_csv;
 mod qa_pages;
+mod redis_limits;
 mod sessions;
 mod sign_in;
 mod training;

@@ -156,7 +156,7 @@ pub async fn answer_turn(
     input: &ChatInput<'_>,
     streamed: bool,
 ) -> ApiResult<Response> {
-    limit_visitor(&state, widget, input.visitor_id)?;
+    limit_visitor(&state, widget, input.visitor_id).await?;
     let turn = turn::begin(&state, widget, input).await?;
     let conversation_id = turn.conversation_id.clone();
     let question = turn.question.clone();

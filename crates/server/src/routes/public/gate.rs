@@ -18,7 +18,7 @@ use crate::security::cors::request_origin;
 use crate::security::origins::{BoxFuture, OriginPolicy, Refusal};
 use crate::state::AppState;
 use witzo_app::keys::Keys;
-use witzo_app::limits::Quota;
+use witzo_app::limits::{Quota, WhenDown};
 use witzo_app::widgets::cache::{PublicWidget, WidgetCache};
 use witzo_app::widgets::health::EmbedHealth;
 
@@ -234,13 +234,14 @@ impl FromRequestParts<AppState> for PublicWidget {
         let quota = Quota::per_minute(limits.widget_per_minute, limits.widget_burst);
         state
             .limiter
-            .check(&format!("widget:{}", widget.live.widget.id), quota)
-            .map_err(|retry| {
-                ApiError::new(
-                    ErrorCode::RateLimited,
-                    "This chat is very busy. Please try again shortly.",
-                )
-                .retry_after(retry.secs())
+            .check(
+                &format!("widget:{}", widget.live.widget.id),
+                quota,
+                WhenDown::Local,
+            )
+            .await
+            .map_err(|refusal| {
+                refusal.error("This chat is very busy. Please try again shortly.")
             })?;
         Ok(widget)
     }

@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::ops::Health;
-use crate::error::{ApiError, ApiResult, ErrorCode};
+use crate::error::ApiResult;
 use crate::state::AppState;
-use witzo_app::limits::Quota;
+use witzo_app::limits::{Quota, WhenDown};
 use witzo_app::widgets::cache::PublicWidget;
 use witzo_app::widgets::settings::{LeadForm, Position};
 
@@ -93,7 +93,7 @@ fn visitor(raw: &str) -> ApiResult<&str> {
     Ok(witzo_app::input::public_id("visitor_id", raw, "v_")?)
 }
 
-fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiResult<()> {
+async fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiResult<()> {
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.visitor_per_minute, limits.visitor_burst);
     state
@@ -101,14 +101,10 @@ fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiR
         .check(
             &format!("visitor:{}:{visitor}", widget.live.widget.id),
             quota,
+            WhenDown::Local,
         )
-        .map_err(|retry| {
-            ApiError::new(
-                ErrorCode::RateLimited,
-                "You are sending messages too quickly.",
-            )
-            .retry_after(retry.secs())
-        })?;
+        .await
+        .map_err(|refusal| refusal.error("You are sending messages too quickly."))?;
     Ok(())
 }
 

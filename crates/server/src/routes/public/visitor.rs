@@ -49,7 +49,7 @@ pub async fn feedback(
     ApiJson(request): ApiJson<FeedbackRequest>,
 ) -> ApiResult<StatusCode> {
     let visitor_id = visitor(&request.visitor_id)?;
-    limit_visitor(&state, &widget, visitor_id)?;
+    limit_visitor(&state, &widget, visitor_id).await?;
     let up = matches!(request.rating, Rating::Up);
     let reason = request.reason.as_deref();
     rating::rate(&state, &widget, visitor_id, &request.message_id, up, reason).await?;
@@ -100,7 +100,7 @@ pub async fn contact(
     ApiJson(request): ApiJson<ContactRequest>,
 ) -> ApiResult<(StatusCode, Json<Received>)> {
     let visitor_id = visitor(&request.visitor_id)?;
-    limit_visitor(&state, &widget, visitor_id)?;
+    limit_visitor(&state, &widget, visitor_id).await?;
     let form = ContactForm {
         conversation_id: request.conversation_id.as_deref(),
         name: request.name.as_deref(),

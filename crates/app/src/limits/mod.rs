@@ -1,10 +1,22 @@
 //! Rate limiting with the generic cell rate algorithm (GCRA): each key keeps
-//! one timestamp, its "theoretical arrival time". The trait lets a shared
-//! (Redis) implementation replace the in-process one for several instances.
+//! one timestamp, its "theoretical arrival time". In one process the cells
+//! live in memory ([`LocalRateLimiter`]); with `redis_url` every instance
+//! shares them in Redis, one atomic script call per check
+//! ([`redis::RedisRateLimiter`]). Each check says what it does when Redis
+//! cannot be reached ([`WhenDown`]).
+
+pub mod redis;
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+use crate::config::Config;
+use crate::error::{AppError, ErrorCode};
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// How many requests a key may make: `burst` at once, refilled at one per
 /// `period / per_period`.
@@ -26,6 +38,22 @@ impl Quota {
 
     fn interval(self) -> Duration {
         self.period / self.per_period
+    }
+
+    /// How far ahead of now a key's cell may run: `burst - 1` intervals.
+    fn tolerance(self) -> Duration {
+        self.interval() * self.burst.saturating_sub(1)
+    }
+
+    /// What is left once a cell runs `ahead` of now.
+    fn allowance(self, ahead: Duration) -> Allowance {
+        let interval = self.interval();
+        let room = (self.tolerance() + interval).saturating_sub(ahead);
+        Allowance {
+            remaining: u32::try_from(room.as_nanos() / interval.as_nanos().max(1))
+                .unwrap_or(u32::MAX),
+            reset: ahead,
+        }
     }
 }
 
@@ -56,9 +84,68 @@ impl RetryAfter {
     }
 }
 
+/// What a limit does when the shared store (Redis) cannot be reached.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WhenDown {
+    /// Count in this process instead: the widget's chat and the APIs stay
+    /// available, limited per instance until Redis is back.
+    Local,
+    /// Refuse (`503`): sign-in codes are never left unlimited.
+    Refuse,
+}
+
+/// Why a request is not let through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// Over the quota: try again after this long.
+    Limited(RetryAfter),
+    /// The shared store is down and the limit fails closed.
+    Unavailable,
+}
+
+impl Refusal {
+    /// The error to answer: `429 rate_limited` with `message`, or `503
+    /// service_unavailable`; both with `Retry-After`.
+    pub fn error(self, message: &str) -> AppError {
+        match self {
+            Self::Limited(retry) => {
+                AppError::new(ErrorCode::RateLimited, message).retry_after(retry.secs())
+            }
+            Self::Unavailable => AppError::new(
+                ErrorCode::Unavailable,
+                "This is unavailable for a moment. Please try again shortly.",
+            )
+            .retry_after(5),
+        }
+    }
+}
+
 pub trait RateLimiter: Send + Sync {
     /// Counts one request for `key` and says what is left, or refuses it.
-    fn check(&self, key: &str, quota: Quota) -> Result<Allowance, RetryAfter>;
+    fn check<'a>(
+        &'a self,
+        key: &'a str,
+        quota: Quota,
+        when_down: WhenDown,
+    ) -> BoxFuture<'a, Result<Allowance, Refusal>>;
+
+    /// The shared store's state for `/readyz`: `None` without one.
+    fn shared(&self) -> BoxFuture<'_, Option<bool>> {
+        Box::pin(async { None })
+    }
+}
+
+/// The limiter `config` asks for: shared in Redis with `redis_url`, else
+/// in this process.
+pub fn from_config(config: &Config) -> Result<Arc<dyn RateLimiter>, String> {
+    use secrecy::ExposeSecret;
+    match &config.redis_url {
+        Some(url) => Ok(Arc::new(redis::RedisRateLimiter::new(
+            url.expose_secret(),
+            &config.redis_key_prefix,
+        )?)),
+        None => Ok(Arc::new(LocalRateLimiter::default())),
+    }
 }
 
 /// GCRA state in this process's memory. Idle keys are swept out once the map
@@ -80,7 +167,7 @@ impl Default for LocalRateLimiter {
 impl LocalRateLimiter {
     fn check_at(&self, key: &str, quota: Quota, now: Instant) -> Result<Allowance, RetryAfter> {
         let interval = quota.interval();
-        let tolerance = interval * quota.burst.saturating_sub(1);
+        let tolerance = quota.tolerance();
         let mut cells = self
             .cells
             .lock()
@@ -95,19 +182,26 @@ impl LocalRateLimiter {
         }
         let next = tat + interval;
         cells.insert(key.to_owned(), next);
-        let ahead = next - now;
-        let room = (tolerance + interval).saturating_sub(ahead);
-        Ok(Allowance {
-            remaining: u32::try_from(room.as_nanos() / interval.as_nanos().max(1))
-                .unwrap_or(u32::MAX),
-            reset: ahead,
-        })
+        Ok(quota.allowance(next - now))
+    }
+}
+
+impl LocalRateLimiter {
+    /// A check now, in this process.
+    pub fn check_now(&self, key: &str, quota: Quota) -> Result<Allowance, Refusal> {
+        self.check_at(key, quota, Instant::now())
+            .map_err(Refusal::Limited)
     }
 }
 
 impl RateLimiter for LocalRateLimiter {
-    fn check(&self, key: &str, quota: Quota) -> Result<Allowance, RetryAfter> {
-        self.check_at(key, quota, Instant::now())
+    fn check<'a>(
+        &'a self,
+        key: &'a str,
+        quota: Quota,
+        _when_down: WhenDown,
+    ) -> BoxFuture<'a, Result<Allowance, Refusal>> {
+        Box::pin(async move { self.check_now(key, quota) })
     }
 }
 
