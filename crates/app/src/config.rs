@@ -56,6 +56,7 @@ pub struct Config {
     /// A `tracing` filter, e.g. `info` or `witzo_server=debug,info`.
     pub log_level: String,
     pub metrics: MetricsConfig,
+    pub tls: TlsConfig,
     pub limits: Limits,
     pub session: SessionConfig,
     pub smtp: SmtpConfig,
@@ -331,6 +332,38 @@ pub struct MetricsConfig {
     pub listen: Option<SocketAddr>,
 }
 
+/// HTTPS served by Witzo itself (without a TLS-terminating proxy).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TlsConfig {
+    /// PEM certificate chain (leaf first); with `key`, `listen` speaks TLS.
+    pub cert: Option<PathBuf>,
+    /// PEM private key (PKCS#8, PKCS#1 or SEC1).
+    pub key: Option<PathBuf>,
+    /// How often the files are checked for a renewed certificate.
+    pub reload_secs: u64,
+    /// A plain-HTTP address that only redirects to the https `public_url`
+    /// (usually port 80).
+    pub redirect_listen: Option<SocketAddr>,
+}
+
+impl Default for TlsConfig {
+    fn default() -> Self {
+        Self {
+            cert: None,
+            key: None,
+            reload_secs: 5,
+            redirect_listen: None,
+        }
+    }
+}
+
+impl TlsConfig {
+    pub fn enabled(&self) -> bool {
+        self.cert.is_some() && self.key.is_some()
+    }
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Limits {
@@ -419,6 +452,7 @@ impl Default for Config {
             log_format: LogFormat::Text,
             log_level: "info".to_owned(),
             metrics: MetricsConfig::default(),
+            tls: TlsConfig::default(),
             limits: Limits::default(),
             session: SessionConfig::default(),
             smtp: SmtpConfig::default(),
@@ -653,6 +687,23 @@ impl Config {
         {
             problems.push("public_url must be an http:// or https:// URL with a host".to_owned());
         }
+        if self.tls.cert.is_some() != self.tls.key.is_some() {
+            problems.push("tls.cert and tls.key must be set together".to_owned());
+        }
+        if self.tls.redirect_listen.is_some() && !self.tls.enabled() {
+            problems.push("tls.redirect_listen needs tls.cert and tls.key".to_owned());
+        }
+        if self.tls.enabled()
+            && self
+                .public_url
+                .as_ref()
+                .is_some_and(|url| url.scheme() != "https")
+        {
+            problems.push("with tls.cert, public_url must be https://".to_owned());
+        }
+        if self.tls.reload_secs == 0 {
+            problems.push("tls.reload_secs must be positive".to_owned());
+        }
         if self.limits.json_body_bytes == 0 || self.limits.request_timeout_secs == 0 {
             problems.push(
                 "limits.json_body_bytes and limits.request_timeout_secs must be positive"
@@ -683,9 +734,10 @@ impl Config {
 
     /// The URL Witzo is reached at, given the address it actually bound.
     pub fn public_url_for(&self, bound: SocketAddr) -> Result<Url, url::ParseError> {
+        let scheme = if self.tls.enabled() { "https" } else { "http" };
         match &self.public_url {
             Some(url) => Ok(url.clone()),
-            None => Url::parse(&format!("http://{bound}/")),
+            None => Url::parse(&format!("{scheme}://{bound}/")),
         }
     }
 

@@ -43,6 +43,7 @@ use crate::security::owner_api::owner_api;
 use crate::security::rate_limit::public_ip_limit;
 use crate::security::request::{panic_response, request_context};
 use crate::state::{AppState, HttpState};
+use crate::tls::Certificates;
 use witzo_app::auth::oidc::OidcClient;
 use witzo_app::config::Config;
 use witzo_app::core::Core;
@@ -285,6 +286,20 @@ pub fn with_global_layers(routes: Router<AppState>, state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The redirect listener's one answer: `308` to the same path and query
+/// on the https origin (no HSTS: that is sent over HTTPS only).
+fn to_https(origin: &str, uri: &axum::http::Uri) -> Response {
+    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    match HeaderValue::from_str(&format!("{origin}{path}")) {
+        Ok(location) => (
+            axum::http::StatusCode::PERMANENT_REDIRECT,
+            [(header::LOCATION, location)],
+        )
+            .into_response(),
+        Err(_) => axum::http::StatusCode::BAD_REQUEST.into_response(),
+    }
+}
+
 async fn not_found() -> ApiError {
     ApiError::not_found()
 }
@@ -382,6 +397,9 @@ pub async fn build_state(
 pub struct Application {
     listener: TcpListener,
     metrics_listener: Option<TcpListener>,
+    /// With `tls.redirect_listen`: plain HTTP that redirects to https.
+    redirect_listener: Option<TcpListener>,
+    tls: Option<Arc<Certificates>>,
     state: AppState,
 }
 
@@ -399,18 +417,38 @@ impl Application {
             ),
             None => None,
         };
+        let redirect_listener = match config.tls.redirect_listen {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .with_context(|| format!("binding {addr}"))?,
+            ),
+            None => None,
+        };
+        let tls = match (&config.tls.cert, &config.tls.key) {
+            (Some(cert), Some(key)) => Some(Certificates::load(cert, key)?),
+            _ => None,
+        };
         let bound = listener.local_addr()?;
         let public_url = config.public_url_for(bound).context("public_url")?;
         let state = build_state(config, options, public_url).await?;
         Ok(Self {
             listener,
             metrics_listener,
+            redirect_listener,
+            tls,
             state,
         })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect_listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
     }
 
     pub fn metrics_addr(&self) -> Option<SocketAddr> {
@@ -447,9 +485,32 @@ impl Application {
                 listener,
                 metrics,
                 connection_limits,
+                None,
                 async move { stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(()) },
             ));
         }
+        if let Some(listener) = self.redirect_listener {
+            let origin = state.public_origin.to_string();
+            let redirect = Router::new().fallback(move |uri: axum::http::Uri| {
+                let origin = origin.clone();
+                async move { to_https(&origin, &uri) }
+            });
+            let mut stop = stopping_rx.clone();
+            tokio::spawn(crate::listener::serve(
+                listener,
+                redirect,
+                connection_limits,
+                None,
+                async move { stop.wait_for(|s| *s).await.map(|_| ()).unwrap_or(()) },
+            ));
+        }
+        let (acceptor, reloader) = match &self.tls {
+            Some(certificates) => (
+                Some(certificates.acceptor()?),
+                Some(certificates.watch(Duration::from_secs(state.config.tls.reload_secs))),
+            ),
+            None => (None, None),
+        };
         let sweeper = tokio::spawn(sweep_sessions(state.clone()));
         let flusher = tokio::spawn(flush_embed_health(state.clone()));
         let workers = witzo_app::training::worker::spawn(&state);
@@ -457,6 +518,7 @@ impl Application {
             self.listener,
             router(state.clone()),
             connection_limits,
+            acceptor,
             async move {
                 shutdown.await;
                 tracing::info!("shutting down: no new connections, finishing requests in flight");
@@ -475,6 +537,9 @@ impl Application {
         };
         sweeper.abort();
         flusher.abort();
+        if let Some(reloader) = reloader {
+            reloader.abort();
+        }
         if let Err(err) = state.health.flush(&state.store).await {
             tracing::warn!(%err, "could not write the last embed health counts");
         }

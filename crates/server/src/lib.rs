@@ -17,3 +17,4 @@ pub mod routes;
 pub mod security;
 pub mod state;
 pub mod telemetry;
+pub mod tls;

@@ -5,8 +5,9 @@
 //! descriptors. Connections still open at shutdown get to finish.
 //!
 //! HTTP/1.1 is served, and HTTP/2 to clients that open with its preface
-//! (prior knowledge, as a proxy speaking h2c does), with a cap on
-//! concurrent streams and keep-alive pings that drop dead peers.
+//! (prior knowledge, as a proxy speaking h2c does) or that choose it by
+//! ALPN over TLS, with a cap on concurrent streams and keep-alive pings
+//! that drop dead peers.
 
 use std::collections::HashMap;
 use std::convert::Infallible;
@@ -21,6 +22,7 @@ use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
 use tower::Service;
 
 /// How connections are limited (`limits.*` in the configuration).
@@ -90,12 +92,43 @@ async fn speaks_http2(stream: &TcpStream) -> std::io::Result<bool> {
     }
 }
 
+/// Serves one connection's requests, as HTTP/2 or HTTP/1.1, until it ends
+/// or shutdown asks it to finish.
+async fn serve_io<I, S>(
+    io: I,
+    http2: bool,
+    h1: &http1::Builder,
+    h2: &http2::Builder<TokioExecutor>,
+    service: S,
+    watcher: hyper_util::server::graceful::Watcher,
+) -> Result<(), hyper::Error>
+where
+    I: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::HttpService<hyper::body::Incoming> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    S::ResBody: Send + 'static,
+    <S::ResBody as hyper::body::Body>::Data: Send,
+    <S::ResBody as hyper::body::Body>::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    if http2 {
+        watcher
+            .watch(h2.serve_connection(TokioIo::new(io), service))
+            .await
+    } else {
+        watcher
+            .watch(h1.serve_connection(TokioIo::new(io), service))
+            .await
+    }
+}
+
 /// Serves `app` on `listener` until `shutdown` completes, then waits for
 /// the open connections to finish (the caller bounds that wait).
 pub async fn serve(
     listener: TcpListener,
     app: Router,
     limits: ConnectionLimits,
+    tls: Option<TlsAcceptor>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) {
     let mut make = app.into_make_service_with_connect_info::<SocketAddr>();
@@ -154,18 +187,28 @@ pub async fn serve(
         let service = TowerToHyperService::new(service);
         let (h1, h2, watcher) = (h1.clone(), h2.clone(), graceful.watcher());
         let deadline = limits.header_read_timeout;
+        let tls = tls.clone();
         tokio::spawn(async move {
-            let ended = match tokio::time::timeout(deadline, speaks_http2(&stream)).await {
-                Ok(Ok(false)) => {
-                    let connection = h1.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(connection).await
-                }
-                Ok(Ok(true)) => {
-                    let connection = h2.serve_connection(TokioIo::new(stream), service);
-                    watcher.watch(connection).await
-                }
-                // Nothing sent within the header deadline, or a dead socket.
-                Ok(Err(_)) | Err(_) => Ok(()),
+            let ended = match tls {
+                // ALPN decides the protocol; the handshake has the header deadline.
+                Some(acceptor) => match tokio::time::timeout(deadline, acceptor.accept(stream))
+                    .await
+                {
+                    Ok(Ok(stream)) => {
+                        let http2 = stream.get_ref().1.alpn_protocol() == Some(b"h2".as_slice());
+                        serve_io(stream, http2, &h1, &h2, service, watcher).await
+                    }
+                    Ok(Err(err)) => {
+                        tracing::debug!(%err, "TLS handshake failed");
+                        Ok(())
+                    }
+                    Err(_) => Ok(()),
+                },
+                None => match tokio::time::timeout(deadline, speaks_http2(&stream)).await {
+                    Ok(Ok(http2)) => serve_io(stream, http2, &h1, &h2, service, watcher).await,
+                    // Nothing sent within the header deadline, or a dead socket.
+                    Ok(Err(_)) | Err(_) => Ok(()),
+                },
             };
             if let Err(err) = ended {
                 tracing::debug!(%err, "connection ended with an error");

@@ -45,6 +45,7 @@ mod qa_pages;
 mod redis_limits;
 mod sessions;
 mod sign_in;
+mod tls;
 mod training;
 mod training_answers;
 mod training_documents;
