@@ -154,15 +154,20 @@ fn jitter(pause: Duration) -> Duration {
 }
 
 /// Makes sure the directory of a `sqlite://` file exists.
-fn create_sqlite_parent(url: &str) -> StoreResult<()> {
+/// The file a `sqlite:` URL names; `None` for an in-memory database.
+pub fn sqlite_path(url: &str) -> Option<&Path> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:");
     let path = path.split('?').next().unwrap_or_default();
-    if path.is_empty() || path == ":memory:" {
+    (!path.is_empty() && path != ":memory:").then(|| Path::new(path))
+}
+
+fn create_sqlite_parent(url: &str) -> StoreResult<()> {
+    let Some(path) = sqlite_path(url) else {
         return Ok(());
-    }
-    if let Some(parent) = Path::new(path).parent()
+    };
+    if let Some(parent) = path.parent()
         && !parent.as_os_str().is_empty()
     {
         std::fs::create_dir_all(parent)?;

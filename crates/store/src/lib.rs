@@ -14,6 +14,7 @@ pub mod accounts;
 pub mod analytics;
 pub mod api_keys;
 pub mod audit;
+pub mod backup;
 pub mod bench;
 pub mod conversations;
 mod db;
@@ -37,7 +38,7 @@ pub mod usage;
 pub mod webhooks;
 pub mod widgets;
 
-pub use db::{Backend, Store};
+pub use db::{Backend, Store, sqlite_path};
 pub use error::{StoreError, StoreResult};
 
 /// The current time as Unix seconds, the unit of every stored timestamp.

@@ -234,6 +234,23 @@ pub(super) enum AdminCommand {
         #[command(subcommand)]
         command: PlanCommand,
     },
+    /// Back up the database while Witzo serves: SQLite by an online copy
+    /// (checked for integrity), PostgreSQL with pg_dump (custom format).
+    #[command(after_help = "Example:\n  witzo admin backup --out /backups/witzo-2026-12-05.db")]
+    Backup {
+        /// The backup file to write (must not exist).
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
+    /// Restore a backup into the configured database (stop Witzo first):
+    /// SQLite's file is checked, then replaces the database file;
+    /// PostgreSQL's is loaded with pg_restore in one transaction.
+    #[command(after_help = "Example:\n  witzo admin restore --from /backups/witzo-2026-12-05.db")]
+    Restore {
+        /// A file `admin backup` wrote.
+        #[arg(long)]
+        from: std::path::PathBuf,
+    },
 }
 
 #[derive(Subcommand)]

@@ -10,6 +10,7 @@ mod account;
 mod answers;
 mod answers_browser;
 mod api_keys;
+mod backup;
 mod bench;
 mod billing;
 mod billing_operator;

@@ -3,6 +3,7 @@
 //! document whose shape README's command table gives.
 
 mod accounts;
+mod backup;
 mod plans;
 mod widgets;
 
@@ -23,12 +24,18 @@ pub(super) async fn admin(
     command: AdminCommand,
     format: Format,
 ) -> anyhow::Result<()> {
+    // A restore replaces the database: nothing may open it first.
+    if let AdminCommand::Restore { from } = &command {
+        return backup::restore(&config, from, format).await;
+    }
     let store = open_store(&config).await?;
     let result = match command {
         AdminCommand::Account { command } => accounts::account(&store, command, format).await,
         AdminCommand::Widget { command } => widgets::widget(&store, command, format).await,
         AdminCommand::Usage { command } => accounts::usage(&store, command, format).await,
         AdminCommand::Plan { command } => plans::plan(&store, command, format).await,
+        AdminCommand::Backup { out } => backup::backup(&config, &store, &out, format).await,
+        AdminCommand::Restore { .. } => Ok(()),
     };
     store.close().await;
     result

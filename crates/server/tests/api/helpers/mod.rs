@@ -171,6 +171,11 @@ impl Drop for TestApp {
 }
 
 impl TestApp {
+    /// The instance's data directory (its SQLite database and secrets).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self._dir.path()
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
