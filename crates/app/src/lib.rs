@@ -9,6 +9,7 @@ pub mod answers;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
+pub mod bus;
 pub mod config;
 pub mod conversations;
 pub mod core;

@@ -171,7 +171,50 @@ pub struct JobState {
     pub last_error: Option<String>,
 }
 
-/// Writes a job row; the one place `kind` and `payload` are written.
+/// Rung whenever a job row is written, so idle workers look for it at once
+/// instead of at their next poll: those of this process directly, those
+/// of other instances through Redis (the app forwards `queued` and calls
+/// `wake` for what other instances queued). One per process.
+pub struct JobBell {
+    queued: tokio::sync::Notify,
+    wake: tokio::sync::Notify,
+}
+
+static BELL: JobBell = JobBell {
+    queued: tokio::sync::Notify::const_new(),
+    wake: tokio::sync::Notify::const_new(),
+};
+
+/// The process's job bell.
+pub fn bell() -> &'static JobBell {
+    &BELL
+}
+
+impl JobBell {
+    fn ring(&self) {
+        self.queued.notify_waiters();
+        self.wake.notify_waiters();
+    }
+
+    /// Wakes this process's idle workers (a job was queued elsewhere).
+    pub fn wake(&self) {
+        self.wake.notify_waiters();
+    }
+
+    /// Resolves when this process writes a job.
+    pub async fn queued(&self) {
+        self.queued.notified().await;
+    }
+
+    /// Resolves when an idle worker should look for work.
+    pub async fn woken(&self) {
+        self.wake.notified().await;
+    }
+}
+
+/// Writes a job row; the one place `kind` and `payload` are written. Rings
+/// the [`JobBell`]: the row may still be in an open transaction, so a woken
+/// worker looks again for a moment (see the worker).
 pub(crate) async fn insert_job<'c>(
     executor: impl sqlx::Executor<'c, Database = sqlx::Any>,
     task: Task,
@@ -191,6 +234,7 @@ pub(crate) async fn insert_job<'c>(
     .bind(task.source().map(SourceId::get))
     .fetch_one(executor)
     .await?;
+    BELL.ring();
     Ok(JobId::from_raw(id))
 }
 

@@ -110,6 +110,11 @@ async fn run(state: &Core, job: &Job) -> Result<JobEnd, JobError> {
     }
 }
 
+/// After the job bell, how often and how many times an idle worker looks
+/// again for the job (its transaction may not have committed yet).
+const QUICK_LOOK: Duration = Duration::from_millis(20);
+const QUICK_LOOKS: u32 = 10;
+
 /// Starts `jobs.workers` workers and, every minute, the re-scrape
 /// scheduler, the daily lead digests and the monthly usage reset (all safe
 /// on every instance).
@@ -120,10 +125,23 @@ pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
             let state = state.clone();
             tokio::spawn(
                 async move {
+                    // Idle: wait for the poll or the job bell, whichever
+                    // comes first; a bell rung mid-transaction is followed
+                    // by a few quick looks until the row is committed.
+                    let mut quick_looks = 0;
                     loop {
                         match run_next(&state).await {
-                            Ok(true) => {}
-                            Ok(false) => tokio::time::sleep(poll).await,
+                            Ok(true) => quick_looks = 0,
+                            Ok(false) if quick_looks > 0 => {
+                                quick_looks -= 1;
+                                tokio::time::sleep(QUICK_LOOK).await;
+                            }
+                            Ok(false) => {
+                                tokio::select! {
+                                    () = tokio::time::sleep(poll) => {}
+                                    () = witzo_store::jobs::bell().woken() => quick_looks = QUICK_LOOKS,
+                                }
+                            }
                             Err(err) => {
                                 tracing::error!(%err, "worker could not claim or record a job");
                                 tokio::time::sleep(poll).await;
@@ -135,6 +153,7 @@ pub fn spawn(state: &Core) -> Vec<tokio::task::JoinHandle<()>> {
             )
         })
         .collect();
+    handles.extend(crate::bus::spawn(state));
     if state.config.jobs.workers > 0 {
         let state = state.clone();
         handles.push(tokio::spawn(async move {

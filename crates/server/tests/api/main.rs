@@ -27,6 +27,7 @@ mod headers;
 mod helpers;
 mod inbox;
 mod insights_browser;
+mod job_wakeups;
 mod knowledge_pages;
 mod knowledge_versions;
 mod leads;
