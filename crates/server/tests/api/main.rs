@@ -21,6 +21,7 @@ mod concurrency;
 mod connections;
 mod csrf;
 mod docs;
+mod failover;
 mod first_hour;
 mod first_hour_browser;
 mod headers;
