@@ -410,7 +410,11 @@ impl Store {
     /// How many rows of each table still hold `needle` (a visitor id or an
     /// e-mail address) in any text column.
     pub async fn rows_holding(&self, needle: &str) -> StoreResult<Vec<(&'static str, i64)>> {
-        let checks: [(&'static str, &str); 9] = [
+        let checks: [(&'static str, &str); 10] = [
+            (
+                "webhook_deliveries",
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE body LIKE '%' || $1 || '%'",
+            ),
             (
                 "conversations",
                 "SELECT COUNT(*) FROM conversations WHERE visitor_id = $1",

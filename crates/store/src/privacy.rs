@@ -28,6 +28,8 @@ pub struct Forgotten {
     pub messages: u64,
     pub leads: u64,
     pub events: u64,
+    /// Logged webhook deliveries whose event named the visitor or address.
+    pub webhook_deliveries: u64,
 }
 
 /// What a retention sweep deleted.
@@ -69,7 +71,8 @@ impl Store {
     /// id, or by the e-mail address of a lead they left (then every visitor
     /// id with such a lead). Conversations and their messages (ratings,
     /// search index, content-gap examples), leads, widget events, distinct
-    /// visitor rows, and their questions from the top-questions counts.
+    /// visitor rows, their questions from the top-questions counts, and the
+    /// logged webhook deliveries whose events named them.
     pub async fn forget_visitor(
         &self,
         account: AccountId,
@@ -163,8 +166,26 @@ impl Store {
             .bind(account.get())
             .execute(&mut *tx)
             .await?;
+            // Event bodies name visitors as JSON strings (ids are v_ and hex).
+            gone.webhook_deliveries += sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE account_id = $1 AND body LIKE $2",
+            )
+            .bind(account.get())
+            .bind(format!("%\"{visitor}\"%"))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
         }
         if let Some(email) = email {
+            let pattern = format!("%{}%", like_escaped(&email.to_lowercase()));
+            gone.webhook_deliveries += sqlx::query(
+                "DELETE FROM webhook_deliveries WHERE account_id = $1 AND lower(body) LIKE $2 ESCAPE '\\'",
+            )
+            .bind(account.get())
+            .bind(pattern)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
             // Leads with the address but another visitor id (or none left).
             gone.leads += sqlx::query(
                 "DELETE FROM leads WHERE lower(email) = lower($1) AND widget_id IN \
@@ -184,9 +205,16 @@ impl Store {
     /// Deletes, for every account with a retention period, conversations
     /// whose last activity is older than it (their messages, ratings and
     /// content-gap examples with them), the chat-derived text of leads
-    /// that came from them, and widget events, distinct-visitor rows and
-    /// question counts of those days. Counted figures stay.
+    /// that came from them, and widget events, distinct-visitor rows,
+    /// question counts and webhook delivery logs of those days. Counted
+    /// figures stay. Delivery logs go after [`DELIVERY_LOG_DAYS`] anyway.
     pub async fn sweep_retention(&self, now: i64) -> StoreResult<Swept> {
+        // Delivery logs (which hold the events' bodies) are kept 30 days
+        // on every account; a delivery still being sent stays.
+        sqlx::query("DELETE FROM webhook_deliveries WHERE created_at < $1 AND status <> 'pending'")
+            .bind(now - DELIVERY_LOG_DAYS * 86_400)
+            .execute(self.pool())
+            .await?;
         let accounts: Vec<(i64, i64, i64)> = sqlx::query_as(
             "SELECT id, retention_days, utc_offset_minutes FROM accounts WHERE retention_days IS NOT NULL",
         )
@@ -212,6 +240,11 @@ impl Store {
                     .execute(&mut *tx)
                     .await?
                     .rows_affected();
+            sqlx::query("DELETE FROM webhook_deliveries WHERE account_id = $1 AND created_at < $2")
+                .bind(account)
+                .bind(cutoff)
+                .execute(&mut *tx)
+                .await?;
             let widgets = "widget_id IN (SELECT id FROM widgets WHERE account_id = $1)";
             sqlx::query(&format!(
                 "DELETE FROM widget_events WHERE {widgets} AND created_at < $2"
@@ -238,6 +271,21 @@ impl Store {
         }
         Ok(swept)
     }
+}
+
+/// How long webhook delivery logs are kept, whatever the retention.
+pub const DELIVERY_LOG_DAYS: i64 = 30;
+
+/// `text` for a `LIKE … ESCAPE '\'` pattern: `%`, `_` and `\` match themselves.
+fn like_escaped(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// Question counts that reached zero and content gaps whose examples are

@@ -186,7 +186,8 @@ async fn store_lead(
         }
         Stored::Updated { id } => {
             tracing::info!(lead = %id, "chat lead updated");
-            notify::announce(core, account, id, "lead.updated").await
+            notify::announce(core, account, id, "lead.updated").await;
+            Ok(())
         }
         Stored::Unchanged { .. } => Ok(()),
     }

@@ -225,7 +225,7 @@ pub async fn update(
             witzo_store::now(),
         )
         .await?;
-    notify::announce(core, account, id, "lead.updated").await?;
+    notify::announce(core, account, id, "lead.updated").await;
     Ok(lead.into())
 }
 

@@ -9,7 +9,7 @@ use witzo_store::jobs::Task;
 use witzo_store::leads::LeadRow;
 
 use crate::core::Core;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::mail::messages::{FollowUp, LeadAlert, LeadDigest, LeadLine};
 use crate::training::worker::JobError;
 
@@ -38,17 +38,27 @@ pub async fn new_lead(
             .enqueue_job(Task::FollowUp(lead), at, ATTEMPTS, now)
             .await?;
     }
-    announce(core, account, lead, "lead.created").await
+    announce(core, account, lead, "lead.created").await;
+    Ok(())
 }
 
 /// Sends `event` (`lead.created`, `lead.updated`) to the account's
 /// webhooks, with the lead as the owner's API shows it (a locked lead
-/// without its details).
-pub async fn announce(core: &Core, account: AccountId, lead: LeadId, event: &str) -> AppResult<()> {
-    let row = core.store.lead_of(account, lead).await?;
+/// without its details). Never fails what caused it (a visitor's chat, an
+/// owner's edit): an error is logged.
+pub async fn announce(core: &Core, account: AccountId, lead: LeadId, event: &'static str) {
+    let row = match core.store.lead_of(account, lead).await {
+        Ok(row) => row,
+        Err(err) => {
+            tracing::warn!(%err, %lead, event, "could not read a lead for its webhook event");
+            return;
+        }
+    };
     let widget = row.widget_id;
-    let data = serde_json::to_value(super::LeadView::from(row)).map_err(AppError::internal)?;
-    crate::webhooks::emit(core, account, Some(widget), event, data).await
+    match serde_json::to_value(super::LeadView::from(row)) {
+        Ok(data) => crate::webhooks::events::send(core, account, Some(widget), event, data).await,
+        Err(err) => tracing::warn!(%err, %lead, "could not write a lead webhook event"),
+    }
 }
 
 /// Runs a lead job.

@@ -24,7 +24,7 @@ pub const USAGE_THRESHOLD: &str = "usage.threshold";
 pub const FAILURES_LISTED: i64 = 5;
 
 /// [`super::emit`], with an error logged instead of returned.
-async fn send(
+pub(crate) async fn send(
     core: &Core,
     account: AccountId,
     widget: Option<WidgetId>,

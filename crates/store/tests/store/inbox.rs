@@ -5,6 +5,7 @@ use witzo_store::analytics::Period;
 use witzo_store::inbox::{Cursor, InboxFilter};
 use witzo_store::leads::NewLead;
 use witzo_store::privacy::ReportSettings;
+use witzo_store::webhooks::NewWebhook;
 
 use crate::analytics::{account_with_widgets, turn, visit};
 use crate::store_test;
@@ -197,6 +198,37 @@ store_test!(
                 ..NewLead::default()
             };
             store.add_lead(widget, &lead, None, 100).await.unwrap();
+            // The owner's webhook log holds the events that named them.
+            let events = ["lead.created".to_owned()];
+            let endpoint = store
+                .create_webhook(
+                    account,
+                    &NewWebhook {
+                        widget: None,
+                        url: "https://hooks.example.com/in",
+                        secret: "whsec_test",
+                        events: &events,
+                        active: true,
+                    },
+                    100,
+                )
+                .await
+                .unwrap();
+            let body = format!(
+                r#"{{"type":"lead.created","data":{{"visitor_id":"{visitor}","contact":{{"email":"{}"}}}}}}"#,
+                address.to_uppercase()
+            );
+            store
+                .queue_deliveries(
+                    account,
+                    &[endpoint.id],
+                    &format!("evt_{visitor}"),
+                    "lead.created",
+                    &body,
+                    100,
+                )
+                .await
+                .unwrap();
         }
         let before_kept = store.rows_holding(kept).await.unwrap();
         let bobs_before = store
@@ -212,9 +244,10 @@ store_test!(
                 forgotten.visitors,
                 forgotten.conversations,
                 forgotten.leads,
-                forgotten.events
+                forgotten.events,
+                forgotten.webhook_deliveries
             ),
-            (1, 1, 1, 1)
+            (1, 1, 1, 1, 1)
         );
         assert_eq!(
             store
