@@ -17,7 +17,8 @@ pub enum StoreError {
     #[error("unsupported database URL (expected sqlite: or postgres:)")]
     UnsupportedUrl,
     /// The database stayed busy (SQLite's lock past the busy timeout, a
-    /// PostgreSQL serialization failure or deadlock): worth a retry.
+    /// PostgreSQL serialization failure or deadlock) or could not be
+    /// reached (restarting, connection lost): worth a retry.
     #[error("database busy: {0}")]
     Busy(sqlx::Error),
     #[error("database error: {0}")]
@@ -45,7 +46,16 @@ impl From<sqlx::Error> for StoreError {
             sqlx::Error::PoolTimedOut => true,
             _ => false,
         };
-        if busy {
+        // The database went away (restarting, network): a connection
+        // failure, or PostgreSQL's class 08 and its shutdown codes.
+        let gone = match &err {
+            sqlx::Error::Io(_) | sqlx::Error::PoolClosed => true,
+            sqlx::Error::Database(db) => db.code().is_some_and(|code| {
+                code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+            }),
+            _ => false,
+        };
+        if busy || gone {
             StoreError::Busy(err)
         } else {
             StoreError::Database(err)

@@ -40,6 +40,7 @@ mod ops;
 mod page_errors;
 mod plan_features;
 mod plans;
+mod postgres_restart;
 mod public;
 mod qa;
 mod qa_browser;
