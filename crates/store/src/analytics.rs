@@ -412,10 +412,6 @@ impl Store {
     pub async fn rows_holding(&self, needle: &str) -> StoreResult<Vec<(&'static str, i64)>> {
         let checks: [(&'static str, &str); 10] = [
             (
-                "webhook_deliveries",
-                "SELECT COUNT(*) FROM webhook_deliveries WHERE body LIKE '%' || $1 || '%'",
-            ),
-            (
                 "conversations",
                 "SELECT COUNT(*) FROM conversations WHERE visitor_id = $1",
             ),
@@ -450,6 +446,10 @@ impl Store {
             (
                 "rated",
                 "SELECT COUNT(*) FROM messages m JOIN conversations c ON c.id = m.conversation_id WHERE c.visitor_id = $1 AND m.rating IS NOT NULL",
+            ),
+            (
+                "webhook_deliveries",
+                "SELECT COUNT(*) FROM webhook_deliveries WHERE body LIKE '%' || $1 || '%'",
             ),
         ];
         let mut out = Vec::new();

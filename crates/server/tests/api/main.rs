@@ -24,6 +24,7 @@ mod docs;
 mod failover;
 mod first_hour;
 mod first_hour_browser;
+mod gap_digest;
 mod headers;
 mod helpers;
 mod inbox;
