@@ -158,13 +158,7 @@ impl Store {
         let scopes: Vec<&str> = new.scopes.iter().map(|s| s.as_str()).collect();
         let mut tx = self.begin_write().await?;
         if let Some(widget) = new.widget {
-            let owned: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
-                    .bind(widget.get())
-                    .bind(account.get())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            owned.ok_or(StoreError::NotFound)?;
+            crate::widgets::owned_widget(&mut tx, account, widget).await?;
         }
         let row: KeyRow = sqlx::query_as(&format!(
             "INSERT INTO api_keys (account_id, widget_id, name, token_hash, prefix, scopes, \

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::domain::{AccountId, QaId, QaText, WidgetId};
 use crate::sources::bump_knowledge;
+use crate::widgets::owned_widget;
 use crate::{Store, StoreError, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
@@ -31,17 +32,6 @@ pub struct QaPair {
 const COLUMNS: &str = "id, widget_id, account_id, question, answer, created_at, updated_at";
 
 type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
-
-/// `NotFound` unless `widget` is one of `account`'s.
-async fn owned_widget(tx: &mut Tx<'_>, account: AccountId, widget: WidgetId) -> StoreResult<()> {
-    let owned: Option<(i64,)> =
-        sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
-            .bind(widget.get())
-            .bind(account.get())
-            .fetch_optional(&mut **tx)
-            .await?;
-    owned.map(|_| ()).ok_or(StoreError::NotFound)
-}
 
 async fn insert(
     tx: &mut Tx<'_>,

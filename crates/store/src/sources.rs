@@ -184,15 +184,7 @@ impl Store {
         now: i64,
     ) -> StoreResult<(Source, JobId)> {
         let mut tx = self.begin_write().await?;
-        let owned: Option<(i64,)> =
-            sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
-                .bind(widget.get())
-                .bind(account.get())
-                .fetch_optional(&mut *tx)
-                .await?;
-        if owned.is_none() {
-            return Err(StoreError::NotFound);
-        }
+        crate::widgets::owned_widget(&mut tx, account, widget).await?;
         let sql = format!(
             "INSERT INTO sources (widget_id, account_id, kind, url, max_depth, include_paths, exclude_paths, rescrape_days, \
              next_rescrape_at, created_at, updated_at) VALUES ($1, $2, 'website', $3, $4, $5, $6, $7, $8, $9, $9) \

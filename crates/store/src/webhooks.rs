@@ -228,13 +228,7 @@ impl Store {
     ) -> StoreResult<WebhookEndpoint> {
         let mut tx = self.begin_write().await?;
         if let Some(widget) = new.widget {
-            let owned: Option<(i64,)> =
-                sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
-                    .bind(widget.get())
-                    .bind(account.get())
-                    .fetch_optional(&mut *tx)
-                    .await?;
-            owned.ok_or(StoreError::NotFound)?;
+            crate::widgets::owned_widget(&mut tx, account, widget).await?;
         }
         let sql = format!(
             "INSERT INTO webhook_endpoints (account_id, widget_id, url, secret, events, active, \

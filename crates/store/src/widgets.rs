@@ -325,3 +325,19 @@ enum Bind<'a> {
     Text(&'a str),
     Int(i64),
 }
+
+/// `NotFound` unless `widget` is one of `account`'s (checked inside the
+/// caller's write transaction).
+pub(crate) async fn owned_widget(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    account: AccountId,
+    widget: WidgetId,
+) -> StoreResult<()> {
+    let owned: Option<(i64,)> =
+        sqlx::query_as("SELECT id FROM widgets WHERE id = $1 AND account_id = $2")
+            .bind(widget.get())
+            .bind(account.get())
+            .fetch_optional(&mut **tx)
+            .await?;
+    owned.map(|_| ()).ok_or(StoreError::NotFound)
+}
