@@ -9,6 +9,7 @@
 #                                  ~10k chunks (SciFact abstracts, twice):
 #                                  checks, history read, hybrid retrieval,
 #                                  extractive answer, 2 conversation and 2 message writes
+#   POST /v1/chat (varied)         the same with 300 different questions in turn
 #
 #   bench/http.sh [seconds per endpoint, default 10] [connections, default 64]
 set -euo pipefail
@@ -60,6 +61,23 @@ wrk.headers["Origin"] = "https://bench.example"
 wrk.body = '{"visitor_id":"v_0123456789abcdef0123456789abcdef","message":"Does vitamin D supplementation reduce the risk of fractures?"}'
 LUA
 
+# The same chat turn with a different question each time: 300 SciFact
+# claims in turn, so nothing learnt from one question serves the next.
+python3 - "$dir/varied.lua" <<'PY'
+import json, sys
+claims = [json.loads(l)["text"] for l in open("../shared/bench/scifact/queries.jsonl")][:300]
+with open(sys.argv[1], "w") as f:
+    f.write('wrk.method = "POST"\n')
+    f.write('wrk.headers["Content-Type"] = "application/json"\n')
+    f.write('wrk.headers["Origin"] = "https://bench.example"\n')
+    f.write("local claims = {\n")
+    for claim in claims:
+        body = json.dumps({"visitor_id": "v_0123456789abcdef0123456789abcdef", "message": claim[:500]})
+        f.write("  %s,\n" % json.dumps(body))
+    f.write("}\nlocal n = 0\n")
+    f.write("request = function()\n  n = n % #claims + 1\n  return wrk.format(nil, nil, nil, claims[n])\nend\n")
+PY
+
 run() { # label, extra wrk args…
   local label=$1; shift
   local out
@@ -83,5 +101,6 @@ run "config" -H "Origin: https://bench.example" "$base/v1/widgets/$key/config"
 curl -fs -o /dev/null -H 'Content-Type: application/json' -H 'Origin: https://bench.example' \
   -d '{"visitor_id":"v_0123456789abcdef0123456789abcdef","message":"warm up"}' "$base/v1/chat?key=$key"
 run "chat (JSON)" -s "$dir/chat.lua" "$base/v1/chat?key=$key"
+run "chat (varied)" -s "$dir/varied.lua" "$base/v1/chat?key=$key"
 rss=$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")
 echo "peak RSS of the server: $rss"

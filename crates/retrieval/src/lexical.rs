@@ -182,11 +182,36 @@ pub fn tokens(text: &str) -> Vec<String> {
     out
 }
 
+/// Distinct words each thread remembers the analysis of; past this the
+/// memory starts over (hostile text cannot grow it without bound).
+const MEMO_WORDS: usize = 50_000;
+
+thread_local! {
+    /// Each word's analysis, as [`analyze`] gives it: a chat turn analyses
+    /// the same few thousand words of its passages again and again, and
+    /// stemming them dominated its cost.
+    static ANALYZED: std::cell::RefCell<HashMap<Box<str>, Option<Box<str>>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
 fn for_each_token(text: &str, mut emit: impl FnMut(&str)) {
-    for_each_word(text, |word| {
-        if let Some(term) = analyze(word) {
-            emit(&term);
-        }
+    ANALYZED.with_borrow_mut(|memo| {
+        for_each_word(text, |word| {
+            if let Some(term) = memo.get(word) {
+                if let Some(term) = term {
+                    emit(term);
+                }
+                return;
+            }
+            let term = analyze(word).map(|t| Box::<str>::from(t.as_ref()));
+            if let Some(term) = &term {
+                emit(term);
+            }
+            if memo.len() >= MEMO_WORDS {
+                memo.clear();
+            }
+            memo.insert(word.into(), term);
+        });
     });
 }
 

@@ -1,29 +1,41 @@
-//! Exact nearest-neighbour search over L2-normalised embeddings.
+//! Nearest-neighbour search over L2-normalised embeddings.
 //!
-//! Vectors sit in one contiguous `f32` matrix and every query scores all of
-//! them (a dot product is the cosine for unit vectors). At the sizes one
-//! widget has (up to ~100k chunks) this is a few milliseconds and, unlike an
-//! approximate index, never misses a neighbour and costs nothing to build.
+//! Vectors sit in one contiguous `f32` matrix, and beside it in one `i8`
+//! matrix (each vector scaled by its largest component: scalar
+//! quantisation). A query scans every vector's `i8` codes — a quarter of
+//! the memory traffic of `f32`, and integer multiply-adds the compiler
+//! vectorises — then scores the best few hundred exactly in `f32` and
+//! returns those (a dot product is the cosine for unit vectors). At the
+//! sizes one widget has (up to ~100k chunks) this costs well under a
+//! millisecond and nothing to build; the shortlist is wide enough that the
+//! quantisation error (about 1 % of a similarity) does not change which
+//! vectors come out on top.
 
 /// A flat matrix of unit vectors, addressed by insertion order.
 #[derive(Debug, Clone)]
 pub struct VectorIndex {
     dims: usize,
     data: Vec<f32>,
+    /// Each vector's components as `i8`, scaled by `scales`.
+    codes: Vec<i8>,
+    /// Per vector: what one step of its codes is worth.
+    scales: Vec<f32>,
 }
+
+/// Vectors scored exactly at least, after the quantised scan.
+const SHORTLIST: usize = 256;
 
 impl VectorIndex {
     pub fn new(dims: usize) -> Self {
-        Self {
-            dims,
-            data: Vec::new(),
-        }
+        Self::with_capacity(dims, 0)
     }
 
     pub fn with_capacity(dims: usize, vectors: usize) -> Self {
         Self {
             dims,
             data: Vec::with_capacity(dims * vectors),
+            codes: Vec::with_capacity(dims * vectors),
+            scales: Vec::with_capacity(vectors),
         }
     }
 
@@ -44,13 +56,19 @@ impl VectorIndex {
     pub fn push(&mut self, vector: &[f32]) {
         if vector.len() == self.dims {
             self.data.extend_from_slice(vector);
+            let scale = quantise(vector, &mut self.codes);
+            self.scales.push(scale);
         } else {
             self.data.resize(self.data.len() + self.dims, 0.0);
+            self.codes.resize(self.codes.len() + self.dims, 0);
+            self.scales.push(0.0);
         }
     }
 
     pub fn heap_bytes(&self) -> usize {
         self.data.capacity() * std::mem::size_of::<f32>()
+            + self.codes.capacity()
+            + self.scales.capacity() * std::mem::size_of::<f32>()
     }
 
     /// The cosine similarity of `query` with vector `id`.
@@ -66,20 +84,71 @@ impl VectorIndex {
         if query.len() != self.dims || self.dims == 0 || k == 0 {
             return Vec::new();
         }
-        let mut scored: Vec<(u32, f32)> = self
-            .data
-            .chunks_exact(self.dims)
-            .enumerate()
-            .map(|(i, row)| (u32::try_from(i).unwrap_or(u32::MAX), dot(query, row)))
-            .collect();
-        let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
-        if scored.len() > k {
-            scored.select_nth_unstable_by(k - 1, by_score);
-            scored.truncate(k);
-        }
-        scored.sort_unstable_by(by_score);
+        let shortlist = k.saturating_mul(2).max(SHORTLIST);
+        let mut scored: Vec<(u32, f32)> = if self.len() <= shortlist {
+            self.data
+                .chunks_exact(self.dims)
+                .enumerate()
+                .map(|(i, row)| (id_of(i), dot(query, row)))
+                .collect()
+        } else {
+            let mut codes = Vec::with_capacity(self.dims);
+            let query_scale = quantise(query, &mut codes);
+            let mut rough: Vec<(u32, f32)> = self
+                .codes
+                .chunks_exact(self.dims)
+                .zip(&self.scales)
+                .enumerate()
+                .map(|(i, (row, scale))| {
+                    (id_of(i), dot_i8(&codes, row) as f32 * scale * query_scale)
+                })
+                .collect();
+            best_first(&mut rough, shortlist);
+            rough
+                .into_iter()
+                .filter_map(|(id, _)| Some((id, self.similarity(query, id)?)))
+                .collect()
+        };
+        best_first(&mut scored, k);
         scored
     }
+}
+
+fn id_of(position: usize) -> u32 {
+    u32::try_from(position).unwrap_or(u32::MAX)
+}
+
+/// Keeps the `k` best of `scored`, best first (ties: lower id first).
+fn best_first(scored: &mut Vec<(u32, f32)>, k: usize) {
+    let by_score = |a: &(u32, f32), b: &(u32, f32)| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0));
+    if scored.len() > k {
+        scored.select_nth_unstable_by(k - 1, by_score);
+        scored.truncate(k);
+    }
+    scored.sort_unstable_by(by_score);
+}
+
+/// Appends `vector` as `i8` codes (its largest component maps to ±127);
+/// returns the value of one step.
+fn quantise(vector: &[f32], codes: &mut Vec<i8>) -> f32 {
+    let largest = vector.iter().fold(0f32, |m, v| m.max(v.abs()));
+    if largest == 0.0 || !largest.is_finite() {
+        codes.resize(codes.len() + vector.len(), 0);
+        return 0.0;
+    }
+    let step = largest / 127.0;
+    // In range by construction: |v| / step <= 127.
+    #[allow(clippy::cast_possible_truncation)]
+    codes.extend(vector.iter().map(|v| (v / step).round() as i8));
+    step
+}
+
+/// Dot product of two `i8` vectors, widened so nothing overflows.
+fn dot_i8(a: &[i8], b: &[i8]) -> i32 {
+    a.iter()
+        .zip(b)
+        .map(|(&x, &y)| i32::from(i16::from(x) * i16::from(y)))
+        .sum()
 }
 
 /// Dot product, written in lanes of eight so the compiler vectorises it.
@@ -131,6 +200,37 @@ mod tests {
         assert_eq!(hits.iter().map(|h| h.0).collect::<Vec<_>>(), vec![0, 2]);
         assert!((hits[0].1 - 0.9806).abs() < 1e-3, "{hits:?}");
         assert_eq!(index.search(&unit(&[1.0, 0.2, 0.0]), 10).len(), 3);
+    }
+
+    #[test]
+    fn the_quantised_scan_finds_what_the_exact_one_finds() {
+        // 2,000 pseudo-random unit vectors of 64 dimensions: past the
+        // shortlist, so the i8 scan runs.
+        let mut seed = 7u64;
+        let mut next = || {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) as f32 / (1u64 << 31) as f32) - 0.5
+        };
+        let rows: Vec<Vec<f32>> = (0..2000)
+            .map(|_| unit(&(0..64).map(|_| next()).collect::<Vec<_>>()))
+            .collect();
+        let mut index = VectorIndex::new(64);
+        for row in &rows {
+            index.push(row);
+        }
+        for q in 0..20 {
+            let query = unit(&(0..64).map(|_| next() + rows[q][0]).collect::<Vec<_>>());
+            let mut exact: Vec<(u32, f32)> = rows
+                .iter()
+                .enumerate()
+                .map(|(i, r)| (i as u32, dot(&query, r)))
+                .collect();
+            exact.sort_by(|a, b| b.1.total_cmp(&a.1));
+            exact.truncate(10);
+            assert_eq!(index.search(&query, 10), exact, "query {q}");
+        }
     }
 
     #[test]

@@ -45,6 +45,14 @@ impl Widget {
 }
 
 /// What an owner sets on a widget.
+/// What moves when a widget changes: its row (`updated_at`) and its
+/// knowledge (`knowledge_version`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct WidgetStamp {
+    pub updated_at: i64,
+    pub knowledge_version: i64,
+}
+
 #[derive(Debug, Clone)]
 pub struct WidgetFields<'a> {
     pub name: &'a str,
@@ -148,15 +156,20 @@ impl Store {
             .await?)
     }
 
-    /// `updated_at` of the widget a key names: a cheap check that a cached
-    /// copy is still current (a regenerated or deleted key has none).
-    pub async fn widget_stamp(&self, key: &WidgetKey) -> StoreResult<Option<i64>> {
-        let row: Option<(i64,)> =
-            sqlx::query_as("SELECT updated_at FROM widgets WHERE public_key = $1")
-                .bind(key.as_str())
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.map(|(stamp,)| stamp))
+    /// What changes of the widget a key names, in one indexed read: a
+    /// cheap check that cached copies of it and of its knowledge are still
+    /// current (a regenerated or deleted key has none).
+    pub async fn widget_stamp(&self, key: &WidgetKey) -> StoreResult<Option<WidgetStamp>> {
+        let row: Option<(i64, i64)> = sqlx::query_as(
+            "SELECT updated_at, knowledge_version FROM widgets WHERE public_key = $1",
+        )
+        .bind(key.as_str())
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.map(|(updated_at, knowledge_version)| WidgetStamp {
+            updated_at,
+            knowledge_version,
+        }))
     }
 
     async fn update_returning(

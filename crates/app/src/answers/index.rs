@@ -3,6 +3,7 @@
 //! bounded in number and in bytes (least recently used out).
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -215,6 +216,13 @@ pub struct IndexCache {
     embeddings: Embeddings,
     max_bytes: usize,
     entries: Mutex<HashMap<WidgetId, Entry>>,
+    /// Per widget whose index is being built: the build's lock, so the
+    /// requests that find it missing wait for one build instead of each
+    /// building their own (a cold widget under load built it once per
+    /// request in flight, all at once).
+    building: Mutex<HashMap<WidgetId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Indexes built since start.
+    builds: AtomicU64,
 }
 
 impl IndexCache {
@@ -223,6 +231,8 @@ impl IndexCache {
             embeddings,
             max_bytes,
             entries: Mutex::default(),
+            building: Mutex::default(),
+            builds: AtomicU64::new(0),
         }
     }
 
@@ -230,20 +240,64 @@ impl IndexCache {
         &self.embeddings
     }
 
-    /// The widget's index at its current knowledge version (built when the
-    /// version moved; the previous one keeps serving until then). Each
+    /// How many indexes this process has built.
+    pub fn builds(&self) -> u64 {
+        self.builds.load(Ordering::Relaxed)
+    }
+
+    /// The widget's index at knowledge version `version`, as the request
+    /// read it with the widget (built when the version moved; the previous
+    /// one keeps serving until then). Each
     /// index is built from one read of the live chunks, so a question is
     /// answered from the old knowledge or the new, never a mix.
-    pub async fn get(&self, store: &Store, widget: WidgetId) -> StoreResult<Arc<KnowledgeIndex>> {
-        let version = store.knowledge_version(widget).await?;
-        if let Some(index) = self.lock().get_mut(&widget).and_then(|entry| {
+    pub async fn get(
+        &self,
+        store: &Store,
+        widget: WidgetId,
+        version: i64,
+    ) -> StoreResult<Arc<KnowledgeIndex>> {
+        if let Some(index) = self.cached(widget, version) {
+            return Ok(index);
+        }
+        let build_lock = self
+            .building
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .entry(widget)
+            .or_default()
+            .clone();
+        let _building = build_lock.lock().await;
+        // Built by the request this one waited for.
+        if let Some(index) = self.cached(widget, version) {
+            return Ok(index);
+        }
+        let built = self.build(store, widget, version).await;
+        self.building
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .remove(&widget);
+        built
+    }
+
+    /// The cached index of the widget at `version`, marked as used.
+    fn cached(&self, widget: WidgetId, version: i64) -> Option<Arc<KnowledgeIndex>> {
+        self.lock().get_mut(&widget).and_then(|entry| {
             (entry.index.version == version).then(|| {
                 entry.used = Instant::now();
                 entry.index.clone()
             })
-        }) {
-            return Ok(index);
-        }
+        })
+    }
+
+    /// Builds the widget's index at `version` and caches it, least recently
+    /// used indexes out when the cache is full.
+    async fn build(
+        &self,
+        store: &Store,
+        widget: WidgetId,
+        version: i64,
+    ) -> StoreResult<Arc<KnowledgeIndex>> {
+        self.builds.fetch_add(1, Ordering::Relaxed);
         let rows = store.knowledge_of(widget).await?;
         let vectors = self.vectors_of(&rows).await;
         let calibration = self.embeddings.calibration();

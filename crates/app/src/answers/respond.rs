@@ -94,11 +94,12 @@ fn retrieval_text(message: &str, history: &[Turn]) -> String {
     }
 }
 
-/// Prepares the answer to `message` from the widget `live`, with the
-/// conversation so far.
+/// Prepares the answer to `message` from the widget `live` at knowledge
+/// version `knowledge`, with the conversation so far.
 pub async fn prepare(
     state: &Core,
     live: &LiveWidget,
+    knowledge: i64,
     message: &str,
     history: Vec<Turn>,
 ) -> StoreResult<Prepared> {
@@ -114,7 +115,7 @@ pub async fn prepare(
         lead_form,
     };
     // The owner's own answer to a question like this one comes first.
-    if let Some(corrected) = super::qa::owner_answer(state, live, message).await? {
+    if let Some(corrected) = super::qa::owner_answer(state, live, knowledge, message).await? {
         return Ok(Prepared {
             answerer: corrected,
             question,
@@ -142,7 +143,10 @@ pub async fn prepare(
             small_talk: true,
         });
     }
-    let index = state.indexes.get(&state.store, live.widget.id).await?;
+    let index = state
+        .indexes
+        .get(&state.store, live.widget.id, knowledge)
+        .await?;
     if index.is_empty() {
         return Ok(Prepared {
             answerer: Arc::new(NoKnowledgeYet),

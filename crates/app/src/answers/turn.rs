@@ -77,19 +77,25 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
     let (conversation, conversation_id) = store
         .open_conversation(live.widget.id, input.conversation_id, &new_id, &visit, now)
         .await?;
-    // The conversation so far, for an LLM answer, before this message.
-    let history = store
-        .recent_messages(
-            conversation,
-            i64::from(state.config.answers.history_messages),
-        )
-        .await?
-        .into_iter()
-        .map(|(role, text)| HistoryTurn {
-            visitor: role == Role::Visitor,
-            text,
-        })
-        .collect();
+    let opened = conversation_id == new_id;
+    // The conversation so far, for an LLM answer, before this message (a
+    // conversation opened just now has none).
+    let history = if opened {
+        Vec::new()
+    } else {
+        store
+            .recent_messages(
+                conversation,
+                i64::from(state.config.answers.history_messages),
+            )
+            .await?
+            .into_iter()
+            .map(|(role, text)| HistoryTurn {
+                visitor: role == Role::Visitor,
+                text,
+            })
+            .collect()
+    };
     let visitor_message = NewMessage {
         public_id: &random_public_id("m_"),
         role: Role::Visitor,
@@ -100,7 +106,13 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
     store
         .add_message(conversation, &visitor_message, now)
         .await?;
-    if !widget.preview && conversation_id == new_id {
+    // The owner's endpoints, read once for both of the turn's events.
+    let endpoints = if widget.preview {
+        Vec::new()
+    } else {
+        events::endpoints_of(state, account).await
+    };
+    if !widget.preview && opened {
         let created = ConversationCreated {
             account,
             widget: live.widget.id,
@@ -109,6 +121,7 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
             page_url: &page,
             question: input.message.as_str(),
             created_at: now,
+            endpoints: &endpoints,
         };
         events::conversation_created(state, &created).await;
     }
@@ -123,7 +136,14 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         )
         .await?;
     }
-    let prepared = respond::prepare(state, live, input.message.as_str(), history).await?;
+    let prepared = respond::prepare(
+        state,
+        live,
+        widget.knowledge_version,
+        input.message.as_str(),
+        history,
+    )
+    .await?;
     if !widget.preview && !prepared.small_talk {
         // Top questions: one upsert; a failure costs a count, not the answer.
         if let Err(err) = store
@@ -138,6 +158,7 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         widget: live.widget.id,
         conversation_id: conversation_id.clone(),
         question: input.message.as_str().to_owned(),
+        endpoints,
     });
     Ok(Turn {
         pending_answer,

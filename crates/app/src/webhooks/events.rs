@@ -12,8 +12,10 @@ use witzo_retrieval::Source;
 use witzo_store::domain::{AccountId, JobStatus, PageStatus, SourceId, WidgetId};
 use witzo_store::jobs::Job;
 use witzo_store::usage::{Notice, Usage};
+use witzo_store::webhooks::WebhookEndpoint;
 
 use crate::core::Core;
+use crate::error::AppResult;
 
 pub const CONVERSATION_CREATED: &str = "conversation.created";
 pub const MESSAGE_ANSWERED: &str = "message.answered";
@@ -31,7 +33,28 @@ pub(crate) async fn send(
     event: &'static str,
     data: serde_json::Value,
 ) {
-    if let Err(err) = super::emit(core, account, widget, event, data).await {
+    logged(
+        account,
+        event,
+        super::emit(core, account, widget, event, data).await,
+    );
+}
+
+/// [`super::emit_to`], with an error logged instead of returned.
+async fn send_to(
+    core: &Core,
+    account: AccountId,
+    endpoints: &[WebhookEndpoint],
+    widget: WidgetId,
+    event: &'static str,
+    data: serde_json::Value,
+) {
+    let queued = super::emit_to(core, account, endpoints, Some(widget), event, data).await;
+    logged(account, event, queued);
+}
+
+fn logged(account: AccountId, event: &'static str, queued: AppResult<()>) {
+    if let Err(err) = queued {
         tracing::warn!(
             code = err.code().as_str(),
             cause = err.cause().unwrap_or_default(),
@@ -40,6 +63,15 @@ pub(crate) async fn send(
             "could not queue a webhook event"
         );
     }
+}
+
+/// The account's endpoints, read once for both events of a chat turn;
+/// none (logged) when they cannot be read: the answer goes on.
+pub async fn endpoints_of(core: &Core, account: AccountId) -> Vec<WebhookEndpoint> {
+    core.store.webhooks_of(account).await.unwrap_or_else(|err| {
+        tracing::warn!(%err, %account, "could not read the webhook endpoints");
+        Vec::new()
+    })
 }
 
 /// A visitor's first message opened a conversation.
@@ -53,6 +85,8 @@ pub struct ConversationCreated<'a> {
     pub page_url: &'a str,
     pub question: &'a str,
     pub created_at: i64,
+    /// The account's endpoints ([`endpoints_of`]).
+    pub endpoints: &'a [WebhookEndpoint],
 }
 
 pub async fn conversation_created(core: &Core, event: &ConversationCreated<'_>) {
@@ -64,10 +98,11 @@ pub async fn conversation_created(core: &Core, event: &ConversationCreated<'_>) 
         "question": event.question,
         "created_at": event.created_at,
     });
-    send(
+    send_to(
         core,
         event.account,
-        Some(event.widget),
+        event.endpoints,
+        event.widget,
         CONVERSATION_CREATED,
         data,
     )
@@ -83,6 +118,8 @@ pub struct PendingAnswer {
     /// `c_…`
     pub conversation_id: String,
     pub question: String,
+    /// The account's endpoints as the turn began ([`endpoints_of`]).
+    pub endpoints: Vec<WebhookEndpoint>,
 }
 
 impl PendingAnswer {
@@ -111,10 +148,11 @@ impl PendingAnswer {
             "refused": refused,
             "answered_at": at,
         });
-        send(
+        send_to(
             core,
             self.account,
-            Some(self.widget),
+            &self.endpoints,
+            self.widget,
             MESSAGE_ANSWERED,
             data,
         )

@@ -126,11 +126,23 @@ pub async fn emit(
     event: &str,
     data: serde_json::Value,
 ) -> AppResult<()> {
-    let endpoints: Vec<WebhookId> = core
-        .store
-        .webhooks_of(account)
-        .await?
-        .into_iter()
+    let endpoints = core.store.webhooks_of(account).await?;
+    emit_to(core, account, &endpoints, widget, event, data).await
+}
+
+/// [`emit`] to `endpoints`, the account's endpoints as the caller read
+/// them (a chat turn reads them once for its two events): with none
+/// wanting the event it costs no query.
+pub async fn emit_to(
+    core: &Core,
+    account: AccountId,
+    endpoints: &[WebhookEndpoint],
+    widget: Option<WidgetId>,
+    event: &str,
+    data: serde_json::Value,
+) -> AppResult<()> {
+    let endpoints: Vec<WebhookId> = endpoints
+        .iter()
         .filter(|endpoint| endpoint.wants(event, widget))
         .map(|endpoint| endpoint.id)
         .collect();

@@ -37,21 +37,23 @@ pub struct WidgetCache {
 }
 
 impl WidgetCache {
-    pub async fn get(
-        &self,
-        store: &Store,
-        key: &WidgetKey,
-    ) -> StoreResult<Option<Arc<LiveWidget>>> {
+    /// The widget a key names as it is now, with the version of its
+    /// knowledge (read in the same query).
+    pub async fn get(&self, store: &Store, key: &WidgetKey) -> StoreResult<Option<Current>> {
         let Some(stamp) = store.widget_stamp(key).await? else {
             self.write().remove(key);
             return Ok(None);
         };
+        let current = |live: Arc<LiveWidget>| Current {
+            live,
+            knowledge_version: stamp.knowledge_version,
+        };
         if let Some(live) = self
             .read()
             .get(key)
-            .filter(|live| live.widget.updated_at == stamp)
+            .filter(|live| live.widget.updated_at == stamp.updated_at)
         {
-            return Ok(Some(live.clone()));
+            return Ok(Some(current(live.clone())));
         }
         let Some(widget) = store.widget_by_key(key).await? else {
             return Ok(None);
@@ -70,7 +72,7 @@ impl WidgetCache {
             entries.clear();
         }
         entries.insert(key.clone(), live.clone());
-        Ok(Some(live))
+        Ok(Some(current(live)))
     }
 
     fn read(&self) -> std::sync::RwLockReadGuard<'_, HashMap<WidgetKey, Arc<LiveWidget>>> {
@@ -86,10 +88,20 @@ impl WidgetCache {
     }
 }
 
+/// A widget as this request found it.
+#[derive(Debug, Clone)]
+pub struct Current {
+    pub live: Arc<LiveWidget>,
+    /// The version of its knowledge (Q&A pairs included).
+    pub knowledge_version: i64,
+}
+
 /// A widget verified for this request.
 #[derive(Debug, Clone)]
 pub struct PublicWidget {
     pub live: Arc<LiveWidget>,
+    /// The version of its knowledge when the request came in.
+    pub knowledge_version: i64,
     /// The calling page's origin, or `preview`.
     pub origin: String,
     pub preview: bool,

@@ -292,12 +292,19 @@ fn widget_key(raw: &str) -> anyhow::Result<WidgetKey> {
 /// Answers `question` as the widget would, logging what was retrieved.
 async fn answer(state: &Core, key: &str, question: &str) -> anyhow::Result<Answered> {
     let key = widget_key(key)?;
-    let live = state
+    let widget = state
         .widgets
         .get(&state.store, &key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
-    let prepared = respond::prepare(state, &live, question, Vec::new()).await?;
+    let prepared = respond::prepare(
+        state,
+        &widget.live,
+        widget.knowledge_version,
+        question,
+        Vec::new(),
+    )
+    .await?;
     for (n, (passage, score)) in prepared
         .question
         .passages

@@ -19,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa::openapi::OpenApi;
 use witzo_app::answers::turn::ChatInput;
 use witzo_app::billing::owner::{Meter, billing_view};
-use witzo_app::widgets::cache::PublicWidget;
+use witzo_app::widgets::cache::{Current, PublicWidget};
 use witzo_store::domain::{WidgetId, WidgetKey};
 
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
@@ -202,7 +202,10 @@ pub async fn server_chat(
     };
     let widget = state.store.widget_of(owner.account, widget_id).await?;
     let key = WidgetKey::parse(&widget.public_key).map_err(ApiError::internal)?;
-    let live = state
+    let Current {
+        live,
+        knowledge_version,
+    } = state
         .widgets
         .get(&state.store, &key)
         .await?
@@ -215,6 +218,7 @@ pub async fn server_chat(
     }
     let widget = PublicWidget {
         live,
+        knowledge_version,
         origin: "api".to_owned(),
         preview: false,
     };

@@ -4,8 +4,10 @@
 //! mix of both.
 
 use std::collections::{BTreeSet, HashMap};
+use std::sync::Arc;
 use std::time::Duration;
 
+use witzo_app::answers::index::KnowledgeIndex;
 use witzo_server::app::AppOptions;
 use witzo_store::domain::WidgetId;
 
@@ -69,6 +71,50 @@ async fn two_instances_on_one_postgresql_database_answer_from_the_same_knowledge
 }
 
 /// A visitor's question to `widget` on the instance `app`.
+/// Questions that reach a widget whose index is not built yet wait for one
+/// build instead of each building their own; the next change of its
+/// knowledge builds it once more.
+#[tokio::test]
+async fn concurrent_first_questions_build_the_index_once() {
+    let app = spawn_app_with(
+        |c| {
+            unlimited_rates(c);
+            c.jobs.workers = 0;
+        },
+        AppOptions::default(),
+    )
+    .await;
+    let owner = app.sign_in("ada@example.com").await;
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let files = vec![(
+        "hours.txt",
+        b"Opening hours\n\nOur shop opens at nine in the morning.".to_vec(),
+    )];
+    app.upload_documents(&owner, widget.id, files).await;
+    app.drain_jobs().await;
+    let before = app.state.indexes.builds();
+    let replies = futures_util::future::join_all((0..8).map(|_| ask(&app, &widget))).await;
+    assert!(
+        replies.iter().all(|r| r.answer.contains("opens at nine")),
+        "{replies:?}"
+    );
+    assert_eq!(app.state.indexes.builds() - before, 1);
+    ask(&app, &widget).await;
+    assert_eq!(app.state.indexes.builds() - before, 1, "cached");
+    let files = vec![(
+        "hours.txt",
+        b"Opening hours\n\nOur shop opens at ten in the morning.".to_vec(),
+    )];
+    app.upload_documents(&owner, widget.id, files).await;
+    app.drain_jobs().await;
+    let replies = futures_util::future::join_all((0..8).map(|_| ask(&app, &widget))).await;
+    assert!(
+        replies.iter().all(|r| r.answer.contains("opens at ten")),
+        "{replies:?}"
+    );
+    assert_eq!(app.state.indexes.builds() - before, 2);
+}
+
 async fn ask(app: &TestApp, widget: &Widget) -> ChatReply {
     app.chat(widget, "When does the shop open?")
         .from(SHOP)
@@ -100,14 +146,20 @@ fn edition(site: &Site, edition: &str) {
     }
 }
 
+/// The widget's index at its current knowledge version.
+async fn current_index(app: &TestApp, widget: &Widget) -> Arc<KnowledgeIndex> {
+    let id = WidgetId::from_raw(widget.id);
+    let version = app.state.store.knowledge_version(id).await.unwrap();
+    app.state
+        .indexes
+        .get(&app.state.store, id, version)
+        .await
+        .unwrap()
+}
+
 /// The editions in the passages the widget's index finds for `question`.
 async fn editions_found(app: &TestApp, widget: &Widget, question: &str) -> BTreeSet<String> {
-    let index = app
-        .state
-        .indexes
-        .get(&app.state.store, WidgetId::from_raw(widget.id))
-        .await
-        .unwrap();
+    let index = current_index(app, widget).await;
     let found = index.search(question, None);
     let editions: BTreeSet<String> = found
         .passages
@@ -185,12 +237,7 @@ async fn answers_during_a_retrain_come_from_the_old_or_the_new_knowledge_never_a
         seen.get("copper").is_some_and(|n| *n > 1),
         "questions were asked mid-retrain: {seen:?}"
     );
-    let index = app
-        .state
-        .indexes
-        .get(&app.state.store, WidgetId::from_raw(widget.id))
-        .await
-        .unwrap();
+    let index = current_index(&app, &widget).await;
     let after = index.search(question, None);
     assert!(
         after.passages.iter().all(|p| p.text.contains("silver")),

@@ -70,7 +70,14 @@ store_test!(
             .create_widget(ada.id, old.as_str(), &fields("Shop", &[]), None, 10)
             .await
             .unwrap();
-        assert_eq!(store.widget_stamp(&old).await.unwrap(), Some(10));
+        assert_eq!(
+            store
+                .widget_stamp(&old)
+                .await
+                .unwrap()
+                .map(|s| s.updated_at),
+            Some(10)
+        );
         let off = store
             .set_widget_active(ada.id, widget.id, false, 10)
             .await

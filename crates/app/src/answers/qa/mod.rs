@@ -35,9 +35,9 @@ impl QaCache {
         store: &Store,
         embeddings: &Embeddings,
         live: &LiveWidget,
+        version: i64,
     ) -> StoreResult<Arc<QaMatcher>> {
         let widget = &live.widget;
-        let version = store.knowledge_version(widget.id).await?;
         if let Some((matcher, used)) = self.lock().get_mut(&widget.id)
             && matcher.version == version
         {
@@ -85,12 +85,13 @@ impl QaCache {
 pub async fn owner_answer(
     state: &crate::core::Core,
     live: &LiveWidget,
+    knowledge: i64,
     question: &str,
 ) -> StoreResult<Option<Arc<dyn Answerer>>> {
     let embeddings = state.indexes.embeddings();
     let matcher = state
         .corrections
-        .get(&state.store, embeddings, live)
+        .get(&state.store, embeddings, live, knowledge)
         .await?;
     if matcher.is_empty() {
         return Ok(None);

@@ -19,7 +19,7 @@ use crate::security::origins::{BoxFuture, OriginPolicy, Refusal};
 use crate::state::AppState;
 use witzo_app::keys::Keys;
 use witzo_app::limits::{Quota, WhenDown};
-use witzo_app::widgets::cache::{PublicWidget, WidgetCache};
+use witzo_app::widgets::cache::{Current, PublicWidget, WidgetCache};
 use witzo_app::widgets::health::EmbedHealth;
 
 pub struct WidgetGate {
@@ -140,7 +140,10 @@ impl WidgetGate {
         };
         let invalid = || readable(ErrorCode::WidgetKeyInvalid, "This widget key is not valid.");
         let key = WidgetKey::parse(&key).map_err(|_| invalid())?;
-        let live = self
+        let Current {
+            live,
+            knowledge_version,
+        } = self
             .cache
             .get(&self.store, &key)
             .await
@@ -173,6 +176,7 @@ impl WidgetGate {
             }
             return Ok(Some(PublicWidget {
                 live,
+                knowledge_version,
                 origin: "preview".to_owned(),
                 preview: true,
             }));
@@ -200,6 +204,7 @@ impl WidgetGate {
         }
         Ok(Some(PublicWidget {
             live,
+            knowledge_version,
             origin: origin.to_lowercase(),
             preview: false,
         }))

@@ -100,7 +100,8 @@ pub async fn logo(
         .widgets
         .get(&state.store, &key)
         .await?
-        .ok_or_else(ApiError::not_found)?;
+        .ok_or_else(ApiError::not_found)?
+        .live;
     let logo = state
         .store
         .widget_logo(live.widget.id)
