@@ -12,6 +12,10 @@
 #   POST /v1/chat (varied)         the same with 300 different questions in turn
 #
 #   bench/http.sh [seconds per endpoint, default 10] [connections, default 64]
+#
+# Besides requests/s and latency it reports the server's CPU time per
+# request (user + system over the run), which varies less than requests/s:
+# wrk shares the machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
@@ -19,8 +23,12 @@ connections="${2:-64}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/witzo/target}"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk >/dev/null; }
-cargo build --release --quiet --bin witzo
-witzo="$CARGO_TARGET_DIR/release/witzo"
+# WITZO=path/to/witzo benches that binary instead (e.g. an earlier commit's,
+# for a before/after on one machine).
+if [ -z "${WITZO:-}" ]; then
+  cargo build --release --quiet --bin witzo
+fi
+witzo="${WITZO:-$CARGO_TARGET_DIR/release/witzo}"
 
 dir=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
@@ -78,21 +86,32 @@ with open(sys.argv[1], "w") as f:
     f.write("request = function()\n  n = n % #claims + 1\n  return wrk.format(nil, nil, nil, claims[n])\nend\n")
 PY
 
+# The server's CPU time so far (user + system), in clock ticks.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+ticks_per_second=$(getconf CLK_TCK)
+
 run() { # label, extra wrk args…
   local label=$1; shift
-  local out
+  local out before after
+  before=$(cpu_ticks)
   out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@")
-  local rps p50 p90 p99 errors
+  after=$(cpu_ticks)
+  local rps p50 p90 p99 errors requests cpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p90=$(awk '$1=="90%" {print $2}' <<<"$out")
   p99=$(awk '$1=="99%" {print $2}' <<<"$out")
+  requests=$(awk '/requests in/ {print $1}' <<<"$out")
+  # Server CPU per request: steadier than requests/s, which shares the
+  # two cores with wrk.
+  cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$ticks_per_second" \
+    'BEGIN { if (n > 0) printf "%.0fus", t / hz / n * 1e6; else print "-" }')
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '%-16s %12s %10s %10s %10s %s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$errors"
+  printf '%-16s %12s %10s %10s %10s %10s %s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$cpu" "$errors"
 }
 
 echo "witzo $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${duration}s"
-printf '%-16s %12s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99
+printf '%-16s %12s %10s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99 "cpu/req"
 base="http://127.0.0.1:$port"
 run "/healthz" "$base/healthz"
 run "/" "$base/"

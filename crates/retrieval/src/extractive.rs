@@ -90,18 +90,30 @@ const ROW_KEY: f32 = 0.1;
 /// Sentences up to this many words are not penalised for length.
 const BRIEF_WORDS: f32 = 25.0;
 
-/// Every quotable sentence of `passages` (what [`Semantic`] is asked to
-/// score), once each.
-pub fn quotes(passages: &[Passage]) -> Vec<String> {
-    let mut all = Vec::new();
-    for (p, passage) in passages.iter().enumerate() {
-        units(p, passage, &mut all);
+/// The quotable units of a question's passages, split and analysed once
+/// for both the semantic scoring and the answer (splitting them was a
+/// fifth of a chat turn's cost, and it was done twice).
+pub struct Quotable(Vec<Unit>);
+
+impl Quotable {
+    pub fn of(passages: &[Passage]) -> Self {
+        let mut all = Vec::new();
+        for (p, passage) in passages.iter().enumerate() {
+            units(p, passage, &mut all);
+        }
+        Self(all)
     }
-    let mut seen = HashSet::new();
-    all.into_iter()
-        .map(|unit| unit.quote)
-        .filter(|quote| seen.insert(quote.clone()))
-        .collect()
+
+    /// Every quotable sentence (what [`Semantic`] is asked to score),
+    /// once each.
+    pub fn quotes(&self) -> Vec<String> {
+        let mut seen = HashSet::new();
+        self.0
+            .iter()
+            .filter(|unit| seen.insert(unit.quote.as_str()))
+            .map(|unit| unit.quote.clone())
+            .collect()
+    }
 }
 
 /// Picks the sentences of `passages` that answer `question` and quotes
@@ -112,10 +124,8 @@ pub fn answer(
     passages: &[Passage],
     max_sentences: usize,
 ) -> Option<ExtractiveAnswer> {
-    let mut all = Vec::new();
-    for (p, passage) in passages.iter().enumerate() {
-        units(p, passage, &mut all);
-    }
+    let quotable = Quotable::of(passages);
+    let all = &quotable.0;
     let n = all.len() as f32;
     let terms = QueryTerms::new(question, |term| {
         let df = all.iter().filter(|u| u.terms.contains(term)).count() as f32;
@@ -125,7 +135,15 @@ pub fn answer(
         min_coverage: f32::EPSILON,
         ..Rules::default()
     };
-    answer_with(question, &terms, passages, max_sentences, None, rules)
+    answer_with(
+        question,
+        &terms,
+        passages,
+        quotable,
+        max_sentences,
+        None,
+        rules,
+    )
 }
 
 /// Picks from `passages` the sentences that answer `question` — by the
@@ -136,10 +154,12 @@ pub fn answer(
 /// only when it covers part of the question the first did not. `None`
 /// when the best sentence does not cover enough of the question (or come
 /// close enough in meaning, with `semantic`), or lacks the fact asked for.
+/// `quotable` is [`Quotable::of`] these `passages`.
 pub fn answer_with(
     question: &str,
     terms: &QueryTerms,
     passages: &[Passage],
+    quotable: Quotable,
     max_sentences: usize,
     semantic: Option<Semantic<'_>>,
     rules: Rules,
@@ -147,10 +167,7 @@ pub fn answer_with(
     if terms.is_empty() {
         return None;
     }
-    let mut all = Vec::new();
-    for (p, passage) in passages.iter().enumerate() {
-        units(p, passage, &mut all);
-    }
+    let all = quotable.0;
     let expect = Expect::of(question);
     let mut scored: Vec<Scored> = all
         .into_iter()
@@ -504,7 +521,8 @@ mod tests {
         let found = answer_with(
             "Who is the founder of the shop?",
             &terms,
-            &[about],
+            std::slice::from_ref(&about),
+            Quotable::of(std::slice::from_ref(&about)),
             3,
             None,
             Rules::default(),
@@ -527,7 +545,8 @@ mod tests {
         let found = answer_with(
             "What is the capital of Canada?",
             &terms,
-            &[shipping],
+            std::slice::from_ref(&shipping),
+            Quotable::of(std::slice::from_ref(&shipping)),
             3,
             None,
             Rules::default(),

@@ -22,7 +22,7 @@ use witzo_retrieval::{LlmAnswerer, LlmConfig};
 use crate::config::LlmSettings;
 use embedding::Embeddings;
 
-use witzo_retrieval::extractive;
+use witzo_retrieval::extractive::{self, Quotable};
 use witzo_retrieval::{AnswerEvent, AnswerStream, Answerer, Question, words};
 
 /// The default answerer: quotes the sentences of the retrieved passages
@@ -76,13 +76,17 @@ impl ExtractiveAnswerer {
 impl ExtractiveAnswerer {
     /// The cosine similarity of the question with each quotable sentence
     /// of its passages, embedded in one batch; empty if that failed.
-    async fn similarities(sentences: &Embeddings, question: &Question) -> HashMap<String, f32> {
-        let quotes = extractive::quotes(&question.passages);
+    async fn similarities(
+        sentences: &Embeddings,
+        question: &str,
+        quotable: &Quotable,
+    ) -> HashMap<String, f32> {
+        let quotes = quotable.quotes();
         if quotes.is_empty() {
             return HashMap::new();
         }
         let mut texts = Vec::with_capacity(quotes.len() + 1);
-        texts.push(question.text.clone());
+        texts.push(question.to_owned());
         texts.extend(quotes.iter().cloned());
         match sentences.embed(texts).await {
             Ok(vectors) => {
@@ -110,7 +114,8 @@ impl Answerer for ExtractiveAnswerer {
     fn answer(&self, question: Question) -> AnswerStream {
         let sentences = self.sentences.clone();
         let events = async move {
-            let similarities = Self::similarities(&sentences, &question).await;
+            let quotable = Quotable::of(&question.passages);
+            let similarities = Self::similarities(&sentences, &question.text, &quotable).await;
             let similarity = |quote: &str| similarities.get(quote).copied().unwrap_or(0.0);
             let calibration = sentences.calibration();
             let semantic = (!similarities.is_empty()).then_some(extractive::Semantic {
@@ -121,6 +126,7 @@ impl Answerer for ExtractiveAnswerer {
                 &question.text,
                 &question.terms,
                 &question.passages,
+                quotable,
                 MAX_SENTENCES,
                 semantic,
                 calibration.rules,
