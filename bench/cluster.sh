@@ -19,6 +19,8 @@ soak="${1:-300}"
 probe="${2:-20}"
 admin_url="${WITZO_BENCH_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}"
 redis="${WITZO_BENCH_REDIS:-redis://127.0.0.1:6379}"
+# The server refuses unknown WITZO_ settings.
+unset WITZO_BENCH_POSTGRES WITZO_BENCH_REDIS
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/witzo/target}"
 cargo build --release --quiet -p witzo-server --bin witzo
 witzo="$CARGO_TARGET_DIR/release/witzo"

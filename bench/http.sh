@@ -31,6 +31,26 @@ fi
 witzo="${WITZO:-$CARGO_TARGET_DIR/release/witzo}"
 
 dir=$(mktemp -d)
+# WITZO_BENCH_POSTGRES=postgres://user@host/admin-db runs the same on a
+# fresh PostgreSQL database created (and dropped) there; default SQLite.
+# (The server refuses unknown WITZO_ settings, so the variable is unset.)
+bench_postgres="${WITZO_BENCH_POSTGRES:-}"
+unset WITZO_BENCH_POSTGRES
+if [ -n "$bench_postgres" ]; then
+  backend=PostgreSQL
+  db="witzo_http_$RANDOM$RANDOM"
+  psql "$bench_postgres" -qc "CREATE DATABASE $db"
+  export WITZO_DATABASE_URL="${bench_postgres%/*}/$db"
+  count_chunks() { psql "$WITZO_DATABASE_URL" -Atc "SELECT COUNT(*) FROM chunks"; }
+  drop_db() { psql "$bench_postgres" -qc "DROP DATABASE IF EXISTS $db WITH (FORCE)" || true; }
+else
+  backend=SQLite
+  count_chunks() {
+    python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM chunks").fetchone()[0])' "$dir/data/witzo.db"
+  }
+  drop_db() { :; }
+fi
+trap 'drop_db; rm -rf "$dir"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 "$witzo" admin account create --email bench@example.com --data-dir "$dir/data" >/dev/null
 key=$("$witzo" admin widget create --account bench@example.com --name Bench --domain bench.example --data-dir "$dir/data")
@@ -51,15 +71,15 @@ PY
 started=$(date +%s)
 # An upload takes at most 10 files.
 ls "$dir"/docs/*.md | xargs -n 10 sh -c 'w=$0 k=$1 d=$2; shift 2; files=""; for f; do files="$files --file $f"; done; "$w" ingest --widget "$k" --data-dir "$d" $files >/dev/null' "$witzo" "$key" "$dir/data"
-chunks=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("SELECT COUNT(*) FROM chunks").fetchone()[0])' "$dir/data/witzo.db")
-echo "trained the widget: $chunks chunks in $(( $(date +%s) - started )) s"
+chunks=$(count_chunks)
+echo "trained the widget: $chunks chunks in $(( $(date +%s) - started )) s on $backend"
 
 export WITZO_LIMITS__PUBLIC_PER_IP_PER_MINUTE=100000000 WITZO_LIMITS__PUBLIC_PER_IP_BURST=100000000
 export WITZO_LIMITS__WIDGET_PER_MINUTE=100000000 WITZO_LIMITS__WIDGET_BURST=100000000
 export WITZO_LIMITS__VISITOR_PER_MINUTE=100000000 WITZO_LIMITS__VISITOR_BURST=100000000
 RUST_LOG=warn "$witzo" serve --data-dir "$dir/data" --listen "127.0.0.1:$port" &
 pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$dir"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; drop_db; rm -rf "$dir"' EXIT
 for _ in $(seq 1 50); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.1; done
 
 cat > "$dir/chat.lua" <<'LUA'
