@@ -94,6 +94,25 @@ struct Term {
     synonyms: Vec<(String, f32)>,
 }
 
+/// A set of analysed terms, as coverage asks about it: a [`term_set`], or
+/// a form of one kept more compactly (a knowledge index keeps each chunk's
+/// as numbers).
+pub trait TermLookup {
+    fn has(&self, term: &str) -> bool;
+    /// Whether `matches` holds for any of the terms.
+    fn any_term(&self, matches: &mut dyn FnMut(&str) -> bool) -> bool;
+}
+
+impl TermLookup for HashSet<String> {
+    fn has(&self, term: &str) -> bool {
+        self.contains(term)
+    }
+
+    fn any_term(&self, matches: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.iter().any(|term| matches(term))
+    }
+}
+
 /// A question's informative terms with their weights.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct QueryTerms {
@@ -172,16 +191,16 @@ impl QueryTerms {
     /// What `have` earns for one term: its weight when it holds the term,
     /// else the best a synonym earns, a derived form ("rental" for
     /// "rent", "older" for "old") earning part of either.
-    fn earned(term: &Term, have: &HashSet<String>) -> f32 {
-        if have.contains(&term.term) {
+    fn earned(term: &Term, have: &(impl TermLookup + ?Sized)) -> f32 {
+        if have.has(&term.term) {
             return term.weight;
         }
         std::iter::once((&term.term, term.weight))
             .chain(term.synonyms.iter().map(|(s, w)| (s, *w)))
             .map(|(form, weight)| {
-                if have.contains(form) {
+                if have.has(form) {
                     weight
-                } else if have.iter().any(|h| derived(form, h)) {
+                } else if have.any_term(&mut |h| derived(form, h)) {
                     DERIVED_CREDIT * weight
                 } else {
                     0.0
@@ -191,7 +210,7 @@ impl QueryTerms {
     }
 
     /// The share of the question's weight that `have` earns (0–1).
-    pub fn coverage(&self, have: &HashSet<String>) -> f32 {
+    pub fn coverage(&self, have: &(impl TermLookup + ?Sized)) -> f32 {
         if self.total <= 0.0 {
             return 0.0;
         }

@@ -2,7 +2,7 @@
 //! BM25 + vectors), rebuilt when the widget's knowledge version moves,
 //! bounded in number and in bytes (least recently used out).
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -11,7 +11,7 @@ use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::extractive::Passage;
 use witzo_retrieval::facts::fact_words;
 use witzo_retrieval::lexical::LexicalIndex;
-use witzo_retrieval::relevance::term_set;
+use witzo_retrieval::relevance::{TermLookup, term_set};
 use witzo_retrieval::{Fusion, QueryTerms, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
 use witzo_store::sources::KnowledgeChunk;
@@ -26,6 +26,9 @@ struct ChunkMeta {
     title: String,
     heading_path: Vec<String>,
     text: String,
+    /// The terms of its indexed text ([`term_set`]), as sorted numbers of
+    /// the index's [`Vocabulary`]: analysed once here, not per question.
+    terms: Box<[u32]>,
 }
 
 impl ChunkMeta {
@@ -42,10 +45,64 @@ impl ChunkMeta {
     }
 }
 
+/// Every term of a widget's chunks, numbered.
+#[derive(Default)]
+struct Vocabulary {
+    ids: HashMap<Box<str>, u32>,
+    terms: Vec<Box<str>>,
+}
+
+impl Vocabulary {
+    /// The numbers of `terms`, sorted; new terms are numbered.
+    fn number(&mut self, terms: HashSet<String>) -> Box<[u32]> {
+        let mut ids: Vec<u32> = terms
+            .into_iter()
+            .map(|term| {
+                let next = u32::try_from(self.terms.len()).unwrap_or(u32::MAX);
+                *self.ids.entry(term.as_str().into()).or_insert_with(|| {
+                    self.terms.push(term.into());
+                    next
+                })
+            })
+            .collect();
+        ids.sort_unstable();
+        ids.into()
+    }
+
+    fn heap_bytes(&self) -> usize {
+        self.terms.iter().map(|t| 2 * t.len() + 48).sum()
+    }
+}
+
+/// One chunk's terms, looked up through the vocabulary.
+struct ChunkTerms<'a> {
+    ids: &'a [u32],
+    vocabulary: &'a Vocabulary,
+}
+
+impl TermLookup for ChunkTerms<'_> {
+    fn has(&self, term: &str) -> bool {
+        self.vocabulary
+            .ids
+            .get(term)
+            .is_some_and(|id| self.ids.binary_search(id).is_ok())
+    }
+
+    fn any_term(&self, matches: &mut dyn FnMut(&str) -> bool) -> bool {
+        self.ids.iter().any(|&id| {
+            self.vocabulary
+                .terms
+                .get(id as usize)
+                .is_some_and(|term| matches(term))
+        })
+    }
+}
+
 /// A widget's knowledge at one version, ready to search.
 pub struct KnowledgeIndex {
     pub version: i64,
     chunks: Vec<ChunkMeta>,
+    vocabulary: Vocabulary,
     lexical: LexicalIndex,
     vectors: VectorIndex,
     calibration: Calibration,
@@ -86,29 +143,36 @@ impl KnowledgeIndex {
         for vector in &vectors {
             index.push(vector);
         }
+        let mut vocabulary = Vocabulary::default();
+        let mut docs = Vec::with_capacity(rows.len());
         let chunks: Vec<ChunkMeta> = rows
             .into_iter()
-            .map(|row| ChunkMeta {
-                page_id: row.page_id,
-                url: row.url,
-                title: row.title,
-                heading_path: row
-                    .heading_path
-                    .lines()
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_owned)
-                    .collect(),
-                text: row.text,
+            .enumerate()
+            .map(|(i, row)| {
+                let mut chunk = ChunkMeta {
+                    page_id: row.page_id,
+                    url: row.url,
+                    title: row.title,
+                    heading_path: row
+                        .heading_path
+                        .lines()
+                        .filter(|l| !l.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    text: row.text,
+                    terms: Box::default(),
+                };
+                let indexed = chunk.indexed_text();
+                chunk.terms = vocabulary.number(term_set(&indexed));
+                docs.push((u32::try_from(i).unwrap_or(u32::MAX), indexed));
+                chunk
             })
             .collect();
-        let docs = chunks
-            .iter()
-            .enumerate()
-            .map(|(i, c)| (u32::try_from(i).unwrap_or(u32::MAX), c.indexed_text()));
         let lexical = LexicalIndex::build(docs);
         Self {
             version,
             chunks,
+            vocabulary,
             lexical,
             vectors: index,
             calibration,
@@ -126,8 +190,9 @@ impl KnowledgeIndex {
             + self
                 .chunks
                 .iter()
-                .map(|c| c.url.len() + c.title.len() + c.text.len() + 64)
+                .map(|c| c.url.len() + c.title.len() + c.text.len() + 4 * c.terms.len() + 64)
                 .sum::<usize>()
+            + self.vocabulary.heap_bytes()
     }
 
     /// The question's informative terms, each weighted by its rarity in
@@ -176,9 +241,11 @@ impl KnowledgeIndex {
                 continue;
             }
             *seen += 1;
-            retrieved.coverage = retrieved
-                .coverage
-                .max(terms.coverage(&term_set(&chunk.indexed_text())));
+            let chunk_terms = ChunkTerms {
+                ids: &chunk.terms,
+                vocabulary: &self.vocabulary,
+            };
+            retrieved.coverage = retrieved.coverage.max(terms.coverage(&chunk_terms));
             retrieved.passages.push(Passage {
                 title: chunk.title.clone(),
                 url: Some(chunk.url.clone()).filter(|u| u.starts_with("http")),
