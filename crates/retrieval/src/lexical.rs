@@ -273,6 +273,10 @@ pub struct LexicalIndex {
     idf: Vec<f32>,
     /// Caller's id for each document position.
     doc_ids: Vec<u32>,
+    /// Per document position: its distinct terms, sorted.
+    doc_terms: Vec<Box<[u32]>>,
+    /// Each term by number.
+    names: Vec<Box<str>>,
 }
 
 impl LexicalIndex {
@@ -289,6 +293,8 @@ impl LexicalIndex {
         let mut doc_ids = Vec::new();
         let mut lengths: Vec<u32> = Vec::new();
         let mut counts: HashMap<u32, u32> = HashMap::new();
+        let mut doc_terms: Vec<Box<[u32]>> = Vec::new();
+        let mut names: Vec<Box<str>> = Vec::new();
         // Each distinct word is analysed (stemmed) once: words repeat far
         // more than they are new, and stemming dominates the build.
         let mut words: HashMap<String, Option<u32>> = HashMap::new();
@@ -303,8 +309,9 @@ impl LexicalIndex {
                     None => {
                         let term = analyze(word).map(|token| {
                             let next = u32::try_from(terms.len()).unwrap_or(u32::MAX);
-                            *terms.entry(token.into_owned()).or_insert_with(|| {
+                            *terms.entry(token.into_owned()).or_insert_with_key(|name| {
                                 raw.push(Vec::new());
+                                names.push(name.as_str().into());
                                 next
                             })
                         });
@@ -318,6 +325,9 @@ impl LexicalIndex {
                 }
             });
             lengths.push(length);
+            let mut distinct: Vec<u32> = counts.keys().copied().collect();
+            distinct.sort_unstable();
+            doc_terms.push(distinct.into());
             for (&term, &tf) in &counts {
                 if let Some(list) = raw.get_mut(term as usize) {
                     list.push((position, tf));
@@ -354,7 +364,26 @@ impl LexicalIndex {
             postings,
             idf,
             doc_ids,
+            doc_terms,
+            names,
         }
+    }
+
+    /// The distinct terms of the `position`-th document given to the
+    /// build, as sorted term numbers ([`term_number`](Self::term_number),
+    /// [`term_name`](Self::term_name)); empty past the last.
+    pub fn document_terms(&self, position: usize) -> &[u32] {
+        self.doc_terms.get(position).map_or(&[], |terms| terms)
+    }
+
+    /// The number of an (analysed) term, if any document holds it.
+    pub fn term_number(&self, term: &str) -> Option<u32> {
+        self.terms.get(term).copied()
+    }
+
+    /// The term with this number.
+    pub fn term_name(&self, number: u32) -> Option<&str> {
+        self.names.get(number as usize).map(|name| &**name)
     }
 
     /// The parameters the index was built with.
@@ -408,7 +437,9 @@ impl LexicalIndex {
             .keys()
             .map(|term| term.capacity() + size_of::<String>() + size_of::<u32>() + 8)
             .sum();
-        postings + terms + self.idf.capacity() * 4 + self.doc_ids.capacity() * 4
+        let doc_terms: usize = self.doc_terms.iter().map(|t| t.len() * 4 + 16).sum();
+        let names: usize = self.names.iter().map(|n| n.len() + 16).sum();
+        postings + terms + self.idf.capacity() * 4 + self.doc_ids.capacity() * 4 + doc_terms + names
     }
 
     /// The `k` best documents for `query`, best first, as (id, score).
@@ -573,6 +604,24 @@ mod tests {
             [0, 5, 10, 15, 1, 2]
         );
         assert!(hits.windows(2).all(|w| w[0].1 >= w[1].1));
+    }
+
+    #[test]
+    fn each_document_keeps_its_distinct_terms_by_number() {
+        let index =
+            LexicalIndex::build([(7, "Cats chase the cat".to_owned()), (9, "Dogs".to_owned())]);
+        let names = |position| {
+            index
+                .document_terms(position)
+                .iter()
+                .map(|&n| index.term_name(n).unwrap_or_default())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(0), ["cat", "chase"]);
+        assert_eq!(names(1), ["dog"]);
+        assert!(index.document_terms(2).is_empty());
+        assert_eq!(index.term_number("dog"), Some(2));
+        assert_eq!(index.term_number("the"), None);
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! BM25 + vectors), rebuilt when the widget's knowledge version moves,
 //! bounded in number and in bytes (least recently used out).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -10,8 +10,8 @@ use std::time::Instant;
 use witzo_retrieval::chunk::search_text;
 use witzo_retrieval::extractive::Passage;
 use witzo_retrieval::facts::fact_words;
-use witzo_retrieval::lexical::LexicalIndex;
-use witzo_retrieval::relevance::{TermLookup, term_set};
+use witzo_retrieval::lexical::{LexicalIndex, tokens};
+use witzo_retrieval::relevance::TermLookup;
 use witzo_retrieval::{Fusion, QueryTerms, VectorIndex, fuse, vector};
 use witzo_store::domain::WidgetId;
 use witzo_store::sources::KnowledgeChunk;
@@ -26,9 +26,10 @@ struct ChunkMeta {
     title: String,
     heading_path: Vec<String>,
     text: String,
-    /// The terms of its indexed text ([`term_set`]), as sorted numbers of
-    /// the index's [`Vocabulary`]: analysed once here, not per question.
-    terms: Box<[u32]>,
+    /// The analysed words naming the kinds of fact its indexed text holds
+    /// (with the lexical index's terms for it, its `term_set`: analysed
+    /// once when the index is built, not per question).
+    facts: Box<[Box<str>]>,
 }
 
 impl ChunkMeta {
@@ -45,56 +46,31 @@ impl ChunkMeta {
     }
 }
 
-/// Every term of a widget's chunks, numbered.
-#[derive(Default)]
-struct Vocabulary {
-    ids: HashMap<Box<str>, u32>,
-    terms: Vec<Box<str>>,
-}
-
-impl Vocabulary {
-    /// The numbers of `terms`, sorted; new terms are numbered.
-    fn number(&mut self, terms: HashSet<String>) -> Box<[u32]> {
-        let mut ids: Vec<u32> = terms
-            .into_iter()
-            .map(|term| {
-                let next = u32::try_from(self.terms.len()).unwrap_or(u32::MAX);
-                *self.ids.entry(term.as_str().into()).or_insert_with(|| {
-                    self.terms.push(term.into());
-                    next
-                })
-            })
-            .collect();
-        ids.sort_unstable();
-        ids.into()
-    }
-
-    fn heap_bytes(&self) -> usize {
-        self.terms.iter().map(|t| 2 * t.len() + 48).sum()
-    }
-}
-
-/// One chunk's terms, looked up through the vocabulary.
+/// One chunk's terms as the relevance gate asks about them
+/// ([`term_set`](witzo_retrieval::relevance::term_set) of its indexed text): the terms the lexical index holds
+/// for it, and the words naming the kinds of fact its indexed text holds.
 struct ChunkTerms<'a> {
-    ids: &'a [u32],
-    vocabulary: &'a Vocabulary,
+    lexical: &'a LexicalIndex,
+    position: usize,
+    facts: &'a [Box<str>],
 }
 
 impl TermLookup for ChunkTerms<'_> {
     fn has(&self, term: &str) -> bool {
-        self.vocabulary
-            .ids
-            .get(term)
-            .is_some_and(|id| self.ids.binary_search(id).is_ok())
+        self.lexical.term_number(term).is_some_and(|number| {
+            self.lexical
+                .document_terms(self.position)
+                .binary_search(&number)
+                .is_ok()
+        }) || self.facts.iter().any(|fact| &**fact == term)
     }
 
     fn any_term(&self, matches: &mut dyn FnMut(&str) -> bool) -> bool {
-        self.ids.iter().any(|&id| {
-            self.vocabulary
-                .terms
-                .get(id as usize)
-                .is_some_and(|term| matches(term))
-        })
+        self.lexical
+            .document_terms(self.position)
+            .iter()
+            .any(|&number| self.lexical.term_name(number).is_some_and(&mut *matches))
+            || self.facts.iter().any(|fact| matches(fact))
     }
 }
 
@@ -102,7 +78,6 @@ impl TermLookup for ChunkTerms<'_> {
 pub struct KnowledgeIndex {
     pub version: i64,
     chunks: Vec<ChunkMeta>,
-    vocabulary: Vocabulary,
     lexical: LexicalIndex,
     vectors: VectorIndex,
     calibration: Calibration,
@@ -143,7 +118,6 @@ impl KnowledgeIndex {
         for vector in &vectors {
             index.push(vector);
         }
-        let mut vocabulary = Vocabulary::default();
         let mut docs = Vec::with_capacity(rows.len());
         let chunks: Vec<ChunkMeta> = rows
             .into_iter()
@@ -160,10 +134,13 @@ impl KnowledgeIndex {
                         .map(str::to_owned)
                         .collect(),
                     text: row.text,
-                    terms: Box::default(),
+                    facts: Box::default(),
                 };
                 let indexed = chunk.indexed_text();
-                chunk.terms = vocabulary.number(term_set(&indexed));
+                chunk.facts = tokens(&fact_words(&indexed).join(" "))
+                    .into_iter()
+                    .map(String::into_boxed_str)
+                    .collect();
                 docs.push((u32::try_from(i).unwrap_or(u32::MAX), indexed));
                 chunk
             })
@@ -172,7 +149,6 @@ impl KnowledgeIndex {
         Self {
             version,
             chunks,
-            vocabulary,
             lexical,
             vectors: index,
             calibration,
@@ -190,9 +166,8 @@ impl KnowledgeIndex {
             + self
                 .chunks
                 .iter()
-                .map(|c| c.url.len() + c.title.len() + c.text.len() + 4 * c.terms.len() + 64)
+                .map(|c| c.url.len() + c.title.len() + c.text.len() + 24 * c.facts.len() + 64)
                 .sum::<usize>()
-            + self.vocabulary.heap_bytes()
     }
 
     /// The question's informative terms, each weighted by its rarity in
@@ -242,8 +217,9 @@ impl KnowledgeIndex {
             }
             *seen += 1;
             let chunk_terms = ChunkTerms {
-                ids: &chunk.terms,
-                vocabulary: &self.vocabulary,
+                lexical: &self.lexical,
+                position: id as usize,
+                facts: &chunk.facts,
             };
             retrieved.coverage = retrieved.coverage.max(terms.coverage(&chunk_terms));
             retrieved.passages.push(Passage {
