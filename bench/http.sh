@@ -6,9 +6,10 @@
 #   /                              a server-rendered page
 #   /v1/widgets/{key}/config       the widget's config (key + origin checks, one indexed read)
 #   POST /v1/chat (JSON)           a full chat turn against a widget trained on
-#                                  ~10k chunks (SciFact abstracts, twice):
-#                                  checks, history read, hybrid retrieval,
-#                                  extractive answer, 2 conversation and 2 message writes
+#                                  12,786 chunks (SciFact abstracts, twice):
+#                                  checks, the allowance taken, a conversation
+#                                  opened, hybrid retrieval, extractive answer,
+#                                  both messages and the question's count stored
 #   POST /v1/chat (varied)         the same with 300 different questions in turn
 #
 #   bench/http.sh [seconds per endpoint, default 10] [connections, default 64]
