@@ -207,26 +207,31 @@ fn contains_word(text: &str, word: &str) -> bool {
 pub fn fact_words(text: &str) -> Vec<&'static str> {
     let lower = text.to_lowercase();
     let mut out = Vec::new();
-    if lower.chars().any(|c| c.is_ascii_digit()) {
+    // A clock time, a phone number and a house number all need a digit:
+    // most sentences have none, and are spared those scans.
+    let digits = lower.bytes().any(|b| b.is_ascii_digit());
+    if digits {
         out.push("number");
     }
-    if has_clock_time(&lower)
+    if digits && has_clock_time(&lower)
         || ["am", "pm", "a.m", "p.m"]
             .iter()
             .any(|w| contains_word(&lower, w))
     {
         out.extend(["time", "hours"]);
     }
-    if longest_digit_run(&lower) >= 7 {
+    if digits && longest_digit_run(&lower) >= 7 {
         out.extend(["phone", "telephone", "call"]);
     }
-    if lower.split_whitespace().any(|w| {
-        w.split_once('@')
-            .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
-    }) {
+    if lower.contains('@')
+        && lower.split_whitespace().any(|w| {
+            w.split_once('@')
+                .is_some_and(|(user, host)| !user.is_empty() && host.contains('.'))
+        })
+    {
         out.extend(["email", "mail", "address"]);
     }
-    if has_street_address(text) {
+    if digits && has_street_address(text) {
         out.extend(["address", "location", "located"]);
     }
     out
