@@ -593,26 +593,40 @@ async fn flush_embed_health(state: AppState) {
     }
 }
 
-/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM. The handlers are installed
+/// when this is called, not when it is first polled: a SIGTERM that came
+/// as the server began to answer (a supervisor stopping it at once) killed
+/// the process instead of stopping it gracefully.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    use tokio::signal::unix::{Signal, SignalKind, signal};
+    let wait = |installed: std::io::Result<Signal>| async move {
+        match installed {
             Ok(mut signal) => {
                 signal.recv().await;
             }
-            Err(_) => std::future::pending::<()>().await,
+            Err(err) => {
+                tracing::warn!(%err, "could not listen for a signal");
+                std::future::pending::<()>().await;
+            }
         }
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+    let interrupt = wait(signal(SignalKind::interrupt()));
+    let terminate = wait(signal(SignalKind::terminate()));
+    async move {
+        tokio::select! {
+            () = interrupt => {},
+            () = terminate => {},
+        }
+    }
+}
+
+/// Resolves on Ctrl-C.
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl std::future::Future<Output = ()> {
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }

@@ -158,6 +158,8 @@ async fn migrate_database(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn serve(config: Config) -> anyhow::Result<()> {
+    // Installed first: a SIGTERM from here on stops the server gracefully.
+    let stop = shutdown_signal();
     migrate_database(&config).await?;
     let environment = config.environment;
     let app = Application::build(config, AppOptions::default()).await?;
@@ -183,7 +185,7 @@ async fn serve(config: Config) -> anyhow::Result<()> {
     if let Some(addr) = app.metrics_addr() {
         tracing::info!(%addr, "metrics on a separate listener");
     }
-    app.run_until(shutdown_signal()).await
+    app.run_until(stop).await
 }
 
 async fn migrate(config: Config) -> anyhow::Result<()> {
@@ -196,9 +198,10 @@ async fn run_worker(config: Config) -> anyhow::Result<()> {
     let mut config = config;
     config.jobs.workers = workers;
     let core = build_core(config, None, public_url).await?;
+    let stop = shutdown_signal();
     let handles = worker::spawn(&core);
     tracing::info!(workers, "witzo worker is running");
-    shutdown_signal().await;
+    stop.await;
     tracing::info!("worker stopping; unfinished jobs are taken over when their lease runs out");
     for handle in handles {
         handle.abort();
