@@ -62,26 +62,29 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes one conversation from `account`'s allowance unless `limit`
-    /// (`None`: unlimited) is reached — checked and counted by a single
-    /// statement, so concurrent requests can never go over it.
-    pub async fn take_conversation(
-        &self,
-        account: AccountId,
-        limit: Option<i64>,
-    ) -> StoreResult<Taken> {
-        let granted: Option<(i64, i64)> = sqlx::query_as(
+    /// Takes one conversation from `account`'s allowance unless its plan's
+    /// monthly limit is reached — the limit read, checked and counted by a
+    /// single statement, so concurrent requests can never go over it (and
+    /// a chat turn needs no separate read of the plan). Returns the limit
+    /// too (`None`: unlimited).
+    pub async fn take_conversation(&self, account: AccountId) -> StoreResult<(Taken, Option<i64>)> {
+        const LIMIT: &str = "(SELECT p.conversations FROM plans p WHERE p.id = accounts.plan)";
+        let granted: Option<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
             "UPDATE accounts SET conversations_used = conversations_used + 1 \
-             WHERE id = $1 AND ($2 < 0 OR conversations_used < $2) \
-             RETURNING conversations_used, cycle_start",
-        )
+             WHERE id = $1 AND ({LIMIT} IS NULL OR conversations_used < {LIMIT}) \
+             RETURNING conversations_used, cycle_start, {LIMIT}"
+        ))
         .bind(account.get())
-        .bind(limit.unwrap_or(-1))
         .fetch_optional(self.pool())
         .await?;
         Ok(match granted {
-            Some((used, cycle_start)) => Taken::Granted(Usage { used, cycle_start }),
-            None => Taken::Refused(self.usage(account).await?),
+            Some((used, cycle_start, limit)) => {
+                (Taken::Granted(Usage { used, cycle_start }), limit)
+            }
+            None => {
+                let limit = self.account_plan(account).await?.conversations;
+                (Taken::Refused(self.usage(account).await?), limit)
+            }
         })
     }
 

@@ -188,7 +188,7 @@ pub struct UsageView {
 /// Tells the owner, in the background, when this answer reached 90 % or
 /// 100 % of the allowance — each once per cycle (claimed atomically): the
 /// `usage.threshold` webhook event, then the e-mail.
-fn notify_owner(state: &Core, account: AccountId, plan: &Plan, limit: i64, usage: Usage) {
+fn notify_owner(state: &Core, account: AccountId, limit: i64, usage: Usage) {
     let notice = if usage.used >= limit {
         Notice::Exhausted
     } else if plans::nearly_used(usage.used, limit) {
@@ -196,7 +196,7 @@ fn notify_owner(state: &Core, account: AccountId, plan: &Plan, limit: i64, usage
     } else {
         return;
     };
-    let (state, plan_id, plan) = (state.clone(), plan.id.clone(), plan.name.clone());
+    let state = state.clone();
     tokio::spawn(async move {
         let store = &state.store;
         let sent = async {
@@ -206,6 +206,11 @@ fn notify_owner(state: &Core, account: AccountId, plan: &Plan, limit: i64, usage
             {
                 return Ok(());
             }
+            let Plan {
+                id: plan_id,
+                name: plan,
+                ..
+            } = store.account_plan(account).await?;
             events::usage_threshold(&state, account, &plan_id, limit, usage, notice).await;
             let owner = store.account_by_id(account).await?;
             let email = EmailAddress::parse(&owner.email).map_err(|e| anyhow::anyhow!("{e}"))?;
@@ -250,9 +255,7 @@ async fn preview_usage(state: &Core, account: AccountId) -> AppResult<UsageView>
 /// key, origin and rate checks, before anything is generated or stored —
 /// in one atomic statement; at the limit, a 403 with the figures.
 async fn take_conversation(state: &Core, account: AccountId) -> AppResult<UsageView> {
-    let plan = state.store.account_plan(account).await?;
-    let limit = plan.conversations;
-    let taken = state.store.take_conversation(account, limit).await?;
+    let (taken, limit) = state.store.take_conversation(account).await?;
     state.metrics.conversation(match taken {
         Taken::Granted(_) => "taken",
         Taken::Refused(_) => "refused",
@@ -260,21 +263,24 @@ async fn take_conversation(state: &Core, account: AccountId) -> AppResult<UsageV
     match taken {
         Taken::Granted(usage) => {
             if let Some(limit) = limit {
-                notify_owner(state, account, &plan, limit, usage);
+                notify_owner(state, account, limit, usage);
             }
             Ok(UsageView::of(usage, limit))
         }
-        Taken::Refused(usage) => Err(AppError::new(
-            ErrorCode::ConversationLimitReached,
-            "This assistant has answered all the questions its plan allows this month.",
-        )
-        .details(serde_json::json!({
-            "used": usage.used,
-            "limit": limit,
-            "plan": plan.id,
-            "reset_at": usage.resets_at(),
-            // The widget then offers the lead form instead (paid plans).
-            "lead_form": plan.features.lead_form_fallback.0,
-        }))),
+        Taken::Refused(usage) => {
+            let plan = state.store.account_plan(account).await?;
+            Err(AppError::new(
+                ErrorCode::ConversationLimitReached,
+                "This assistant has answered all the questions its plan allows this month.",
+            )
+            .details(serde_json::json!({
+                "used": usage.used,
+                "limit": limit,
+                "plan": plan.id,
+                "reset_at": usage.resets_at(),
+                // The widget then offers the lead form instead (paid plans).
+                "lead_form": plan.features.lead_form_fallback.0,
+            })))
+        }
     }
 }

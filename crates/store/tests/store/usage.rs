@@ -14,15 +14,16 @@ store_test!(
         let takes = (0..50)
             .map(|_| {
                 let store = store.clone();
-                tokio::spawn(
-                    async move { store.take_conversation(ada.id, Some(100)).await.unwrap() },
-                )
+                tokio::spawn(async move { store.take_conversation(ada.id).await.unwrap() })
             })
             .collect::<Vec<_>>();
         let mut granted = 0;
         let mut refused = 0;
         for take in takes {
-            match take.await.unwrap() {
+            // Free: 100 conversations a month.
+            let (taken, limit) = take.await.unwrap();
+            assert_eq!(limit, Some(100));
+            match taken {
                 Taken::Granted(_) => granted += 1,
                 Taken::Refused(usage) => {
                     assert_eq!(usage.used, 100);
@@ -33,9 +34,10 @@ store_test!(
         assert_eq!((granted, refused), (10, 40));
         assert_eq!(store.usage(ada.id).await.unwrap().used, 100);
         // Unlimited plans always take, and still count.
+        store.set_plan(ada.id, "enterprise", 1_000).await.unwrap();
         assert!(matches!(
-            store.take_conversation(ada.id, None).await.unwrap(),
-            Taken::Granted(u) if u.used == 101
+            store.take_conversation(ada.id).await.unwrap(),
+            (Taken::Granted(u), None) if u.used == 101
         ));
     }
 );
