@@ -15,15 +15,20 @@ use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 
 /// A widget id from a query string, where a form's "All widgets" sends an
-/// empty value: empty is absent.
+/// empty value: empty is absent. Exactly what the schema states
+/// (`^([1-9][0-9]{0,17})?$`): no sign, space or leading zero.
 pub fn widget_param<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
     let raw: Option<String> = Option::deserialize(d)?;
-    match raw.as_deref().map(str::trim) {
+    match raw.as_deref() {
         None | Some("") => Ok(None),
-        Some(v) => v
-            .parse()
-            .map(Some)
-            .map_err(|_| serde::de::Error::custom("widget must be a widget id")),
+        Some(v)
+            if v.len() <= 18 && v.bytes().all(|b| b.is_ascii_digit()) && !v.starts_with('0') =>
+        {
+            v.parse()
+                .map(Some)
+                .map_err(|_| serde::de::Error::custom("widget must be a widget id"))
+        }
+        Some(_) => Err(serde::de::Error::custom("widget must be a widget id")),
     }
 }
 
@@ -52,7 +57,7 @@ pub struct ReportQuery {
     pub to: Option<String>,
     /// One widget's figures; all widgets when absent.
     #[serde(default, deserialize_with = "widget_param")]
-    #[param(minimum = 1)]
+    #[param(value_type = Option<String>, pattern = "^([1-9][0-9]{0,17})?$")]
     pub widget: Option<i64>,
 }
 
@@ -261,6 +266,33 @@ mod tests {
             from: from.map(str::to_owned),
             to: to.map(str::to_owned),
             widget: None,
+        }
+    }
+
+    #[test]
+    fn the_widget_filter_takes_an_id_or_nothing_as_its_schema_says() {
+        let widget = |raw: &str| {
+            serde_json::from_value::<ReportQuery>(serde_json::json!({ "widget": raw }))
+                .map(|q| q.widget)
+                .ok()
+        };
+        assert_eq!(widget(""), Some(None));
+        assert_eq!(widget("5"), Some(Some(5)));
+        assert_eq!(
+            widget("123456789012345678"),
+            Some(Some(123_456_789_012_345_678))
+        );
+        for bad in [
+            "05",
+            " 5",
+            "5 ",
+            "-1",
+            "+1",
+            "0",
+            "abc",
+            "1234567890123456789",
+        ] {
+            assert_eq!(widget(bad), None, "{bad:?}");
         }
     }
 

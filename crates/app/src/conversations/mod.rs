@@ -31,7 +31,7 @@ pub const MAX_SEARCH_CHARS: usize = 200;
 pub struct InboxQuery {
     /// One widget's conversations.
     #[serde(default, deserialize_with = "crate::analytics::widget_param")]
-    #[param(minimum = 1)]
+    #[param(value_type = Option<String>, pattern = "^([1-9][0-9]{0,17})?$")]
     pub widget: Option<i64>,
     /// Last activity on or after this day (`YYYY-MM-DD`, the account's offset).
     #[param(

@@ -85,7 +85,7 @@ pub async fn rated_down(state: &Core, widget: WidgetId, message: &str) -> AppRes
 pub struct GapQuery {
     /// One widget's gaps.
     #[serde(default, deserialize_with = "crate::analytics::widget_param")]
-    #[param(minimum = 1)]
+    #[param(value_type = Option<String>, pattern = "^([1-9][0-9]{0,17})?$")]
     pub widget: Option<i64>,
     /// `open` (default) or `resolved`.
     #[param(pattern = "^(open|resolved)$")]
