@@ -13,7 +13,9 @@ use witzo_store::domain::WidgetId;
 
 use crate::helpers::site::page;
 use crate::helpers::views::ChatReply;
-use crate::helpers::{SHOP, Site, TestApp, Widget, spawn_app_with, start_site, unlimited_rates};
+use crate::helpers::{
+    SHOP, Site, TestApp, Widget, no_workers, spawn_app_with, start_site, unlimited_rates,
+};
 
 /// Two instances on one PostgreSQL database: what one trains or deletes,
 /// the other answers from (or stops citing) on its next request, because
@@ -79,7 +81,7 @@ async fn concurrent_first_questions_build_the_index_once() {
     let app = spawn_app_with(
         |c| {
             unlimited_rates(c);
-            c.jobs.workers = 0;
+            no_workers(c);
         },
         AppOptions::default(),
     )
