@@ -11,6 +11,9 @@
 #                                  opened, hybrid retrieval, extractive answer,
 #                                  both messages and the question's count stored
 #   POST /v1/chat (varied)         the same with 300 different questions in turn
+#                                  (each answered once, then from memory)
+#   POST /v1/chat (unique)         the same with a question never asked before
+#                                  each time: retrieval and quoting every turn
 #
 #   bench/http.sh [seconds per endpoint, default 10] [connections, default 64]
 #
@@ -90,21 +93,36 @@ wrk.headers["Origin"] = "https://bench.example"
 wrk.body = '{"visitor_id":"v_0123456789abcdef0123456789abcdef","message":"Does vitamin D supplementation reduce the risk of fractures?"}'
 LUA
 
-# The same chat turn with a different question each time: 300 SciFact
-# claims in turn, so nothing learnt from one question serves the next.
-python3 - "$dir/varied.lua" <<'PY'
+# The same chat turn with 300 SciFact claims asked in turn (varied: each
+# is answered once, then from the answers kept in memory, as a widget's
+# common questions are), and with a question never asked before each
+# time (unique: the claims numbered, so every turn retrieves and quotes).
+python3 - "$dir" <<'PY'
 import json, sys
 claims = [json.loads(l)["text"] for l in open("../shared/bench/scifact/queries.jsonl")][:300]
-with open(sys.argv[1], "w") as f:
-    f.write('wrk.method = "POST"\n')
-    f.write('wrk.headers["Content-Type"] = "application/json"\n')
-    f.write('wrk.headers["Origin"] = "https://bench.example"\n')
-    f.write("local claims = {\n")
-    for claim in claims:
-        body = json.dumps({"visitor_id": "v_0123456789abcdef0123456789abcdef", "message": claim[:500]})
-        f.write("  %s,\n" % json.dumps(body))
-    f.write("}\nlocal n = 0\n")
-    f.write("request = function()\n  n = n % #claims + 1\n  return wrk.format(nil, nil, nil, claims[n])\nend\n")
+for name, numbered in (("varied", False), ("unique", True)):
+    with open(f"{sys.argv[1]}/{name}.lua", "w") as f:
+        f.write('wrk.method = "POST"\n')
+        f.write('wrk.headers["Content-Type"] = "application/json"\n')
+        f.write('wrk.headers["Origin"] = "https://bench.example"\n')
+        f.write("local claims = {\n")
+        for claim in claims:
+            body = json.dumps({"visitor_id": "v_0123456789abcdef0123456789abcdef", "message": claim[:480]})
+            f.write("  %s,\n" % json.dumps(body))
+        f.write("}\nlocal n, asked = 0, 0\n")
+        # The number in letters (digits would read as a phone number and
+        # make every question a lead).
+        f.write("local function letters(k)\n  local s = ''\n  repeat\n")
+        f.write("    s = string.char(97 + k % 26) .. s\n    k = math.floor(k / 26)\n  until k == 0\n  return s\nend\n")
+        f.write("request = function()\n  n = n % #claims + 1\n  asked = asked + 1\n")
+        if numbered:
+            # Each wrk thread numbers its own questions, its own id first.
+            f.write('  local body = claims[n]:sub(1, -3) .. " (" .. letters(id) .. " " .. letters(asked) .. ")\\"}"\n')
+        else:
+            f.write("  local body = claims[n]\n")
+        f.write("  return wrk.format(nil, nil, nil, body)\nend\n")
+        if numbered:
+            f.write("setup = function(thread)\n  thread:set(\"id\", math.random(1, 1e9))\nend\n")
 PY
 
 # The server's CPU time so far (user + system), in clock ticks.
@@ -142,5 +160,6 @@ curl -fs -o /dev/null -H 'Content-Type: application/json' -H 'Origin: https://be
   -d '{"visitor_id":"v_0123456789abcdef0123456789abcdef","message":"warm up"}' "$base/v1/chat?key=$key"
 run "chat (JSON)" -s "$dir/chat.lua" "$base/v1/chat?key=$key"
 run "chat (varied)" -s "$dir/varied.lua" "$base/v1/chat?key=$key"
+run "chat (unique)" -s "$dir/unique.lua" "$base/v1/chat?key=$key"
 rss=$(awk '/VmHWM/ {print $2, $3}' "/proc/$pid/status")
 echo "peak RSS of the server: $rss"

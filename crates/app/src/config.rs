@@ -78,6 +78,9 @@ pub struct AnswersConfig {
     /// Memory the per-widget search indexes may hold together, in MiB
     /// (least recently used widgets are dropped beyond it).
     pub index_memory_mb: usize,
+    /// Answers kept to give again when the same question is asked of the
+    /// same knowledge (repeatable answerers only; 0 keeps none).
+    pub remembered_answers: usize,
 }
 
 impl Default for AnswersConfig {
@@ -87,6 +90,7 @@ impl Default for AnswersConfig {
             embeddings: EmbeddingSettings::default(),
             history_messages: 6,
             index_memory_mb: 1024,
+            remembered_answers: 4096,
         }
     }
 }

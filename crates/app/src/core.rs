@@ -8,6 +8,7 @@ use witzo_retrieval::Answerer;
 use witzo_store::Store;
 
 use crate::answers::index::IndexCache;
+use crate::answers::memo::AnswerMemo;
 use crate::answers::qa::QaCache;
 use crate::billing::BillingProvider;
 use crate::config::Config;
@@ -35,6 +36,8 @@ pub struct Core {
     /// Per-widget matchers of the owner's Q&A pairs, rebuilt likewise.
     pub corrections: Arc<QaCache>,
     pub answerer: Arc<dyn Answerer>,
+    /// Answers the answerer gave recently, when it is repeatable.
+    pub remembered: Arc<AnswerMemo>,
     /// The payment provider, when one is configured.
     pub billing: Option<Arc<dyn BillingProvider>>,
 }

@@ -83,6 +83,14 @@ pub type AnswerStream = Pin<Box<dyn Stream<Item = AnswerEvent> + Send>>;
 
 pub trait Answerer: Send + Sync {
     fn answer(&self, question: Question) -> AnswerStream;
+
+    /// Whether the same question always gets the same answer: one that
+    /// depends only on the question's text, language, instructions, lead
+    /// form and passages (not on the conversation so far, the clock or a
+    /// remote service), so an answer given once may be given again.
+    fn repeatable(&self) -> bool {
+        false
+    }
 }
 
 /// The answer of a widget that has not been taught anything yet.

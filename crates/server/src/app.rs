@@ -340,6 +340,9 @@ pub async fn build_core(
         )),
         corrections: Arc::default(),
         answerer,
+        remembered: Arc::new(witzo_app::answers::memo::AnswerMemo::new(
+            config.answers.remembered_answers,
+        )),
         mailer: Arc::new(mailer),
         keys,
         limiter,

@@ -172,6 +172,12 @@ impl Embeddings {
         }
     }
 
+    /// Whether the embedder runs in this process (not a remote service
+    /// that may fail or change): the same text always gets the same vector.
+    pub fn is_local(&self) -> bool {
+        matches!(self.kind, Kind::Static(_) | Kind::Transformer(_))
+    }
+
     /// Embeds a text right away when that costs microseconds (the static
     /// table); `None` for the other embedders.
     pub fn embed_now(&self, text: &str) -> Option<Vec<f32>> {

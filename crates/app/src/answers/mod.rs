@@ -5,6 +5,7 @@
 
 pub mod embedding;
 pub mod index;
+pub mod memo;
 pub mod qa;
 pub mod rating;
 pub mod respond;
@@ -88,7 +89,14 @@ impl ExtractiveAnswerer {
         let mut texts = Vec::with_capacity(quotes.len() + 1);
         texts.push(question.to_owned());
         texts.extend(quotes.iter().cloned());
-        match sentences.embed(texts).await {
+        // The static table embeds a sentence in microseconds: here, not
+        // through the blocking pool (a hop to another thread and back).
+        let now: Option<Vec<Vec<f32>>> = texts.iter().map(|t| sentences.embed_now(t)).collect();
+        let embedded = match now {
+            Some(vectors) => Ok(vectors),
+            None => sentences.embed(texts).await,
+        };
+        match embedded {
             Ok(vectors) => {
                 let Some((asked, rest)) = vectors.split_first() else {
                     return HashMap::new();
@@ -142,6 +150,12 @@ impl Answerer for ExtractiveAnswerer {
             futures_util::stream::iter(events)
         };
         Box::pin(futures_util::stream::once(events).flatten())
+    }
+
+    /// Quotes depend on the passages alone, and on the sentences'
+    /// similarities when the embedder is local.
+    fn repeatable(&self) -> bool {
+        self.sentences.is_local()
     }
 }
 

@@ -14,6 +14,7 @@ use witzo_retrieval::{
 use witzo_store::StoreResult;
 
 use super::index::Retrieved;
+use super::memo::{Memo, MemoKey};
 use crate::core::Core;
 use crate::widgets::cache::LiveWidget;
 
@@ -158,15 +159,39 @@ pub async fn prepare(
         });
     }
     let query = retrieval_text(message, &question.history);
-    let embedded = state.indexes.embeddings().embed_question(&query).await;
+    // A repeatable answerer's answer to this question of this knowledge,
+    // given before, is given again (answers/memo.rs).
+    let repeatable = state.answerer.repeatable();
+    let key = MemoKey {
+        widget: live.widget.id,
+        knowledge_version: knowledge,
+        settings: live.widget.updated_at,
+        message: message.to_owned(),
+        query,
+    };
+    if repeatable && let Some(memo) = state.remembered.get(&key) {
+        return Ok(Prepared {
+            answerer: Arc::new(FixedAnswer {
+                text: memo.text.clone(),
+                sources: memo.sources.clone(),
+            }),
+            question,
+            scores: memo.scores.clone(),
+            retrieved: Some(memo.figures),
+            offer_lead_form: lead_form,
+            small_talk: false,
+        });
+    }
+    let query = &key.query;
+    let embedded = state.indexes.embeddings().embed_question(query).await;
     let Retrieved {
         passages,
         similarities,
         terms,
         coverage,
         similarity,
-    } = index.search(&query, embedded.as_deref());
-    let scores = passages
+    } = index.search(query, embedded.as_deref());
+    let scores: Vec<Score> = passages
         .iter()
         .zip(&similarities)
         .map(|(p, similarity)| Score {
@@ -177,14 +202,28 @@ pub async fn prepare(
         .collect();
     question.passages = passages;
     question.terms = terms;
+    let figures = RetrievalFigures {
+        coverage,
+        similarity,
+    };
+    let answerer = if repeatable {
+        let (text, sources) = collect(state.answerer.as_ref(), question.clone()).await;
+        let memo = Memo {
+            text: text.clone(),
+            sources: sources.clone(),
+            scores: scores.clone(),
+            figures,
+        };
+        state.remembered.insert(key, memo);
+        Arc::new(FixedAnswer { text, sources })
+    } else {
+        state.answerer.clone()
+    };
     Ok(Prepared {
-        answerer: state.answerer.clone(),
+        answerer,
         question,
         scores,
-        retrieved: Some(RetrievalFigures {
-            coverage,
-            similarity,
-        }),
+        retrieved: Some(figures),
         offer_lead_form: lead_form,
         small_talk: false,
     })

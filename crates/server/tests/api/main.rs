@@ -48,6 +48,7 @@ mod qa_browser;
 mod qa_csv;
 mod qa_pages;
 mod redis_limits;
+mod remembered_answers;
 mod sessions;
 mod sign_in;
 mod tls;
