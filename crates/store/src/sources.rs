@@ -185,6 +185,23 @@ impl Store {
     ) -> StoreResult<(Source, JobId)> {
         let mut tx = self.begin_write().await?;
         crate::widgets::owned_widget(&mut tx, account, widget).await?;
+        // The same site twice would index every page twice. Two adds at
+        // once: the second waits for the first's commit on this row lock
+        // (PostgreSQL; SQLite's write lock is held already).
+        sqlx::query("UPDATE widgets SET updated_at = updated_at WHERE id = $1")
+            .bind(widget.get())
+            .execute(&mut *tx)
+            .await?;
+        let existing: Option<(i64,)> = sqlx::query_as(
+            "SELECT id FROM sources WHERE widget_id = $1 AND kind = 'website' AND url = $2",
+        )
+        .bind(widget.get())
+        .bind(site.url)
+        .fetch_optional(&mut *tx)
+        .await?;
+        if existing.is_some() {
+            return Err(StoreError::Conflict("url"));
+        }
         let sql = format!(
             "INSERT INTO sources (widget_id, account_id, kind, url, max_depth, include_paths, exclude_paths, rescrape_days, \
              next_rescrape_at, created_at, updated_at) VALUES ($1, $2, 'website', $3, $4, $5, $6, $7, $8, $9, $9) \

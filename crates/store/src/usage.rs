@@ -29,6 +29,17 @@ pub enum Taken {
     Refused(Usage),
 }
 
+/// What [`Store::take_conversation`] found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Take {
+    pub taken: Taken,
+    /// The plan's monthly limit; `None`: unlimited.
+    pub limit: Option<i64>,
+    /// Whether the account has webhook endpoints (only read when granted:
+    /// `false` when refused, as no turn follows).
+    pub webhooks: bool,
+}
+
 /// An e-mail to the owner about the allowance, sent once per cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Notice {
@@ -65,26 +76,32 @@ impl Store {
     /// Takes one conversation from `account`'s allowance unless its plan's
     /// monthly limit is reached — the limit read, checked and counted by a
     /// single statement, so concurrent requests can never go over it (and
-    /// a chat turn needs no separate read of the plan). Returns the limit
-    /// too (`None`: unlimited).
-    pub async fn take_conversation(&self, account: AccountId) -> StoreResult<(Taken, Option<i64>)> {
+    /// a chat turn needs no separate read of the plan). The same statement
+    /// says whether the account has webhook endpoints, so a turn of an
+    /// account without any does not read them.
+    pub async fn take_conversation(&self, account: AccountId) -> StoreResult<Take> {
         const LIMIT: &str = "(SELECT p.conversations FROM plans p WHERE p.id = accounts.plan)";
-        let granted: Option<(i64, i64, Option<i64>)> = sqlx::query_as(&format!(
+        const WEBHOOKS: &str =
+            "(SELECT COUNT(*) FROM webhook_endpoints e WHERE e.account_id = accounts.id)";
+        let granted: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
             "UPDATE accounts SET conversations_used = conversations_used + 1 \
              WHERE id = $1 AND ({LIMIT} IS NULL OR conversations_used < {LIMIT}) \
-             RETURNING conversations_used, cycle_start, {LIMIT}"
+             RETURNING conversations_used, cycle_start, {LIMIT}, {WEBHOOKS}"
         ))
         .bind(account.get())
         .fetch_optional(self.pool())
         .await?;
         Ok(match granted {
-            Some((used, cycle_start, limit)) => {
-                (Taken::Granted(Usage { used, cycle_start }), limit)
-            }
-            None => {
-                let limit = self.account_plan(account).await?.conversations;
-                (Taken::Refused(self.usage(account).await?), limit)
-            }
+            Some((used, cycle_start, limit, webhooks)) => Take {
+                taken: Taken::Granted(Usage { used, cycle_start }),
+                limit,
+                webhooks: webhooks > 0,
+            },
+            None => Take {
+                limit: self.account_plan(account).await?.conversations,
+                taken: Taken::Refused(self.usage(account).await?),
+                webhooks: false,
+            },
         })
     }
 

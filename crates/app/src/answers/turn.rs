@@ -11,7 +11,7 @@ use witzo_retrieval::{Answerer, Question, Turn as HistoryTurn};
 use witzo_store::conversations::{NewMessage, Visit};
 use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, random_public_id};
 use witzo_store::plans::Plan;
-use witzo_store::usage::{Notice, Taken, Usage};
+use witzo_store::usage::{Notice, Take, Taken, Usage};
 
 use crate::answers::respond::{self, Score};
 use crate::core::Core;
@@ -58,8 +58,9 @@ pub struct Turn {
 /// answer from the widget's knowledge and the conversation so far.
 pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -> AppResult<Turn> {
     let account = widget.live.widget.account_id;
-    let usage = if widget.preview {
-        preview_usage(state, account).await?
+    // Whether the turn has webhook endpoints to tell (never the preview).
+    let (usage, webhooks) = if widget.preview {
+        (preview_usage(state, account).await?, false)
     } else {
         take_conversation(state, account).await?
     };
@@ -107,10 +108,10 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         .add_message(conversation, &visitor_message, now)
         .await?;
     // The owner's endpoints, read once for both of the turn's events.
-    let endpoints = if widget.preview {
-        Vec::new()
-    } else {
+    let endpoints = if webhooks {
         events::endpoints_of(state, account).await
+    } else {
+        Vec::new()
     };
     if !widget.preview && opened {
         let created = ConversationCreated {
@@ -253,9 +254,14 @@ async fn preview_usage(state: &Core, account: AccountId) -> AppResult<UsageView>
 
 /// Takes one conversation from the owner's monthly allowance — after the
 /// key, origin and rate checks, before anything is generated or stored —
-/// in one atomic statement; at the limit, a 403 with the figures.
-async fn take_conversation(state: &Core, account: AccountId) -> AppResult<UsageView> {
-    let (taken, limit) = state.store.take_conversation(account).await?;
+/// in one atomic statement; at the limit, a 403 with the figures. Also
+/// says whether the account has webhook endpoints.
+async fn take_conversation(state: &Core, account: AccountId) -> AppResult<(UsageView, bool)> {
+    let Take {
+        taken,
+        limit,
+        webhooks,
+    } = state.store.take_conversation(account).await?;
     state.metrics.conversation(match taken {
         Taken::Granted(_) => "taken",
         Taken::Refused(_) => "refused",
@@ -265,7 +271,7 @@ async fn take_conversation(state: &Core, account: AccountId) -> AppResult<UsageV
             if let Some(limit) = limit {
                 notify_owner(state, account, limit, usage);
             }
-            Ok(UsageView::of(usage, limit))
+            Ok((UsageView::of(usage, limit), webhooks))
         }
         Taken::Refused(usage) => {
             let plan = state.store.account_plan(account).await?;

@@ -186,10 +186,18 @@ pub async fn add_website(
         exclude_paths: &exclude,
         rescrape_days: rescrape,
     };
-    Ok(state
+    state
         .store
         .create_website(account, widget, &site, witzo_store::now())
-        .await?)
+        .await
+        .map_err(|err| match err {
+            witzo_store::StoreError::Conflict(field) => AppError::new(
+                ErrorCode::Conflict,
+                "This website is already a source of this widget: retrain it to read it again.",
+            )
+            .field(field),
+            other => other.into(),
+        })
 }
 
 fn file_error(name: &str, err: &ExtractError) -> AppError {

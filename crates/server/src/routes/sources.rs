@@ -26,6 +26,7 @@ pub struct Queued {
 #[utoipa::path(post, path = "/api/widgets/{id}/sources", tag = "sources", params(("id" = i64, Path)), request_body = WebsiteInput,
     responses((status = 202, body = Queued),
         (status = 403, description = "Over the plan: `plan_limit_pages`, `plan_limit_auto_rescrape`"),
+        (status = 409, description = "`conflict` (field `url`): the widget already has this website as a source"),
         (status = 422, description = "`url_not_allowed`: an IP address that is not public, or a port other than 80 and 443")))]
 pub async fn add_website(
     State(state): State<AppState>,

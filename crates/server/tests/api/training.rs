@@ -9,7 +9,8 @@ use witzo_server::app::AppOptions;
 
 use crate::helpers::site::page;
 use crate::helpers::{
-    Owner, TestApp, app_crawling, error, error_code, shop, spawn_app, spawn_app_with, start_site,
+    Owner, TestApp, app_crawling, error, error_code, no_workers, shop, spawn_app, spawn_app_with,
+    start_site,
 };
 
 /// Every page of `source` as (url, outcome, reason), sorted.
@@ -252,4 +253,54 @@ async fn deleting_a_page_or_a_source_removes_its_knowledge_and_other_accounts_ge
         204
     );
     assert!(app.knowledge(widget).await.is_empty());
+}
+
+/// A website the widget already has is refused (409 `conflict`, field
+/// `url`), however its address is spelt, and when adds race only one
+/// lands.
+#[tokio::test]
+async fn the_same_website_twice_is_refused_and_a_race_adds_it_once() {
+    let on_postgres = witzo_store::testing::TestDatabase::postgres().await;
+    let mut apps = vec![spawn_app_with(no_workers, AppOptions::default()).await];
+    if let Some(db) = &on_postgres {
+        let url = db.url().to_owned();
+        let app = spawn_app_with(
+            move |c| {
+                c.database_url = Some(url.clone().into());
+                c.jobs.workers = 0;
+            },
+            AppOptions::default(),
+        )
+        .await;
+        apps.push(app);
+    }
+    for app in &apps {
+        let owner = app.sign_in("ada@example.com").await;
+        let widget = app.create_widget(&owner, &["shop.example.com"]).await.id;
+        let first = app
+            .add_source(&owner, widget, &json!({"url": "https://example.com/docs"}))
+            .await;
+        assert_eq!(first.status().as_u16(), 202);
+        for spelling in ["https://example.com/docs", "HTTPS://Example.COM:443/docs"] {
+            let again = app
+                .add_source(&owner, widget, &json!({"url": spelling, "max_depth": 1}))
+                .await;
+            let refused = error(again, 409).await;
+            assert_eq!(
+                (refused.code.as_str(), refused.field.as_deref()),
+                ("conflict", Some("url")),
+                "{spelling}"
+            );
+        }
+        assert_eq!(app.sources(&owner, widget).await.len(), 1);
+
+        let blog = json!({"url": "https://example.com/blog"});
+        let racing =
+            futures_util::future::join_all((0..4).map(|_| app.add_source(&owner, widget, &blog)))
+                .await;
+        let mut statuses: Vec<u16> = racing.iter().map(|r| r.status().as_u16()).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, [202, 409, 409, 409]);
+        assert_eq!(app.sources(&owner, widget).await.len(), 2);
+    }
 }

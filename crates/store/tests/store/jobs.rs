@@ -10,9 +10,14 @@ use crate::store_test;
 async fn sources(store: &Store, n: usize) -> Vec<SourceId> {
     let (ada, widget) = crate::sources::ada_with_widget(store).await;
     let mut ids = Vec::new();
-    for _ in 0..n {
+    for n in 0..n {
+        // A widget has each website once.
+        let site = witzo_store::sources::NewWebsite {
+            url: &format!("https://s{n}.example.com/"),
+            ..crate::sources::SITE
+        };
         let (source, _) = store
-            .create_website(ada.id, widget.id, &crate::sources::SITE, 0)
+            .create_website(ada.id, widget.id, &site, 0)
             .await
             .unwrap();
         ids.push(source.id);

@@ -105,6 +105,11 @@ store_test!(
             store.create_website(bob.id, widget.id, &SITE, 100).await,
             Err(witzo_store::StoreError::NotFound)
         ));
+        assert!(matches!(
+            store.create_website(ada.id, widget.id, &SITE, 100).await,
+            Err(witzo_store::StoreError::Conflict("url"))
+        ));
+        assert_eq!(store.sources_of(ada.id, widget.id).await.unwrap().len(), 1);
         assert_eq!(
             store
                 .queue_source_job(ada.id, Task::Crawl(source.id), 101)

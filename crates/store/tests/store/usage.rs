@@ -1,5 +1,5 @@
 use witzo_store::Store;
-use witzo_store::usage::{Notice, Taken, add_month};
+use witzo_store::usage::{Notice, Take, Taken, add_month};
 
 use crate::{email, store_test};
 
@@ -21,8 +21,13 @@ store_test!(
         let mut refused = 0;
         for take in takes {
             // Free: 100 conversations a month.
-            let (taken, limit) = take.await.unwrap();
+            let Take {
+                taken,
+                limit,
+                webhooks,
+            } = take.await.unwrap();
             assert_eq!(limit, Some(100));
+            assert!(!webhooks);
             match taken {
                 Taken::Granted(_) => granted += 1,
                 Taken::Refused(usage) => {
@@ -37,7 +42,7 @@ store_test!(
         store.set_plan(ada.id, "enterprise", 1_000).await.unwrap();
         assert!(matches!(
             store.take_conversation(ada.id).await.unwrap(),
-            (Taken::Granted(u), None) if u.used == 101
+            Take { taken: Taken::Granted(u), limit: None, webhooks: false } if u.used == 101
         ));
     }
 );

@@ -185,6 +185,7 @@ fn rescrape_days(raw: &str) -> ApiResult<Option<u32>> {
     request_body(content = WebsiteForm, content_type = "application/x-www-form-urlencoded"),
     responses((status = 303, description = "Queued"),
         (status = 403, description = "The page with `plan_limit_pages` or `plan_limit_auto_rescrape`", content_type = "text/html"),
+        (status = 409, description = "The page with `conflict`: the widget already has this website", content_type = "text/html"),
         (status = 422, description = "The page with the error, `url_not_allowed` for an address the crawler refuses", content_type = "text/html")))]
 pub async fn add_website(
     State(state): State<AppState>,
