@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
+use sqlx::AnyConnection;
+
 use crate::domain::{AccountId, Role, WidgetId};
+use crate::usage::Take;
 use crate::{Store, StoreError, StoreResult};
 
 /// A conversation, as the owner lists it.
@@ -56,6 +59,91 @@ pub struct NewMessage<'a> {
     pub latency_ms: Option<i64>,
 }
 
+/// The conversation a visitor's message goes to.
+#[derive(Debug, Clone)]
+pub struct Opening<'a> {
+    pub widget: WidgetId,
+    /// The conversation to continue, when the visitor named one.
+    pub public_id: Option<&'a str>,
+    /// The public id of a conversation opened now.
+    pub new_public_id: &'a str,
+    pub visit: &'a Visit<'a>,
+}
+
+/// What [`Store::begin_turn`] did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Begun {
+    /// The allowance is used up: nothing was written.
+    Refused(Take),
+    /// The message is stored in this conversation (internal and public
+    /// id); `take` is the allowance's, when one was taken.
+    Started {
+        take: Option<Take>,
+        conversation: i64,
+        public_id: String,
+    },
+}
+
+/// [`Store::open_conversation`] on `conn`.
+async fn open_in(
+    conn: &mut AnyConnection,
+    opening: &Opening<'_>,
+    now: i64,
+) -> StoreResult<(i64, String)> {
+    let visit = opening.visit;
+    if let Some(public_id) = opening.public_id {
+        let found: Option<(i64,)> = sqlx::query_as(
+            "UPDATE conversations SET updated_at = $1 WHERE public_id = $2 AND widget_id = $3 AND visitor_id = $4 RETURNING id",
+        )
+        .bind(now)
+        .bind(public_id)
+        .bind(opening.widget.get())
+        .bind(visit.visitor_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some((id,)) = found {
+            return Ok((id, public_id.to_owned()));
+        }
+    }
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO conversations (widget_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
+    )
+    .bind(opening.widget.get())
+    .bind(opening.new_public_id)
+    .bind(visit.visitor_id)
+    .bind(visit.origin)
+    .bind(visit.page_url)
+    .bind(i64::from(visit.preview))
+    .bind(now)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((id, opening.new_public_id.to_owned()))
+}
+
+/// [`Store::add_message`] on `conn`.
+async fn insert_message(
+    conn: &mut AnyConnection,
+    conversation: i64,
+    message: &NewMessage<'_>,
+    now: i64,
+) -> StoreResult<()> {
+    sqlx::query(
+        "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(conversation)
+    .bind(message.public_id)
+    .bind(message.role.as_str())
+    .bind(message.body)
+    .bind(message.sources)
+    .bind(message.latency_ms)
+    .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbedOrigin {
@@ -87,34 +175,13 @@ impl Store {
         visit: &Visit<'_>,
         now: i64,
     ) -> StoreResult<(i64, String)> {
-        if let Some(public_id) = public_id {
-            let found: Option<(i64,)> = sqlx::query_as(
-                "UPDATE conversations SET updated_at = $1 WHERE public_id = $2 AND widget_id = $3 AND visitor_id = $4 RETURNING id",
-            )
-            .bind(now)
-            .bind(public_id)
-            .bind(widget.get())
-            .bind(visit.visitor_id)
-            .fetch_optional(self.pool())
-            .await?;
-            if let Some((id,)) = found {
-                return Ok((id, public_id.to_owned()));
-            }
-        }
-        let (id,): (i64,) = sqlx::query_as(
-            "INSERT INTO conversations (widget_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-        )
-        .bind(widget.get())
-        .bind(new_public_id)
-        .bind(visit.visitor_id)
-        .bind(visit.origin)
-        .bind(visit.page_url)
-        .bind(i64::from(visit.preview))
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
-        Ok((id, new_public_id.to_owned()))
+        let opening = Opening {
+            widget,
+            public_id,
+            new_public_id,
+            visit,
+        };
+        open_in(&mut *self.pool().acquire().await?, &opening, now).await
     }
 
     pub async fn add_message(
@@ -123,20 +190,46 @@ impl Store {
         message: &NewMessage<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        insert_message(
+            &mut *self.pool().acquire().await?,
+            conversation,
+            message,
+            now,
         )
-        .bind(conversation)
-        .bind(message.public_id)
-        .bind(message.role.as_str())
-        .bind(message.body)
-        .bind(message.sources)
-        .bind(message.latency_ms)
-        .bind(now)
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        .await
+    }
+
+    /// A visitor's message written (on PostgreSQL in one commit,
+    /// [`Store::turn_writes`]): a conversation taken from `take_from`'s
+    /// allowance (none for the owner's preview; refused: nothing written),
+    /// the visitor's conversation continued or opened, and the message
+    /// stored.
+    pub async fn begin_turn(
+        &self,
+        take_from: Option<AccountId>,
+        opening: &Opening<'_>,
+        message: &NewMessage<'_>,
+        now: i64,
+    ) -> StoreResult<Begun> {
+        let mut writes = self.turn_writes().await?;
+        let take = match take_from {
+            Some(account) => match crate::usage::take_in(writes.conn(), account).await? {
+                Some(take) => Some(take),
+                None => {
+                    drop(writes);
+                    return Ok(Begun::Refused(self.refused_take(account).await?));
+                }
+            },
+            None => None,
+        };
+        let (conversation, public_id) = open_in(writes.conn(), opening, now).await?;
+        insert_message(writes.conn(), conversation, message, now).await?;
+        writes.finish().await?;
+        Ok(Begun::Started {
+            take,
+            conversation,
+            public_id,
+        })
     }
 
     /// The last `limit` messages of a conversation as (role, body), oldest

@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::pool::PoolConnection;
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 
 use crate::{StoreError, StoreResult};
 
@@ -138,9 +139,46 @@ impl Store {
         }
     }
 
+    /// Where a chat turn's rows are written: on PostgreSQL one transaction,
+    /// so the rows every turn updates (the account's allowance, the
+    /// widget's analytics quarter) wait for one WAL flush instead of one
+    /// per statement (measured: 419 → 517 chats/s); on SQLite, whose one
+    /// write lock a transaction would hold across every statement's hop to
+    /// sqlx's connection thread, statements that commit one by one (as a
+    /// transaction there: 870 → 676 chats/s, p99 580 ms).
+    pub(crate) async fn turn_writes(&self) -> StoreResult<TurnWrites> {
+        Ok(match self.backend {
+            Backend::Postgres => TurnWrites::Together(self.begin_write().await?),
+            Backend::Sqlite => TurnWrites::Each(self.pool.acquire().await?),
+        })
+    }
+
     /// Closes every connection; used on shutdown so SQLite checkpoints its WAL.
     pub async fn close(&self) {
         self.pool.close().await;
+    }
+}
+
+/// See [`Store::turn_writes`].
+pub(crate) enum TurnWrites {
+    Together(Transaction<'static, Any>),
+    Each(PoolConnection<Any>),
+}
+
+impl TurnWrites {
+    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
+        match self {
+            Self::Together(tx) => tx,
+            Self::Each(conn) => conn,
+        }
+    }
+
+    /// Commits what was written together (nothing to do for the rest).
+    pub(crate) async fn finish(self) -> StoreResult<()> {
+        if let Self::Together(tx) = self {
+            tx.commit().await?;
+        }
+        Ok(())
     }
 }
 

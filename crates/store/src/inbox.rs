@@ -341,15 +341,18 @@ impl Store {
     }
 
     /// Stores an assistant's answer, marked refused when it said "I don't
-    /// know"; returns the message's internal id.
+    /// know", and counts the visitor's `question` in the widget's top
+    /// questions when given (on PostgreSQL in one commit,
+    /// [`Store::turn_writes`]). Returns the message's internal id.
     pub async fn add_answer(
         &self,
         conversation: i64,
         message: &crate::conversations::NewMessage<'_>,
         refused: bool,
+        question: Option<(WidgetId, &str)>,
         now: i64,
     ) -> StoreResult<i64> {
-        let (id,): (i64,) = sqlx::query_as(
+        let insert = sqlx::query_as(
             "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, refused, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
         )
@@ -360,9 +363,15 @@ impl Store {
         .bind(message.sources)
         .bind(message.latency_ms)
         .bind(i64::from(refused))
-        .bind(now)
-        .fetch_one(self.pool())
-        .await?;
+        .bind(now);
+        let Some((widget, question)) = question else {
+            let (id,): (i64,) = insert.fetch_one(self.pool()).await?;
+            return Ok(id);
+        };
+        let mut writes = self.turn_writes().await?;
+        let (id,): (i64,) = insert.fetch_one(&mut *writes.conn()).await?;
+        crate::analytics::count_question_in(writes.conn(), widget, question, now).await?;
+        writes.finish().await?;
         Ok(id)
     }
 

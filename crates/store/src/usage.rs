@@ -80,28 +80,19 @@ impl Store {
     /// says whether the account has webhook endpoints, so a turn of an
     /// account without any does not read them.
     pub async fn take_conversation(&self, account: AccountId) -> StoreResult<Take> {
-        const LIMIT: &str = "(SELECT p.conversations FROM plans p WHERE p.id = accounts.plan)";
-        const WEBHOOKS: &str =
-            "(SELECT COUNT(*) FROM webhook_endpoints e WHERE e.account_id = accounts.id)";
-        let granted: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
-            "UPDATE accounts SET conversations_used = conversations_used + 1 \
-             WHERE id = $1 AND ({LIMIT} IS NULL OR conversations_used < {LIMIT}) \
-             RETURNING conversations_used, cycle_start, {LIMIT}, {WEBHOOKS}"
-        ))
-        .bind(account.get())
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(match granted {
-            Some((used, cycle_start, limit, webhooks)) => Take {
-                taken: Taken::Granted(Usage { used, cycle_start }),
-                limit,
-                webhooks: webhooks > 0,
-            },
-            None => Take {
-                limit: self.account_plan(account).await?.conversations,
-                taken: Taken::Refused(self.usage(account).await?),
-                webhooks: false,
-            },
+        let granted = take_in(&mut *self.pool().acquire().await?, account).await?;
+        match granted {
+            Some(take) => Ok(take),
+            None => self.refused_take(account).await,
+        }
+    }
+
+    /// What a refused take reports: the limit and the usage at it.
+    pub(crate) async fn refused_take(&self, account: AccountId) -> StoreResult<Take> {
+        Ok(Take {
+            limit: self.account_plan(account).await?.conversations,
+            taken: Taken::Refused(self.usage(account).await?),
+            webhooks: false,
         })
     }
 
@@ -228,6 +219,30 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let doy = (153 * mp + 2) / 5 + day - 1;
     let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
     era * 146_097 + doe - 719_468
+}
+
+/// [`Store::take_conversation`]'s statement on `conn` (a transaction's
+/// connection, for a turn written in one commit); `None` when refused.
+pub(crate) async fn take_in(
+    conn: &mut sqlx::AnyConnection,
+    account: AccountId,
+) -> StoreResult<Option<Take>> {
+    const LIMIT: &str = "(SELECT p.conversations FROM plans p WHERE p.id = accounts.plan)";
+    const WEBHOOKS: &str =
+        "(SELECT COUNT(*) FROM webhook_endpoints e WHERE e.account_id = accounts.id)";
+    let granted: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
+        "UPDATE accounts SET conversations_used = conversations_used + 1 \
+         WHERE id = $1 AND ({LIMIT} IS NULL OR conversations_used < {LIMIT}) \
+         RETURNING conversations_used, cycle_start, {LIMIT}, {WEBHOOKS}"
+    ))
+    .bind(account.get())
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(granted.map(|(used, cycle_start, limit, webhooks)| Take {
+        taken: Taken::Granted(Usage { used, cycle_start }),
+        limit,
+        webhooks: webhooks > 0,
+    }))
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use serde::Serialize;
 use utoipa::ToSchema;
 use witzo_retrieval::{Answerer, Question, Turn as HistoryTurn};
-use witzo_store::conversations::{NewMessage, Visit};
+use witzo_store::conversations::{Begun, NewMessage, Opening, Visit};
 use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, random_public_id};
 use witzo_store::plans::Plan;
 use witzo_store::usage::{Notice, Take, Taken, Usage};
@@ -58,12 +58,6 @@ pub struct Turn {
 /// answer from the widget's knowledge and the conversation so far.
 pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -> AppResult<Turn> {
     let account = widget.live.widget.account_id;
-    // Whether the turn has webhook endpoints to tell (never the preview).
-    let (usage, webhooks) = if widget.preview {
-        (preview_usage(state, account).await?, false)
-    } else {
-        take_conversation(state, account).await?
-    };
     let now = witzo_store::now();
     let page = WebUrl::page_of(input.page_url);
     let visit = Visit {
@@ -75,27 +69,11 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
     let live = &widget.live;
     let store = &state.store;
     let new_id = random_public_id("c_");
-    let (conversation, conversation_id) = store
-        .open_conversation(live.widget.id, input.conversation_id, &new_id, &visit, now)
-        .await?;
-    let opened = conversation_id == new_id;
-    // The conversation so far, for an LLM answer, before this message (a
-    // conversation opened just now has none).
-    let history = if opened {
-        Vec::new()
-    } else {
-        store
-            .recent_messages(
-                conversation,
-                i64::from(state.config.answers.history_messages),
-            )
-            .await?
-            .into_iter()
-            .map(|(role, text)| HistoryTurn {
-                visitor: role == Role::Visitor,
-                text,
-            })
-            .collect()
+    let opening = Opening {
+        widget: live.widget.id,
+        public_id: input.conversation_id,
+        new_public_id: &new_id,
+        visit: &visit,
     };
     let visitor_message = NewMessage {
         public_id: &random_public_id("m_"),
@@ -104,9 +82,48 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         sources: "[]",
         latency_ms: None,
     };
-    store
-        .add_message(conversation, &visitor_message, now)
-        .await?;
+    // The allowance taken (not for a preview), the conversation opened or
+    // continued and the message stored: one commit.
+    let take_from = (!widget.preview).then_some(account);
+    let (take, conversation, conversation_id) = match store
+        .begin_turn(take_from, &opening, &visitor_message, now)
+        .await?
+    {
+        Begun::Started {
+            take,
+            conversation,
+            public_id,
+        } => (take, conversation, public_id),
+        Begun::Refused(take) => return Err(refusal(state, account, take).await),
+    };
+    // Whether the turn has webhook endpoints to tell (never the preview).
+    let (usage, webhooks) = match take {
+        Some(Take {
+            taken: Taken::Granted(usage),
+            limit,
+            webhooks,
+        }) => (granted(state, account, usage, limit), webhooks),
+        Some(refused) => return Err(refusal(state, account, refused).await),
+        None => (preview_usage(state, account).await?, false),
+    };
+    let opened = conversation_id == new_id;
+    // The conversation so far, for an LLM answer, before this message (a
+    // conversation opened just now has none).
+    let history = if opened {
+        Vec::new()
+    } else {
+        let window = i64::from(state.config.answers.history_messages);
+        let mut recent = store.recent_messages(conversation, window + 1).await?;
+        // This message, stored above.
+        recent.pop();
+        recent
+            .into_iter()
+            .map(|(role, text)| HistoryTurn {
+                visitor: role == Role::Visitor,
+                text,
+            })
+            .collect()
+    };
     // The owner's endpoints, read once for both of the turn's events.
     let endpoints = if webhooks {
         events::endpoints_of(state, account).await
@@ -145,15 +162,6 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         history,
     )
     .await?;
-    if !widget.preview && !prepared.small_talk {
-        // Top questions: one upsert; a failure costs a count, not the answer.
-        if let Err(err) = store
-            .count_question(live.widget.id, input.message.as_str(), now)
-            .await
-        {
-            tracing::warn!(error = %err, "could not count a question");
-        }
-    }
     let pending_answer = (!widget.preview).then(|| PendingAnswer {
         account,
         widget: live.widget.id,
@@ -252,41 +260,37 @@ async fn preview_usage(state: &Core, account: AccountId) -> AppResult<UsageView>
     Ok(UsageView::of(usage, plan.conversations))
 }
 
-/// Takes one conversation from the owner's monthly allowance — after the
-/// key, origin and rate checks, before anything is generated or stored —
-/// in one atomic statement; at the limit, a 403 with the figures. Also
-/// says whether the account has webhook endpoints.
-async fn take_conversation(state: &Core, account: AccountId) -> AppResult<(UsageView, bool)> {
-    let Take {
-        taken,
-        limit,
-        webhooks,
-    } = state.store.take_conversation(account).await?;
-    state.metrics.conversation(match taken {
-        Taken::Granted(_) => "taken",
-        Taken::Refused(_) => "refused",
-    });
-    match taken {
-        Taken::Granted(usage) => {
-            if let Some(limit) = limit {
-                notify_owner(state, account, limit, usage);
-            }
-            Ok((UsageView::of(usage, limit), webhooks))
-        }
-        Taken::Refused(usage) => {
-            let plan = state.store.account_plan(account).await?;
-            Err(AppError::new(
-                ErrorCode::ConversationLimitReached,
-                "This assistant has answered all the questions its plan allows this month.",
-            )
-            .details(serde_json::json!({
-                "used": usage.used,
-                "limit": limit,
-                "plan": plan.id,
-                "reset_at": usage.resets_at(),
-                // The widget then offers the lead form instead (paid plans).
-                "lead_form": plan.features.lead_form_fallback.0,
-            })))
-        }
+/// A conversation taken from the owner's monthly allowance (after the
+/// key, origin and rate checks, before anything is generated): counted,
+/// and the owner told at 90 % and 100 %.
+fn granted(state: &Core, account: AccountId, usage: Usage, limit: Option<i64>) -> UsageView {
+    state.metrics.conversation("taken");
+    if let Some(limit) = limit {
+        notify_owner(state, account, limit, usage);
     }
+    UsageView::of(usage, limit)
+}
+
+/// The allowance is used up: a 403 with the figures.
+async fn refusal(state: &Core, account: AccountId, take: Take) -> AppError {
+    state.metrics.conversation("refused");
+    let usage = match take.taken {
+        Taken::Granted(usage) | Taken::Refused(usage) => usage,
+    };
+    let plan = match state.store.account_plan(account).await {
+        Ok(plan) => plan,
+        Err(err) => return err.into(),
+    };
+    AppError::new(
+        ErrorCode::ConversationLimitReached,
+        "This assistant has answered all the questions its plan allows this month.",
+    )
+    .details(serde_json::json!({
+        "used": usage.used,
+        "limit": take.limit,
+        "plan": plan.id,
+        "reset_at": usage.resets_at(),
+        // The widget then offers the lead form instead (paid plans).
+        "lead_form": plan.features.lead_form_fallback.0,
+    }))
 }

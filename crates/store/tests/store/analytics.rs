@@ -71,10 +71,10 @@ pub async fn turn(
         .add_message(id, &message(&q, Role::Visitor, question), at)
         .await
         .unwrap();
-    store.count_question(widget, question, at).await.unwrap();
     let a = format!("m_{}", hex(rand::random::<u128>()));
+    let answer = message(&a, Role::Assistant, "An answer.");
     store
-        .add_answer(id, &message(&a, Role::Assistant, "An answer."), refused, at)
+        .add_answer(id, &answer, refused, Some((widget, question)), at)
         .await
         .unwrap();
     (id, a)
@@ -141,6 +141,7 @@ store_test!(
                                             id,
                                             &message(&public, Role::Assistant, "9-5"),
                                             r.is_multiple_of(3),
+                                            None,
                                             at,
                                         )
                                         .await

@@ -240,7 +240,16 @@ impl Answering {
         let id = self
             .state
             .store
-            .add_answer(self.conversation, &message, refused, witzo_store::now())
+            .add_answer(
+                self.conversation,
+                &message,
+                refused,
+                // Counted in the top questions: not small talk, not the preview.
+                self.gap
+                    .as_ref()
+                    .map(|(widget, question)| (*widget, question.as_str())),
+                witzo_store::now(),
+            )
             .await?;
         if let (true, Some((widget, question))) = (refused, &self.gap) {
             witzo_app::gaps::record(&self.state, *widget, id, question.clone());
