@@ -19,7 +19,8 @@
 #
 # Besides requests/s and latency it reports the server's CPU time per
 # request (user + system over the run), which varies less than requests/s:
-# wrk shares the machine.
+# wrk shares the machine; on PostgreSQL also the database's CPU time per
+# request (every postgres process, so run it on an otherwise idle server).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 duration="${1:-10}"
@@ -125,17 +126,24 @@ for name, numbered in (("varied", False), ("unique", True)):
             f.write("setup = function(thread)\n  thread:set(\"id\", math.random(1, 1e9))\nend\n")
 PY
 
-# The server's CPU time so far (user + system), in clock ticks.
+# The server's CPU time so far (user + system), in clock ticks; on
+# PostgreSQL also the database's (every postgres process on the machine).
 cpu_ticks() { awk '{print $14 + $15}' "/proc/$pid/stat"; }
+db_ticks() {
+  [ -n "$bench_postgres" ] || { echo 0; return; }
+  for p in $(pgrep postgres); do awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null; done | awk '{s += $1} END {print s + 0}'
+}
 ticks_per_second=$(getconf CLK_TCK)
 
 run() { # label, extra wrk args…
   local label=$1; shift
-  local out before after
+  local out before after db_before db_after
   before=$(cpu_ticks)
+  db_before=$(db_ticks)
   out=$(wrk -t2 -c"$connections" -d"${duration}s" --latency "$@")
   after=$(cpu_ticks)
-  local rps p50 p90 p99 errors requests cpu
+  db_after=$(db_ticks)
+  local rps p50 p90 p99 errors requests cpu db_cpu
   rps=$(awk '/Requests\/sec/ {print $2}' <<<"$out")
   p50=$(awk '$1=="50%" {print $2}' <<<"$out")
   p90=$(awk '$1=="90%" {print $2}' <<<"$out")
@@ -145,12 +153,14 @@ run() { # label, extra wrk args…
   # two cores with wrk.
   cpu=$(awk -v t=$((after - before)) -v n="$requests" -v hz="$ticks_per_second" \
     'BEGIN { if (n > 0) printf "%.0fus", t / hz / n * 1e6; else print "-" }')
+  db_cpu=$(awk -v t=$((db_after - db_before)) -v n="$requests" -v hz="$ticks_per_second" \
+    'BEGIN { if (n > 0 && t > 0) printf "%.0fus", t / hz / n * 1e6; else print "-" }')
   errors=$(grep -E 'Non-2xx|Socket errors' <<<"$out" || true)
-  printf '%-16s %12s %10s %10s %10s %10s %s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$cpu" "$errors"
+  printf '%-16s %12s %10s %10s %10s %10s %10s %s\n' "$label" "$rps" "$p50" "$p90" "$p99" "$cpu" "$db_cpu" "$errors"
 }
 
 echo "witzo $(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) cores, wrk -t2 -c$connections -d${duration}s"
-printf '%-16s %12s %10s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99 "cpu/req"
+printf '%-16s %12s %10s %10s %10s %10s %10s\n' endpoint "requests/s" p50 p90 p99 "cpu/req" "db cpu/req"
 base="http://127.0.0.1:$port"
 run "/healthz" "$base/healthz"
 run "/" "$base/"

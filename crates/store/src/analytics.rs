@@ -348,31 +348,6 @@ impl Store {
     }
 }
 
-/// Counts a visitor's question (normalised) on its local day, on `conn`
-/// (the answer's transaction, [`Store::add_answer`]).
-pub(crate) async fn count_question_in(
-    conn: &mut sqlx::AnyConnection,
-    widget: WidgetId,
-    text: &str,
-    now: i64,
-) -> StoreResult<()> {
-    let Some(question) = normalise_question(text) else {
-        return Ok(());
-    };
-    sqlx::query(
-        "INSERT INTO analytics_questions (widget_id, day, question, asked) \
-         VALUES ($1, ($2 + 60 * COALESCE((SELECT a.utc_offset_minutes FROM widgets w \
-            JOIN accounts a ON a.id = w.account_id WHERE w.id = $1), 0)) / 86400, $3, 1) \
-         ON CONFLICT (widget_id, day, question) DO UPDATE SET asked = analytics_questions.asked + 1",
-    )
-    .bind(widget.get())
-    .bind(now)
-    .bind(question)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 /// What tests compare the rollups with: the same counts recounted from
 /// the raw rows, and every row a visitor id or text still appears in.
 #[cfg(feature = "testing")]

@@ -3,9 +3,8 @@
 
 use serde::Serialize;
 
-use sqlx::AnyConnection;
-
 use crate::domain::{AccountId, Role, WidgetId};
+use crate::turns::{Begin, Write, Written};
 use crate::usage::Take;
 use crate::{Store, StoreError, StoreResult};
 
@@ -84,66 +83,6 @@ pub enum Begun {
     },
 }
 
-/// [`Store::open_conversation`] on `conn`.
-async fn open_in(
-    conn: &mut AnyConnection,
-    opening: &Opening<'_>,
-    now: i64,
-) -> StoreResult<(i64, String)> {
-    let visit = opening.visit;
-    if let Some(public_id) = opening.public_id {
-        let found: Option<(i64,)> = sqlx::query_as(
-            "UPDATE conversations SET updated_at = $1 WHERE public_id = $2 AND widget_id = $3 AND visitor_id = $4 RETURNING id",
-        )
-        .bind(now)
-        .bind(public_id)
-        .bind(opening.widget.get())
-        .bind(visit.visitor_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some((id,)) = found {
-            return Ok((id, public_id.to_owned()));
-        }
-    }
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO conversations (widget_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $7) RETURNING id",
-    )
-    .bind(opening.widget.get())
-    .bind(opening.new_public_id)
-    .bind(visit.visitor_id)
-    .bind(visit.origin)
-    .bind(visit.page_url)
-    .bind(i64::from(visit.preview))
-    .bind(now)
-    .fetch_one(&mut *conn)
-    .await?;
-    Ok((id, opening.new_public_id.to_owned()))
-}
-
-/// [`Store::add_message`] on `conn`.
-async fn insert_message(
-    conn: &mut AnyConnection,
-    conversation: i64,
-    message: &NewMessage<'_>,
-    now: i64,
-) -> StoreResult<()> {
-    sqlx::query(
-        "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, created_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(conversation)
-    .bind(message.public_id)
-    .bind(message.role.as_str())
-    .bind(message.body)
-    .bind(message.sources)
-    .bind(message.latency_ms)
-    .bind(now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, sqlx::FromRow)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct EmbedOrigin {
@@ -164,43 +103,8 @@ const SUMMARY: &str = "SELECT c.public_id, c.visitor_id, c.origin, c.page_url, c
      FROM conversations c JOIN widgets w ON w.id = c.widget_id";
 
 impl Store {
-    /// The visitor's conversation `public_id` on this widget, or a new one
-    /// (with `new_public_id`) when it is absent or not theirs. Returns the
-    /// internal id and the public id.
-    pub async fn open_conversation(
-        &self,
-        widget: WidgetId,
-        public_id: Option<&str>,
-        new_public_id: &str,
-        visit: &Visit<'_>,
-        now: i64,
-    ) -> StoreResult<(i64, String)> {
-        let opening = Opening {
-            widget,
-            public_id,
-            new_public_id,
-            visit,
-        };
-        open_in(&mut *self.pool().acquire().await?, &opening, now).await
-    }
-
-    pub async fn add_message(
-        &self,
-        conversation: i64,
-        message: &NewMessage<'_>,
-        now: i64,
-    ) -> StoreResult<()> {
-        insert_message(
-            &mut *self.pool().acquire().await?,
-            conversation,
-            message,
-            now,
-        )
-        .await
-    }
-
-    /// A visitor's message written (on PostgreSQL in one commit,
-    /// [`Store::turn_writes`]): a conversation taken from `take_from`'s
+    /// A visitor's message written, committed with the turns around it
+    /// ([`crate::turns`]): a conversation taken from `take_from`'s
     /// allowance (none for the owner's preview; refused: nothing written),
     /// the visitor's conversation continued or opened, and the message
     /// stored.
@@ -211,25 +115,23 @@ impl Store {
         message: &NewMessage<'_>,
         now: i64,
     ) -> StoreResult<Begun> {
-        let mut writes = self.turn_writes().await?;
-        let take = match take_from {
-            Some(account) => match crate::usage::take_in(writes.conn(), account).await? {
-                Some(take) => Some(take),
-                None => {
-                    drop(writes);
-                    return Ok(Begun::Refused(self.refused_take(account).await?));
-                }
+        let write = Write::Begin(Begin::new(take_from, opening, message, now));
+        match self.turns().write(write).await? {
+            Written::Started {
+                take,
+                conversation,
+                public_id,
+            } => Ok(Begun::Started {
+                take,
+                conversation,
+                public_id,
+            }),
+            Written::Refused => match take_from {
+                Some(account) => Ok(Begun::Refused(self.refused_take(account).await?)),
+                None => Err(StoreError::NotFound),
             },
-            None => None,
-        };
-        let (conversation, public_id) = open_in(writes.conn(), opening, now).await?;
-        insert_message(writes.conn(), conversation, message, now).await?;
-        writes.finish().await?;
-        Ok(Begun::Started {
-            take,
-            conversation,
-            public_id,
-        })
+            Written::Answered(_) => Err(StoreError::NotFound),
+        }
     }
 
     /// The last `limit` messages of a conversation as (role, body), oldest

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::pool::PoolConnection;
-use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyPool, Executor, Transaction};
 
+use crate::turns::Writer;
 use crate::{StoreError, StoreResult};
 
 static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
@@ -38,6 +38,8 @@ impl Backend {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// Where chat turns are written, in groups ([`crate::turns`]).
+    turns: Writer,
 }
 
 impl Store {
@@ -67,7 +69,12 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        Ok(Self { pool, backend })
+        let turns = Writer::start(pool.clone(), backend);
+        Ok(Self {
+            pool,
+            backend,
+            turns,
+        })
     }
 
     /// Applies every embedded migration of this backend that has not run yet
@@ -110,47 +117,13 @@ impl Store {
         &self.pool
     }
 
-    /// Begins a transaction that may write. On SQLite it takes the write
-    /// lock at once (`BEGIN IMMEDIATE`), waiting up to the busy timeout for
-    /// it: a deferred transaction that reads and then writes fails with
-    /// `SQLITE_BUSY_SNAPSHOT` instead of waiting whenever another
-    /// connection wrote in between, which the busy timeout cannot cover.
-    ///
-    /// A lock still held past the busy timeout, or a pool with no free
-    /// connection, is retried [`WRITE_ATTEMPTS`] times with a doubling,
-    /// jittered pause before it reaches the caller as [`StoreError::Busy`].
+    /// See [`begin_write`].
     pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
-        let mut pause = Duration::from_millis(25);
-        let mut attempt = 1;
-        loop {
-            let begun = match self.backend {
-                Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
-                Backend::Postgres => self.pool.begin().await,
-            };
-            match begun.map_err(StoreError::from) {
-                Err(StoreError::Busy(err)) if attempt < WRITE_ATTEMPTS => {
-                    tracing::debug!(attempt, error = %err, "write lock busy; retrying");
-                    tokio::time::sleep(pause + jitter(pause)).await;
-                    pause *= 2;
-                    attempt += 1;
-                }
-                other => return other,
-            }
-        }
+        begin_write(&self.pool, self.backend).await
     }
 
-    /// Where a chat turn's rows are written: on PostgreSQL one transaction,
-    /// so the rows every turn updates (the account's allowance, the
-    /// widget's analytics quarter) wait for one WAL flush instead of one
-    /// per statement (measured: 419 → 517 chats/s); on SQLite, whose one
-    /// write lock a transaction would hold across every statement's hop to
-    /// sqlx's connection thread, statements that commit one by one (as a
-    /// transaction there: 870 → 676 chats/s, p99 580 ms).
-    pub(crate) async fn turn_writes(&self) -> StoreResult<TurnWrites> {
-        Ok(match self.backend {
-            Backend::Postgres => TurnWrites::Together(self.begin_write().await?),
-            Backend::Sqlite => TurnWrites::Each(self.pool.acquire().await?),
-        })
+    pub(crate) fn turns(&self) -> &Writer {
+        &self.turns
     }
 
     /// Closes every connection; used on shutdown so SQLite checkpoints its WAL.
@@ -159,30 +132,39 @@ impl Store {
     }
 }
 
-/// See [`Store::turn_writes`].
-pub(crate) enum TurnWrites {
-    Together(Transaction<'static, Any>),
-    Each(PoolConnection<Any>),
-}
-
-impl TurnWrites {
-    pub(crate) fn conn(&mut self) -> &mut AnyConnection {
-        match self {
-            Self::Together(tx) => tx,
-            Self::Each(conn) => conn,
+/// Begins a transaction that may write. On SQLite it takes the write
+/// lock at once (`BEGIN IMMEDIATE`), waiting up to the busy timeout for
+/// it: a deferred transaction that reads and then writes fails with
+/// `SQLITE_BUSY_SNAPSHOT` instead of waiting whenever another connection
+/// wrote in between, which the busy timeout cannot cover.
+///
+/// A lock still held past the busy timeout, or a pool with no free
+/// connection, is retried [`WRITE_ATTEMPTS`] times with a doubling,
+/// jittered pause before it reaches the caller as [`StoreError::Busy`].
+pub(crate) async fn begin_write(
+    pool: &AnyPool,
+    backend: Backend,
+) -> StoreResult<Transaction<'static, Any>> {
+    let mut pause = Duration::from_millis(25);
+    let mut attempt = 1;
+    loop {
+        let begun = match backend {
+            Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
+            Backend::Postgres => pool.begin().await,
+        };
+        match begun.map_err(StoreError::from) {
+            Err(StoreError::Busy(err)) if attempt < WRITE_ATTEMPTS => {
+                tracing::debug!(attempt, error = %err, "write lock busy; retrying");
+                tokio::time::sleep(pause + jitter(pause)).await;
+                pause *= 2;
+                attempt += 1;
+            }
+            other => return other,
         }
     }
-
-    /// Commits what was written together (nothing to do for the rest).
-    pub(crate) async fn finish(self) -> StoreResult<()> {
-        if let Self::Together(tx) = self {
-            tx.commit().await?;
-        }
-        Ok(())
-    }
 }
 
-/// How many times [`Store::begin_write`] tries to take the write lock.
+/// How many times [`begin_write`] tries to take the write lock.
 const WRITE_ATTEMPTS: u32 = 4;
 
 /// Up to half of `pause` at random, so writers that collided do not retry

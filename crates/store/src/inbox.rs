@@ -342,8 +342,8 @@ impl Store {
 
     /// Stores an assistant's answer, marked refused when it said "I don't
     /// know", and counts the visitor's `question` in the widget's top
-    /// questions when given (on PostgreSQL in one commit,
-    /// [`Store::turn_writes`]). Returns the message's internal id.
+    /// questions when given, committed with the turns around it
+    /// ([`crate::turns`]). Returns the message's internal id.
     pub async fn add_answer(
         &self,
         conversation: i64,
@@ -352,27 +352,17 @@ impl Store {
         question: Option<(WidgetId, &str)>,
         now: i64,
     ) -> StoreResult<i64> {
-        let insert = sqlx::query_as(
-            "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, refused, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
-        )
-        .bind(conversation)
-        .bind(message.public_id)
-        .bind(message.role.as_str())
-        .bind(message.body)
-        .bind(message.sources)
-        .bind(message.latency_ms)
-        .bind(i64::from(refused))
-        .bind(now);
-        let Some((widget, question)) = question else {
-            let (id,): (i64,) = insert.fetch_one(self.pool()).await?;
-            return Ok(id);
-        };
-        let mut writes = self.turn_writes().await?;
-        let (id,): (i64,) = insert.fetch_one(&mut *writes.conn()).await?;
-        crate::analytics::count_question_in(writes.conn(), widget, question, now).await?;
-        writes.finish().await?;
-        Ok(id)
+        let write = crate::turns::Write::Answer(crate::turns::Answer {
+            conversation,
+            message: message.into(),
+            refused,
+            question: question.map(|(widget, text)| (widget, text.to_owned())),
+            now,
+        });
+        match self.turns().write(write).await? {
+            crate::turns::Written::Answered(id) => Ok(id),
+            _ => Err(StoreError::NotFound),
+        }
     }
 
     /// Marks an assistant message of the account as corrected by the owner.

@@ -34,6 +34,7 @@ pub mod sessions;
 pub mod sketch;
 pub mod sources;
 pub mod subscriptions;
+mod turns;
 pub mod usage;
 pub mod webhooks;
 pub mod widgets;

@@ -3,7 +3,7 @@
 //! to run any number of times, on any instance.
 
 use crate::domain::AccountId;
-use crate::{Store, StoreError, StoreResult};
+use crate::{Backend, Store, StoreError, StoreResult};
 
 /// An account's usage in its current cycle.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,7 +29,7 @@ pub enum Taken {
     Refused(Usage),
 }
 
-/// What [`Store::take_conversation`] found.
+/// What a chat turn's take from the allowance found.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Take {
     pub taken: Taken,
@@ -71,20 +71,6 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(done.rows_affected() == 1)
-    }
-
-    /// Takes one conversation from `account`'s allowance unless its plan's
-    /// monthly limit is reached — the limit read, checked and counted by a
-    /// single statement, so concurrent requests can never go over it (and
-    /// a chat turn needs no separate read of the plan). The same statement
-    /// says whether the account has webhook endpoints, so a turn of an
-    /// account without any does not read them.
-    pub async fn take_conversation(&self, account: AccountId) -> StoreResult<Take> {
-        let granted = take_in(&mut *self.pool().acquire().await?, account).await?;
-        match granted {
-            Some(take) => Ok(take),
-            None => self.refused_take(account).await,
-        }
     }
 
     /// What a refused take reports: the limit and the usage at it.
@@ -221,27 +207,80 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + doe - 719_468
 }
 
-/// [`Store::take_conversation`]'s statement on `conn` (a transaction's
-/// connection, for a turn written in one commit); `None` when refused.
+/// What [`take_in`] found of one account for a batch of turns.
+pub(crate) struct Grant {
+    /// Used before the batch.
+    used: i64,
+    cycle_start: i64,
+    limit: Option<i64>,
+    webhooks: bool,
+    /// How many of the turns asked for were granted.
+    granted: i64,
+}
+
+impl Grant {
+    /// The batch's `nth` take (from 0): granted while the allowance lasted,
+    /// with the usage after it.
+    pub(crate) fn take(&self, nth: i64) -> Option<Take> {
+        (nth < self.granted).then_some(Take {
+            taken: Taken::Granted(Usage {
+                used: self.used + nth + 1,
+                cycle_start: self.cycle_start,
+            }),
+            limit: self.limit,
+            webhooks: self.webhooks,
+        })
+    }
+}
+
+/// Takes up to `wanted` conversations from `account`'s allowance unless
+/// its plan's monthly limit is reached, in the chat writer's transaction
+/// ([`crate::turns`]): the account row read — locked on PostgreSQL; on
+/// SQLite the writer holds the only write lock — and counted once for all
+/// of them, so concurrent turns can never go over the limit. The same
+/// read says whether the account has webhook endpoints, so a turn of an
+/// account without any does not read them. `None`: no such account.
 pub(crate) async fn take_in(
     conn: &mut sqlx::AnyConnection,
+    backend: Backend,
     account: AccountId,
-) -> StoreResult<Option<Take>> {
-    const LIMIT: &str = "(SELECT p.conversations FROM plans p WHERE p.id = accounts.plan)";
-    const WEBHOOKS: &str =
-        "(SELECT COUNT(*) FROM webhook_endpoints e WHERE e.account_id = accounts.id)";
-    let granted: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
-        "UPDATE accounts SET conversations_used = conversations_used + 1 \
-         WHERE id = $1 AND ({LIMIT} IS NULL OR conversations_used < {LIMIT}) \
-         RETURNING conversations_used, cycle_start, {LIMIT}, {WEBHOOKS}"
+    wanted: i64,
+) -> StoreResult<Option<Grant>> {
+    let lock = match backend {
+        Backend::Postgres => " FOR UPDATE",
+        Backend::Sqlite => "",
+    };
+    let found: Option<(i64, i64, Option<i64>, i64)> = sqlx::query_as(&format!(
+        "SELECT conversations_used, cycle_start, \
+         (SELECT p.conversations FROM plans p WHERE p.id = accounts.plan), \
+         (SELECT COUNT(*) FROM webhook_endpoints e WHERE e.account_id = accounts.id) \
+         FROM accounts WHERE id = $1{lock}"
     ))
     .bind(account.get())
     .fetch_optional(&mut *conn)
     .await?;
-    Ok(granted.map(|(used, cycle_start, limit, webhooks)| Take {
-        taken: Taken::Granted(Usage { used, cycle_start }),
+    let Some((used, cycle_start, limit, webhooks)) = found else {
+        return Ok(None);
+    };
+    let granted = match limit {
+        Some(limit) => wanted.min((limit - used).max(0)),
+        None => wanted,
+    };
+    if granted > 0 {
+        sqlx::query(
+            "UPDATE accounts SET conversations_used = conversations_used + $2 WHERE id = $1",
+        )
+        .bind(account.get())
+        .bind(granted)
+        .execute(&mut *conn)
+        .await?;
+    }
+    Ok(Some(Grant {
+        used,
+        cycle_start,
         limit,
         webhooks: webhooks > 0,
+        granted,
     }))
 }
 

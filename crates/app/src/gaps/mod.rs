@@ -28,18 +28,17 @@ pub fn threshold(model: &str) -> f32 {
     if model.contains("static") { 0.45 } else { 0.5 }
 }
 
-/// Files a refused or rated-down question of `widget` under its group, in
-/// the background (it embeds), logging a failure.
-pub fn record(state: &Core, widget: WidgetId, message: i64, question: String) {
-    let state = state.clone();
-    tokio::spawn(async move {
-        if let Err(err) = file(&state, widget, message, &question).await {
-            tracing::warn!(cause = err.cause().unwrap_or_default(), widget.id = %widget, "could not file a content gap");
-        }
-    });
+/// Files a refused or rated-down question of `widget` under its group
+/// (it embeds), logging a failure rather than failing the reply. Filed
+/// before the reply, so one visitor's questions are grouped in the order
+/// they were asked (grouping against a growing centroid depends on it).
+pub async fn record(state: &Core, widget: WidgetId, message: i64, question: &str) {
+    if let Err(err) = file(state, widget, message, question).await {
+        tracing::warn!(cause = err.cause().unwrap_or_default(), widget.id = %widget, "could not file a content gap");
+    }
 }
 
-/// Files a question now (what [`record`] runs); `None` when the embedder
+/// Files a question (what [`record`] runs); `None` when the embedder
 /// gave no vector.
 pub async fn file(
     state: &Core,
@@ -73,7 +72,7 @@ pub async fn file(
 /// A visitor rated an answer down: its question joins the gaps.
 pub async fn rated_down(state: &Core, widget: WidgetId, message: &str) -> AppResult<()> {
     if let Some((id, question)) = state.store.question_of_answer(widget, message).await? {
-        record(state, widget, id, question);
+        record(state, widget, id, &question).await;
     }
     Ok(())
 }

@@ -8,7 +8,7 @@ use witzo_store::leads::NewLead;
 use witzo_store::privacy::ReportSettings;
 use witzo_store::widgets::WidgetFields;
 
-use crate::{email, store_test};
+use crate::{email, say, store_test};
 
 pub async fn account_with_widgets(
     store: &Store,
@@ -62,15 +62,18 @@ pub async fn turn(
     at: i64,
 ) -> (i64, String) {
     let conversation = format!("c_{}", hex(rand::random::<u128>()));
-    let (id, _) = store
-        .open_conversation(widget, None, &conversation, &visit(visitor), at)
-        .await
-        .unwrap();
     let q = format!("m_{}", hex(rand::random::<u128>()));
-    store
-        .add_message(id, &message(&q, Role::Visitor, question), at)
-        .await
-        .unwrap();
+    let asked = message(&q, Role::Visitor, question);
+    let (id, _) = say(
+        store,
+        widget,
+        None,
+        &conversation,
+        &visit(visitor),
+        &asked,
+        at,
+    )
+    .await;
     let a = format!("m_{}", hex(rand::random::<u128>()));
     let answer = message(&a, Role::Assistant, "An answer.");
     store
@@ -95,7 +98,7 @@ store_test!(
                 let (store, widgets) = (store.clone(), widgets.clone());
                 tokio::spawn(async move {
                     let mut answers: Vec<(WidgetId, String, String, i64)> = Vec::new();
-                    let mut conversations: Vec<(WidgetId, i64, String)> = Vec::new();
+                    let mut conversations: Vec<(WidgetId, i64, String, String)> = Vec::new();
                     for _ in 0..625u32 {
                         let r: u32 = rand::random();
                         let widget = widgets[(r % 3) as usize];
@@ -116,25 +119,37 @@ store_test!(
                             }
                             1 => {
                                 let public = format!("c_{:032x}", rand::random::<u128>());
-                                let (id, _) = store
-                                    .open_conversation(widget, None, &public, &visit(&visitor), at)
-                                    .await
-                                    .unwrap();
-                                conversations.push((widget, id, visitor));
+                                let m = format!("m_{:032x}", rand::random::<u128>());
+                                let hello = message(&m, Role::Visitor, "Hello");
+                                let (id, _) = say(
+                                    &store,
+                                    widget,
+                                    None,
+                                    &public,
+                                    &visit(&visitor),
+                                    &hello,
+                                    at,
+                                )
+                                .await;
+                                conversations.push((widget, id, public, visitor));
                             }
                             2 | 3 if !conversations.is_empty() => {
-                                let (widget, id, visitor) =
+                                let (widget, id, conversation, visitor) =
                                     conversations[(r as usize / 7) % conversations.len()].clone();
                                 let public = format!("m_{:032x}", rand::random::<u128>());
                                 if r.is_multiple_of(2) {
-                                    store
-                                        .add_message(
-                                            id,
-                                            &message(&public, Role::Visitor, "Hours?"),
-                                            at,
-                                        )
-                                        .await
-                                        .unwrap();
+                                    let hours = message(&public, Role::Visitor, "Hours?");
+                                    let continued = say(
+                                        &store,
+                                        widget,
+                                        Some(&conversation),
+                                        "c_unused",
+                                        &visit(&visitor),
+                                        &hours,
+                                        at,
+                                    )
+                                    .await;
+                                    assert_eq!(continued.0, id);
                                 } else {
                                     store
                                         .add_answer(

@@ -13,6 +13,7 @@ mod plans;
 mod qa;
 mod sessions;
 mod sources;
+mod turns;
 mod usage;
 mod webhooks;
 mod widgets;
@@ -48,6 +49,35 @@ macro_rules! store_test {
 
 pub fn email(raw: &str) -> witzo_store::domain::EmailAddress {
     witzo_store::domain::EmailAddress::parse(raw).unwrap()
+}
+
+/// A visitor's `message` on `widget`, as the owner's preview writes it
+/// (nothing taken from the allowance): in `continued` when it is the
+/// visitor's, else in a new conversation `new_public_id`. Returns the
+/// conversation's internal and public id.
+pub async fn say(
+    store: &witzo_store::Store,
+    widget: witzo_store::domain::WidgetId,
+    continued: Option<&str>,
+    new_public_id: &str,
+    visit: &witzo_store::conversations::Visit<'_>,
+    message: &witzo_store::conversations::NewMessage<'_>,
+    at: i64,
+) -> (i64, String) {
+    let opening = witzo_store::conversations::Opening {
+        widget,
+        public_id: continued,
+        new_public_id,
+        visit,
+    };
+    match store.begin_turn(None, &opening, message, at).await.unwrap() {
+        witzo_store::conversations::Begun::Started {
+            conversation,
+            public_id,
+            ..
+        } => (conversation, public_id),
+        refused => panic!("nothing to take, yet {refused:?}"),
+    }
 }
 
 store_test!(

@@ -1,48 +1,107 @@
 use witzo_store::Store;
+use witzo_store::conversations::{Begun, NewMessage, Opening, Visit};
+use witzo_store::domain::{AccountId, Role, WidgetId};
 use witzo_store::usage::{Notice, Take, Taken, add_month};
 
+use crate::widgets::fields;
 use crate::{email, store_test};
 
+/// A visitor's turn on `widget` of `account`, taking from its allowance.
+async fn take(store: &Store, account: AccountId, widget: WidgetId, n: u32) -> Begun {
+    let visit = Visit {
+        visitor_id: "v_1",
+        origin: "https://shop.example",
+        page_url: "",
+        preview: false,
+    };
+    let conversation = format!("c_{n:032x}");
+    let opening = Opening {
+        widget,
+        public_id: None,
+        new_public_id: &conversation,
+        visit: &visit,
+    };
+    let message = NewMessage {
+        public_id: &format!("m_{n:032x}"),
+        role: Role::Visitor,
+        body: "Hours?",
+        sources: "[]",
+        latency_ms: None,
+    };
+    store
+        .begin_turn(Some(account), &opening, &message, 1_000)
+        .await
+        .unwrap()
+}
+
 store_test!(
-    fifty_concurrent_takes_with_ten_left_grant_exactly_ten,
+    fifty_concurrent_turns_with_ten_left_are_granted_exactly_ten,
     |store: Store| async move {
         let ada = store
             .create_account(&email("ada@example.com"), 1_000)
             .await
             .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 10)
+            .await
+            .unwrap();
         store.set_usage(ada.id, 90).await.unwrap();
-        let takes = (0..50)
-            .map(|_| {
+        let turns = (0..50)
+            .map(|n| {
                 let store = store.clone();
-                tokio::spawn(async move { store.take_conversation(ada.id).await.unwrap() })
+                tokio::spawn(async move { take(&store, ada.id, widget.id, n).await })
             })
             .collect::<Vec<_>>();
-        let mut granted = 0;
+        let mut granted = Vec::new();
         let mut refused = 0;
-        for take in takes {
-            // Free: 100 conversations a month.
-            let Take {
-                taken,
-                limit,
-                webhooks,
-            } = take.await.unwrap();
-            assert_eq!(limit, Some(100));
-            assert!(!webhooks);
-            match taken {
-                Taken::Granted(_) => granted += 1,
-                Taken::Refused(usage) => {
-                    assert_eq!(usage.used, 100);
+        for turn in turns {
+            match turn.await.unwrap() {
+                Begun::Started {
+                    take:
+                        Some(Take {
+                            taken: Taken::Granted(usage),
+                            limit,
+                            webhooks,
+                        }),
+                    ..
+                } => {
+                    // Free: 100 conversations a month.
+                    assert_eq!(limit, Some(100));
+                    assert!(!webhooks);
+                    granted.push(usage.used);
+                }
+                Begun::Refused(Take {
+                    taken: Taken::Refused(usage),
+                    limit,
+                    ..
+                }) => {
+                    assert_eq!((usage.used, limit), (100, Some(100)));
                     refused += 1;
                 }
+                other => panic!("unexpected {other:?}"),
             }
         }
-        assert_eq!((granted, refused), (10, 40));
+        granted.sort_unstable();
+        assert_eq!(
+            granted,
+            (91..=100).collect::<Vec<_>>(),
+            "each its own count"
+        );
+        assert_eq!(refused, 40);
         assert_eq!(store.usage(ada.id).await.unwrap().used, 100);
+        let stored = store
+            .conversations_of(ada.id, widget.id, 100)
+            .await
+            .unwrap();
+        assert_eq!(stored.len(), 10, "a refused turn writes nothing");
         // Unlimited plans always take, and still count.
         store.set_plan(ada.id, "enterprise", 1_000).await.unwrap();
         assert!(matches!(
-            store.take_conversation(ada.id).await.unwrap(),
-            Take { taken: Taken::Granted(u), limit: None, webhooks: false } if u.used == 101
+            take(&store, ada.id, widget.id, 50).await,
+            Begun::Started {
+                take: Some(Take { taken: Taken::Granted(u), limit: None, webhooks: false }),
+                ..
+            } if u.used == 101
         ));
     }
 );

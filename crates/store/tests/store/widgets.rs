@@ -3,9 +3,9 @@ use witzo_store::domain::{Role, WidgetKey};
 use witzo_store::widgets::{Logo, WidgetFields};
 use witzo_store::{Store, StoreError};
 
-use crate::{email, store_test};
+use crate::{email, say, store_test};
 
-fn fields<'a>(name: &'a str, domains: &'a [String]) -> WidgetFields<'a> {
+pub fn fields<'a>(name: &'a str, domains: &'a [String]) -> WidgetFields<'a> {
     WidgetFields {
         name,
         allowed_domains: domains,
@@ -175,10 +175,6 @@ store_test!(
             page_url: "https://shop.example.com/p",
             preview: false,
         };
-        let (id, public) = store
-            .open_conversation(widget.id, None, "c_1", &visit, 20)
-            .await
-            .unwrap();
         let message = |public_id, role, body| NewMessage {
             public_id,
             role,
@@ -186,18 +182,26 @@ store_test!(
             sources: "[]",
             latency_ms: Some(5),
         };
+        let (id, public) = say(
+            &store,
+            widget.id,
+            None,
+            "c_1",
+            &visit,
+            &message("m_1", Role::Visitor, "Hello?"),
+            20,
+        )
+        .await;
         store
-            .add_message(id, &message("m_1", Role::Visitor, "Hello?"), 20)
+            .add_answer(id, &message("m_2", Role::Assistant, "Hi."), false, None, 21)
             .await
             .unwrap();
-        store
-            .add_message(id, &message("m_2", Role::Assistant, "Hi."), 21)
-            .await
-            .unwrap();
-        store
-            .add_message(id, &message("m_3", Role::Visitor, "Prices?"), 21)
-            .await
-            .unwrap();
+        let prices = message("m_3", Role::Visitor, "Prices?");
+        assert_eq!(
+            say(&store, widget.id, Some("c_1"), "c_x", &visit, &prices, 21).await,
+            (id, public.clone()),
+            "the same visitor continues it"
+        );
         let pairs = |list: &[(Role, &str)]| -> Vec<(Role, String)> {
             list.iter().map(|(r, b)| (*r, (*b).to_owned())).collect()
         };
@@ -206,22 +210,13 @@ store_test!(
             pairs(&[(Role::Assistant, "Hi."), (Role::Visitor, "Prices?")]),
             "the newest two, oldest first"
         );
-        // The same visitor continues it; another visitor cannot.
-        assert_eq!(
-            store
-                .open_conversation(widget.id, Some("c_1"), "c_x", &visit, 22)
-                .await
-                .unwrap(),
-            (id, public.clone())
-        );
+        // Another visitor cannot.
         let eve = Visit {
             visitor_id: "v_2",
             ..visit.clone()
         };
-        let (_, fresh) = store
-            .open_conversation(widget.id, Some("c_1"), "c_2", &eve, 23)
-            .await
-            .unwrap();
+        let hello = message("m_4", Role::Visitor, "Hello?");
+        let (_, fresh) = say(&store, widget.id, Some("c_1"), "c_2", &eve, &hello, 23).await;
         assert_eq!(fresh, "c_2");
         // Ratings only for this widget's answers to this visitor.
         store
@@ -344,24 +339,14 @@ store_test!(
             page_url: "",
             preview: false,
         };
-        let (id, _) = store
-            .open_conversation(widget.id, None, "c_1", &visit, 20)
-            .await
-            .unwrap();
-        store
-            .add_message(
-                id,
-                &NewMessage {
-                    public_id: "m_1",
-                    role: Role::Visitor,
-                    body: "x",
-                    sources: "[]",
-                    latency_ms: None,
-                },
-                20,
-            )
-            .await
-            .unwrap();
+        let hello = NewMessage {
+            public_id: "m_1",
+            role: Role::Visitor,
+            body: "x",
+            sources: "[]",
+            latency_ms: None,
+        };
+        let (id, _) = say(&store, widget.id, None, "c_1", &visit, &hello, 20).await;
         store
             .record_embed_origin(widget.id, "https://a.example", true, 1, 20)
             .await

@@ -252,7 +252,7 @@ impl Answering {
             )
             .await?;
         if let (true, Some((widget, question))) = (refused, &self.gap) {
-            witzo_app::gaps::record(&self.state, *widget, id, question.clone());
+            witzo_app::gaps::record(&self.state, *widget, id, question).await;
         }
         if let Some(pending) = &self.pending {
             let at = witzo_store::now();

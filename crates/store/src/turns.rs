@@ -1,0 +1,544 @@
+//! A chat turn's writes, committed together with those of the turns that
+//! arrived meanwhile (group commit). Every turn writes the same few hot
+//! rows — its account's allowance, its widget's analytics quarter — so a
+//! commit per turn bound chat throughput to the database's commit rate
+//! (PostgreSQL: one WAL flush each; SQLite: every changed page written to
+//! the WAL each time). One writer task takes the turns that are waiting,
+//! writes them in one transaction with a few statements whatever their
+//! number (each account's allowance read and counted once, conversations
+//! and messages inserted many rows at a time), and answers each only once
+//! it is committed: a visitor is never told of a turn that is not stored.
+//!
+//! A write that fails (a conversation deleted meanwhile, say) rolls the
+//! batch back; its turns are then written one by one, so only that one
+//! fails. A batch that could not begin or commit fails as a whole (a busy
+//! or unreachable database: each turn gets a retryable error); it is not
+//! written again, since a commit whose reply was lost may have happened.
+
+use sqlx::{AnyConnection, AnyPool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::conversations::{NewMessage, Opening};
+use crate::db::{Backend, begin_write};
+use crate::domain::{AccountId, Role, WidgetId};
+use crate::usage::{Take, take_in};
+use crate::{StoreError, StoreResult};
+
+/// How many turns wait for the writer before senders do.
+const QUEUE: usize = 1024;
+/// How many turns one commit writes at most.
+const BATCH: usize = 64;
+
+/// The queue to the writer task; see the module's documentation.
+#[derive(Debug, Clone)]
+pub(crate) struct Writer {
+    queue: mpsc::Sender<Queued>,
+}
+
+/// A message to store, owned so it can wait in the queue.
+#[derive(Debug)]
+pub(crate) struct Message {
+    public_id: String,
+    role: Role,
+    body: String,
+    sources: String,
+    latency_ms: Option<i64>,
+}
+
+impl From<&NewMessage<'_>> for Message {
+    fn from(message: &NewMessage<'_>) -> Self {
+        Self {
+            public_id: message.public_id.to_owned(),
+            role: message.role,
+            body: message.body.to_owned(),
+            sources: message.sources.to_owned(),
+            latency_ms: message.latency_ms,
+        }
+    }
+}
+
+/// One turn's writes.
+#[derive(Debug)]
+pub(crate) enum Write {
+    Begin(Begin),
+    Answer(Answer),
+}
+
+impl Write {
+    fn begin(&self) -> Option<&Begin> {
+        match self {
+            Self::Begin(begin) => Some(begin),
+            Self::Answer(_) => None,
+        }
+    }
+}
+
+/// The allowance taken from `take_from` (none for the owner's preview),
+/// the conversation continued or opened, the visitor's message stored.
+#[derive(Debug)]
+pub(crate) struct Begin {
+    take_from: Option<AccountId>,
+    widget: WidgetId,
+    public_id: Option<String>,
+    new_public_id: String,
+    visitor_id: String,
+    origin: String,
+    page_url: String,
+    preview: bool,
+    message: Message,
+    now: i64,
+}
+
+impl Begin {
+    pub(crate) fn new(
+        take_from: Option<AccountId>,
+        opening: &Opening<'_>,
+        message: &NewMessage<'_>,
+        now: i64,
+    ) -> Self {
+        let visit = opening.visit;
+        Self {
+            take_from,
+            widget: opening.widget,
+            public_id: opening.public_id.map(str::to_owned),
+            new_public_id: opening.new_public_id.to_owned(),
+            visitor_id: visit.visitor_id.to_owned(),
+            origin: visit.origin.to_owned(),
+            page_url: visit.page_url.to_owned(),
+            preview: visit.preview,
+            message: message.into(),
+            now,
+        }
+    }
+}
+
+/// The answer stored (marked refused) and the visitor's question counted
+/// in the widget's top questions, when given.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub conversation: i64,
+    pub message: Message,
+    pub refused: bool,
+    pub question: Option<(WidgetId, String)>,
+    pub now: i64,
+}
+
+/// What a [`Write`] did.
+#[derive(Debug)]
+pub(crate) enum Written {
+    /// The allowance is used up: nothing was written.
+    Refused,
+    /// The message is stored in this conversation (internal and public id).
+    Started {
+        take: Option<Take>,
+        conversation: i64,
+        public_id: String,
+    },
+    /// The answer's internal id.
+    Answered(i64),
+}
+
+#[derive(Debug)]
+struct Queued {
+    write: Write,
+    reply: oneshot::Sender<StoreResult<Written>>,
+}
+
+impl Writer {
+    /// Starts the writer task on the current Tokio runtime; it ends when
+    /// every [`Writer`] is dropped.
+    pub(crate) fn start(pool: AnyPool, backend: Backend) -> Self {
+        let (queue, waiting) = mpsc::channel(QUEUE);
+        tokio::spawn(run(pool, backend, waiting));
+        Self { queue }
+    }
+
+    /// Writes `write` with the turns around it; returns once committed.
+    pub(crate) async fn write(&self, write: Write) -> StoreResult<Written> {
+        let (reply, written) = oneshot::channel();
+        // The writer is gone only once the pool closed (shutting down).
+        let closed = || StoreError::Busy(sqlx::Error::PoolClosed);
+        self.queue
+            .send(Queued { write, reply })
+            .await
+            .map_err(|_| closed())?;
+        written.await.map_err(|_| closed())?
+    }
+}
+
+async fn run(pool: AnyPool, backend: Backend, mut waiting: mpsc::Receiver<Queued>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while waiting.recv_many(&mut batch, BATCH).await > 0 {
+        tracing::trace!(writes = batch.len(), "writing a batch of turns");
+        match write_batch(&pool, backend, &batch).await {
+            Ok(written) => {
+                for (queued, written) in batch.drain(..).zip(written) {
+                    // The turn's request may have gone; what it wrote stays.
+                    let _ = queued.reply.send(Ok(written));
+                }
+            }
+            Err(Failed::Write(_)) if batch.len() > 1 => {
+                for queued in batch.drain(..) {
+                    let alone = write_batch(&pool, backend, std::slice::from_ref(&queued))
+                        .await
+                        .map_err(Failed::into_error)
+                        .and_then(|written| written.into_iter().next().ok_or(StoreError::NotFound));
+                    let _ = queued.reply.send(alone);
+                }
+            }
+            Err(failed) => {
+                let err = failed.into_error();
+                for queued in batch.drain(..) {
+                    let _ = queued.reply.send(Err(copy(&err)));
+                }
+            }
+        }
+    }
+}
+
+/// Why a batch was not written.
+enum Failed {
+    /// The transaction could not begin or commit.
+    Batch(StoreError),
+    /// One of its writes failed; nothing was committed.
+    Write(StoreError),
+}
+
+impl Failed {
+    fn into_error(self) -> StoreError {
+        match self {
+            Self::Batch(err) | Self::Write(err) => err,
+        }
+    }
+}
+
+/// `err` for another turn of the same batch, retryable as it was.
+fn copy(err: &StoreError) -> StoreError {
+    let copy = sqlx::Error::Protocol(err.to_string());
+    match err {
+        StoreError::Busy(_) => StoreError::Busy(copy),
+        _ => StoreError::Database(copy),
+    }
+}
+
+/// Every write of `batch` in one transaction.
+async fn write_batch(
+    pool: &AnyPool,
+    backend: Backend,
+    batch: &[Queued],
+) -> Result<Vec<Written>, Failed> {
+    let mut tx = begin_write(pool, backend).await.map_err(Failed::Batch)?;
+    let writes: Vec<&Write> = batch.iter().map(|queued| &queued.write).collect();
+    let written = write_all(&mut tx, backend, &writes)
+        .await
+        .map_err(Failed::Write)?;
+    tx.commit().await.map_err(|err| Failed::Batch(err.into()))?;
+    Ok(written)
+}
+
+/// What the batch's takes gave one begin write.
+enum Allowance {
+    /// Nothing to take: the owner's preview.
+    Untaken,
+    Granted(Take),
+    Refused,
+}
+
+/// Writes `writes` in a few statements whatever their number: the
+/// allowance of each account counted once, new conversations and messages
+/// inserted many rows at a time, the questions counted once each.
+async fn write_all(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    writes: &[&Write],
+) -> StoreResult<Vec<Written>> {
+    let allowances = take_all(conn, backend, writes).await?;
+    let mut written: Vec<Option<Written>> = writes.iter().map(|_| None).collect();
+    // Begin writes: the conversation continued, else opened.
+    let mut opened = Vec::new();
+    for (i, (write, allowance)) in writes.iter().zip(allowances).enumerate() {
+        let Write::Begin(begin) = write else {
+            continue;
+        };
+        let take = match allowance {
+            Allowance::Refused => {
+                written[i] = Some(Written::Refused);
+                continue;
+            }
+            Allowance::Granted(take) => Some(take),
+            Allowance::Untaken => None,
+        };
+        let continued = match &begin.public_id {
+            Some(public_id) => continue_in(conn, begin, public_id)
+                .await?
+                .map(|id| (id, public_id.clone())),
+            None => None,
+        };
+        // A conversation opened gets its id once inserted, below.
+        let (conversation, public_id) = continued.unwrap_or_else(|| {
+            opened.push(i);
+            (0, begin.new_public_id.clone())
+        });
+        written[i] = Some(Written::Started {
+            take,
+            conversation,
+            public_id,
+        });
+    }
+    let new: Vec<&Begin> = opened.iter().filter_map(|&i| writes[i].begin()).collect();
+    let ids = insert_conversations(conn, &new).await?;
+    for (&i, id) in opened.iter().zip(ids) {
+        if let Some(Written::Started { conversation, .. }) = &mut written[i] {
+            *conversation = id;
+        }
+    }
+    // Every message, the visitors' and the answers, in one insert; the
+    // answer writes' indexes, to give each its message's id.
+    let mut messages = Vec::new();
+    let mut answered = Vec::new();
+    let mut questions: Vec<(WidgetId, String, i64)> = Vec::new();
+    let mut asked_at = 0;
+    for (i, (write, done)) in writes.iter().zip(&written).enumerate() {
+        match (write, done) {
+            (Write::Begin(begin), Some(Written::Started { conversation, .. })) => {
+                messages.push(Row {
+                    conversation: *conversation,
+                    message: &begin.message,
+                    refused: false,
+                    now: begin.now,
+                });
+            }
+            (Write::Answer(answer), _) => {
+                answered.push((i, messages.len()));
+                messages.push(Row {
+                    conversation: answer.conversation,
+                    message: &answer.message,
+                    refused: answer.refused,
+                    now: answer.now,
+                });
+                let Some((widget, text)) = &answer.question else {
+                    continue;
+                };
+                let Some(question) = crate::analytics::normalise_question(text) else {
+                    continue;
+                };
+                asked_at = asked_at.max(answer.now);
+                match questions
+                    .iter_mut()
+                    .find(|(w, q, _)| w == widget && *q == question)
+                {
+                    Some((_, _, asked)) => *asked += 1,
+                    None => questions.push((*widget, question, 1)),
+                }
+            }
+            _ => {}
+        }
+    }
+    let ids = insert_messages(conn, &messages).await?;
+    for (i, nth) in answered {
+        let id = ids.get(nth).copied().ok_or(StoreError::NotFound)?;
+        written[i] = Some(Written::Answered(id));
+    }
+    count_questions(conn, &questions, asked_at).await?;
+    written
+        .into_iter()
+        .map(|done| done.ok_or(StoreError::NotFound))
+        .collect()
+}
+
+/// Each begin write's allowance: per account, one read and one count for
+/// all of its turns in the batch, granted in turn order while it lasts.
+async fn take_all(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    writes: &[&Write],
+) -> StoreResult<Vec<Allowance>> {
+    let mut allowances: Vec<Allowance> = writes.iter().map(|_| Allowance::Untaken).collect();
+    let asking = |account: AccountId| {
+        writes
+            .iter()
+            .enumerate()
+            .filter_map(move |(i, write)| (write.begin()?.take_from == Some(account)).then_some(i))
+    };
+    let mut accounts: Vec<AccountId> = Vec::new();
+    for write in writes {
+        if let Some(account) = write.begin().and_then(|begin| begin.take_from)
+            && !accounts.contains(&account)
+        {
+            accounts.push(account);
+        }
+    }
+    for account in accounts {
+        let wanted = i64::try_from(asking(account).count()).unwrap_or(i64::MAX);
+        let grant = take_in(conn, backend, account, wanted).await?;
+        for (nth, i) in (0..).zip(asking(account)) {
+            allowances[i] = match grant.as_ref().and_then(|grant| grant.take(nth)) {
+                Some(take) => Allowance::Granted(take),
+                None => Allowance::Refused,
+            };
+        }
+    }
+    Ok(allowances)
+}
+
+/// The visitor's conversation `public_id` on the begin write's widget,
+/// touched; `None` when it is absent or not theirs.
+async fn continue_in(
+    conn: &mut AnyConnection,
+    begin: &Begin,
+    public_id: &str,
+) -> StoreResult<Option<i64>> {
+    let found: Option<(i64,)> = sqlx::query_as(
+        "UPDATE conversations SET updated_at = $1 WHERE public_id = $2 AND widget_id = $3 AND visitor_id = $4 RETURNING id",
+    )
+    .bind(begin.now)
+    .bind(public_id)
+    .bind(begin.widget.get())
+    .bind(&begin.visitor_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(found.map(|(id,)| id))
+}
+
+/// The most rows one `INSERT` writes; batches split into powers of two
+/// (so a connection prepares at most seven forms of each statement).
+const ROWS: usize = 64;
+
+/// `rows` split into runs of a power of two rows each, largest first.
+fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
+    std::iter::from_fn(move || {
+        if rows.is_empty() {
+            return None;
+        }
+        let size = (1usize << rows.len().ilog2()).min(ROWS);
+        let (run, rest) = rows.split_at(size);
+        rows = rest;
+        Some(run)
+    })
+}
+
+/// `VALUES` for `count` rows of `row`, a tuple whose `{k}` (1-based)
+/// names the row's `k`th of `width` parameters.
+fn values(row: &str, width: usize, count: usize) -> String {
+    let mut sql = String::from("VALUES ");
+    for r in 0..count {
+        if r > 0 {
+            sql.push_str(", ");
+        }
+        let mut tuple = row.to_owned();
+        for k in (1..=width).rev() {
+            tuple = tuple.replace(&format!("{{{k}}}"), &format!("${}", r * width + k));
+        }
+        sql.push_str(&tuple);
+    }
+    sql
+}
+
+/// Opens a conversation for each begin write; returns their ids, in order.
+async fn insert_conversations(conn: &mut AnyConnection, new: &[&Begin]) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(new.len());
+    for run in runs(new) {
+        let sql = format!(
+            "INSERT INTO conversations (widget_id, account_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) {} \
+             RETURNING id, public_id",
+            values(
+                "({1}, (SELECT account_id FROM widgets WHERE id = {1}), {2}, {3}, {4}, {5}, {6}, {7}, {7})",
+                7,
+                run.len()
+            )
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+        for begin in run {
+            query = query
+                .bind(begin.widget.get())
+                .bind(&begin.new_public_id)
+                .bind(&begin.visitor_id)
+                .bind(&begin.origin)
+                .bind(&begin.page_url)
+                .bind(i64::from(begin.preview))
+                .bind(begin.now);
+        }
+        let rows = query.fetch_all(&mut *conn).await?;
+        for begin in run {
+            ids.push(id_of(&rows, &begin.new_public_id)?);
+        }
+    }
+    Ok(ids)
+}
+
+/// A message to insert into its conversation.
+struct Row<'a> {
+    conversation: i64,
+    message: &'a Message,
+    refused: bool,
+    now: i64,
+}
+
+/// Stores each message; returns their internal ids, in order.
+async fn insert_messages(conn: &mut AnyConnection, rows: &[Row<'_>]) -> StoreResult<Vec<i64>> {
+    let mut ids = Vec::with_capacity(rows.len());
+    for run in runs(rows) {
+        let sql = format!(
+            "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, refused, created_at) {} \
+             RETURNING id, public_id",
+            values("({1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})", 8, run.len())
+        );
+        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
+        for row in run {
+            let message = &row.message;
+            query = query
+                .bind(row.conversation)
+                .bind(&message.public_id)
+                .bind(message.role.as_str())
+                .bind(&message.body)
+                .bind(&message.sources)
+                .bind(message.latency_ms)
+                .bind(i64::from(row.refused))
+                .bind(row.now);
+        }
+        let stored = query.fetch_all(&mut *conn).await?;
+        for row in run {
+            ids.push(id_of(&stored, &row.message.public_id)?);
+        }
+    }
+    Ok(ids)
+}
+
+/// The internal id an `INSERT … RETURNING id, public_id` gave `public_id`.
+fn id_of(rows: &[(i64, String)], public_id: &str) -> StoreResult<i64> {
+    rows.iter()
+        .find(|(_, returned)| returned == public_id)
+        .map(|(id, _)| *id)
+        .ok_or(StoreError::NotFound)
+}
+
+/// Counts each `(widget, normalised question, times asked)` on its
+/// widget's local day of `now`, in one statement per run of rows.
+async fn count_questions(
+    conn: &mut AnyConnection,
+    questions: &[(WidgetId, String, i64)],
+    now: i64,
+) -> StoreResult<()> {
+    for run in runs(questions) {
+        let sql = format!(
+            "INSERT INTO analytics_questions (widget_id, day, question, asked) {} \
+             ON CONFLICT (widget_id, day, question) DO UPDATE SET asked = analytics_questions.asked + excluded.asked",
+            values(
+                "({1}, ({2} + 60 * COALESCE((SELECT a.utc_offset_minutes FROM widgets w \
+                 JOIN accounts a ON a.id = w.account_id WHERE w.id = {1}), 0)) / 86400, {3}, {4})",
+                4,
+                run.len()
+            )
+        );
+        let mut query = sqlx::query(&sql);
+        for (widget, question, asked) in run {
+            query = query
+                .bind(widget.get())
+                .bind(now)
+                .bind(question)
+                .bind(*asked);
+        }
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
+}
