@@ -1,11 +1,14 @@
 use std::collections::HashSet;
+use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::{Any, AnyPool, Executor, Transaction};
+use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 use crate::turns::Writer;
 use crate::{StoreError, StoreResult};
@@ -40,6 +43,7 @@ pub struct Store {
     backend: Backend,
     /// Where chat turns are written, in groups ([`crate::turns`]).
     turns: Writer,
+    gate: WriteGate,
 }
 
 impl Store {
@@ -69,11 +73,13 @@ impl Store {
             })
             .connect_with(options)
             .await?;
-        let turns = Writer::start(pool.clone(), backend);
+        let gate = WriteGate::default();
+        let turns = Writer::start(pool.clone(), backend, gate.clone())?;
         Ok(Self {
             pool,
             backend,
             turns,
+            gate,
         })
     }
 
@@ -118,8 +124,8 @@ impl Store {
     }
 
     /// See [`begin_write`].
-    pub(crate) async fn begin_write(&self) -> StoreResult<Transaction<'static, Any>> {
-        begin_write(&self.pool, self.backend).await
+    pub(crate) async fn begin_write(&self) -> StoreResult<WriteTx> {
+        begin_write(&self.pool, self.backend, &self.gate).await
     }
 
     pub(crate) fn turns(&self) -> &Writer {
@@ -132,11 +138,57 @@ impl Store {
     }
 }
 
-/// Begins a transaction that may write. On SQLite it takes the write
-/// lock at once (`BEGIN IMMEDIATE`), waiting up to the busy timeout for
-/// it: a deferred transaction that reads and then writes fails with
-/// `SQLITE_BUSY_SNAPSHOT` instead of waiting whenever another connection
-/// wrote in between, which the busy timeout cannot cover.
+/// Whose turn it is at SQLite's one write lock, among the transactions
+/// of this process: first come, first served. Without it a writer waiting
+/// for the lock polls (SQLite's busy handler sleeps up to 100 ms between
+/// tries) and loses to the chat writer ([`crate::turns`]), which takes the
+/// lock again within microseconds of each commit under load: content-gap
+/// filings waited up to 0.8 s.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct WriteGate(Arc<Mutex<()>>);
+
+/// How long a writer waits for its turn at the gate before it is
+/// [`StoreError::Busy`].
+const GATE_WAIT: Duration = Duration::from_secs(10);
+
+/// A transaction that may write ([`begin_write`]); on SQLite it holds the
+/// process's turn at the write lock until committed or dropped.
+pub(crate) struct WriteTx {
+    // Dropped first: rolled back before the turn passes on.
+    tx: Transaction<'static, Any>,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+impl Deref for WriteTx {
+    type Target = AnyConnection;
+
+    fn deref(&self) -> &AnyConnection {
+        &self.tx
+    }
+}
+
+impl DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut AnyConnection {
+        &mut self.tx
+    }
+}
+
+/// Begins a transaction that may write. On SQLite it waits for its turn
+/// at the [`WriteGate`], then takes the write lock at once (`BEGIN
+/// IMMEDIATE`), waiting up to the busy timeout for it (another process
+/// may hold it): a deferred transaction that reads and then writes fails
+/// with `SQLITE_BUSY_SNAPSHOT` instead of waiting whenever another
+/// connection wrote in between, which the busy timeout cannot cover.
 ///
 /// A lock still held past the busy timeout, or a pool with no free
 /// connection, is retried [`WRITE_ATTEMPTS`] times with a doubling,
@@ -144,7 +196,16 @@ impl Store {
 pub(crate) async fn begin_write(
     pool: &AnyPool,
     backend: Backend,
-) -> StoreResult<Transaction<'static, Any>> {
+    gate: &WriteGate,
+) -> StoreResult<WriteTx> {
+    let turn = match backend {
+        Backend::Sqlite => Some(
+            tokio::time::timeout(GATE_WAIT, gate.0.clone().lock_owned())
+                .await
+                .map_err(|_| StoreError::Busy(sqlx::Error::PoolTimedOut))?,
+        ),
+        Backend::Postgres => None,
+    };
     let mut pause = Duration::from_millis(25);
     let mut attempt = 1;
     loop {
@@ -159,7 +220,9 @@ pub(crate) async fn begin_write(
                 pause *= 2;
                 attempt += 1;
             }
-            other => return other,
+            other => {
+                return other.map(|tx| WriteTx { tx, _turn: turn });
+            }
         }
     }
 }

@@ -260,7 +260,7 @@ impl Store {
     /// concurrent message never deadlock.
     async fn lock_account_of(
         &self,
-        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        tx: &mut crate::db::WriteTx,
         widget: WidgetId,
     ) -> StoreResult<()> {
         if self.backend() == Backend::Postgres {
@@ -574,7 +574,7 @@ impl Store {
 /// Inserts a lead, locked when the account's unlocked leads have reached
 /// `limit`.
 async fn insert(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut crate::db::WriteTx,
     widget: WidgetId,
     lead: &NewLead<'_>,
     source: LeadSource,

@@ -290,10 +290,7 @@ fn like_escaped(text: &str) -> String {
 
 /// Question counts that reached zero and content gaps whose examples are
 /// all gone.
-async fn sweep_leftovers(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
-    account: AccountId,
-) -> StoreResult<()> {
+async fn sweep_leftovers(tx: &mut crate::db::WriteTx, account: AccountId) -> StoreResult<()> {
     sqlx::query(
         "DELETE FROM analytics_questions WHERE asked <= 0 AND widget_id IN \
          (SELECT id FROM widgets WHERE account_id = $1)",

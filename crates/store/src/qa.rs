@@ -31,10 +31,10 @@ pub struct QaPair {
 
 const COLUMNS: &str = "id, widget_id, account_id, question, answer, created_at, updated_at";
 
-type Tx<'a> = sqlx::Transaction<'a, sqlx::Any>;
+type Tx = crate::db::WriteTx;
 
 async fn insert(
-    tx: &mut Tx<'_>,
+    tx: &mut Tx,
     account: AccountId,
     widget: WidgetId,
     pair: &QaText,

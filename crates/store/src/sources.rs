@@ -834,7 +834,7 @@ impl Store {
 /// same page, for the per-page tasks) is already queued or running for it:
 /// then that job is returned.
 async fn enqueue_source_job(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::WriteTx,
     task: Task,
     now: i64,
 ) -> StoreResult<JobId> {
@@ -862,7 +862,7 @@ async fn enqueue_source_job(
 /// Moves a widget's knowledge version on: every instance's cached index
 /// and Q&A matcher of it rebuild on their next question.
 pub(crate) async fn bump_knowledge(
-    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    tx: &mut crate::db::WriteTx,
     widget: WidgetId,
 ) -> StoreResult<()> {
     sqlx::query("UPDATE widgets SET knowledge_version = knowledge_version + 1 WHERE id = $1")

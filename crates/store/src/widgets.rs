@@ -342,7 +342,7 @@ enum Bind<'a> {
 /// `NotFound` unless `widget` is one of `account`'s (checked inside the
 /// caller's write transaction).
 pub(crate) async fn owned_widget(
-    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    tx: &mut crate::db::WriteTx,
     account: AccountId,
     widget: WidgetId,
 ) -> StoreResult<()> {

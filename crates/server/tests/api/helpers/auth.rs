@@ -29,6 +29,7 @@ pub fn browser() -> Client {
     Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(super::CLIENT_IDLE)
         .build()
         .unwrap()
 }

@@ -34,6 +34,12 @@ use witzo_server::state::AppState;
 use witzo_store::domain::{AccountId, EmailAddress};
 use witzo_store::sessions::ClientMeta;
 
+/// How long the test clients keep an idle connection: less than the
+/// server's 10 s header-read timeout, which closes idle keep-alive
+/// connections, so a request never races that close (a loaded machine
+/// saw `IncompleteMessage` on a reused connection).
+pub const CLIENT_IDLE: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub use auth::{browser, spawn_app_with_mail};
 pub use public::{SHOP, refused, visitor};
 pub use site::{Site, shop, start_site};
@@ -85,6 +91,7 @@ pub async fn spawn_app_with(configure: impl FnOnce(&mut Config), options: AppOpt
     }));
     let client = Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .pool_idle_timeout(CLIENT_IDLE)
         .build()
         .unwrap();
     TestApp {
