@@ -282,16 +282,23 @@ impl Store {
         visit: &Visit<'_>,
         now: i64,
     ) -> StoreResult<()> {
-        sqlx::query(
-            "INSERT INTO widget_events (widget_id, kind, visitor_id, origin, page_url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
-        )
-        .bind(widget.get())
-        .bind(kind)
-        .bind(visit.visitor_id)
-        .bind(visit.origin)
-        .bind(visit.page_url)
-        .bind(now)
-        .execute(self.pool())
+        // Its analytics triggers lock the quarter's and the day's rows,
+        // which a chat batch may hold in the other order: a deadlock lost
+        // is tried again.
+        crate::db::retried(|| async {
+            sqlx::query(
+                "INSERT INTO widget_events (widget_id, kind, visitor_id, origin, page_url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(widget.get())
+            .bind(kind)
+            .bind(visit.visitor_id)
+            .bind(visit.origin)
+            .bind(visit.page_url)
+            .bind(now)
+            .execute(self.pool())
+            .await
+            .map_err(StoreError::from)
+        })
         .await?;
         Ok(())
     }

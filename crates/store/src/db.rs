@@ -1,4 +1,5 @@
 use std::collections::HashSet;
+use std::future::Future;
 use std::ops::{Deref, DerefMut};
 use std::path::Path;
 use std::str::FromStr;
@@ -206,28 +207,43 @@ pub(crate) async fn begin_write(
         ),
         Backend::Postgres => None,
     };
-    let mut pause = Duration::from_millis(25);
-    let mut attempt = 1;
-    loop {
+    let tx = retried(|| async move {
         let begun = match backend {
             Backend::Sqlite => pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => pool.begin().await,
         };
-        match begun.map_err(StoreError::from) {
+        begun.map_err(StoreError::from)
+    })
+    .await?;
+    Ok(WriteTx { tx, _turn: turn })
+}
+
+/// Runs `write` again while it fails as [`StoreError::Busy`], up to
+/// [`WRITE_ATTEMPTS`] times with a doubling, jittered pause (25 ms
+/// upwards): a write lock still held, no free pooled connection, or on
+/// PostgreSQL a deadlock it lost (a widget event's analytics rows against
+/// a chat batch's, [`crate::turns`]), each rolled back entirely.
+pub(crate) async fn retried<T, F, Fut>(mut write: F) -> StoreResult<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = StoreResult<T>>,
+{
+    let mut pause = Duration::from_millis(25);
+    let mut attempt = 1;
+    loop {
+        match write().await {
             Err(StoreError::Busy(err)) if attempt < WRITE_ATTEMPTS => {
-                tracing::debug!(attempt, error = %err, "write lock busy; retrying");
+                tracing::debug!(attempt, error = %err, "database busy; retrying");
                 tokio::time::sleep(pause + jitter(pause)).await;
                 pause *= 2;
                 attempt += 1;
             }
-            other => {
-                return other.map(|tx| WriteTx { tx, _turn: turn });
-            }
+            other => return other,
         }
     }
 }
 
-/// How many times [`begin_write`] tries to take the write lock.
+/// How many times [`retried`] tries a write.
 const WRITE_ATTEMPTS: u32 = 4;
 
 /// Up to half of `pause` at random, so writers that collided do not retry
