@@ -196,11 +196,16 @@ pub struct UsageView {
 
 /// Tells the owner, in the background, when this answer reached 90 % or
 /// 100 % of the allowance — each once per cycle (claimed atomically): the
-/// `usage.threshold` webhook event, then the e-mail.
+/// `usage.threshold` webhook event, then the e-mail. (Usage set above a
+/// threshold by hand or by a smaller plan is told at the next crossing.)
 fn notify_owner(state: &Core, account: AccountId, limit: i64, usage: Usage) {
-    let notice = if usage.used >= limit {
+    // Told by the take that crossed the threshold, so the message gives
+    // the count it was crossed at (a later take, racing it to the claim,
+    // would report a later one); the claim still sends each once.
+    let before = usage.used - 1;
+    let notice = if usage.used >= limit && before < limit {
         Notice::Exhausted
-    } else if plans::nearly_used(usage.used, limit) {
+    } else if plans::nearly_used(usage.used, limit) && !plans::nearly_used(before, limit) {
         Notice::Warning
     } else {
         return;
