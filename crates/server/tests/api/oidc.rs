@@ -37,25 +37,41 @@ impl Provider {
             .iter()
             .map(|[id, secret, redirect]| json!({"client_id": id, "client_secret": secret, "redirect_uris": [redirect]}))
             .collect();
-        let mut child = Command::new("node")
-            .arg(dir.join("provider.mjs"))
-            .env("OIDC_PORT", port.to_string())
-            .env("OIDC_CLIENTS", serde_json::to_string(&clients).unwrap())
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("node (Node.js 20+) runs tests/oidc/provider.mjs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let issuer = line
-            .trim()
-            .strip_prefix("ready ")
-            .unwrap_or_else(|| panic!("provider said {line:?}"))
-            .to_owned();
-        Self { child, issuer }
+        // A provider that never says it is ready (seen once on a loaded
+        // machine: node alive, not listening) is killed and started again.
+        for _ in 0..3 {
+            let mut child = Command::new("node")
+                .arg(dir.join("provider.mjs"))
+                .env("OIDC_PORT", port.to_string())
+                .env("OIDC_CLIENTS", serde_json::to_string(&clients).unwrap())
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::inherit())
+                .spawn()
+                .expect("node (Node.js 20+) runs tests/oidc/provider.mjs");
+            let stdout = child.stdout.take().unwrap();
+            let (said, line) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                let mut line = String::new();
+                BufReader::new(stdout).read_line(&mut line).ok();
+                said.send(line).ok();
+            });
+            match line.recv_timeout(std::time::Duration::from_secs(30)) {
+                Ok(line) => {
+                    let issuer = line
+                        .trim()
+                        .strip_prefix("ready ")
+                        .unwrap_or_else(|| panic!("provider said {line:?}"))
+                        .to_owned();
+                    return Self { child, issuer };
+                }
+                Err(_) => {
+                    child.kill().ok();
+                    child.wait().ok();
+                }
+            }
+        }
+        panic!("the OpenID provider did not start in three tries");
     }
 }
 
