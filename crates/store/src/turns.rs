@@ -313,7 +313,7 @@ async fn write_all(
         });
     }
     let new: Vec<&Begin> = opened.iter().filter_map(|&i| writes[i].begin()).collect();
-    let ids = insert_conversations(conn, &new).await?;
+    let ids = insert_conversations(conn, backend, &new).await?;
     for (&i, id) in opened.iter().zip(ids) {
         if let Some(Written::Started { conversation, .. }) = &mut written[i] {
             *conversation = id;
@@ -361,12 +361,12 @@ async fn write_all(
             _ => {}
         }
     }
-    let ids = insert_messages(conn, &messages).await?;
+    let ids = insert_messages(conn, backend, &messages).await?;
     for (i, nth) in answered {
         let id = ids.get(nth).copied().ok_or(StoreError::NotFound)?;
         written[i] = Some(Written::Answered(id));
     }
-    count_questions(conn, &questions, asked_at).await?;
+    count_questions(conn, backend, &questions, asked_at).await?;
     written
         .into_iter()
         .map(|done| done.ok_or(StoreError::NotFound))
@@ -427,70 +427,78 @@ async fn continue_in(
     Ok(found.map(|(id,)| id))
 }
 
-/// The most rows one `INSERT` writes; batches split into powers of two
-/// (so a connection prepares at most seven forms of each statement).
-const ROWS: usize = 64;
-
-/// `rows` split into runs of a power of two rows each, largest first.
-fn runs<T>(mut rows: &[T]) -> impl Iterator<Item = &[T]> {
-    std::iter::from_fn(move || {
-        if rows.is_empty() {
-            return None;
+/// The rows of the JSON array of objects bound as `$1`, as a table `r`
+/// with `columns` (name, PostgreSQL type): a batch's rows, however many,
+/// in one statement of one prepared form (so one run of each statement
+/// trigger, which on PostgreSQL plans its join afresh each time).
+fn json_rows(backend: Backend, columns: &[(&str, &str)]) -> String {
+    match backend {
+        Backend::Postgres => {
+            let typed: Vec<String> = columns
+                .iter()
+                .map(|(name, kind)| format!("{name} {kind}"))
+                .collect();
+            format!("json_to_recordset($1::json) AS r({})", typed.join(", "))
         }
-        let size = (1usize << rows.len().ilog2()).min(ROWS);
-        let (run, rest) = rows.split_at(size);
-        rows = rest;
-        Some(run)
-    })
+        Backend::Sqlite => {
+            let read: Vec<String> = columns
+                .iter()
+                .map(|(name, _)| format!("value ->> '{name}' AS {name}"))
+                .collect();
+            format!("(SELECT {} FROM json_each($1)) AS r", read.join(", "))
+        }
+    }
 }
 
-/// `VALUES` for `count` rows of `row`, a tuple whose `{k}` (1-based)
-/// names the row's `k`th of `width` parameters.
-fn values(row: &str, width: usize, count: usize) -> String {
-    let mut sql = String::from("VALUES ");
-    for r in 0..count {
-        if r > 0 {
-            sql.push_str(", ");
-        }
-        let mut tuple = row.to_owned();
-        for k in (1..=width).rev() {
-            tuple = tuple.replace(&format!("{{{k}}}"), &format!("${}", r * width + k));
-        }
-        sql.push_str(&tuple);
-    }
-    sql
+/// `rows` as the JSON array [`json_rows`] reads.
+fn json_array<T>(rows: &[T], row: impl Fn(&T) -> serde_json::Value) -> String {
+    serde_json::Value::Array(rows.iter().map(row).collect()).to_string()
 }
 
 /// Opens a conversation for each begin write; returns their ids, in order.
-async fn insert_conversations(conn: &mut AnyConnection, new: &[&Begin]) -> StoreResult<Vec<i64>> {
-    let mut ids = Vec::with_capacity(new.len());
-    for run in runs(new) {
-        let sql = format!(
-            "INSERT INTO conversations (widget_id, account_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) {} \
-             RETURNING id, public_id",
-            values(
-                "({1}, (SELECT account_id FROM widgets WHERE id = {1}), {2}, {3}, {4}, {5}, {6}, {7}, {7})",
-                7,
-                run.len()
-            )
-        );
-        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
-        for begin in run {
-            query = query
-                .bind(begin.widget.get())
-                .bind(&begin.new_public_id)
-                .bind(&begin.visitor_id)
-                .bind(&begin.origin)
-                .bind(&begin.page_url)
-                .bind(i64::from(begin.preview))
-                .bind(begin.now);
-        }
-        let rows = query.fetch_all(&mut *conn).await?;
-        for begin in run {
-            ids.push(id_of(&rows, &begin.new_public_id)?);
-        }
+async fn insert_conversations(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    new: &[&Begin],
+) -> StoreResult<Vec<i64>> {
+    if new.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(ids)
+    let sql = format!(
+        "INSERT INTO conversations (widget_id, account_id, public_id, visitor_id, origin, page_url, preview, created_at, updated_at) \
+         SELECT r.widget_id, (SELECT account_id FROM widgets WHERE id = r.widget_id), r.public_id, r.visitor_id, \
+         r.origin, r.page_url, r.preview, r.now, r.now FROM {} RETURNING id, public_id",
+        json_rows(
+            backend,
+            &[
+                ("widget_id", "bigint"),
+                ("public_id", "text"),
+                ("visitor_id", "text"),
+                ("origin", "text"),
+                ("page_url", "text"),
+                ("preview", "bigint"),
+                ("now", "bigint"),
+            ]
+        )
+    );
+    let rows = json_array(new, |begin| {
+        serde_json::json!({
+            "widget_id": begin.widget.get(),
+            "public_id": begin.new_public_id,
+            "visitor_id": begin.visitor_id,
+            "origin": begin.origin,
+            "page_url": begin.page_url,
+            "preview": i64::from(begin.preview),
+            "now": begin.now,
+        })
+    });
+    let stored: Vec<(i64, String)> = sqlx::query_as(&sql)
+        .bind(rows)
+        .fetch_all(&mut *conn)
+        .await?;
+    new.iter()
+        .map(|begin| id_of(&stored, &begin.new_public_id))
+        .collect()
 }
 
 /// A message to insert into its conversation.
@@ -502,33 +510,52 @@ struct Row<'a> {
 }
 
 /// Stores each message; returns their internal ids, in order.
-async fn insert_messages(conn: &mut AnyConnection, rows: &[Row<'_>]) -> StoreResult<Vec<i64>> {
-    let mut ids = Vec::with_capacity(rows.len());
-    for run in runs(rows) {
-        let sql = format!(
-            "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, refused, created_at) {} \
-             RETURNING id, public_id",
-            values("({1}, {2}, {3}, {4}, {5}, {6}, {7}, {8})", 8, run.len())
-        );
-        let mut query = sqlx::query_as::<_, (i64, String)>(&sql);
-        for row in run {
-            let message = &row.message;
-            query = query
-                .bind(row.conversation)
-                .bind(&message.public_id)
-                .bind(message.role.as_str())
-                .bind(&message.body)
-                .bind(&message.sources)
-                .bind(message.latency_ms)
-                .bind(i64::from(row.refused))
-                .bind(row.now);
-        }
-        let stored = query.fetch_all(&mut *conn).await?;
-        for row in run {
-            ids.push(id_of(&stored, &row.message.public_id)?);
-        }
+async fn insert_messages(
+    conn: &mut AnyConnection,
+    backend: Backend,
+    rows: &[Row<'_>],
+) -> StoreResult<Vec<i64>> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(ids)
+    let sql = format!(
+        "INSERT INTO messages (conversation_id, public_id, role, body, sources, latency_ms, refused, created_at) \
+         SELECT r.conversation_id, r.public_id, r.role, r.body, r.sources, r.latency_ms, r.refused, r.created_at \
+         FROM {} RETURNING id, public_id",
+        json_rows(
+            backend,
+            &[
+                ("conversation_id", "bigint"),
+                ("public_id", "text"),
+                ("role", "text"),
+                ("body", "text"),
+                ("sources", "text"),
+                ("latency_ms", "bigint"),
+                ("refused", "bigint"),
+                ("created_at", "bigint"),
+            ]
+        )
+    );
+    let json = json_array(rows, |row| {
+        let message = &row.message;
+        serde_json::json!({
+            "conversation_id": row.conversation,
+            "public_id": message.public_id,
+            "role": message.role.as_str(),
+            "body": message.body,
+            "sources": message.sources,
+            "latency_ms": message.latency_ms,
+            "refused": i64::from(row.refused),
+            "created_at": row.now,
+        })
+    });
+    let stored: Vec<(i64, String)> = sqlx::query_as(&sql)
+        .bind(json)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter()
+        .map(|row| id_of(&stored, &row.message.public_id))
+        .collect()
 }
 
 /// The internal id an `INSERT … RETURNING id, public_id` gave `public_id`.
@@ -540,32 +567,41 @@ fn id_of(rows: &[(i64, String)], public_id: &str) -> StoreResult<i64> {
 }
 
 /// Counts each `(widget, normalised question, times asked)` on its
-/// widget's local day of `now`, in one statement per run of rows.
+/// widget's local day of `now`, in one statement.
 async fn count_questions(
     conn: &mut AnyConnection,
+    backend: Backend,
     questions: &[(WidgetId, String, i64)],
     now: i64,
 ) -> StoreResult<()> {
-    for run in runs(questions) {
-        let sql = format!(
-            "INSERT INTO analytics_questions (widget_id, day, question, asked) {} \
-             ON CONFLICT (widget_id, day, question) DO UPDATE SET asked = analytics_questions.asked + excluded.asked",
-            values(
-                "({1}, ({2} + 60 * COALESCE((SELECT a.utc_offset_minutes FROM widgets w \
-                 JOIN accounts a ON a.id = w.account_id WHERE w.id = {1}), 0)) / 86400, {3}, {4})",
-                4,
-                run.len()
-            )
-        );
-        let mut query = sqlx::query(&sql);
-        for (widget, question, asked) in run {
-            query = query
-                .bind(widget.get())
-                .bind(now)
-                .bind(question)
-                .bind(*asked);
-        }
-        query.execute(&mut *conn).await?;
+    if questions.is_empty() {
+        return Ok(());
     }
+    // `WHERE true`: SQLite would read `ON CONFLICT` as a join's `ON`.
+    let sql = format!(
+        "INSERT INTO analytics_questions (widget_id, day, question, asked) \
+         SELECT r.widget_id, (r.now + 60 * COALESCE((SELECT a.utc_offset_minutes FROM widgets w \
+         JOIN accounts a ON a.id = w.account_id WHERE w.id = r.widget_id), 0)) / 86400, r.question, r.asked \
+         FROM {} WHERE true \
+         ON CONFLICT (widget_id, day, question) DO UPDATE SET asked = analytics_questions.asked + excluded.asked",
+        json_rows(
+            backend,
+            &[
+                ("widget_id", "bigint"),
+                ("question", "text"),
+                ("asked", "bigint"),
+                ("now", "bigint"),
+            ]
+        )
+    );
+    let rows = json_array(questions, |(widget, question, asked)| {
+        serde_json::json!({
+            "widget_id": widget.get(),
+            "question": question,
+            "asked": asked,
+            "now": now,
+        })
+    });
+    sqlx::query(&sql).bind(rows).execute(&mut *conn).await?;
     Ok(())
 }

@@ -60,3 +60,86 @@ store_test!(
         assert!(stored.iter().all(|c| c.messages == 1));
     }
 );
+
+store_test!(
+    a_batch_stores_every_text_exactly_as_sent,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
+            .await
+            .unwrap();
+        // Texts that would break a batch written by hand as JSON or SQL,
+        // asked at once so they share commits.
+        let texts: Vec<String> = [
+            "plain",
+            "quote \" and 'apostrophe'",
+            "back\\slash \\u0041 \\n",
+            "{\"role\":\"assistant\"}",
+            "line\nbreak\ttab",
+            "'); DROP TABLE messages; --",
+            "emoji 🦀, CJK 営業時間, RTL مرحبا",
+            "$1 ? ?1 :name @x",
+        ]
+        .iter()
+        .flat_map(|text| (0..4).map(move |n| format!("{text} #{n}")))
+        .collect();
+        let turns: Vec<_> = texts
+            .iter()
+            .enumerate()
+            .map(|(n, text)| {
+                let store = store.clone();
+                let text = text.clone();
+                tokio::spawn(async move {
+                    let visit = Visit {
+                        visitor_id: "v_1",
+                        origin: "https://shop.example",
+                        page_url: "https://shop.example/a?b=\"c\"",
+                        preview: false,
+                    };
+                    let question = NewMessage {
+                        public_id: &format!("m_q{n:031x}"),
+                        role: Role::Visitor,
+                        body: &text,
+                        sources: "[]",
+                        latency_ms: None,
+                    };
+                    let conversation = format!("c_{n:032x}");
+                    let (id, public_id) =
+                        say(&store, widget.id, None, &conversation, &visit, &question, 5).await;
+                    let answer = NewMessage {
+                        public_id: &format!("m_a{n:031x}"),
+                        role: Role::Assistant,
+                        body: &format!("re: {text}"),
+                        sources: r#"[{"title":"A \"quoted\" page","url":"https://shop.example/"}]"#,
+                        latency_ms: Some(i64::try_from(n).unwrap()),
+                    };
+                    store
+                        .add_answer(id, &answer, false, Some((widget.id, &text)), 6)
+                        .await
+                        .unwrap();
+                    (n, id, public_id)
+                })
+            })
+            .collect();
+        for turn in turns {
+            let (n, id, public_id) = turn.await.unwrap();
+            assert_eq!(public_id, format!("c_{n:032x}"));
+            let stored = store.inbox_messages(&[id]).await.unwrap();
+            assert_eq!(stored.len(), 2, "conversation {n}");
+            assert_eq!(stored[0].public_id, format!("m_q{n:031x}"));
+            assert_eq!(stored[0].body, texts[n]);
+            assert_eq!(stored[0].latency_ms, None);
+            assert_eq!(stored[1].public_id, format!("m_a{n:031x}"));
+            assert_eq!(stored[1].body, format!("re: {}", texts[n]));
+            assert_eq!(
+                stored[1].sources,
+                r#"[{"title":"A \"quoted\" page","url":"https://shop.example/"}]"#
+            );
+            assert_eq!(stored[1].latency_ms, Some(i64::try_from(n).unwrap()));
+        }
+    }
+);
