@@ -11,6 +11,7 @@ use sqlx::migrate::Migrator;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+use crate::stamps::StampReader;
 use crate::turns::Writer;
 use crate::{StoreError, StoreResult};
 
@@ -45,6 +46,9 @@ pub struct Store {
     /// Where chat turns are written, in groups ([`crate::turns`]).
     turns: Writer,
     gate: WriteGate,
+    /// Where widget stamps are read, for many requests at once
+    /// ([`crate::stamps`]).
+    stamps: StampReader,
 }
 
 impl Store {
@@ -68,6 +72,7 @@ impl Store {
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 5000").await?;
                         conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute("PRAGMA temp_store = MEMORY").await?;
                     }
                     Ok(())
                 })
@@ -76,11 +81,13 @@ impl Store {
             .await?;
         let gate = WriteGate::default();
         let turns = Writer::start(pool.clone(), backend, gate.clone())?;
+        let stamps = StampReader::start(pool.clone());
         Ok(Self {
             pool,
             backend,
             turns,
             gate,
+            stamps,
         })
     }
 
@@ -131,6 +138,10 @@ impl Store {
 
     pub(crate) fn turns(&self) -> &Writer {
         &self.turns
+    }
+
+    pub(crate) fn stamps(&self) -> &StampReader {
+        &self.stamps
     }
 
     /// Closes every connection; used on shutdown so SQLite checkpoints its WAL.

@@ -31,6 +31,18 @@ pub enum StoreError {
 
 pub type StoreResult<T> = Result<T, StoreError>;
 
+impl StoreError {
+    /// This error again, for another caller of a shared database call
+    /// (a batch's turns, a shared read): retryable as it was.
+    pub(crate) fn copied(&self) -> Self {
+        let copy = sqlx::Error::Protocol(self.to_string());
+        match self {
+            Self::Busy(_) => Self::Busy(copy),
+            _ => Self::Database(copy),
+        }
+    }
+}
+
 impl From<sqlx::Error> for StoreError {
     fn from(err: sqlx::Error) -> Self {
         let busy = match &err {

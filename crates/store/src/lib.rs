@@ -33,6 +33,7 @@ pub mod runs;
 pub mod sessions;
 pub mod sketch;
 pub mod sources;
+mod stamps;
 pub mod subscriptions;
 mod turns;
 pub mod usage;

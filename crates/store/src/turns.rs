@@ -213,7 +213,7 @@ async fn run(
             Err(failed) => {
                 let err = failed.into_error();
                 for queued in batch.drain(..) {
-                    let _ = queued.reply.send(Err(copy(&err)));
+                    let _ = queued.reply.send(Err(err.copied()));
                 }
             }
         }
@@ -233,15 +233,6 @@ impl Failed {
         match self {
             Self::Batch(err) | Self::Write(err) => err,
         }
-    }
-}
-
-/// `err` for another turn of the same batch, retryable as it was.
-fn copy(err: &StoreError) -> StoreError {
-    let copy = sqlx::Error::Protocol(err.to_string());
-    match err {
-        StoreError::Busy(_) => StoreError::Busy(copy),
-        _ => StoreError::Database(copy),
     }
 }
 

@@ -156,20 +156,13 @@ impl Store {
             .await?)
     }
 
-    /// What changes of the widget a key names, in one indexed read: a
-    /// cheap check that cached copies of it and of its knowledge are still
-    /// current (a regenerated or deleted key has none).
+    /// What changes of the widget a key names, read by the key's index
+    /// after this call began (together with other requests' reads, see
+    /// [`crate::stamps`]): a cheap check that cached copies of it and of
+    /// its knowledge are still current (a regenerated or deleted key has
+    /// none).
     pub async fn widget_stamp(&self, key: &WidgetKey) -> StoreResult<Option<WidgetStamp>> {
-        let row: Option<(i64, i64)> = sqlx::query_as(
-            "SELECT updated_at, knowledge_version FROM widgets WHERE public_key = $1",
-        )
-        .bind(key.as_str())
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(row.map(|(updated_at, knowledge_version)| WidgetStamp {
-            updated_at,
-            knowledge_version,
-        }))
+        self.stamps().read(key.as_str()).await
     }
 
     async fn update_returning(

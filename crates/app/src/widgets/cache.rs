@@ -1,5 +1,6 @@
 //! Widgets looked up by public key, cached in memory. Every lookup first
-//! reads the widget's `updated_at` by key (one indexed read), so a
+//! reads the widget's `updated_at` by key (one indexed read, begun after
+//! the lookup and shared with the lookups waiting with it), so a
 //! regenerated or deleted key is refused at once — on every instance — and
 //! an edited widget is reloaded; the cache only saves loading and parsing.
 

@@ -59,6 +59,57 @@ store_test!(
 );
 
 store_test!(
+    stamps_read_at_once_each_get_their_own_widget_and_none_a_stale_one,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let keys = [WidgetKey::generate(), WidgetKey::generate()];
+        for (at, key) in (20..).zip(&keys) {
+            store
+                .create_widget(ada.id, key.as_str(), &fields("Shop", &[]), None, at)
+                .await
+                .unwrap();
+        }
+        let unknown = WidgetKey::generate();
+        // A hundred and fifty reads of three keys, queued together.
+        let reads: Vec<_> = (0..150)
+            .map(|n| {
+                let store = store.clone();
+                let key = [&keys[0], &keys[1], &unknown][n % 3].clone();
+                tokio::spawn(async move { (n, store.widget_stamp(&key).await.unwrap()) })
+            })
+            .collect();
+        for read in reads {
+            let (n, stamp) = read.await.unwrap();
+            let expected = [Some(20), Some(21), None][n % 3];
+            assert_eq!(stamp.map(|s| s.updated_at), expected, "read {n}");
+        }
+        // A read asked for after an edit sees the edit, even with reads
+        // of the old state in flight around it.
+        let widget = store.widget_by_key(&keys[0]).await.unwrap().unwrap();
+        let around: Vec<_> = (0..50)
+            .map(|_| {
+                let store = store.clone();
+                let key = keys[0].clone();
+                tokio::spawn(async move { store.widget_stamp(&key).await.unwrap() })
+            })
+            .collect();
+        store
+            .set_widget_active(ada.id, widget.id, false, 30)
+            .await
+            .unwrap();
+        let after = store.widget_stamp(&keys[0]).await.unwrap();
+        assert_eq!(after.map(|s| s.updated_at), Some(30));
+        for read in around {
+            let stamp = read.await.unwrap().unwrap();
+            assert!([20, 30].contains(&stamp.updated_at), "{stamp:?}");
+        }
+    }
+);
+
+store_test!(
     a_regenerated_key_finds_nothing_and_every_change_moves_the_stamp,
     |store: Store| async move {
         let ada = store
