@@ -121,16 +121,14 @@ store_test!(
                                 let public = format!("c_{:032x}", rand::random::<u128>());
                                 let m = format!("m_{:032x}", rand::random::<u128>());
                                 let hello = message(&m, Role::Visitor, "Hello");
-                                let (id, _) = say(
-                                    &store,
-                                    widget,
-                                    None,
-                                    &public,
-                                    &visit(&visitor),
-                                    &hello,
-                                    at,
-                                )
-                                .await;
+                                // One in five is the owner's preview:
+                                // neither it nor its messages count.
+                                let opened = Visit {
+                                    preview: r.is_multiple_of(5),
+                                    ..visit(&visitor)
+                                };
+                                let (id, _) =
+                                    say(&store, widget, None, &public, &opened, &hello, at).await;
                                 conversations.push((widget, id, public, visitor));
                             }
                             2 | 3 if !conversations.is_empty() => {
