@@ -4,7 +4,7 @@
 use serde::Serialize;
 
 use crate::domain::{AccountId, Role, WidgetId};
-use crate::turns::{Begin, Write, Written};
+use crate::turns::{Begin, Reply, Write, Written};
 use crate::usage::Take;
 use crate::{Store, StoreError, StoreResult};
 
@@ -69,17 +69,29 @@ pub struct Opening<'a> {
     pub visit: &'a Visit<'a>,
 }
 
+/// An answer stored with the visitor's message ([`Store::begin_turn`]):
+/// marked refused, and the question counted in the widget's top questions
+/// when given.
+#[derive(Debug, Clone)]
+pub struct KnownAnswer<'a> {
+    pub message: NewMessage<'a>,
+    pub refused: bool,
+    pub question: Option<(WidgetId, &'a str)>,
+}
+
 /// What [`Store::begin_turn`] did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Begun {
     /// The allowance is used up: nothing was written.
     Refused(Take),
     /// The message is stored in this conversation (internal and public
-    /// id); `take` is the allowance's, when one was taken.
+    /// id); `take` is the allowance's, when one was taken; `answer` the
+    /// internal id of the answer stored with it.
     Started {
         take: Option<Take>,
         conversation: i64,
         public_id: String,
+        answer: Option<i64>,
     },
 }
 
@@ -107,24 +119,37 @@ impl Store {
     /// ([`crate::turns`]): a conversation taken from `take_from`'s
     /// allowance (none for the owner's preview; refused: nothing written),
     /// the visitor's conversation continued or opened, and the message
-    /// stored.
+    /// stored — with its answer, when it is known already (a remembered
+    /// answer, small talk: one commit for the whole turn).
     pub async fn begin_turn(
         &self,
         take_from: Option<AccountId>,
         opening: &Opening<'_>,
         message: &NewMessage<'_>,
+        answer: Option<&KnownAnswer<'_>>,
         now: i64,
     ) -> StoreResult<Begun> {
-        let write = Write::Begin(Begin::new(take_from, opening, message, now));
+        let reply = answer.map(|answer| Reply {
+            message: (&answer.message).into(),
+            refused: answer.refused,
+            question: answer
+                .question
+                .map(|(widget, text)| (widget, text.to_owned())),
+        });
+        let write = Write::Begin(Box::new(Begin::new(
+            take_from, opening, message, reply, now,
+        )));
         match self.turns().write(write).await? {
             Written::Started {
                 take,
                 conversation,
                 public_id,
+                answer,
             } => Ok(Begun::Started {
                 take,
                 conversation,
                 public_id,
+                answer,
             }),
             Written::Refused => match take_from {
                 Some(account) => Ok(Begun::Refused(self.refused_take(account).await?)),

@@ -354,9 +354,11 @@ impl Store {
     ) -> StoreResult<i64> {
         let write = crate::turns::Write::Answer(crate::turns::Answer {
             conversation,
-            message: message.into(),
-            refused,
-            question: question.map(|(widget, text)| (widget, text.to_owned())),
+            reply: crate::turns::Reply {
+                message: message.into(),
+                refused,
+                question: question.map(|(widget, text)| (widget, text.to_owned())),
+            },
             now,
         });
         match self.turns().write(write).await? {

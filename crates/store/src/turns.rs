@@ -60,14 +60,14 @@ impl From<&NewMessage<'_>> for Message {
 /// One turn's writes.
 #[derive(Debug)]
 pub(crate) enum Write {
-    Begin(Begin),
+    Begin(Box<Begin>),
     Answer(Answer),
 }
 
 impl Write {
     fn begin(&self) -> Option<&Begin> {
         match self {
-            Self::Begin(begin) => Some(begin),
+            Self::Begin(begin) => Some(begin.as_ref()),
             Self::Answer(_) => None,
         }
     }
@@ -86,6 +86,8 @@ pub(crate) struct Begin {
     page_url: String,
     preview: bool,
     message: Message,
+    /// The answer, when it was known before the turn was written.
+    reply: Option<Reply>,
     now: i64,
 }
 
@@ -94,6 +96,7 @@ impl Begin {
         take_from: Option<AccountId>,
         opening: &Opening<'_>,
         message: &NewMessage<'_>,
+        reply: Option<Reply>,
         now: i64,
     ) -> Self {
         let visit = opening.visit;
@@ -107,19 +110,26 @@ impl Begin {
             page_url: visit.page_url.to_owned(),
             preview: visit.preview,
             message: message.into(),
+            reply,
             now,
         }
     }
 }
 
-/// The answer stored (marked refused) and the visitor's question counted
+/// An answer stored (marked refused) and the visitor's question counted
 /// in the widget's top questions, when given.
 #[derive(Debug)]
-pub(crate) struct Answer {
-    pub conversation: i64,
+pub(crate) struct Reply {
     pub message: Message,
     pub refused: bool,
     pub question: Option<(WidgetId, String)>,
+}
+
+/// An answer to a conversation's turn begun before.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub conversation: i64,
+    pub reply: Reply,
     pub now: i64,
 }
 
@@ -128,11 +138,13 @@ pub(crate) struct Answer {
 pub(crate) enum Written {
     /// The allowance is used up: nothing was written.
     Refused,
-    /// The message is stored in this conversation (internal and public id).
+    /// The message is stored in this conversation (internal and public
+    /// id), and the answer given with it, with this id.
     Started {
         take: Option<Take>,
         conversation: i64,
         public_id: String,
+        answer: Option<i64>,
     },
     /// The answer's internal id.
     Answered(i64),
@@ -301,6 +313,7 @@ async fn write_all(
             take,
             conversation,
             public_id,
+            answer: None,
         });
     }
     let new: Vec<&Begin> = opened.iter().filter_map(|&i| writes[i].begin()).collect();
@@ -310,58 +323,86 @@ async fn write_all(
             *conversation = id;
         }
     }
-    // Every message, the visitors' and the answers, in one insert; the
-    // answer writes' indexes, to give each its message's id.
-    let mut messages = Vec::new();
-    let mut answered = Vec::new();
-    let mut questions: Vec<(WidgetId, String, i64)> = Vec::new();
-    let mut asked_at = 0;
-    for (i, (write, done)) in writes.iter().zip(&written).enumerate() {
+    // Every message, the visitors' and the answers, in one insert.
+    let mut rows = Rows::default();
+    for (i, (&write, done)) in writes.iter().zip(&written).enumerate() {
         match (write, done) {
             (Write::Begin(begin), Some(Written::Started { conversation, .. })) => {
-                messages.push(Row {
+                rows.messages.push(Row {
                     conversation: *conversation,
                     message: &begin.message,
                     refused: false,
                     now: begin.now,
                 });
+                if let Some(reply) = &begin.reply {
+                    rows.reply(i, *conversation, reply, begin.now);
+                }
             }
             (Write::Answer(answer), _) => {
-                answered.push((i, messages.len()));
-                messages.push(Row {
-                    conversation: answer.conversation,
-                    message: &answer.message,
-                    refused: answer.refused,
-                    now: answer.now,
-                });
-                let Some((widget, text)) = &answer.question else {
-                    continue;
-                };
-                let Some(question) = crate::analytics::normalise_question(text) else {
-                    continue;
-                };
-                asked_at = asked_at.max(answer.now);
-                match questions
-                    .iter_mut()
-                    .find(|(w, q, _)| w == widget && *q == question)
-                {
-                    Some((_, _, asked)) => *asked += 1,
-                    None => questions.push((*widget, question, 1)),
-                }
+                rows.reply(i, answer.conversation, &answer.reply, answer.now);
             }
             _ => {}
         }
     }
+    let Rows {
+        messages,
+        answered,
+        questions,
+        asked_at,
+    } = rows;
     let ids = insert_messages(conn, backend, &messages).await?;
     for (i, nth) in answered {
         let id = ids.get(nth).copied().ok_or(StoreError::NotFound)?;
-        written[i] = Some(Written::Answered(id));
+        match &mut written[i] {
+            Some(Written::Started { answer, .. }) => *answer = Some(id),
+            done => *done = Some(Written::Answered(id)),
+        }
     }
     count_questions(conn, backend, &questions, asked_at).await?;
     written
         .into_iter()
         .map(|done| done.ok_or(StoreError::NotFound))
         .collect()
+}
+
+/// A batch's messages, and what its answers count.
+#[derive(Default)]
+struct Rows<'a> {
+    messages: Vec<Row<'a>>,
+    /// For each answer, its write's index and its row's.
+    answered: Vec<(usize, usize)>,
+    /// `(widget, normalised question, times asked)`.
+    questions: Vec<(WidgetId, String, i64)>,
+    /// When the last of them was asked.
+    asked_at: i64,
+}
+
+impl<'a> Rows<'a> {
+    /// The answer of write `i`, and its question counted.
+    fn reply(&mut self, i: usize, conversation: i64, reply: &'a Reply, now: i64) {
+        self.answered.push((i, self.messages.len()));
+        self.messages.push(Row {
+            conversation,
+            message: &reply.message,
+            refused: reply.refused,
+            now,
+        });
+        let Some((widget, text)) = &reply.question else {
+            return;
+        };
+        let Some(question) = crate::analytics::normalise_question(text) else {
+            return;
+        };
+        self.asked_at = self.asked_at.max(now);
+        match self
+            .questions
+            .iter_mut()
+            .find(|(w, q, _)| w == widget && *q == question)
+        {
+            Some((_, _, asked)) => *asked += 1,
+            None => self.questions.push((*widget, question, 1)),
+        }
+    }
 }
 
 /// Each begin write's allowance: per account, one read and one count for

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use witzo_retrieval::smalltalk::{self, Persona, SmallTalk};
 use witzo_retrieval::{
-    AnswerEvent, Answerer, FixedAnswer, NoKnowledgeYet, QueryTerms, Question, Turn,
+    AnswerEvent, Answerer, FixedAnswer, NoKnowledgeYet, QueryTerms, Question, Source, Turn,
 };
 use witzo_store::StoreResult;
 
@@ -104,9 +104,41 @@ pub async fn prepare(
     message: &str,
     history: Vec<Turn>,
 ) -> StoreResult<Prepared> {
+    match early(state, live, knowledge, message, history).await? {
+        Early::Known(prepared) => Ok(prepared),
+        Early::Retrieve(pending) => Ok(retrieve(state, pending).await),
+    }
+}
+
+/// What [`early`] found.
+pub enum Early {
+    /// Known without retrieving (an owner's correction, small talk, no
+    /// knowledge yet, an answer given before): a fixed answer, ready
+    /// before the turn is written.
+    Known(Prepared),
+    /// To be answered by [`retrieve`].
+    Retrieve(Pending),
+}
+
+/// A question to retrieve for.
+pub struct Pending {
+    question: Question,
+    index: Arc<super::index::KnowledgeIndex>,
+    key: MemoKey,
+    lead_form: bool,
+}
+
+/// Everything [`prepare`] answers without retrieving.
+pub async fn early(
+    state: &Core,
+    live: &LiveWidget,
+    knowledge: i64,
+    message: &str,
+    history: Vec<Turn>,
+) -> StoreResult<Early> {
     let settings = &live.settings;
     let lead_form = has_lead_form(live);
-    let mut question = Question {
+    let question = Question {
         text: message.to_owned(),
         language: settings.language.clone(),
         instructions: settings.instructions.clone(),
@@ -117,14 +149,14 @@ pub async fn prepare(
     };
     // The owner's own answer to a question like this one comes first.
     if let Some(corrected) = super::qa::owner_answer(state, live, knowledge, message).await? {
-        return Ok(Prepared {
+        return Ok(Early::Known(Prepared {
             answerer: corrected,
             question,
             scores: Vec::new(),
             retrieved: None,
             offer_lead_form: false,
             small_talk: false,
-        });
+        }));
     }
     if let Some(kind) = smalltalk::small_talk(message) {
         let persona = Persona {
@@ -132,7 +164,7 @@ pub async fn prepare(
             welcome: settings.welcome_message.clone(),
             lead_form,
         };
-        return Ok(Prepared {
+        return Ok(Early::Known(Prepared {
             answerer: Arc::new(FixedAnswer {
                 text: smalltalk::reply(kind, &persona, &settings.language),
                 sources: Vec::new(),
@@ -142,26 +174,25 @@ pub async fn prepare(
             retrieved: None,
             offer_lead_form: lead_form && kind == SmallTalk::Human,
             small_talk: true,
-        });
+        }));
     }
     let index = state
         .indexes
         .get(&state.store, live.widget.id, knowledge)
         .await?;
     if index.is_empty() {
-        return Ok(Prepared {
+        return Ok(Early::Known(Prepared {
             answerer: Arc::new(NoKnowledgeYet),
             question,
             scores: Vec::new(),
             retrieved: None,
             offer_lead_form: lead_form,
             small_talk: false,
-        });
+        }));
     }
     let query = retrieval_text(message, &question.history);
     // A repeatable answerer's answer to this question of this knowledge,
     // given before, is given again (answers/memo.rs).
-    let repeatable = state.answerer.repeatable();
     let key = MemoKey {
         widget: live.widget.id,
         knowledge_version: knowledge,
@@ -169,8 +200,10 @@ pub async fn prepare(
         message: message.to_owned(),
         query,
     };
-    if repeatable && let Some(memo) = state.remembered.get(&key) {
-        return Ok(Prepared {
+    if state.answerer.repeatable()
+        && let Some(memo) = state.remembered.get(&key)
+    {
+        return Ok(Early::Known(Prepared {
             answerer: Arc::new(FixedAnswer {
                 text: memo.text.clone(),
                 sources: memo.sources.clone(),
@@ -180,8 +213,25 @@ pub async fn prepare(
             retrieved: Some(memo.figures),
             offer_lead_form: lead_form,
             small_talk: false,
-        });
+        }));
     }
+    Ok(Early::Retrieve(Pending {
+        question,
+        index,
+        key,
+        lead_form,
+    }))
+}
+
+/// Retrieves passages for the question and prepares its answerer (a
+/// repeatable one's answer generated now and remembered).
+pub async fn retrieve(state: &Core, pending: Pending) -> Prepared {
+    let Pending {
+        mut question,
+        index,
+        key,
+        lead_form,
+    } = pending;
     let query = &key.query;
     let embedded = state.indexes.embeddings().embed_question(query).await;
     let Retrieved {
@@ -206,7 +256,7 @@ pub async fn prepare(
         coverage,
         similarity,
     };
-    let answerer = if repeatable {
+    let answerer = if state.answerer.repeatable() {
         let (text, sources) = collect(state.answerer.as_ref(), question.clone()).await;
         let memo = Memo {
             text: text.clone(),
@@ -219,14 +269,36 @@ pub async fn prepare(
     } else {
         state.answerer.clone()
     };
-    Ok(Prepared {
+    Prepared {
         answerer,
         question,
         scores,
         retrieved: Some(figures),
         offer_lead_form: lead_form,
         small_talk: false,
-    })
+    }
+}
+
+/// An answer's sources as stored with it: a JSON array of `{title, url,
+/// score, similarity}`, each with its best passage's scores.
+pub fn sources_json(scores: &[Score], sources: &[Source]) -> String {
+    let stored: Vec<serde_json::Value> = sources
+        .iter()
+        .map(|source| {
+            let key = source.url.clone().unwrap_or_else(|| source.title.clone());
+            let best = scores
+                .iter()
+                .filter(|s| s.key == key)
+                .max_by(|a, b| a.score.total_cmp(&b.score));
+            serde_json::json!({
+                "title": source.title,
+                "url": source.url,
+                "score": best.map(|s| s.score),
+                "similarity": best.and_then(|s| s.similarity),
+            })
+        })
+        .collect();
+    serde_json::Value::Array(stored).to_string()
 }
 
 /// Runs an answerer to the end: the answer's text and sources.

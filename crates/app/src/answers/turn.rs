@@ -4,16 +4,17 @@
 //! widget's `POST /v1/chat` and any other door onto chat share.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use serde::Serialize;
 use utoipa::ToSchema;
 use witzo_retrieval::{Answerer, Question, Turn as HistoryTurn};
-use witzo_store::conversations::{Begun, NewMessage, Opening, Visit};
+use witzo_store::conversations::{Begun, KnownAnswer, NewMessage, Opening, Visit};
 use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, random_public_id};
 use witzo_store::plans::Plan;
 use witzo_store::usage::{Notice, Take, Taken, Usage};
 
-use crate::answers::respond::{self, Score};
+use crate::answers::respond::{self, Early, Score};
 use crate::core::Core;
 use crate::error::{AppError, AppResult, ErrorCode};
 use crate::leads::capture;
@@ -51,6 +52,17 @@ pub struct Turn {
     /// What `message.answered` says of the turn once its answer is stored
     /// (`None` for the owner's preview).
     pub pending_answer: Option<PendingAnswer>,
+    /// The answer, when it was known before the turn was written and so
+    /// stored with the visitor's message (`answerer` gives it again).
+    pub stored_answer: Option<StoredAnswer>,
+}
+
+/// An answer stored with its turn.
+pub struct StoredAnswer {
+    /// Its internal id.
+    pub id: i64,
+    pub public_id: String,
+    pub latency_ms: i64,
 }
 
 /// Takes the turn's conversation from the allowance (not for a preview),
@@ -82,20 +94,85 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         sources: "[]",
         latency_ms: None,
     };
+    // A new conversation's answer known without retrieving (a remembered
+    // answer, small talk, an owner's correction) is stored in the turn's
+    // own commit: one write for the whole turn instead of two.
+    let started = Instant::now();
+    let early = match input.conversation_id {
+        None => Some(
+            respond::early(
+                state,
+                live,
+                widget.knowledge_version,
+                input.message.as_str(),
+                Vec::new(),
+            )
+            .await?,
+        ),
+        Some(_) => None,
+    };
+    let (known, pending) = match early {
+        Some(Early::Known(prepared)) => (Some(prepared), None),
+        Some(Early::Retrieve(pending)) => (None, Some(pending)),
+        None => (None, None),
+    };
+    let answered = match &known {
+        Some(prepared) => {
+            let (text, sources) =
+                respond::collect(prepared.answerer.as_ref(), prepared.question.clone()).await;
+            // Counted (and a refusal filed as a gap): not small talk, not
+            // the preview.
+            let counted = !widget.preview && !prepared.small_talk;
+            Some(EarlyAnswer {
+                public_id: random_public_id("m_"),
+                refused: counted && sources.is_empty(),
+                sources: respond::sources_json(&prepared.scores, &sources),
+                text,
+                counted,
+                latency_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            })
+        }
+        None => None,
+    };
+    let known_answer = answered.as_ref().map(|early| KnownAnswer {
+        message: NewMessage {
+            public_id: &early.public_id,
+            role: Role::Assistant,
+            body: &early.text,
+            sources: &early.sources,
+            latency_ms: Some(early.latency_ms),
+        },
+        refused: early.refused,
+        question: early
+            .counted
+            .then(|| (live.widget.id, input.message.as_str())),
+    });
     // The allowance taken (not for a preview), the conversation opened or
     // continued and the message stored: one commit.
     let take_from = (!widget.preview).then_some(account);
-    let (take, conversation, conversation_id) = match store
-        .begin_turn(take_from, &opening, &visitor_message, now)
+    let (take, conversation, conversation_id, answer) = match store
+        .begin_turn(
+            take_from,
+            &opening,
+            &visitor_message,
+            known_answer.as_ref(),
+            now,
+        )
         .await?
     {
         Begun::Started {
             take,
             conversation,
             public_id,
-        } => (take, conversation, public_id),
+            answer,
+        } => (take, conversation, public_id, answer),
         Begun::Refused(take) => return Err(refusal(state, account, take).await),
     };
+    let stored_answer = answer.zip(answered).map(|(id, early)| StoredAnswer {
+        id,
+        public_id: early.public_id,
+        latency_ms: early.latency_ms,
+    });
     // Whether the turn has webhook endpoints to tell (never the preview).
     let (usage, webhooks) = match take {
         Some(Take {
@@ -154,14 +231,21 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         )
         .await?;
     }
-    let prepared = respond::prepare(
-        state,
-        live,
-        widget.knowledge_version,
-        input.message.as_str(),
-        history,
-    )
-    .await?;
+    let prepared = match (known, pending) {
+        (Some(prepared), _) => prepared,
+        // A new conversation: no history, so what `early` found stands.
+        (None, Some(pending)) => respond::retrieve(state, pending).await,
+        (None, None) => {
+            respond::prepare(
+                state,
+                live,
+                widget.knowledge_version,
+                input.message.as_str(),
+                history,
+            )
+            .await?
+        }
+    };
     let pending_answer = (!widget.preview).then(|| PendingAnswer {
         account,
         widget: live.widget.id,
@@ -179,7 +263,20 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         offer_lead_form: prepared.offer_lead_form,
         small_talk: prepared.small_talk,
         usage,
+        stored_answer,
     })
+}
+
+/// An answer known before its turn is written.
+struct EarlyAnswer {
+    public_id: String,
+    text: String,
+    /// The sources as stored (`respond::sources_json`).
+    sources: String,
+    refused: bool,
+    /// Whether its question counts: not small talk, not the preview.
+    counted: bool,
+    latency_ms: i64,
 }
 
 /// The owner's monthly allowance after this answer.

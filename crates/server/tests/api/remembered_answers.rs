@@ -75,6 +75,10 @@ async fn a_question_asked_again_is_answered_from_memory_until_the_knowledge_or_t
             ("assistant", first.answer.as_str()),
         ]
     );
+    // Stored with the visitor's message in one commit, under the id the
+    // reply gave (what ratings name).
+    assert_eq!(stored[1].public_id, again.message_id);
+    assert!(stored[1].latency_ms.is_some(), "{:?}", stored[1]);
     // With retrieval's scores of the cited source, as when first given.
     let first_stored = app
         .transcript(&owner, &first.conversation_id)

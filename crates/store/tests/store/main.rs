@@ -70,7 +70,11 @@ pub async fn say(
         new_public_id,
         visit,
     };
-    match store.begin_turn(None, &opening, message, at).await.unwrap() {
+    match store
+        .begin_turn(None, &opening, message, None, at)
+        .await
+        .unwrap()
+    {
         witzo_store::conversations::Begun::Started {
             conversation,
             public_id,

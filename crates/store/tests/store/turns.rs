@@ -1,4 +1,4 @@
-use witzo_store::conversations::{NewMessage, Visit};
+use witzo_store::conversations::{Begun, KnownAnswer, NewMessage, Opening, Visit};
 use witzo_store::domain::Role;
 use witzo_store::{Store, StoreError};
 
@@ -141,5 +141,109 @@ store_test!(
             );
             assert_eq!(stored[1].latency_ms, Some(i64::try_from(n).unwrap()));
         }
+    }
+);
+
+store_test!(
+    a_turn_with_its_answer_known_is_stored_whole_or_not_at_all,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
+            .await
+            .unwrap();
+        // One conversation left this month, three whole turns at once.
+        store.set_usage(ada.id, 99).await.unwrap();
+        let turns: Vec<_> = (0..3u32)
+            .map(|n| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let visit = Visit {
+                        visitor_id: "v_1",
+                        origin: "https://shop.example",
+                        page_url: "",
+                        preview: false,
+                    };
+                    let conversation = format!("c_{n:032x}");
+                    let opening = Opening {
+                        widget: widget.id,
+                        public_id: None,
+                        new_public_id: &conversation,
+                        visit: &visit,
+                    };
+                    let question = NewMessage {
+                        public_id: &format!("m_q{n:031x}"),
+                        role: Role::Visitor,
+                        body: "When do you open?",
+                        sources: "[]",
+                        latency_ms: None,
+                    };
+                    let answer = KnownAnswer {
+                        message: NewMessage {
+                            public_id: &format!("m_a{n:031x}"),
+                            role: Role::Assistant,
+                            body: "I don't know that.",
+                            sources: "[]",
+                            latency_ms: Some(0),
+                        },
+                        refused: true,
+                        question: Some((widget.id, "When do you open?")),
+                    };
+                    let begun = store
+                        .begin_turn(Some(ada.id), &opening, &question, Some(&answer), 7)
+                        .await
+                        .unwrap();
+                    (n, begun)
+                })
+            })
+            .collect();
+        let mut granted = Vec::new();
+        for turn in turns {
+            match turn.await.unwrap() {
+                (
+                    n,
+                    Begun::Started {
+                        conversation,
+                        public_id,
+                        answer: Some(answer),
+                        ..
+                    },
+                ) => granted.push((n, conversation, public_id, answer)),
+                (_, Begun::Refused(_)) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+        assert_eq!(granted.len(), 1, "{granted:?}");
+        let (n, conversation, public_id, answer) = granted.remove(0);
+        assert_eq!(public_id, format!("c_{n:032x}"));
+        // Question then answer, in one conversation, the answer's id the
+        // one given back.
+        let stored = store.inbox_messages(&[conversation]).await.unwrap();
+        let kept: Vec<(&str, &str, i64)> = stored
+            .iter()
+            .map(|m| (m.public_id.as_str(), m.body.as_str(), m.refused))
+            .collect();
+        let (q, a) = (format!("m_q{n:031x}"), format!("m_a{n:031x}"));
+        assert_eq!(
+            kept,
+            [
+                (q.as_str(), "When do you open?", 0),
+                (a.as_str(), "I don't know that.", 1)
+            ]
+        );
+        assert_eq!(
+            store.question_of_answer(widget.id, &a).await.unwrap(),
+            Some((answer, "When do you open?".to_owned()))
+        );
+        // The refused turns wrote nothing: one conversation in all.
+        let all = store
+            .conversations_of(ada.id, widget.id, 100)
+            .await
+            .unwrap();
+        assert_eq!(all.len(), 1);
+        assert_eq!(store.usage(ada.id).await.unwrap().used, 100);
     }
 );

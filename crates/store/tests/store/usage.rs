@@ -29,7 +29,7 @@ async fn take(store: &Store, account: AccountId, widget: WidgetId, n: u32) -> Be
         latency_ms: None,
     };
     store
-        .begin_turn(Some(account), &opening, &message, 1_000)
+        .begin_turn(Some(account), &opening, &message, None, 1_000)
         .await
         .unwrap()
 }

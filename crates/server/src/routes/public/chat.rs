@@ -22,7 +22,7 @@ use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ApiJson;
 use crate::state::AppState;
 use witzo_app::answers::respond::{self, Score};
-use witzo_app::answers::turn::{self, ChatInput, Turn, UsageView};
+use witzo_app::answers::turn::{self, ChatInput, StoredAnswer, Turn, UsageView};
 use witzo_app::leads::capture;
 use witzo_app::webhooks::events::PendingAnswer;
 use witzo_app::widgets::cache::PublicWidget;
@@ -186,6 +186,8 @@ struct Answering {
     /// The `message.answered` webhook event, sent once the answer is
     /// stored; `None` for the preview.
     pending: Option<PendingAnswer>,
+    /// The answer, when it was stored with the turn.
+    stored: Option<StoredAnswer>,
 }
 
 impl Answering {
@@ -200,7 +202,11 @@ impl Answering {
             scores: turn.scores,
             offer_lead_form: turn.offer_lead_form,
             conversation: turn.conversation,
-            message_id: random_public_id("m_"),
+            message_id: turn
+                .stored_answer
+                .as_ref()
+                .map_or_else(|| random_public_id("m_"), |stored| stored.public_id.clone()),
+            stored: turn.stored_answer,
             started: Instant::now(),
             usage: turn.usage,
         }
@@ -208,49 +214,39 @@ impl Answering {
 
     /// Stores the answer; returns its latency.
     async fn store(&self, answer: &str, sources: &[Source]) -> Result<i64, ApiError> {
-        let latency_ms = i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX);
-        let stored: Vec<serde_json::Value> = sources
-            .iter()
-            .map(|source| {
-                let key = source.url.clone().unwrap_or_else(|| source.title.clone());
-                // The best passage of this source.
-                let best = self
-                    .scores
-                    .iter()
-                    .filter(|s| s.key == key)
-                    .max_by(|a, b| a.score.total_cmp(&b.score));
-                serde_json::json!({
-                    "title": source.title,
-                    "url": source.url,
-                    "score": best.map(|s| s.score),
-                    "similarity": best.and_then(|s| s.similarity),
-                })
-            })
-            .collect();
-        // No sources: retrieval found nothing to quote ("I don't know").
-        let refused = stored.is_empty() && self.gap.is_some();
-        let stored = serde_json::to_string(&stored).unwrap_or_else(|_| "[]".to_owned());
-        let message = NewMessage {
-            public_id: &self.message_id,
-            role: Role::Assistant,
-            body: answer,
-            sources: &stored,
-            latency_ms: Some(latency_ms),
+        let latency_ms = match &self.stored {
+            Some(stored) => stored.latency_ms,
+            None => i64::try_from(self.started.elapsed().as_millis()).unwrap_or(i64::MAX),
         };
-        let id = self
-            .state
-            .store
-            .add_answer(
-                self.conversation,
-                &message,
-                refused,
-                // Counted in the top questions: not small talk, not the preview.
-                self.gap
-                    .as_ref()
-                    .map(|(widget, question)| (*widget, question.as_str())),
-                witzo_store::now(),
-            )
-            .await?;
+        // No sources: retrieval found nothing to quote ("I don't know").
+        let refused = sources.is_empty() && self.gap.is_some();
+        let id = match &self.stored {
+            // Stored with the turn, when the answer was known before it.
+            Some(stored) => stored.id,
+            None => {
+                let stored = respond::sources_json(&self.scores, sources);
+                let message = NewMessage {
+                    public_id: &self.message_id,
+                    role: Role::Assistant,
+                    body: answer,
+                    sources: &stored,
+                    latency_ms: Some(latency_ms),
+                };
+                self.state
+                    .store
+                    .add_answer(
+                        self.conversation,
+                        &message,
+                        refused,
+                        // Counted in the top questions: not small talk, not the preview.
+                        self.gap
+                            .as_ref()
+                            .map(|(widget, question)| (*widget, question.as_str())),
+                        witzo_store::now(),
+                    )
+                    .await?
+            }
+        };
         if let (true, Some((widget, question))) = (refused, &self.gap) {
             witzo_app::gaps::record(&self.state, *widget, id, question).await;
         }
