@@ -4,6 +4,7 @@
 use serde::Serialize;
 
 use crate::domain::{AccountId, Role, WidgetId};
+use crate::gaps::GapVector;
 use crate::turns::{Begin, Reply, Write, Written};
 use crate::usage::Take;
 use crate::{Store, StoreError, StoreResult};
@@ -77,6 +78,8 @@ pub struct KnownAnswer<'a> {
     pub message: NewMessage<'a>,
     pub refused: bool,
     pub question: Option<(WidgetId, &'a str)>,
+    /// A refusal's question, filed under its content gap with it.
+    pub gap: Option<GapVector>,
 }
 
 /// What [`Store::begin_turn`] did.
@@ -135,6 +138,7 @@ impl Store {
             question: answer
                 .question
                 .map(|(widget, text)| (widget, text.to_owned())),
+            gap: answer.gap.clone(),
         });
         let write = Write::Begin(Box::new(Begin::new(
             take_from, opening, message, reply, now,

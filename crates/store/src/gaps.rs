@@ -79,74 +79,96 @@ pub struct GapQuestion<'a> {
     pub now: i64,
 }
 
+/// A refused question's unit vector, its model and the cosine it needs
+/// with a group to join it: filed with its answer ([`crate::turns`]).
+#[derive(Debug, Clone)]
+pub struct GapVector {
+    pub vector: Vec<f32>,
+    pub model: String,
+    pub threshold: f32,
+}
+
+/// [`Store::file_gap_question`] inside the caller's write transaction.
+pub(crate) async fn file_in(
+    conn: &mut sqlx::AnyConnection,
+    backend: Backend,
+    q: &GapQuestion<'_>,
+    threshold: f32,
+) -> StoreResult<i64> {
+    if backend == Backend::Postgres {
+        sqlx::query("SELECT id FROM widgets WHERE id = $1 FOR NO KEY UPDATE")
+            .bind(q.widget.get())
+            .execute(&mut *conn)
+            .await?;
+    }
+    let filed: Option<(i64,)> =
+        sqlx::query_as("SELECT gap_id FROM gap_questions WHERE message_id = $1")
+            .bind(q.message)
+            .fetch_optional(&mut *conn)
+            .await?;
+    if let Some((gap,)) = filed {
+        return Ok(gap);
+    }
+    let open: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+        "SELECT id, centroid FROM content_gaps WHERE widget_id = $1 AND model = $2 AND resolved_at IS NULL",
+    )
+    .bind(q.widget.get())
+    .bind(q.model)
+    .fetch_all(&mut *conn)
+    .await?;
+    let best = open
+        .into_iter()
+        .map(|(id, bytes)| {
+            let sum = from_bytes(&bytes);
+            (cosine(&sum, q.vector), id, sum)
+        })
+        .filter(|(score, _, _)| *score >= threshold)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    let gap = match best {
+        Some((_, id, sum)) => {
+            let sum: Vec<f32> = sum.iter().zip(q.vector).map(|(a, b)| a + b).collect();
+            sqlx::query("UPDATE content_gaps SET centroid = $1 WHERE id = $2")
+                .bind(to_bytes(&sum))
+                .bind(id)
+                .execute(&mut *conn)
+                .await?;
+            id
+        }
+        None => {
+            let (id,): (i64,) = sqlx::query_as(
+                "INSERT INTO content_gaps (widget_id, account_id, model, centroid, created_at) \
+                 SELECT id, account_id, $2, $3, $4 FROM widgets WHERE id = $1 RETURNING id",
+            )
+            .bind(q.widget.get())
+            .bind(q.model)
+            .bind(to_bytes(q.vector))
+            .bind(q.now)
+            .fetch_one(&mut *conn)
+            .await?;
+            id
+        }
+    };
+    // The question as listed: its first 500 characters.
+    let question: String = q.question.chars().take(500).collect();
+    sqlx::query(
+        "INSERT INTO gap_questions (gap_id, message_id, question, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(gap)
+    .bind(q.message)
+    .bind(question)
+    .bind(q.now)
+    .execute(&mut *conn)
+    .await?;
+    Ok(gap)
+}
+
 impl Store {
     /// Files `q` under the closest open group of its widget (cosine ≥
     /// `threshold`) or a new one; a message already filed is left alone.
     /// Returns the group's id.
     pub async fn file_gap_question(&self, q: &GapQuestion<'_>, threshold: f32) -> StoreResult<i64> {
         let mut tx = self.begin_write().await?;
-        if self.backend() == Backend::Postgres {
-            sqlx::query("SELECT id FROM widgets WHERE id = $1 FOR NO KEY UPDATE")
-                .bind(q.widget.get())
-                .execute(&mut *tx)
-                .await?;
-        }
-        let filed: Option<(i64,)> =
-            sqlx::query_as("SELECT gap_id FROM gap_questions WHERE message_id = $1")
-                .bind(q.message)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if let Some((gap,)) = filed {
-            return Ok(gap);
-        }
-        let open: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-            "SELECT id, centroid FROM content_gaps WHERE widget_id = $1 AND model = $2 AND resolved_at IS NULL",
-        )
-        .bind(q.widget.get())
-        .bind(q.model)
-        .fetch_all(&mut *tx)
-        .await?;
-        let best = open
-            .into_iter()
-            .map(|(id, bytes)| {
-                let sum = from_bytes(&bytes);
-                (cosine(&sum, q.vector), id, sum)
-            })
-            .filter(|(score, _, _)| *score >= threshold)
-            .max_by(|a, b| a.0.total_cmp(&b.0));
-        let gap = match best {
-            Some((_, id, sum)) => {
-                let sum: Vec<f32> = sum.iter().zip(q.vector).map(|(a, b)| a + b).collect();
-                sqlx::query("UPDATE content_gaps SET centroid = $1 WHERE id = $2")
-                    .bind(to_bytes(&sum))
-                    .bind(id)
-                    .execute(&mut *tx)
-                    .await?;
-                id
-            }
-            None => {
-                let (id,): (i64,) = sqlx::query_as(
-                    "INSERT INTO content_gaps (widget_id, account_id, model, centroid, created_at) \
-                     SELECT id, account_id, $2, $3, $4 FROM widgets WHERE id = $1 RETURNING id",
-                )
-                .bind(q.widget.get())
-                .bind(q.model)
-                .bind(to_bytes(q.vector))
-                .bind(q.now)
-                .fetch_one(&mut *tx)
-                .await?;
-                id
-            }
-        };
-        sqlx::query(
-            "INSERT INTO gap_questions (gap_id, message_id, question, created_at) VALUES ($1, $2, $3, $4)",
-        )
-        .bind(gap)
-        .bind(q.message)
-        .bind(q.question)
-        .bind(q.now)
-        .execute(&mut *tx)
-        .await?;
+        let gap = file_in(&mut tx, self.backend(), q, threshold).await?;
         tx.commit().await?;
         Ok(gap)
     }

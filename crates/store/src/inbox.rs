@@ -342,7 +342,8 @@ impl Store {
 
     /// Stores an assistant's answer, marked refused when it said "I don't
     /// know", and counts the visitor's `question` in the widget's top
-    /// questions when given, committed with the turns around it
+    /// questions when given, and files a refusal's question under its
+    /// content `gap`, committed with the turns around it
     /// ([`crate::turns`]). Returns the message's internal id.
     pub async fn add_answer(
         &self,
@@ -350,6 +351,7 @@ impl Store {
         message: &crate::conversations::NewMessage<'_>,
         refused: bool,
         question: Option<(WidgetId, &str)>,
+        gap: Option<crate::gaps::GapVector>,
         now: i64,
     ) -> StoreResult<i64> {
         let write = crate::turns::Write::Answer(crate::turns::Answer {
@@ -358,6 +360,7 @@ impl Store {
                 message: message.into(),
                 refused,
                 question: question.map(|(widget, text)| (widget, text.to_owned())),
+                gap,
             },
             now,
         });

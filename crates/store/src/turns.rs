@@ -21,6 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::conversations::{NewMessage, Opening};
 use crate::db::{Backend, WriteGate, begin_write};
 use crate::domain::{AccountId, Role, WidgetId};
+use crate::gaps::{GapQuestion, GapVector};
 use crate::usage::{Take, take_in};
 use crate::{StoreError, StoreResult};
 
@@ -123,6 +124,25 @@ pub(crate) struct Reply {
     pub message: Message,
     pub refused: bool,
     pub question: Option<(WidgetId, String)>,
+    /// A refusal's question filed under its content gap, with the answer.
+    pub gap: Option<GapVector>,
+}
+
+impl Write {
+    /// The answer this write stores, if any.
+    fn reply(&self) -> Option<&Reply> {
+        match self {
+            Self::Begin(begin) => begin.reply.as_ref(),
+            Self::Answer(answer) => Some(&answer.reply),
+        }
+    }
+
+    fn now(&self) -> i64 {
+        match self {
+            Self::Begin(begin) => begin.now,
+            Self::Answer(answer) => answer.now,
+        }
+    }
 }
 
 /// An answer to a conversation's turn begun before.
@@ -356,6 +376,24 @@ async fn write_all(
         match &mut written[i] {
             Some(Written::Started { answer, .. }) => *answer = Some(id),
             done => *done = Some(Written::Answered(id)),
+        }
+        // Refusals filed in the order they were asked (grouping against a
+        // growing centroid depends on it).
+        if let Some(Reply {
+            question: Some((widget, question)),
+            gap: Some(gap),
+            ..
+        }) = writes[i].reply()
+        {
+            let filed = GapQuestion {
+                widget: *widget,
+                message: id,
+                question,
+                vector: &gap.vector,
+                model: &gap.model,
+                now: writes[i].now(),
+            };
+            crate::gaps::file_in(conn, backend, &filed, gap.threshold).await?;
         }
     }
     count_questions(conn, backend, &questions, asked_at).await?;

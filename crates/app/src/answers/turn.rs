@@ -59,8 +59,6 @@ pub struct Turn {
 
 /// An answer stored with its turn.
 pub struct StoredAnswer {
-    /// Its internal id.
-    pub id: i64,
     pub public_id: String,
     pub latency_ms: i64,
 }
@@ -134,6 +132,12 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         }
         None => None,
     };
+    // A refusal's question is filed under its content gap in the same
+    // commit.
+    let gap = match &answered {
+        Some(early) if early.refused => crate::gaps::vector(state, input.message.as_str()).await,
+        _ => None,
+    };
     let known_answer = answered.as_ref().map(|early| KnownAnswer {
         message: NewMessage {
             public_id: &early.public_id,
@@ -146,6 +150,7 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         question: early
             .counted
             .then(|| (live.widget.id, input.message.as_str())),
+        gap,
     });
     // The allowance taken (not for a preview), the conversation opened or
     // continued and the message stored: one commit.
@@ -168,8 +173,7 @@ pub async fn begin(state: &Core, widget: &PublicWidget, input: &ChatInput<'_>) -
         } => (take, conversation, public_id, answer),
         Begun::Refused(take) => return Err(refusal(state, account, take).await),
     };
-    let stored_answer = answer.zip(answered).map(|(id, early)| StoredAnswer {
-        id,
+    let stored_answer = answer.zip(answered).map(|(_, early)| StoredAnswer {
         public_id: early.public_id,
         latency_ms: early.latency_ms,
     });

@@ -10,7 +10,7 @@ pub mod digest;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use witzo_store::domain::{AccountId, WidgetId};
-use witzo_store::gaps::{Gap, GapOrder, GapQuestion};
+use witzo_store::gaps::{Gap, GapOrder, GapQuestion, GapVector};
 use witzo_store::qa::QaPair;
 
 use crate::answers::qa::content;
@@ -46,27 +46,39 @@ pub async fn file(
     message: i64,
     question: &str,
 ) -> AppResult<Option<i64>> {
-    let embeddings = state.indexes.embeddings();
-    let Some(vector) = embeddings.embed_question(&content(question)).await else {
+    let Some(gap) = vector(state, question).await else {
         return Ok(None);
     };
-    let model = embeddings.model_id().to_owned();
-    let question: String = question.chars().take(500).collect();
-    let gap = state
+    let filed = state
         .store
         .file_gap_question(
             &GapQuestion {
                 widget,
                 message,
-                question: &question,
-                vector: &vector,
-                model: &model,
+                question,
+                vector: &gap.vector,
+                model: &gap.model,
                 now: witzo_store::now(),
             },
-            threshold(&model),
+            gap.threshold,
         )
         .await?;
-    Ok(Some(gap))
+    Ok(Some(filed))
+}
+
+/// What files `question` under its group: its vector (the content words,
+/// as Q&A matching embeds them), the model and its threshold; `None` when
+/// the embedder gave no vector. A refused chat answer carries it, so the
+/// question is filed in the answer's own commit.
+pub async fn vector(state: &Core, question: &str) -> Option<GapVector> {
+    let embeddings = state.indexes.embeddings();
+    let vector = embeddings.embed_question(&content(question)).await?;
+    let model = embeddings.model_id().to_owned();
+    Some(GapVector {
+        vector,
+        threshold: threshold(&model),
+        model,
+    })
 }
 
 /// A visitor rated an answer down: its question joins the gaps.

@@ -77,7 +77,7 @@ pub async fn turn(
     let a = format!("m_{}", hex(rand::random::<u128>()));
     let answer = message(&a, Role::Assistant, "An answer.");
     store
-        .add_answer(id, &answer, refused, Some((widget, question)), at)
+        .add_answer(id, &answer, refused, Some((widget, question)), None, at)
         .await
         .unwrap();
     (id, a)
@@ -154,6 +154,7 @@ store_test!(
                                             id,
                                             &message(&public, Role::Assistant, "9-5"),
                                             r.is_multiple_of(3),
+                                            None,
                                             None,
                                             at,
                                         )

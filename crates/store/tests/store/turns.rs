@@ -47,7 +47,9 @@ store_test!(
             sources: "[]",
             latency_ms: Some(3),
         };
-        let failed = store.add_answer(999_999, &orphan, false, None, 5).await;
+        let failed = store
+            .add_answer(999_999, &orphan, false, None, None, 5)
+            .await;
         assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
         for turn in turns {
             turn.await.unwrap();
@@ -118,7 +120,7 @@ store_test!(
                         latency_ms: Some(i64::try_from(n).unwrap()),
                     };
                     store
-                        .add_answer(id, &answer, false, Some((widget.id, &text)), 6)
+                        .add_answer(id, &answer, false, Some((widget.id, &text)), None, 6)
                         .await
                         .unwrap();
                     (n, id, public_id)
@@ -191,6 +193,7 @@ store_test!(
                         },
                         refused: true,
                         question: Some((widget.id, "When do you open?")),
+                        gap: None,
                     };
                     let begun = store
                         .begin_turn(Some(ada.id), &opening, &question, Some(&answer), 7)

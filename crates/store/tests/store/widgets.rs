@@ -244,7 +244,14 @@ store_test!(
         )
         .await;
         store
-            .add_answer(id, &message("m_2", Role::Assistant, "Hi."), false, None, 21)
+            .add_answer(
+                id,
+                &message("m_2", Role::Assistant, "Hi."),
+                false,
+                None,
+                None,
+                21,
+            )
             .await
             .unwrap();
         let prices = message("m_3", Role::Visitor, "Prices?");

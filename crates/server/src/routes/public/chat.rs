@@ -220,35 +220,36 @@ impl Answering {
         };
         // No sources: retrieval found nothing to quote ("I don't know").
         let refused = sources.is_empty() && self.gap.is_some();
-        let id = match &self.stored {
-            // Stored with the turn, when the answer was known before it.
-            Some(stored) => stored.id,
-            None => {
-                let stored = respond::sources_json(&self.scores, sources);
-                let message = NewMessage {
-                    public_id: &self.message_id,
-                    role: Role::Assistant,
-                    body: answer,
-                    sources: &stored,
-                    latency_ms: Some(latency_ms),
-                };
-                self.state
-                    .store
-                    .add_answer(
-                        self.conversation,
-                        &message,
-                        refused,
-                        // Counted in the top questions: not small talk, not the preview.
-                        self.gap
-                            .as_ref()
-                            .map(|(widget, question)| (*widget, question.as_str())),
-                        witzo_store::now(),
-                    )
-                    .await?
-            }
-        };
-        if let (true, Some((widget, question))) = (refused, &self.gap) {
-            witzo_app::gaps::record(&self.state, *widget, id, question).await;
+        // Stored with the turn already when the answer was known before it.
+        if self.stored.is_none() {
+            let stored = respond::sources_json(&self.scores, sources);
+            // A refusal's question is filed under its content gap in
+            // the answer's commit.
+            let gap = match (&self.gap, refused) {
+                (Some((_, question)), true) => witzo_app::gaps::vector(&self.state, question).await,
+                _ => None,
+            };
+            let message = NewMessage {
+                public_id: &self.message_id,
+                role: Role::Assistant,
+                body: answer,
+                sources: &stored,
+                latency_ms: Some(latency_ms),
+            };
+            self.state
+                .store
+                .add_answer(
+                    self.conversation,
+                    &message,
+                    refused,
+                    // Counted in the top questions: not small talk, not the preview.
+                    self.gap
+                        .as_ref()
+                        .map(|(widget, question)| (*widget, question.as_str())),
+                    gap,
+                    witzo_store::now(),
+                )
+                .await?;
         }
         if let Some(pending) = &self.pending {
             let at = witzo_store::now();
