@@ -88,78 +88,132 @@ pub struct GapVector {
     pub threshold: f32,
 }
 
-/// [`Store::file_gap_question`] inside the caller's write transaction.
-pub(crate) async fn file_in(
-    conn: &mut sqlx::AnyConnection,
-    backend: Backend,
-    q: &GapQuestion<'_>,
-    threshold: f32,
-) -> StoreResult<i64> {
-    if backend == Backend::Postgres {
-        sqlx::query("SELECT id FROM widgets WHERE id = $1 FOR NO KEY UPDATE")
-            .bind(q.widget.get())
+/// Files questions under their groups inside the caller's write
+/// transaction, as [`Store::file_gap_question`] does one by one: each
+/// widget's open groups read (and, on PostgreSQL, the widget locked, so
+/// concurrent filings of one widget group in turn) once, their centroids
+/// grown in memory in filing order, written back at [`Filer::finish`].
+#[derive(Default)]
+pub(crate) struct Filer {
+    /// Per widget and model: its open groups.
+    open: Vec<(WidgetId, String, Vec<OpenGroup>)>,
+    /// (group, message, question, now) to insert.
+    filed: Vec<(i64, i64, String, i64)>,
+}
+
+/// A group open for questions, as the batch has grown it.
+struct OpenGroup {
+    id: i64,
+    /// The sum of its questions' unit vectors.
+    sum: Vec<f32>,
+    changed: bool,
+}
+
+impl Filer {
+    /// Files `q` under the closest open group of its widget (cosine ≥
+    /// `threshold`) or a new one; returns the group's id.
+    pub(crate) async fn file(
+        &mut self,
+        conn: &mut sqlx::AnyConnection,
+        backend: Backend,
+        q: &GapQuestion<'_>,
+        threshold: f32,
+    ) -> StoreResult<i64> {
+        let at = match self
+            .open
+            .iter()
+            .position(|(widget, model, _)| *widget == q.widget && model == q.model)
+        {
+            Some(at) => at,
+            None => {
+                if backend == Backend::Postgres {
+                    sqlx::query("SELECT id FROM widgets WHERE id = $1 FOR NO KEY UPDATE")
+                        .bind(q.widget.get())
+                        .execute(&mut *conn)
+                        .await?;
+                }
+                let open: Vec<(i64, Vec<u8>)> = sqlx::query_as(
+                    "SELECT id, centroid FROM content_gaps WHERE widget_id = $1 AND model = $2 AND resolved_at IS NULL",
+                )
+                .bind(q.widget.get())
+                .bind(q.model)
+                .fetch_all(&mut *conn)
+                .await?;
+                let groups = open
+                    .into_iter()
+                    .map(|(id, bytes)| OpenGroup {
+                        id,
+                        sum: from_bytes(&bytes),
+                        changed: false,
+                    })
+                    .collect();
+                self.open.push((q.widget, q.model.to_owned(), groups));
+                self.open.len() - 1
+            }
+        };
+        let groups = &mut self.open[at].2;
+        let best = groups
+            .iter_mut()
+            .map(|group| (cosine(&group.sum, q.vector), group))
+            .filter(|(score, _)| *score >= threshold)
+            .max_by(|a, b| a.0.total_cmp(&b.0));
+        let gap = match best {
+            Some((_, group)) => {
+                for (a, b) in group.sum.iter_mut().zip(q.vector) {
+                    *a += b;
+                }
+                group.changed = true;
+                group.id
+            }
+            None => {
+                let (id,): (i64,) = sqlx::query_as(
+                    "INSERT INTO content_gaps (widget_id, account_id, model, centroid, created_at) \
+                     SELECT id, account_id, $2, $3, $4 FROM widgets WHERE id = $1 RETURNING id",
+                )
+                .bind(q.widget.get())
+                .bind(q.model)
+                .bind(to_bytes(q.vector))
+                .bind(q.now)
+                .fetch_one(&mut *conn)
+                .await?;
+                groups.push(OpenGroup {
+                    id,
+                    sum: q.vector.to_vec(),
+                    changed: false,
+                });
+                id
+            }
+        };
+        // The question as listed: its first 500 characters.
+        let question: String = q.question.chars().take(500).collect();
+        self.filed.push((gap, q.message, question, q.now));
+        Ok(gap)
+    }
+
+    /// Writes the grown centroids and the filed questions.
+    pub(crate) async fn finish(self, conn: &mut sqlx::AnyConnection) -> StoreResult<()> {
+        for (_, _, groups) in &self.open {
+            for group in groups.iter().filter(|group| group.changed) {
+                sqlx::query("UPDATE content_gaps SET centroid = $1 WHERE id = $2")
+                    .bind(to_bytes(&group.sum))
+                    .bind(group.id)
+                    .execute(&mut *conn)
+                    .await?;
+            }
+        }
+        for (gap, message, question, now) in &self.filed {
+            sqlx::query(
+                "INSERT INTO gap_questions (gap_id, message_id, question, created_at) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(gap)
+            .bind(message)
+            .bind(question)
+            .bind(now)
             .execute(&mut *conn)
             .await?;
-    }
-    let filed: Option<(i64,)> =
-        sqlx::query_as("SELECT gap_id FROM gap_questions WHERE message_id = $1")
-            .bind(q.message)
-            .fetch_optional(&mut *conn)
-            .await?;
-    if let Some((gap,)) = filed {
-        return Ok(gap);
-    }
-    let open: Vec<(i64, Vec<u8>)> = sqlx::query_as(
-        "SELECT id, centroid FROM content_gaps WHERE widget_id = $1 AND model = $2 AND resolved_at IS NULL",
-    )
-    .bind(q.widget.get())
-    .bind(q.model)
-    .fetch_all(&mut *conn)
-    .await?;
-    let best = open
-        .into_iter()
-        .map(|(id, bytes)| {
-            let sum = from_bytes(&bytes);
-            (cosine(&sum, q.vector), id, sum)
-        })
-        .filter(|(score, _, _)| *score >= threshold)
-        .max_by(|a, b| a.0.total_cmp(&b.0));
-    let gap = match best {
-        Some((_, id, sum)) => {
-            let sum: Vec<f32> = sum.iter().zip(q.vector).map(|(a, b)| a + b).collect();
-            sqlx::query("UPDATE content_gaps SET centroid = $1 WHERE id = $2")
-                .bind(to_bytes(&sum))
-                .bind(id)
-                .execute(&mut *conn)
-                .await?;
-            id
         }
-        None => {
-            let (id,): (i64,) = sqlx::query_as(
-                "INSERT INTO content_gaps (widget_id, account_id, model, centroid, created_at) \
-                 SELECT id, account_id, $2, $3, $4 FROM widgets WHERE id = $1 RETURNING id",
-            )
-            .bind(q.widget.get())
-            .bind(q.model)
-            .bind(to_bytes(q.vector))
-            .bind(q.now)
-            .fetch_one(&mut *conn)
-            .await?;
-            id
-        }
-    };
-    // The question as listed: its first 500 characters.
-    let question: String = q.question.chars().take(500).collect();
-    sqlx::query(
-        "INSERT INTO gap_questions (gap_id, message_id, question, created_at) VALUES ($1, $2, $3, $4)",
-    )
-    .bind(gap)
-    .bind(q.message)
-    .bind(question)
-    .bind(q.now)
-    .execute(&mut *conn)
-    .await?;
-    Ok(gap)
+        Ok(())
+    }
 }
 
 impl Store {
@@ -168,7 +222,17 @@ impl Store {
     /// Returns the group's id.
     pub async fn file_gap_question(&self, q: &GapQuestion<'_>, threshold: f32) -> StoreResult<i64> {
         let mut tx = self.begin_write().await?;
-        let gap = file_in(&mut tx, self.backend(), q, threshold).await?;
+        let filed: Option<(i64,)> =
+            sqlx::query_as("SELECT gap_id FROM gap_questions WHERE message_id = $1")
+                .bind(q.message)
+                .fetch_optional(&mut *tx)
+                .await?;
+        if let Some((gap,)) = filed {
+            return Ok(gap);
+        }
+        let mut filer = Filer::default();
+        let gap = filer.file(&mut tx, self.backend(), q, threshold).await?;
+        filer.finish(&mut tx).await?;
         tx.commit().await?;
         Ok(gap)
     }

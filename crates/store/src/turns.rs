@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, oneshot};
 use crate::conversations::{NewMessage, Opening};
 use crate::db::{Backend, WriteGate, begin_write};
 use crate::domain::{AccountId, Role, WidgetId};
-use crate::gaps::{GapQuestion, GapVector};
+use crate::gaps::{Filer, GapQuestion, GapVector};
 use crate::usage::{Take, take_in};
 use crate::{StoreError, StoreResult};
 
@@ -371,6 +371,7 @@ async fn write_all(
         asked_at,
     } = rows;
     let ids = insert_messages(conn, backend, &messages).await?;
+    let mut gaps = Filer::default();
     for (i, nth) in answered {
         let id = ids.get(nth).copied().ok_or(StoreError::NotFound)?;
         match &mut written[i] {
@@ -393,9 +394,10 @@ async fn write_all(
                 model: &gap.model,
                 now: writes[i].now(),
             };
-            crate::gaps::file_in(conn, backend, &filed, gap.threshold).await?;
+            gaps.file(conn, backend, &filed, gap.threshold).await?;
         }
     }
+    gaps.finish(conn).await?;
     count_questions(conn, backend, &questions, asked_at).await?;
     written
         .into_iter()

@@ -1,5 +1,6 @@
 use witzo_store::conversations::{Begun, KnownAnswer, NewMessage, Opening, Visit};
 use witzo_store::domain::Role;
+use witzo_store::gaps::{GapOrder, GapVector};
 use witzo_store::{Store, StoreError};
 
 use crate::widgets::fields;
@@ -248,5 +249,91 @@ store_test!(
             .unwrap();
         assert_eq!(all.len(), 1);
         assert_eq!(store.usage(ada.id).await.unwrap().used, 100);
+    }
+);
+
+store_test!(
+    refusals_filed_in_one_batch_group_as_they_would_one_by_one,
+    |store: Store| async move {
+        let ada = store
+            .create_account(&email("ada@example.com"), 1)
+            .await
+            .unwrap();
+        let widget = store
+            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
+            .await
+            .unwrap();
+        let mut opened = Vec::new();
+        for n in 0..30u32 {
+            let visit = Visit {
+                visitor_id: "v_1",
+                origin: "https://shop.example",
+                page_url: "",
+                preview: false,
+            };
+            let question = NewMessage {
+                public_id: &format!("m_q{n:031x}"),
+                role: Role::Visitor,
+                body: "?",
+                sources: "[]",
+                latency_ms: None,
+            };
+            let conversation = format!("c_{n:032x}");
+            let (id, _) = say(&store, widget.id, None, &conversation, &visit, &question, 5).await;
+            opened.push((n, id));
+        }
+        // Thirty refusals of three meanings, filed at once, so batches
+        // file several (new groups and grown centroids seen by the next).
+        let filed: Vec<_> = opened
+            .into_iter()
+            .map(|(n, conversation)| {
+                let store = store.clone();
+                tokio::spawn(async move {
+                    let family = (n % 3) as usize;
+                    let mut vector = vec![0.0f32; 3];
+                    vector[family] = 1.0;
+                    let text = format!("family {family} question {n}");
+                    let answer = NewMessage {
+                        public_id: &format!("m_a{n:031x}"),
+                        role: Role::Assistant,
+                        body: "I don't know that.",
+                        sources: "[]",
+                        latency_ms: Some(1),
+                    };
+                    let gap = GapVector {
+                        vector,
+                        model: "test".to_owned(),
+                        threshold: 0.5,
+                    };
+                    store
+                        .add_answer(
+                            conversation,
+                            &answer,
+                            true,
+                            Some((widget.id, &text)),
+                            Some(gap),
+                            6,
+                        )
+                        .await
+                        .unwrap();
+                })
+            })
+            .collect();
+        for filing in filed {
+            filing.await.unwrap();
+        }
+        let gaps = store
+            .gaps_of(ada.id, None, false, GapOrder::Biggest, 10)
+            .await
+            .unwrap();
+        let sizes: Vec<i64> = gaps.iter().map(|gap| gap.questions).collect();
+        assert_eq!(sizes, [10, 10, 10], "{gaps:#?}");
+        for gap in &gaps {
+            let families: Vec<&str> = gap.examples.iter().map(|e| &e[..8]).collect();
+            assert!(
+                families.iter().all(|f| *f == families[0]),
+                "one meaning per group: {gap:?}"
+            );
+        }
     }
 );
