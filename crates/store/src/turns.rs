@@ -564,13 +564,7 @@ async fn insert_conversations(
             "now": begin.now,
         })
     });
-    let stored: Vec<(i64, String)> = sqlx::query_as(&sql)
-        .bind(rows)
-        .fetch_all(&mut *conn)
-        .await?;
-    new.iter()
-        .map(|begin| id_of(&stored, &begin.new_public_id))
-        .collect()
+    inserted_ids(conn, &sql, rows, new, |begin| &begin.new_public_id).await
 }
 
 /// A message to insert into its conversation.
@@ -621,21 +615,28 @@ async fn insert_messages(
             "created_at": row.now,
         })
     });
-    let stored: Vec<(i64, String)> = sqlx::query_as(&sql)
-        .bind(json)
-        .fetch_all(&mut *conn)
-        .await?;
-    rows.iter()
-        .map(|row| id_of(&stored, &row.message.public_id))
-        .collect()
+    inserted_ids(conn, &sql, json, rows, |row| &row.message.public_id).await
 }
 
-/// The internal id an `INSERT … RETURNING id, public_id` gave `public_id`.
-fn id_of(rows: &[(i64, String)], public_id: &str) -> StoreResult<i64> {
+/// Runs `sql`, an `INSERT … RETURNING id, public_id` of `rows` bound as
+/// the JSON array `json`; returns each row's internal id, in order.
+async fn inserted_ids<T>(
+    conn: &mut AnyConnection,
+    sql: &str,
+    json: String,
+    rows: &[T],
+    public_id: impl Fn(&T) -> &str,
+) -> StoreResult<Vec<i64>> {
+    let stored: Vec<(i64, String)> = sqlx::query_as(sql).bind(json).fetch_all(&mut *conn).await?;
     rows.iter()
-        .find(|(_, returned)| returned == public_id)
-        .map(|(id, _)| *id)
-        .ok_or(StoreError::NotFound)
+        .map(|row| {
+            stored
+                .iter()
+                .find(|(_, returned)| returned == public_id(row))
+                .map(|(id, _)| *id)
+                .ok_or(StoreError::NotFound)
+        })
+        .collect()
 }
 
 /// Counts each `(widget, normalised question, times asked)` on its

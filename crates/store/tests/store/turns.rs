@@ -1,34 +1,38 @@
+use witzo_store::accounts::Account;
 use witzo_store::conversations::{Begun, KnownAnswer, NewMessage, Opening, Visit};
 use witzo_store::domain::Role;
 use witzo_store::gaps::{GapOrder, GapVector};
+use witzo_store::widgets::Widget;
 use witzo_store::{Store, StoreError};
 
+use crate::analytics::visit;
 use crate::widgets::fields;
 use crate::{email, say, store_test};
+
+/// Ada's account with one widget.
+async fn shop(store: &Store) -> (Account, Widget) {
+    let ada = store
+        .create_account(&email("ada@example.com"), 1)
+        .await
+        .unwrap();
+    let widget = store
+        .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
+        .await
+        .unwrap();
+    (ada, widget)
+}
 
 store_test!(
     a_failing_write_fails_alone_and_its_batch_is_still_written,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
-            .await
-            .unwrap();
+        let (ada, widget) = shop(&store).await;
         // Twenty turns and, among them, an answer to a conversation that
         // does not exist, all queued at once.
         let turns: Vec<_> = (0..20u32)
             .map(|n| {
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let visit = Visit {
-                        visitor_id: "v_1",
-                        origin: "https://shop.example",
-                        page_url: "",
-                        preview: false,
-                    };
+                    let visit = visit("v_1");
                     let message = NewMessage {
                         public_id: &format!("m_{n:032x}"),
                         role: Role::Visitor,
@@ -67,14 +71,7 @@ store_test!(
 store_test!(
     a_batch_stores_every_text_exactly_as_sent,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
-            .await
-            .unwrap();
+        let (_, widget) = shop(&store).await;
         // Texts that would break a batch written by hand as JSON or SQL,
         // asked at once so they share commits.
         let texts: Vec<String> = [
@@ -150,26 +147,14 @@ store_test!(
 store_test!(
     a_turn_with_its_answer_known_is_stored_whole_or_not_at_all,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
-            .await
-            .unwrap();
+        let (ada, widget) = shop(&store).await;
         // One conversation left this month, three whole turns at once.
         store.set_usage(ada.id, 99).await.unwrap();
         let turns: Vec<_> = (0..3u32)
             .map(|n| {
                 let store = store.clone();
                 tokio::spawn(async move {
-                    let visit = Visit {
-                        visitor_id: "v_1",
-                        origin: "https://shop.example",
-                        page_url: "",
-                        preview: false,
-                    };
+                    let visit = visit("v_1");
                     let conversation = format!("c_{n:032x}");
                     let opening = Opening {
                         widget: widget.id,
@@ -255,22 +240,10 @@ store_test!(
 store_test!(
     refusals_filed_in_one_batch_group_as_they_would_one_by_one,
     |store: Store| async move {
-        let ada = store
-            .create_account(&email("ada@example.com"), 1)
-            .await
-            .unwrap();
-        let widget = store
-            .create_widget(ada.id, "wk_a", &fields("Shop", &[]), None, 1)
-            .await
-            .unwrap();
+        let (ada, widget) = shop(&store).await;
         let mut opened = Vec::new();
         for n in 0..30u32 {
-            let visit = Visit {
-                visitor_id: "v_1",
-                origin: "https://shop.example",
-                page_url: "",
-                preview: false,
-            };
+            let visit = visit("v_1");
             let question = NewMessage {
                 public_id: &format!("m_q{n:031x}"),
                 role: Role::Visitor,

@@ -1,19 +1,15 @@
 use witzo_store::Store;
-use witzo_store::conversations::{Begun, NewMessage, Opening, Visit};
+use witzo_store::conversations::{Begun, NewMessage, Opening};
 use witzo_store::domain::{AccountId, Role, WidgetId};
 use witzo_store::usage::{Notice, Take, Taken, add_month};
 
+use crate::analytics::visit;
 use crate::widgets::fields;
 use crate::{email, store_test};
 
 /// A visitor's turn on `widget` of `account`, taking from its allowance.
 async fn take(store: &Store, account: AccountId, widget: WidgetId, n: u32) -> Begun {
-    let visit = Visit {
-        visitor_id: "v_1",
-        origin: "https://shop.example",
-        page_url: "",
-        preview: false,
-    };
+    let visit = visit("v_1");
     let conversation = format!("c_{n:032x}");
     let opening = Opening {
         widget,
