@@ -88,6 +88,12 @@ pub fn constant_time_eq(expected: &str, presented: &str) -> bool {
     expected.as_bytes().ct_eq(presented.as_bytes()).into()
 }
 
+/// A fresh random value (256 bits from the OS generator, hex): cookie
+/// values and one-use tokens.
+pub fn random_token() -> String {
+    hex::encode(rand::random::<[u8; 32]>())
+}
+
 /// Hex SHA-256, for values stored only as their hash (state, cookies).
 pub fn sha256_hex(value: &str) -> String {
     use sha2::Digest;

@@ -34,11 +34,11 @@ use crate::routes::{
     sources, v1, widgets,
 };
 use crate::routes::{dashboard::webhooks as webhook_pages, webhooks};
-use crate::security::cookie::CookiePolicy;
+use crate::cookies::CookiePolicy;
 use crate::security::cors::{public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
-use crate::security::origins::OriginPolicy;
+use crate::origins::OriginPolicy;
 use crate::security::owner_api::owner_api;
 use crate::security::rate_limit::public_ip_limit;
 use crate::security::request::{panic_response, request_context};

@@ -5,8 +5,8 @@ use witzo_app::core::Core;
 use witzo_store::sessions::SessionLifetime;
 
 use crate::assets::Assets;
-use crate::security::cookie::CookiePolicy;
-use crate::security::origins::OriginPolicy;
+use crate::cookies::CookiePolicy;
+use crate::origins::OriginPolicy;
 use witzo_app::auth::oidc::OidcClient;
 use witzo_app::widgets::health::EmbedHealth;
 

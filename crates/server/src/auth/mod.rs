@@ -5,8 +5,6 @@ mod session;
 
 pub use session::{SignInMethod, end_session_cookie, start_session, user_agent};
 
-use witzo_store::Store;
-use witzo_store::identities::PendingOidcLogin;
 
 use axum::http::HeaderMap;
 use witzo_store::domain::EmailAddress;
@@ -14,41 +12,8 @@ use witzo_store::login_codes::CodePurpose;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ClientIp;
-use crate::security::cookie::{OIDC_MAX_AGE_SECS, random_value};
 use crate::state::AppState;
-use witzo_app::auth::{codes, oidc};
-use witzo_app::keys::sha256_hex;
-
-/// Begins an OpenID sign-in: the provider URL to send the browser to, and
-/// the random value of the cookie that binds the sign-in to this browser.
-/// The pending sign-in (nonce, PKCE verifier) is stored under the hash of
-/// its `state` for [`OIDC_MAX_AGE_SECS`].
-pub async fn begin_oidc(
-    store: &Store,
-    client: &oidc::OidcClient,
-    login_hint: Option<&str>,
-) -> Result<(url::Url, String), ErrorCode> {
-    let authorization = client.begin(login_hint).await.map_err(|err| {
-        tracing::warn!(%err, "OpenID sign-in could not start");
-        ErrorCode::OidcUnavailable
-    })?;
-    let browser = random_value();
-    let now = witzo_store::now();
-    let pending = PendingOidcLogin {
-        browser_hash: sha256_hex(&browser),
-        nonce: authorization.nonce,
-        pkce_verifier: authorization.pkce_verifier,
-        expires_at: now + OIDC_MAX_AGE_SECS,
-    };
-    store
-        .save_oidc_login(&sha256_hex(&authorization.state), &pending, now)
-        .await
-        .map_err(|err| {
-            tracing::error!(%err, "could not store a pending OpenID sign-in");
-            ErrorCode::OidcUnavailable
-        })?;
-    Ok((authorization.url, browser))
-}
+use witzo_app::auth::codes;
 
 /// An e-mail address as typed into a sign-in form, checked.
 pub fn parse_email(raw: &str) -> ApiResult<EmailAddress> {

@@ -5,7 +5,7 @@ use witzo_store::sessions::ClientMeta;
 
 use crate::error::ApiResult;
 use crate::extract::ClientIp;
-use crate::security::cookie::CookieKind;
+use crate::cookies::CookieKind;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy)]

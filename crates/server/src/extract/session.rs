@@ -6,8 +6,8 @@ use witzo_store::domain::{AccountId, WidgetId};
 use witzo_store::sessions::Session;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::security::cookie::CookieKind;
-use crate::security::headers::Surface;
+use crate::cookies::CookieKind;
+use crate::surface::Surface;
 use crate::state::AppState;
 
 /// Uses of a session closer together than this do not rewrite `last_seen_at`.

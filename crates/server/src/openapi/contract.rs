@@ -15,7 +15,7 @@ use utoipa::openapi::{Ref, RefOr};
 
 use super::{API_KEY, CSRF, PRE_SESSION, SESSION};
 use crate::error::ErrorCode;
-use crate::security::headers::Surface;
+use crate::surface::Surface;
 
 /// Completes the document once every route is registered: each operation's
 /// security requirement and every error response it can give.

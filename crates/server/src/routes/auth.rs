@@ -8,21 +8,19 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use witzo_store::domain::EmailAddress;
 use witzo_store::login_codes::CodePurpose;
 
 use super::account::AccountView;
 use super::{redirect, with_cookies};
-use crate::auth::{self, SignInMethod, parse_email, sign_in_with_code, start_session};
+use crate::auth::{SignInMethod, parse_email, sign_in_with_code, start_session};
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
-use crate::security::cookie::CookieKind;
+use crate::cookies::CookieKind;
 use crate::security::csrf::pre_session_token;
 use crate::state::AppState;
 use witzo_app::auth::codes;
 use witzo_app::auth::codes::{CodeSent, code_sent};
-use witzo_app::auth::oidc::OidcError;
-use witzo_app::keys::{constant_time_eq, sha256_hex};
+use witzo_app::auth::openid;
 
 /// Parses an e-mail address field.
 #[derive(Serialize, ToSchema)]
@@ -123,10 +121,10 @@ pub async fn oidc_start(
         return sign_in_error(ErrorCode::RateLimited);
     }
     let hint = query.login_hint.filter(|h| h.len() <= 320);
-    match auth::begin_oidc(&state.store, &client, hint.as_deref()).await {
-        Ok((url, browser)) => redirect(
-            url.as_str(),
-            state.cookies.issue(CookieKind::OidcBrowser, &browser),
+    match openid::begin(&state.store, &client, hint.as_deref()).await {
+        Ok(begun) => redirect(
+            begun.url.as_str(),
+            state.cookies.issue(CookieKind::OidcBrowser, &begun.browser),
         ),
         Err(code) => sign_in_error(code),
     }
@@ -168,76 +166,18 @@ async fn finish_oidc(
     headers: &HeaderMap,
     query: OidcCallback,
 ) -> ApiResult<Vec<axum::http::HeaderValue>> {
-    let fail = |code: ErrorCode, cause: String| ApiError::new(code, "").with_cause(cause);
-    let client = state
-        .oidc
-        .clone()
-        .ok_or_else(|| fail(ErrorCode::OidcDisabled, "not configured".into()))?;
-    if let Some(error) = query.error {
-        return Err(fail(
-            ErrorCode::OidcDenied,
-            format!("provider error: {error}"),
-        ));
-    }
-    let state_param = query
-        .state
-        .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "no state".into()))?;
-    let pending = state
-        .store
-        .take_oidc_login(&sha256_hex(&state_param))
-        .await?
-        .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "unknown or used state".into()))?;
-    let now = witzo_store::now();
+    let client = state.oidc.clone().ok_or_else(|| {
+        ApiError::new(ErrorCode::OidcDisabled, "").with_cause("not configured")
+    })?;
     let browser = state
         .cookies
         .read(CookieKind::OidcBrowser, headers)
         .unwrap_or_default();
-    if pending.expires_at <= now || !constant_time_eq(&pending.browser_hash, &sha256_hex(&browser))
-    {
-        return Err(fail(
-            ErrorCode::OidcStateInvalid,
-            "expired, or begun in another browser".into(),
-        ));
-    }
-    let code = query
-        .code
-        .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "no code".into()))?;
-    let to_api = |err: OidcError| match err {
-        OidcError::Unavailable(cause) => fail(ErrorCode::OidcUnavailable, cause),
-        OidcError::TokenInvalid(cause) => fail(ErrorCode::OidcTokenInvalid, cause),
+    let callback = openid::Callback {
+        code: query.code,
+        state: query.state,
+        error: query.error,
     };
-    let id_token = client
-        .exchange(&code, &pending.pkce_verifier)
-        .await
-        .map_err(to_api)?;
-    let identity = client
-        .validate(&id_token, &pending.nonce, now)
-        .await
-        .map_err(to_api)?;
-    let store = &state.store;
-    let account = match store
-        .account_of_identity(&identity.issuer, &identity.subject)
-        .await?
-    {
-        Some(account) => account,
-        None => {
-            let email = identity
-                .email
-                .as_deref()
-                .filter(|_| identity.email_verified)
-                .and_then(|raw| EmailAddress::parse(raw).ok())
-                .ok_or_else(|| {
-                    fail(
-                        ErrorCode::EmailNotVerified,
-                        "no verified e-mail in the ID token".into(),
-                    )
-                })?;
-            let (account, _) = store.find_or_create_account(&email, now).await?;
-            store
-                .link_identity(account.id, &identity.issuer, &identity.subject, now)
-                .await?;
-            account.id
-        }
-    };
+    let account = openid::finish(&state.store, &client, callback, &browser).await?;
     start_session(state, account, headers, ip, SignInMethod::Oidc).await
 }

@@ -1,5 +1,5 @@
 //! CORS for the public surface only. Whether a request may proceed, and
-//! from which origin, is decided per request by an [`OriginPolicy`](super::origins::OriginPolicy)
+//! from which origin, is decided per request by an [`OriginPolicy`](crate::origins::OriginPolicy)
 //! (the widget gate: key + allowed domains, in `routes/public/gate.rs`). The dashboard
 //! gets no CORS headers at all: it is same-origin only.
 
@@ -8,9 +8,9 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::origins::Refusal;
+use crate::origins::Refusal;
 use crate::error::{ApiError, ErrorCode};
-use crate::security::headers::Surface;
+use crate::surface::Surface;
 use crate::state::AppState;
 
 const ALLOWED_METHODS: &str = "GET, POST";

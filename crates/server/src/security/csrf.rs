@@ -13,8 +13,9 @@ use axum::response::Response;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::OwnerSession;
-use crate::security::cookie::{CookieKind, random_value};
-use crate::security::headers::Surface;
+use crate::cookies::CookieKind;
+use witzo_app::keys::random_token;
+use crate::surface::Surface;
 use crate::state::AppState;
 use witzo_app::keys::sha256_hex;
 
@@ -90,7 +91,7 @@ pub fn pre_session_token(state: &AppState, headers: &HeaderMap) -> (String, Opti
     match state.cookies.read(CookieKind::PreSession, headers) {
         Some(value) => (state.keys.csrf_token(&pre_session_binding(&value)), None),
         None => {
-            let value = random_value();
+            let value = random_token();
             let token = state.keys.csrf_token(&pre_session_binding(&value));
             (token, state.cookies.issue(CookieKind::PreSession, &value))
         }

@@ -8,40 +8,7 @@ use axum::middleware::Next;
 use axum::response::Response;
 
 use crate::state::AppState;
-
-/// Which half of the product a path belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Surface {
-    Dashboard,
-    Public,
-    /// The owner REST API (`/api/v1/…`): bearer API keys, no cookies, so
-    /// no CSRF and no CORS.
-    OwnerApi,
-}
-
-impl Surface {
-    pub fn of(path: &str) -> Self {
-        let public = path == "/v1"
-            || path.starts_with("/v1/")
-            || path == "/widget.js"
-            || path.starts_with("/embed/");
-        if public {
-            Self::Public
-        } else if path == "/api/v1" || path.starts_with("/api/v1/") {
-            Self::OwnerApi
-        } else {
-            Self::Dashboard
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Dashboard => "dashboard",
-            Self::Public => "public",
-            Self::OwnerApi => "owner_api",
-        }
-    }
-}
+use crate::surface::Surface;
 
 pub const DASHBOARD_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 img-src 'self' data:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";

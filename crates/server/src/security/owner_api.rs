@@ -19,7 +19,7 @@ use witzo_store::domain::ApiScope;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ClientIp;
-use crate::security::headers::Surface;
+use crate::surface::Surface;
 use crate::state::AppState;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";

@@ -10,7 +10,7 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
 use crate::security::cors::{allow_origin, request_origin};
-use crate::security::headers::Surface;
+use crate::surface::Surface;
 use crate::state::AppState;
 use witzo_app::limits::{Quota, WhenDown};
 

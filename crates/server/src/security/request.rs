@@ -14,7 +14,7 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorCause, ErrorCode};
 use crate::extract::ClientIp;
-use crate::security::headers::Surface;
+use crate::surface::Surface;
 use crate::state::AppState;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";

@@ -4,6 +4,7 @@
 //! surface ever sets or reads them.
 
 use axum::http::{HeaderMap, HeaderValue, header};
+use witzo_app::auth::openid;
 
 /// What a cookie carries.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -25,9 +26,6 @@ pub struct CookiePolicy {
 
 /// Lifetime of the pre-session cookie.
 pub const PRE_SESSION_MAX_AGE_SECS: i64 = 24 * 3600;
-/// Lifetime of the OpenID browser-binding cookie.
-pub const OIDC_MAX_AGE_SECS: i64 = 600;
-
 impl CookiePolicy {
     pub fn name(self, kind: CookieKind) -> &'static str {
         match (kind, self.secure) {
@@ -44,7 +42,7 @@ impl CookiePolicy {
         match kind {
             CookieKind::Session => self.session_max_age_secs,
             CookieKind::PreSession => PRE_SESSION_MAX_AGE_SECS,
-            CookieKind::OidcBrowser => OIDC_MAX_AGE_SECS,
+            CookieKind::OidcBrowser => openid::PENDING_MAX_AGE_SECS,
         }
     }
 
@@ -79,11 +77,6 @@ impl CookiePolicy {
             .find(|(key, value)| *key == name && !value.is_empty())
             .map(|(_, value)| value.trim().to_owned())
     }
-}
-
-/// A fresh random cookie value (256 bits, hex).
-pub fn random_value() -> String {
-    hex::encode(rand::random::<[u8; 32]>())
 }
 
 #[cfg(test)]
