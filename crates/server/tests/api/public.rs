@@ -3,7 +3,7 @@ use std::sync::Arc;
 use axum::http::request::Parts;
 use witzo_server::app::AppOptions;
 use witzo_server::error::{ApiError, ErrorCode};
-use witzo_server::security::origins::{BoxFuture, OriginPolicy, Refusal};
+use witzo_server::origins::{BoxFuture, OriginPolicy, Refusal};
 
 use crate::helpers::{error_code, header, spawn_app, spawn_app_with};
 

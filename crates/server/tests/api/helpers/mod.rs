@@ -274,7 +274,7 @@ impl TestApp {
                 "{}={}",
                 self.state
                     .cookies
-                    .name(witzo_server::security::cookie::CookieKind::Session),
+                    .name(witzo_server::cookies::CookieKind::Session),
                 token.expose()
             ),
             csrf: self.state.keys.csrf_token(&session.id_hash),
