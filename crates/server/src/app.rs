@@ -23,10 +23,14 @@ use utoipa_axum::routes;
 use witzo_store::Store;
 use witzo_store::sessions::SessionLifetime;
 
+mod twins;
+
 use crate::assets::Assets;
+use crate::cookies::CookiePolicy;
 use crate::error::ApiError;
 use crate::error::ErrorCode;
 use crate::openapi::ApiDoc;
+use crate::origins::OriginPolicy;
 use crate::routes::dashboard::{self, sign_in};
 use crate::routes::public::gate::WidgetGate;
 use crate::routes::{
@@ -34,11 +38,9 @@ use crate::routes::{
     sources, v1, widgets,
 };
 use crate::routes::{dashboard::webhooks as webhook_pages, webhooks};
-use crate::cookies::CookiePolicy;
 use crate::security::cors::{public_cors, public_preflight};
 use crate::security::csrf::csrf_guard;
 use crate::security::headers::security_headers;
-use crate::origins::OriginPolicy;
 use crate::security::owner_api::owner_api;
 use crate::security::rate_limit::public_ip_limit;
 use crate::security::request::{panic_response, request_context};
@@ -239,8 +241,8 @@ pub fn router(state: AppState) -> Router {
         .routes(routes!(ops::metrics))
         .routes(routes!(pages::asset));
     let (routes, mut openapi) = dashboard.merge(public).merge(ops).split_for_parts();
-    v1::document(&mut openapi);
-    let routes = v1::mount(routes, UPLOAD_BODY_BYTES);
+    twins::document(&mut openapi);
+    let routes = twins::mount(routes, UPLOAD_BODY_BYTES);
     let openapi_json: Arc<str> = crate::openapi::document(openapi).unwrap_or_default().into();
     let routes = routes.route(
         "/api/openapi.json",

@@ -11,6 +11,8 @@ pub mod cli;
 pub mod cookies;
 pub mod error;
 pub mod extract;
+#[cfg(test)]
+mod layering;
 pub mod listener;
 pub mod openapi;
 pub mod origins;

@@ -3,6 +3,7 @@
 //! version (so every instance answers from the same committed knowledge),
 //! lexical retrieval, and the offline extractive answer.
 
+pub mod answering;
 pub mod embedding;
 pub mod index;
 pub mod memo;

@@ -10,7 +10,9 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use witzo_retrieval::{Answerer, Question, Turn as HistoryTurn};
 use witzo_store::conversations::{Begun, KnownAnswer, NewMessage, Opening, Visit};
-use witzo_store::domain::{AccountId, CleanText, EmailAddress, Role, WebUrl, random_public_id};
+use witzo_store::domain::{
+    AccountId, CleanText, EmailAddress, Role, WebUrl, WidgetId, WidgetKey, random_public_id,
+};
 use witzo_store::plans::Plan;
 use witzo_store::usage::{Notice, Take, Taken, Usage};
 
@@ -20,7 +22,7 @@ use crate::error::{AppError, AppResult, ErrorCode};
 use crate::leads::capture;
 use crate::mail::messages::UsageNotice;
 use crate::webhooks::events::{self, ConversationCreated, PendingAnswer};
-use crate::widgets::cache::PublicWidget;
+use crate::widgets::cache::{Current, PublicWidget};
 use crate::widgets::plans;
 
 /// A visitor's message, checked.
@@ -399,4 +401,36 @@ async fn refusal(state: &Core, account: AccountId, take: Take) -> AppError {
         // The widget then offers the lead form instead (paid plans).
         "lead_form": plan.features.lead_form_fallback.0,
     }))
+}
+
+/// The widget as the owner API's server-side chat answers for it: its live
+/// settings and knowledge, as the widget's own chat would see them, for
+/// one of the account's widgets that is switched on.
+pub async fn server_widget(
+    core: &Core,
+    account: AccountId,
+    widget: WidgetId,
+) -> AppResult<PublicWidget> {
+    let widget = core.store.widget_of(account, widget).await?;
+    let key = WidgetKey::parse(&widget.public_key).map_err(AppError::internal)?;
+    let Current {
+        live,
+        knowledge_version,
+    } = core
+        .widgets
+        .get(&core.store, &key)
+        .await?
+        .ok_or_else(AppError::not_found)?;
+    if !live.widget.active.0 {
+        return Err(AppError::new(
+            ErrorCode::WidgetInactive,
+            "This widget is switched off.",
+        ));
+    }
+    Ok(PublicWidget {
+        live,
+        knowledge_version,
+        origin: "api".to_owned(),
+        preview: false,
+    })
 }

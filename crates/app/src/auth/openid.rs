@@ -86,8 +86,7 @@ pub async fn finish(
         .await?
         .ok_or_else(|| fail(ErrorCode::OidcStateInvalid, "unknown or used state".into()))?;
     let now = witzo_store::now();
-    if pending.expires_at <= now || !constant_time_eq(&pending.browser_hash, &sha256_hex(browser))
-    {
+    if pending.expires_at <= now || !constant_time_eq(&pending.browser_hash, &sha256_hex(browser)) {
         return Err(fail(
             ErrorCode::OidcStateInvalid,
             "expired, or begun in another browser".into(),

@@ -5,7 +5,6 @@ mod session;
 
 pub use session::{SignInMethod, end_session_cookie, start_session, user_agent};
 
-
 use axum::http::HeaderMap;
 use witzo_store::domain::EmailAddress;
 use witzo_store::login_codes::CodePurpose;

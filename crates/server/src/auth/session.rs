@@ -3,9 +3,9 @@ use witzo_store::audit::AuditKind;
 use witzo_store::domain::AccountId;
 use witzo_store::sessions::ClientMeta;
 
+use crate::cookies::CookieKind;
 use crate::error::ApiResult;
 use crate::extract::ClientIp;
-use crate::cookies::CookieKind;
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Copy)]

@@ -5,10 +5,10 @@ use witzo_store::api_keys::ApiKey;
 use witzo_store::domain::{AccountId, WidgetId};
 use witzo_store::sessions::Session;
 
-use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::cookies::CookieKind;
-use crate::surface::Surface;
+use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::state::AppState;
+use crate::surface::Surface;
 
 /// Uses of a session closer together than this do not rewrite `last_seen_at`.
 const TOUCH_EVERY_SECS: i64 = 60;

@@ -13,9 +13,9 @@ use witzo_store::login_codes::CodePurpose;
 use super::account::AccountView;
 use super::{redirect, with_cookies};
 use crate::auth::{SignInMethod, parse_email, sign_in_with_code, start_session};
+use crate::cookies::CookieKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::{ApiJson, ApiQuery, ClientIp, OwnerSession};
-use crate::cookies::CookieKind;
 use crate::security::csrf::pre_session_token;
 use crate::state::AppState;
 use witzo_app::auth::codes;
@@ -166,9 +166,10 @@ async fn finish_oidc(
     headers: &HeaderMap,
     query: OidcCallback,
 ) -> ApiResult<Vec<axum::http::HeaderValue>> {
-    let client = state.oidc.clone().ok_or_else(|| {
-        ApiError::new(ErrorCode::OidcDisabled, "").with_cause("not configured")
-    })?;
+    let client = state
+        .oidc
+        .clone()
+        .ok_or_else(|| ApiError::new(ErrorCode::OidcDisabled, "").with_cause("not configured"))?;
     let browser = state
         .cookies
         .read(CookieKind::OidcBrowser, headers)

@@ -6,6 +6,7 @@ pub mod analytics;
 pub mod api_keys;
 pub mod auth;
 pub mod billing;
+pub mod chat_turn;
 pub mod conversations;
 pub mod dashboard;
 pub mod leads;

@@ -18,11 +18,16 @@ pub struct Health {
     status: &'static str,
 }
 
+impl Health {
+    /// What both health checks answer while the process is up.
+    pub const UP: Self = Self { status: "ok" };
+}
+
 /// The process is up.
 #[utoipa::path(get, path = "/healthz", tag = "operations",
     responses((status = 200, description = "The process is up", body = Health)))]
 pub async fn healthz() -> Json<Health> {
-    Json(Health { status: "ok" })
+    Json(Health::UP)
 }
 
 #[derive(Serialize, ToSchema)]

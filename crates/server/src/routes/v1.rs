@@ -1,120 +1,29 @@
 //! The owner REST API (`/api/v1/…`, `Authorization: Bearer wsk_…`). Its
 //! resources are the dashboard's own JSON handlers mounted a second time
 //! (one code path: they take [`Owner`], which is the session there and the
-//! API key here); [`TWINS`] names them, and the OpenAPI document copies
-//! each twin's operation to its `/api/v1` path. The owner-API layer
+//! API key here); `app/twins.rs` names and mounts them, and the OpenAPI
+//! document copies each twin's operation to its `/api/v1` path. The owner-API layer
 //! ([`crate::security::owner_api`]) checks the key, its scope and rate
 //! limit, and idempotency keys before any of them runs. Two resources are
 //! the API's own: usage, and the server-side chat.
 
 use axum::Json;
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use axum::routing::{MethodRouter, get, post, put};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
-use utoipa::openapi::OpenApi;
-use witzo_app::answers::turn::ChatInput;
+use witzo_app::answers::turn::{self, ChatInput};
 use witzo_app::billing::owner::{Meter, billing_view};
-use witzo_app::widgets::cache::{Current, PublicWidget};
-use witzo_store::domain::{WidgetId, WidgetKey};
+use witzo_store::domain::WidgetId;
 
 use crate::error::{ApiError, ApiResult, ErrorBody, ErrorCode};
 use crate::extract::{ApiJson, Owner};
-use crate::routes::public::chat::{
+use crate::routes::chat_turn::{
     ChatReply, answer_turn, checked_conversation, checked_message, wants_stream,
 };
-use crate::routes::{conversations, leads, qa, sources, widgets};
 use crate::state::AppState;
-
-/// The dashboard routes the API offers too: `(path, methods)`; each is
-/// served at the same path under `/api/v1`.
-pub const TWINS: &[(&str, &[&str])] = &[
-    ("/api/widgets", &["get"]),
-    ("/api/widgets/{id}", &["get", "put"]),
-    ("/api/widgets/{id}/sources", &["get", "post"]),
-    ("/api/widgets/{id}/documents", &["post"]),
-    ("/api/widgets/{id}/retrain", &["post"]),
-    ("/api/sources/{id}", &["get"]),
-    ("/api/sources/{id}/retrain", &["post"]),
-    ("/api/jobs/{id}", &["get"]),
-    ("/api/conversations", &["get"]),
-    ("/api/conversations/export", &["get"]),
-    ("/api/conversations/{id}", &["get", "delete"]),
-    ("/api/leads", &["get"]),
-    ("/api/leads/export", &["get"]),
-    ("/api/leads/{id}", &["get", "patch", "delete"]),
-    ("/api/widgets/{id}/qa", &["get", "post"]),
-    ("/api/widgets/{id}/qa/{qa_id}", &["put", "delete"]),
-];
-
-/// The `/api/v1` path of a dashboard route.
-pub fn v1_path(twin: &str) -> String {
-    twin.replacen("/api/", "/api/v1/", 1)
-}
-
-/// The twins' handlers, in [`TWINS`]' order.
-fn handlers(upload_body_bytes: usize) -> Vec<MethodRouter<AppState>> {
-    vec![
-        get(widgets::list),
-        get(widgets::get).put(widgets::update),
-        get(sources::list).post(sources::add_website),
-        post(sources::upload).layer(DefaultBodyLimit::max(upload_body_bytes)),
-        post(sources::retrain_all),
-        get(sources::get),
-        post(sources::retrain),
-        get(sources::job),
-        get(conversations::list),
-        get(conversations::export),
-        get(conversations::get).delete(conversations::delete),
-        get(leads::list),
-        get(leads::export),
-        get(leads::get).patch(leads::update).delete(leads::delete),
-        get(qa::list).post(qa::add),
-        put(qa::update).delete(qa::delete),
-    ]
-}
-
-/// `router` with the twins mounted under `/api/v1`.
-pub fn mount(mut router: Router<AppState>, upload_body_bytes: usize) -> Router<AppState> {
-    for ((twin, _), handler) in TWINS.iter().zip(handlers(upload_body_bytes)) {
-        router = router.route(&v1_path(twin), handler);
-    }
-    router
-}
-
-/// Copies each twin's documented operations to its `/api/v1` path, tagged
-/// `owner-api` with operation ids prefixed `v1_`; the contract modifier
-/// then gives them the API key's security and errors.
-pub fn document(openapi: &mut OpenApi) {
-    for (twin, methods) in TWINS {
-        let Some(item) = openapi.paths.paths.get(*twin).cloned() else {
-            continue;
-        };
-        let mut copy = utoipa::openapi::PathItem::default();
-        copy.parameters = item.parameters.clone();
-        for method in *methods {
-            let (from, to) = match *method {
-                "get" => (&item.get, &mut copy.get),
-                "put" => (&item.put, &mut copy.put),
-                "post" => (&item.post, &mut copy.post),
-                "patch" => (&item.patch, &mut copy.patch),
-                "delete" => (&item.delete, &mut copy.delete),
-                _ => continue,
-            };
-            if let Some(operation) = from {
-                let mut operation = operation.clone();
-                operation.operation_id = operation.operation_id.map(|id| format!("v1_{id}"));
-                operation.tags = Some(vec!["owner-api".to_owned()]);
-                *to = Some(operation);
-            }
-        }
-        openapi.paths.paths.insert(v1_path(twin), copy);
-    }
-}
 
 /// The account's plan and usage meters.
 #[derive(Debug, Serialize, ToSchema)]
@@ -200,47 +109,6 @@ pub async fn server_chat(
         page_url: None,
         country: "",
     };
-    let widget = state.store.widget_of(owner.account, widget_id).await?;
-    let key = WidgetKey::parse(&widget.public_key).map_err(ApiError::internal)?;
-    let Current {
-        live,
-        knowledge_version,
-    } = state
-        .widgets
-        .get(&state.store, &key)
-        .await?
-        .ok_or_else(ApiError::not_found)?;
-    if !live.widget.active.0 {
-        return Err(ApiError::new(
-            ErrorCode::WidgetInactive,
-            "This widget is switched off.",
-        ));
-    }
-    let widget = PublicWidget {
-        live,
-        knowledge_version,
-        origin: "api".to_owned(),
-        preview: false,
-    };
+    let widget = turn::server_widget(&state, owner.account, widget_id).await?;
     answer_turn(state, &widget, &input, wants_stream(&headers)).await
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_twin_has_its_handler_and_known_methods() {
-        assert_eq!(TWINS.len(), handlers(1).len());
-        for (path, methods) in TWINS {
-            assert!(path.starts_with("/api/") && !methods.is_empty(), "{path}");
-            for method in *methods {
-                assert!(
-                    ["get", "put", "post", "patch", "delete"].contains(method),
-                    "{path} {method}"
-                );
-            }
-        }
-        assert_eq!(v1_path("/api/leads/{id}"), "/api/v1/leads/{id}");
-    }
 }

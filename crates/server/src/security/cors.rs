@@ -8,10 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::origins::Refusal;
 use crate::error::{ApiError, ErrorCode};
-use crate::surface::Surface;
+use crate::origins::Refusal;
 use crate::state::AppState;
+use crate::surface::Surface;
 
 const ALLOWED_METHODS: &str = "GET, POST";
 const ALLOWED_HEADERS: &str = "content-type, accept";

@@ -11,12 +11,12 @@ use axum::http::{HeaderMap, HeaderValue, Method, header};
 use axum::middleware::Next;
 use axum::response::Response;
 
+use crate::cookies::CookieKind;
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::OwnerSession;
-use crate::cookies::CookieKind;
-use witzo_app::keys::random_token;
-use crate::surface::Surface;
 use crate::state::AppState;
+use crate::surface::Surface;
+use witzo_app::keys::random_token;
 use witzo_app::keys::sha256_hex;
 
 pub const HEADER: &str = "x-csrf-token";

@@ -19,8 +19,8 @@ use witzo_store::domain::ApiScope;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
 use crate::extract::ClientIp;
-use crate::surface::Surface;
 use crate::state::AppState;
+use crate::surface::Surface;
 
 pub const IDEMPOTENCY_HEADER: &str = "idempotency-key";
 /// Set on an answer replayed for a repeated idempotency key.

@@ -10,8 +10,8 @@ use axum::response::{IntoResponse, Response};
 use crate::error::ApiError;
 use crate::extract::ClientIp;
 use crate::security::cors::{allow_origin, request_origin};
-use crate::surface::Surface;
 use crate::state::AppState;
+use crate::surface::Surface;
 use witzo_app::limits::{Quota, WhenDown};
 
 /// The per-IP limit of the public surface: `429 rate_limited` with

@@ -14,8 +14,8 @@ use tracing::Instrument;
 
 use crate::error::{ApiError, ErrorCause, ErrorCode};
 use crate::extract::ClientIp;
-use crate::surface::Surface;
 use crate::state::AppState;
+use crate::surface::Surface;
 
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 

@@ -14,8 +14,8 @@ use witzo_store::Store;
 use witzo_store::domain::WidgetKey;
 
 use crate::error::{ApiError, ApiResult, ErrorCode};
-use crate::security::cors::request_origin;
 use crate::origins::{BoxFuture, OriginPolicy, Refusal};
+use crate::security::cors::request_origin;
 use crate::state::AppState;
 use witzo_app::keys::Keys;
 use witzo_app::limits::{Quota, WhenDown};

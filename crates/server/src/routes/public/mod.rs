@@ -19,7 +19,7 @@ use witzo_app::widgets::settings::{LeadForm, Position};
     (status = 200, description = "Reachable", body = Health),
     (status = 403, description = "A browser origin: nothing here is called across origins")))]
 pub async fn health() -> Json<Health> {
-    super::ops::healthz().await
+    Json(Health::UP)
 }
 
 /// How public widget calls name their widget.
@@ -93,7 +93,11 @@ fn visitor(raw: &str) -> ApiResult<&str> {
     Ok(witzo_app::input::public_id("visitor_id", raw, "v_")?)
 }
 
-async fn limit_visitor(state: &AppState, widget: &PublicWidget, visitor: &str) -> ApiResult<()> {
+pub(crate) async fn limit_visitor(
+    state: &AppState,
+    widget: &PublicWidget,
+    visitor: &str,
+) -> ApiResult<()> {
     let limits = &state.config.limits;
     let quota = Quota::per_minute(limits.visitor_per_minute, limits.visitor_burst);
     state
@@ -113,7 +117,7 @@ pub mod gate;
 mod scripts;
 mod visitor;
 
-pub use chat::{__path_chat, ChatReply, ChatRequest, MAX_MESSAGE_CHARS, SourceView, chat};
+pub use chat::{__path_chat, ChatRequest, chat};
 pub use scripts::{__path_loader, __path_logo, __path_widget_js, loader, logo, widget_js};
 pub use visitor::{
     __path_contact, __path_events, __path_feedback, ContactRequest, EventKind, EventRequest,
