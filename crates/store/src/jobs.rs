@@ -5,7 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 pub use crate::domain::JobStatus;
-use crate::domain::{DeliveryId, JobId, LeadId, SourceId};
+use crate::domain::{DeliveryId, JobId, LeadId, PageId, SourceId};
 use crate::{Backend, Store, StoreError, StoreResult};
 
 /// What a job does, with what it needs: the only shape a job is written in
@@ -23,11 +23,67 @@ pub enum Task {
     /// Sends the owner's follow-up e-mail to a lead.
     FollowUp(LeadId),
     /// Fetches one page of a website source again (by page id).
-    CrawlPage(SourceId, i64),
+    CrawlPage(SourceId, PageId),
     /// Extracts one document of a document source again (by page id).
-    ReextractPage(SourceId, i64),
+    ReextractPage(SourceId, PageId),
     /// Sends (or retries) one webhook delivery (`witzo_store::webhooks`).
     Deliver(DeliveryId),
+}
+
+/// What a training job is doing.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Stage {
+    #[default]
+    Crawling,
+    Extracting,
+    Done,
+}
+
+/// How far a training job is: stored as JSON in `jobs.progress`, read back
+/// into this shape (a row written before a field existed reads it as 0 or
+/// empty), shown to the owner on the dashboard, the CLI and the API.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Progress {
+    pub stage: Stage,
+    pub done: u64,
+    /// Known total, when there is one (documents; a crawl's addresses found).
+    pub total: Option<u64>,
+    pub indexed: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// The page or document being worked on.
+    pub current: String,
+}
+
+impl Progress {
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// The total to show beside `done`: the known total, never below it.
+    pub fn shown_total(&self) -> u64 {
+        self.total.unwrap_or(0).max(self.done)
+    }
+
+    /// The API's form, unchanged since jobs had untyped progress: the JSON
+    /// document as a string.
+    pub fn serialize_as_text<S: serde::Serializer>(
+        progress: &Self,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&progress.to_json())
+    }
+}
+
+/// A stored progress that does not parse (never written yet: `{}` or empty)
+/// reads as no progress.
+impl From<String> for Progress {
+    fn from(stored: String) -> Self {
+        serde_json::from_str(&stored).unwrap_or_default()
+    }
 }
 
 /// The payload of a webhook delivery job.
@@ -91,7 +147,7 @@ impl Task {
             Task::CrawlPage(id, page) | Task::ReextractPage(id, page) => {
                 serde_json::to_string(&SourcePayload {
                     source_id: id.get(),
-                    page_id: Some(page),
+                    page_id: Some(page.get()),
                 })
             }
             Task::LeadAlert(id) | Task::FollowUp(id) => {
@@ -121,7 +177,7 @@ impl Task {
                 .map_err(|e| format!("unreadable {kind} payload: {e}"))
                 .and_then(|p| {
                     p.page_id
-                        .map(|page| (SourceId::from_raw(p.source_id), page))
+                        .map(|page| (SourceId::from_raw(p.source_id), PageId::from_raw(page)))
                         .ok_or_else(|| format!("{kind} payload without page_id"))
                 })
         };

@@ -8,7 +8,7 @@ use serde::Serialize;
 use crate::domain::{
     AccountId, JobId, PageId, PageKind, PageStatus, SourceId, SourceKind, SourceStatus, WidgetId,
 };
-use crate::jobs::{JobStatus, Task, insert_job};
+use crate::jobs::{JobStatus, Progress, Task, insert_job};
 use crate::{Store, StoreError, StoreResult};
 
 /// Attempts a crawl or extraction gets before it is failed.
@@ -161,8 +161,11 @@ pub struct JobView {
     #[sqlx(try_from = "String")]
     pub status: JobStatus,
     pub attempts: i64,
-    /// JSON: stage, done, total, current.
-    pub progress: String,
+    /// Sent as JSON text: stage, done, total, current and the counts.
+    #[sqlx(try_from = "String")]
+    #[serde(serialize_with = "Progress::serialize_as_text")]
+    #[cfg_attr(feature = "openapi", schema(value_type = String))]
+    pub progress: Progress,
     pub last_error: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
@@ -508,7 +511,7 @@ impl Store {
         &self,
         source: &Source,
         run: JobId,
-        kind: &str,
+        kind: PageKind,
         url: &str,
         outcome: &PageOutcome<'_>,
         now: i64,
@@ -562,7 +565,7 @@ impl Store {
             .bind(source.id.get())
             .bind(source.widget_id.get())
             .bind(source.account_id.get())
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(url);
         for value in values {
             query = query.bind(value);
@@ -662,7 +665,7 @@ impl Store {
     pub async fn document_to_reextract(
         &self,
         source: SourceId,
-        page: i64,
+        page: PageId,
     ) -> StoreResult<Vec<(i64, String, Vec<u8>, bool)>> {
         let rows: Vec<(i64, String, Vec<u8>, i64)> = sqlx::query_as(&format!(
             "SELECT p.id, p.url, f.bytes, CASE WHEN p.outcome IN {KNOWLEDGE} THEN 1 ELSE 0 END \
@@ -670,7 +673,7 @@ impl Store {
              WHERE p.source_id = $1 AND p.id = $2 AND p.over_limit = 0"
         ))
         .bind(source.get())
-        .bind(page)
+        .bind(page.get())
         .fetch_all(self.pool())
         .await?;
         Ok(rows
@@ -782,12 +785,12 @@ impl Store {
     pub async fn set_job_progress(
         &self,
         id: JobId,
-        progress: &str,
+        progress: &Progress,
         lease_until: i64,
         now: i64,
     ) -> StoreResult<()> {
         sqlx::query("UPDATE jobs SET progress = $1, locked_until = $2, updated_at = $3 WHERE id = $4 AND status = 'running'")
-            .bind(progress)
+            .bind(progress.to_json())
             .bind(lease_until)
             .bind(now)
             .bind(id.get())

@@ -16,7 +16,7 @@ use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
 use super::worker::{JobEnd, JobError, knowledge_limit};
-use super::{Progress, chunk_and_embed};
+use super::{Progress, Stage, chunk_and_embed};
 use crate::core::Core;
 use crate::format;
 
@@ -45,11 +45,11 @@ pub async fn run(
     state: &Core,
     job: &Job,
     source: &Source,
-    page: Option<i64>,
+    page: Option<PageId>,
 ) -> Result<JobEnd, JobError> {
     let account = state.store.source_account(source.id).await?;
     let one_page = match page {
-        Some(id) => match state.store.page_text(account, PageId::from_raw(id)).await {
+        Some(id) => match state.store.page_text(account, id).await {
             Ok(page) if page.source_id == source.id && page.kind == PageKind::Page => {
                 Some(page.url)
             }
@@ -96,7 +96,7 @@ pub async fn run(
         limit,
         plan,
         progress: Progress {
-            stage: "crawling",
+            stage: Stage::Crawling,
             ..Progress::default()
         },
         last_saved: Instant::now(),
@@ -138,10 +138,10 @@ pub async fn run(
             (JobEnd::Done, note)
         }
     };
-    sink.progress.stage = "done";
+    sink.progress.stage = Stage::Done;
     state
         .store
-        .set_job_progress(job.id, &sink.progress.to_json(), now, now)
+        .set_job_progress(job.id, &sink.progress, now, now)
         .await?;
     state
         .store
@@ -185,7 +185,7 @@ impl StoreSink<'_> {
             .record_page(
                 self.source,
                 self.run,
-                "page",
+                PageKind::Page,
                 url.as_str(),
                 outcome,
                 witzo_store::now(),
@@ -307,7 +307,7 @@ impl StoreSink<'_> {
             let lease = i64::try_from(self.state.config.jobs.lease_secs).unwrap_or(120);
             self.state
                 .store
-                .set_job_progress(self.run, &self.progress.to_json(), now + lease, now)
+                .set_job_progress(self.run, &self.progress, now + lease, now)
                 .await?;
             if self.state.store.job_cancel_requested(self.run).await? {
                 self.stop = Some(Stop::Cancelled);

@@ -4,12 +4,12 @@
 
 use sha2::{Digest, Sha256};
 use witzo_extract::{Limits, detect, extract_async};
-use witzo_store::domain::{PageKind, PageStatus, SourceStatus};
+use witzo_store::domain::{PageId, PageKind, PageStatus, SourceStatus};
 use witzo_store::jobs::Job;
 use witzo_store::sources::{PageOutcome, Source};
 
 use super::worker::{JobEnd, JobError, knowledge_limit};
-use super::{Progress, chunk_and_embed};
+use super::{Progress, Stage, chunk_and_embed};
 use crate::core::Core;
 
 /// Extracts the waiting documents, or with `all` every document (retraining).
@@ -23,7 +23,7 @@ pub async fn run_one(
     state: &Core,
     job: &Job,
     source: &Source,
-    page: i64,
+    page: PageId,
 ) -> Result<JobEnd, JobError> {
     let queued = state.store.document_to_reextract(source.id, page).await?;
     extract(state, job, source, queued).await
@@ -39,7 +39,7 @@ async fn extract(
     let account = store.source_account(source.id).await?;
     let (limit, plan) = knowledge_limit(state, account, PageKind::Document).await?;
     let mut progress = Progress {
-        stage: "extracting",
+        stage: Stage::Extracting,
         total: Some(queued.len() as u64),
         ..Progress::default()
     };
@@ -48,7 +48,7 @@ async fn extract(
         let now = witzo_store::now();
         progress.current = name.clone();
         store
-            .set_job_progress(job.id, &progress.to_json(), now + lease, now)
+            .set_job_progress(job.id, &progress, now + lease, now)
             .await?;
         if store.job_cancel_requested(job.id).await? {
             // What was extracted before the cancellation goes live.
@@ -96,7 +96,7 @@ async fn extract(
                     chunks: &chunks,
                 };
                 store
-                    .record_page(source, job.id, "document", &name, &page, now)
+                    .record_page(source, job.id, PageKind::Document, &name, &page, now)
                     .await?;
                 progress.indexed += 1;
             }
@@ -105,7 +105,7 @@ async fn extract(
                     .record_page(
                         source,
                         job.id,
-                        "document",
+                        PageKind::Document,
                         &name,
                         &PageOutcome::NoKnowledge {
                             outcome,
@@ -122,12 +122,10 @@ async fn extract(
         progress.done += 1;
     }
     store.finish_run(source, job.id, false).await?;
-    progress.stage = "done";
+    progress.stage = Stage::Done;
     progress.current.clear();
     let now = witzo_store::now();
-    store
-        .set_job_progress(job.id, &progress.to_json(), now, now)
-        .await?;
+    store.set_job_progress(job.id, &progress, now, now).await?;
     store
         .set_source_status(source.id, SourceStatus::Ready, "", now)
         .await?;

@@ -9,34 +9,13 @@ pub mod progress;
 pub mod service;
 pub mod worker;
 
-use serde::Serialize;
 use witzo_retrieval::{chunk, vector};
 use witzo_store::sources::NewChunk;
 
+pub use witzo_store::jobs::{Progress, Stage};
+
 use crate::answers::embedding::Embeddings;
 use worker::JobError;
-
-/// How far a job is, as stored in `jobs.progress` and shown to the owner.
-#[derive(Debug, Clone, Default, Serialize)]
-pub struct Progress {
-    /// `crawling`, `extracting` or `done`.
-    pub stage: &'static str,
-    pub done: u64,
-    /// Known total, when there is one (documents).
-    pub total: Option<u64>,
-    pub indexed: u64,
-    pub unchanged: u64,
-    pub skipped: u64,
-    pub failed: u64,
-    /// The page or document being worked on.
-    pub current: String,
-}
-
-impl Progress {
-    pub fn to_json(&self) -> String {
-        serde_json::to_string(self).unwrap_or_else(|_| "{}".to_owned())
-    }
-}
 
 /// Cuts a page's text into chunks and embeds each.
 pub async fn chunk_and_embed(

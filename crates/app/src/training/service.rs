@@ -315,12 +315,12 @@ pub async fn set_schedule(
 
 /// Processes one page again: fetches a website's page anew (only if it
 /// changed is it re-embedded) or extracts a document again.
-pub async fn retrain_page(state: &Core, account: AccountId, page: PageId) -> AppResult<JobId> {
-    let page = state.store.page_text(account, page).await?;
+pub async fn retrain_page(state: &Core, account: AccountId, id: PageId) -> AppResult<JobId> {
+    let page = state.store.page_text(account, id).await?;
     let task = if page.kind == PageKind::Page {
-        Task::CrawlPage(page.source_id, page.id)
+        Task::CrawlPage(page.source_id, id)
     } else {
-        Task::ReextractPage(page.source_id, page.id)
+        Task::ReextractPage(page.source_id, id)
     };
     Ok(state
         .store

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use serde::Serialize;
 use witzo_store::domain::WidgetKey;
-use witzo_store::jobs::JobStatus;
+use witzo_store::jobs::{JobStatus, Progress, Stage};
 
 use super::output::Format;
 use crate::app::build_core;
@@ -70,26 +70,15 @@ struct Shown {
 }
 
 impl Shown {
-    fn of(status: JobStatus, progress: &str) -> Self {
-        let p: serde_json::Value = serde_json::from_str(progress).unwrap_or_default();
-        let n = |k: &str| p[k].as_u64().unwrap_or(0);
-        let what = if p["stage"] == "extracting" {
-            "documents"
-        } else {
-            "pages"
+    fn of(status: JobStatus, p: &Progress) -> Self {
+        let what = match p.stage {
+            Stage::Extracting => "documents",
+            Stage::Crawling | Stage::Done => "pages",
         };
-        let current: String = p["current"]
-            .as_str()
-            .unwrap_or_default()
-            .chars()
-            .take(50)
-            .collect();
+        let current: String = p.current.chars().take(50).collect();
         let mut message = format!(
             "{what} · {} indexed, {} unchanged, {} skipped, {} failed",
-            n("indexed"),
-            n("unchanged"),
-            n("skipped"),
-            n("failed")
+            p.indexed, p.unchanged, p.skipped, p.failed
         );
         if status == JobStatus::Queued {
             message.push_str(" · queued");
@@ -98,8 +87,8 @@ impl Shown {
             message.push_str(&current);
         }
         Self {
-            done: n("done"),
-            total: n("total").max(n("done")),
+            done: p.done,
+            total: p.shown_total(),
             message,
         }
     }
@@ -231,14 +220,13 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
         bar.finish_and_clear();
     }
     let status = ended?;
-    let p: serde_json::Value = serde_json::from_str(&status.progress).unwrap_or_default();
-    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    let p = &status.progress;
     Ok(Trained {
         job: job.get(),
-        indexed: n("indexed"),
-        unchanged: n("unchanged"),
-        skipped: n("skipped"),
-        failed: n("failed"),
+        indexed: p.indexed,
+        unchanged: p.unchanged,
+        skipped: p.skipped,
+        failed: p.failed,
         error: (status.status == JobStatus::Failed).then(|| status.last_error.unwrap_or_default()),
         status: status.status,
     })
@@ -341,10 +329,8 @@ mod tests {
 
     #[test]
     fn the_bar_shows_pages_done_of_found_failures_and_the_current_page() {
-        let shown = Shown::of(
-            JobStatus::Running,
-            r#"{"stage":"crawling","done":7,"total":10,"indexed":5,"unchanged":0,"skipped":1,"failed":1,"current":"http://127.0.0.1:8000/about"}"#,
-        );
+        let stored = r#"{"stage":"crawling","done":7,"total":10,"indexed":5,"unchanged":0,"skipped":1,"failed":1,"current":"http://127.0.0.1:8000/about"}"#;
+        let shown = Shown::of(JobStatus::Running, &Progress::from(stored.to_owned()));
         assert_eq!(
             shown,
             Shown {
@@ -357,16 +343,14 @@ mod tests {
 
     #[test]
     fn a_total_below_done_or_missing_progress_never_shows_more_done_than_total() {
-        let shown = Shown::of(JobStatus::Queued, "{}");
+        let shown = Shown::of(JobStatus::Queued, &Progress::from("{}".to_owned()));
         assert_eq!((shown.done, shown.total), (0, 0));
         assert_eq!(
             shown.message,
             "pages · 0 indexed, 0 unchanged, 0 skipped, 0 failed · queued"
         );
-        let shown = Shown::of(
-            JobStatus::Running,
-            r#"{"stage":"extracting","done":3,"total":2}"#,
-        );
+        let stored = r#"{"stage":"extracting","done":3,"total":2}"#.to_owned();
+        let shown = Shown::of(JobStatus::Running, &Progress::from(stored));
         assert_eq!((shown.done, shown.total), (3, 3));
         assert!(
             shown.message.starts_with("documents · "),

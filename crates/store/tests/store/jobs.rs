@@ -1,7 +1,7 @@
 use std::collections::HashSet;
 
 use witzo_store::Store;
-use witzo_store::domain::SourceId;
+use witzo_store::domain::{PageId, SourceId};
 use witzo_store::jobs::{JobStatus, Task};
 
 use crate::store_test;
@@ -177,7 +177,7 @@ store_test!(a_source_runs_one_job_at_a_time, |store: Store| async move {
     let (site, other) = (ids[0], ids[1]);
     let crawl = store.enqueue_job(Task::Crawl(site), 0, 3, 0).await.unwrap();
     let page = store
-        .enqueue_job(Task::CrawlPage(site, 7), 0, 3, 0)
+        .enqueue_job(Task::CrawlPage(site, PageId::from_raw(7)), 0, 3, 0)
         .await
         .unwrap();
     let elsewhere = store
@@ -192,7 +192,10 @@ store_test!(a_source_runs_one_job_at_a_time, |store: Store| async move {
     assert_eq!(store.claim_job(60, 3).await.unwrap(), None);
     store.complete_job(crawl, 4).await.unwrap();
     let third = store.claim_job(60, 5).await.unwrap().unwrap();
-    assert_eq!((third.id, third.task), (page, Task::CrawlPage(site, 7)));
+    assert_eq!(
+        (third.id, third.task),
+        (page, Task::CrawlPage(site, PageId::from_raw(7)))
+    );
 });
 
 store_test!(
@@ -204,7 +207,7 @@ store_test!(
         assert!(!store.source_busy(&first, 1).await.unwrap());
         // A second job of the site, as if claimed at the same instant.
         let page = store
-            .enqueue_job(Task::CrawlPage(site, 7), 0, 3, 0)
+            .enqueue_job(Task::CrawlPage(site, PageId::from_raw(7)), 0, 3, 0)
             .await
             .unwrap();
         store
@@ -215,7 +218,7 @@ store_test!(
             .await;
         let second = witzo_store::jobs::Job {
             id: page,
-            task: Task::CrawlPage(site, 7),
+            task: Task::CrawlPage(site, PageId::from_raw(7)),
             attempts: 1,
             max_attempts: 3,
         };

@@ -1,7 +1,7 @@
 use witzo_store::Store;
 use witzo_store::accounts::Account;
 use witzo_store::domain::PageStatus;
-use witzo_store::domain::{JobId, PageId};
+use witzo_store::domain::{JobId, PageId, PageKind};
 use witzo_store::jobs::{JobStatus, Task};
 use witzo_store::sources::{NewChunk, NewWebsite, PageOutcome};
 use witzo_store::widgets::{Widget, WidgetFields};
@@ -143,7 +143,14 @@ store_test!(
             ("https://shop.example.com/b", "B"),
         ] {
             store
-                .record_page(&source, run1, "page", url, &indexed(text, text), 101)
+                .record_page(
+                    &source,
+                    run1,
+                    PageKind::Page,
+                    url,
+                    &indexed(text, text),
+                    101,
+                )
                 .await
                 .unwrap();
         }
@@ -151,7 +158,7 @@ store_test!(
             .record_page(
                 &source,
                 run1,
-                "page",
+                PageKind::Page,
                 "https://shop.example.com/x",
                 &PageOutcome::NoKnowledge {
                     outcome: PageStatus::Skipped,
@@ -193,7 +200,7 @@ store_test!(
             .record_page(
                 &source,
                 run2,
-                "page",
+                PageKind::Page,
                 "https://shop.example.com/",
                 &PageOutcome::Unchanged,
                 200,
@@ -204,7 +211,7 @@ store_test!(
             .record_page(
                 &source,
                 run2,
-                "page",
+                PageKind::Page,
                 "https://shop.example.com/a",
                 &PageOutcome::NoKnowledge {
                     outcome: PageStatus::Failed,
@@ -267,7 +274,7 @@ store_test!(
             .record_page(
                 &source,
                 job,
-                "document",
+                PageKind::Document,
                 "a.txt",
                 &indexed("hello", "h"),
                 13,
@@ -372,7 +379,14 @@ store_test!(
             .unwrap();
         let (a, b) = ("https://shop.example.com/a", "https://shop.example.com/b");
         store
-            .record_page(&source, run1, "page", a, &indexed("old A", "a1"), 101)
+            .record_page(
+                &source,
+                run1,
+                PageKind::Page,
+                a,
+                &indexed("old A", "a1"),
+                101,
+            )
             .await
             .unwrap();
         assert!(
@@ -380,7 +394,14 @@ store_test!(
             "nothing is live before the first run ends"
         );
         store
-            .record_page(&source, run1, "page", b, &indexed("old B", "b1"), 101)
+            .record_page(
+                &source,
+                run1,
+                PageKind::Page,
+                b,
+                &indexed("old B", "b1"),
+                101,
+            )
             .await
             .unwrap();
         store.finish_run(&source, run1, true).await.unwrap();
@@ -390,18 +411,39 @@ store_test!(
         let run2 = JobId::from_raw(run1.get() + 1);
         let before = store.knowledge_version(widget.id).await.unwrap();
         store
-            .record_page(&source, run2, "page", a, &indexed("new A", "a2"), 201)
+            .record_page(
+                &source,
+                run2,
+                PageKind::Page,
+                a,
+                &indexed("new A", "a2"),
+                201,
+            )
             .await
             .unwrap();
         // A retried attempt writes the page again: replaced, not doubled.
         store
-            .record_page(&source, run2, "page", a, &indexed("new A", "a2"), 202)
+            .record_page(
+                &source,
+                run2,
+                PageKind::Page,
+                a,
+                &indexed("new A", "a2"),
+                202,
+            )
             .await
             .unwrap();
         assert_eq!(live_texts(&store, &widget).await, ["old A", "old B"]);
         assert_eq!(store.knowledge_version(widget.id).await.unwrap(), before);
         store
-            .record_page(&source, run2, "page", b, &indexed("new B", "b2"), 203)
+            .record_page(
+                &source,
+                run2,
+                PageKind::Page,
+                b,
+                &indexed("new B", "b2"),
+                203,
+            )
             .await
             .unwrap();
         store.finish_run(&source, run2, true).await.unwrap();
@@ -423,13 +465,27 @@ store_test!(
         // text, are the ones carried live.
         let run3 = JobId::from_raw(run2.get() + 1);
         store
-            .record_page(&source, run3, "page", a, &indexed("newer A", "a3"), 301)
+            .record_page(
+                &source,
+                run3,
+                PageKind::Page,
+                a,
+                &indexed("newer A", "a3"),
+                301,
+            )
             .await
             .unwrap();
         let run4 = JobId::from_raw(run3.get() + 1);
         for url in [a, b] {
             store
-                .record_page(&source, run4, "page", url, &PageOutcome::Unchanged, 401)
+                .record_page(
+                    &source,
+                    run4,
+                    PageKind::Page,
+                    url,
+                    &PageOutcome::Unchanged,
+                    401,
+                )
                 .await
                 .unwrap();
         }
@@ -469,7 +525,14 @@ store_test!(
                 for n in 0..60 {
                     let url = format!("https://shop.example.com/p{n}");
                     store
-                        .record_page(&source, run, "page", &url, &indexed("Page", "h"), 101)
+                        .record_page(
+                            &source,
+                            run,
+                            PageKind::Page,
+                            &url,
+                            &indexed("Page", "h"),
+                            101,
+                        )
                         .await
                         .unwrap();
                 }

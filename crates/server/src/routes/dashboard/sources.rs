@@ -43,20 +43,15 @@ fn progress_text(job: Option<&JobView>) -> String {
     let Some(job) = job else {
         return String::new();
     };
-    let p: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
-    let n = |k: &str| p[k].as_u64().unwrap_or(0);
+    let p = &job.progress;
     // `3 of 5 processed` when a total is known (documents, or addresses found).
-    let done = match n("total") {
-        0 => n("done").to_string(),
-        total => format!("{} of {}", n("done"), total.max(n("done"))),
+    let done = match p.total.unwrap_or(0) {
+        0 => p.done.to_string(),
+        _ => format!("{} of {}", p.done, p.shown_total()),
     };
     format!(
         "{}: {done} processed — {} indexed, {} unchanged, {} skipped, {} failed",
-        job.status,
-        n("indexed"),
-        n("unchanged"),
-        n("skipped"),
-        n("failed")
+        job.status, p.indexed, p.unchanged, p.skipped, p.failed
     )
 }
 

@@ -7,7 +7,8 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use witzo_store::domain::WidgetId;
-use witzo_store::sources::{JobView, PageRow, Source};
+use witzo_store::jobs::Progress;
+use witzo_store::sources::{PageRow, Source};
 use witzo_store::widgets::Widget;
 
 use super::{Layout, PageOwner, render};
@@ -18,35 +19,6 @@ use witzo_app::config::Environment;
 use witzo_app::training::progress;
 use witzo_app::widgets::service;
 
-/// A job's counters, as its progress JSON holds them.
-#[derive(Default)]
-struct Counts {
-    done: u64,
-    total: u64,
-    indexed: u64,
-    unchanged: u64,
-    failed: u64,
-    skipped: u64,
-}
-
-impl Counts {
-    fn of(job: Option<&JobView>) -> Self {
-        let Some(job) = job else {
-            return Self::default();
-        };
-        let p: serde_json::Value = serde_json::from_str(&job.progress).unwrap_or_default();
-        let n = |k: &str| p[k].as_u64().unwrap_or(0);
-        Self {
-            done: n("done"),
-            total: n("total").max(n("done")),
-            indexed: n("indexed"),
-            unchanged: n("unchanged"),
-            failed: n("failed"),
-            skipped: n("skipped"),
-        }
-    }
-}
-
 #[derive(Template)]
 #[template(path = "app/training.html")]
 struct TrainingPage {
@@ -54,7 +26,10 @@ struct TrainingPage {
     widget: Widget,
     source: Option<Source>,
     running: bool,
-    counts: Counts,
+    /// The crawl's counts (none before it starts).
+    progress: Progress,
+    /// Addresses found so far, never fewer than those processed.
+    total: u64,
     /// Pages that failed or were skipped, with their reasons.
     failures: Vec<PageRow>,
     /// Pages holding knowledge.
@@ -118,10 +93,16 @@ pub async fn page(
 ) -> ApiResult<Response> {
     let widget = state.store.widget_of(owner.account, id).await?;
     let crawl = progress::first_crawl(&state, owner.account, widget.id).await?;
+    let progress = crawl
+        .job
+        .as_ref()
+        .map(|job| job.progress.clone())
+        .unwrap_or_default();
     let development = state.config.environment == Environment::Development;
     let page = TrainingPage {
         layout: Layout::signed_in(&state, &owner, "widgets").await?,
-        counts: Counts::of(crawl.job.as_ref()),
+        total: progress.shown_total(),
+        progress,
         problem: crawl
             .source
             .as_ref()
