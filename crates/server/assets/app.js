@@ -15,12 +15,21 @@
 }
 
 // Dates: the server writes them in UTC ("2026-11-29 10:04 UTC"); here each
-// becomes a <time> in the owner's own time zone, written once.
+// becomes a <time> in the owner's time zone (the account's, named on
+// <body data-time-zone>; the browser's when the page names none or one it
+// does not know), written once with the zone's short name.
 {
   const stamp = /\b(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}) UTC\b/;
-  const local = new Intl.DateTimeFormat(undefined, {
+  const shape = {
     year: "numeric", month: "short", day: "numeric", hour: "2-digit", minute: "2-digit", timeZoneName: "short",
-  });
+  };
+  const zone = document.body ? document.body.dataset.timeZone : "";
+  let local;
+  try {
+    local = new Intl.DateTimeFormat(undefined, zone ? { ...shape, timeZone: zone } : shape);
+  } catch (_) {
+    local = new Intl.DateTimeFormat(undefined, shape); // RangeError: a zone this browser does not know
+  }
   const root = document.querySelector("main");
   const walker = root && document.createTreeWalker(root, NodeFilter.SHOW_TEXT, {
     acceptNode: (node) => (node.parentElement && node.parentElement.closest("time[datetime], textarea, pre, script")

@@ -1,7 +1,10 @@
 //! The first hour without a browser: setup refusing a site the crawler
 //! would refuse (and naming `crawler.allow` for a local one), and the
-//! progress page saying plainly why a site could not be read.
+//! progress page saying plainly why a site could not be read; the help
+//! for a local test page, the time zone dates are written in, and the
+//! widget's languages as offered and as written in widget.js.
 
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use crate::helpers::site::{coffee_shop, start_site};
@@ -234,5 +237,153 @@ async fn the_language_list_names_the_widgets_languages_and_keeps_another_tag() {
             "{page}"
         );
         assert_eq!(page.matches("<option value=").count(), 15, "{page}");
+    }
+}
+
+/// The setup and the widget's settings say that a test page on the
+/// owner's own machine is allowed as `localhost` or `127.0.0.1`.
+#[tokio::test]
+async fn the_setup_and_widget_pages_say_localhost_and_127_0_0_1_work_for_a_local_test_page() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.sign_in("ada@example.com").await;
+    let setup = app.page_as(&owner, "/app/setup").await;
+    assert!(
+        setup.contains(
+            "Trying it on a test page on your own computer (development)? <code>localhost</code> and \
+             <code>127.0.0.1</code> work as allowed domains, on any scheme and port.</p>"
+        ),
+        "{setup}"
+    );
+    let widget = app.create_widget(&owner, &["shop.example.com"]).await;
+    let page = app
+        .page_as(&owner, &format!("/app/widgets/{}", widget.id))
+        .await;
+    assert!(
+        page.contains(
+            "<p id=\"domains-help\" class=\"muted\">Trying it on a test page on your own computer (development)? \
+             <code>localhost</code> and <code>127.0.0.1</code> work as allowed domains, on any scheme and port.</p>"
+        ),
+        "{page}"
+    );
+}
+
+/// Signed-in pages name the account's time zone for app.js, which writes
+/// their dates in it; signed-out pages name none (the browser's is used).
+#[tokio::test]
+async fn signed_in_pages_name_the_accounts_time_zone_for_their_dates() {
+    let app = crate::helpers::spawn_app().await;
+    let owner = app.sign_in("ada@example.com").await;
+    app.create_widget(&owner, &["shop.example.com"]).await;
+    let body = |page: &str| {
+        page.lines()
+            .find(|l| l.starts_with("<body"))
+            .map(str::to_owned)
+    };
+    let account = app.page_as(&owner, "/app/account").await;
+    assert_eq!(
+        body(&account).as_deref(),
+        Some("<body data-time-zone=\"UTC\">")
+    );
+    let mut profile = crate::helpers::valid_profile();
+    profile["time_zone"] = serde_json::json!("Asia/Tokyo");
+    assert_eq!(
+        app.put_profile(&owner, &profile).await.status().as_u16(),
+        200
+    );
+    for path in ["/app", "/app/leads", "/app/account"] {
+        let page = app.page_as(&owner, path).await;
+        assert_eq!(
+            body(&page).as_deref(),
+            Some("<body data-time-zone=\"Asia/Tokyo\">"),
+            "{path}"
+        );
+    }
+    let home = app.get("/").await.text().await.unwrap();
+    assert_eq!(body(&home).as_deref(), Some("<body>"));
+}
+
+/// The languages of widget.js's `STRINGS` and the keys of each: names
+/// before a `:` outside string literals and comments, at depth one
+/// (languages) and two (keys).
+fn widget_strings(js: &str) -> BTreeMap<String, BTreeSet<String>> {
+    let start = js.find("const STRINGS = {").expect("STRINGS in widget.js");
+    let mut chars = js[start + "const STRINGS = ".len()..].chars().peekable();
+    let (mut languages, mut language, mut word) = (BTreeMap::new(), String::new(), String::new());
+    let mut depth = 0;
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                while let Some(d) = chars.next() {
+                    if d == '\\' {
+                        chars.next();
+                    } else if d == c {
+                        break;
+                    }
+                }
+                word.clear();
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+                word.clear();
+            }
+            '{' => {
+                depth += 1;
+                word.clear();
+            }
+            '}' => {
+                depth -= 1;
+                if depth == 0 {
+                    break;
+                }
+                word.clear();
+            }
+            ':' => {
+                match depth {
+                    1 => {
+                        language = word.clone();
+                        languages.insert(word.clone(), BTreeSet::new());
+                    }
+                    2 => {
+                        languages
+                            .get_mut(&language)
+                            .expect("keys inside a language")
+                            .insert(word.clone());
+                    }
+                    _ => {}
+                }
+                word.clear();
+            }
+            c if c.is_ascii_alphanumeric() || c == '_' => word.push(c),
+            _ => word.clear(),
+        }
+    }
+    languages
+}
+
+/// The settings page offers exactly the languages the widget has words
+/// for, and every language has the same words as English.
+#[test]
+fn the_offered_languages_are_the_languages_the_widget_has_every_string_in() {
+    let strings = widget_strings(include_str!("../../assets/widget.js"));
+    let offered: BTreeSet<&str> = witzo_server::routes::dashboard::widgets::WIDGET_LANGUAGES
+        .iter()
+        .map(|(tag, _)| *tag)
+        .collect();
+    let written: BTreeSet<&str> = strings.keys().map(String::as_str).collect();
+    assert_eq!(written, offered);
+    assert_eq!(offered.len(), 12);
+    let english = &strings["en"];
+    assert_eq!(english.len(), 35, "{english:?}");
+    for key in ["helpful", "notHelpful", "limitReached", "leadThanks"] {
+        assert!(english.contains(key), "{key}: {english:?}");
+    }
+    for (language, keys) in &strings {
+        let missing: Vec<_> = english.difference(keys).collect();
+        let extra: Vec<_> = keys.difference(english).collect();
+        assert_eq!((language, missing, extra), (language, vec![], vec![]));
     }
 }

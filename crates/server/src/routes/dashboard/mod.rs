@@ -54,6 +54,9 @@ pub struct Layout {
     pub email: String,
     pub active: &'static str,
     pub nav: &'static [(&'static str, &'static str, &'static str)],
+    /// The signed-in owner's time zone (IANA name; empty on signed-out
+    /// pages): app.js writes every date on the page in it.
+    pub time_zone: String,
 }
 
 impl Layout {
@@ -66,6 +69,7 @@ impl Layout {
             email,
             active,
             nav: NAV,
+            time_zone: String::new(),
         }
     }
 
@@ -77,7 +81,10 @@ impl Layout {
     ) -> ApiResult<Self> {
         let account = state.store.account_by_id(owner.account).await?;
         let csrf = state.keys.csrf_token(&owner.session.id_hash);
-        Ok(Self::new(state, csrf, account.email, active))
+        Ok(Self {
+            time_zone: account.time_zone,
+            ..Self::new(state, csrf, account.email, active)
+        })
     }
 }
 
