@@ -20,6 +20,7 @@ mod cli;
 mod concurrency;
 mod connections;
 mod csrf;
+mod dashboard_layout_browser;
 mod docs;
 mod failover;
 mod first_hour;

@@ -10,10 +10,12 @@
 //! - [`auth`]: sign-in through the real code flow.
 //! - [`views`]: typed responses (widget, source, job, chat reply, error).
 //! - [`site`], [`mailbox`], [`billing`], [`chromium`]: the doubles.
+//! - [`dashboard`]: dashboard pages in Chromium, and their layout check.
 
 pub mod auth;
 pub mod billing;
 pub mod chromium;
+pub mod dashboard;
 pub mod mailbox;
 pub mod owner;
 pub mod pages;
