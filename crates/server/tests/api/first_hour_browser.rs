@@ -4,120 +4,16 @@
 //! page at phone and desktop width without sideways overflow or hidden
 //! columns; and the widget speaking the language it is set to.
 
-use std::path::Path;
-use std::time::{Duration, Instant};
-
-use fantoccini::{Client, Locator};
+use fantoccini::Client;
 use serde_json::{Value, json};
+use witzo_server::app::AppOptions;
 use witzo_store::testing::TestDatabase;
 
 use crate::helpers::chromium::{Driver, host_site, poll, wait_for_text};
+use crate::helpers::dashboard::{check_layout, click, fill, until};
+use crate::helpers::served::Served;
 use crate::helpers::site::{coffee_shop, start_site};
-use crate::helpers::{spawn_app, spawn_app_with_mail};
-
-async fn fill(browser: &Client, css: &str, value: &str) {
-    let field = browser.find(Locator::Css(css)).await.unwrap();
-    field.clear().await.unwrap();
-    field.send_keys(value).await.unwrap();
-}
-
-async fn click(browser: &Client, css: &str) {
-    browser
-        .find(Locator::Css(css))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-}
-
-/// Runs `script` (page JavaScript) until it returns something other than
-/// null, or fails after `secs`.
-async fn until(browser: &Client, script: &str, secs: u64) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(secs);
-    loop {
-        let value = browser.execute(script, vec![]).await.unwrap();
-        if !value.is_null() {
-            return value;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "timed out waiting for: {script}\n{}",
-            browser.source().await.unwrap()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
-/// What the page's layout looks like: the viewport's width, sideways
-/// overflow of the document, tables neither fully visible nor inside a
-/// sideways-scrolling box, hidden cells, rows of the menu.
-const LAYOUT: &str = r#"
-const doc = document.documentElement;
-const width = doc.clientWidth;
-const tables = [...document.querySelectorAll('main table')];
-const stuck = tables.filter((t) => {
-  const r = t.getBoundingClientRect();
-  const visible = r.left >= -0.5 && r.right <= width + 0.5;
-  let box = t.parentElement;
-  while (box && !['auto', 'scroll'].includes(getComputedStyle(box).overflowX)) box = box.parentElement;
-  const scrolls = !!box && box !== doc && box.getBoundingClientRect().right <= width + 0.5
-    && box.scrollWidth >= t.getBoundingClientRect().width - 0.5;
-  return !visible && !scrolls;
-}).map((t) => t.querySelector('caption') ? t.querySelector('caption').textContent : t.outerHTML.slice(0, 80));
-const scrolling = tables.filter((t) => t.parentElement.scrollWidth > t.parentElement.clientWidth + 1)
-  .map((t) => t.querySelector('caption') ? t.querySelector('caption').textContent : '?');
-const hidden = [...document.querySelectorAll('main th, main td')].filter((c) => getComputedStyle(c).display === 'none').length;
-const snippetsCut = [...document.querySelectorAll('textarea.snippet')]
-  .filter((b) => b.offsetParent && (b.scrollHeight > b.clientHeight + 2 || b.scrollWidth > b.clientWidth + 1)).length;
-const menuRows = new Set([...document.querySelectorAll('nav.side li')].map((li) => Math.round(li.getBoundingClientRect().top))).size;
-const clipped = (e) => { for (let a = e.parentElement; a && a !== document.body; a = a.parentElement) {
-  if (getComputedStyle(a).overflowX !== 'visible') return true; } return false; };
-const wide = [...document.querySelectorAll('body *')].filter((e) => e.getBoundingClientRect().right > width + 0.5
-  && !clipped(e) && !e.closest('witzo-chat'))
-  .slice(0, 5).map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right));
-const spill = [...document.querySelectorAll('body, body *')].filter((e) => e.scrollWidth > e.clientWidth + 1
-  && getComputedStyle(e).overflowX === 'visible' && !clipped(e) && !e.closest('witzo-chat'))
-  .slice(0, 6).map((e) => `${e.tagName}.${e.className} ${e.clientWidth}<${e.scrollWidth}`);
-return { snippetsCut, scrolling, spill, wide, width: window.innerWidth, overflow: doc.scrollWidth - doc.clientWidth, tables: tables.length, stuck, hidden, menuRows, menuItems: document.querySelectorAll('nav.side li').length,
-  utcTwice: document.body.textContent.includes('UTC UTC') };
-"#;
-
-/// Checks the page's layout at the current width and keeps a screenshot
-/// (target/tmp/first-hour-{name}-{width}px.png). Returns the page's tables.
-async fn check_layout(browser: &Client, name: &str, width: u64) -> u64 {
-    let layout = browser.execute(LAYOUT, vec![]).await.unwrap();
-    assert_eq!(layout["width"], width, "{name}: {layout}");
-    assert_eq!(layout["overflow"], 0, "{name} overflows sideways: {layout}");
-    assert_eq!(
-        layout["stuck"],
-        json!([]),
-        "{name}: tables cut off: {layout}"
-    );
-    assert_eq!(layout["hidden"], 0, "{name}: hidden table cells: {layout}");
-    if width >= 1280 {
-        // On a desktop every table fits its card: nothing to scroll.
-        assert_eq!(layout["scrolling"], json!([]), "{name}: {layout}");
-    }
-    assert_eq!(
-        layout["menuRows"],
-        if width < 720 {
-            json!(1)
-        } else {
-            layout["menuItems"].clone()
-        },
-        "{name}: menu rows: {layout}"
-    );
-    assert_eq!(layout["utcTwice"], false, "{name}");
-    assert_eq!(
-        layout["snippetsCut"], 0,
-        "{name}: a snippet is cut: {layout}"
-    );
-    let png = browser.screenshot().await.unwrap();
-    let file = format!("first-hour-{name}-{width}px.png");
-    std::fs::write(Path::new(env!("CARGO_TARGET_TMPDIR")).join(file), png).unwrap();
-    layout["tables"].as_u64().unwrap()
-}
+use crate::helpers::{spawn_app_with, unlimited_rates};
 
 /// Asks the widget on the current page `question`; returns the answer.
 async fn ask_widget(browser: &Client, question: &str) -> String {
@@ -146,13 +42,14 @@ async fn ask_widget(browser: &Client, question: &str) -> String {
     answer.as_str().unwrap().to_owned()
 }
 
-#[tokio::test]
+// Multi-threaded: the local site keeps serving while the test waits.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_owner_goes_from_the_home_page_to_a_trained_widget_answering_on_a_host_page_in_chromium()
  {
     the_first_hour(None).await;
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_new_owner_goes_from_the_home_page_to_a_trained_widget_on_postgresql_in_chromium() {
     let Some(db) = TestDatabase::postgres().await else {
         return;
@@ -160,29 +57,49 @@ async fn a_new_owner_goes_from_the_home_page_to_a_trained_widget_on_postgresql_i
     the_first_hour(Some(&db)).await;
 }
 
+/// `GET path` on the server with the browser's cookies, read as JSON.
+async fn get_json(server: &Served, browser: &Client, path: &str) -> Value {
+    let cookies = browser.get_all_cookies().await.unwrap();
+    let cookie = cookies
+        .iter()
+        .map(|c| format!("{}={}", c.name(), c.value()))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let response = reqwest::Client::new()
+        .get(server.url(path))
+        .header("cookie", cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 200, "GET {path}");
+    response.json().await.unwrap()
+}
+
+/// The journey on `witzo serve` itself, as the README's first run starts
+/// it: no SMTP (the sign-in code is read from the server's log), the local
+/// site allowed by `WITZO_CRAWLER__ALLOW`.
 async fn the_first_hour(database: Option<&TestDatabase>) {
     let site = start_site(coffee_shop()).await;
-    let url = database.map(|db| db.url().to_owned());
-    let (app, mailbox) = spawn_app_with_mail(move |c| {
-        c.crawler.allow = vec![site];
-        c.jobs.poll_millis = 50;
-        if let Some(url) = url {
-            c.database_url = Some(url.into());
-        }
-    })
-    .await;
+    let mut env = vec![
+        ("WITZO_CRAWLER__ALLOW", format!("[\"{site}\"]")),
+        ("WITZO_JOBS__POLL_MILLIS", "50".to_owned()),
+    ];
+    if let Some(db) = database {
+        env.push(("WITZO_DATABASE_URL", db.url().to_owned()));
+    }
+    let server = Served::start(&env).await;
     let driver = Driver::start().await;
     let browser = driver.browser().await;
     browser.set_window_size(1280, 900).await.unwrap();
 
-    // From the home page to the setup.
-    browser.goto(&app.url("/")).await.unwrap();
+    // From the home page to the setup, with the code from the log.
+    browser.goto(&server.url("/")).await.unwrap();
     click(&browser, "main a[href='/app/sign-in']").await;
     wait_for_text(&browser, "Sign in to Witzo").await;
     fill(&browser, "#email", "maria@example.com").await;
     click(&browser, "form[action='/app/sign-in'] button[type=submit]").await;
     wait_for_text(&browser, "Check your e-mail").await;
-    let code = mailbox.code("maria@example.com", 1).await;
+    let code = server.code_in_log("maria@example.com", 1).await;
     fill(&browser, "#code", &code).await;
     click(
         &browser,
@@ -196,24 +113,17 @@ async fn the_first_hour(database: Option<&TestDatabase>) {
     fill(&browser, "#website", &format!("http://{site}/")).await;
     fill(&browser, "#domain", "localhost").await;
     click(&browser, "form[action='/app/setup'] button[type=submit]").await;
-    let account = until(
+    let training = until(
         &browser,
-        "return location.pathname.endsWith('/training') ? location.pathname : null;",
+        "const m = /^\\/app\\/widgets\\/(\\d+)\\/training$/.exec(location.pathname); return m ? +m[1] : null;",
         10,
     )
     .await;
-    let widget = app.state.store.list_accounts().await.unwrap().remove(0);
-    let widget = app
-        .state
-        .store
-        .widgets_of(widget.id)
-        .await
-        .unwrap()
-        .remove(0);
-    assert_eq!(
-        account,
-        json!(format!("/app/widgets/{}/training", widget.id))
-    );
+    let widgets = get_json(&server, &browser, "/api/widgets").await;
+    assert_eq!(widgets.as_array().map(Vec::len), Some(1), "{widgets}");
+    let widget = widgets[0]["id"].as_i64().unwrap();
+    assert_eq!(training, json!(widget));
+    let key = widgets[0]["key"].as_str().unwrap().to_owned();
 
     // The progress page follows the crawl by itself, then offers the preview.
     let done = until(
@@ -229,15 +139,14 @@ async fn the_first_hour(database: Option<&TestDatabase>) {
         return [f('done'), f('total'), f('indexed'), f('failed'), f('skipped'), bar.value, bar.max, \
           /^ — \\d+:\\d\\d elapsed$/.test(f('elapsed')), document.querySelector('[data-failures-box]').hidden];", vec![]).await.unwrap();
     assert_eq!(counts, json!(["4", "4", "4", "0", "0", 4, 4, true, true]));
-    assert_eq!(check_layout(&browser, "training", 1280).await, 0);
+    assert_eq!(check_layout(&browser, "first-hour-training", 1280).await, 0);
 
     // The whole snippet shows, wrapped, and copies.
     let snippet = browser.execute("const s = document.getElementById('snippet'); \
         return [s.value, s.scrollHeight <= s.clientHeight + 2, s.scrollWidth <= s.clientWidth + 1];", vec![]).await.unwrap();
     let expected = format!(
-        "<script src=\"{}/embed/{}.js\" async></script>",
-        app.url(""),
-        widget.public_key
+        "<script src=\"{}/embed/{key}.js\" async></script>",
+        server.url("")
     );
     assert_eq!(snippet, json!([expected, true, true]));
 
@@ -246,36 +155,31 @@ async fn the_first_hour(database: Option<&TestDatabase>) {
     let answer = ask_widget(&browser, "Who founded Bean There?").await;
     assert!(answer.contains("Maria Lopez"), "{answer}");
 
-    // Every dashboard page on a desktop, and on a phone (the same owner).
-    let source = app
-        .state
-        .store
-        .sources_of(widget.account_id, widget.id)
-        .await
-        .unwrap()
-        .remove(0)
-        .id;
+    // The pages of the first hour on a desktop, and on a phone (the same
+    // owner); dashboard_layout_browser checks every other page.
+    let sources = get_json(&server, &browser, &format!("/api/widgets/{widget}/sources")).await;
+    let source = sources[0]["source"]["id"].as_i64().unwrap();
     let pages = [
         ("overview", "/app".to_owned()),
-        ("widget", format!("/app/widgets/{}", widget.id)),
-        ("sources", format!("/app/widgets/{}/sources", widget.id)),
+        ("widget", format!("/app/widgets/{widget}")),
+        ("sources", format!("/app/widgets/{widget}/sources")),
         ("source", format!("/app/sources/{source}")),
         ("billing", "/app/billing".to_owned()),
         ("leads", "/app/leads".to_owned()),
         ("account", "/app/account".to_owned()),
-        ("training", format!("/app/widgets/{}/training", widget.id)),
+        ("training", format!("/app/widgets/{widget}/training")),
     ];
     let phone = driver.phone().await;
-    phone.goto(&app.url("/")).await.unwrap();
+    phone.goto(&server.url("/")).await.unwrap();
     for cookie in browser.get_all_cookies().await.unwrap() {
         phone.add_cookie(cookie).await.unwrap();
     }
     for (session, width) in [(&browser, 1280), (&phone, 390)] {
         let mut tables = 0;
         for (name, path) in &pages {
-            session.goto(&app.url(path)).await.unwrap();
+            session.goto(&server.url(path)).await.unwrap();
             until(session, "return document.readyState === 'complete' && document.querySelector('nav.side') ? true : null;", 10).await;
-            tables += check_layout(session, name, width).await;
+            tables += check_layout(session, &format!("first-hour-{name}"), width).await;
         }
         // Billing's usage and plans, the sources, the source's pages, the
         // account's sessions (no site has loaded the widget yet).
@@ -283,16 +187,22 @@ async fn the_first_hour(database: Option<&TestDatabase>) {
     }
     phone.close().await.unwrap();
 
-    // Dates: once each, as <time> in the owner's zone (the preview's conversation).
+    // Dates: once each, as <time> in the account's zone (UTC until the
+    // owner names theirs), the preview's conversation.
     browser
-        .goto(&app.url(&format!("/app/widgets/{}", widget.id)))
+        .goto(&server.url(&format!("/app/widgets/{widget}")))
         .await
         .unwrap();
     let times = until(&browser, "const t = [...document.querySelectorAll('main time[datetime]')]; \
-        return t.length ? t.map((e) => [e.title.endsWith(' UTC'), e.textContent.includes('UTC UTC')]) : null;", 10).await;
-    assert_eq!(times[0], json!([true, false]), "{times}");
+        return t.length ? t.map((e) => [e.title.endsWith(' UTC'), / UTC$/.test(e.textContent), e.textContent.includes('UTC UTC')]) : null;", 10).await;
+    assert_eq!(times[0], json!([true, true, false]), "{times}");
 
     // Live preview: the title changes as it is typed, before Save.
+    let saved = browser
+        .execute("return document.getElementById('title').value;", vec![])
+        .await
+        .unwrap();
+    assert_ne!(saved, json!("Bean There help"));
     fill(&browser, "#title", "Bean There help").await;
     let title = poll(
         &browser,
@@ -301,22 +211,12 @@ async fn the_first_hour(database: Option<&TestDatabase>) {
     )
     .await;
     assert_eq!(title, "Bean There help");
-    let stored = app
-        .state
-        .store
-        .widgets_of(widget.account_id)
-        .await
-        .unwrap()
-        .remove(0);
-    assert!(
-        !stored.settings.contains("Bean There help"),
-        "not saved: {}",
-        stored.settings
-    );
+    let stored = get_json(&server, &browser, &format!("/api/widgets/{widget}")).await;
+    assert_eq!(stored["settings"]["title"], saved, "not saved");
 
     // A notice is read once: a reload does not bring it back.
     browser
-        .goto(&app.url(&format!("/app/widgets/{}?notice=saved", widget.id)))
+        .goto(&server.url(&format!("/app/widgets/{widget}?notice=saved")))
         .await
         .unwrap();
     wait_for_text(&browser, "Saved.").await;
@@ -335,12 +235,19 @@ async fn the_first_hour(database: Option<&TestDatabase>) {
     let answer = ask_widget(&browser, "Who founded Bean There?").await;
     assert!(answer.contains("Maria Lopez"), "{answer}");
     browser.close().await.unwrap();
+
+    // The server stops cleanly, and its log held the code for no one else.
+    let (status, log) = server.stop();
+    assert!(status.success(), "{status}");
+    assert_eq!(log.matches("DEVELOPMENT E-MAIL").count(), 1, "{log}");
 }
 
-/// The widget's own words in German, French and Arabic (right to left).
+/// The widget's own words in German, French and Arabic (right to left):
+/// its buttons, hints, lead form, rating prompts and limit notice.
 #[tokio::test]
 async fn the_widget_speaks_the_language_it_is_set_to_in_chromium() {
-    let app = spawn_app().await;
+    // A visitor sends a message every few seconds here: no rate limit.
+    let app = spawn_app_with(unlimited_rates, AppOptions::default()).await;
     let owner = app.sign_in("ada@example.com").await;
     let widget = app.create_widget(&owner, &["localhost"]).await;
     let port = host_site(widget.embed_snippet.clone()).await;
@@ -360,6 +267,11 @@ async fn the_widget_speaks_the_language_it_is_set_to_in_chromium() {
                 "Senden",
                 "Nein danke",
                 "Chat schließen",
+                "Hilfreich",
+                "Nicht hilfreich",
+                "Was war falsch? (optional)",
+                "Danke für Ihr Feedback.",
+                "Dieser Chat hat sein Limit vorerst erreicht.",
             ],
         ),
         (
@@ -375,6 +287,11 @@ async fn the_widget_speaks_the_language_it_is_set_to_in_chromium() {
                 "Envoyer",
                 "Non merci",
                 "Fermer le chat",
+                "Utile",
+                "Pas utile",
+                "Qu’est-ce qui n’allait pas ? (facultatif)",
+                "Merci pour votre avis.",
+                "Ce chat a atteint sa limite pour le moment.",
             ],
         ),
         (
@@ -390,6 +307,11 @@ async fn the_widget_speaks_the_language_it_is_set_to_in_chromium() {
                 "إرسال",
                 "لا، شكرًا",
                 "إغلاق الدردشة",
+                "مفيد",
+                "غير مفيد",
+                "ما الخطأ؟ (اختياري)",
+                "شكرًا على ملاحظاتك.",
+                "بلغت هذه الدردشة حدها في الوقت الحالي.",
             ],
         ),
     ];
@@ -436,6 +358,69 @@ async fn the_widget_speaks_the_language_it_is_set_to_in_chromium() {
             lead,
             json!([words[3], words[4], words[5], words[6], words[7]]),
             "{lang}"
+        );
+
+        // Rating the answer: its thumbs, the reason asked after a thumbs
+        // down, the thanks once it is sent.
+        let thumbs = poll(&browser, "const f = root.querySelector('[data-role=assistant][data-state=done] [part=feedback]'); \
+            if (!f) return null; const [up, down] = f.querySelectorAll('button'); down.click(); \
+            return [up.getAttribute('aria-label'), up.title, down.getAttribute('aria-label'), down.title];").await;
+        assert_eq!(
+            thumbs,
+            json!([words[9], words[9], words[10], words[10]]),
+            "{lang}"
+        );
+        let reason = poll(
+            &browser,
+            "const i = root.querySelector('[part=feedback-reason] input'); if (!i) return null; \
+            const p = [i.placeholder, i.getAttribute('aria-label')]; i.value = 'Too short'; \
+            root.querySelector('[part=feedback-reason] button[type=submit]').click(); return p;",
+        )
+        .await;
+        assert_eq!(reason, json!([words[11], words[11]]), "{lang}");
+        let thanks = poll(
+            &browser,
+            "const t = root.querySelector('[data-role=assistant] .thanks'); return t ? t.textContent : null;",
+        )
+        .await;
+        assert_eq!(thanks, json!(words[12]), "{lang}");
+    }
+
+    // The month's conversations used up: a new conversation gets the
+    // notice, in each language.
+    app.state.store.set_usage(owner.account, 100).await.unwrap();
+    for (lang, _, words) in cases {
+        let settings = json!({"name": "Shop chat", "allowed_domains": ["localhost"], "settings": {"language": lang}});
+        assert_eq!(
+            app.update_widget(&owner, widget.id, &settings)
+                .await
+                .status()
+                .as_u16(),
+            200
+        );
+        browser
+            .goto(&format!("http://localhost:{port}/"))
+            .await
+            .unwrap();
+        browser
+            .execute(
+                "localStorage.clear(); sessionStorage.clear(); return true;",
+                vec![],
+            )
+            .await
+            .unwrap();
+        browser.refresh().await.unwrap();
+        poll(&browser, "const b = root.querySelector('button[part=launcher]'); if (!b || host.getAttribute('lang') === null) return null; b.click(); return true;").await;
+        poll(&browser, "const i = root.querySelector('[part=input]'); if (!i || i.disabled) return null; i.value = 'Hello?'; \
+            i.dispatchEvent(new Event('input', {bubbles: true})); root.querySelector('button[part=send]').click(); return true;").await;
+        let notice = poll(
+            &browser,
+            "const e = root.querySelector('.error[data-code]'); return e ? [host.getAttribute('lang'), e.dataset.code, e.textContent] : null;",
+        )
+        .await;
+        assert_eq!(
+            notice,
+            json!([lang, "conversation_limit_reached", words[13]])
         );
     }
     browser.close().await.unwrap();

@@ -24,6 +24,7 @@ mod dashboard_layout_browser;
 mod docs;
 mod failover;
 mod first_hour;
+mod first_hour_binary;
 mod first_hour_browser;
 mod gap_digest;
 mod headers;

@@ -11,6 +11,7 @@
 //! - [`views`]: typed responses (widget, source, job, chat reply, error).
 //! - [`site`], [`mailbox`], [`billing`], [`chromium`]: the doubles.
 //! - [`dashboard`]: dashboard pages in Chromium, and their layout check.
+//! - [`served`]: the real `witzo serve` as a child process, its log read.
 
 pub mod auth;
 pub mod billing;
@@ -20,6 +21,7 @@ pub mod mailbox;
 pub mod owner;
 pub mod pages;
 pub mod public;
+pub mod served;
 pub mod site;
 pub mod training;
 pub mod views;
