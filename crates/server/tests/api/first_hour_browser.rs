@@ -1,8 +1,10 @@
-//! The first hour in headless Chromium, as a new owner lives it: from the
-//! home page through sign-in and setup with a local site, the crawl's
-//! progress, the preview and the snippet on a host page; every dashboard
-//! page at phone and desktop width without sideways overflow or hidden
-//! columns; and the widget speaking the language it is set to.
+//! The first hour in headless Chromium, as a new owner lives it, on the
+//! real `witzo serve` without SMTP: from the home page through sign-in
+//! (the code read from the server's log) and setup with a local site, the
+//! crawl's progress, the preview and the snippet on a host page; the
+//! first hour's pages at phone and desktop width (every other page:
+//! dashboard_layout_browser); and the widget speaking the language it is
+//! set to.
 
 use fantoccini::Client;
 use serde_json::{Value, json};
