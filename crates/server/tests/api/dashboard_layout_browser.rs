@@ -1,8 +1,8 @@
-//! Every page an owner can reach, in headless Chromium at desktop (1280 px)
-//! and phone (390 px) width, each with rows in its tables: no sideways
-//! overflow, every table whole or scrolling in its own box, no hidden
-//! columns, the menu in one row on a phone; and dates written once, in
-//! the time zone the account names.
+//! Every page an owner can reach (but Stripe's checkout), in headless
+//! Chromium at desktop (1280 px) and phone (390 px) width, each with rows
+//! in its tables: no sideways overflow, every table whole or scrolling in
+//! its own box, no hidden columns, the menu in one row on a phone; and
+//! dates written once, in the time zone the account names.
 
 use fantoccini::Client;
 use reqwest::Method;
@@ -211,6 +211,18 @@ async fn every_page_an_owner_reaches_fits_a_phone_and_a_desktop_with_rows_in_its
                 "tables on {name} at {width} px"
             );
         }
+        // What a refused request answers with, and deletion's code page.
+        open(browser, &app.url("/app/widgets/999999")).await;
+        wait_for_text(browser, "Error 404.").await;
+        assert_eq!(check_layout(browser, "error", width).await, 0);
+        open(browser, &app.url("/app/account")).await;
+        click(
+            browser,
+            "form[action='/app/account/delete/code'] button[type=submit]",
+        )
+        .await;
+        wait_for_text(browser, "Keep my account").await;
+        assert_eq!(check_layout(browser, "delete-account", width).await, 0);
     }
     phone.close().await.unwrap();
     desktop.close().await.unwrap();
