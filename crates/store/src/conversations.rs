@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-use crate::domain::{AccountId, Role, WidgetId};
+use crate::domain::{AccountId, Role, WidgetEventKind, WidgetId};
 use crate::gaps::GapVector;
 use crate::turns::{Begin, Reply, Write, Written};
 use crate::usage::Take;
@@ -307,7 +307,7 @@ impl Store {
     pub async fn record_widget_event(
         &self,
         widget: WidgetId,
-        kind: &str,
+        kind: WidgetEventKind,
         visit: &Visit<'_>,
         now: i64,
     ) -> StoreResult<()> {
@@ -319,7 +319,7 @@ impl Store {
                 "INSERT INTO widget_events (widget_id, kind, visitor_id, origin, page_url, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(widget.get())
-            .bind(kind)
+            .bind(kind.as_str())
             .bind(visit.visitor_id)
             .bind(visit.origin)
             .bind(visit.page_url)

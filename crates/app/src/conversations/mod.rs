@@ -180,9 +180,24 @@ pub async fn offset_of(state: &Core, account: AccountId) -> AppResult<i64> {
         .utc_offset_minutes)
 }
 
+/// What `query` filters, its days read at the account's report offset.
+pub async fn filter_of(
+    state: &Core,
+    account: AccountId,
+    query: &InboxQuery,
+) -> AppResult<InboxFilter> {
+    query.filter(offset_of(state, account).await?)
+}
+
+/// How many conversations `query` matches, on all pages.
+pub async fn count(state: &Core, account: AccountId, query: &InboxQuery) -> AppResult<i64> {
+    let filter = filter_of(state, account, query).await?;
+    Ok(state.store.inbox_count(account, &filter).await?)
+}
+
 /// The inbox page `query` asks for.
 pub async fn list(state: &Core, account: AccountId, query: &InboxQuery) -> AppResult<InboxPage> {
-    let filter = query.filter(offset_of(state, account).await?)?;
+    let filter = filter_of(state, account, query).await?;
     let limit = query.limit()?;
     let mut rows = state
         .store
@@ -259,7 +274,7 @@ pub async fn delete_filtered(
     ip: &str,
 ) -> AppResult<u64> {
     let all = query.all.unwrap_or(false);
-    let filter = query.filter(offset_of(state, account).await?)?;
+    let filter = filter_of(state, account, query).await?;
     if filter == InboxFilter::default() && !all {
         return Err(AppError::new(
             ErrorCode::ConfirmationRequired,

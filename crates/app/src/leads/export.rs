@@ -12,6 +12,7 @@ use witzo_store::leads::{LeadQuery, LeadRow};
 use crate::core::Core;
 use crate::error::{AppError, AppResult};
 use crate::format::local_iso;
+use crate::leads::LeadFilter;
 
 /// Leads read from the database per step of the stream.
 const BATCH: i64 = 500;
@@ -128,10 +129,11 @@ struct Cursor {
 pub async fn export(
     core: &Core,
     account: AccountId,
-    mut query: LeadQuery,
+    filter: &LeadFilter,
     format: ExportFormat,
 ) -> AppResult<impl Stream<Item = AppResult<Bytes>> + Send + 'static> {
     let zone = core.store.account_by_id(account).await?.time_zone;
+    let mut query = filter.query(&zone)?;
     query.offset = 0;
     query.limit = BATCH;
     let cursor = Cursor {

@@ -28,6 +28,21 @@ pub struct LeadSettingsView {
     pub follow_up_plan: Option<String>,
 }
 
+impl LeadSettingsView {
+    /// The settings with the owner's unsaved draft in place of what is
+    /// stored (the form shown again after a refusal).
+    pub fn with_draft(self, draft: LeadSettingsInput) -> Self {
+        Self {
+            alerts: draft.alerts,
+            follow_up: draft.follow_up,
+            subject: draft.subject,
+            body: draft.body,
+            delay_minutes: draft.delay_minutes,
+            ..self
+        }
+    }
+}
+
 /// What the owner sets.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]

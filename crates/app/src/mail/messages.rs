@@ -220,6 +220,56 @@ impl Email for FollowUp<'_> {
     }
 }
 
+/// One content gap as the weekly digest shows it.
+pub struct DigestGap {
+    pub widget: String,
+    pub questions: i64,
+    pub examples: Vec<String>,
+}
+
+impl From<witzo_store::gaps::Gap> for DigestGap {
+    fn from(gap: witzo_store::gaps::Gap) -> Self {
+        Self {
+            widget: gap.widget_name,
+            questions: gap.questions,
+            examples: gap.examples,
+        }
+    }
+}
+
+/// The week's biggest open content gaps, for owners who opted in.
+#[derive(Template)]
+#[template(path = "email/gaps.txt")]
+pub struct GapDigest<'a> {
+    pub gaps: &'a [DigestGap],
+    /// The dashboard's content-gap page.
+    pub link: &'a str,
+}
+
+#[derive(Template)]
+#[template(path = "email/gaps.html")]
+struct GapDigestHtml<'a> {
+    gaps: &'a [DigestGap],
+    link: &'a str,
+}
+
+impl Email for GapDigest<'_> {
+    fn subject(&self) -> String {
+        "Witzo: what your visitors asked this week that went unanswered".to_owned()
+    }
+
+    fn text(&self) -> Result<String, MailError> {
+        rendered(self)
+    }
+
+    fn html(&self) -> Result<String, MailError> {
+        rendered(&GapDigestHtml {
+            gaps: self.gaps,
+            link: self.link,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,6 +310,26 @@ mod tests {
         assert_eq!(
             notice(true).subject(),
             "Witzo: this month's conversations are used up"
+        );
+    }
+
+    #[test]
+    fn the_digest_escapes_visitor_text_in_html() {
+        let gaps = vec![DigestGap {
+            widget: "Shop".into(),
+            questions: 4,
+            examples: vec!["<b>gift cards?</b>".into()],
+        }];
+        let digest = GapDigest {
+            gaps: &gaps,
+            link: "https://w.example/app/gaps",
+        };
+        let text = digest.text().unwrap_or_default();
+        assert!(text.contains("4 questions"), "{text}");
+        let html = digest.html().unwrap_or_default();
+        assert!(
+            html.contains("gift cards?") && !html.contains("<b>"),
+            "{html}"
         );
     }
 }

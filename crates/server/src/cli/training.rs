@@ -13,10 +13,10 @@ use witzo_store::jobs::{JobStatus, Progress, Stage};
 use super::output::Format;
 use crate::app::build_core;
 use witzo_app::answers::respond;
-use witzo_app::config::Config;
+use witzo_app::config::{Config, Environment};
 use witzo_app::core::Core;
 use witzo_app::training::service::{self, WebsiteInput};
-use witzo_app::training::worker;
+use witzo_app::training::{progress, worker};
 
 fn api_error(err: witzo_app::error::AppError) -> anyhow::Error {
     anyhow::anyhow!("{}: {}", err.code().as_str(), err.message())
@@ -45,6 +45,10 @@ pub(super) struct Trained {
     pub failed: u64,
     /// Why the job failed, when it did.
     pub error: Option<String>,
+    /// Why a website gave no page at all, in the dashboard's words (with
+    /// the `crawler.allow` hint for a local site in development).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub problem: Option<String>,
 }
 
 impl Trained {
@@ -120,6 +124,9 @@ pub(super) async fn ingest(
     state.store.close().await;
     let trained = trained?;
     format.print(&trained, |t| format!("{}\n", t.summary()))?;
+    if let Some(problem) = &trained.problem {
+        anyhow::bail!("{problem}");
+    }
     match (trained.status, &trained.error) {
         (JobStatus::Succeeded, _) => Ok(()),
         (_, Some(err)) => anyhow::bail!("the job failed: {err}"),
@@ -138,13 +145,14 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
         .await?
         .ok_or_else(|| anyhow::anyhow!("no widget has the key {key}"))?;
     let account = widget.account_id;
-    let job = match material {
+    let (job, website) = match material {
         Material::Website { url, depth } => {
             // A website that is already a source is re-scraped, not added twice.
             if let Some(existing) = website_source(state, &widget, &url).await? {
-                service::retrain(state, account, existing)
+                let job = service::retrain(state, account, existing.id)
                     .await
-                    .map_err(api_error)?
+                    .map_err(api_error)?;
+                (job, Some(existing))
             } else {
                 let input = WebsiteInput {
                     url,
@@ -153,10 +161,10 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
                     exclude_paths: Vec::new(),
                     rescrape_days: None,
                 };
-                service::add_website(state, account, widget.id, &input)
+                let (source, job) = service::add_website(state, account, widget.id, &input)
                     .await
-                    .map_err(api_error)?
-                    .1
+                    .map_err(api_error)?;
+                (job, Some(source))
             }
         }
         Material::Files(files) => {
@@ -171,10 +179,11 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
                     std::fs::read(path).with_context(|| format!("reading {}", path.display()))?,
                 ));
             }
-            service::upload_documents(state, account, widget.id, uploads)
+            let job = service::upload_documents(state, account, widget.id, uploads)
                 .await
                 .map_err(api_error)?
-                .0
+                .0;
+            (job, None)
         }
     };
     // A progress bar: only where someone watches it (log lines step around it).
@@ -221,7 +230,21 @@ pub(super) async fn train(state: &Core, key: &str, material: Material) -> anyhow
     }
     let status = ended?;
     let p = &status.progress;
+    let problem = match website {
+        Some(source) if p.indexed + p.unchanged == 0 => {
+            let url = source.url.clone();
+            let crawl = progress::crawl_of(state, account, Some(source))
+                .await
+                .map_err(api_error)?;
+            let development = state.config.environment == Environment::Development;
+            crawl
+                .stuck
+                .map(|reason| progress::explain(&url, &reason, development))
+        }
+        _ => None,
+    };
     Ok(Trained {
+        problem,
         job: job.get(),
         indexed: p.indexed,
         unchanged: p.unchanged,
@@ -262,15 +285,14 @@ async fn website_source(
     state: &Core,
     widget: &witzo_store::widgets::Widget,
     url: &str,
-) -> anyhow::Result<Option<witzo_store::domain::SourceId>> {
+) -> anyhow::Result<Option<witzo_store::sources::Source>> {
     let Ok(url) = witzo_store::domain::WebUrl::parse(url) else {
         return Ok(None);
     };
     let sources = state.store.sources_of(widget.account_id, widget.id).await?;
     Ok(sources
         .into_iter()
-        .find(|s| s.kind == witzo_store::domain::SourceKind::Website && s.url == url.as_str())
-        .map(|s| s.id))
+        .find(|s| s.kind == witzo_store::domain::SourceKind::Website && s.url == url.as_str()))
 }
 
 fn widget_key(raw: &str) -> anyhow::Result<WidgetKey> {

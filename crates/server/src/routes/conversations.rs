@@ -4,15 +4,14 @@
 //! [`witzo_app::conversations`].
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use axum::http::StatusCode;
+use axum::response::Response;
 use serde::Serialize;
 use utoipa::ToSchema;
 use witzo_store::privacy::Forgotten;
 
+use super::attachment;
 use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, Owner, OwnerSession};
 use crate::state::AppState;
@@ -71,29 +70,11 @@ pub async fn export(
     ApiQuery(mut query): ApiQuery<InboxQuery>,
 ) -> ApiResult<Response> {
     query.widget = owner.widget_filter(query.widget)?;
-    let offset = conversations::offset_of(&state, owner.account).await?;
-    let filter = query.filter(offset)?;
+    let filter = conversations::filter_of(&state, owner.account, &query).await?;
     let format = query.format()?;
-    let stream = export::stream(state.core.clone(), owner.account, filter, format).map(|chunk| {
-        chunk.map_err(|err| {
-            tracing::error!(cause = err.cause().unwrap_or_default(), "export failed");
-            std::io::Error::other("export failed")
-        })
-    });
-    let mut response = Body::from_stream(stream).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    let disposition = format!(
-        "attachment; filename=\"conversations.{}\"",
-        format.extension()
-    );
-    if let Ok(value) = HeaderValue::from_str(&disposition) {
-        headers.insert(header::CONTENT_DISPOSITION, value);
-    }
-    Ok(response)
+    let chunks = export::stream(state.core.clone(), owner.account, filter, format);
+    let file_name = format!("conversations.{}", format.extension());
+    Ok(attachment(chunks, format.content_type(), &file_name))
 }
 
 /// One conversation with every message, each answer's sources, rating

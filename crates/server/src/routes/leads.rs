@@ -3,17 +3,16 @@
 //! settings (alerts and the follow-up e-mail) at `/api/follow-up`.
 
 use axum::Json;
-use axum::body::Body;
 use axum::extract::State;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::response::{IntoResponse, Response};
-use futures_util::StreamExt;
+use axum::http::StatusCode;
+use axum::response::Response;
 use witzo_app::leads::export;
 use witzo_app::leads::settings::{self, LeadSettingsInput, LeadSettingsView};
 use witzo_app::leads::{self, LeadFilter, LeadPage, LeadUpdate, LeadView};
 use witzo_store::domain::LeadId;
 
-use crate::error::{ApiError, ApiResult, ErrorBody};
+use super::attachment;
+use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, Owner, OwnerSession};
 use crate::state::AppState;
 
@@ -89,31 +88,13 @@ pub async fn export(
     ApiQuery(mut filter): ApiQuery<LeadFilter>,
 ) -> ApiResult<Response> {
     filter.widget = owner.widget_filter(filter.widget)?;
-    let zone = state.store.account_by_id(owner.account).await?.time_zone;
-    let query = filter.query(&zone)?;
     let format = filter.format.unwrap_or_default();
-    let stream = export::export(&state, owner.account, query, format).await?;
-    let body = Body::from_stream(stream.map(|chunk| {
-        chunk.map_err(|err| {
-            tracing::error!(
-                cause = err.cause.as_deref().unwrap_or_default(),
-                "lead export failed"
-            );
-            std::io::Error::other(err.message)
-        })
-    }));
-    let disposition = format!("attachment; filename=\"{}\"", format.file_name());
-    let mut response = body.into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static(format.content_type()),
-    );
-    headers.insert(
-        header::CONTENT_DISPOSITION,
-        HeaderValue::from_str(&disposition).map_err(ApiError::internal)?,
-    );
-    Ok(response)
+    let chunks = export::export(&state, owner.account, &filter, format).await?;
+    Ok(attachment(
+        chunks,
+        format.content_type(),
+        format.file_name(),
+    ))
 }
 
 /// How the owner hears of new leads, and the follow-up e-mail.

@@ -19,8 +19,11 @@ pub mod v1;
 pub mod webhooks;
 pub mod widgets;
 
+use axum::body::{Body, Bytes};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures_util::{Stream, StreamExt};
+use witzo_app::error::AppError;
 
 /// A `303 See Other` to `to`, setting `cookies`.
 pub fn redirect(to: &str, cookies: impl IntoIterator<Item = HeaderValue>) -> Response {
@@ -31,6 +34,30 @@ pub fn redirect(to: &str, cookies: impl IntoIterator<Item = HeaderValue>) -> Res
     }
     for cookie in cookies {
         headers.append(header::SET_COOKIE, cookie);
+    }
+    response
+}
+
+/// A file streamed to the browser as an attachment named `file_name`. The
+/// status is sent before the first chunk, so a chunk that fails ends the
+/// download early; its cause is logged.
+pub fn attachment(
+    chunks: impl Stream<Item = Result<Bytes, AppError>> + Send + 'static,
+    content_type: &'static str,
+    file_name: &str,
+) -> Response {
+    let body = Body::from_stream(chunks.map(|chunk| {
+        chunk.map_err(|err| {
+            tracing::error!(cause = err.cause().unwrap_or_default(), "export failed");
+            std::io::Error::other("export failed")
+        })
+    }));
+    let mut response = body.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let disposition = format!("attachment; filename=\"{file_name}\"");
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
     }
     response
 }

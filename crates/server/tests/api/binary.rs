@@ -470,4 +470,28 @@ async fn ingesting_a_website_twice_rescrapes_its_source_and_a_local_one_names_th
             .await,
         2
     );
+
+    // A name that leads to this machine passes the address check and is
+    // refused by the crawl: said as the dashboard says it, and a failure.
+    let local = [
+        "ingest",
+        "--widget",
+        key.as_str(),
+        "--url",
+        "http://localhost/",
+        "--json",
+    ];
+    let refused = run(&local, &[]);
+    assert_eq!(refused.status.code(), Some(1), "{refused:?}");
+    let explained = "Witzo refused to read http://localhost/: it leads to a local or private network \
+         address (loopback), which the crawler never visits. For a local test site, allow its \
+         address with crawler.allow, e.g. WITZO_CRAWLER__ALLOW='[\"127.0.0.1:80\"]', and restart the server.";
+    let report: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    assert_eq!(
+        (&report["indexed"], &report["problem"]),
+        (&serde_json::json!(0), &serde_json::json!(explained)),
+        "{report}"
+    );
+    let stderr = String::from_utf8(refused.stderr).unwrap();
+    assert!(stderr.contains(explained), "{stderr}");
 }

@@ -27,7 +27,7 @@ pub use qa::{QA_ANSWER_MAX_CHARS, QA_QUESTION_MAX_CHARS, QaInvalid, QaText};
 pub use sanitize::sanitize_rich_text;
 pub use states::{
     ApiScope, DeliveryStatus, JobStatus, LeadAlerts, LeadSource, LeadStatus, PageKind, PageStatus,
-    Role, SourceKind, SourceStatus, SubscriptionStatus,
+    Role, SourceKind, SourceStatus, SubscriptionStatus, WidgetEventKind,
 };
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;

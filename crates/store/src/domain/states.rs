@@ -191,6 +191,16 @@ stored_enum!(
     }
 );
 
+stored_enum!(
+    /// What a widget on an owner's page reports, for analytics.
+    WidgetEventKind {
+        /// The widget was loaded on a page.
+        WidgetLoaded => "widget_loaded",
+        /// The visitor opened the chat.
+        Opened => "opened",
+    }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -235,6 +245,9 @@ mod tests {
         }
         for status in DeliveryStatus::ALL {
             assert_eq!(serialised(serde_json::json!(status)), status.as_str());
+        }
+        for kind in WidgetEventKind::ALL {
+            assert_eq!(serialised(serde_json::json!(kind)), kind.as_str());
         }
     }
 }

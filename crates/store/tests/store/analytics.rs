@@ -3,7 +3,7 @@ use std::sync::Arc;
 use witzo_store::Store;
 use witzo_store::analytics::Period;
 use witzo_store::conversations::{NewMessage, Visit};
-use witzo_store::domain::{AccountId, Role, WidgetId};
+use witzo_store::domain::{AccountId, Role, WidgetEventKind, WidgetId};
 use witzo_store::leads::NewLead;
 use witzo_store::privacy::ReportSettings;
 use witzo_store::widgets::WidgetFields;
@@ -108,9 +108,9 @@ store_test!(
                         match (r >> 8) % 6 {
                             0 => {
                                 let kind = if r.is_multiple_of(2) {
-                                    "widget_loaded"
+                                    WidgetEventKind::WidgetLoaded
                                 } else {
-                                    "opened"
+                                    WidgetEventKind::Opened
                                 };
                                 store
                                     .record_widget_event(widget, kind, &visit(&visitor), at)
@@ -264,7 +264,7 @@ store_test!(
             store
                 .record_widget_event(
                     widgets[(i % 2) as usize],
-                    "widget_loaded",
+                    WidgetEventKind::WidgetLoaded,
                     &visit(&visitor),
                     86_400 * (10 + i % 3),
                 )

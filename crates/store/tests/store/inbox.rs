@@ -2,6 +2,7 @@
 
 use witzo_store::Store;
 use witzo_store::analytics::Period;
+use witzo_store::domain::WidgetEventKind;
 use witzo_store::inbox::{Cursor, InboxFilter};
 use witzo_store::leads::NewLead;
 use witzo_store::privacy::ReportSettings;
@@ -168,7 +169,7 @@ store_test!(
             (bob, bob_widgets[0], gone),
         ] {
             store
-                .record_widget_event(widget, "widget_loaded", &visit(visitor), 100)
+                .record_widget_event(widget, WidgetEventKind::WidgetLoaded, &visit(visitor), 100)
                 .await
                 .unwrap();
             let question = format!("question of {}", &visitor[2..]);

@@ -88,20 +88,11 @@ pub async fn inbox(
     ApiQuery(query): ApiQuery<InboxQuery>,
 ) -> ApiResult<Response> {
     let page = conversations::list(&state, owner.account, &query).await?;
-    let offset = conversations::offset_of(&state, owner.account).await?;
-    let total = state
-        .store
-        .inbox_count(owner.account, &query.filter(offset)?)
-        .await?;
+    let total = conversations::count(&state, owner.account, &query).await?;
     let filters = query_string(&query);
     let next = page.next.map(|cursor| {
-        let mut q = filters.clone();
-        if !q.is_empty() {
-            q.push('&');
-        }
-        q.push_str("cursor=");
-        q.push_str(&cursor);
-        q
+        let joiner = if filters.is_empty() { "" } else { "&" };
+        format!("{filters}{joiner}cursor={cursor}")
     });
     let page = InboxPage {
         layout: Layout::signed_in(&state, &owner, "conversations").await?,

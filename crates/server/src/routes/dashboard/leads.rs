@@ -303,16 +303,10 @@ pub async fn save_settings(
     match settings::save(&state, owner.account, &input).await {
         Ok(_) => Ok(redirect("/app/leads/settings?notice=saved", [])),
         Err(err) if err.code.is_client_error() => {
-            let mut view = settings::get(&state, owner.account).await?;
-            // The owner's draft stays in the form.
-            view.alerts = input.alerts;
-            view.follow_up = input.follow_up;
-            view.subject = input.subject;
-            view.body = input.body;
-            view.delay_minutes = input.delay_minutes;
+            let stored = settings::get(&state, owner.account).await?;
             let page = SettingsPage {
                 layout: Layout::signed_in(&state, &owner, "leads").await?,
-                settings: view,
+                settings: stored.with_draft(input),
                 notice: None,
                 error: Some(Alert::from(&err)),
             };

@@ -44,42 +44,9 @@ struct TrainingPage {
     widget_js: String,
 }
 
-/// Why a site gave no page, from the first page's reason.
-fn explain(source: &Source, reason: &str, development: bool) -> String {
-    let url = &source.url;
-    let port = url::Url::parse(url)
-        .ok()
-        .and_then(|u| u.port_or_known_default())
-        .unwrap_or(80);
-    let allow_hint = if development {
-        format!(
-            " For a local test site, allow its address with crawler.allow, e.g. \
-             WITZO_CRAWLER__ALLOW='[\"127.0.0.1:{port}\"]', and restart the server."
-        )
-    } else {
-        String::new()
-    };
-    if let Some(range) = reason.strip_prefix("refused address") {
-        let range = range.trim().trim_start_matches('(').trim_end_matches(')');
-        format!(
-            "Witzo refused to read {url}: it leads to a local or private network address \
-             ({range}), which the crawler never visits.{allow_hint}"
-        )
-    } else if reason.starts_with("port ") {
-        format!("Witzo refused to read {url}: only ports 80 and 443 are crawled.{allow_hint}")
-    } else if reason.starts_with("DNS lookup failed") {
-        format!(
-            "Witzo could not find {url}: its name does not resolve (DNS lookup failed). Check the address for typos."
-        )
-    } else if reason == "timed out" || reason.starts_with("network error") {
-        format!(
-            "Witzo could not reach {url} ({reason}). Is the site online and reachable from the internet?"
-        )
-    } else if reason.is_empty() {
-        format!("Witzo could not read any page of {url}.")
-    } else {
-        format!("Witzo could not read any page of {url}: {reason}.")
-    }
+/// ` — m:ss elapsed`, after the counts.
+fn elapsed(secs: i64) -> String {
+    format!(" — {}:{:02} elapsed", secs / 60, secs % 60)
 }
 
 /// The first crawl of a widget's website: progress, failures, then preview and snippet.
@@ -93,11 +60,7 @@ pub async fn page(
 ) -> ApiResult<Response> {
     let widget = state.store.widget_of(owner.account, id).await?;
     let crawl = progress::first_crawl(&state, owner.account, widget.id).await?;
-    let progress = crawl
-        .job
-        .as_ref()
-        .map(|job| job.progress.clone())
-        .unwrap_or_default();
+    let progress = crawl.progress();
     let development = state.config.environment == Environment::Development;
     let page = TrainingPage {
         layout: Layout::signed_in(&state, &owner, "widgets").await?,
@@ -107,11 +70,8 @@ pub async fn page(
             .source
             .as_ref()
             .zip(crawl.stuck.as_deref())
-            .map(|(source, reason)| explain(source, reason, development)),
-        elapsed: crawl
-            .took_secs
-            .map(|secs| format!(" — {}:{:02} elapsed", secs / 60, secs % 60))
-            .unwrap_or_default(),
+            .map(|(source, reason)| progress::explain(&source.url, reason, development)),
+        elapsed: crawl.took_secs.map(elapsed).unwrap_or_default(),
         running: crawl.running,
         failures: crawl.failures,
         known: crawl.known,

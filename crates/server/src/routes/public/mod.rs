@@ -120,6 +120,6 @@ mod visitor;
 pub use chat::{__path_chat, ChatRequest, chat};
 pub use scripts::{__path_loader, __path_logo, __path_widget_js, loader, logo, widget_js};
 pub use visitor::{
-    __path_contact, __path_events, __path_feedback, ContactRequest, EventKind, EventRequest,
-    FeedbackRequest, Rating, Received, contact, events, feedback,
+    __path_contact, __path_events, __path_feedback, ContactRequest, EventRequest, FeedbackRequest,
+    Rating, Received, contact, events, feedback,
 };

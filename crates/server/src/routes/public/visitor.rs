@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use witzo_store::conversations::Visit;
-use witzo_store::domain::WebUrl;
+use witzo_store::domain::{WebUrl, WidgetEventKind};
 
 use super::{WidgetQuery, limit_visitor, visitor};
 use crate::error::ApiResult;
@@ -119,18 +119,11 @@ pub async fn contact(
 }
 
 #[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum EventKind {
-    WidgetLoaded,
-    Opened,
-}
-
-#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventRequest {
     #[schema(pattern = "^v_[0-9a-f]{32}$")]
     visitor_id: String,
-    kind: EventKind,
+    kind: WidgetEventKind,
     page_url: Option<String>,
 }
 
@@ -146,10 +139,6 @@ pub async fn events(
     if widget.preview {
         return Ok(StatusCode::NO_CONTENT);
     }
-    let kind = match request.kind {
-        EventKind::WidgetLoaded => "widget_loaded",
-        EventKind::Opened => "opened",
-    };
     let page = WebUrl::page_of(request.page_url.as_deref());
     let visit = Visit {
         visitor_id,
@@ -159,7 +148,12 @@ pub async fn events(
     };
     state
         .store
-        .record_widget_event(widget.live.widget.id, kind, &visit, witzo_store::now())
+        .record_widget_event(
+            widget.live.widget.id,
+            request.kind,
+            &visit,
+            witzo_store::now(),
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
