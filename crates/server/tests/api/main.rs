@@ -40,6 +40,7 @@ mod leads_follow_up;
 mod oidc;
 mod openapi;
 mod ops;
+mod owner_api;
 mod page_errors;
 mod plan_features;
 mod plans;

@@ -13,6 +13,7 @@
 //! - [`dashboard`]: dashboard pages in Chromium, and their layout check.
 //! - [`served`]: the real `witzo serve` as a child process, its log read.
 
+pub mod api_keys;
 pub mod auth;
 pub mod billing;
 pub mod chromium;
