@@ -11,6 +11,7 @@ mod jobs;
 mod login_codes;
 mod plans;
 mod qa;
+mod runs;
 mod sessions;
 mod sources;
 mod turns;

@@ -35,7 +35,7 @@ pub const SITE: NewWebsite<'static> = NewWebsite {
 };
 
 /// A page indexed as one chunk holding its whole text.
-fn indexed(text: &'static str, hash: &'static str) -> PageOutcome<'static> {
+pub fn indexed(text: &'static str, hash: &'static str) -> PageOutcome<'static> {
     let chunks = vec![NewChunk {
         heading_path: "T".to_owned(),
         text: text.to_owned(),
@@ -54,7 +54,7 @@ fn indexed(text: &'static str, hash: &'static str) -> PageOutcome<'static> {
 }
 
 /// The texts of a widget's live chunks.
-async fn live_texts(store: &Store, widget: &Widget) -> Vec<String> {
+pub async fn live_texts(store: &Store, widget: &Widget) -> Vec<String> {
     store
         .knowledge_of(widget.id)
         .await
@@ -366,145 +366,6 @@ store_test!(
             store.job_of(ada.id, queued[0]).await.unwrap().status,
             JobStatus::Cancelled
         );
-    }
-);
-
-store_test!(
-    a_training_run_goes_live_all_at_once,
-    |store: Store| async move {
-        let (ada, widget) = ada_with_widget(&store).await;
-        let (source, run1) = store
-            .create_website(ada.id, widget.id, &SITE, 100)
-            .await
-            .unwrap();
-        let (a, b) = ("https://shop.example.com/a", "https://shop.example.com/b");
-        store
-            .record_page(
-                &source,
-                run1,
-                PageKind::Page,
-                a,
-                &indexed("old A", "a1"),
-                101,
-            )
-            .await
-            .unwrap();
-        assert!(
-            live_texts(&store, &widget).await.is_empty(),
-            "nothing is live before the first run ends"
-        );
-        store
-            .record_page(
-                &source,
-                run1,
-                PageKind::Page,
-                b,
-                &indexed("old B", "b1"),
-                101,
-            )
-            .await
-            .unwrap();
-        store.finish_run(&source, run1, true).await.unwrap();
-        assert_eq!(live_texts(&store, &widget).await, ["old A", "old B"]);
-
-        // A re-crawl: while it runs, answers still see the old knowledge.
-        let run2 = JobId::from_raw(run1.get() + 1);
-        let before = store.knowledge_version(widget.id).await.unwrap();
-        store
-            .record_page(
-                &source,
-                run2,
-                PageKind::Page,
-                a,
-                &indexed("new A", "a2"),
-                201,
-            )
-            .await
-            .unwrap();
-        // A retried attempt writes the page again: replaced, not doubled.
-        store
-            .record_page(
-                &source,
-                run2,
-                PageKind::Page,
-                a,
-                &indexed("new A", "a2"),
-                202,
-            )
-            .await
-            .unwrap();
-        assert_eq!(live_texts(&store, &widget).await, ["old A", "old B"]);
-        assert_eq!(store.knowledge_version(widget.id).await.unwrap(), before);
-        store
-            .record_page(
-                &source,
-                run2,
-                PageKind::Page,
-                b,
-                &indexed("new B", "b2"),
-                203,
-            )
-            .await
-            .unwrap();
-        store.finish_run(&source, run2, true).await.unwrap();
-        assert_eq!(live_texts(&store, &widget).await, ["new A", "new B"]);
-        assert!(store.knowledge_version(widget.id).await.unwrap() > before);
-        assert_eq!(
-            store
-                .count_for_test(
-                    "SELECT COUNT(*) FROM chunks WHERE widget_id = $1",
-                    widget.id.get()
-                )
-                .await,
-            2,
-            "older runs' chunks are gone"
-        );
-
-        // A run that died after re-indexing A (never finished), then a run
-        // that finds A unchanged: A's newest chunks, matching its stored
-        // text, are the ones carried live.
-        let run3 = JobId::from_raw(run2.get() + 1);
-        store
-            .record_page(
-                &source,
-                run3,
-                PageKind::Page,
-                a,
-                &indexed("newer A", "a3"),
-                301,
-            )
-            .await
-            .unwrap();
-        let run4 = JobId::from_raw(run3.get() + 1);
-        for url in [a, b] {
-            store
-                .record_page(
-                    &source,
-                    run4,
-                    PageKind::Page,
-                    url,
-                    &PageOutcome::Unchanged,
-                    401,
-                )
-                .await
-                .unwrap();
-        }
-        store.finish_run(&source, run4, true).await.unwrap();
-        assert_eq!(live_texts(&store, &widget).await, ["newer A", "new B"]);
-
-        // A page deleted by its owner leaves the live knowledge at once.
-        let page_b = store
-            .pages_of(ada.id, source.id)
-            .await
-            .unwrap()
-            .into_iter()
-            .find(|p| p.url == b)
-            .unwrap();
-        store
-            .delete_page(ada.id, PageId::from_raw(page_b.id))
-            .await
-            .unwrap();
-        assert_eq!(live_texts(&store, &widget).await, ["newer A"]);
     }
 );
 
