@@ -196,3 +196,80 @@ async fn forms_regenerate_the_key_upload_a_logo_and_delete_the_widget() {
             .is_empty()
     );
 }
+
+/// A settings form the widget refuses comes back as the widget page with
+/// what the owner typed still in it and the reason, and nothing is saved;
+/// a form that cannot be read at all shows the stored settings.
+#[tokio::test]
+async fn a_refused_settings_form_keeps_the_draft_and_saves_nothing() {
+    let (app, mailbox) = spawn_app_with_mail(|_| {}).await;
+    let client = crate::helpers::browser();
+    app.sign_in_by_email(&client, &mailbox, "ada@example.com")
+        .await;
+    let csrf = app.csrf(&client).await;
+    let created = client
+        .post(app.url("/app/widgets"))
+        .form(&[
+            ("name", "Shop"),
+            ("allowed_domains", ""),
+            ("csrf_token", &csrf),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let page_url = header(&created, "location")
+        .unwrap()
+        .split('?')
+        .next()
+        .unwrap()
+        .to_owned();
+    let form = |title: &str, color: &str, auto_open: &str| {
+        [
+            ("name", "Shop".to_owned()),
+            ("allowed_domains", String::new()),
+            ("title", title.to_owned()),
+            ("welcome_message", String::new()),
+            ("placeholder", String::new()),
+            ("primary_color", color.to_owned()),
+            ("position", "right".to_owned()),
+            ("auto_open_secs", auto_open.to_owned()),
+            ("suggested_questions", String::new()),
+            ("language", "en".to_owned()),
+            ("instructions", String::new()),
+            ("lead_after", "3".to_owned()),
+            ("csrf_token", csrf.clone()),
+        ]
+    };
+    let refused = client
+        .post(app.url(&page_url))
+        .form(&form("Draft title", "red", ""))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 422);
+    let page = refused.text().await.unwrap();
+    assert!(page.contains(r#"data-code="validation_failed""#), "{page}");
+    assert!(
+        page.contains(r#"value="Draft title""#),
+        "the draft stays: {page}"
+    );
+
+    let unreadable = client
+        .post(app.url(&page_url))
+        .form(&form("Other title", "#112233", "soon"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(unreadable.status().as_u16(), 422);
+    let page = unreadable.text().await.unwrap();
+    assert!(page.contains(r#"data-code="validation_failed""#), "{page}");
+    assert!(!page.contains("Other title"), "{page}");
+
+    let account = app.state.store.list_accounts().await.unwrap()[0].id;
+    let stored = app.state.store.widgets_of(account).await.unwrap().remove(0);
+    assert!(
+        !stored.settings.contains("Draft title") && !stored.settings.contains("Other title"),
+        "{}",
+        stored.settings
+    );
+}

@@ -213,28 +213,22 @@ pub async fn finish_setup(
         website: &form.website,
         domain: &form.domain,
     };
-    match setup::finish(&state, owner.account, ip.0, &setup).await {
-        Ok(SetupDone::Created(widget)) => Ok(redirect(
-            &format!("/app/widgets/{}?notice=created", widget.id),
-            [],
-        )),
-        Ok(SetupDone::Training(widget)) => Ok(redirect(
-            &format!("/app/widgets/{}/training", widget.id),
-            [],
-        )),
-        Ok(SetupDone::WebsiteRefused(widget, err)) => {
-            super::sources::render_failure(&state, &owner, widget, err.into()).await
+    let done = match setup::finish(&state, owner.account, ip.0, &setup).await {
+        Ok(done) => done,
+        Err(err) => {
+            let website = form.website.trim().to_owned();
+            let draft = (form.name.clone(), website, setup.allowed_domain());
+            return setup_failed(&state, &owner, err.into(), draft).await;
         }
-        Err(err) if err.code.is_client_error() => {
-            let draft = (
-                form.name.clone(),
-                form.website.trim().to_owned(),
-                setup.allowed_domain(),
-            );
-            setup_failed(&state, &owner, err.into(), draft).await
+    };
+    let to = match done {
+        SetupDone::Created(widget) => format!("/app/widgets/{}?notice=created", widget.id),
+        SetupDone::Training(widget) => format!("/app/widgets/{}/training", widget.id),
+        SetupDone::WebsiteRefused(widget, err) => {
+            return super::sources::render_failure(&state, &owner, widget, err.into()).await;
         }
-        Err(err) => Err(err.into()),
-    }
+    };
+    Ok(redirect(&to, []))
 }
 
 #[derive(Template)]
@@ -300,6 +294,22 @@ fn lead_name(field: LeadField) -> &'static str {
         LeadField::Company => "company",
         LeadField::Message => "message",
     }
+}
+
+/// The widget page again, showing the owner's draft settings and why they
+/// were refused; a server error stays an error.
+async fn refused_settings(
+    state: &AppState,
+    owner: &OwnerSession,
+    widget: Widget,
+    draft: Option<WidgetSettings>,
+    err: ApiError,
+) -> ApiResult<Response> {
+    if !err.code().is_client_error() {
+        return Err(err);
+    }
+    let page = widget_page(state, owner, widget, draft, None, Some(Alert::from(&err))).await?;
+    Ok(with_status(page, &err))
 }
 
 async fn widget_page(
@@ -507,31 +517,19 @@ pub async fn save(
 ) -> ApiResult<Response> {
     let widget = state.store.widget_of(owner.account, id).await?;
     let _ = &form.csrf_token;
-    let result = match form.input() {
-        Ok(input) => service::update(&state, owner.account, id, &input)
-            .await
-            .map_err(|e| (ApiError::from(e), Some(input))),
-        Err(err) => Err((err, None)),
+    let input = match form.input() {
+        Ok(input) => input,
+        Err(err) => return refused_settings(&state, &owner, widget, None, err).await,
     };
-    match result {
-        Ok(widget) => Ok(redirect(
-            &format!("/app/widgets/{}?notice=saved", widget.id),
+    match service::update(&state, owner.account, id, &input).await {
+        Ok(saved) => Ok(redirect(
+            &format!("/app/widgets/{}?notice=saved", saved.id),
             [],
         )),
-        Err((err, input)) if err.code().is_client_error() => {
-            let settings = input.map(|i| i.settings);
-            let page = widget_page(
-                &state,
-                &owner,
-                widget,
-                settings,
-                None,
-                Some(Alert::from(&err)),
-            )
-            .await?;
-            Ok(with_status(page, &err))
+        Err(err) => {
+            let draft = Some(input.settings);
+            refused_settings(&state, &owner, widget, draft, err.into()).await
         }
-        Err((err, _)) => Err(err),
     }
 }
 
