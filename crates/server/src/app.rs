@@ -89,7 +89,6 @@ pub fn router(state: AppState) -> Router {
     let dashboard = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(pages::home))
         .routes(routes!(dashboard::overview))
-        .routes(routes!(dashboard::section))
         .routes(routes!(sign_in::page, sign_in::request_code))
         .routes(routes!(sign_in::verify_code))
         .routes(routes!(sign_in::sign_out))

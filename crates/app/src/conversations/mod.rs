@@ -11,7 +11,7 @@ pub use privacy::{ForgetRequest, RETENTION_DAYS, SettingsInput, forget, hourly, 
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use witzo_store::audit::AuditKind;
-use witzo_store::domain::{AccountId, WidgetId, is_public_id};
+use witzo_store::domain::{AccountId, ConversationId, WidgetId, is_public_id};
 use witzo_store::inbox::{Cursor, InboxFilter, InboxMessage, InboxRow};
 
 use crate::analytics::days;
@@ -235,32 +235,22 @@ pub struct Transcript {
     pub messages: Vec<InboxMessage>,
 }
 
-fn conversation_id(id: &str) -> AppResult<&str> {
-    if is_public_id(id, "c_") {
-        Ok(id)
-    } else {
-        Err(AppError::new(
-            ErrorCode::InvalidPath,
-            "The conversation id must be c_ and 32 hex digits.",
-        ))
-    }
-}
-
-pub async fn transcript(state: &Core, account: AccountId, id: &str) -> AppResult<Transcript> {
-    let (conversation, messages) = state
-        .store
-        .inbox_conversation(account, conversation_id(id)?)
-        .await?;
+pub async fn transcript(
+    state: &Core,
+    account: AccountId,
+    id: &ConversationId,
+) -> AppResult<Transcript> {
+    let (conversation, messages) = state.store.inbox_conversation(account, id.as_str()).await?;
     Ok(Transcript {
         conversation,
         messages,
     })
 }
 
-pub async fn delete_one(state: &Core, account: AccountId, id: &str) -> AppResult<()> {
+pub async fn delete_one(state: &Core, account: AccountId, id: &ConversationId) -> AppResult<()> {
     Ok(state
         .store
-        .delete_conversation(account, conversation_id(id)?)
+        .delete_conversation(account, id.as_str())
         .await?)
 }
 

@@ -7,7 +7,9 @@ pub mod sheet;
 
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use witzo_store::domain::{AccountId, QA_QUESTION_MAX_CHARS, QaId, QaText, Role, WidgetId};
+use witzo_store::domain::{
+    AccountId, ConversationId, QA_QUESTION_MAX_CHARS, QaId, QaText, Role, WidgetId,
+};
 use witzo_store::qa::QaPair;
 
 use crate::core::Core;
@@ -115,11 +117,14 @@ pub async fn import(
 pub async fn correct(
     state: &Core,
     account: AccountId,
-    conversation: &str,
+    conversation: &ConversationId,
     message: &str,
     answer: &str,
 ) -> AppResult<QaPair> {
-    let (_, widget, messages) = state.store.conversation_of(account, conversation).await?;
+    let (_, widget, messages) = state
+        .store
+        .conversation_of(account, conversation.as_str())
+        .await?;
     let at = messages
         .iter()
         .position(|m| m.public_id == message && m.role == Role::Assistant)

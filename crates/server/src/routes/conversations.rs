@@ -16,7 +16,7 @@ use crate::error::{ApiResult, ErrorBody};
 use crate::extract::{ApiJson, ApiPath, ApiQuery, ClientIp, Owner, OwnerSession};
 use crate::state::AppState;
 use witzo_app::conversations::{self, ForgetRequest, InboxPage, InboxQuery, Transcript, export};
-use witzo_store::domain::WidgetId;
+use witzo_store::domain::{ConversationId, WidgetId};
 
 /// The account's conversations across widgets, newest activity first, a
 /// page at a time (`next` is the following page's `cursor`).
@@ -86,7 +86,7 @@ pub async fn export(
 pub async fn get(
     State(state): State<AppState>,
     owner: Owner,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<Json<Transcript>> {
     let transcript = conversations::transcript(&state, owner.account, &id).await?;
     owner.reach(WidgetId::from_raw(transcript.conversation.widget_id))?;
@@ -101,7 +101,7 @@ pub async fn get(
 pub async fn delete(
     State(state): State<AppState>,
     owner: Owner,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ConversationId>,
 ) -> ApiResult<StatusCode> {
     if owner.widget.is_some() {
         let transcript = conversations::transcript(&state, owner.account, &id).await?;

@@ -92,6 +92,11 @@ async fn refused_forms_bad_paths_and_unknown_methods_are_pages_on_the_dashboard(
         .await
         .unwrap();
     assert_eq!(page_error(missing).await.0, 404);
+    // A dashboard address no page answers (there are no placeholder
+    // sections): the 404 page, signed in or not.
+    let nowhere = client.get(app.url("/app/reports")).send().await.unwrap();
+    let (status, code, _) = page_error(nowhere).await;
+    assert_eq!((status, code.as_str()), (404, "not_found"));
 
     // A method the route does not declare: 405 with Allow, as a page.
     let delete = client

@@ -31,7 +31,7 @@ pub use states::{
 };
 pub use text::{CleanText, TextRules};
 pub use web_url::WebUrl;
-pub use widget_key::{WidgetKey, is_public_id, random_public_id};
+pub use widget_key::{ConversationId, WidgetKey, is_public_id, random_public_id};
 
 /// Why a value was refused. `field` is filled in by the caller that knows it.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

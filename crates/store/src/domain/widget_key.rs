@@ -40,6 +40,43 @@ impl fmt::Display for WidgetKey {
     }
 }
 
+/// A conversation's public id, `c_` and 32 lower-case hex digits, checked
+/// where it enters (a path or a request field), so what is passed on is
+/// always well formed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Deserialize)]
+#[serde(try_from = "String")]
+pub struct ConversationId(String);
+
+impl ConversationId {
+    pub fn parse(raw: &str) -> Result<Self, InvalidValue> {
+        if is_public_id(raw, "c_") {
+            Ok(Self(raw.to_owned()))
+        } else {
+            Err(InvalidValue::new(
+                "The conversation id must be c_ and 32 hex digits.",
+            ))
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for ConversationId {
+    type Error = InvalidValue;
+
+    fn try_from(raw: String) -> Result<Self, InvalidValue> {
+        Self::parse(&raw)
+    }
+}
+
+impl fmt::Display for ConversationId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
 /// A random public id with a prefix (`v_`, `c_`, `m_`): 128 bits, hex.
 pub fn random_public_id(prefix: &str) -> String {
     let mut bytes = [0u8; 16];
@@ -79,6 +116,27 @@ mod tests {
             "wk_0123456789abcdef0123456789abcdef0",
         ] {
             assert!(WidgetKey::parse(raw).is_err(), "{raw}");
+        }
+    }
+
+    #[test]
+    fn conversation_ids_are_read_only_when_well_formed() {
+        let id = random_public_id("c_");
+        let parsed: ConversationId = serde_json::from_value(serde_json::json!(id)).unwrap();
+        assert_eq!(parsed.as_str(), id);
+        for raw in [
+            "",
+            "c_123",
+            &id.to_uppercase(),
+            &id.replacen("c_", "m_", 1),
+            &format!("{id}0"),
+        ] {
+            assert_eq!(
+                ConversationId::parse(raw).map_err(|e| e.message),
+                Err("The conversation id must be c_ and 32 hex digits.".to_owned()),
+                "{raw}"
+            );
+            assert!(serde_json::from_value::<ConversationId>(serde_json::json!(raw)).is_err());
         }
     }
 

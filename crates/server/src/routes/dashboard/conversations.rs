@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use witzo_store::conversations::{ConversationSummary, Message};
-use witzo_store::domain::{Role, WidgetId};
+use witzo_store::domain::{ConversationId, Role, WidgetId};
 
 use super::sign_in::Alert;
 use super::{Layout, NoticeQuery, PageOwner, render, with_status};
@@ -45,12 +45,14 @@ impl ConversationPage {
 async fn conversation_page(
     state: &AppState,
     owner: &OwnerSession,
-    id: &str,
+    id: &ConversationId,
     notice: Option<&'static str>,
     error: Option<Alert>,
 ) -> ApiResult<Response> {
-    let (conversation, widget_id, messages) =
-        state.store.conversation_of(owner.account, id).await?;
+    let (conversation, widget_id, messages) = state
+        .store
+        .conversation_of(owner.account, id.as_str())
+        .await?;
     let page = ConversationPage {
         layout: Layout::signed_in(state, owner, "conversations").await?,
         started: format::utc_minute(conversation.created_at),
@@ -76,7 +78,7 @@ async fn conversation_page(
 pub async fn page(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiQuery(q): ApiQuery<NoticeQuery>,
 ) -> ApiResult<Response> {
     let notice = match q.notice.as_deref() {
@@ -109,7 +111,7 @@ pub struct CorrectionForm {
 pub async fn correct(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiForm(form): ApiForm<CorrectionForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;

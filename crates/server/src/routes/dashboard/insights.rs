@@ -8,7 +8,7 @@ use askama::Template;
 use axum::extract::State;
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
-use witzo_store::domain::GapId;
+use witzo_store::domain::{ConversationId, GapId};
 use witzo_store::gaps::Gap;
 use witzo_store::inbox::InboxRow;
 use witzo_store::privacy::ReportSettings;
@@ -168,7 +168,7 @@ pub async fn delete_filtered(
 pub async fn delete_one(
     State(state): State<AppState>,
     PageOwner(owner): PageOwner,
-    ApiPath(id): ApiPath<String>,
+    ApiPath(id): ApiPath<ConversationId>,
     ApiForm(form): ApiForm<super::CsrfForm>,
 ) -> ApiResult<Response> {
     let _ = form.csrf_token;

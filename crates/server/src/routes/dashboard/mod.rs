@@ -212,44 +212,6 @@ pub async fn overview(
 }
 
 #[derive(Template)]
-#[template(path = "app/section.html")]
-struct SectionPage {
-    layout: Layout,
-    title: &'static str,
-    coming: &'static str,
-}
-
-/// The sections later work fills, each with an honest empty state (none
-/// left: Conversations and Analytics have their pages in `insights`).
-const SECTIONS: &[(&str, &str, &str)] = &[];
-
-/// A dashboard section that later work fills.
-#[utoipa::path(get, path = "/app/{section}", tag = "pages",
-    params(("section" = String, Path, description = "conversations or analytics")),
-    responses((status = 200, description = "HTML page", content_type = "text/html"), (status = 404, description = "No such section")))]
-pub async fn section(
-    State(state): State<AppState>,
-    PageOwner(owner): PageOwner,
-    crate::extract::ApiPath(name): crate::extract::ApiPath<String>,
-) -> ApiResult<Html<String>> {
-    let (key, title, coming) = SECTIONS
-        .iter()
-        .copied()
-        .find(|(key, _, _)| *key == name)
-        .ok_or_else(ApiError::not_found)?;
-    let active = NAV
-        .iter()
-        .find(|(_, _, k)| *k == key)
-        .map_or("overview", |(_, _, k)| *k);
-    let layout = Layout::signed_in(&state, &owner, active).await?;
-    render(&SectionPage {
-        layout,
-        title,
-        coming,
-    })
-}
-
-#[derive(Template)]
 #[template(path = "app/error.html")]
 struct ErrorPage {
     layout: Layout,
