@@ -27,6 +27,7 @@ mod first_hour;
 mod first_hour_binary;
 mod first_hour_browser;
 mod gap_digest;
+mod gaps;
 mod headers;
 mod helpers;
 mod inbox;

@@ -5,7 +5,9 @@ use reqwest::{Method, Response};
 use serde_json::{Value, json};
 
 use super::views::{Conversation, EmbedOrigin, Lead, LeadPage, Transcript, Widget};
-use super::{Owner, TestApp};
+use witzo_server::app::AppOptions;
+
+use super::{Owner, TestApp, spawn_app_with, unlimited_rates};
 
 impl TestApp {
     /// Creates a widget for `owner` through the API; returns its view.
@@ -107,4 +109,22 @@ impl TestApp {
     pub async fn billing(&self, owner: &Owner) -> Value {
         self.get_json(owner, "/api/billing").await
     }
+}
+
+/// An app (on `database`, or SQLite) with rate limits lifted and two
+/// owners, Ada and Bob, each with one widget for `shop.example.com`:
+/// (app, ada, ada's widget, bob, bob's widget).
+pub async fn app_with_owners_on(database: Option<String>) -> (TestApp, Owner, i64, Owner, i64) {
+    let configure = move |c: &mut witzo_app::config::Config| {
+        unlimited_rates(c);
+        if let Some(url) = database {
+            c.database_url = Some(url.into());
+        }
+    };
+    let app = spawn_app_with(configure, AppOptions::default()).await;
+    let ada = app.sign_in("ada@example.com").await;
+    let ada_widget = app.create_widget(&ada, &["shop.example.com"]).await.id;
+    let bob = app.sign_in("bob@example.com").await;
+    let bob_widget = app.create_widget(&bob, &["shop.example.com"]).await.id;
+    (app, ada, ada_widget, bob, bob_widget)
 }
