@@ -4,29 +4,15 @@
 //! its own box, no hidden columns, the menu in one row on a phone; and
 //! dates written once, in the time zone the account names.
 
-use fantoccini::Client;
 use reqwest::Method;
 use serde_json::{Value, json};
 
 use crate::helpers::chromium::{Driver, wait_for_text};
-use crate::helpers::dashboard::{check_layout, click, fill, open, until};
+use crate::helpers::dashboard::{check_layout, click, fill, open, signed_in, until};
 use crate::helpers::{Owner, SHOP, TestApp, TrainedShop, trained_coffee_shop, visitor};
 
 /// 2026-11-28 11:04 UTC: 20:04 the same day in Tokyo.
 const RECEIVED: &str = "1795863840";
-
-/// Puts `owner`'s session cookie into `browser` (on the app's host).
-async fn signed_in(browser: &Client, app: &TestApp, owner: &Owner) {
-    let token = owner.cookie.split_once('=').unwrap().1.to_owned();
-    let cookie = format!(
-        "witzo_session={token}; Domain={}; Path=/; SameSite=Lax",
-        app.addr.ip()
-    );
-    browser
-        .add_cookie(fantoccini::cookies::Cookie::parse(cookie).unwrap())
-        .await
-        .unwrap();
-}
 
 /// What an owner has after a few days: the widget loaded on two origins,
 /// Q&A, answered and refused chats (a content gap), a lead, an API key, a

@@ -7,20 +7,8 @@ use serde_json::json;
 use witzo_server::app::AppOptions;
 
 use crate::helpers::chromium::{Driver, wait_for_text};
-use crate::helpers::{Owner, SHOP, TestApp, spawn_app_with, unlimited_rates, visitor};
-
-async fn signed_in(browser: &Client, app: &TestApp, owner: &Owner) {
-    browser.goto(&app.url("/app/sign-in")).await.unwrap();
-    let token = owner.cookie.split_once('=').unwrap().1.to_owned();
-    let cookie = format!(
-        "witzo_session={token}; Domain={}; Path=/; SameSite=Lax",
-        app.addr.ip()
-    );
-    browser
-        .add_cookie(fantoccini::cookies::Cookie::parse(cookie).unwrap())
-        .await
-        .unwrap();
-}
+use crate::helpers::dashboard::signed_in;
+use crate::helpers::{SHOP, spawn_app_with, unlimited_rates, visitor};
 
 async fn js(browser: &Client, script: &str) -> serde_json::Value {
     browser.execute(script, vec![]).await.unwrap()

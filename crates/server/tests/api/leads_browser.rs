@@ -13,6 +13,7 @@ use serde_json::{Value, json};
 use witzo_server::app::AppOptions;
 
 use crate::helpers::chromium::{Driver, host_site, poll, wait_for_text};
+use crate::helpers::dashboard::signed_in;
 use crate::helpers::{no_workers, spawn_app_with};
 
 /// A name a spreadsheet would run as a formula.
@@ -238,16 +239,7 @@ async fn leads_from_the_form_and_the_chat_are_worked_filtered_and_exported_in_th
     assert_ne!(chat_conversation, form_conversation);
 
     // The owner signs in in the same browser and finds exactly two leads.
-    browser.goto(&app.url("/app/sign-in")).await.unwrap();
-    let (name, token) = ada.cookie.split_once('=').unwrap();
-    let cookie = format!(
-        "{name}={token}; Domain={}; Path=/; SameSite=Lax",
-        app.addr.ip()
-    );
-    browser
-        .add_cookie(fantoccini::cookies::Cookie::parse(cookie).unwrap())
-        .await
-        .unwrap();
+    signed_in(&browser, &app, &ada).await;
     browser.set_window_size(1280, 900).await.unwrap();
     browser.goto(&app.url("/app/leads")).await.unwrap();
     wait_for_text(&browser, "2 lead(s)").await;

@@ -1,4 +1,4 @@
-//! Driving dashboard pages in Chromium: filling and clicking, waiting on
+//! Driving dashboard pages in Chromium: signing in, filling and clicking, waiting on
 //! page JavaScript, and checking a page's layout at a width.
 
 use std::path::Path;
@@ -6,6 +6,23 @@ use std::time::{Duration, Instant};
 
 use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
+
+use super::{Owner, TestApp};
+
+/// Puts `owner`'s session cookie into `browser`, on the app's host (a page
+/// of it is opened first, as browsers set cookies only for the open site).
+pub async fn signed_in(browser: &Client, app: &TestApp, owner: &Owner) {
+    browser.goto(&app.url("/app/sign-in")).await.unwrap();
+    let (name, token) = owner.cookie.split_once('=').unwrap();
+    let cookie = format!(
+        "{name}={token}; Domain={}; Path=/; SameSite=Lax",
+        app.addr.ip()
+    );
+    browser
+        .add_cookie(fantoccini::cookies::Cookie::parse(cookie).unwrap())
+        .await
+        .unwrap();
+}
 
 pub async fn fill(browser: &Client, css: &str, value: &str) {
     let field = browser.find(Locator::Css(css)).await.unwrap();
